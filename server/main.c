@@ -1,0 +1,268 @@
+/* cstashd: command line, start-up checks, signal handling. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/config.h"
+#include "server/hints.h"
+#include "server/http.h"
+#include "server/listen.h"
+#include "storage/disk.h"
+
+/* Exit codes, documented in cstashd(8). */
+enum {
+    EXIT_OK = 0,
+    EXIT_CONFIG = 1,   /* bad command line or configuration */
+    EXIT_DATA_DIR = 2, /* data dir unusable */
+    EXIT_LISTEN = 3,   /* cannot listen (port in use, permission) */
+    EXIT_RUNTIME = 4,  /* failure after start-up */
+};
+
+/* How long SIGTERM waits for in-flight requests before closing them. */
+#define DRAIN_SECONDS 10
+
+struct options {
+    const char *config_path;
+    const char *data_dir;
+    char *listen[CS_MAX_LISTEN];
+    size_t n_listen;
+    long threads;        /* -1 = from config */
+    bool check_config;
+    bool print_clients;
+    enum cs_log_level log_level;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: cstashd [OPTION]...\n"
+            "A multi-tenant HTTP build cache for ccache, Bazel, Gradle and WebDAV clients.\n"
+            "\n"
+            "  -c, --config FILE        read settings from FILE (default: embedded default)\n"
+            "  -l, --listen HOST:PORT   listen here instead of the config's addresses;\n"
+            "                           repeatable; [v6addr]:PORT for IPv6, port 0 = any\n"
+            "  -d, --data-dir DIR       store objects in DIR\n"
+            "  -t, --threads N          worker threads per listener (default: CPU count)\n"
+            "      --check-config       validate the configuration, print each error as\n"
+            "                           file:line: reason, exit 0 if valid, 1 if not\n"
+            "      --print-client-config  print settings for ccache, Bazel, Gradle and\n"
+            "                           sccache once listening\n"
+            "      --log-level LEVEL    error, warn, info (default) or debug\n"
+            "  -V, --version            print the version and exit\n"
+            "  -h, --help               print this help and exit\n"
+            "\n"
+            "Exit status: 0 ok, 1 bad command line or config, 2 data dir unusable,\n"
+            "3 cannot listen, 4 runtime failure. See cstashd(8) and cstashd.conf(5).\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    enum { OPT_CHECK = 256, OPT_PRINT, OPT_LOG };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data-dir", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"print-client-config", no_argument, NULL, OPT_PRINT},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    char *end;
+
+    o->threads = -1;
+    o->log_level = CS_LOG_INFO;
+    while ((c = getopt_long(argc, argv, "c:l:d:t:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config_path = optarg; break;
+        case 'd': o->data_dir = optarg; break;
+        case 'l':
+            if (o->n_listen == CS_MAX_LISTEN) {
+                fprintf(stderr, "cstashd: at most %d --listen addresses\n", CS_MAX_LISTEN);
+                return EXIT_CONFIG;
+            }
+            o->listen[o->n_listen++] = optarg;
+            break;
+        case 't':
+            errno = 0;
+            o->threads = strtol(optarg, &end, 10);
+            if (errno || *end || o->threads < 1 || o->threads > CS_MAX_THREADS) {
+                fprintf(stderr, "cstashd: --threads must be a number from 1 to %d\n",
+                        CS_MAX_THREADS);
+                return EXIT_CONFIG;
+            }
+            break;
+        case OPT_CHECK: o->check_config = true; break;
+        case OPT_PRINT: o->print_clients = true; break;
+        case OPT_LOG:
+            if (strcmp(optarg, "error") == 0) o->log_level = CS_LOG_ERROR;
+            else if (strcmp(optarg, "warn") == 0) o->log_level = CS_LOG_WARN;
+            else if (strcmp(optarg, "info") == 0) o->log_level = CS_LOG_INFO;
+            else if (strcmp(optarg, "debug") == 0) o->log_level = CS_LOG_DEBUG;
+            else {
+                fprintf(stderr, "cstashd: --log-level must be error, warn, info or debug\n");
+                return EXIT_CONFIG;
+            }
+            break;
+        case 'V': printf("cstashd %s\n", PACKAGE_VERSION); exit(EXIT_OK);
+        case 'h': usage(stdout); exit(EXIT_OK);
+        default: usage(stderr); return EXIT_CONFIG;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "cstashd: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return EXIT_CONFIG;
+    }
+    return EXIT_OK;
+}
+
+/* Loads the config and applies command-line overrides. */
+static int load_config(const struct options *o, struct cs_config **cfg)
+{
+    struct cs_config_errors errs = {0};
+    enum cs_status st = cs_config_load(o->config_path, cfg, &errs);
+    size_t i;
+
+    if (st != CS_OK) {
+        for (i = 0; i < errs.count; i++)
+            fprintf(stderr, "%s\n", errs.lines[i]);
+        if (errs.count == 0)
+            fprintf(stderr, "cstashd: cannot load configuration: %s\n", cs_strerror(st));
+        cs_config_errors_clear(&errs);
+        return EXIT_CONFIG;
+    }
+    cs_config_errors_clear(&errs);
+    if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK) {
+        fprintf(stderr, "cstashd: invalid --listen address: use HOST:PORT or [IPV6]:PORT\n");
+        return EXIT_CONFIG;
+    }
+    if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK) {
+        fprintf(stderr, "cstashd: invalid --data-dir\n");
+        return EXIT_CONFIG;
+    }
+    if (o->threads > 0)
+        (*cfg)->threads = (unsigned)o->threads;
+    return EXIT_OK;
+}
+
+static int open_listeners(const struct cs_config *cfg, struct cs_listener *ls)
+{
+    char why[512];
+    size_t i, j;
+
+    for (i = 0; i < cfg->n_listen; i++) {
+        if (cs_listen_open(cfg->listen[i], &ls[i], why, sizeof why) != CS_OK) {
+            fprintf(stderr, "cstashd: %s\n", why);
+            for (j = 0; j < i; j++)
+                close(ls[j].fd);
+            return EXIT_LISTEN;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* Waits for SIGTERM/SIGINT, then drains: stop accepting, let in-flight
+ * requests finish for up to DRAIN_SECONDS (a second signal cuts it short). */
+static void wait_and_drain(struct cs_server *srv, const sigset_t *sigs)
+{
+    struct timespec tick = {0, 50 * 1000 * 1000};
+    time_t deadline;
+    int sig = 0;
+
+    while (sigwait(sigs, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            cs_log(CS_LOG_WARN, "SIGHUP ignored: this version reloads nothing; restart instead");
+    }
+    cs_log(CS_LOG_INFO, "%s: draining %u request(s) in flight, then exiting", strsignal(sig),
+           cs_server_active(srv));
+    cs_server_quiesce(srv);
+    deadline = time(NULL) + DRAIN_SECONDS;
+    while (cs_server_active(srv) > 0 && time(NULL) < deadline) {
+        if (sigtimedwait(sigs, NULL, &tick) > 0) {
+            cs_log(CS_LOG_WARN, "second signal: closing %u request(s) now",
+                   cs_server_active(srv));
+            break;
+        }
+    }
+    if (cs_server_active(srv) > 0)
+        cs_log(CS_LOG_WARN, "closing %u request(s) still in flight", cs_server_active(srv));
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    struct cs_config *cfg = NULL;
+    struct cs_listener listeners[CS_MAX_LISTEN];
+    struct cs_backend backend = {0};
+    struct cs_server *srv = NULL;
+    sigset_t sigs;
+    char why[512];
+    enum cs_status st;
+    size_t i;
+    int rc;
+
+    rc = parse_options(argc, argv, &o);
+    if (rc != EXIT_OK)
+        return rc;
+    cs_log_set_level(o.log_level);
+    rc = load_config(&o, &cfg);
+    if (rc != EXIT_OK || o.check_config) {
+        if (rc == EXIT_OK)
+            printf("%s: configuration is valid\n", cfg->source);
+        cs_config_free(cfg);
+        return rc;
+    }
+
+    /* Threads started from here on inherit this mask: signals reach only
+     * the sigwait in main. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    st = cs_disk_open(cfg->data_dir, &backend, why, sizeof why);
+    if (st != CS_OK) {
+        fprintf(stderr, "cstashd: %s\n", why);
+        cs_config_free(cfg);
+        return EXIT_DATA_DIR;
+    }
+    rc = open_listeners(cfg, listeners);
+    if (rc != EXIT_OK) {
+        backend.ops->destroy(backend.state);
+        cs_config_free(cfg);
+        return rc;
+    }
+    st = cs_server_start(cfg, &backend, listeners, cfg->n_listen, &srv);
+    if (st != CS_OK) {
+        for (i = 0; i < cfg->n_listen; i++)
+            close(listeners[i].fd);
+        backend.ops->destroy(backend.state);
+        cs_config_free(cfg);
+        return EXIT_RUNTIME;
+    }
+    for (i = 0; i < cfg->n_listen; i++)
+        cs_log(CS_LOG_INFO, "listening on %s/ (data dir %s, %u threads, config %s)",
+               listeners[i].url, cfg->data_dir, cfg->threads, cfg->source);
+    if (o.print_clients)
+        cs_print_client_settings(stdout, listeners[0].url, cfg->namespaces[0].name);
+
+    wait_and_drain(srv, &sigs);
+    cs_server_stop(srv);
+    backend.ops->destroy(backend.state);
+    cs_config_free(cfg);
+    cs_log(CS_LOG_INFO, "stopped");
+    return EXIT_OK;
+}

@@ -1,0 +1,185 @@
+/* Disk backend: atomic visibility, abort leaves nothing, lock, tmp cleanup. */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storage/disk.h"
+
+static char root[] = "/tmp/cstash-test-disk-XXXXXX";
+static char data[300];
+
+static void setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    snprintf(data, sizeof data, "%s/data", root);
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+    strcpy(root, "/tmp/cstash-test-disk-XXXXXX");
+}
+
+static unsigned count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    unsigned n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void put(struct cs_backend *b, const struct cs_object_id *id, const char *body,
+                bool expect_created)
+{
+    struct cs_put_options opt = {.durable = true, .size_hint = strlen(body)};
+    struct cs_upload *up;
+    bool created = !expect_created;
+
+    ck_assert_int_eq(b->ops->put_begin(b->state, id, &opt, &up), CS_OK);
+    ck_assert_int_eq(b->ops->put_write(up, body, strlen(body)), CS_OK);
+    ck_assert_int_eq(b->ops->put_commit(up, &created), CS_OK);
+    ck_assert(created == expect_created);
+}
+
+static void expect_body(struct cs_backend *b, const struct cs_object_id *id, const char *body)
+{
+    struct cs_object obj;
+    char buf[256];
+
+    ck_assert_int_eq(b->ops->open(b->state, id, &obj), CS_OK);
+    ck_assert_uint_eq(obj.size, strlen(body));
+    ck_assert_int_eq(pread(obj.fd, buf, sizeof buf, 0), (ssize_t)strlen(body));
+    ck_assert_int_eq(memcmp(buf, body, strlen(body)), 0);
+    close(obj.fd);
+}
+
+START_TEST(put_get_delete)
+{
+    struct cs_backend b;
+    struct cs_object_id id, other;
+    struct cs_object obj;
+    char why[256];
+
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "ab/cdef", 7);
+    cs_object_id_init(&other, "ns2", "ab/cdef", 7);
+    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_ERR_NOT_FOUND);
+    put(&b, &id, "first", true);
+    expect_body(&b, &id, "first");
+    put(&b, &id, "second version", false);
+    expect_body(&b, &id, "second version");
+    /* same key, other namespace: a different object */
+    ck_assert_int_eq(b.ops->open(b.state, &other, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_OK);
+    ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_ERR_NOT_FOUND);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+START_TEST(invisible_until_commit_and_abort_leaves_nothing)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    struct cs_object obj;
+    struct cs_put_options opt = {0};
+    struct cs_upload *up;
+    char why[256], tmp[400];
+
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "k", 1);
+    put(&b, &id, "old", true);
+    ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "partial new", 11), CS_OK);
+    expect_body(&b, &id, "old"); /* readers see the old object, not the part */
+    snprintf(tmp, sizeof tmp, "%s/tmp", data);
+    ck_assert_uint_eq(count_files(tmp), 1);
+    b.ops->put_abort(up);
+    ck_assert_uint_eq(count_files(tmp), 0);
+    expect_body(&b, &id, "old");
+    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_OK);
+    close(obj.fd);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+START_TEST(one_server_per_dir_and_tmp_cleanup)
+{
+    struct cs_backend a, b;
+    char why[256], stray[400];
+    int fd;
+
+    ck_assert_int_eq(cs_disk_open(data, &a, why, sizeof why), CS_OK);
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_ERR_BUSY);
+    ck_assert_ptr_nonnull(strstr(why, "in use by another cstashd"));
+    a.ops->destroy(a.state);
+    /* a crash leaves an unfinished upload behind: the next start removes it */
+    snprintf(stray, sizeof stray, "%s/tmp/1-2-3.tmp", data);
+    fd = open(stray, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(access(stray, F_OK), -1);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+START_TEST(unusable_dirs)
+{
+    struct cs_backend b;
+    char why[256], file[400], path[450];
+    int fd;
+
+    snprintf(file, sizeof file, "%s/plainfile", root);
+    fd = open(file, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    snprintf(path, sizeof path, "%s/sub", file);
+    ck_assert_int_ne(cs_disk_open(path, &b, why, sizeof why), CS_OK);
+    ck_assert_ptr_nonnull(strstr(why, "cannot create data dir"));
+    /* a data dir of some other format is refused */
+    ck_assert_int_eq(mkdir(data, 0755), 0);
+    snprintf(path, sizeof path, "%s/FORMAT", data);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_eq(write(fd, "cstash-data 99\n", 15), 15);
+    close(fd);
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(why, "FORMAT"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("disk");
+    TCase *tc = tcase_create("disk");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, put_get_delete);
+    tcase_add_test(tc, invisible_until_commit_and_abort_leaves_nothing);
+    tcase_add_test(tc, one_server_per_dir_and_tmp_cleanup);
+    tcase_add_test(tc, unusable_dirs);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
