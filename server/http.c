@@ -34,6 +34,9 @@
 #define CONNECTION_MEMORY (64 * 1024)
 #define CONNECTION_TIMEOUT_S 120
 #define REASON_MAX 320
+/* Refused bodies up to this size are read and dropped, keeping the
+ * connection; larger ones get their answer before the body. */
+#define DISCARD_MAX (1024 * 1024)
 
 #define ALLOW_OBJECT "GET, HEAD, PUT, DELETE"
 #define ALLOW_ADMIN "GET, HEAD"
@@ -333,6 +336,15 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     }
 }
 
+static bool has_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    return (cl && strcmp(cl, "0") != 0) ||
+           MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
                              struct request *req)
 {
@@ -350,6 +362,22 @@ static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
     return rc;
 }
 
+/* A refused request with a body: answer before the body only when the
+ * client waits for "100 Continue" or the body is large. Otherwise read and
+ * drop it first: closing with unread bytes makes the kernel send a reset,
+ * which can destroy the answer before the client reads it. */
+static bool refuse_before_body(struct MHD_Connection *conn)
+{
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_EXPECT);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    if (expect && strcasecmp(expect, "100-continue") == 0)
+        return true;
+    return !cl || strtoull(cl, NULL, 10) > DISCARD_MAX;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -357,6 +385,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     struct cs_server *srv = cls;
     struct request *req = *req_cls;
+    size_t len = *upload_data_size;
 
     (void)version;
     if (!req) {
@@ -366,22 +395,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = req;
         atomic_fetch_add_explicit(&srv->active, 1, memory_order_relaxed);
         dispatch(srv, req, conn, url, method);
-        /* A PUT refused before its body: answer now, never read the body. */
-        if (req->response && parse_method(method) == M_PUT)
+        if (req->response && has_body(conn) && refuse_before_body(conn))
             return queue(srv, conn, req);
         return MHD_YES;
     }
-    if (req->upload) {
-        size_t len = *upload_data_size;
-        continue_put(srv, req, upload_data, len, method, url);
+    if (len > 0) {
+        /* libmicrohttpd 0.9.75 cannot answer in the middle of a body: after
+         * a failure the rest is dropped and the answer waits for its end. */
+        if (req->upload)
+            continue_put(srv, req, upload_data, len, method, url);
         *upload_data_size = 0;
-        if (len > 0 && !req->response)
-            return MHD_YES;
-    } else if (*upload_data_size > 0) {
-        *upload_data_size = 0; /* body after a refusal: discard */
-        if (req->queued)
-            return MHD_YES;
+        return MHD_YES;
     }
+    if (req->upload)
+        continue_put(srv, req, NULL, 0, method, url);
     if (req->queued)
         return MHD_YES;
     return queue(srv, conn, req);
