@@ -1,0 +1,115 @@
+# Command line: help, version, --check-config, exit codes and messages for
+# bad config, port in use, unusable data dir; IPv4/IPv6 and several listeners.
+source "$CS_SRCDIR/tests/lib.sh"
+
+run() { # run EXPECTED_RC CMD...: output in $TEST_TMP/out
+    local want=$1 rc=0
+    shift
+    "$@" >"$TEST_TMP/out" 2>&1 || rc=$?
+    [ "$rc" = "$want" ] || { cat "$TEST_TMP/out"; fail "'$*' exited $rc, expected $want"; }
+}
+
+run 0 "$CSTASHD" --version
+grep -q '^cstashd [0-9]' "$TEST_TMP/out" || fail "--version output"
+run 0 "$CSTASHD" --help
+grep -q -- '--check-config' "$TEST_TMP/out" || fail "--help output"
+run 1 "$CSTASHD" --no-such-option
+run 1 "$CSTASHD" --threads 0
+run 1 "$CSTASHD" --listen nonsense
+grep -q 'invalid --listen' "$TEST_TMP/out" || fail "--listen message"
+run 1 "$CSTASHD" extra-argument
+ok "--version, --help; bad options exit 1"
+
+run 0 "$CSTASHD" --check-config
+grep -q 'embedded default' "$TEST_TMP/out" || fail "embedded default check"
+cat >"$TEST_TMP/good.conf" <<'CONF'
+# a complete, valid file
+listen = [ "127.0.0.1:8080", "[::1]:8080" ];
+data_dir = "/var/lib/cstash";
+threads = 2;
+max_blob_size = "512M";
+namespaces = ( { name = "default"; durable = true; read = [ "*" ]; write = [ "*" ]; } );
+CONF
+run 0 "$CSTASHD" --check-config --config "$TEST_TMP/good.conf"
+grep -q 'configuration is valid' "$TEST_TMP/out" || fail "valid message"
+run 0 "$CSTASHD" --check-config --config "$CS_SRCDIR/conf/cstashd.conf"
+ok "--check-config accepts the embedded default, a full file and conf/cstashd.conf"
+
+cat >"$TEST_TMP/bad.conf" <<'CONF'
+listen = [ "127.0.0.1:8080" ];
+threads = "many";
+namespaces = (
+  { name = "a"; write = [ "ci" ]; },
+  { name = "a"; mystery = 1; }
+);
+CONF
+run 1 "$CSTASHD" --check-config --config "$TEST_TMP/bad.conf"
+grep -q "^$TEST_TMP/bad.conf:2: threads" "$TEST_TMP/out" || fail "line 2 error missing"
+grep -q "^$TEST_TMP/bad.conf:4: unknown principal \"ci\"" "$TEST_TMP/out" || fail "line 4 error missing"
+grep -q "^$TEST_TMP/bad.conf:5: unknown namespace setting 'mystery'" "$TEST_TMP/out" || fail "line 5 error"
+grep -q "^$TEST_TMP/bad.conf:5: namespace \"a\" is defined twice" "$TEST_TMP/out" || fail "duplicate"
+printf 'listen = [ "127.0.0.1:8080" \n' >"$TEST_TMP/syntax.conf"
+run 1 "$CSTASHD" --check-config --config "$TEST_TMP/syntax.conf"
+grep -q "^$TEST_TMP/syntax.conf:[0-9]*: syntax error" "$TEST_TMP/out" || fail "syntax error line"
+run 1 "$CSTASHD" --check-config --config "$TEST_TMP/missing.conf"
+grep -q "missing.conf: cannot read: No such file" "$TEST_TMP/out" || fail "missing file"
+# the server itself refuses a bad config the same way, before listening
+run 1 "$CSTASHD" --config "$TEST_TMP/bad.conf" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/x"
+[ ! -e "$TEST_TMP/x" ] || fail "bad config created the data dir"
+ok "--check-config reports every error as file:line: reason and exits 1"
+
+# port in use
+start_server "$TEST_TMP/data1"
+port=${URL##*:}
+run 3 "$CSTASHD" --listen "127.0.0.1:$port" --data-dir "$TEST_TMP/data2"
+grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$TEST_TMP/out" || fail "in-use message"
+ok "port in use: exit 3 with a clear message"
+
+# the same data dir twice
+run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/data1"
+grep -q "is in use by another cstashd" "$TEST_TMP/out" || fail "data dir lock message"
+stop_server
+[ "$SERVER_RC" = 0 ] || fail "SIGTERM exit code $SERVER_RC"
+ok "one server per data dir: exit 2"
+
+# unusable data dirs
+: >"$TEST_TMP/plainfile"
+run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/plainfile/data"
+grep -q "cannot create data dir $TEST_TMP/plainfile/data: Not a directory" "$TEST_TMP/out" || fail "not a dir message"
+mkdir -p "$TEST_TMP/ro"
+if mount -t tmpfs -o size=1m,ro tmpfs "$TEST_TMP/ro" 2>/dev/null; then
+    run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/ro/data"
+    umount "$TEST_TMP/ro"
+    grep -q "Read-only file system" "$TEST_TMP/out" || fail "read-only message"
+elif [ "$(id -u)" != 0 ]; then
+    chmod 500 "$TEST_TMP/ro"
+    run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/ro/data"
+    grep -q "Permission denied" "$TEST_TMP/out" || fail "permission message"
+fi
+ok "unwritable data dir: exit 2 with the reason"
+
+# several listeners, IPv6 when the machine has it, thread count
+if [ -e /proc/net/if_inet6 ] && grep -q ' lo$' /proc/net/if_inet6; then
+    start_server "$TEST_TMP/data3" --listen 127.0.0.1:0 --listen '[::1]:0' --threads 3
+    v6=$(sed -n 's|.*listening on \(http://\[::1\]:[0-9]*\)/ .*|\1|p' "$SERVER_LOG")
+    [ -n "$v6" ] || fail "no IPv6 listener in the log"
+    curl -sf "$v6/_/health" >/dev/null || fail "IPv6 listener does not answer"
+    curl -sf "$URL/_/health" >/dev/null || fail "IPv4 listener does not answer"
+    curl -sf -X PUT --data-binary v6 "$v6/default/k" >/dev/null || fail "PUT over IPv6"
+    [ "$(curl -sf "$URL/default/k")" = v6 ] || fail "both listeners share the store"
+    grep -q '3 threads' "$SERVER_LOG" || fail "--threads not applied"
+    stop_server
+    ok "IPv4 and IPv6 listeners on one store; --threads"
+else
+    ok "IPv4 and IPv6 listeners: skipped, this machine has no IPv6 loopback"
+fi
+
+# ready-to-paste client settings name the real address
+start_server "$TEST_TMP/data4" --print-client-config
+for i in $(seq 1 50); do grep -q 'remote_cache' "$SERVER_LOG.out" && break; sleep 0.1; done
+grep -q "remote_storage = $URL/default|layout=subdirs" "$SERVER_LOG.out" || fail "ccache line"
+grep -q "build --remote_cache=$URL/default" "$SERVER_LOG.out" || fail "bazel line"
+grep -q "url = '$URL/default/'" "$SERVER_LOG.out" || fail "gradle line"
+grep -q "SCCACHE_WEBDAV_ENDPOINT=$URL/default" "$SERVER_LOG.out" || fail "sccache line"
+stop_server
+ok "--print-client-config prints ccache, Bazel, Gradle and sccache settings"
