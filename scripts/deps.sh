@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what cstash needs from Debian's packages (bookworm or later).
+#   scripts/deps.sh build   compilers, autotools, the -dev libraries
+#   scripts/deps.sh test    plus the tools the test suite runs
+# Only packages that are missing are installed; uses sudo when not root.
+set -euo pipefail
+
+build_pkgs=(build-essential autoconf automake pkg-config
+    libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhiredis-dev
+    libsqlite3-dev libzstd-dev libconfig-dev check)
+test_pkgs=(curl ccache systemd procps)
+
+want=()
+for set in "$@"; do
+    case $set in
+        build) want+=("${build_pkgs[@]}") ;;
+        test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+        *) echo "usage: $0 build|test..." >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+fi
+echo "deps: installing ${missing[*]}"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
