@@ -2,6 +2,8 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,15 +174,64 @@ static int open_listeners(const struct cs_config *cfg, struct cs_listener *ls)
     return EXIT_OK;
 }
 
+/* Signals reach main through a pipe written by the handler: whichever
+ * thread the kernel picks (libraries such as ASan run threads of their own
+ * that do not block signals), the handler runs and main reads the number. */
+static int signal_pipe[2] = {-1, -1}; /* the one registry a handler may touch */
+
+static void on_signal(int sig)
+{
+    unsigned char b = (unsigned char)sig;
+    int saved = errno;
+
+    if (write(signal_pipe[1], &b, 1) < 0) {
+        /* pipe full: a signal is already pending, nothing is lost */
+    }
+    errno = saved;
+}
+
+static int install_signal_handlers(void)
+{
+    struct sigaction sa;
+
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+        sigaction(SIGHUP, &sa, NULL) < 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* Waits up to timeout_ms (-1: forever) for a signal; 0 when none came. */
+static int next_signal(int timeout_ms)
+{
+    struct pollfd pfd = {.fd = signal_pipe[0], .events = POLLIN};
+    unsigned char b;
+
+    for (;;) {
+        int n = poll(&pfd, 1, timeout_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        if (read(signal_pipe[0], &b, 1) == 1)
+            return b;
+    }
+}
+
 /* Waits for SIGTERM/SIGINT, then drains: stop accepting, let in-flight
  * requests finish for up to DRAIN_SECONDS (a second signal cuts it short). */
-static void wait_and_drain(struct cs_server *srv, const sigset_t *sigs)
+static void wait_and_drain(struct cs_server *srv)
 {
-    struct timespec tick = {0, 50 * 1000 * 1000};
     time_t deadline;
-    int sig = 0;
+    int sig;
 
-    while (sigwait(sigs, &sig) != 0 || sig == SIGHUP) {
+    while ((sig = next_signal(-1)) == SIGHUP || sig == 0) {
         if (sig == SIGHUP)
             cs_log(CS_LOG_WARN, "SIGHUP ignored: this version reloads nothing; restart instead");
     }
@@ -189,7 +240,8 @@ static void wait_and_drain(struct cs_server *srv, const sigset_t *sigs)
     cs_server_quiesce(srv);
     deadline = time(NULL) + DRAIN_SECONDS;
     while (cs_server_active(srv) > 0 && time(NULL) < deadline) {
-        if (sigtimedwait(sigs, NULL, &tick) > 0) {
+        sig = next_signal(50);
+        if (sig == SIGTERM || sig == SIGINT) {
             cs_log(CS_LOG_WARN, "second signal: closing %u request(s) now",
                    cs_server_active(srv));
             break;
@@ -206,7 +258,6 @@ int main(int argc, char **argv)
     struct cs_listener listeners[CS_MAX_LISTEN];
     struct cs_backend backend = {0};
     struct cs_server *srv = NULL;
-    sigset_t sigs;
     char why[512];
     enum cs_status st;
     size_t i;
@@ -224,14 +275,11 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    /* Threads started from here on inherit this mask: signals reach only
-     * the sigwait in main. */
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if (install_signal_handlers() < 0) {
+        fprintf(stderr, "cstashd: cannot install signal handlers: %s\n", strerror(errno));
+        cs_config_free(cfg);
+        return EXIT_RUNTIME;
+    }
 
     st = cs_disk_open(cfg->data_dir, &backend, why, sizeof why);
     if (st != CS_OK) {
@@ -259,7 +307,7 @@ int main(int argc, char **argv)
     if (o.print_clients)
         cs_print_client_settings(stdout, listeners[0].url, cfg->namespaces[0].name);
 
-    wait_and_drain(srv, &sigs);
+    wait_and_drain(srv);
     cs_server_stop(srv);
     backend.ops->destroy(backend.state);
     cs_config_free(cfg);
