@@ -16,6 +16,10 @@ enum cs_status cs_route_parse(const struct cs_config *cfg, const char *url, stru
     size_t name_len;
     enum cs_status st;
 
+    r->kind = CS_ROUTE_OBJECT;
+    r->ns = NULL;
+    r->admin = NULL;
+    r->key_len = 0;
     if (url[0] != '/') {
         snprintf(reason, reason_len, "request path must start with '/'");
         return CS_ERR_BAD_KEY;
@@ -25,7 +29,6 @@ enum cs_status cs_route_parse(const struct cs_config *cfg, const char *url, stru
     name_len = slash ? (size_t)(slash - name) : strlen(name);
     if (name_len == 1 && name[0] == '_') {
         r->kind = CS_ROUTE_ADMIN;
-        r->ns = NULL;
         r->admin = slash ? slash + 1 : "";
         return CS_OK;
     }
@@ -41,7 +44,6 @@ enum cs_status cs_route_parse(const struct cs_config *cfg, const char *url, stru
             snprintf(reason, reason_len, "unknown namespace");
         return CS_ERR_NOT_FOUND;
     }
-    r->kind = CS_ROUTE_OBJECT;
     if (!slash || slash[1] == '\0') {
         snprintf(reason, reason_len, "no key after namespace '%s': use /%s/<key>", r->ns->name,
                  r->ns->name);

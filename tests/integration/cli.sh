@@ -78,8 +78,10 @@ run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/plainfile/data"
 grep -q "cannot create data dir $TEST_TMP/plainfile/data: Not a directory" "$TEST_TMP/out" || fail "not a dir message"
 mkdir -p "$TEST_TMP/ro"
 if mount -t tmpfs -o size=1m,ro tmpfs "$TEST_TMP/ro" 2>/dev/null; then
-    run 2 "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/ro/data"
-    umount "$TEST_TMP/ro"
+    rc=0
+    "$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/ro/data" >"$TEST_TMP/out" 2>&1 || rc=$?
+    umount "$TEST_TMP/ro" # before any check can fail, so no mount outlives the test
+    [ $rc = 2 ] || fail "read-only data dir: exit $rc, expected 2"
     grep -q "Read-only file system" "$TEST_TMP/out" || fail "read-only message"
 elif [ "$(id -u)" != 0 ]; then
     chmod 500 "$TEST_TMP/ro"
