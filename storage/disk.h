@@ -1,7 +1,7 @@
 /* Local-disk backend. Layout under the data directory:
  *   FORMAT            "cstash-data 1": refuses to run on a future layout
  *   cstashd.lock      flock'ed by the running server: one server per data dir
- *   objects/ab/cd/<64 hex>   the object named by sha256(namespace, key)
+ *   objects/ab/<64 hex>      the object named by sha256(namespace, key)
  *   tmp/              uploads in progress; emptied at start-up
  * An upload is written to tmp/ and renamed into objects/, so a reader sees
  * the old object or the new one, never a part. */

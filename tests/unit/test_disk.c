@@ -93,6 +93,26 @@ START_TEST(put_get_delete)
 }
 END_TEST
 
+/* The layout is part of the data format: objects/<first 2 hex>/<64 hex>,
+ * one level of 256 directories (two levels cost 40% of PUT throughput). */
+START_TEST(layout_on_disk)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    char why[256], hex[CS_SHA256_HEX_LEN + 1], path[600], objects[400];
+
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "some/key", 8);
+    put(&b, &id, "body", true);
+    cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", data, hex, hex);
+    ck_assert_msg(access(path, F_OK) == 0, "%s missing", path);
+    snprintf(objects, sizeof objects, "%s/objects/%.2s", data, hex);
+    ck_assert_uint_eq(count_files(objects), 1);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 START_TEST(invisible_until_commit_and_abort_leaves_nothing)
 {
     struct cs_backend b;
@@ -173,6 +193,7 @@ int main(void)
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, put_get_delete);
+    tcase_add_test(tc, layout_on_disk);
     tcase_add_test(tc, invisible_until_commit_and_abort_leaves_nothing);
     tcase_add_test(tc, one_server_per_dir_and_tmp_cleanup);
     tcase_add_test(tc, unusable_dirs);
