@@ -188,10 +188,9 @@ headers:
                                 "application/octet-stream");
 }
 
-static void handle_admin(struct cs_server *srv, struct request *req, const struct cs_route *r,
-                         enum method m, const char *method, const char *url)
+static void handle_admin(struct request *req, const struct cs_route *r, enum method m,
+                         const char *method, const char *url)
 {
-    (void)srv;
     if (strcmp(r->admin, "health") != 0) {
         prepare_error(req, method, url, MHD_HTTP_NOT_FOUND, "no such server endpoint");
         return;
@@ -291,7 +290,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     st = cs_route_parse(srv->cfg, url, &route, reason, sizeof reason);
     req->ns = route.kind == CS_ROUTE_OBJECT ? route.ns : NULL;
     if (st == CS_OK && route.kind == CS_ROUTE_ADMIN) {
-        handle_admin(srv, req, &route, m, method, url);
+        handle_admin(req, &route, m, method, url);
         return;
     }
     if (m == M_OTHER) {

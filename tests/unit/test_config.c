@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "server/config.h"
+#include "tests/unit/check_main.h"
 
 static struct cs_config_errors errs;
 
@@ -180,8 +181,6 @@ int main(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, embedded_default);
@@ -193,9 +192,5 @@ int main(void)
     tcase_add_test(tc, no_namespaces);
     tcase_add_test(tc, listen_addresses);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cs_run_suite(s);
 }

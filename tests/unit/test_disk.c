@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "storage/disk.h"
+#include "tests/unit/check_main.h"
 
 static char root[] = "/tmp/cstash-test-disk-XXXXXX";
 static char data[300];
@@ -188,8 +189,6 @@ int main(void)
 {
     Suite *s = suite_create("disk");
     TCase *tc = tcase_create("disk");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, put_get_delete);
@@ -198,9 +197,5 @@ int main(void)
     tcase_add_test(tc, one_server_per_dir_and_tmp_cleanup);
     tcase_add_test(tc, unusable_dirs);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cs_run_suite(s);
 }

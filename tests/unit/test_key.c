@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/key.h"
+#include "tests/unit/check_main.h"
 
 static enum cs_status norm(const char *raw, char *out, size_t *len, const char **reason)
 {
@@ -125,8 +126,6 @@ int main(void)
 {
     Suite *s = suite_create("key");
     TCase *tc = tcase_create("normalize");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, good_keys);
     tcase_add_test(tc, percent_decoding);
@@ -134,9 +133,5 @@ int main(void)
     tcase_add_test(tc, length_limits);
     tcase_add_test(tc, namespace_names);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cs_run_suite(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "server/route.h"
+#include "tests/unit/check_main.h"
 
 static struct cs_config *cfg;
 static struct cs_config_errors errs;
@@ -83,17 +84,11 @@ int main(void)
 {
     Suite *s = suite_create("route");
     TCase *tc = tcase_create("route");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, objects);
     tcase_add_test(tc, admin);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cs_run_suite(s);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/size.h"
+#include "tests/unit/check_main.h"
 
 START_TEST(parse_good)
 {
@@ -67,16 +68,10 @@ int main(void)
 {
     Suite *s = suite_create("size");
     TCase *tc = tcase_create("size");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, parse_good);
     tcase_add_test(tc, parse_bad);
     tcase_add_test(tc, format);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return cs_run_suite(s);
 }
