@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(build-essential autoconf automake pkg-config
     libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhiredis-dev
     libsqlite3-dev libzstd-dev libconfig-dev check)
-test_pkgs=(curl ccache systemd procps)
+test_pkgs=(curl ccache systemd procps iproute2)
 
 want=()
 for set in "$@"; do

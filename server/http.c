@@ -394,7 +394,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *req_cls = req;
         atomic_fetch_add_explicit(&srv->active, 1, memory_order_relaxed);
         dispatch(srv, req, conn, url, method);
-        if (req->response && has_body(conn) && refuse_before_body(conn))
+        /* only a refusal may be answered before the body */
+        if (req->status >= 400 && has_body(conn) && refuse_before_body(conn))
             return queue(srv, conn, req);
         return MHD_YES;
     }

@@ -48,7 +48,9 @@ static void rel_path(const uint8_t digest[CS_SHA256_LEN], char out[REL_PATH_LEN]
     out[DIR_LEN] = '/';
 }
 
-static int retry_eintr_close(int fd)
+/* close(2) that does not report EINTR: on Linux the fd is gone either way,
+ * and retrying could close an fd another thread just opened. */
+static int close_fd(int fd)
 {
     int rc = close(fd);
     return rc < 0 && errno == EINTR ? 0 : rc;
@@ -122,7 +124,7 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
 static void upload_free(struct cs_upload *up, bool unlink_tmp)
 {
     if (up->fd >= 0)
-        retry_eintr_close(up->fd);
+        close_fd(up->fd);
     if (unlink_tmp)
         unlinkat(up->disk->tmp_fd, up->tmp_name, 0);
     free(up);
@@ -189,7 +191,7 @@ static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
 
     if (up->durable && fdatasync(up->fd) < 0)
         st = cs_status_from_errno(errno);
-    if (retry_eintr_close(up->fd) < 0 && st == CS_OK)
+    if (close_fd(up->fd) < 0 && st == CS_OK)
         st = cs_status_from_errno(errno);
     up->fd = -1;
     if (st != CS_OK) {

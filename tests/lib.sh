@@ -114,9 +114,3 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # count of files under a directory (0 when it does not exist)
 count_files() { find "$1" -type f 2>/dev/null | wc -l; }
-
-# write_config FILE DATA_DIR: writes a config file from stdin's namespace list
-write_config() {
-    local file=$1
-    cat >"$file"
-}

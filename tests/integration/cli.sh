@@ -18,6 +18,8 @@ run 1 "$CSTASHD" --threads 0
 run 1 "$CSTASHD" --listen nonsense
 grep -q 'invalid --listen' "$TEST_TMP/out" || fail "--listen message"
 run 1 "$CSTASHD" extra-argument
+run 1 "$CSTASHD" --log-level loud
+grep -q -- '--log-level must be' "$TEST_TMP/out" || fail "--log-level message"
 ok "--version, --help; bad options exit 1"
 
 run 0 "$CSTASHD" --check-config
@@ -103,8 +105,24 @@ if [ -e /proc/net/if_inet6 ] && grep -q ' lo$' /proc/net/if_inet6; then
     stop_server
     ok "IPv4 and IPv6 listeners on one store; --threads"
 else
-    ok "IPv4 and IPv6 listeners: skipped, this machine has no IPv6 loopback"
+    echo "# IPv6 listener not checked: this machine has no IPv6 loopback"
 fi
+
+# --log-level: debug shows refused requests with their namespace; error hides info lines
+start_server "$TEST_TMP/data5" --log-level debug
+curl -s -o /dev/null "$URL/nosuchns/key"
+for i in $(seq 1 50); do grep -q "GET /nosuchns/key: 404 unknown namespace" "$SERVER_LOG" && break; sleep 0.05; done
+grep -q "ns=- GET /nosuchns/key: 404 unknown namespace 'nosuchns'" "$SERVER_LOG" || fail "debug line missing"
+stop_server
+# (no "listening on" line to wait for at this level: wait for the socket)
+"$CSTASHD" --log-level error --listen 127.0.0.1:0 --data-dir "$TEST_TMP/data6" 2>"$TEST_TMP/quiet.log" &
+SERVER_PID=$!
+for i in $(seq 1 100); do ss -ltnp 2>/dev/null | grep -q "pid=$SERVER_PID," && break; sleep 0.05; done
+ss -ltnp | grep -q "pid=$SERVER_PID," || fail "quiet server did not start listening"
+stop_server
+[ "$SERVER_RC" = 0 ] || fail "quiet server exit code $SERVER_RC"
+[ ! -s "$TEST_TMP/quiet.log" ] || { cat "$TEST_TMP/quiet.log"; fail "--log-level error still logs info lines"; }
+ok "--log-level debug logs refused requests; error keeps info quiet"
 
 # ready-to-paste client settings name the real address
 start_server "$TEST_TMP/data4" --print-client-config

@@ -3,10 +3,21 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 head -c 3000000 /dev/urandom >"$TEST_TMP/body"
+
+# SIGHUP reloads nothing in this version: the server logs it and keeps serving
+start_server "$TEST_TMP/data-hup"
+kill -HUP "$SERVER_PID"
+for i in $(seq 1 50); do grep -q 'SIGHUP ignored' "$SERVER_LOG" && break; sleep 0.05; done
+grep -q 'SIGHUP ignored' "$SERVER_LOG" || fail "SIGHUP not logged"
+kill -0 "$SERVER_PID" 2>/dev/null || fail "SIGHUP killed the server"
+curl -sf "$URL/_/health" >/dev/null || fail "not serving after SIGHUP"
+stop_server
+ok "SIGHUP: logged, ignored, still serving"
+
 for sig in TERM INT; do
     start_server "$TEST_TMP/data-$sig"
     # a slow upload: about 3 s at 1 MB/s
-    curl -s -o /dev/null -w '%{http_code}' --limit-rate 1M -X PUT \
+    curl -s -o /dev/null -D "$TEST_TMP/put-headers" -w '%{http_code}' --limit-rate 1M -X PUT \
         --data-binary @"$TEST_TMP/body" "$URL/default/slow" >"$TEST_TMP/code" &
     cpid=$!
     for i in $(seq 1 50); do [ "$(count_files "$TEST_TMP/data-$sig/tmp")" = 1 ] && break; sleep 0.05; done
@@ -19,6 +30,9 @@ for sig in TERM INT; do
     fi
     wait $cpid || true
     [ "$(cat "$TEST_TMP/code")" = 201 ] || fail "in-flight PUT got $(cat "$TEST_TMP/code") after SIG$sig"
+    # answers given while draining tell keep-alive clients to go
+    tr -d '\r' <"$TEST_TMP/put-headers" | grep -qix 'connection: close' ||
+        fail "answer during the drain has no Connection: close"
     pid=$SERVER_PID
     stop_server "$sig"
     [ "$SERVER_RC" = 0 ] || fail "exit code $SERVER_RC after SIG$sig"
@@ -28,5 +42,5 @@ for sig in TERM INT; do
     curl -s -o "$TEST_TMP/back" "$URL/default/slow"
     cmp -s "$TEST_TMP/back" "$TEST_TMP/body" || fail "drained upload not stored"
     stop_server
-    ok "SIG$sig: in-flight upload finished (201, stored), new connections refused, exit 0"
+    ok "SIG$sig: in-flight upload finished (201, Connection: close, stored), new connections refused, exit 0"
 done
