@@ -19,6 +19,8 @@ const char *cs_strerror(enum cs_status st)
     case CS_ERR_EXISTS: return "already exists";
     case CS_ERR_BUSY: return "in use";
     case CS_ERR_PERM: return "permission denied";
+    case CS_ERR_DIGEST: return "body does not match the sha256 digest in its key";
+    case CS_ERR_CONFLICT: return "conflict";
     }
     return "unknown error";
 }

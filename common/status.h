@@ -15,6 +15,8 @@ enum cs_status {
     CS_ERR_EXISTS = -8,
     CS_ERR_BUSY = -9,        /* resource held by someone else (data dir lock) */
     CS_ERR_PERM = -10,       /* EACCES / EPERM / EROFS */
+    CS_ERR_DIGEST = -11,     /* body does not hash to the digest its key names */
+    CS_ERR_CONFLICT = -12,   /* parent collection missing, or kind mismatch */
 };
 
 const char *cs_strerror(enum cs_status st);

@@ -22,10 +22,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/size.h"
 #include "server/http.h"
+#include "server/propfind.h"
 #include "server/route.h"
+#include "server/webdav.h"
+#include "storage/disk.h"
 
 /* Objects up to this size are read into memory and sent with their
  * headers in one go; larger ones are sent from the fd with sendfile. */
@@ -38,12 +42,13 @@
  * connection; larger ones get their answer before the body. */
 #define DISCARD_MAX (1024 * 1024)
 
-#define ALLOW_OBJECT "GET, HEAD, PUT, DELETE"
+#define ALLOW_OBJECT CS_DAV_ALLOW
 #define ALLOW_ADMIN "GET, HEAD"
 
 struct cs_server {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
+    struct cs_dav dav;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
     struct MHD_Response *miss;     /* shared 404 for misses, the most common answer */
@@ -51,7 +56,8 @@ struct cs_server {
     atomic_bool draining;
 };
 
-enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OTHER };
+enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_COPY,
+              M_MOVE, M_OTHER };
 
 /* Per-request state, freed in on_completed. */
 struct request {
@@ -63,6 +69,8 @@ struct request {
     const struct cs_namespace_config *ns;
     uint64_t received;
     uint64_t limit;                 /* max_blob_size for this PUT */
+    struct cs_route *route;         /* PROPFIND: kept until its body is in */
+    struct cs_buf body;             /* PROPFIND body */
 };
 
 static enum method parse_method(const char *m)
@@ -70,10 +78,25 @@ static enum method parse_method(const char *m)
     switch (m[0]) {
     case 'G': return strcmp(m, "GET") == 0 ? M_GET : M_OTHER;
     case 'H': return strcmp(m, "HEAD") == 0 ? M_HEAD : M_OTHER;
-    case 'P': return strcmp(m, "PUT") == 0 ? M_PUT : M_OTHER;
+    case 'P':
+        if (strcmp(m, "PUT") == 0)
+            return M_PUT;
+        return strcmp(m, "PROPFIND") == 0 ? M_PROPFIND : M_OTHER;
     case 'D': return strcmp(m, "DELETE") == 0 ? M_DELETE : M_OTHER;
+    case 'O': return strcmp(m, "OPTIONS") == 0 ? M_OPTIONS : M_OTHER;
+    case 'M':
+        if (strcmp(m, "MKCOL") == 0)
+            return M_MKCOL;
+        return strcmp(m, "MOVE") == 0 ? M_MOVE : M_OTHER;
+    case 'C': return strcmp(m, "COPY") == 0 ? M_COPY : M_OTHER;
     default: return M_OTHER;
     }
+}
+
+/* Methods that change what is stored need the namespace's write right. */
+static bool is_write(enum method m)
+{
+    return m == M_PUT || m == M_DELETE || m == M_MKCOL || m == M_COPY || m == M_MOVE;
 }
 
 /* The one place where a storage status becomes an HTTP status. */
@@ -84,6 +107,8 @@ static unsigned http_status_for(enum cs_status st)
     case CS_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
     case CS_ERR_BAD_KEY:
     case CS_ERR_INVALID: return MHD_HTTP_BAD_REQUEST;
+    case CS_ERR_DIGEST: return MHD_HTTP_BAD_REQUEST;
+    case CS_ERR_CONFLICT: return MHD_HTTP_CONFLICT;
     case CS_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
     case CS_ERR_NO_SPACE: return MHD_HTTP_INSUFFICIENT_STORAGE;
     case CS_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -163,29 +188,89 @@ static void prepare_miss(struct cs_server *srv, struct request *req)
     }
 }
 
-static void prepare_object(struct request *req, struct cs_object *obj, enum method m)
+static void add_object_headers(struct MHD_Response *resp, const struct cs_object *obj)
+{
+    char etag[CS_SHA256_HEX_LEN + 3], date[40];
+
+    etag[0] = '"';
+    cs_hex_encode(obj->etag, CS_SHA256_LEN, etag + 1);
+    etag[CS_SHA256_HEX_LEN + 1] = '"';
+    etag[CS_SHA256_HEX_LEN + 2] = '\0';
+    cs_http_date(obj->mtime, date, sizeof date);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            obj->content_type[0] ? obj->content_type : "application/octet-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+}
+
+/* If-None-Match with our ETag (or "*"): the client has it already. */
+static bool not_modified(struct MHD_Connection *conn, const struct cs_object *obj)
+{
+    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    char hex[CS_SHA256_HEX_LEN + 1];
+
+    if (!inm)
+        return false;
+    if (strcmp(inm, "*") == 0)
+        return true;
+    cs_hex_encode(obj->etag, CS_SHA256_LEN, hex);
+    return strstr(inm, hex) != NULL;
+}
+
+static void prepare_object(struct request *req, struct MHD_Connection *conn,
+                           struct cs_object *obj)
 {
     req->status = MHD_HTTP_OK;
-    if (m == M_GET && obj->size <= SMALL_OBJECT_MAX) {
-        char *buf = malloc(obj->size ? obj->size : 1);
-        ssize_t n = buf ? pread(obj->fd, buf, obj->size, 0) : -1;
-        if (n == (ssize_t)obj->size) {
+    if (not_modified(conn, obj)) {
+        req->status = MHD_HTTP_NOT_MODIFIED;
+        req->response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        free(obj->body);
+        if (obj->fd >= 0)
             close(obj->fd);
-            req->response =
-                MHD_create_response_from_buffer(obj->size, buf, MHD_RESPMEM_MUST_FREE);
-            if (!req->response)
-                free(buf);
-            goto headers;
-        }
-        free(buf); /* short read (truncated underneath us?): fall back to the fd */
+    } else if (obj->body) {
+        req->response = MHD_create_response_from_buffer(obj->size, obj->body,
+                                                        MHD_RESPMEM_MUST_FREE);
+        if (!req->response)
+            free(obj->body);
+    } else {
+        /* GET streams with sendfile; HEAD reports the same length, unsent */
+        req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd,
+                                                                obj->offset);
+        if (!req->response)
+            close(obj->fd);
     }
-    req->response = MHD_create_response_from_fd64(obj->size, obj->fd);
-    if (!req->response)
-        close(obj->fd);
-headers:
     if (req->response)
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                "application/octet-stream");
+        add_object_headers(req->response, obj);
+}
+
+/* A WebDAV handler's reply becomes the response. */
+static void prepare_reply(struct request *req, struct cs_reply *r, const char *method,
+                          const char *url)
+{
+    if (r->error) {
+        size_t n = r->body.len;
+        char line[REASON_MAX];
+        snprintf(line, sizeof line, "%.*s", (int)(n && r->body.data[n - 1] == '\n' ? n - 1 : n),
+                 r->body.data ? r->body.data : "");
+        log_request_error(req, method, url, r->status, line);
+    }
+    if (r->body.len) {
+        req->response = MHD_create_response_from_buffer(r->body.len, r->body.data,
+                                                        MHD_RESPMEM_MUST_FREE);
+        if (req->response)
+            r->body.data = NULL; /* the response owns it now */
+    } else {
+        req->response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    }
+    req->status = r->status;
+    if (req->response && r->content_type)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    if (req->response && r->allow)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (req->response && r->dav_header)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_DAV, "1");
+    cs_reply_free(r);
 }
 
 static void handle_admin(struct request *req, const struct cs_route *r, enum method m,
@@ -202,6 +287,22 @@ static void handle_admin(struct request *req, const struct cs_route *r, enum met
     prepare_text(req, MHD_HTTP_OK, "ok");
 }
 
+/* Bazel's CAS: a key ending in "cas/<64 hex>" names the sha256 of its body. */
+static bool cas_digest(const char *key, size_t len, uint8_t out[CS_SHA256_LEN])
+{
+    size_t i;
+
+    if (len < 4 + CS_SHA256_HEX_LEN)
+        return false;
+    const char *hex = key + len - CS_SHA256_HEX_LEN;
+    if (memcmp(hex - 4, "cas/", 4) != 0 || (hex - 4 != key && hex[-5] != '/'))
+        return false;
+    for (i = 0; i < CS_SHA256_HEX_LEN; i++)
+        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+            return false;
+    return cs_hex_decode(hex, CS_SHA256_HEX_LEN, out, CS_SHA256_LEN);
+}
+
 /* PUT, first call: checks that must happen before any byte of the body. */
 static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
                       const struct cs_object_id *id, const char *method, const char *url)
@@ -210,7 +311,10 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
     struct cs_put_options opt = {.durable = req->ns->durable, .size_hint = 0};
+    uint8_t expect[CS_SHA256_LEN];
     char reason[REASON_MAX];
     enum cs_status st;
 
@@ -231,6 +335,22 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
         prepare_error(req, method, url, MHD_HTTP_LENGTH_REQUIRED,
                       "PUT needs a Content-Length header (or chunked transfer encoding)");
         return;
+    }
+    if (ct && strlen(ct) > CS_CONTENT_TYPE_MAX) {
+        prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
+                      "Content-Type longer than 127 bytes");
+        return;
+    }
+    if (ct && strcmp(ct, "application/octet-stream") != 0)
+        opt.content_type = ct;
+    if (cas_digest(id->key, id->key_len, expect)) {
+        /* Bazel uploads every blob without asking first: a blob we hold is
+         * named by its content, so keep ours and drop the body unread. */
+        if (srv->backend->ops->exists(srv->backend->state, id) == CS_OK) {
+            prepare_empty(req, MHD_HTTP_NO_CONTENT);
+            return;
+        }
+        opt.expect_sha256 = expect;
     }
     st = srv->backend->ops->put_begin(srv->backend->state, id, &opt, &req->upload);
     if (st != CS_OK) {
@@ -267,12 +387,82 @@ static void continue_put(struct cs_server *srv, struct request *req, const char 
     }
     st = ops->put_commit(req->upload, &created);
     req->upload = NULL; /* commit frees the handle, success or not */
+    if (st == CS_ERR_DIGEST) {
+        prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
+                      "body does not hash to the sha256 in its cas/ key: not stored");
+        return;
+    }
     if (st != CS_OK) {
         snprintf(reason, sizeof reason, "cannot store: %s", cs_strerror(st));
         prepare_error(req, method, url, http_status_for(st), reason);
         return;
     }
     prepare_empty(req, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static bool has_body(struct MHD_Connection *conn);
+
+/* WebDAV methods; PROPFIND waits for its body and runs in finish_propfind. */
+static void dispatch_dav(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
+                         const struct cs_route *route, enum method m, const char *method,
+                         const char *url)
+{
+    struct cs_reply reply;
+
+    cs_reply_init(&reply);
+    switch (m) {
+    case M_OPTIONS:
+        cs_dav_options(&srv->dav, route, &reply);
+        break;
+    case M_PROPFIND:
+        req->route = malloc(sizeof *req->route);
+        if (!req->route) {
+            prepare_error(req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+            cs_reply_free(&reply);
+            return;
+        }
+        *req->route = *route;
+        cs_buf_init(&req->body, CS_PROPFIND_BODY_MAX);
+        cs_reply_free(&reply);
+        return;
+    case M_MKCOL:
+        cs_dav_mkcol(&srv->dav, route, has_body(conn), &reply);
+        break;
+    case M_DELETE:
+        cs_dav_delete_collection(&srv->dav, route, &reply);
+        break;
+    case M_COPY:
+    case M_MOVE:
+        cs_dav_copy_move(&srv->dav, route, m == M_MOVE, header(conn, "Destination"),
+                         header(conn, MHD_HTTP_HEADER_HOST), header(conn, "Overwrite"),
+                         header(conn, "Depth"), &reply);
+        break;
+    default:
+        cs_reply_free(&reply);
+        return;
+    }
+    prepare_reply(req, &reply, method, url);
+}
+
+static void finish_propfind(struct cs_server *srv, struct request *req,
+                            struct MHD_Connection *conn, const char *method, const char *url)
+{
+    struct cs_reply reply;
+
+    if (req->body.overflow) {
+        prepare_error(req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
+                      "PROPFIND body over 64 KiB");
+        return;
+    }
+    cs_reply_init(&reply);
+    cs_dav_propfind(&srv->dav, req->route, header(conn, "Depth"), req->body.data,
+                    req->body.len, &reply);
+    prepare_reply(req, &reply, method, url);
 }
 
 /* First call: route and do the work; the response waits for the next call. */
@@ -287,6 +477,13 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     char reason[REASON_MAX];
     enum cs_status st;
 
+    if (m == M_OPTIONS && strcmp(url, "*") == 0) {
+        struct cs_reply reply;
+        cs_reply_init(&reply);
+        cs_dav_options(&srv->dav, NULL, &reply);
+        prepare_reply(req, &reply, method, url);
+        return;
+    }
     st = cs_route_parse(srv->cfg, url, &route, reason, sizeof reason);
     req->ns = route.kind == CS_ROUTE_OBJECT ? route.ns : NULL;
     if (st == CS_OK && route.kind == CS_ROUTE_ADMIN) {
@@ -301,18 +498,29 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         prepare_error(req, method, url, http_status_for(st), reason);
         return;
     }
-    if (m == M_PUT || m == M_DELETE ? !route.ns->write_anyone : !route.ns->read_anyone) {
+    if (is_write(m) ? !route.ns->write_anyone : !route.ns->read_anyone) {
         prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED,
                       "this namespace needs credentials for this request");
+        return;
+    }
+    if (m != M_GET && m != M_HEAD && m != M_PUT &&
+        !(m == M_DELETE && !route.collection)) {
+        dispatch_dav(srv, req, conn, &route, m, method, url);
+        return;
+    }
+    if (route.collection) {
+        prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
+                      route.key_len ? "path ends with '/': it names a collection, not an object"
+                                    : "no key after the namespace: use /<namespace>/<key>");
         return;
     }
     cs_object_id_init(&id, route.ns->name, route.key, route.key_len);
     switch (m) {
     case M_GET:
     case M_HEAD:
-        st = ops->open(srv->backend->state, &id, &obj);
+        st = ops->open(srv->backend->state, &id, m == M_GET ? SMALL_OBJECT_MAX : 0, &obj);
         if (st == CS_OK)
-            prepare_object(req, &obj, m);
+            prepare_object(req, conn, &obj);
         else if (st == CS_ERR_NOT_FOUND)
             prepare_miss(srv, req);
         else
@@ -326,11 +534,11 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         if (st == CS_OK)
             prepare_empty(req, MHD_HTTP_NO_CONTENT);
         else if (st == CS_ERR_NOT_FOUND)
-            prepare_miss(srv, req);
+            dispatch_dav(srv, req, conn, &route, m, method, url); /* maybe a collection */
         else
             prepare_error(req, method, url, http_status_for(st), cs_strerror(st));
         break;
-    case M_OTHER:
+    default:
         break;
     }
 }
@@ -404,11 +612,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * a failure the rest is dropped and the answer waits for its end. */
         if (req->upload)
             continue_put(srv, req, upload_data, len, method, url);
+        else if (req->route)
+            cs_buf_add(&req->body, upload_data, len);
         *upload_data_size = 0;
         return MHD_YES;
     }
     if (req->upload)
         continue_put(srv, req, NULL, 0, method, url);
+    else if (req->route && !req->response)
+        finish_propfind(srv, req, conn, method, url);
     if (req->queued)
         return MHD_YES;
     return queue(srv, conn, req);
@@ -428,6 +640,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         srv->backend->ops->put_abort(req->upload);
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
+    free(req->route);
+    cs_buf_free(&req->body);
     free(req);
     *req_cls = NULL;
     atomic_fetch_sub_explicit(&srv->active, 1, memory_order_relaxed);
@@ -467,6 +681,13 @@ enum cs_status cs_server_start(const struct cs_config *cfg, const struct cs_back
         return CS_ERR_NOMEM;
     srv->cfg = cfg;
     srv->backend = backend;
+    srv->dav.cfg = cfg;
+    srv->dav.backend = backend;
+    srv->dav.index = cs_disk_index(backend);
+    if (!srv->dav.index) {
+        free(srv);
+        return CS_ERR_INVALID;
+    }
     atomic_init(&srv->active, 0);
     atomic_init(&srv->draining, false);
     srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,

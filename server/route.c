@@ -20,6 +20,7 @@ enum cs_status cs_route_parse(const struct cs_config *cfg, const char *url, stru
     r->ns = NULL;
     r->admin = NULL;
     r->key_len = 0;
+    r->collection = false;
     if (url[0] != '/') {
         snprintf(reason, reason_len, "request path must start with '/'");
         return CS_ERR_BAD_KEY;
@@ -45,11 +46,16 @@ enum cs_status cs_route_parse(const struct cs_config *cfg, const char *url, stru
         return CS_ERR_NOT_FOUND;
     }
     if (!slash || slash[1] == '\0') {
-        snprintf(reason, reason_len, "no key after namespace '%s': use /%s/<key>", r->ns->name,
-                 r->ns->name);
-        return CS_ERR_BAD_KEY;
+        r->key[0] = '\0';
+        r->collection = true;
+        return CS_OK;
     }
-    st = cs_key_normalize(slash + 1, strlen(slash + 1), r->key, &r->key_len, &why);
+    size_t raw_len = strlen(slash + 1);
+    if (slash[raw_len] == '/') {
+        r->collection = true;
+        raw_len--;
+    }
+    st = cs_key_normalize(slash + 1, raw_len, r->key, &r->key_len, &why);
     if (st != CS_OK)
         snprintf(reason, reason_len, "%s", why ? why : "invalid key");
     return st;

@@ -27,11 +27,17 @@ struct cs_object_id {
 /* Fills id and computes its digest. Thread-safe. */
 void cs_object_id_init(struct cs_object_id *id, const char *ns, const char *key, size_t key_len);
 
-/* An object opened for reading. The caller owns fd and closes it. */
+#define CS_CONTENT_TYPE_MAX 127
+
+/* An object opened for reading. */
 struct cs_object {
-    int fd;
-    uint64_t size;
+    int fd;               /* -1 when body holds all of it; else the caller closes it */
+    uint64_t offset;      /* where the body starts in fd */
+    uint64_t size;        /* bytes of body */
     time_t mtime;
+    uint8_t etag[CS_SHA256_LEN];                  /* sha256 of the body */
+    char content_type[CS_CONTENT_TYPE_MAX + 1];   /* as stored; "" when none was given */
+    void *body;           /* the whole body when size <= read_max, else NULL; caller frees */
 };
 
 struct cs_upload; /* an upload in progress: private to each backend */
@@ -39,22 +45,37 @@ struct cs_upload; /* an upload in progress: private to each backend */
 struct cs_put_options {
     bool durable;          /* data and directory entry on stable storage before commit returns */
     uint64_t size_hint;    /* expected length, 0 when unknown (chunked) */
+    const char *content_type;           /* NULL or at most CS_CONTENT_TYPE_MAX bytes */
+    const uint8_t *expect_sha256;       /* NULL, or the digest the body must have */
 };
 
 struct cs_backend_ops {
     const char *name;
-    /* CS_ERR_NOT_FOUND on a miss. */
-    enum cs_status (*open)(void *state, const struct cs_object_id *id, struct cs_object *out);
+    /* CS_ERR_NOT_FOUND on a miss. Bodies up to read_max bytes are read
+     * into out->body and the file is closed: one read for small objects. */
+    enum cs_status (*open)(void *state, const struct cs_object_id *id, size_t read_max,
+                           struct cs_object *out);
+    /* CS_OK when the object exists, CS_ERR_NOT_FOUND when not. Cheap. */
+    enum cs_status (*exists)(void *state, const struct cs_object_id *id);
     /* Starts an upload that stays invisible until commit. */
     enum cs_status (*put_begin)(void *state, const struct cs_object_id *id,
                                 const struct cs_put_options *opt, struct cs_upload **out);
     enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len);
     /* Makes the upload visible atomically and frees the handle, success or
-     * not. *created tells a new key from an overwrite. */
+     * not. *created tells a new key from an overwrite. CS_ERR_DIGEST when
+     * the body does not have the expected digest: nothing is stored. */
     enum cs_status (*put_commit)(struct cs_upload *up, bool *created);
     /* Drops the upload and frees the handle; nothing is left behind. */
     void (*put_abort)(struct cs_upload *up);
     enum cs_status (*remove)(void *state, const struct cs_object_id *id, bool durable);
+    /* Copies or moves one object to another key. overwrite false and an
+     * existing destination give CS_ERR_EXISTS. *created as for put_commit. */
+    enum cs_status (*copy)(void *state, const struct cs_object_id *from,
+                           const struct cs_object_id *to, bool overwrite, bool durable,
+                           bool *created);
+    enum cs_status (*move)(void *state, const struct cs_object_id *from,
+                           const struct cs_object_id *to, bool overwrite, bool durable,
+                           bool *created);
     void (*destroy)(void *state);
 };
 

@@ -11,12 +11,29 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "storage/disk.h"
+#include "storage/index.h"
 
-#define DISK_FORMAT "cstash-data 1\n"
+#define DISK_FORMAT "cstash-data 2\n"
+#define DISK_FORMAT_1 "cstash-data 1\n"
+
+/* Object file: a small header, then the body.
+ *   0  "CSTO"   magic
+ *   4  1        header version
+ *   5  n        content-type length (0..127)
+ *   6  0 0      reserved
+ *   8  sha256 of the body (the ETag; for Bazel CAS keys, the key itself)
+ *  40  content type, n bytes
+ * The body starts at 40 + n. The header is written last, at commit, when
+ * the digest is known; the file becomes visible only after that. */
+#define HDR_MAGIC "CSTO"
+#define HDR_VERSION 1
+#define HDR_FIXED 40
+#define HDR_MAX (HDR_FIXED + CS_CONTENT_TYPE_MAX)
 
 struct disk {
     char *root;
@@ -24,14 +41,23 @@ struct disk {
     int objects_fd;
     int tmp_fd;
     int lock_fd;
+    struct cs_index *index;
 };
 
 struct cs_upload {
     struct disk *disk;
     int fd;
     bool durable;
-    uint8_t digest[CS_SHA256_LEN];
+    bool check_digest;
+    uint8_t digest[CS_SHA256_LEN];     /* the object's name */
+    uint8_t expect[CS_SHA256_LEN];     /* the body's digest it must have */
+    struct cs_sha256 body_hash;
+    uint64_t body_len;
+    uint8_t header[HDR_MAX];
+    size_t header_len;
     char tmp_name[64];
+    char *ns;                          /* ns '\0' key, for the index */
+    size_t key_len;
 };
 
 /* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
@@ -56,12 +82,68 @@ static int close_fd(int fd)
     return rc < 0 && errno == EINTR ? 0 : rc;
 }
 
+/* Checks a header read from the start of a file of file_size bytes. */
+static enum cs_status parse_header(const uint8_t *h, size_t avail, uint64_t file_size,
+                                   struct cs_object *out)
+{
+    size_t ct_len;
+
+    if (avail < HDR_FIXED || memcmp(h, HDR_MAGIC, 4) != 0 || h[4] != HDR_VERSION)
+        return CS_ERR_IO;
+    ct_len = h[5];
+    if (ct_len > CS_CONTENT_TYPE_MAX || HDR_FIXED + ct_len > avail)
+        return CS_ERR_IO;
+    memcpy(out->etag, h + 8, CS_SHA256_LEN);
+    memcpy(out->content_type, h + HDR_FIXED, ct_len);
+    out->content_type[ct_len] = '\0';
+    out->offset = HDR_FIXED + ct_len;
+    out->size = file_size - out->offset;
+    return CS_OK;
+}
+
+static enum cs_status corrupt(int fd, const struct cs_object_id *id)
+{
+    char hex[CS_SHA256_HEX_LEN + 1];
+
+    close(fd);
+    cs_hex_encode(id->digest, CS_SHA256_LEN, hex);
+    cs_log(CS_LOG_ERROR, "object %s (ns=%s) has a damaged header: served as an error", hex,
+           id->ns);
+    return CS_ERR_IO;
+}
+
+/* Small objects: one read for header and body, then the body is moved to
+ * the start of the buffer so the caller can hand it on and free it. */
+static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_object_id *id,
+                                 struct cs_object *out)
+{
+    uint8_t *buf = malloc(file_size);
+    ssize_t n;
+
+    if (!buf) {
+        close(fd);
+        return CS_ERR_NOMEM;
+    }
+    n = pread(fd, buf, file_size, 0);
+    if (n != (ssize_t)file_size || parse_header(buf, (size_t)n, file_size, out) != CS_OK) {
+        free(buf);
+        return corrupt(fd, id);
+    }
+    memmove(buf, buf + out->offset, out->size);
+    close(fd);
+    out->fd = -1;
+    out->body = buf;
+    return CS_OK;
+}
+
 static enum cs_status disk_open_object(void *state, const struct cs_object_id *id,
-                                       struct cs_object *out)
+                                       size_t read_max, struct cs_object *out)
 {
     struct disk *d = state;
     char path[REL_PATH_LEN];
+    uint8_t hdr[HDR_MAX];
     struct stat st;
+    ssize_t n;
     int fd;
 
     rel_path(id->digest, path);
@@ -74,9 +156,37 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
         return cs_status_from_errno(err);
     }
     out->fd = fd;
-    out->size = (uint64_t)st.st_size;
+    out->body = NULL;
     out->mtime = st.st_mtime;
+    if ((uint64_t)st.st_size <= read_max + HDR_FIXED && st.st_size > 0)
+        return read_whole(fd, (uint64_t)st.st_size, id, out);
+    n = pread(fd, hdr, sizeof hdr, 0);
+    if (n < 0 || parse_header(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
+        return corrupt(fd, id);
     return CS_OK;
+}
+
+static enum cs_status disk_exists(void *state, const struct cs_object_id *id)
+{
+    struct disk *d = state;
+    char path[REL_PATH_LEN];
+
+    rel_path(id->digest, path);
+    if (faccessat(d->objects_fd, path, F_OK, 0) == 0)
+        return CS_OK;
+    return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+}
+
+static char *id_copy(const struct cs_object_id *id)
+{
+    size_t ns_len = strlen(id->ns);
+    char *p = malloc(ns_len + 1 + id->key_len);
+
+    if (p) {
+        memcpy(p, id->ns, ns_len + 1);
+        memcpy(p + ns_len + 1, id->key, id->key_len);
+    }
+    return p;
 }
 
 static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
@@ -85,18 +195,43 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     /* Per-thread sequence: unique names without a counter shared by threads. */
     static __thread unsigned long seq;
     struct disk *d = state;
-    struct cs_upload *up = calloc(1, sizeof *up);
+    size_t ct_len = opt->content_type ? strlen(opt->content_type) : 0;
+    struct cs_upload *up;
 
+    if (ct_len > CS_CONTENT_TYPE_MAX)
+        return CS_ERR_INVALID;
+    up = calloc(1, sizeof *up);
     if (!up)
         return CS_ERR_NOMEM;
     up->disk = d;
     up->durable = opt->durable;
     memcpy(up->digest, id->digest, CS_SHA256_LEN);
+    if (opt->expect_sha256) {
+        up->check_digest = true;
+        memcpy(up->expect, opt->expect_sha256, CS_SHA256_LEN);
+    }
+    cs_sha256_init(&up->body_hash);
+    memcpy(up->header, HDR_MAGIC, 4);
+    up->header[4] = HDR_VERSION;
+    up->header[5] = (uint8_t)ct_len;
+    if (ct_len)
+        memcpy(up->header + HDR_FIXED, opt->content_type, ct_len);
+    up->header_len = HDR_FIXED + ct_len;
+    up->ns = id_copy(id);
+    up->key_len = id->key_len;
     snprintf(up->tmp_name, sizeof up->tmp_name, "%d-%ld-%lu.tmp", (int)getpid(),
              (long)syscall(SYS_gettid), ++seq);
-    up->fd = openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (up->fd < 0) {
-        int err = errno;
+    up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                             0644)
+                    : -1;
+    /* the body goes after the header, which is written at commit */
+    if (up->fd < 0 || lseek(up->fd, (off_t)up->header_len, SEEK_SET) < 0) {
+        int err = up->ns ? errno : ENOMEM;
+        if (up->fd >= 0) {
+            close(up->fd);
+            unlinkat(d->tmp_fd, up->tmp_name, 0);
+        }
+        free(up->ns);
         free(up);
         return cs_status_from_errno(err);
     }
@@ -108,6 +243,8 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
 {
     const char *p = data;
 
+    cs_sha256_update(&up->body_hash, data, len);
+    up->body_len += len;
     while (len > 0) {
         ssize_t n = write(up->fd, p, len);
         if (n < 0) {
@@ -127,6 +264,7 @@ static void upload_free(struct cs_upload *up, bool unlink_tmp)
         close_fd(up->fd);
     if (unlink_tmp)
         unlinkat(up->disk->tmp_fd, up->tmp_name, 0);
+    free(up->ns);
     free(up);
 }
 
@@ -157,39 +295,61 @@ static enum cs_status make_parent(struct disk *d, const char *path, bool durable
 
 /* Moves the finished temp file into place. RENAME_NOREPLACE tells a new
  * key (201) from an overwrite (204) without a separate, racy stat. */
-static enum cs_status move_into_place(struct cs_upload *up, const char *path, bool *created)
+static enum cs_status move_into_place(struct disk *d, int from_fd, const char *from,
+                                      const char *path, bool overwrite, bool durable,
+                                      bool *created)
 {
-    struct disk *d = up->disk;
     int attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
-        if (renameat2(d->tmp_fd, up->tmp_name, d->objects_fd, path, RENAME_NOREPLACE) == 0) {
+        if (renameat2(from_fd, from, d->objects_fd, path, RENAME_NOREPLACE) == 0) {
             *created = true;
             return CS_OK;
         }
+        if (errno == EEXIST && !overwrite)
+            return CS_ERR_EXISTS;
         if (errno == EEXIST || errno == EINVAL || errno == ENOSYS) {
             /* EINVAL/ENOSYS: file system without RENAME_NOREPLACE */
             bool existed = errno == EEXIST || faccessat(d->objects_fd, path, F_OK, 0) == 0;
-            if (renameat(d->tmp_fd, up->tmp_name, d->objects_fd, path) == 0) {
+            if (existed && !overwrite)
+                return CS_ERR_EXISTS;
+            if (renameat(from_fd, from, d->objects_fd, path) == 0) {
                 *created = !existed;
                 return CS_OK;
             }
         }
         if (errno != ENOENT || attempt > 0)
             return cs_status_from_errno(errno);
-        enum cs_status st = make_parent(d, path, up->durable);
+        /* ENOENT: the source is gone, or objects/ab does not exist yet */
+        if (faccessat(from_fd, from, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+            return CS_ERR_NOT_FOUND;
+        enum cs_status st = make_parent(d, path, durable);
         if (st != CS_OK)
             return st;
     }
     return CS_ERR_IO;
 }
 
+static enum cs_status write_header(struct cs_upload *up)
+{
+    ssize_t n;
+
+    cs_sha256_final(&up->body_hash, up->header + 8);
+    if (up->check_digest && memcmp(up->header + 8, up->expect, CS_SHA256_LEN) != 0)
+        return CS_ERR_DIGEST;
+    n = pwrite(up->fd, up->header, up->header_len, 0);
+    if (n < 0)
+        return cs_status_from_errno(errno);
+    return n == (ssize_t)up->header_len ? CS_OK : CS_ERR_IO;
+}
+
 static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
 {
+    struct disk *d = up->disk;
     char path[REL_PATH_LEN];
-    enum cs_status st = CS_OK;
+    enum cs_status st = write_header(up);
 
-    if (up->durable && fdatasync(up->fd) < 0)
+    if (st == CS_OK && up->durable && fdatasync(up->fd) < 0)
         st = cs_status_from_errno(errno);
     if (close_fd(up->fd) < 0 && st == CS_OK)
         st = cs_status_from_errno(errno);
@@ -199,15 +359,17 @@ static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
         return st;
     }
     rel_path(up->digest, path);
-    st = move_into_place(up, path, created);
+    st = move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
     if (st != CS_OK) {
         upload_free(up, true);
         return st;
     }
     if (up->durable) {
         path[DIR_LEN] = '\0';
-        st = fsync_dir_at(up->disk->objects_fd, path);
+        st = fsync_dir_at(d->objects_fd, path);
     }
+    cs_index_put(d->index, up->ns, up->ns + strlen(up->ns) + 1, up->key_len, CS_INDEX_OBJECT,
+                 up->body_len, time(NULL), up->header + 8);
     upload_free(up, false);
     return st;
 }
@@ -225,11 +387,74 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
     rel_path(id->digest, path);
     if (unlinkat(d->objects_fd, path, 0) < 0)
         return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+    cs_index_remove(d->index, id->ns, id->key, id->key_len);
     if (durable) {
         path[DIR_LEN] = '\0';
         return fsync_dir_at(d->objects_fd, path);
     }
     return CS_OK;
+}
+
+/* Copy and move work on whole files: the header holds no key, and an
+ * object file is never written again once visible (a PUT replaces it by
+ * rename), so a copy can be a hard link and a move a rename. */
+static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
+                               const struct cs_object_id *to, bool overwrite, bool durable,
+                               bool keep_source, bool *created)
+{
+    static __thread unsigned long seq;
+    char src[REL_PATH_LEN], dst[REL_PATH_LEN], tmp[64];
+    struct cs_object obj;
+    enum cs_status st;
+
+    if (memcmp(from->digest, to->digest, CS_SHA256_LEN) == 0)
+        return CS_ERR_CONFLICT; /* onto itself */
+    st = disk_open_object(d, from, 0, &obj); /* the size, for the index */
+    if (st != CS_OK)
+        return st;
+    close(obj.fd);
+    rel_path(from->digest, src);
+    rel_path(to->digest, dst);
+    if (keep_source) {
+        snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid),
+                 ++seq);
+        if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
+            return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+        st = move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
+        if (st != CS_OK)
+            unlinkat(d->tmp_fd, tmp, 0);
+    } else {
+        st = move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
+    }
+    if (st != CS_OK)
+        return st;
+    if (durable) {
+        dst[DIR_LEN] = '\0';
+        st = fsync_dir_at(d->objects_fd, dst);
+        if (st == CS_OK && !keep_source) {
+            src[DIR_LEN] = '\0';
+            st = fsync_dir_at(d->objects_fd, src);
+        }
+    }
+    cs_index_put(d->index, to->ns, to->key, to->key_len, CS_INDEX_OBJECT, obj.size, time(NULL),
+                 obj.etag);
+    if (!keep_source)
+        cs_index_remove(d->index, from->ns, from->key, from->key_len);
+    return st;
+}
+
+static enum cs_status disk_copy(void *state, const struct cs_object_id *from,
+                                const struct cs_object_id *to, bool overwrite, bool durable,
+                                bool *created)
+{
+    return relocate(state, from, to, overwrite, durable, true, created);
+}
+
+static enum cs_status disk_move(void *state, const struct cs_object_id *from,
+                                const struct cs_object_id *to, bool overwrite, bool durable,
+                                bool *created)
+{
+    return relocate(state, from, to, overwrite, durable, false, created);
 }
 
 static void disk_destroy(void *state)
@@ -244,6 +469,7 @@ static void disk_destroy(void *state)
         close(d->tmp_fd);
     if (d->root_fd >= 0)
         close(d->root_fd);
+    cs_index_close(d->index);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the flock */
     free(d->root);
@@ -253,13 +479,21 @@ static void disk_destroy(void *state)
 static const struct cs_backend_ops disk_ops = {
     .name = "disk",
     .open = disk_open_object,
+    .exists = disk_exists,
     .put_begin = disk_put_begin,
     .put_write = disk_put_write,
     .put_commit = disk_put_commit,
     .put_abort = disk_put_abort,
     .remove = disk_remove,
+    .copy = disk_copy,
+    .move = disk_move,
     .destroy = disk_destroy,
 };
+
+struct cs_index *cs_disk_index(const struct cs_backend *b)
+{
+    return b->ops == &disk_ops ? ((struct disk *)b->state)->index : NULL;
+}
 
 /* mkdir -p */
 static int make_dirs(const char *path)
@@ -284,8 +518,38 @@ static int make_dirs(const char *path)
     return 0;
 }
 
-/* Leftovers of a crash: uploads that never committed. Safe because the
- * lock says no other server uses this directory. */
+/* rm -r of parent_fd/name; returns the number of files removed. */
+static unsigned remove_tree(int parent_fd, const char *name)
+{
+    unsigned removed = 0;
+    struct dirent *e;
+    DIR *dir;
+    int fd;
+
+    if (unlinkat(parent_fd, name, 0) == 0)
+        return 1;
+    if (errno != EISDIR && errno != EPERM)
+        return 0;
+    fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    dir = fdopendir(fd);
+    if (!dir) {
+        close(fd);
+        return 0;
+    }
+    while ((e = readdir(dir)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            removed += remove_tree(dirfd(dir), e->d_name);
+    }
+    closedir(dir);
+    unlinkat(parent_fd, name, AT_REMOVEDIR);
+    return removed;
+}
+
+/* Leftovers of a crash: uploads that never committed, and objects of an
+ * old layout set aside by upgrade_format. Safe because the lock says no
+ * other server uses this directory. */
 static void clean_tmp(struct disk *d)
 {
     int fd = dup(d->tmp_fd);
@@ -303,12 +567,49 @@ static void clean_tmp(struct disk *d)
     while ((e = readdir(dir)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (unlinkat(d->tmp_fd, e->d_name, 0) == 0)
-            removed++;
+        removed += remove_tree(d->tmp_fd, e->d_name);
     }
     closedir(dir);
     if (removed)
-        cs_log(CS_LOG_INFO, "removed %u unfinished upload(s) from %s/tmp", removed, d->root);
+        cs_log(CS_LOG_INFO, "removed %u leftover file(s) from %s/tmp", removed, d->root);
+}
+
+static enum cs_status write_format(struct disk *d, char *why, size_t why_len)
+{
+    int fd = openat(d->root_fd, "FORMAT.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+    if (fd < 0 || write(fd, DISK_FORMAT, strlen(DISK_FORMAT)) != (ssize_t)strlen(DISK_FORMAT) ||
+        fsync(fd) < 0 || renameat(d->root_fd, "FORMAT.new", d->root_fd, "FORMAT") < 0) {
+        int err = errno;
+        snprintf(why, why_len, "cannot write to data dir %s: %s", d->root, strerror(err));
+        if (fd >= 0)
+            close(fd);
+        return cs_status_from_errno(err);
+    }
+    close(fd);
+    return CS_OK;
+}
+
+/* Layout 1 stored bare bodies with no record of their keys: they cannot
+ * be listed, typed or given an ETag, so a cache upgrade drops them (they
+ * are set aside in tmp/ and removed by clean_tmp). */
+static enum cs_status upgrade_format(struct disk *d, char *why, size_t why_len)
+{
+    close(d->objects_fd);
+    d->objects_fd = -1;
+    if (renameat(d->root_fd, "objects", d->tmp_fd, "format1-objects") < 0 ||
+        mkdirat(d->root_fd, "objects", 0750) < 0) {
+        snprintf(why, why_len, "cannot upgrade data dir %s: %s", d->root, strerror(errno));
+        return cs_status_from_errno(errno);
+    }
+    d->objects_fd = openat(d->root_fd, "objects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d->objects_fd < 0) {
+        snprintf(why, why_len, "cannot open %s/objects: %s", d->root, strerror(errno));
+        return cs_status_from_errno(errno);
+    }
+    cs_log(CS_LOG_WARN, "data dir %s had layout 1 (objects without key names): its cached "
+                        "objects are dropped and the layout upgraded to 2", d->root);
+    return write_format(d, why, why_len);
 }
 
 static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
@@ -317,17 +618,8 @@ static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
     int fd = openat(d->root_fd, "FORMAT", O_RDONLY | O_CLOEXEC);
     ssize_t n;
 
-    if (fd < 0 && errno == ENOENT) {
-        fd = openat(d->root_fd, "FORMAT", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd < 0 || write(fd, DISK_FORMAT, strlen(DISK_FORMAT)) < 0) {
-            snprintf(why, why_len, "cannot write to data dir %s: %s", d->root, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return cs_status_from_errno(errno);
-        }
-        close(fd);
-        return CS_OK;
-    }
+    if (fd < 0 && errno == ENOENT)
+        return write_format(d, why, why_len);
     if (fd < 0) {
         snprintf(why, why_len, "cannot read %s/FORMAT: %s", d->root, strerror(errno));
         return cs_status_from_errno(errno);
@@ -335,8 +627,10 @@ static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
     n = read(fd, buf, sizeof buf - 1);
     close(fd);
     buf[n > 0 ? n : 0] = '\0';
+    if (strcmp(buf, DISK_FORMAT_1) == 0)
+        return upgrade_format(d, why, why_len);
     if (strcmp(buf, DISK_FORMAT) != 0) {
-        snprintf(why, why_len, "%s/FORMAT is not \"cstash-data 1\": data dir from another "
+        snprintf(why, why_len, "%s/FORMAT is not \"cstash-data 2\": data dir from another "
                                "version or program", d->root);
         return CS_ERR_INVALID;
     }
@@ -400,6 +694,11 @@ enum cs_status cs_disk_open(const char *data_dir, struct cs_backend *out, char *
         return CS_ERR_NOMEM;
     }
     st = open_layout(d, why, why_len);
+    if (st == CS_OK) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/index.sqlite", d->root);
+        st = cs_index_open(path, &d->index, why, why_len);
+    }
     if (st != CS_OK) {
         disk_destroy(d);
         return st;

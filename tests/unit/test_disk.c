@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "storage/disk.h"
+#include "storage/index.h"
 #include "tests/unit/check_main.h"
 
 static char root[] = "/tmp/cstash-test-disk-XXXXXX";
@@ -63,11 +64,19 @@ static void expect_body(struct cs_backend *b, const struct cs_object_id *id, con
     struct cs_object obj;
     char buf[256];
 
-    ck_assert_int_eq(b->ops->open(b->state, id, &obj), CS_OK);
+    /* large-object path: header parsed, body read from the fd at its offset */
+    ck_assert_int_eq(b->ops->open(b->state, id, 0, &obj), CS_OK);
     ck_assert_uint_eq(obj.size, strlen(body));
-    ck_assert_int_eq(pread(obj.fd, buf, sizeof buf, 0), (ssize_t)strlen(body));
+    ck_assert_ptr_null(obj.body);
+    ck_assert_int_eq(pread(obj.fd, buf, sizeof buf, (off_t)obj.offset), (ssize_t)strlen(body));
     ck_assert_int_eq(memcmp(buf, body, strlen(body)), 0);
     close(obj.fd);
+    /* small-object path: one read, body handed over in memory */
+    ck_assert_int_eq(b->ops->open(b->state, id, 4096, &obj), CS_OK);
+    ck_assert_int_eq(obj.fd, -1);
+    ck_assert_uint_eq(obj.size, strlen(body));
+    ck_assert_int_eq(memcmp(obj.body, body, strlen(body)), 0);
+    free(obj.body);
 }
 
 START_TEST(put_get_delete)
@@ -80,16 +89,16 @@ START_TEST(put_get_delete)
     ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "ab/cdef", 7);
     cs_object_id_init(&other, "ns2", "ab/cdef", 7);
-    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_ERR_NOT_FOUND);
     put(&b, &id, "first", true);
     expect_body(&b, &id, "first");
     put(&b, &id, "second version", false);
     expect_body(&b, &id, "second version");
     /* same key, other namespace: a different object */
-    ck_assert_int_eq(b.ops->open(b.state, &other, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &other, 0, &obj), CS_ERR_NOT_FOUND);
     ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_OK);
     ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_ERR_NOT_FOUND);
-    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_ERR_NOT_FOUND);
     b.ops->destroy(b.state);
 }
 END_TEST
@@ -134,7 +143,7 @@ START_TEST(invisible_until_commit_and_abort_leaves_nothing)
     b.ops->put_abort(up);
     ck_assert_uint_eq(count_files(tmp), 0);
     expect_body(&b, &id, "old");
-    ck_assert_int_eq(b.ops->open(b.state, &id, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
     close(obj.fd);
     b.ops->destroy(b.state);
 }
@@ -185,6 +194,119 @@ START_TEST(unusable_dirs)
 }
 END_TEST
 
+static bool count_entry(void *arg, const struct cs_index_entry *e)
+{
+    (void)e;
+    (*(unsigned *)arg)++;
+    return true;
+}
+
+static unsigned index_children(struct cs_backend *b, const char *ns, const char *dir)
+{
+    struct cs_index_cursor cur = {.started = false};
+    unsigned n = 0;
+
+    cs_index_sync(cs_disk_index(b));
+    while (!cur.done)
+        ck_assert_int_eq(cs_index_children(cs_disk_index(b), ns, dir, strlen(dir), &cur, 2,
+                                           count_entry, &n),
+                         CS_OK);
+    return n;
+}
+
+START_TEST(etag_content_type_and_cas_digest)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    struct cs_object obj;
+    struct cs_upload *up;
+    uint8_t want[CS_SHA256_LEN], wrong[CS_SHA256_LEN] = {0};
+    const void *parts[1] = {"hello"};
+    size_t lens[1] = {5};
+    struct cs_put_options opt = {.content_type = "application/x-test", .expect_sha256 = want};
+    char why[256];
+    bool created;
+
+    cs_sha256_parts(parts, lens, 1, want);
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "cas/x", 5);
+    ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "hello", 5), CS_OK);
+    ck_assert_int_eq(b.ops->put_commit(up, &created), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    close(obj.fd);
+    ck_assert_str_eq(obj.content_type, "application/x-test");
+    ck_assert_int_eq(memcmp(obj.etag, want, CS_SHA256_LEN), 0);
+    /* a body that does not hash to the expected digest is not stored */
+    opt.expect_sha256 = wrong;
+    ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "evil!", 5), CS_OK);
+    ck_assert_int_eq(b.ops->put_commit(up, &created), CS_ERR_DIGEST);
+    expect_body(&b, &id, "hello");
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+START_TEST(copy_move_and_index)
+{
+    struct cs_backend b;
+    struct cs_object_id a, c, m;
+    char why[256];
+    bool created;
+
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&a, "ns", "d/a", 3);
+    cs_object_id_init(&c, "ns", "d/c", 3);
+    cs_object_id_init(&m, "ns", "e/m", 3);
+    put(&b, &a, "payload", true);
+    ck_assert_int_eq(b.ops->copy(b.state, &a, &c, false, false, &created), CS_OK);
+    ck_assert(created);
+    ck_assert_int_eq(b.ops->copy(b.state, &a, &c, false, false, &created), CS_ERR_EXISTS);
+    /* a copy is independent: overwriting the source leaves it alone */
+    put(&b, &a, "new payload", false);
+    expect_body(&b, &c, "payload");
+    ck_assert_int_eq(b.ops->move(b.state, &c, &m, true, false, &created), CS_OK);
+    ck_assert_int_eq(b.ops->exists(b.state, &c), CS_ERR_NOT_FOUND);
+    expect_body(&b, &m, "payload");
+    ck_assert_uint_eq(index_children(&b, "ns", ""), 2);   /* d/ and e/ */
+    ck_assert_uint_eq(index_children(&b, "ns", "d/"), 1); /* a */
+    ck_assert_uint_eq(index_children(&b, "other", ""), 0);
+    ck_assert_int_eq(b.ops->remove(b.state, &m, false), CS_OK);
+    ck_assert_uint_eq(index_children(&b, "ns", ""), 1);
+    b.ops->destroy(b.state);
+    /* the index survives a restart */
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_uint_eq(index_children(&b, "ns", "d/"), 1);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+START_TEST(layout_1_is_upgraded)
+{
+    struct cs_backend b;
+    char why[256], path[450];
+    int fd;
+
+    ck_assert_int_eq(mkdir(data, 0755), 0);
+    snprintf(path, sizeof path, "%s/FORMAT", data);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_eq(write(fd, "cstash-data 1\n", 14), 14);
+    close(fd);
+    snprintf(path, sizeof path, "%s/objects", data);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/objects/ab", data);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/objects/ab/old", data);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    close(fd);
+    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    snprintf(path, sizeof path, "%s/tmp", data);
+    ck_assert_uint_eq(count_files(path), 0);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("disk");
@@ -196,6 +318,9 @@ int main(void)
     tcase_add_test(tc, invisible_until_commit_and_abort_leaves_nothing);
     tcase_add_test(tc, one_server_per_dir_and_tmp_cleanup);
     tcase_add_test(tc, unusable_dirs);
+    tcase_add_test(tc, etag_content_type_and_cas_digest);
+    tcase_add_test(tc, copy_move_and_index);
+    tcase_add_test(tc, layout_1_is_upgraded);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }

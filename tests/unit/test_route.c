@@ -68,8 +68,19 @@ START_TEST(errors)
                      CS_ERR_NOT_FOUND);
     ck_assert_str_eq(reason, "unknown namespace");
     ck_assert_int_eq(cs_route_parse(cfg, "/", &r, reason, sizeof reason), CS_ERR_NOT_FOUND);
-    ck_assert_int_eq(cs_route_parse(cfg, "/default", &r, reason, sizeof reason), CS_ERR_BAD_KEY);
-    ck_assert_int_eq(cs_route_parse(cfg, "/default/", &r, reason, sizeof reason),
+    /* the namespace root and trailing slashes name collections (WebDAV) */
+    ck_assert_int_eq(cs_route_parse(cfg, "/default", &r, reason, sizeof reason), CS_OK);
+    ck_assert(r.collection);
+    ck_assert_uint_eq(r.key_len, 0);
+    ck_assert_int_eq(cs_route_parse(cfg, "/default/", &r, reason, sizeof reason), CS_OK);
+    ck_assert(r.collection);
+    ck_assert_uint_eq(r.key_len, 0);
+    ck_assert_int_eq(cs_route_parse(cfg, "/default/a/b%20c/", &r, reason, sizeof reason), CS_OK);
+    ck_assert(r.collection);
+    ck_assert_str_eq(r.key, "a/b c");
+    ck_assert_int_eq(cs_route_parse(cfg, "/default/a//", &r, reason, sizeof reason),
+                     CS_ERR_BAD_KEY);
+    ck_assert_int_eq(cs_route_parse(cfg, "/default//", &r, reason, sizeof reason),
                      CS_ERR_BAD_KEY);
     ck_assert_int_eq(cs_route_parse(cfg, "*", &r, reason, sizeof reason), CS_ERR_BAD_KEY);
     ck_assert_int_eq(r.kind, CS_ROUTE_OBJECT);

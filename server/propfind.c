@@ -1,0 +1,391 @@
+/* PROPFIND bodies in, multistatus XML out. The request body is parsed by
+ * expat (never by hand); only its structure matters to us: allprop,
+ * propname, or a list of property names. */
+#include "autoconfig.h"
+
+#include <expat.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/hash.h"
+#include "server/propfind.h"
+
+/* --- output buffer -------------------------------------------------------- */
+
+void cs_buf_init(struct cs_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+    b->overflow = false;
+}
+
+static bool buf_reserve(struct cs_buf *b, size_t n)
+{
+    size_t want = b->len + n + 1, cap;
+    char *p;
+
+    if (b->overflow || want > b->max) {
+        b->overflow = true;
+        return false;
+    }
+    if (want <= b->cap)
+        return true;
+    cap = b->cap ? b->cap : 4096;
+    while (cap < want)
+        cap *= 2;
+    if (cap > b->max)
+        cap = b->max;
+    p = realloc(b->data, cap);
+    if (!p) {
+        b->overflow = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void cs_buf_add(struct cs_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void cs_buf_printf(struct cs_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof tmp)
+        n = sizeof tmp - 1;
+    cs_buf_add(b, tmp, (size_t)n);
+}
+
+void cs_buf_free(struct cs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* --- request body ---------------------------------------------------------- */
+
+struct parse_state {
+    struct cs_propfind_request *req;
+    int depth;
+    bool saw_root, saw_kind, in_prop;
+    const char *error;
+};
+
+/* expat with a namespace separator gives "URI local" or just "local". */
+static void split_name(const char *full, struct cs_prop_name *out)
+{
+    const char *sep = strrchr(full, ' ');
+
+    if (sep) {
+        snprintf(out->ns, sizeof out->ns, "%.*s", (int)(sep - full), full);
+        snprintf(out->name, sizeof out->name, "%s", sep + 1);
+    } else {
+        out->ns[0] = '\0';
+        snprintf(out->name, sizeof out->name, "%s", full);
+    }
+}
+
+static bool is_dav(const struct cs_prop_name *n, const char *local)
+{
+    return strcmp(n->ns, "DAV:") == 0 && strcmp(n->name, local) == 0;
+}
+
+static void XMLCALL on_start(void *arg, const XML_Char *name, const XML_Char **attrs)
+{
+    struct parse_state *ps = arg;
+    struct cs_prop_name n;
+
+    (void)attrs;
+    ps->depth++;
+    if (ps->error)
+        return;
+    split_name(name, &n);
+    if (ps->depth == 1) {
+        if (!is_dav(&n, "propfind"))
+            ps->error = "PROPFIND body's root element is not DAV:propfind";
+        ps->saw_root = true;
+    } else if (ps->depth == 2) {
+        if (ps->saw_kind)
+            return; /* RFC 4918 allows an include element after allprop: ignored */
+        ps->saw_kind = true;
+        if (is_dav(&n, "allprop"))
+            ps->req->kind = CS_PROPFIND_ALLPROP;
+        else if (is_dav(&n, "propname"))
+            ps->req->kind = CS_PROPFIND_PROPNAME;
+        else if (is_dav(&n, "prop")) {
+            ps->req->kind = CS_PROPFIND_PROP;
+            ps->in_prop = true;
+        } else
+            ps->error = "PROPFIND body must hold allprop, propname or prop";
+    } else if (ps->depth == 3 && ps->in_prop) {
+        if (ps->req->n_props == CS_PROPFIND_PROPS_MAX) {
+            ps->error = "PROPFIND asks for too many properties";
+            return;
+        }
+        ps->req->props[ps->req->n_props++] = n;
+    }
+}
+
+static void XMLCALL on_end(void *arg, const XML_Char *name)
+{
+    struct parse_state *ps = arg;
+
+    (void)name;
+    if (ps->depth == 2)
+        ps->in_prop = false;
+    ps->depth--;
+}
+
+/* Refuse DTDs outright: a PROPFIND body has no use for them, and they are
+ * where entity expansion attacks live. */
+static void XMLCALL on_doctype(void *arg, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal)
+{
+    struct parse_state *ps = arg;
+
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal;
+    ps->error = "PROPFIND body must not contain a DOCTYPE";
+}
+
+enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfind_request *out,
+                                 char *reason, size_t reason_len)
+{
+    struct parse_state ps = {.req = out};
+    XML_Parser p;
+    enum XML_Status rc;
+    size_t i;
+
+    memset(out, 0, sizeof *out);
+    out->kind = CS_PROPFIND_ALLPROP;
+    for (i = 0; i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
+                            body[i] == '\n');
+         i++)
+        ;
+    if (i == len)
+        return CS_OK;
+    p = XML_ParserCreateNS(NULL, ' ');
+    if (!p)
+        return CS_ERR_NOMEM;
+    XML_SetUserData(p, &ps);
+    XML_SetElementHandler(p, on_start, on_end);
+    XML_SetStartDoctypeDeclHandler(p, on_doctype);
+    rc = XML_Parse(p, body, (int)len, 1);
+    if (rc != XML_STATUS_OK) {
+        snprintf(reason, reason_len, "PROPFIND body is not well-formed XML: %s (line %lu)",
+                 XML_ErrorString(XML_GetErrorCode(p)),
+                 (unsigned long)XML_GetCurrentLineNumber(p));
+        XML_ParserFree(p);
+        return CS_ERR_INVALID;
+    }
+    XML_ParserFree(p);
+    if (!ps.error && !ps.saw_root)
+        ps.error = "PROPFIND body has no root element";
+    if (ps.error) {
+        snprintf(reason, reason_len, "%s", ps.error);
+        return CS_ERR_INVALID;
+    }
+    return CS_OK;
+}
+
+/* --- multistatus output ----------------------------------------------------- */
+
+void cs_http_date(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void cs_href_encode(struct cs_buf *out, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+            cs_buf_add(out, (const char *)&s[i], 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            cs_buf_add(out, esc, 3);
+        }
+    }
+}
+
+/* XML text escaping for values we echo (display names, content types). */
+static void xml_escape(struct cs_buf *out, const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '<': cs_buf_add(out, "&lt;", 4); break;
+        case '>': cs_buf_add(out, "&gt;", 4); break;
+        case '&': cs_buf_add(out, "&amp;", 5); break;
+        case '"': cs_buf_add(out, "&quot;", 6); break;
+        default: cs_buf_add(out, &s[i], 1);
+        }
+    }
+}
+
+enum prop_id { P_RESOURCETYPE, P_LASTMODIFIED, P_CONTENTLENGTH, P_ETAG, P_CONTENTTYPE,
+               P_DISPLAYNAME, P_COUNT };
+static const char *const prop_names[P_COUNT] = {
+    "resourcetype", "getlastmodified", "getcontentlength", "getetag", "getcontenttype",
+    "displayname",
+};
+
+static bool prop_applies(enum prop_id id, const struct cs_dav_resource *r)
+{
+    if (id == P_CONTENTLENGTH || id == P_ETAG || id == P_CONTENTTYPE)
+        return !r->collection && (id != P_ETAG || r->etag);
+    return true;
+}
+
+static void add_prop(struct cs_buf *out, enum prop_id id, const struct cs_dav_resource *r,
+                     bool name_only)
+{
+    char tmp[80];
+    const char *slash;
+
+    if (name_only) {
+        cs_buf_printf(out, "<D:%s/>", prop_names[id]);
+        return;
+    }
+    switch (id) {
+    case P_RESOURCETYPE:
+        cs_buf_printf(out, r->collection ? "<D:resourcetype><D:collection/></D:resourcetype>"
+                                         : "<D:resourcetype/>");
+        break;
+    case P_LASTMODIFIED:
+        cs_http_date(r->mtime, tmp, sizeof tmp);
+        cs_buf_printf(out, "<D:getlastmodified>%s</D:getlastmodified>", tmp);
+        break;
+    case P_CONTENTLENGTH:
+        cs_buf_printf(out, "<D:getcontentlength>%llu</D:getcontentlength>",
+                      (unsigned long long)r->size);
+        break;
+    case P_ETAG:
+        cs_hex_encode(r->etag, CS_SHA256_LEN, tmp);
+        cs_buf_printf(out, "<D:getetag>\"%s\"</D:getetag>", tmp);
+        break;
+    case P_CONTENTTYPE:
+        cs_buf_add(out, "<D:getcontenttype>", 18);
+        if (r->content_type && *r->content_type)
+            xml_escape(out, r->content_type, strlen(r->content_type));
+        else
+            cs_buf_add(out, "application/octet-stream", 24);
+        cs_buf_add(out, "</D:getcontenttype>", 19);
+        break;
+    case P_DISPLAYNAME:
+        slash = r->path_len ? memrchr(r->path, '/', r->path_len) : NULL;
+        cs_buf_add(out, "<D:displayname>", 15);
+        if (r->path_len == 0)
+            xml_escape(out, r->ns, strlen(r->ns));
+        else if (slash)
+            xml_escape(out, slash + 1, r->path_len - (size_t)(slash + 1 - r->path));
+        else
+            xml_escape(out, r->path, r->path_len);
+        cs_buf_add(out, "</D:displayname>", 16);
+        break;
+    case P_COUNT:
+        break;
+    }
+}
+
+static int find_prop(const struct cs_prop_name *n)
+{
+    int i;
+
+    if (strcmp(n->ns, "DAV:") != 0)
+        return -1;
+    for (i = 0; i < P_COUNT; i++)
+        if (strcmp(n->name, prop_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void cs_propfind_begin(struct cs_buf *out)
+{
+    cs_buf_printf(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                       "<D:multistatus xmlns:D=\"DAV:\">\n");
+}
+
+void cs_propfind_end(struct cs_buf *out)
+{
+    cs_buf_printf(out, "</D:multistatus>\n");
+}
+
+void cs_propfind_add(struct cs_buf *out, const struct cs_propfind_request *req,
+                     const struct cs_dav_resource *r)
+{
+    static const char ok[] = "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>";
+    size_t i;
+    int id;
+    bool any_missing = false;
+
+    cs_buf_add(out, "<D:response><D:href>/", 21);
+    cs_href_encode(out, r->ns, strlen(r->ns));
+    cs_buf_add(out, "/", 1);
+    if (r->path_len) {
+        cs_href_encode(out, r->path, r->path_len);
+        if (r->collection)
+            cs_buf_add(out, "/", 1);
+    }
+    cs_buf_add(out, "</D:href><D:propstat><D:prop>", 29);
+    if (req->kind != CS_PROPFIND_PROP) {
+        for (id = 0; id < P_COUNT; id++)
+            if (prop_applies((enum prop_id)id, r))
+                add_prop(out, (enum prop_id)id, r, req->kind == CS_PROPFIND_PROPNAME);
+        cs_buf_printf(out, "</D:prop>%s</D:response>\n", ok);
+        return;
+    }
+    for (i = 0; i < req->n_props; i++) {
+        id = find_prop(&req->props[i]);
+        if (id >= 0 && prop_applies((enum prop_id)id, r))
+            add_prop(out, (enum prop_id)id, r, false);
+        else
+            any_missing = true;
+    }
+    cs_buf_printf(out, "</D:prop>%s", ok);
+    if (any_missing) {
+        /* properties we do not have: named in a 404 propstat (RFC 4918 9.1) */
+        cs_buf_add(out, "<D:propstat><D:prop>", 20);
+        for (i = 0; i < req->n_props; i++) {
+            id = find_prop(&req->props[i]);
+            if (id >= 0 && prop_applies((enum prop_id)id, r))
+                continue;
+            bool has_ns = req->props[i].ns[0] != '\0';
+            cs_buf_add(out, has_ns ? "<x:" : "<", has_ns ? 3 : 1);
+            xml_escape(out, req->props[i].name, strlen(req->props[i].name));
+            cs_buf_add(out, has_ns ? " xmlns:x=\"" : " xmlns=\"", has_ns ? 10 : 8);
+            xml_escape(out, req->props[i].ns, strlen(req->props[i].ns));
+            cs_buf_add(out, "\"/>", 3);
+        }
+        cs_buf_printf(out, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
+    }
+    cs_buf_add(out, "</D:response>\n", 14);
+}

@@ -1,0 +1,604 @@
+/* WebDAV over virtual collections. Every walk over many keys goes through
+ * the index in bounded batches; no request walks the disk. */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "server/destination.h"
+#include "server/webdav.h"
+
+#define REPLY_MAX (64u << 20)   /* bytes of one multistatus body */
+#define WALK_BATCH 256
+
+void cs_reply_init(struct cs_reply *r)
+{
+    memset(r, 0, sizeof *r);
+    cs_buf_init(&r->body, REPLY_MAX);
+}
+
+void cs_reply_free(struct cs_reply *r)
+{
+    cs_buf_free(&r->body);
+}
+
+static void reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cs_buf_free(&out->body);
+    cs_buf_init(&out->body, REPLY_MAX);
+    cs_buf_printf(&out->body, "%s\n", text);
+    out->status = status;
+    out->content_type = "text/plain; charset=utf-8";
+    out->error = true;
+}
+
+static void reply_empty(struct cs_reply *out, unsigned status)
+{
+    out->status = status;
+    out->content_type = NULL;
+}
+
+static unsigned status_for(enum cs_status st)
+{
+    switch (st) {
+    case CS_ERR_NOT_FOUND: return 404;
+    case CS_ERR_EXISTS: return 412;
+    case CS_ERR_CONFLICT: return 409;
+    case CS_ERR_NO_SPACE: return 507;
+    case CS_ERR_INVALID:
+    case CS_ERR_BAD_KEY: return 400;
+    default: return 500;
+    }
+}
+
+/* "a/b" → "a/b/"; "" stays "" (the root). out has CS_KEY_MAX + 2 bytes. */
+static size_t dir_of(const char *key, size_t key_len, char *out)
+{
+    memcpy(out, key, key_len);
+    if (key_len)
+        out[key_len++] = '/';
+    out[key_len] = '\0';
+    return key_len;
+}
+
+static enum cs_status collection_exists(const struct cs_dav *dav, const char *ns,
+                                        const char *key, size_t key_len, time_t *mtime)
+{
+    char dir[CS_KEY_MAX + 2];
+    size_t dir_len;
+    bool exists = false;
+    enum cs_status st;
+
+    *mtime = time(NULL);
+    if (key_len == 0)
+        return CS_OK; /* the namespace root always exists */
+    dir_len = dir_of(key, key_len, dir);
+    cs_index_sync(dav->index);
+    st = cs_index_collection_exists(dav->index, ns, dir, dir_len, &exists, mtime);
+    if (st != CS_OK)
+        return st;
+    return exists ? CS_OK : CS_ERR_NOT_FOUND;
+}
+
+/* Opens an object only for its metadata. */
+static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, const char *key,
+                                  size_t key_len, struct cs_object *obj)
+{
+    struct cs_object_id id;
+    enum cs_status st;
+
+    cs_object_id_init(&id, ns, key, key_len);
+    st = dav->backend->ops->open(dav->backend->state, &id, 0, obj);
+    if (st == CS_OK && obj->fd >= 0)
+        close(obj->fd);
+    return st;
+}
+
+void cs_dav_options(const struct cs_dav *dav, const struct cs_route *route, struct cs_reply *out)
+{
+    (void)dav;
+    (void)route;
+    out->allow = CS_DAV_ALLOW;
+    out->dav_header = true;
+    reply_empty(out, 200);
+}
+
+/* --- PROPFIND ---------------------------------------------------------------- */
+
+struct listing {
+    struct cs_buf *out;
+    const struct cs_propfind_request *req;
+    const char *ns;
+    char path[CS_KEY_MAX * 2 + 2];
+    size_t dir_len;
+    size_t count;
+};
+
+static bool list_one(void *arg, const struct cs_index_entry *e)
+{
+    struct listing *l = arg;
+    struct cs_dav_resource r = {0};
+
+    if (l->dir_len + e->name_len >= sizeof l->path || ++l->count > CS_DAV_LIST_MAX)
+        return false;
+    memcpy(l->path + l->dir_len, e->name, e->name_len);
+    r.ns = l->ns;
+    r.path = l->path;
+    r.path_len = l->dir_len + e->name_len;
+    r.collection = e->kind == CS_INDEX_COLLECTION;
+    r.size = e->size;
+    r.mtime = e->mtime;
+    r.etag = r.collection ? NULL : e->etag;
+    cs_propfind_add(l->out, l->req, &r);
+    return !l->out->overflow;
+}
+
+static void list_children(const struct cs_dav *dav, const struct cs_route *route,
+                          const struct cs_propfind_request *req, struct cs_reply *out)
+{
+    struct listing l = {.out = &out->body, .req = req, .ns = route->ns->name};
+    struct cs_index_cursor cur = {.started = false};
+    enum cs_status st = CS_OK;
+
+    l.dir_len = dir_of(route->key, route->key_len, l.path);
+    while (!cur.done && st == CS_OK && !out->body.overflow && l.count <= CS_DAV_LIST_MAX)
+        st = cs_index_children(dav->index, route->ns->name, l.path, l.dir_len, &cur, WALK_BATCH,
+                               list_one, &l);
+    if (st != CS_OK)
+        reply_error(out, 500, "cannot list the collection: %s", cs_strerror(st));
+    else if (out->body.overflow || l.count > CS_DAV_LIST_MAX)
+        reply_error(out, 507, "collection has more than %u entries or a listing over %u MiB: "
+                              "list a deeper collection", CS_DAV_LIST_MAX, REPLY_MAX >> 20);
+}
+
+void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, const char *depth,
+                     const char *body, size_t body_len, struct cs_reply *out)
+{
+    struct cs_propfind_request req;
+    struct cs_dav_resource r = {.ns = route->ns->name, .path = route->key,
+                                .path_len = route->key_len};
+    struct cs_object obj;
+    char reason[320];
+    enum cs_status st;
+    int d;
+
+    if (depth && strcmp(depth, "0") == 0)
+        d = 0;
+    else if (depth && strcmp(depth, "1") == 0)
+        d = 1;
+    else {
+        /* no Depth means infinity (RFC 4918 9.1): refused, never walked */
+        reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
+        cs_buf_free(&out->body);
+        cs_buf_init(&out->body, REPLY_MAX);
+        cs_buf_printf(&out->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                                  "<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/>"
+                                  "</D:error>\n");
+        out->content_type = "application/xml; charset=utf-8";
+        return;
+    }
+    st = cs_propfind_parse(body, body_len, &req, reason, sizeof reason);
+    if (st != CS_OK) {
+        reply_error(out, st == CS_ERR_NOMEM ? 500 : 400, "%s", reason);
+        return;
+    }
+    if (!route->collection) {
+        st = stat_object(dav, route->ns->name, route->key, route->key_len, &obj);
+        if (st == CS_OK) {
+            r.size = obj.size;
+            r.mtime = obj.mtime;
+            r.etag = obj.etag;
+            r.content_type = obj.content_type;
+        } else if (st != CS_ERR_NOT_FOUND) {
+            reply_error(out, 500, "cannot read the object: %s", cs_strerror(st));
+            return;
+        }
+    } else {
+        st = CS_ERR_NOT_FOUND;
+    }
+    if (st == CS_ERR_NOT_FOUND) {
+        st = collection_exists(dav, route->ns->name, route->key, route->key_len, &r.mtime);
+        if (st == CS_ERR_NOT_FOUND) {
+            reply_error(out, 404, "no such object or collection");
+            return;
+        }
+        if (st != CS_OK) {
+            reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
+            return;
+        }
+        r.collection = true;
+    }
+    cs_propfind_begin(&out->body);
+    cs_propfind_add(&out->body, &req, &r);
+    out->status = 207;
+    out->content_type = "application/xml; charset=utf-8";
+    if (d == 1 && r.collection) {
+        list_children(dav, route, &req, out);
+        if (out->error)
+            return;
+    }
+    cs_propfind_end(&out->body);
+    if (out->body.overflow)
+        reply_error(out, 507, "listing too large");
+}
+
+/* --- MKCOL ------------------------------------------------------------------- */
+
+static enum cs_status parent_exists(const struct cs_dav *dav, const char *ns, const char *key,
+                                    size_t key_len)
+{
+    const char *slash = memrchr(key, '/', key_len);
+    time_t mtime;
+
+    return collection_exists(dav, ns, key, slash ? (size_t)(slash - key) : 0, &mtime);
+}
+
+void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool has_body,
+                  struct cs_reply *out)
+{
+    const char *ns = route->ns->name;
+    char dir[CS_KEY_MAX + 2];
+    struct cs_object obj;
+    time_t mtime;
+    enum cs_status st;
+
+    out->allow = CS_DAV_ALLOW;
+    if (has_body) {
+        reply_error(out, 415, "MKCOL with a body is not supported");
+        return;
+    }
+    if (route->key_len == 0) {
+        reply_error(out, 405, "the namespace root already exists");
+        return;
+    }
+    if (stat_object(dav, ns, route->key, route->key_len, &obj) == CS_OK) {
+        reply_error(out, 405, "an object with this name exists");
+        return;
+    }
+    st = collection_exists(dav, ns, route->key, route->key_len, &mtime);
+    if (st == CS_OK) {
+        reply_error(out, 405, "collection already exists");
+        return;
+    }
+    st = parent_exists(dav, ns, route->key, route->key_len);
+    if (st == CS_ERR_NOT_FOUND) {
+        reply_error(out, 409, "parent collection does not exist (create it first)");
+        return;
+    }
+    if (st != CS_OK) {
+        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
+        return;
+    }
+    if (route->key_len + 1 > CS_KEY_MAX) {
+        reply_error(out, 400, "collection name too long");
+        return;
+    }
+    size_t dir_len = dir_of(route->key, route->key_len, dir);
+    cs_index_put(dav->index, ns, dir, dir_len, CS_INDEX_COLLECTION, 0, time(NULL), NULL);
+    reply_empty(out, 201);
+}
+
+/* --- trees: DELETE, MOVE, COPY of collections ---------------------------------- */
+
+struct walk_item {
+    enum cs_index_kind kind;
+    size_t len;
+    char key[CS_KEY_MAX + 2];
+};
+
+struct walk_batch {
+    struct walk_item *items;
+    size_t n;
+};
+
+static bool collect(void *arg, const struct cs_index_entry *e)
+{
+    struct walk_batch *b = arg;
+    struct walk_item *it = &b->items[b->n];
+
+    if (e->name_len > CS_KEY_MAX + 1)
+        return true; /* cannot be ours: skip */
+    it->kind = e->kind;
+    it->len = e->name_len;
+    memcpy(it->key, e->name, e->name_len);
+    b->n++;
+    return true;
+}
+
+/* What a tree operation does with one entry under src_dir. */
+struct tree_op {
+    const struct cs_dav *dav;
+    const char *ns;
+    bool durable;
+    enum { T_DELETE, T_COPY, T_MOVE } kind;
+    const char *src_dir, *dst_dir;
+    size_t src_len, dst_len;
+    size_t done;
+};
+
+static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
+{
+    const struct cs_backend_ops *ops = t->dav->backend->ops;
+    void *state = t->dav->backend->state;
+    struct cs_object_id from, to;
+    char dst[CS_KEY_MAX * 2 + 4];
+    size_t dst_len = 0;
+    bool created;
+    enum cs_status st = CS_OK;
+
+    if (t->kind != T_DELETE) {
+        dst_len = t->dst_len + it->len - t->src_len;
+        if (dst_len > CS_KEY_MAX)
+            return CS_ERR_BAD_KEY;
+        memcpy(dst, t->dst_dir, t->dst_len);
+        memcpy(dst + t->dst_len, it->key + t->src_len, it->len - t->src_len);
+    }
+    if (it->kind == CS_INDEX_COLLECTION) {
+        if (t->kind != T_DELETE)
+            cs_index_put(t->dav->index, t->ns, dst, dst_len, CS_INDEX_COLLECTION, 0, time(NULL),
+                         NULL);
+        if (t->kind != T_COPY)
+            cs_index_remove(t->dav->index, t->ns, it->key, it->len);
+        return CS_OK;
+    }
+    cs_object_id_init(&from, t->ns, it->key, it->len);
+    if (t->kind == T_DELETE) {
+        st = ops->remove(state, &from, t->durable);
+    } else {
+        cs_object_id_init(&to, t->ns, dst, dst_len);
+        st = (t->kind == T_MOVE ? ops->move : ops->copy)(state, &from, &to, true, t->durable,
+                                                           &created);
+    }
+    if (st == CS_ERR_NOT_FOUND) {
+        /* gone from disk behind the index's back: drop the stale row */
+        cs_index_remove(t->dav->index, t->ns, it->key, it->len);
+        st = CS_OK;
+    }
+    return st;
+}
+
+/* Applies t to every entry whose key starts with src_dir, in batches. */
+static enum cs_status tree_apply(struct tree_op *t)
+{
+    struct cs_index_cursor cur = {.started = false};
+    struct walk_batch b = {.items = malloc(WALK_BATCH * sizeof *b.items)};
+    enum cs_status st = CS_OK;
+    size_t i;
+
+    if (!b.items)
+        return CS_ERR_NOMEM;
+    cs_index_sync(t->dav->index);
+    while (!cur.done && st == CS_OK) {
+        b.n = 0;
+        st = cs_index_walk(t->dav->index, t->ns, t->src_dir, t->src_len, &cur, WALK_BATCH,
+                           collect, &b);
+        for (i = 0; i < b.n && st == CS_OK; i++, t->done++)
+            st = tree_one(t, &b.items[i]);
+    }
+    free(b.items);
+    cs_index_sync(t->dav->index);
+    return st;
+}
+
+static enum cs_status delete_tree(const struct cs_dav *dav, const struct cs_route *route,
+                                  const char *key, size_t key_len)
+{
+    char dir[CS_KEY_MAX + 2];
+    struct tree_op t = {.dav = dav, .ns = route->ns->name, .durable = route->ns->durable,
+                        .kind = T_DELETE, .src_dir = dir};
+
+    t.src_len = dir_of(key, key_len, dir);
+    return tree_apply(&t);
+}
+
+void cs_dav_delete_collection(const struct cs_dav *dav, const struct cs_route *route,
+                              struct cs_reply *out)
+{
+    time_t mtime;
+    enum cs_status st;
+
+    if (route->key_len == 0) {
+        reply_error(out, 403, "the namespace root cannot be deleted");
+        return;
+    }
+    st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
+    if (st == CS_OK)
+        st = delete_tree(dav, route, route->key, route->key_len);
+    if (st == CS_OK)
+        reply_empty(out, 204);
+    else if (st == CS_ERR_NOT_FOUND)
+        reply_error(out, 404, "no such object or collection");
+    else
+        reply_error(out, status_for(st), "cannot delete the collection: %s", cs_strerror(st));
+}
+
+static bool prefix_of(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    /* is collection a (no trailing slash) b itself or an ancestor of b? */
+    return a_len <= b_len && memcmp(a, b, a_len) == 0 && (a_len == b_len || b[a_len] == '/');
+}
+
+/* Parses the Overwrite header: T (default) or F. */
+static bool parse_overwrite(const char *h, bool *overwrite)
+{
+    *overwrite = true;
+    if (!h)
+        return true;
+    if ((h[0] == 'T' || h[0] == 't') && h[1] == '\0')
+        return true;
+    if ((h[0] == 'F' || h[0] == 'f') && h[1] == '\0') {
+        *overwrite = false;
+        return true;
+    }
+    return false;
+}
+
+/* Clears the destination for an overwrite; *existed tells 204 from 201. */
+static enum cs_status clear_destination(const struct cs_dav *dav, const struct cs_route *dst,
+                                        bool overwrite, bool *existed)
+{
+    const struct cs_backend_ops *ops = dav->backend->ops;
+    struct cs_object_id id;
+    time_t mtime;
+    enum cs_status st;
+
+    cs_object_id_init(&id, dst->ns->name, dst->key, dst->key_len);
+    st = ops->exists(dav->backend->state, &id);
+    if (st == CS_OK) {
+        *existed = true;
+        if (!overwrite)
+            return CS_ERR_EXISTS;
+        st = ops->remove(dav->backend->state, &id, dst->ns->durable);
+        if (st != CS_OK && st != CS_ERR_NOT_FOUND)
+            return st;
+    } else if (st != CS_ERR_NOT_FOUND) {
+        return st;
+    }
+    st = collection_exists(dav, dst->ns->name, dst->key, dst->key_len, &mtime);
+    if (st == CS_OK) {
+        *existed = true;
+        if (!overwrite)
+            return CS_ERR_EXISTS;
+        return delete_tree(dav, dst, dst->key, dst->key_len);
+    }
+    return st == CS_ERR_NOT_FOUND ? CS_OK : st;
+}
+
+static void copy_move_object(const struct cs_dav *dav, const struct cs_route *src,
+                             const struct cs_route *dst, bool move, bool overwrite,
+                             struct cs_reply *out)
+{
+    const struct cs_backend_ops *ops = dav->backend->ops;
+    struct cs_object_id from, to;
+    bool existed = false, created = false;
+    enum cs_status st;
+
+    cs_object_id_init(&from, src->ns->name, src->key, src->key_len);
+    cs_object_id_init(&to, dst->ns->name, dst->key, dst->key_len);
+    st = clear_destination(dav, dst, overwrite, &existed);
+    if (st == CS_OK)
+        st = (move ? ops->move : ops->copy)(dav->backend->state, &from, &to, overwrite,
+                                            src->ns->durable, &created);
+    if (st == CS_OK)
+        reply_empty(out, existed || !created ? 204 : 201);
+    else if (st == CS_ERR_EXISTS)
+        reply_error(out, 412, "destination exists and Overwrite is F");
+    else if (st == CS_ERR_CONFLICT)
+        reply_error(out, 403, "source and destination are the same");
+    else
+        reply_error(out, status_for(st), "cannot %s: %s", move ? "move" : "copy",
+                    cs_strerror(st));
+}
+
+static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
+                           const struct cs_route *dst, bool move, bool overwrite, int depth,
+                           struct cs_reply *out)
+{
+    char src_dir[CS_KEY_MAX + 2], dst_dir[CS_KEY_MAX + 2];
+    struct tree_op t = {.dav = dav, .ns = src->ns->name, .durable = src->ns->durable,
+                        .kind = move ? T_MOVE : T_COPY, .src_dir = src_dir, .dst_dir = dst_dir};
+    bool existed = false;
+    enum cs_status st;
+
+    if (src->key_len == 0 || prefix_of(src->key, src->key_len, dst->key, dst->key_len) ||
+        prefix_of(dst->key, dst->key_len, src->key, src->key_len)) {
+        reply_error(out, 403, "destination overlaps the source collection");
+        return;
+    }
+    st = clear_destination(dav, dst, overwrite, &existed);
+    if (st == CS_ERR_EXISTS) {
+        reply_error(out, 412, "destination exists and Overwrite is F");
+        return;
+    }
+    if (st != CS_OK) {
+        reply_error(out, status_for(st), "cannot clear the destination: %s", cs_strerror(st));
+        return;
+    }
+    t.src_len = dir_of(src->key, src->key_len, src_dir);
+    t.dst_len = dir_of(dst->key, dst->key_len, dst_dir);
+    if (depth == 0) {
+        cs_index_put(dav->index, t.ns, dst_dir, t.dst_len, CS_INDEX_COLLECTION, 0, time(NULL),
+                     NULL);
+        cs_index_sync(dav->index);
+    } else {
+        st = tree_apply(&t);
+    }
+    if (st == CS_OK)
+        reply_empty(out, existed ? 204 : 201);
+    else
+        reply_error(out, status_for(st), "%s stopped after %zu entries: %s",
+                    move ? "move" : "copy", t.done, cs_strerror(st));
+}
+
+void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bool move,
+                      const char *destination, const char *host, const char *overwrite_h,
+                      const char *depth_h, struct cs_reply *out)
+{
+    struct cs_route dst;
+    struct cs_object obj;
+    char reason[320];
+    bool overwrite;
+    time_t mtime;
+    int depth = -1; /* infinity */
+    enum cs_status st;
+
+    st = cs_destination_parse(dav->cfg, destination, host, route, &dst, reason, sizeof reason);
+    if (st != CS_OK) {
+        reply_error(out, st == CS_ERR_CONFLICT ? 502 : st == CS_ERR_PERM ? 403 : 400, "%s",
+                    reason);
+        return;
+    }
+    if (!parse_overwrite(overwrite_h, &overwrite)) {
+        reply_error(out, 400, "Overwrite must be T or F");
+        return;
+    }
+    if (depth_h && strcmp(depth_h, "0") == 0)
+        depth = 0;
+    else if (depth_h && strcasecmp(depth_h, "infinity") != 0) {
+        reply_error(out, 400, "Depth must be 0 or infinity for %s", move ? "MOVE" : "COPY");
+        return;
+    }
+    if (move && depth == 0) {
+        reply_error(out, 400, "MOVE of a collection needs Depth: infinity");
+        return;
+    }
+    if (route->key_len == 0) {
+        reply_error(out, 403, "the namespace root cannot be moved or copied");
+        return;
+    }
+    if (!route->collection && stat_object(dav, route->ns->name, route->key, route->key_len,
+                                          &obj) == CS_OK) {
+        if (dst.collection) {
+            reply_error(out, 409, "an object cannot become a collection (Destination ends "
+                                  "with '/')");
+            return;
+        }
+        copy_move_object(dav, route, &dst, move, overwrite, out);
+        return;
+    }
+    st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
+    if (st == CS_ERR_NOT_FOUND) {
+        reply_error(out, 404, "no such object or collection");
+        return;
+    }
+    if (st != CS_OK) {
+        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
+        return;
+    }
+    copy_move_tree(dav, route, &dst, move, overwrite, depth, out);
+}
