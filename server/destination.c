@@ -25,13 +25,13 @@ static enum cs_status strip_authority(const char *header, const char *host, cons
     auth = p;
     end = strchr(auth, '/');
     auth_len = end ? (size_t)(end - auth) : strlen(auth);
-    if (!host || strlen(host) != auth_len || strncasecmp(host, auth, auth_len) != 0) {
-        snprintf(reason, reason_len, "Destination is on another server");
-        return CS_ERR_CONFLICT;
-    }
     if (memchr(auth, '@', auth_len)) {
         snprintf(reason, reason_len, "Destination must not carry credentials");
         return CS_ERR_INVALID;
+    }
+    if (!host || strlen(host) != auth_len || strncasecmp(host, auth, auth_len) != 0) {
+        snprintf(reason, reason_len, "Destination is on another server");
+        return CS_ERR_CONFLICT;
     }
     *path = end ? end : "/";
     return CS_OK;

@@ -552,6 +552,14 @@ static bool has_body(struct MHD_Connection *conn)
            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* Debug-level access log: one line per answered request. */
+static void log_access(const struct request *req, const char *method, const char *url)
+{
+    if (cs_log_enabled(CS_LOG_DEBUG))
+        cs_log(CS_LOG_DEBUG, "ns=%s %s %s: %u", req->ns ? req->ns->name : "-", method, url,
+               req->status);
+}
+
 static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
                              struct request *req)
 {
@@ -603,8 +611,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add_explicit(&srv->active, 1, memory_order_relaxed);
         dispatch(srv, req, conn, url, method);
         /* only a refusal may be answered before the body */
-        if (req->status >= 400 && has_body(conn) && refuse_before_body(conn))
+        if (req->status >= 400 && has_body(conn) && refuse_before_body(conn)) {
+            log_access(req, method, url);
             return queue(srv, conn, req);
+        }
         return MHD_YES;
     }
     if (len > 0) {
@@ -623,6 +633,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         finish_propfind(srv, req, conn, method, url);
     if (req->queued)
         return MHD_YES;
+    log_access(req, method, url);
     return queue(srv, conn, req);
 }
 

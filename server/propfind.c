@@ -260,8 +260,12 @@ static const char *const prop_names[P_COUNT] = {
 
 static bool prop_applies(enum prop_id id, const struct cs_dav_resource *r)
 {
-    if (id == P_CONTENTLENGTH || id == P_ETAG || id == P_CONTENTTYPE)
-        return !r->collection && (id != P_ETAG || r->etag);
+    if (id == P_CONTENTLENGTH)
+        return !r->collection;
+    if (id == P_ETAG)
+        return !r->collection && r->etag;
+    if (id == P_CONTENTTYPE) /* listings come from the index, which has no types */
+        return !r->collection && r->content_type;
     return true;
 }
 

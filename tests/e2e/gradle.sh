@@ -1,0 +1,54 @@
+# Gradle's HttpBuildCache against cstashd: push on, local cache off; after
+# `gradle clean` every cacheable task comes FROM-CACHE.
+source "$CS_SRCDIR/tests/lib.sh"
+
+command -v gradle >/dev/null || fail "gradle is not installed (scripts/deps.sh test installs it)"
+start_server "$TEST_TMP/data"
+
+proj=$TEST_TMP/proj
+mkdir -p "$proj/src/main/java/demo" "$proj/src/extra/java/extra"
+cat >"$proj/settings.gradle" <<'GRADLE'
+rootProject.name = 'demo'
+buildCache {
+    local { enabled = false }
+    remote(HttpBuildCache) {
+        url = System.getenv('CS_GRADLE_URL')
+        push = true
+    }
+}
+GRADLE
+cat >"$proj/build.gradle" <<'GRADLE'
+apply plugin: 'java'
+sourceSets { extra }
+jar.dependsOn extraClasses
+GRADLE
+cat >"$proj/src/main/java/demo/Hello.java" <<'JAVA'
+package demo;
+public class Hello { public static void main(String[] a) { System.out.println("hello"); } }
+JAVA
+cat >"$proj/src/extra/java/extra/Util.java" <<'JAVA'
+package extra;
+public class Util { public static int twice(int x) { return 2 * x; } }
+JAVA
+
+export CS_GRADLE_URL="$URL/default/gradle/"
+run_gradle() {
+    (cd "$proj" && timeout 600 gradle --no-daemon --build-cache --console=plain \
+        -g "$TEST_TMP/gradle-home" "$@") >"$TEST_TMP/gradle.out" 2>&1 \
+        || { cat "$TEST_TMP/gradle.out"; fail "gradle $* failed"; }
+}
+
+run_gradle jar
+grep -q ':compileJava$' "$TEST_TMP/gradle.out" || { cat "$TEST_TMP/gradle.out"; fail "cold build did not compile"; }
+stored=$(find "$TEST_TMP/data/objects" -type f | wc -l)
+[ "$stored" -ge 2 ] || fail "cold build stored $stored entries, want 2 (compileJava, compileExtraJava)"
+ok "cold build pushed $stored entries"
+
+run_gradle clean
+run_gradle jar
+cat "$TEST_TMP/gradle.out"
+hits=$(grep -c 'FROM-CACHE' "$TEST_TMP/gradle.out" || true)
+grep -q ':compileJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileJava not from the cache"
+grep -q ':compileExtraJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileExtraJava not from the cache"
+echo "gradle: $hits tasks FROM-CACHE"
+ok "after clean: $hits cacheable tasks FROM-CACHE"

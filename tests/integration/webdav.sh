@@ -1,0 +1,158 @@
+# WebDAV over virtual collections: every status path of OPTIONS, PROPFIND,
+# MKCOL, DELETE, MOVE and COPY, hostile Destination headers, and keys that
+# must round-trip byte for byte.
+source "$CS_SRCDIR/tests/lib.sh"
+
+cat >"$TEST_TMP/cstashd.conf" <<CONF
+namespaces = (
+  { name = "default"; read = [ "*" ]; write = [ "*" ]; },
+  { name = "other"; read = [ "*" ]; write = [ "*" ]; }
+);
+CONF
+start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
+HOSTPORT=${URL#http://}
+
+# propfind PATH DEPTH [curl args...]: status; the multistatus in $TEST_TMP/body
+propfind() {
+    local path=$1 depth=$2
+    shift 2
+    http PROPFIND "$path" -H "Depth: $depth" "$@"
+}
+hrefs() { grep -o '<D:href>[^<]*</D:href>' "$TEST_TMP/body" | sed 's/<[^>]*>//g'; }
+
+expect_status 200 OPTIONS /default/
+[ "$(header DAV)" = 1 ] || fail "OPTIONS: DAV header is '$(header DAV)'"
+header Allow | grep -q PROPFIND || fail "OPTIONS: Allow lacks PROPFIND"
+expect_status 200 OPTIONS / --request-target '*'
+ok "OPTIONS: DAV: 1 and Allow, on a path and on *"
+
+# --- PROPFIND ---------------------------------------------------------------
+[ "$(propfind /default/ 0)" = 207 ] || fail "root Depth 0"
+grep -q '<D:collection/>' "$TEST_TMP/body" || fail "root is not a collection"
+grep -q '<D:getlastmodified>[A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] 20[0-9][0-9] [0-9:]* GMT<' \
+    "$TEST_TMP/body" || fail "getlastmodified is not an RFC 1123 date"
+[ "$(propfind /default/ infinity)" = 403 ] || fail "Depth infinity not refused"
+grep -q 'propfind-finite-depth' "$TEST_TMP/body" || fail "403 lacks propfind-finite-depth"
+[ "$(http PROPFIND /default/)" = 403 ] || fail "PROPFIND without Depth (= infinity) not refused"
+[ "$(propfind /default/nothing/ 1)" = 404 ] || fail "missing collection not 404"
+[ "$(propfind /default/ 1 -d '<propfind')" = 400 ] || fail "malformed XML not 400"
+grep -q 'not well-formed' "$TEST_TMP/body" || fail "malformed XML reason"
+[ "$(propfind /default/ 1 -d '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>')" = 400 ] \
+    || fail "DOCTYPE not refused"
+[ "$(propfind /default/ 1 -d '<x xmlns="urn:y"/>')" = 400 ] || fail "wrong root not refused"
+ok "PROPFIND: 207 for the root, Depth infinity 403, missing 404, bad XML 400"
+
+printf 'one' >"$TEST_TMP/one"
+expect_status 201 PUT /default/dir/sub/one.txt --data-binary @"$TEST_TMP/one" -H 'Content-Type: text/plain'
+expect_status 201 PUT /default/dir/two --data-binary @"$TEST_TMP/one"
+[ "$(propfind /default/dir/ 1)" = 207 ] || fail "listing dir"
+[ "$(hrefs | sort | tr '\n' ' ')" = "/default/dir/ /default/dir/sub/ /default/dir/two " ] \
+    || fail "Depth 1 listing: $(hrefs | tr '\n' ' ')"
+grep -q '<D:getcontentlength>3</D:getcontentlength>' "$TEST_TMP/body" || fail "getcontentlength"
+grep -q '<D:getetag>"[0-9a-f]\{64\}"</D:getetag>' "$TEST_TMP/body" || fail "getetag"
+[ "$(propfind /default/dir/sub/one.txt 0)" = 207 ] || fail "object Depth 0"
+grep -q '<D:getcontenttype>text/plain</D:getcontenttype>' "$TEST_TMP/body" || fail "object content type"
+grep -q '<D:resourcetype/>' "$TEST_TMP/body" || fail "object resourcetype"
+[ "$(propfind /default/dir 0)" = 207 ] || fail "collection without trailing slash"
+grep -q '<D:collection/>' "$TEST_TMP/body" || fail "dir (no slash) is not a collection"
+[ "$(propfind /default/dir/ 1 -d '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:getcontentlength/><z:q xmlns:z="urn:z"/></d:prop></d:propfind>')" = 207 ] \
+    || fail "prop request"
+grep -q 'HTTP/1.1 404 Not Found' "$TEST_TMP/body" || fail "unknown property not in a 404 propstat"
+grep -q '<D:getlastmodified>' "$TEST_TMP/body" && fail "prop request returned unrequested properties"
+ok "PROPFIND Depth 1 lists children once each; object props; prop requests; 404 propstat"
+
+# --- MKCOL ------------------------------------------------------------------
+expect_status 409 MKCOL /default/a/b/
+expect_status 201 MKCOL /default/a/
+expect_status 201 MKCOL /default/a/b/
+expect_status 405 MKCOL /default/a/b/
+expect_status 405 MKCOL /default/dir/two
+expect_status 405 MKCOL /default/
+expect_status 415 MKCOL /default/c/ -d '<x/>'
+[ "$(propfind /default/a/b/ 0)" = 207 ] || fail "MKCOL'd collection missing"
+[ "$(propfind /default/a/ 1)" = 207 ] || fail "listing a/"
+[ "$(hrefs | tr '\n' ' ')" = "/default/a/ /default/a/b/ " ] || fail "empty collection listing: $(hrefs | tr '\n' ' ')"
+ok "MKCOL: 201, 405 when it exists, 409 without parent, 415 with a body; empty collections persist"
+
+# --- COPY / MOVE --------------------------------------------------------------
+expect_status 201 COPY /default/dir/two -H "Destination: $URL/default/a/b/copy"
+expect_status 412 COPY /default/dir/two -H "Destination: $URL/default/a/b/copy" -H 'Overwrite: F'
+expect_status 204 COPY /default/dir/two -H "Destination: /default/a/b/copy"
+expect_status 200 GET /default/a/b/copy
+[ "$(cat "$TEST_TMP/body")" = one ] || fail "copy body"
+expect_status 201 MOVE /default/a/b/copy -H "Destination: $URL/default/moved"
+expect_status 404 GET /default/a/b/copy
+expect_status 200 GET /default/moved
+expect_status 201 COPY /default/dir -H "Destination: $URL/default/dircopy/"
+expect_status 200 GET /default/dircopy/sub/one.txt
+[ "$(header Content-Type)" = text/plain ] || fail "copy kept no content type"
+expect_status 201 MOVE /default/dircopy/ -H "Destination: $URL/default/dirmoved"
+expect_status 404 GET /default/dircopy/sub/one.txt
+expect_status 200 GET /default/dirmoved/sub/one.txt
+[ "$(propfind /default/dircopy/ 0)" = 404 ] || fail "moved collection still there"
+expect_status 403 MOVE /default/dirmoved -H "Destination: $URL/default/dirmoved/inside"
+expect_status 404 MOVE /default/nothing -H "Destination: $URL/default/x"
+expect_status 400 MOVE /default/dirmoved -H "Destination: $URL/default/x" -H 'Overwrite: maybe'
+expect_status 400 MOVE /default/dirmoved -H "Destination: $URL/default/x" -H 'Depth: 0'
+ok "COPY and MOVE of objects and collections: 201/204, 412 with Overwrite F, 403 into itself, 404"
+
+# hostile Destination headers never touch anything outside the namespace
+expect_status 403 COPY /default/moved -H "Destination: $URL/other/stolen"
+expect_status 404 GET /other/stolen
+expect_status 502 COPY /default/moved -H "Destination: http://example.com:1/default/x"
+expect_status 400 COPY /default/moved -H "Destination: $URL/default/a/../../other/x"
+expect_status 400 COPY /default/moved -H "Destination: $URL/default/%2e%2e/other/x"
+expect_status 400 COPY /default/moved -H "Destination: $URL/default/a%00b"
+expect_status 403 COPY /default/moved -H "Destination: $URL/_/health"
+expect_status 403 COPY /default/moved -H "Destination: $URL/default/"
+expect_status 400 COPY /default/moved -H "Destination: ftp://$HOSTPORT/default/x"
+expect_status 400 COPY /default/moved
+expect_status 400 COPY /default/moved -H "Destination: http://user:pw@$HOSTPORT/default/x"
+expect_status 404 GET /other/x
+ok "hostile Destination: other namespace 403, other server 502, traversal/NUL/scheme 400"
+
+# --- DELETE of collections ----------------------------------------------------
+expect_status 204 DELETE /default/dirmoved/
+expect_status 404 GET /default/dirmoved/sub/one.txt
+expect_status 404 DELETE /default/dirmoved/
+expect_status 403 DELETE /default/
+expect_status 204 DELETE /default/a
+[ "$(propfind /default/a/ 0)" = 404 ] || fail "deleted MKCOL'd collection still there"
+expect_status 200 GET /default/dir/two
+ok "DELETE of a collection is recursive; the root cannot be deleted; siblings stay"
+
+# --- keys that must round-trip --------------------------------------------------
+printf 'round trip' >"$TEST_TMP/rt"
+for raw in 'sp%20ace/a%20b' 'utf8/%C3%A9t%C3%A9%E2%82%AC' 'plus/a+b' 'pct/100%25' 'mix/%20+%25%2B'; do
+    expect_status 201 PUT "/default/$raw" --data-binary @"$TEST_TMP/rt"
+    expect_status 200 GET "/default/$raw"
+    [ "$(cat "$TEST_TMP/body")" = "round trip" ] || fail "$raw: body"
+    dir=${raw%%/*}
+    [ "$(propfind "/default/$dir/" 1)" = 207 ] || fail "$dir listing"
+    # the href must decode to the same key (curl --path-as-is sends it back as is)
+    href=$(hrefs | grep -v "/$dir/\$")
+    expect_status 200 GET "$href"
+done
+# '+' is a plus, never a space
+expect_status 404 GET '/default/plus/a%20b'
+ok "keys with spaces, UTF-8, '+' and '%' round-trip through PUT, GET and PROPFIND hrefs"
+
+# --- ETag, Content-Type, conditional GET ------------------------------------------
+expect_status 200 GET /default/dir/two
+etag=$(header ETag)
+[ "$etag" = "\"$(printf one | sha256sum | cut -d' ' -f1)\"" ] || fail "ETag is not the body's sha256: $etag"
+expect_status 201 PUT /default/untyped --data-binary @"$TEST_TMP/one" -H 'Content-Type:'
+expect_status 200 GET /default/untyped
+[ "$(header Content-Type)" = application/octet-stream ] || fail "default content type"
+expect_status 200 HEAD /default/dir/two -I
+[ "$(header ETag)" = "$etag" ] || fail "HEAD ETag differs"
+[ "$(header Content-Length)" = 3 ] || fail "HEAD Content-Length"
+expect_status 304 GET /default/dir/two -H "If-None-Match: $etag"
+expect_status 201 PUT /default/dir/three --data-binary @"$TEST_TMP/one"
+expect_status 200 GET /default/dir/three
+[ "$(header ETag)" = "$etag" ] || fail "same content, different ETag"
+expect_status 201 PUT /default/gradle/entry --data-binary @"$TEST_TMP/one" \
+    -H 'Content-Type: application/vnd.gradle.build-cache-artifact.v1'
+expect_status 200 GET /default/gradle/entry
+[ "$(header Content-Type)" = application/vnd.gradle.build-cache-artifact.v1 ] || fail "stored content type"
+ok "ETag = sha256 of the body on GET and HEAD, 304 on If-None-Match; stored Content-Type served"
