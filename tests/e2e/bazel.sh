@@ -1,0 +1,57 @@
+# Bazel (Debian's bazel-bootstrap) with --remote_cache pointing at cstashd:
+# genrules and a cc_binary; build, `bazel clean --expunge`, rebuild: every
+# action is a remote cache hit.
+source "$CS_SRCDIR/tests/lib.sh"
+
+command -v bazel >/dev/null || fail "bazel is not installed (scripts/deps.sh test installs bazel-bootstrap)"
+start_server "$TEST_TMP/data" --log-level debug
+
+ws=$TEST_TMP/ws
+mkdir -p "$ws"
+cp -r "$CS_SRCDIR/tests/e2e/bazel/standin" "$ws/"
+cat >"$ws/WORKSPACE" <<'BZL'
+local_repository(name = "rules_cc", path = "standin/rules_cc")
+local_repository(name = "rules_java", path = "standin/rules_java")
+BZL
+cat >"$ws/BUILD" <<'BZL'
+genrule(name = "a", outs = ["a.txt"], cmd = "echo alpha > $@")
+genrule(name = "b", srcs = [":a"], outs = ["b.txt"], cmd = "cat $(location :a) > $@; echo beta >> $@")
+genrule(name = "big", outs = ["big.bin"], cmd = "head -c 3000000 /dev/zero | tr '\\0' x > $@")
+cc_library(name = "greet", srcs = ["greet.c"], hdrs = ["greet.h"])
+cc_binary(name = "hello", srcs = ["hello.c"], deps = [":greet"])
+BZL
+printf 'const char *greeting(void);\n' >"$ws/greet.h"
+printf '#include "greet.h"\nconst char *greeting(void) { return "hello from bazel"; }\n' >"$ws/greet.c"
+printf '#include <stdio.h>\n#include "greet.h"\nint main(void) { puts(greeting()); return 0; }\n' >"$ws/hello.c"
+
+# --batch: no Bazel server is left running; its output base stays in the temp
+# dir. The system rc stays on: Debian sets the install base there.
+bz() {
+    (cd "$ws" && timeout 900 bazel --batch --nohome_rc \
+        --output_user_root="$TEST_TMP/bazel-root" "$@") >"$TEST_TMP/bazel.out" 2>&1 \
+        || { tail -n 40 "$TEST_TMP/bazel.out"; fail "bazel $1 failed"; }
+}
+targets=(//:b //:big //:hello)
+flags=(--remote_cache="$URL/default" --spawn_strategy=local --color=no --curses=no)
+
+bz build "${flags[@]}" "${targets[@]}"
+cold=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
+echo "cold: $cold"
+run=$(echo "$cold" | grep -o '[0-9]* local' | cut -d' ' -f1)
+[ "${run:-0}" -ge 5 ] || fail "cold build ran ${run:-0} actions, expected at least 5"
+"$ws/bazel-bin/hello" | grep -q 'hello from bazel' || fail "built binary does not run"
+grep -q 'PUT /default/cas/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no CAS upload seen"
+grep -q 'PUT /default/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no AC upload seen"
+ok "cold build: $run actions ran and were uploaded (CAS verified, AC stored)"
+
+bz clean --expunge
+bz build "${flags[@]}" "${targets[@]}"
+warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
+echo "warm: $warm"
+hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
+[ "${hits:-0}" = "$run" ] || fail "warm build: ${hits:-0} remote cache hits, want $run ($warm)"
+echo "$warm" | grep -q ' local' && fail "warm build still ran actions locally: $warm"
+"$ws/bazel-bin/hello" | grep -q 'hello from bazel' || fail "binary from the cache does not run"
+cmp -s "$ws/bazel-bin/big.bin" <(head -c 3000000 /dev/zero | tr '\0' x) || fail "big.bin from the cache differs"
+grep -q 'GET /default/ac/[0-9a-f]\{64\}: 200' "$SERVER_LOG" || fail "no AC hit seen"
+ok "after clean --expunge: $hits of $run actions were remote cache hits"
