@@ -44,7 +44,7 @@ exec 3>&-
 start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
 # ...which the restart removes
 [ "$(count_files "$TEST_TMP/data/tmp")" = 0 ] || fail "orphaned temp file kept"
-grep -q 'removed 1 unfinished upload' "$SERVER_LOG" || fail "cleanup not logged"
+grep -q 'removed 1 leftover file' "$SERVER_LOG" || fail "cleanup not logged"
 for i in $(seq 1 40); do
     expect_status 200 GET "/safe/k/$i"
     cmp -s "$TEST_TMP/body" "$TEST_TMP/obj$i" || fail "safe/k/$i differs after kill -9"

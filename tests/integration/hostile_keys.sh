@@ -9,7 +9,7 @@ echo secret >"$TEST_TMP/outside/victim"
 for path in \
     /default/../outside/victim /default/a/../../x /default/./x /default/a/./b \
     /default/%2e%2e/x /default/%2E%2E/%2e%2e/outside/victim /default/a%2F..%2F..%2Fx \
-    /default/a//b /default/a/ /default/a%00b /default/a%0Ab /default/a%0d%0aX-Evil:%201 \
+    /default/a//b /default/a%00b /default/a%0Ab /default/a%0d%0aX-Evil:%201 \
     /default/a%7Fb /default/a%zz /default/a%4 /default/%; do
     for m in GET PUT DELETE; do
         code=$(http $m "$path" --data-binary pwned -H 'Content-Type:')
@@ -17,6 +17,13 @@ for path in \
         [ -s "$TEST_TMP/body" ] || fail "$m $path: 400 without a reason"
     done
 done
+# a trailing slash names a collection: GET and PUT of it are refused, a
+# DELETE of one that does not exist is a plain 404
+for m in GET PUT; do
+    code=$(http $m /default/a/ --data-binary pwned -H 'Content-Type:')
+    [ "$code" = 400 ] || fail "$m /default/a/: expected 400, got $code"
+done
+expect_status 404 DELETE /default/a/
 long=$(printf 'k%.0s' $(seq 1 1100))
 expect_status 400 PUT "/default/$long" --data-binary x
 grep -q 'longer than 1024' "$TEST_TMP/body" || fail "long key reason"
