@@ -51,7 +51,7 @@ void cs_sha256_final(struct cs_sha256 *h, uint8_t out[CS_SHA256_LEN])
     SHA256_Final(out, (SHA256_CTX *)h);
 }
 
-static int hex_digit(char c)
+int cs_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -69,7 +69,7 @@ bool cs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t len)
     if (in_len != 2 * len)
         return false;
     for (i = 0; i < len; i++) {
-        int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
+        int hi = cs_hex_digit(in[2 * i]), lo = cs_hex_digit(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -25,6 +25,9 @@ void cs_sha256_final(struct cs_sha256 *h, uint8_t out[CS_SHA256_LEN]);
 /* Writes 2*len hex digits and a NUL. */
 void cs_hex_encode(const uint8_t *in, size_t len, char *out);
 
+/* Value of one hex digit (either case), or -1. */
+int cs_hex_digit(char c);
+
 /* Decodes exactly 2*len hex digits (either case); false on anything else. */
 bool cs_hex_decode(const char *in, size_t in_len, uint8_t *out, size_t len);
 

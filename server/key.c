@@ -5,18 +5,8 @@
 
 #include <string.h>
 
+#include "common/hash.h"
 #include "server/key.h"
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static enum cs_status percent_decode(const char *raw, size_t raw_len, char *out,
                                      size_t *out_len, const char **reason)
@@ -26,8 +16,8 @@ static enum cs_status percent_decode(const char *raw, size_t raw_len, char *out,
     while (i < raw_len) {
         unsigned char c = (unsigned char)raw[i];
         if (c == '%') {
-            int hi = i + 2 < raw_len ? hex_value(raw[i + 1]) : -1;
-            int lo = i + 2 < raw_len ? hex_value(raw[i + 2]) : -1;
+            int hi = i + 2 < raw_len ? cs_hex_digit(raw[i + 1]) : -1;
+            int lo = i + 2 < raw_len ? cs_hex_digit(raw[i + 2]) : -1;
             if (hi < 0 || lo < 0) {
                 *reason = "invalid percent-encoding in key";
                 return CS_ERR_BAD_KEY;
