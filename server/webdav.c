@@ -95,6 +95,21 @@ static enum cs_status collection_exists(const struct cs_dav *dav, const char *ns
     return exists ? CS_OK : CS_ERR_NOT_FOUND;
 }
 
+/* After an index lookup: true when it found the entry; otherwise the reply
+ * says why (missing_status and missing_reason for a miss, 500 for a failed
+ * read). */
+static bool found_or_reply(enum cs_status st, struct cs_reply *out, unsigned missing_status,
+                           const char *missing_reason)
+{
+    if (st == CS_OK)
+        return true;
+    if (st == CS_ERR_NOT_FOUND)
+        reply_error(out, missing_status, "%s", missing_reason);
+    else
+        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
+    return false;
+}
+
 /* Opens an object only for its metadata. */
 static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, const char *key,
                                   size_t key_len, struct cs_object *obj)
@@ -213,14 +228,8 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
     }
     if (st == CS_ERR_NOT_FOUND) {
         st = collection_exists(dav, route->ns->name, route->key, route->key_len, &r.mtime);
-        if (st == CS_ERR_NOT_FOUND) {
-            reply_error(out, 404, "no such object or collection");
+        if (!found_or_reply(st, out, 404, "no such object or collection"))
             return;
-        }
-        if (st != CS_OK) {
-            reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
-            return;
-        }
         r.collection = true;
     }
     cs_propfind_begin(&out->body);
@@ -276,14 +285,8 @@ void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool h
         return;
     }
     st = parent_exists(dav, ns, route->key, route->key_len);
-    if (st == CS_ERR_NOT_FOUND) {
-        reply_error(out, 409, "parent collection does not exist (create it first)");
+    if (!found_or_reply(st, out, 409, "parent collection does not exist (create it first)"))
         return;
-    }
-    if (st != CS_OK) {
-        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
-        return;
-    }
     if (route->key_len + 1 > CS_KEY_MAX) {
         reply_error(out, 400, "collection name too long");
         return;
@@ -592,13 +595,7 @@ void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bo
         return;
     }
     st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
-    if (st == CS_ERR_NOT_FOUND) {
-        reply_error(out, 404, "no such object or collection");
+    if (!found_or_reply(st, out, 404, "no such object or collection"))
         return;
-    }
-    if (st != CS_OK) {
-        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
-        return;
-    }
     copy_move_tree(dav, route, &dst, move, overwrite, depth, out);
 }
