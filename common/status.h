@@ -17,6 +17,7 @@ enum cs_status {
     CS_ERR_PERM = -10,       /* EACCES / EPERM / EROFS */
     CS_ERR_DIGEST = -11,     /* body does not hash to the digest its key names */
     CS_ERR_CONFLICT = -12,   /* parent collection missing, or kind mismatch */
+    CS_ERR_QUOTA = -13,      /* namespace or data dir at its hard size limit */
 };
 
 const char *cs_strerror(enum cs_status st);

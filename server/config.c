@@ -222,6 +222,8 @@ static void load_namespace(struct loader *ld, const config_setting_t *g,
             have_name = ns->name != NULL;
         } else if (strcmp(key, "max_blob_size") == 0) {
             read_size(ld, s, &ns->max_blob_size);
+        } else if (strcmp(key, "max_size") == 0) {
+            read_size(ld, s, &ns->max_size);
         } else if (strcmp(key, "durable") == 0) {
             read_bool(ld, s, &ns->durable);
         } else if (strcmp(key, "read") == 0) {
@@ -333,6 +335,10 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
                 cfg->threads = (unsigned)t;
         } else if (strcmp(key, "max_blob_size") == 0) {
             /* read above */
+        } else if (strcmp(key, "max_size") == 0) {
+            read_size(ld, s, &cfg->max_size);
+        } else if (strcmp(key, "track_access") == 0) {
+            read_bool(ld, s, &cfg->track_access);
         } else if (strcmp(key, "namespaces") == 0) {
             load_namespaces(ld, s, cfg);
         } else {
@@ -360,6 +366,8 @@ static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
         return CS_ERR_NOMEM;
     cfg->source = strdup(name);
     cfg->max_blob_size = CS_DEFAULT_MAX_BLOB_SIZE;
+    cfg->max_size = CS_DEFAULT_MAX_SIZE;
+    cfg->track_access = true;
     cfg->data_dir = default_data_dir();
     if (!read_ok) {
         char *line = NULL;

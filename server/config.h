@@ -12,12 +12,14 @@
 
 #define CS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CS_DEFAULT_MAX_BLOB_SIZE (UINT64_C(1) << 30)
+#define CS_DEFAULT_MAX_SIZE (UINT64_C(10) << 30)
 #define CS_MAX_LISTEN 16
 #define CS_MAX_THREADS 1024
 
 struct cs_namespace_config {
     char *name;
     uint64_t max_blob_size;
+    uint64_t max_size;  /* LRU eviction above this many bytes on disk; 0 = none of its own */
     bool durable;       /* fsync object and directory before acknowledging a PUT */
     bool read_anyone;   /* "*" in read: anyone, anonymous included */
     bool write_anyone;  /* "*" in write */
@@ -30,6 +32,8 @@ struct cs_config {
     char *data_dir;
     unsigned threads;          /* worker threads per listener; 0 in a file = CPU count */
     uint64_t max_blob_size;    /* default for namespaces that set none */
+    uint64_t max_size;         /* whole data dir; 0 = no limit */
+    bool track_access;         /* record reads for LRU order */
     struct cs_namespace_config *namespaces;
     size_t n_namespaces;
 };

@@ -12,7 +12,9 @@
  * lock is shared by the threads except libmicrohttpd's own. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/size.h"
+#include "server/admin.h"
 #include "server/http.h"
 #include "server/propfind.h"
 #include "server/route.h"
@@ -43,12 +46,13 @@
 #define DISCARD_MAX (1024 * 1024)
 
 #define ALLOW_OBJECT CS_DAV_ALLOW
-#define ALLOW_ADMIN "GET, HEAD"
 
 struct cs_server {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
     struct cs_dav dav;
+    struct cs_admin admin;
+    struct cs_stats *stats;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
     struct MHD_Response *miss;     /* shared 404 for misses, the most common answer */
@@ -67,6 +71,7 @@ struct request {
     bool queued;
     struct cs_upload *upload;       /* PUT in progress */
     const struct cs_namespace_config *ns;
+    size_t ns_slot;                 /* ns's index in the config, for the counters */
     uint64_t received;
     uint64_t limit;                 /* max_blob_size for this PUT */
     struct cs_route *route;         /* PROPFIND: kept until its body is in */
@@ -110,7 +115,8 @@ static unsigned http_status_for(enum cs_status st)
     case CS_ERR_DIGEST: return MHD_HTTP_BAD_REQUEST;
     case CS_ERR_CONFLICT: return MHD_HTTP_CONFLICT;
     case CS_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
-    case CS_ERR_NO_SPACE: return MHD_HTTP_INSUFFICIENT_STORAGE;
+    case CS_ERR_NO_SPACE:
+    case CS_ERR_QUOTA: return MHD_HTTP_INSUFFICIENT_STORAGE;
     case CS_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
     case CS_ERR_NOMEM:
     case CS_ERR_IO:
@@ -275,18 +281,35 @@ static void prepare_reply(struct request *req, struct cs_reply *r, const char *m
     cs_reply_free(r);
 }
 
-static void handle_admin(struct request *req, const struct cs_route *r, enum method m,
-                         const char *method, const char *url)
+/* Whether the client connects from this host (loopback address). */
+static bool from_loopback(struct MHD_Connection *conn)
 {
-    if (strcmp(r->admin, "health") != 0) {
-        prepare_error(req, method, url, MHD_HTTP_NOT_FOUND, "no such server endpoint");
-        return;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    if (!sa)
+        return false;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
     }
-    if (m != M_GET && m != M_HEAD) {
-        prepare_method_not_allowed(req, method, url, ALLOW_ADMIN);
-        return;
+    if (sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) ||
+               (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
     }
-    prepare_text(req, MHD_HTTP_OK, "ok");
+    return false;
+}
+
+static void handle_admin(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
+                         const struct cs_route *r, const char *method, const char *url)
+{
+    struct cs_reply reply;
+
+    cs_reply_init(&reply);
+    cs_admin_handle(&srv->admin, r->admin, method, from_loopback(conn), &reply);
+    prepare_reply(req, &reply, method, url);
 }
 
 /* Bazel's CAS: a key ending in "cas/<64 hex>" names the sha256 of its body. */
@@ -303,6 +326,21 @@ static bool cas_digest(const char *key, size_t len, uint8_t out[CS_SHA256_LEN])
         if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
             return false;
     return cs_hex_decode(hex, CS_SHA256_HEX_LEN, out, CS_SHA256_LEN);
+}
+
+/* Why a store failed, in words a client's log can act on. */
+static void store_reason(const struct request *req, enum cs_status st, char *out, size_t len)
+{
+    if (st == CS_ERR_QUOTA)
+        snprintf(out, len,
+                 "insufficient storage: namespace '%s' or the data dir is at its size limit "
+                 "and eviction could not free space in time; retry later",
+                 req->ns->name);
+    else if (st == CS_ERR_NO_SPACE)
+        snprintf(out, len, "insufficient storage: the data dir's file system is full; "
+                           "eviction is freeing space, retry later");
+    else
+        snprintf(out, len, "cannot store: %s", cs_strerror(st));
 }
 
 /* PUT, first call: checks that must happen before any byte of the body. */
@@ -356,7 +394,7 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
     }
     st = srv->backend->ops->put_begin(srv->backend->state, id, &opt, &req->upload);
     if (st != CS_OK) {
-        snprintf(reason, sizeof reason, "cannot store: %s", cs_strerror(st));
+        store_reason(req, st, reason, sizeof reason);
         prepare_error(req, method, url, http_status_for(st), reason);
     }
 }
@@ -378,7 +416,7 @@ static void continue_put(struct cs_server *srv, struct request *req, const char 
                      req->ns->name);
         } else {
             st = ops->put_write(req->upload, data, len);
-            snprintf(reason, sizeof reason, "cannot store: %s", cs_strerror(st));
+            store_reason(req, st, reason, sizeof reason);
         }
         if (st != CS_OK) {
             ops->put_abort(req->upload);
@@ -395,11 +433,13 @@ static void continue_put(struct cs_server *srv, struct request *req, const char 
         return;
     }
     if (st != CS_OK) {
-        snprintf(reason, sizeof reason, "cannot store: %s", cs_strerror(st));
+        store_reason(req, st, reason, sizeof reason);
         prepare_error(req, method, url, http_status_for(st), reason);
         return;
     }
     prepare_empty(req, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+    cs_stats_add(srv->stats, req->ns_slot, CS_STAT_PUTS, 1);
+    cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_IN, req->received);
 }
 
 static const char *header(struct MHD_Connection *conn, const char *name)
@@ -489,9 +529,11 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     st = cs_route_parse(srv->cfg, url, &route, reason, sizeof reason);
     req->ns = route.kind == CS_ROUTE_OBJECT ? route.ns : NULL;
     if (st == CS_OK && route.kind == CS_ROUTE_ADMIN) {
-        handle_admin(req, &route, m, method, url);
+        handle_admin(srv, req, conn, &route, method, url);
         return;
     }
+    if (req->ns)
+        req->ns_slot = (size_t)(req->ns - srv->cfg->namespaces);
     if (m == M_OTHER) {
         prepare_method_not_allowed(req, method, url, ALLOW_OBJECT);
         return;
@@ -521,10 +563,15 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     case M_GET:
     case M_HEAD:
         st = ops->open(srv->backend->state, &id, m == M_GET ? SMALL_OBJECT_MAX : 0, &obj);
-        if (st == CS_OK)
+        if (st == CS_OK) {
             prepare_object(req, conn, &obj);
-        else if (st == CS_ERR_NOT_FOUND)
+            cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+            if (m == M_GET && req->status == MHD_HTTP_OK)
+                cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, obj.size);
+        } else if (st == CS_ERR_NOT_FOUND) {
             prepare_miss(srv, req);
+            cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
+        }
         else
             prepare_error(req, method, url, http_status_for(st), cs_strerror(st));
         break;
@@ -701,11 +748,19 @@ enum cs_status cs_server_start(const struct cs_config *cfg, const struct cs_back
         free(srv);
         return CS_ERR_INVALID;
     }
+    if (cs_stats_new(cfg->n_namespaces, &srv->stats) != CS_OK) {
+        free(srv);
+        return CS_ERR_NOMEM;
+    }
+    srv->admin.cfg = cfg;
+    srv->admin.backend = backend;
+    srv->admin.stats = srv->stats;
     atomic_init(&srv->active, 0);
     atomic_init(&srv->draining, false);
     srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,
                                                 MHD_RESPMEM_PERSISTENT);
     if (!srv->miss) {
+        cs_stats_free(srv->stats);
         free(srv);
         return CS_ERR_NOMEM;
     }
@@ -759,5 +814,6 @@ void cs_server_stop(struct cs_server *srv)
         MHD_stop_daemon(srv->daemons[i]);
     if (srv->miss)
         MHD_destroy_response(srv->miss);
+    cs_stats_free(srv->stats);
     free(srv);
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <getopt.h>
 #include <signal.h>
@@ -40,13 +41,20 @@ struct options {
     bool check_config;
     bool print_clients;
     enum cs_log_level log_level;
+    const char *command;       /* NULL: run the server; "fsck" or "purge" */
+    const char *command_arg;   /* purge: the namespace */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: cstashd [OPTION]...\n"
+            "Usage: cstashd [OPTION]...              run the server\n"
+            "       cstashd [OPTION]... fsck         reconcile the index with the files\n"
+            "       cstashd [OPTION]... purge NAME   empty namespace NAME\n"
             "A multi-tenant HTTP build cache for ccache, Bazel, Gradle and WebDAV clients.\n"
+            "fsck and purge work on the data dir of -c/-d while no server uses it; while\n"
+            "one runs, purge with: curl -X DELETE http://HOST:PORT/_/ns/NAME (from the\n"
+            "server's host), and the server runs fsck by itself after each start.\n"
             "\n"
             "  -c, --config FILE        read settings from FILE (default: embedded default)\n"
             "  -l, --listen HOST:PORT   listen here instead of the config's addresses;\n"
@@ -120,6 +128,20 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'V': printf("cstashd %s\n", PACKAGE_VERSION); exit(EXIT_OK);
         case 'h': usage(stdout); exit(EXIT_OK);
         default: usage(stderr); return EXIT_CONFIG;
+        }
+    }
+    if (optind < argc) {
+        o->command = argv[optind++];
+        if (strcmp(o->command, "purge") == 0) {
+            if (optind == argc) {
+                fprintf(stderr, "cstashd: purge needs a namespace name: cstashd purge NAME\n");
+                return EXIT_CONFIG;
+            }
+            o->command_arg = argv[optind++];
+        } else if (strcmp(o->command, "fsck") != 0) {
+            fprintf(stderr, "cstashd: unknown command '%s': use fsck or purge (see --help)\n",
+                    o->command);
+            return EXIT_CONFIG;
         }
     }
     if (optind < argc) {
@@ -251,6 +273,99 @@ static void wait_and_drain(struct cs_server *srv)
         cs_log(CS_LOG_WARN, "closing %u request(s) still in flight", cs_server_active(srv));
 }
 
+/* Opens the data dir as the config describes it. background: eviction
+ * and the start-up fsck (the server); the commands run without. */
+static enum cs_status open_storage(const struct cs_config *cfg, bool background,
+                                   struct cs_backend *backend, char *why, size_t why_len)
+{
+    struct cs_disk_ns *ns = calloc(cfg->n_namespaces, sizeof *ns);
+    struct cs_disk_options opt = {
+        .data_dir = cfg->data_dir, .max_size = cfg->max_size, .ns = ns,
+        .n_ns = cfg->n_namespaces, .track_access = cfg->track_access, .background = background,
+    };
+    enum cs_status st;
+    size_t i;
+
+    if (!ns) {
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    for (i = 0; i < cfg->n_namespaces; i++) {
+        ns[i].name = cfg->namespaces[i].name;
+        ns[i].max_size = cfg->namespaces[i].max_size;
+    }
+    st = cs_disk_open(&opt, backend, why, why_len);
+    free(ns);
+    return st;
+}
+
+static int run_fsck(const struct cs_backend *backend, const char *dir)
+{
+    struct cs_fsck_report r;
+    enum cs_status st = cs_disk_fsck(backend, false, &r);
+
+    if (st != CS_OK) {
+        fprintf(stderr, "cstashd: fsck of %s failed: %s\n", dir, cs_strerror(st));
+        return EXIT_RUNTIME;
+    }
+    printf("fsck %s: %" PRIu64 " index rows and %" PRIu64 " files checked\n", dir, r.rows,
+           r.files);
+    printf("  rows without a file, dropped:      %" PRIu64 "\n", r.rows_dropped);
+    printf("  rows with a wrong size, corrected: %" PRIu64 "\n", r.rows_resized);
+    printf("  objects without a row, removed:    %" PRIu64 " (%" PRIu64 " bytes)\n", r.orphans,
+           r.orphan_bytes);
+    printf("  stray files, removed:              %" PRIu64 "\n", r.strays);
+    printf("%s\n", r.rows_dropped || r.rows_resized || r.orphans || r.strays
+                       ? "index and files now agree"
+                       : "index and files agree: nothing to do");
+    return EXIT_OK;
+}
+
+static int run_purge(const struct cs_config *cfg, const struct cs_backend *backend,
+                     const char *name)
+{
+    struct cs_purge_report r;
+    enum cs_status st;
+
+    if (!cs_config_find_namespace(cfg, name, strlen(name))) {
+        fprintf(stderr, "cstashd: no namespace named '%s' in %s\n", name, cfg->source);
+        return EXIT_CONFIG;
+    }
+    st = cs_disk_purge(backend, name, &r);
+    if (st != CS_OK) {
+        fprintf(stderr, "cstashd: purge of '%s' failed: %s\n", name, cs_strerror(st));
+        return EXIT_RUNTIME;
+    }
+    printf("purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes freed\n", name,
+           r.objects, r.bytes);
+    return EXIT_OK;
+}
+
+static int run_command(const struct options *o, const struct cs_config *cfg)
+{
+    struct cs_backend backend = {0};
+    char why[512];
+    enum cs_status st = open_storage(cfg, false, &backend, why, sizeof why);
+    int rc;
+
+    if (st != CS_OK) {
+        if (st == CS_ERR_BUSY)
+            fprintf(stderr, "cstashd: %s: stop it first%s\n", why,
+                    strcmp(o->command, "purge") == 0
+                        ? ", or ask it: curl -X DELETE http://HOST:PORT/_/ns/NAME"
+                        : " (it runs fsck by itself after each start)");
+        else
+            fprintf(stderr, "cstashd: %s\n", why);
+        return EXIT_DATA_DIR;
+    }
+    if (strcmp(o->command, "fsck") == 0)
+        rc = run_fsck(&backend, cfg->data_dir);
+    else
+        rc = run_purge(cfg, &backend, o->command_arg);
+    backend.ops->destroy(backend.state);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
@@ -274,6 +389,11 @@ int main(int argc, char **argv)
         cs_config_free(cfg);
         return rc;
     }
+    if (o.command) {
+        rc = run_command(&o, cfg);
+        cs_config_free(cfg);
+        return rc;
+    }
 
     if (install_signal_handlers() < 0) {
         fprintf(stderr, "cstashd: cannot install signal handlers: %s\n", strerror(errno));
@@ -281,7 +401,7 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
 
-    st = cs_disk_open(cfg->data_dir, &backend, why, sizeof why);
+    st = open_storage(cfg, true, &backend, why, sizeof why);
     if (st != CS_OK) {
         fprintf(stderr, "cstashd: %s\n", why);
         cs_config_free(cfg);

@@ -292,7 +292,7 @@ void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool h
         return;
     }
     size_t dir_len = dir_of(route->key, route->key_len, dir);
-    cs_index_put(dav->index, ns, dir, dir_len, CS_INDEX_COLLECTION, 0, time(NULL), NULL);
+    cs_index_put_collection(dav->index, ns, dir, dir_len);
     reply_empty(out, 201);
 }
 
@@ -353,8 +353,7 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
     }
     if (it->kind == CS_INDEX_COLLECTION) {
         if (t->kind != T_DELETE)
-            cs_index_put(t->dav->index, t->ns, dst, dst_len, CS_INDEX_COLLECTION, 0, time(NULL),
-                         NULL);
+            cs_index_put_collection(t->dav->index, t->ns, dst, dst_len);
         if (t->kind != T_COPY)
             cs_index_remove(t->dav->index, t->ns, it->key, it->len);
         return CS_OK;
@@ -535,8 +534,7 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
     t.src_len = dir_of(src->key, src->key_len, src_dir);
     t.dst_len = dir_of(dst->key, dst->key_len, dst_dir);
     if (depth == 0) {
-        cs_index_put(dav->index, t.ns, dst_dir, t.dst_len, CS_INDEX_COLLECTION, 0, time(NULL),
-                     NULL);
+        cs_index_put_collection(dav->index, t.ns, dst_dir, t.dst_len);
         cs_index_sync(dav->index);
     } else {
         st = tree_apply(&t);

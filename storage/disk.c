@@ -10,12 +10,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "storage/disk.h"
+#include "storage/disk_priv.h"
 #include "storage/index.h"
 
 #define DISK_FORMAT "cstash-data 2\n"
@@ -35,14 +37,9 @@
 #define HDR_FIXED 40
 #define HDR_MAX (HDR_FIXED + CS_CONTENT_TYPE_MAX)
 
-struct disk {
-    char *root;
-    int root_fd;
-    int objects_fd;
-    int tmp_fd;
-    int lock_fd;
-    struct cs_index *index;
-};
+/* How long a PUT over the hard limit waits for eviction before 507. */
+#define QUOTA_WAIT_MS 2000
+#define QUOTA_POLL_MS 10
 
 struct cs_upload {
     struct disk *disk;
@@ -58,20 +55,62 @@ struct cs_upload {
     char tmp_name[64];
     char *ns;                          /* ns '\0' key, for the index */
     size_t key_len;
+    struct cs_usage_ns *usage;         /* NULL: namespace not accounted (cannot happen
+                                          for configured ones) */
+    uint64_t reserved;                 /* bytes counted as pending for this upload */
 };
 
 /* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
  * second level (65536 directories) made every new key dirty a different
  * directory block and cost ~40% of PUT throughput; ext4's hashed
  * directories hold millions of entries each without trouble. */
-#define DIR_LEN 2
-#define REL_PATH_LEN (DIR_LEN + 1 + CS_SHA256_HEX_LEN + 1)
+#define DIR_LEN CS_DISK_DIR_LEN
+#define REL_PATH_LEN CS_DISK_REL_PATH_LEN
+#define rel_path cs_disk_rel_path
 
-static void rel_path(const uint8_t digest[CS_SHA256_LEN], char out[REL_PATH_LEN])
+void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN])
 {
     cs_hex_encode(digest, CS_SHA256_LEN, out + DIR_LEN + 1);
     memcpy(out, out + DIR_LEN + 1, DIR_LEN);
     out[DIR_LEN] = '/';
+}
+
+uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
+{
+    return (file_size + d->block - 1) / d->block * d->block;
+}
+
+/* Counts bytes an upload will write against its namespace's quota. Over
+ * the hard limit, asks for eviction and waits a little for it: PUTs slow
+ * down rather than fail while eviction keeps up. */
+static enum cs_status reserve(struct disk *d, struct cs_upload *up, uint64_t bytes)
+{
+    int waited = 0;
+
+    if (!up->usage || bytes == 0)
+        return CS_OK;
+    if (bytes > cs_usage_hard_limit(up->usage->max_size) ||
+        bytes > cs_usage_hard_limit(d->usage.max_size))
+        return CS_ERR_QUOTA; /* would never fit */
+    while (!cs_usage_reserve(&d->usage, up->usage, bytes)) {
+        if (!d->evictor || waited >= QUOTA_WAIT_MS)
+            return CS_ERR_QUOTA;
+        cs_evictor_kick(d->evictor);
+        usleep(QUOTA_POLL_MS * 1000);
+        waited += QUOTA_POLL_MS;
+    }
+    up->reserved += bytes;
+    return CS_OK;
+}
+
+/* The file system is full: evict to make room, whatever the quotas say. */
+static void note_disk_full(struct disk *d)
+{
+    if (!atomic_exchange(&d->usage.disk_full, true))
+        cs_log(CS_LOG_WARN, "data dir %s: no space left on its file system: evicting "
+                            "least recently used objects", d->root);
+    if (d->evictor)
+        cs_evictor_kick(d->evictor);
 }
 
 /* close(2) that does not report EINTR: on Linux the fd is gone either way,
@@ -158,6 +197,8 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     out->fd = fd;
     out->body = NULL;
     out->mtime = st.st_mtime;
+    if (d->track_access)
+        cs_index_touch(d->index, id->ns, id->key, id->key_len, id->digest);
     if ((uint64_t)st.st_size <= read_max + HDR_FIXED && st.st_size > 0)
         return read_whole(fd, (uint64_t)st.st_size, id, out);
     n = pread(fd, hdr, sizeof hdr, 0);
@@ -219,6 +260,15 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     up->header_len = HDR_FIXED + ct_len;
     up->ns = id_copy(id);
     up->key_len = id->key_len;
+    up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
+    if (opt->size_hint) {
+        enum cs_status st = reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint));
+        if (st != CS_OK) {
+            free(up->ns);
+            free(up);
+            return st;
+        }
+    }
     snprintf(up->tmp_name, sizeof up->tmp_name, "%d-%ld-%lu.tmp", (int)getpid(),
              (long)syscall(SYS_gettid), ++seq);
     up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -231,6 +281,10 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
             close(up->fd);
             unlinkat(d->tmp_fd, up->tmp_name, 0);
         }
+        if (up->usage)
+            cs_usage_release(up->usage, up->reserved);
+        if (err == ENOSPC)
+            note_disk_full(d);
         free(up->ns);
         free(up);
         return cs_status_from_errno(err);
@@ -239,10 +293,20 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     return CS_OK;
 }
 
+/* Chunked uploads (no size hint) reserve as they grow, a step at a time. */
+#define RESERVE_STEP (1024 * 1024)
+
 static enum cs_status disk_put_write(struct cs_upload *up, const void *data, size_t len)
 {
     const char *p = data;
+    uint64_t need = up->header_len + up->body_len + len;
 
+    if (need > up->reserved) {
+        uint64_t step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
+        enum cs_status st = reserve(up->disk, up, step);
+        if (st != CS_OK)
+            return st;
+    }
     cs_sha256_update(&up->body_hash, data, len);
     up->body_len += len;
     while (len > 0) {
@@ -250,6 +314,8 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == ENOSPC || errno == EDQUOT)
+                note_disk_full(up->disk);
             return cs_status_from_errno(errno);
         }
         p += n;
@@ -260,6 +326,8 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
 
 static void upload_free(struct cs_upload *up, bool unlink_tmp)
 {
+    if (up->usage && up->reserved)
+        cs_usage_release(up->usage, up->reserved);
     if (up->fd >= 0)
         close_fd(up->fd);
     if (unlink_tmp)
@@ -343,6 +411,37 @@ static enum cs_status write_header(struct cs_upload *up)
     return n == (ssize_t)up->header_len ? CS_OK : CS_ERR_IO;
 }
 
+/* The visible object goes into the index. The upload's reservation is
+ * handed to the index, which releases it once the row (and so the bytes)
+ * is committed; until then the bytes stay counted as pending. A durable
+ * PUT waits for the commit, so its row survives a crash as its file does. */
+static void commit_record(struct disk *d, struct cs_upload *up)
+{
+    uint64_t dsize = cs_disk_dsize(d, up->header_len + up->body_len);
+    struct cs_index_record rec = {
+        .ns = up->ns, .key = up->ns + strlen(up->ns) + 1, .key_len = up->key_len,
+        .kind = CS_INDEX_OBJECT, .size = up->body_len, .dsize = dsize, .mtime = time(NULL),
+        .etag = up->header + 8, .durable = up->durable,
+    };
+
+    if (up->usage) {
+        /* exact now that the size is known */
+        if (dsize > up->reserved)
+            atomic_fetch_add_explicit(&up->usage->pending, (int64_t)(dsize - up->reserved),
+                                      memory_order_relaxed);
+        else
+            cs_usage_release(up->usage, up->reserved - dsize);
+        up->reserved = 0;
+        rec.pending_ns = up->usage;
+        rec.pending = dsize;
+    }
+    cs_index_put(d->index, &rec);
+    if (up->durable)
+        cs_index_sync(d->index);
+    if (d->evictor && cs_usage_needs_eviction(&d->usage))
+        cs_evictor_kick(d->evictor);
+}
+
 static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
 {
     struct disk *d = up->disk;
@@ -368,8 +467,7 @@ static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
         path[DIR_LEN] = '\0';
         st = fsync_dir_at(d->objects_fd, path);
     }
-    cs_index_put(d->index, up->ns, up->ns + strlen(up->ns) + 1, up->key_len, CS_INDEX_OBJECT,
-                 up->body_len, time(NULL), up->header + 8);
+    commit_record(d, up);
     upload_free(up, false);
     return st;
 }
@@ -436,8 +534,12 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
             st = fsync_dir_at(d->objects_fd, src);
         }
     }
-    cs_index_put(d->index, to->ns, to->key, to->key_len, CS_INDEX_OBJECT, obj.size, time(NULL),
-                 obj.etag);
+    struct cs_index_record rec = {
+        .ns = to->ns, .key = to->key, .key_len = to->key_len, .kind = CS_INDEX_OBJECT,
+        .size = obj.size, .dsize = cs_disk_dsize(d, obj.offset + obj.size), .mtime = time(NULL),
+        .etag = obj.etag, .durable = durable,
+    };
+    cs_index_put(d->index, &rec);
     if (!keep_source)
         cs_index_remove(d->index, from->ns, from->key, from->key_len);
     return st;
@@ -463,6 +565,10 @@ static void disk_destroy(void *state)
 
     if (!d)
         return;
+    atomic_store(&d->stopping, true);
+    if (d->fsck_started)
+        pthread_join(d->fsck_thread, NULL);
+    cs_evictor_stop(d->evictor);
     if (d->objects_fd >= 0)
         close(d->objects_fd);
     if (d->tmp_fd >= 0)
@@ -470,6 +576,7 @@ static void disk_destroy(void *state)
     if (d->root_fd >= 0)
         close(d->root_fd);
     cs_index_close(d->index);
+    cs_usage_free(&d->usage);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the flock */
     free(d->root);
@@ -493,6 +600,32 @@ static const struct cs_backend_ops disk_ops = {
 struct cs_index *cs_disk_index(const struct cs_backend *b)
 {
     return b->ops == &disk_ops ? ((struct disk *)b->state)->index : NULL;
+}
+
+struct cs_usage *cs_disk_usage(const struct cs_backend *b)
+{
+    return b->ops == &disk_ops ? &((struct disk *)b->state)->usage : NULL;
+}
+
+enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
+                            struct cs_fsck_report *out)
+{
+    if (b->ops != &disk_ops)
+        return CS_ERR_INVALID;
+    return cs_disk_fsck_run(b->state, throttle, out);
+}
+
+enum cs_status cs_disk_purge(const struct cs_backend *b, const char *ns,
+                             struct cs_purge_report *out)
+{
+    if (b->ops != &disk_ops)
+        return CS_ERR_INVALID;
+    return cs_disk_purge_run(b->state, ns, out);
+}
+
+uint64_t cs_disk_evict(const struct cs_backend *b)
+{
+    return b->ops == &disk_ops ? cs_evict_round(b->state) : 0;
 }
 
 /* mkdir -p */
@@ -679,8 +812,56 @@ fail:
     return cs_status_from_errno(errno);
 }
 
-enum cs_status cs_disk_open(const char *data_dir, struct cs_backend *out, char *why,
-                            size_t why_len)
+/* The background fsck after start: catches what a crash left behind
+ * without delaying the first request. */
+static void *fsck_main(void *arg)
+{
+    struct disk *d = arg;
+    struct cs_fsck_report r;
+
+    if (cs_disk_fsck_run(d, true, &r) == CS_OK &&
+        (r.rows_dropped || r.rows_resized || r.orphans || r.strays))
+        cs_log(CS_LOG_INFO,
+               "fsck of %s: %llu rows and %llu files checked; dropped %llu rows without a "
+               "file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) and "
+               "%llu stray files", d->root, (unsigned long long)r.rows,
+               (unsigned long long)r.files, (unsigned long long)r.rows_dropped,
+               (unsigned long long)r.rows_resized, (unsigned long long)r.orphans,
+               (unsigned long long)r.orphan_bytes, (unsigned long long)r.strays);
+    return NULL;
+}
+
+static enum cs_status setup_usage(struct disk *d, const struct cs_disk_options *opt)
+{
+    struct statvfs vfs;
+    size_t i;
+
+    d->block = fstatvfs(d->root_fd, &vfs) == 0 && vfs.f_bsize >= 512 ? vfs.f_bsize : 4096;
+    if (cs_usage_init(&d->usage, opt->max_size) != CS_OK)
+        return CS_ERR_NOMEM;
+    for (i = 0; i < opt->n_ns; i++)
+        if (!cs_usage_add(&d->usage, opt->ns[i].name, strlen(opt->ns[i].name),
+                          opt->ns[i].max_size))
+            return CS_ERR_NOMEM;
+    return CS_OK;
+}
+
+static enum cs_status start_background(struct disk *d, char *why, size_t why_len)
+{
+    if (cs_evictor_start(d, &d->evictor) != CS_OK) {
+        snprintf(why, why_len, "cannot start the eviction thread");
+        return CS_ERR_NOMEM;
+    }
+    if (pthread_create(&d->fsck_thread, NULL, fsck_main, d) != 0) {
+        snprintf(why, why_len, "cannot start the fsck thread");
+        return CS_ERR_NOMEM;
+    }
+    d->fsck_started = true;
+    return CS_OK;
+}
+
+enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out,
+                            char *why, size_t why_len)
 {
     struct disk *d = calloc(1, sizeof *d);
     enum cs_status st;
@@ -688,22 +869,33 @@ enum cs_status cs_disk_open(const char *data_dir, struct cs_backend *out, char *
     if (!d)
         return CS_ERR_NOMEM;
     d->root_fd = d->objects_fd = d->tmp_fd = d->lock_fd = -1;
-    d->root = strdup(data_dir);
+    d->track_access = opt->track_access;
+    atomic_init(&d->stopping, false);
+    d->root = strdup(opt->data_dir);
     if (!d->root) {
         free(d);
         return CS_ERR_NOMEM;
     }
     st = open_layout(d, why, why_len);
     if (st == CS_OK) {
+        st = setup_usage(d, opt);
+        if (st != CS_OK)
+            snprintf(why, why_len, "out of memory");
+    }
+    if (st == CS_OK) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/index.sqlite", d->root);
-        st = cs_index_open(path, &d->index, why, why_len);
+        st = cs_index_open(path, &d->usage, &d->index, why, why_len);
+    }
+    if (st == CS_OK) {
+        clean_tmp(d);
+        if (opt->background)
+            st = start_background(d, why, why_len);
     }
     if (st != CS_OK) {
         disk_destroy(d);
         return st;
     }
-    clean_tmp(d);
     out->ops = &disk_ops;
     out->state = d;
     return CS_OK;

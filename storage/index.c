@@ -1,10 +1,17 @@
 /* sqlite3 index with a single writer thread and a small pool of read
  * connections. Keys are stored as BLOBs so that ordering is plain byte
- * order (memcmp), which the prefix and skip-scan queries rely on. */
+ * order (memcmp), which the prefix and skip-scan queries rely on.
+ *
+ * Space accounting lives in the same file: triggers keep a per-namespace
+ * usage row in step with the entries, in the same transaction, so the
+ * totals are exact after any restart and are read in one query rather
+ * than summed over a million rows. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +20,61 @@
 #include "storage/index.h"
 
 #define READERS_MAX 8
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
+/* The writer wakes at least this often to gather GET touches. */
+#define TOUCH_FLUSH_MS 200
+/* Per-thread touch buffer, and how many full ones may wait for the
+ * writer before touches are dropped (LRU order is a hint, not data). */
+#define TOUCH_BUF_BYTES (32 * 1024)
+#define TOUCH_FULL_MAX 64
+/* A key read again within this time by the same thread is not touched
+ * again: a hot object costs two index writes a second, not one per GET. */
+#define TOUCH_DEDUP_MS 500
+#define TOUCH_DEDUP_SLOTS 1024
 
-enum op_type { OP_PUT, OP_REMOVE };
+enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
 
 /* One queued write; ns and key live in data[]. */
 struct op {
     struct op *next;
     enum op_type type;
     enum cs_index_kind kind;
-    uint64_t size;
-    time_t mtime;
+    bool durable;
     bool has_etag;
+    uint64_t size, dsize;
+    time_t mtime;
+    int64_t created_ms;
     uint8_t etag[32];
+    struct cs_usage_ns *pending_ns;   /* bytes to take off pending once committed */
+    uint64_t pending;
     size_t ns_len, key_len;
     char data[];
 };
 
+/* Touches: each thread appends to its own buffer under its own mutex,
+ * which only the writer also takes (every TOUCH_FLUSH_MS): no lock is
+ * shared by the GET threads. Record: u8 ns_len, u16 key_len, i64 ms, ns, key. */
+#define TOUCH_REC_FIXED (1 + 2 + 8)
+struct touch_buf {
+    struct touch_buf *next;
+    size_t used;
+    unsigned char data[TOUCH_BUF_BYTES];
+};
+
+struct touch_slot {
+    pthread_mutex_t lock;
+    struct touch_buf *buf;
+    struct touch_slot *next;
+    uint64_t recent_tag[TOUCH_DEDUP_SLOTS];   /* owner thread only */
+    int64_t recent_ms[TOUCH_DEDUP_SLOTS];
+};
+
 struct cs_index {
     char *path;
+    uint64_t id;                  /* tells this index from an earlier one at the same address */
+    struct cs_usage *usage;
     sqlite3 *wdb;                 /* owned by the writer thread after open */
-    sqlite3_stmt *st_put, *st_remove;
+    sqlite3_stmt *st_put, *st_remove, *st_remove_if, *st_set_dsize, *st_touch, *st_usage;
     pthread_t writer;
     bool writer_started;
 
@@ -44,18 +85,60 @@ struct cs_index {
     uint64_t queued_seq, committed_seq;
     bool stop;
 
+    pthread_mutex_t touch_lock;   /* guards slots and full (not the slots' buffers) */
+    struct touch_slot *slots;
+    struct touch_buf *full;
+    size_t n_full;
+    atomic_uint_fast64_t touches_dropped;
+
     pthread_mutex_t pool_lock;    /* guards readers[] */
     sqlite3 *readers[READERS_MAX];
     size_t n_readers;
 };
+
+/* Tells index instances apart for the per-thread touch slot. */
+static atomic_uint_fast64_t index_ids = 1;
+static __thread struct touch_slot *tls_slot;
+static __thread uint64_t tls_slot_owner;
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS entries("
     "  ns TEXT NOT NULL, key BLOB NOT NULL, kind INTEGER NOT NULL,"
     "  size INTEGER NOT NULL, mtime INTEGER NOT NULL, atime INTEGER NOT NULL, etag BLOB,"
+    "  dsize INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (ns, key)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO meta(k, v) VALUES ('schema', '" SCHEMA_VERSION "');";
+
+/* Schema 1 (issue 3) had no on-disk size, no creation time and atime in
+ * seconds. dsize is estimated from the body size (header without content
+ * type, 4 KiB blocks) until fsck measures the file. */
+static const char upgrade_1_sql[] =
+    "ALTER TABLE entries ADD COLUMN dsize INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE entries ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE entries SET dsize = CASE kind WHEN 0 THEN (size + 40 + 4095) / 4096 * 4096 "
+    "ELSE 0 END, created = mtime * 1000, atime = atime * 1000;"
+    "UPDATE meta SET v = '2' WHERE k = 'schema';";
+
+/* LRU order (objects only: collection markers are never evicted) and the
+ * usage totals, kept by triggers in the same transaction as the rows. */
+static const char accounting_sql[] =
+    "CREATE INDEX IF NOT EXISTS entries_lru ON entries(ns, atime) WHERE kind = 0;"
+    "CREATE TABLE IF NOT EXISTS usage(ns TEXT PRIMARY KEY, objects INTEGER NOT NULL,"
+    "  bytes INTEGER NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS usage_insert AFTER INSERT ON entries BEGIN"
+    "  INSERT OR IGNORE INTO usage(ns, objects, bytes) VALUES (new.ns, 0, 0);"
+    "  UPDATE usage SET objects = objects + (new.kind = 0), bytes = bytes + new.dsize"
+    "    WHERE ns = new.ns;"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS usage_delete AFTER DELETE ON entries BEGIN"
+    "  UPDATE usage SET objects = objects - (old.kind = 0), bytes = bytes - old.dsize"
+    "    WHERE ns = old.ns;"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS usage_update AFTER UPDATE OF kind, dsize ON entries BEGIN"
+    "  UPDATE usage SET objects = objects - (old.kind = 0) + (new.kind = 0),"
+    "    bytes = bytes - old.dsize + new.dsize WHERE ns = new.ns;"
+    " END;";
 
 static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *why,
                               size_t why_len)
@@ -87,28 +170,267 @@ static enum cs_status exec(sqlite3 *db, const char *sql, char *why, size_t why_l
     return CS_OK;
 }
 
+int64_t cs_index_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *op_name(enum op_type t)
+{
+    switch (t) {
+    case OP_PUT: return "a store";
+    case OP_REMOVE:
+    case OP_REMOVE_IF: return "a removal";
+    case OP_SET_DSIZE: return "a size";
+    case OP_COLLECT: break;
+    }
+    return "a change";
+}
+
 static void apply(struct cs_index *idx, const struct op *op)
 {
     const char *ns = op->data, *key = op->data + op->ns_len;
-    sqlite3_stmt *st = op->type == OP_PUT ? idx->st_put : idx->st_remove;
+    sqlite3_stmt *st;
 
+    switch (op->type) {
+    case OP_PUT: st = idx->st_put; break;
+    case OP_REMOVE: st = idx->st_remove; break;
+    case OP_REMOVE_IF: st = idx->st_remove_if; break;
+    case OP_SET_DSIZE: st = idx->st_set_dsize; break;
+    default: return;
+    }
     sqlite3_bind_text(st, 1, ns, (int)op->ns_len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, key, (int)op->key_len, SQLITE_STATIC);
     if (op->type == OP_PUT) {
         sqlite3_bind_int(st, 3, (int)op->kind);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)op->size);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)op->mtime);
+        sqlite3_bind_int64(st, 6, op->created_ms);
         if (op->has_etag)
-            sqlite3_bind_blob(st, 6, op->etag, sizeof op->etag, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 7, op->etag, sizeof op->etag, SQLITE_STATIC);
         else
-            sqlite3_bind_null(st, 6);
+            sqlite3_bind_null(st, 7);
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)op->dsize);
+    } else if (op->type == OP_REMOVE_IF) {
+        sqlite3_bind_int64(st, 3, op->created_ms);
+    } else if (op->type == OP_SET_DSIZE) {
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)op->dsize);
     }
     if (sqlite3_step(st) != SQLITE_DONE)
         cs_log(CS_LOG_ERROR, "index: cannot record %s of a key in '%.*s': %s",
-               op->type == OP_PUT ? "a store" : "a removal", (int)op->ns_len, ns,
-               sqlite3_errmsg(idx->wdb));
+               op_name(op->type), (int)op->ns_len, ns, sqlite3_errmsg(idx->wdb));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+}
+
+/* --- touches ----------------------------------------------------------- */
+
+static struct touch_slot *touch_slot_for(struct cs_index *idx)
+{
+    struct touch_slot *slot;
+
+    if (tls_slot && tls_slot_owner == idx->id)
+        return tls_slot;
+    slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return NULL;
+    slot->buf = malloc(sizeof *slot->buf);
+    if (!slot->buf) {
+        free(slot);
+        return NULL;
+    }
+    slot->buf->used = 0;
+    slot->buf->next = NULL;
+    pthread_mutex_init(&slot->lock, NULL);
+    pthread_mutex_lock(&idx->touch_lock);
+    slot->next = idx->slots;
+    idx->slots = slot;
+    pthread_mutex_unlock(&idx->touch_lock);
+    tls_slot = slot;
+    tls_slot_owner = idx->id;
+    return slot;
+}
+
+/* The slot's buffer is full: hand it to the writer and start a new one.
+ * Called with slot->lock held. */
+static bool touch_swap(struct cs_index *idx, struct touch_slot *slot)
+{
+    struct touch_buf *fresh;
+    bool handed = false;
+
+    pthread_mutex_lock(&idx->touch_lock);
+    if (idx->n_full < TOUCH_FULL_MAX) {
+        fresh = malloc(sizeof *fresh);
+        if (fresh) {
+            slot->buf->next = idx->full;
+            idx->full = slot->buf;
+            idx->n_full++;
+            fresh->used = 0;
+            fresh->next = NULL;
+            slot->buf = fresh;
+            handed = true;
+        }
+    }
+    pthread_mutex_unlock(&idx->touch_lock);
+    if (handed) {
+        pthread_mutex_lock(&idx->lock);
+        pthread_cond_signal(&idx->work);
+        pthread_mutex_unlock(&idx->lock);
+    }
+    return handed;
+}
+
+void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
+                    const uint8_t digest[32])
+{
+    struct touch_slot *slot = touch_slot_for(idx);
+    size_t ns_len = strlen(ns), need = TOUCH_REC_FIXED + ns_len + key_len;
+    int64_t now = cs_index_now_ms();
+    uint64_t tag;
+    size_t h;
+
+    if (!slot || ns_len > 255 || key_len > 65535)
+        return;
+    memcpy(&tag, digest, sizeof tag);
+    h = (size_t)(tag % TOUCH_DEDUP_SLOTS);
+    if (slot->recent_tag[h] == tag && now - slot->recent_ms[h] < TOUCH_DEDUP_MS)
+        return;
+    slot->recent_tag[h] = tag;
+    slot->recent_ms[h] = now;
+    pthread_mutex_lock(&slot->lock);
+    if (slot->buf->used + need > TOUCH_BUF_BYTES && !touch_swap(idx, slot)) {
+        pthread_mutex_unlock(&slot->lock);
+        atomic_fetch_add_explicit(&idx->touches_dropped, 1, memory_order_relaxed);
+        return;
+    }
+    unsigned char *p = slot->buf->data + slot->buf->used;
+    uint16_t kl = (uint16_t)key_len;
+    p[0] = (unsigned char)ns_len;
+    memcpy(p + 1, &kl, 2);
+    memcpy(p + 3, &now, 8);
+    memcpy(p + TOUCH_REC_FIXED, ns, ns_len);
+    memcpy(p + TOUCH_REC_FIXED + ns_len, key, key_len);
+    slot->buf->used += need;
+    pthread_mutex_unlock(&slot->lock);
+}
+
+/* Takes every touch recorded so far: the full buffers and each thread's
+ * current one (swapped for an empty buffer). */
+static struct touch_buf *touch_gather(struct cs_index *idx)
+{
+    struct touch_buf *list;
+    struct touch_slot *slot;
+
+    pthread_mutex_lock(&idx->touch_lock);
+    list = idx->full;
+    idx->full = NULL;
+    idx->n_full = 0;
+    for (slot = idx->slots; slot; slot = slot->next) {
+        struct touch_buf *fresh = NULL;
+        pthread_mutex_lock(&slot->lock);
+        if (slot->buf->used > 0 && (fresh = malloc(sizeof *fresh)) != NULL) {
+            fresh->used = 0;
+            fresh->next = NULL;
+            slot->buf->next = list;
+            list = slot->buf;
+            slot->buf = fresh;
+        }
+        pthread_mutex_unlock(&slot->lock);
+    }
+    pthread_mutex_unlock(&idx->touch_lock);
+    return list;
+}
+
+static void touch_apply(struct cs_index *idx, struct touch_buf *list)
+{
+    while (list) {
+        struct touch_buf *next = list->next;
+        size_t off = 0;
+        while (off + TOUCH_REC_FIXED <= list->used) {
+            const unsigned char *p = list->data + off;
+            uint16_t key_len;
+            int64_t ms;
+            size_t ns_len = p[0];
+            memcpy(&key_len, p + 1, 2);
+            memcpy(&ms, p + 3, 8);
+            sqlite3_stmt *st = idx->st_touch;
+            sqlite3_bind_text(st, 1, (const char *)p + TOUCH_REC_FIXED, (int)ns_len,
+                              SQLITE_STATIC);
+            sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, ms);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                cs_log(CS_LOG_WARN, "index: cannot record an access: %s",
+                       sqlite3_errmsg(idx->wdb));
+            sqlite3_reset(st);
+            off += TOUCH_REC_FIXED + ns_len + key_len;
+        }
+        free(list);
+        list = next;
+    }
+}
+
+/* --- writer ------------------------------------------------------------ */
+
+/* The committed totals, published to the usage registry. */
+static void usage_refresh(struct cs_index *idx)
+{
+    sqlite3_stmt *st = idx->st_usage;
+
+    if (!idx->usage)
+        return;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *ns = (const char *)sqlite3_column_text(st, 0);
+        struct cs_usage_ns *u = ns ? cs_usage_find(idx->usage, ns, strlen(ns)) : NULL;
+        if (!u)
+            continue;
+        sqlite3_int64 objects = sqlite3_column_int64(st, 1), bytes = sqlite3_column_int64(st, 2);
+        atomic_store_explicit(&u->objects, objects > 0 ? (uint64_t)objects : 0,
+                              memory_order_relaxed);
+        atomic_store_explicit(&u->bytes, bytes > 0 ? (uint64_t)bytes : 0, memory_order_relaxed);
+    }
+    sqlite3_reset(st);
+}
+
+static void run_batch(struct cs_index *idx, struct op *batch, bool collect)
+{
+    struct touch_buf *touches = collect ? touch_gather(idx) : NULL;
+    bool durable = false;
+    struct op *op;
+    char why[256];
+
+    if (!batch && !touches)
+        return;
+
+    for (op = batch; op; op = op->next)
+        durable |= op->durable;
+    /* A durable PUT is acknowledged after this commit: its row must
+     * survive a power loss as its file does. */
+    if (durable)
+        exec(idx->wdb, "PRAGMA synchronous=FULL", why, sizeof why);
+    if (exec(idx->wdb, "BEGIN", why, sizeof why) != CS_OK)
+        cs_log(CS_LOG_ERROR, "%s", why);
+    for (op = batch; op; op = op->next)
+        apply(idx, op);
+    touch_apply(idx, touches);
+    if (exec(idx->wdb, "COMMIT", why, sizeof why) != CS_OK) {
+        cs_log(CS_LOG_ERROR, "%s", why);
+        exec(idx->wdb, "ROLLBACK", why, sizeof why);
+    }
+    if (durable)
+        exec(idx->wdb, "PRAGMA synchronous=NORMAL", why, sizeof why);
+    /* Refresh first, then stop counting the uploads as pending: the other
+     * order would leave a moment when their bytes are counted nowhere. */
+    usage_refresh(idx);
+    while (batch) {
+        op = batch->next;
+        if (batch->pending_ns)
+            cs_usage_release(batch->pending_ns, batch->pending);
+        free(batch);
+        batch = op;
+    }
 }
 
 /* Group commit: everything queued while the last transaction ran goes
@@ -117,61 +439,67 @@ static void apply(struct cs_index *idx, const struct op *op)
 static void *writer_main(void *arg)
 {
     struct cs_index *idx = arg;
+    int64_t last_collect = cs_index_now_ms();
 
     pthread_mutex_lock(&idx->lock);
     for (;;) {
-        while (!idx->head && !idx->stop)
-            pthread_cond_wait(&idx->work, &idx->lock);
-        if (!idx->head && idx->stop)
-            break;
-        struct op *batch = idx->head;
+        if (!idx->head && !idx->stop && idx->n_full == 0) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += TOUCH_FLUSH_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&idx->work, &idx->lock, &until);
+        }
+        struct op *batch = idx->head, *op;
         uint64_t seq = idx->queued_seq;
+        bool stop = idx->stop;
         idx->head = idx->tail = NULL;
         pthread_mutex_unlock(&idx->lock);
 
-        char why[256];
-        if (exec(idx->wdb, "BEGIN", why, sizeof why) != CS_OK)
-            cs_log(CS_LOG_ERROR, "%s", why);
-        while (batch) {
-            struct op *next = batch->next;
-            apply(idx, batch);
-            free(batch);
-            batch = next;
-        }
-        if (exec(idx->wdb, "COMMIT", why, sizeof why) != CS_OK)
-            cs_log(CS_LOG_ERROR, "%s", why);
+        int64_t now = cs_index_now_ms();
+        bool collect = stop || now - last_collect >= TOUCH_FLUSH_MS;
+        for (op = batch; op && !collect; op = op->next)
+            collect = op->type == OP_COLLECT;
+        pthread_mutex_lock(&idx->touch_lock);
+        collect |= idx->n_full > 0;
+        pthread_mutex_unlock(&idx->touch_lock);
+        if (collect)
+            last_collect = now;
+        if (batch || collect)
+            run_batch(idx, batch, collect);
 
         pthread_mutex_lock(&idx->lock);
         idx->committed_seq = seq;
         pthread_cond_broadcast(&idx->committed);
+        if (stop && !idx->head)
+            break;
     }
     pthread_mutex_unlock(&idx->lock);
     return NULL;
 }
 
-static void enqueue(struct cs_index *idx, enum op_type type, const char *ns, const char *key,
-                    size_t key_len, enum cs_index_kind kind, uint64_t size, time_t mtime,
-                    const uint8_t *etag)
+static struct op *op_new(enum op_type type, const char *ns, const char *key, size_t key_len)
 {
     size_t ns_len = strlen(ns);
-    struct op *op = malloc(sizeof *op + ns_len + key_len);
+    struct op *op = calloc(1, sizeof *op + ns_len + key_len);
 
     if (!op) {
         cs_log(CS_LOG_ERROR, "index: out of memory: a change in '%s' is not recorded", ns);
-        return;
+        return NULL;
     }
-    op->next = NULL;
     op->type = type;
-    op->kind = kind;
-    op->size = size;
-    op->mtime = mtime;
-    op->has_etag = etag != NULL;
-    if (etag)
-        memcpy(op->etag, etag, sizeof op->etag);
     op->ns_len = ns_len;
     op->key_len = key_len;
     memcpy(op->data, ns, ns_len);
     memcpy(op->data + ns_len, key, key_len);
+    return op;
+}
+
+static void enqueue(struct cs_index *idx, struct op *op)
+{
     pthread_mutex_lock(&idx->lock);
     if (idx->tail)
         idx->tail->next = op;
@@ -183,16 +511,66 @@ static void enqueue(struct cs_index *idx, enum op_type type, const char *ns, con
     pthread_mutex_unlock(&idx->lock);
 }
 
-void cs_index_put(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
-                  enum cs_index_kind kind, uint64_t size, time_t mtime,
-                  const uint8_t etag[32])
+void cs_index_put(struct cs_index *idx, const struct cs_index_record *rec)
 {
-    enqueue(idx, OP_PUT, ns, key, key_len, kind, size, mtime, etag);
+    struct op *op = op_new(OP_PUT, rec->ns, rec->key, rec->key_len);
+
+    if (!op) {
+        if (rec->pending_ns)
+            cs_usage_release(rec->pending_ns, rec->pending);
+        return;
+    }
+    op->kind = rec->kind;
+    op->size = rec->size;
+    op->dsize = rec->dsize;
+    op->mtime = rec->mtime;
+    op->created_ms = rec->created_ms ? rec->created_ms : cs_index_now_ms();
+    op->durable = rec->durable;
+    op->has_etag = rec->etag != NULL;
+    if (rec->etag)
+        memcpy(op->etag, rec->etag, sizeof op->etag);
+    op->pending_ns = rec->pending_ns;
+    op->pending = rec->pending;
+    enqueue(idx, op);
+}
+
+void cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
+                             size_t dir_len)
+{
+    struct cs_index_record rec = {.ns = ns, .key = dir, .key_len = dir_len,
+                                  .kind = CS_INDEX_COLLECTION, .mtime = time(NULL)};
+
+    cs_index_put(idx, &rec);
 }
 
 void cs_index_remove(struct cs_index *idx, const char *ns, const char *key, size_t key_len)
 {
-    enqueue(idx, OP_REMOVE, ns, key, key_len, CS_INDEX_OBJECT, 0, 0, NULL);
+    struct op *op = op_new(OP_REMOVE, ns, key, key_len);
+
+    if (op)
+        enqueue(idx, op);
+}
+
+void cs_index_remove_if(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
+                        int64_t created_ms)
+{
+    struct op *op = op_new(OP_REMOVE_IF, ns, key, key_len);
+
+    if (op) {
+        op->created_ms = created_ms;
+        enqueue(idx, op);
+    }
+}
+
+void cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
+                        uint64_t dsize)
+{
+    struct op *op = op_new(OP_SET_DSIZE, ns, key, key_len);
+
+    if (op) {
+        op->dsize = dsize;
+        enqueue(idx, op);
+    }
 }
 
 void cs_index_sync(struct cs_index *idx)
@@ -202,6 +580,20 @@ void cs_index_sync(struct cs_index *idx)
     while (idx->committed_seq < target)
         pthread_cond_wait(&idx->committed, &idx->lock);
     pthread_mutex_unlock(&idx->lock);
+}
+
+void cs_index_sync_touches(struct cs_index *idx)
+{
+    struct op *op = op_new(OP_COLLECT, "", "", 0);
+
+    if (op)
+        enqueue(idx, op);
+    cs_index_sync(idx);
+}
+
+uint64_t cs_index_touches_dropped(const struct cs_index *idx)
+{
+    return atomic_load_explicit(&idx->touches_dropped, memory_order_relaxed);
 }
 
 /* --- readers --------------------------------------------------------- */
@@ -256,13 +648,13 @@ static size_t prefix_upper(const char *prefix, size_t len, char *out)
  * there is one. Four plain statements rather than one with CASE or OR,
  * which would keep sqlite from using the primary key as a range. */
 static const char *const next_sql[2][2] = {
-    {"SELECT key, kind, size, mtime, etag FROM entries WHERE ns = ?1 AND key > ?2 "
+    {"SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key > ?2 "
      "ORDER BY key LIMIT ?5",
-     "SELECT key, kind, size, mtime, etag FROM entries WHERE ns = ?1 AND key > ?2 AND key < ?3 "
+     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key > ?2 AND key < ?3 "
      "ORDER BY key LIMIT ?5"},
-    {"SELECT key, kind, size, mtime, etag FROM entries WHERE ns = ?1 AND key >= ?2 "
+    {"SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key >= ?2 "
      "ORDER BY key LIMIT ?5",
-     "SELECT key, kind, size, mtime, etag FROM entries WHERE ns = ?1 AND key >= ?2 AND key < ?3 "
+     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key >= ?2 AND key < ?3 "
      "ORDER BY key LIMIT ?5"},
 };
 
@@ -332,6 +724,7 @@ static void read_entry(sqlite3_stmt *st, struct cs_index_entry *e)
     e->size = (uint64_t)sqlite3_column_int64(st, 2);
     e->mtime = (time_t)sqlite3_column_int64(st, 3);
     e->etag = sqlite3_column_bytes(st, 4) == 32 ? sqlite3_column_blob(st, 4) : NULL;
+    e->dsize = (uint64_t)sqlite3_column_int64(st, 5);
 }
 
 static void cursor_set(struct cs_index_cursor *cur, const char *key, size_t len, bool inclusive)
@@ -469,40 +862,228 @@ enum cs_status cs_index_collection_exists(struct cs_index *idx, const char *ns, 
     return st;
 }
 
+/* Least recently used objects of ns, oldest first. */
+enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
+                               cs_index_victim_cb cb, void *arg)
+{
+    static const char sql[] = "SELECT key, dsize, created, atime FROM entries "
+                              "WHERE ns = ?1 AND kind = 0 ORDER BY atime LIMIT ?2";
+    sqlite3 *db = reader_get(idx);
+    sqlite3_stmt *st = NULL;
+    enum cs_status rc = CS_OK;
+    int step;
+
+    if (!db)
+        return CS_ERR_IO;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
+        reader_put(idx, db);
+        return CS_ERR_IO;
+    }
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cs_index_victim v = {
+            .key = sqlite3_column_blob(st, 0),
+            .key_len = (size_t)sqlite3_column_bytes(st, 0),
+            .dsize = (uint64_t)sqlite3_column_int64(st, 1),
+            .created_ms = sqlite3_column_int64(st, 2),
+            .atime_ms = sqlite3_column_int64(st, 3),
+        };
+        if (!cb(arg, &v))
+            break;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
+        rc = CS_ERR_IO;
+    }
+    sqlite3_finalize(st);
+    reader_put(idx, db);
+    return rc;
+}
+
+/* Every entry of every namespace in (ns, key) order, from the cursor on. */
+enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_cursor *cur,
+                                 size_t max, cs_index_row_cb cb, void *arg)
+{
+    static const char sql[] =
+        "SELECT ns, key, kind, dsize, created FROM entries "
+        "WHERE ns > ?1 OR (ns = ?1 AND key > ?2) ORDER BY ns, key LIMIT ?3";
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    enum cs_status rc = CS_OK;
+    size_t n = 0;
+    int step;
+
+    if (cur->done)
+        return CS_OK;
+    db = reader_get(idx);
+    if (!db)
+        return CS_ERR_IO;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
+        reader_put(idx, db);
+        return CS_ERR_IO;
+    }
+    sqlite3_bind_text(st, 1, cur->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *ns = (const char *)sqlite3_column_text(st, 0);
+        struct cs_index_row r = {
+            .ns = ns ? ns : "",
+            .key = sqlite3_column_blob(st, 1),
+            .key_len = (size_t)sqlite3_column_bytes(st, 1),
+            .kind = sqlite3_column_int(st, 2) == CS_INDEX_COLLECTION ? CS_INDEX_COLLECTION
+                                                                      : CS_INDEX_OBJECT,
+            .dsize = (uint64_t)sqlite3_column_int64(st, 3),
+            .created_ms = sqlite3_column_int64(st, 4),
+        };
+        n++;
+        snprintf(cur->ns, sizeof cur->ns, "%s", r.ns);
+        cur->key_len = r.key_len < sizeof cur->key ? r.key_len : sizeof cur->key;
+        memcpy(cur->key, r.key, cur->key_len);
+        if (!cb(arg, &r))
+            break;
+    }
+    if (step == SQLITE_DONE && n < max)
+        cur->done = true;
+    else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
+        rc = CS_ERR_IO;
+        cur->done = true;
+    }
+    sqlite3_finalize(st);
+    reader_put(idx, db);
+    return rc;
+}
+
 /* --- open / close ------------------------------------------------------ */
+
+static enum cs_status upgrade_schema(struct cs_index *idx, char *why, size_t why_len)
+{
+    sqlite3_stmt *st;
+    char version[16] = "";
+    enum cs_status rc;
+
+    if (sqlite3_prepare_v2(idx->wdb, "SELECT v FROM meta WHERE k = 'schema'", -1, &st, NULL) !=
+        SQLITE_OK) {
+        snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+        return CS_ERR_IO;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(version, sizeof version, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (strcmp(version, SCHEMA_VERSION) == 0)
+        return CS_OK;
+    if (strcmp(version, "1") != 0) {
+        snprintf(why, why_len, "index %s has schema '%s', this cstashd knows 1 and "
+                 SCHEMA_VERSION ": written by a newer version?", idx->path, version);
+        return CS_ERR_INVALID;
+    }
+    rc = exec(idx->wdb, "BEGIN", why, why_len);
+    if (rc == CS_OK)
+        rc = exec(idx->wdb, upgrade_1_sql, why, why_len);
+    if (rc == CS_OK)
+        rc = exec(idx->wdb, "COMMIT", why, why_len);
+    else
+        exec(idx->wdb, "ROLLBACK", why, why_len);
+    if (rc == CS_OK)
+        cs_log(CS_LOG_INFO, "index %s upgraded to schema " SCHEMA_VERSION, idx->path);
+    return rc;
+}
+
+/* The usage table appears with schema 2: fill it once from the rows. */
+static enum cs_status fill_usage(struct cs_index *idx, char *why, size_t why_len)
+{
+    return exec(idx->wdb,
+                "INSERT INTO usage(ns, objects, bytes) "
+                "SELECT ns, sum(kind = 0), sum(dsize) FROM entries "
+                "WHERE NOT EXISTS (SELECT 1 FROM usage) GROUP BY ns;",
+                why, why_len);
+}
+
+/* Namespaces that hold data but are no longer configured still count
+ * against the data dir's max_size: the registry gets them too. */
+static enum cs_status register_namespaces(struct cs_index *idx, char *why, size_t why_len)
+{
+    sqlite3_stmt *st;
+
+    if (!idx->usage)
+        return CS_OK;
+    if (sqlite3_prepare_v2(idx->wdb, "SELECT ns FROM usage", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+        return CS_ERR_IO;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *ns = (const char *)sqlite3_column_text(st, 0);
+        if (ns && !cs_usage_find(idx->usage, ns, strlen(ns)) &&
+            !cs_usage_add(idx->usage, ns, strlen(ns), 0)) {
+            sqlite3_finalize(st);
+            snprintf(why, why_len, "index: out of memory");
+            return CS_ERR_NOMEM;
+        }
+    }
+    sqlite3_finalize(st);
+    usage_refresh(idx);
+    return CS_OK;
+}
 
 static enum cs_status prepare_writer(struct cs_index *idx, char *why, size_t why_len)
 {
     static const char put_sql[] =
-        "INSERT INTO entries(ns, key, kind, size, mtime, atime, etag) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) "
+        "INSERT INTO entries(ns, key, kind, size, mtime, atime, etag, dsize, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6) "
         "ON CONFLICT(ns, key) DO UPDATE SET kind = excluded.kind, size = excluded.size, "
-        "mtime = excluded.mtime, atime = excluded.atime, etag = excluded.etag";
-    static const char remove_sql[] = "DELETE FROM entries WHERE ns = ?1 AND key = ?2";
+        "mtime = excluded.mtime, atime = excluded.atime, etag = excluded.etag, "
+        "dsize = excluded.dsize, created = excluded.created";
+    static const char *const sql[] = {
+        put_sql,
+        "DELETE FROM entries WHERE ns = ?1 AND key = ?2",
+        "DELETE FROM entries WHERE ns = ?1 AND key = ?2 AND created = ?3",
+        "UPDATE entries SET dsize = ?3 WHERE ns = ?1 AND key = ?2",
+        "UPDATE entries SET atime = ?3 WHERE ns = ?1 AND key = ?2 AND atime < ?3",
+        "SELECT ns, objects, bytes FROM usage",
+    };
+    sqlite3_stmt **out[] = {&idx->st_put,        &idx->st_remove, &idx->st_remove_if,
+                            &idx->st_set_dsize,  &idx->st_touch,  &idx->st_usage};
     enum cs_status st;
+    size_t i;
 
     st = exec(idx->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", why, why_len);
     if (st == CS_OK)
         st = exec(idx->wdb, schema_sql, why, why_len);
+    if (st == CS_OK)
+        st = upgrade_schema(idx, why, why_len);
+    if (st == CS_OK)
+        st = exec(idx->wdb, accounting_sql, why, why_len);
+    if (st == CS_OK)
+        st = fill_usage(idx, why, why_len);
     if (st != CS_OK)
         return st;
-    if (sqlite3_prepare_v2(idx->wdb, put_sql, -1, &idx->st_put, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(idx->wdb, remove_sql, -1, &idx->st_remove, NULL) != SQLITE_OK) {
-        snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
-        return CS_ERR_IO;
+    for (i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        if (sqlite3_prepare_v2(idx->wdb, sql[i], -1, out[i], NULL) != SQLITE_OK) {
+            snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+            return CS_ERR_IO;
+        }
     }
-    return CS_OK;
+    return register_namespaces(idx, why, why_len);
 }
 
-enum cs_status cs_index_open(const char *path, struct cs_index **out, char *why, size_t why_len)
+enum cs_status cs_index_open(const char *path, struct cs_usage *usage, struct cs_index **out,
+                             char *why, size_t why_len)
 {
     struct cs_index *idx = calloc(1, sizeof *idx);
     enum cs_status st;
 
     if (!idx)
         return CS_ERR_NOMEM;
+    idx->id = atomic_fetch_add(&index_ids, 1);
+    idx->usage = usage;
+    atomic_init(&idx->touches_dropped, 0);
     pthread_mutex_init(&idx->lock, NULL);
     pthread_mutex_init(&idx->pool_lock, NULL);
+    pthread_mutex_init(&idx->touch_lock, NULL);
     pthread_cond_init(&idx->work, NULL);
     pthread_cond_init(&idx->committed, NULL);
     idx->path = strdup(path);
@@ -543,11 +1124,28 @@ void cs_index_close(struct cs_index *idx)
         sqlite3_close(idx->readers[i]);
     sqlite3_finalize(idx->st_put);
     sqlite3_finalize(idx->st_remove);
+    sqlite3_finalize(idx->st_remove_if);
+    sqlite3_finalize(idx->st_set_dsize);
+    sqlite3_finalize(idx->st_touch);
+    sqlite3_finalize(idx->st_usage);
     sqlite3_close(idx->wdb);
+    while (idx->slots) {
+        struct touch_slot *next = idx->slots->next;
+        free(idx->slots->buf);
+        pthread_mutex_destroy(&idx->slots->lock);
+        free(idx->slots);
+        idx->slots = next;
+    }
+    while (idx->full) {
+        struct touch_buf *next = idx->full->next;
+        free(idx->full);
+        idx->full = next;
+    }
     pthread_cond_destroy(&idx->work);
     pthread_cond_destroy(&idx->committed);
     pthread_mutex_destroy(&idx->lock);
     pthread_mutex_destroy(&idx->pool_lock);
+    pthread_mutex_destroy(&idx->touch_lock);
     free(idx->path);
     free(idx);
 }

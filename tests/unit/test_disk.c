@@ -32,6 +32,16 @@ static void teardown(void)
     strcpy(root, "/tmp/cstash-test-disk-XXXXXX");
 }
 
+/* The backend as the tests use it: namespaces "ns" and "ns2", no limits,
+ * no background threads. */
+static enum cs_status open_disk(const char *dir, struct cs_backend *b, char *why, size_t len)
+{
+    static const struct cs_disk_ns ns[] = {{"ns", 0}, {"ns2", 0}};
+    struct cs_disk_options opt = {.data_dir = dir, .ns = ns, .n_ns = 2, .track_access = true};
+
+    return cs_disk_open(&opt, b, why, len);
+}
+
 static unsigned count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -86,7 +96,7 @@ START_TEST(put_get_delete)
     struct cs_object obj;
     char why[256];
 
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "ab/cdef", 7);
     cs_object_id_init(&other, "ns2", "ab/cdef", 7);
     ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_ERR_NOT_FOUND);
@@ -111,7 +121,7 @@ START_TEST(layout_on_disk)
     struct cs_object_id id;
     char why[256], hex[CS_SHA256_HEX_LEN + 1], path[600], objects[400];
 
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "some/key", 8);
     put(&b, &id, "body", true);
     cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
@@ -132,7 +142,7 @@ START_TEST(invisible_until_commit_and_abort_leaves_nothing)
     struct cs_upload *up;
     char why[256], tmp[400];
 
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "k", 1);
     put(&b, &id, "old", true);
     ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
@@ -155,8 +165,8 @@ START_TEST(one_server_per_dir_and_tmp_cleanup)
     char why[256], stray[400];
     int fd;
 
-    ck_assert_int_eq(cs_disk_open(data, &a, why, sizeof why), CS_OK);
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_ERR_BUSY);
+    ck_assert_int_eq(open_disk(data, &a, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_ERR_BUSY);
     ck_assert_ptr_nonnull(strstr(why, "in use by another cstashd"));
     a.ops->destroy(a.state);
     /* a crash leaves an unfinished upload behind: the next start removes it */
@@ -164,7 +174,7 @@ START_TEST(one_server_per_dir_and_tmp_cleanup)
     fd = open(stray, O_WRONLY | O_CREAT, 0644);
     ck_assert_int_ge(fd, 0);
     close(fd);
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     ck_assert_int_eq(access(stray, F_OK), -1);
     b.ops->destroy(b.state);
 }
@@ -181,7 +191,7 @@ START_TEST(unusable_dirs)
     ck_assert_int_ge(fd, 0);
     close(fd);
     snprintf(path, sizeof path, "%s/sub", file);
-    ck_assert_int_ne(cs_disk_open(path, &b, why, sizeof why), CS_OK);
+    ck_assert_int_ne(open_disk(path, &b, why, sizeof why), CS_OK);
     ck_assert_ptr_nonnull(strstr(why, "cannot create data dir"));
     /* a data dir of some other format is refused */
     ck_assert_int_eq(mkdir(data, 0755), 0);
@@ -189,7 +199,7 @@ START_TEST(unusable_dirs)
     fd = open(path, O_WRONLY | O_CREAT, 0644);
     ck_assert_int_eq(write(fd, "cstash-data 99\n", 15), 15);
     close(fd);
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_ERR_INVALID);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(why, "FORMAT"));
 }
 END_TEST
@@ -228,7 +238,7 @@ START_TEST(etag_content_type_and_cas_digest)
     bool created;
 
     cs_sha256_parts(parts, lens, 1, want);
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "cas/x", 5);
     ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
     ck_assert_int_eq(b.ops->put_write(up, "hello", 5), CS_OK);
@@ -254,7 +264,7 @@ START_TEST(copy_move_and_index)
     char why[256];
     bool created;
 
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&a, "ns", "d/a", 3);
     cs_object_id_init(&c, "ns", "d/c", 3);
     cs_object_id_init(&m, "ns", "e/m", 3);
@@ -275,7 +285,7 @@ START_TEST(copy_move_and_index)
     ck_assert_uint_eq(index_children(&b, "ns", ""), 1);
     b.ops->destroy(b.state);
     /* the index survives a restart */
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     ck_assert_uint_eq(index_children(&b, "ns", "d/"), 1);
     b.ops->destroy(b.state);
 }
@@ -299,7 +309,7 @@ START_TEST(layout_1_is_upgraded)
     snprintf(path, sizeof path, "%s/objects/ab/old", data);
     fd = open(path, O_WRONLY | O_CREAT, 0644);
     close(fd);
-    ck_assert_int_eq(cs_disk_open(data, &b, why, sizeof why), CS_OK);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     ck_assert_int_eq(access(path, F_OK), -1);
     snprintf(path, sizeof path, "%s/tmp", data);
     ck_assert_uint_eq(count_files(path), 0);

@@ -1,0 +1,205 @@
+/* Server endpoints under /_/: see admin.h. */
+#include "autoconfig.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "server/admin.h"
+#include "server/key.h"
+#include "storage/disk.h"
+
+#define ADMIN_BODY_MAX (4 * 1024 * 1024)
+
+/* The figures of one namespace, from the usage registry and the counters. */
+struct ns_figures {
+    const char *name;
+    uint64_t objects, bytes, max_size, evictions, evicted_bytes;
+    uint64_t c[CS_STAT_COUNT];
+};
+
+static void reply_text(struct cs_reply *out, unsigned status, bool error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reply_text(struct cs_reply *out, unsigned status, bool error, const char *fmt, ...)
+{
+    char text[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    cs_buf_free(&out->body);
+    cs_buf_init(&out->body, ADMIN_BODY_MAX);
+    cs_buf_printf(&out->body, "%s\n", text);
+    out->status = status;
+    out->content_type = "text/plain; charset=utf-8";
+    out->error = error;
+}
+
+static void figures(const struct cs_admin *a, size_t slot, struct ns_figures *f)
+{
+    const struct cs_namespace_config *ns = &a->cfg->namespaces[slot];
+    struct cs_usage *u = cs_disk_usage(a->backend);
+    const struct cs_usage_ns *un = u ? cs_usage_find(u, ns->name, strlen(ns->name)) : NULL;
+
+    memset(f, 0, sizeof *f);
+    f->name = ns->name;
+    f->max_size = ns->max_size;
+    if (un) {
+        f->objects = atomic_load(&un->objects);
+        f->bytes = cs_usage_ns_used(un);
+        f->evictions = atomic_load(&un->evictions);
+        f->evicted_bytes = atomic_load(&un->evicted_bytes);
+    }
+    cs_stats_sum(a->stats, slot, f->c);
+}
+
+static void stats_json(const struct cs_admin *a, struct cs_reply *out)
+{
+    struct cs_usage *u = cs_disk_usage(a->backend);
+    struct cs_buf *b = &out->body;
+    size_t i;
+
+    cs_buf_init(b, ADMIN_BODY_MAX);
+    cs_buf_printf(b, "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64 "},"
+                     "\"namespaces\":{",
+                  u ? cs_usage_total(u) : 0, a->cfg->max_size);
+    for (i = 0; i < a->cfg->n_namespaces; i++) {
+        struct ns_figures f;
+        figures(a, i, &f);
+        /* namespace names are [A-Za-z0-9._-]: nothing to escape */
+        cs_buf_printf(b,
+                      "%s\"%s\":{\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64
+                      ",\"max_size\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+                      ",\"puts\":%" PRIu64 ",\"evictions\":%" PRIu64
+                      ",\"evicted_bytes\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+                      ",\"bytes_out\":%" PRIu64 "}",
+                      i ? "," : "", f.name, f.objects, f.bytes, f.max_size,
+                      f.c[CS_STAT_HITS], f.c[CS_STAT_MISSES], f.c[CS_STAT_PUTS], f.evictions,
+                      f.evicted_bytes, f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
+    }
+    cs_buf_printf(b, "}}\n");
+    out->status = 200;
+    out->content_type = "application/json";
+}
+
+/* One metric family: HELP, TYPE, then a sample per namespace. */
+static void metric(const struct cs_admin *a, struct cs_buf *b, const char *name,
+                   const char *type, const char *help, size_t field)
+{
+    size_t i;
+
+    cs_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (i = 0; i < a->cfg->n_namespaces; i++) {
+        struct ns_figures f;
+        uint64_t v;
+        figures(a, i, &f);
+        switch (field) {
+        case 100: v = f.objects; break;
+        case 101: v = f.bytes; break;
+        case 102: v = f.max_size; break;
+        case 103: v = f.evictions; break;
+        case 104: v = f.evicted_bytes; break;
+        default: v = f.c[field]; break;
+        }
+        cs_buf_printf(b, "%s{namespace=\"%s\"} %" PRIu64 "\n", name, f.name, v);
+    }
+}
+
+static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
+{
+    struct cs_usage *u = cs_disk_usage(a->backend);
+    struct cs_buf *b = &out->body;
+
+    cs_buf_init(b, ADMIN_BODY_MAX);
+    metric(a, b, "cstash_objects", "gauge", "Objects stored.", 100);
+    metric(a, b, "cstash_bytes", "gauge", "Bytes on disk, including uploads not yet indexed.",
+           101);
+    metric(a, b, "cstash_max_size_bytes", "gauge", "Namespace max_size (0: none).", 102);
+    metric(a, b, "cstash_hits_total", "counter", "GET and HEAD requests answered from the "
+                                                 "cache.", CS_STAT_HITS);
+    metric(a, b, "cstash_misses_total", "counter", "GET and HEAD requests for missing keys.",
+           CS_STAT_MISSES);
+    metric(a, b, "cstash_puts_total", "counter", "Objects stored.", CS_STAT_PUTS);
+    metric(a, b, "cstash_evictions_total", "counter", "Objects evicted (LRU).", 103);
+    metric(a, b, "cstash_evicted_bytes_total", "counter", "Bytes freed by eviction.", 104);
+    metric(a, b, "cstash_received_bytes_total", "counter", "Body bytes of stored PUTs.",
+           CS_STAT_BYTES_IN);
+    metric(a, b, "cstash_sent_bytes_total", "counter", "Body bytes of GET hits.",
+           CS_STAT_BYTES_OUT);
+    cs_buf_printf(b,
+                  "# HELP cstash_data_dir_bytes Bytes on disk in the data dir.\n"
+                  "# TYPE cstash_data_dir_bytes gauge\ncstash_data_dir_bytes %" PRIu64 "\n"
+                  "# HELP cstash_data_dir_max_size_bytes The data dir's max_size (0: none).\n"
+                  "# TYPE cstash_data_dir_max_size_bytes gauge\n"
+                  "cstash_data_dir_max_size_bytes %" PRIu64 "\n",
+                  u ? cs_usage_total(u) : 0, a->cfg->max_size);
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void purge(const struct cs_admin *a, const char *name, bool loopback,
+                  struct cs_reply *out)
+{
+    const struct cs_namespace_config *ns = cs_config_find_namespace(a->cfg, name, strlen(name));
+    struct cs_purge_report r;
+    enum cs_status st;
+
+    if (!loopback) {
+        reply_text(out, 403, true, "purge is allowed from this host only (loopback)");
+        return;
+    }
+    if (!ns) {
+        reply_text(out, 404, true, "no namespace named '%.64s'", name);
+        return;
+    }
+    st = cs_disk_purge(a->backend, ns->name, &r);
+    if (st != CS_OK) {
+        reply_text(out, 500, true, "purge of '%s' failed: %s", ns->name, cs_strerror(st));
+        return;
+    }
+    cs_log(CS_LOG_INFO, "purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes",
+           ns->name, r.objects, r.bytes);
+    cs_buf_init(&out->body, ADMIN_BODY_MAX);
+    cs_buf_printf(&out->body, "{\"namespace\":\"%s\",\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64
+                              "}\n", ns->name, r.objects, r.bytes);
+    out->status = 200;
+    out->content_type = "application/json";
+}
+
+void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char *method,
+                     bool loopback, struct cs_reply *out)
+{
+    bool read = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+    if (strncmp(endpoint, "ns/", 3) == 0) {
+        if (strcmp(method, "DELETE") != 0) {
+            reply_text(out, 405, true, "method %.32s is not allowed here (allowed: %s)",
+                       method, CS_ADMIN_NS_ALLOW);
+            out->allow = CS_ADMIN_NS_ALLOW;
+            return;
+        }
+        purge(a, endpoint + 3, loopback, out);
+        return;
+    }
+    if (strcmp(endpoint, "health") != 0 && strcmp(endpoint, "stats") != 0 &&
+        strcmp(endpoint, "metrics") != 0) {
+        reply_text(out, 404, true, "no such server endpoint");
+        return;
+    }
+    if (!read) {
+        reply_text(out, 405, true, "method %.32s is not allowed here (allowed: %s)", method,
+                   CS_ADMIN_ALLOW);
+        out->allow = CS_ADMIN_ALLOW;
+        return;
+    }
+    if (strcmp(endpoint, "health") == 0)
+        reply_text(out, 200, false, "ok");
+    else if (strcmp(endpoint, "stats") == 0)
+        stats_json(a, out);
+    else
+        metrics_text(a, out);
+}

@@ -1,0 +1,248 @@
+/* LRU eviction for the disk backend. One thread; woken when a commit
+ * passes a limit (or the file system fills up), and once a second anyway.
+ * Each round evicts, per namespace over its max_size, the least recently
+ * used objects down to the low-water mark; then the same over the whole
+ * data dir, taking from whichever namespace holds the oldest object.
+ *
+ * An object being read is safe: the reader's fd keeps the unlinked file.
+ * A key rewritten while it is evicted is safe too: the new file is left
+ * alone (it is newer than the row), and the row is dropped only if it is
+ * still the evicted version. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "storage/disk_priv.h"
+
+#define EVICT_BATCH 256
+#define EVICT_PERIOD_MS 1000
+
+struct cs_evictor {
+    struct disk *disk;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool kicked;
+    bool stop;
+};
+
+struct batch {
+    struct disk *disk;
+    struct cs_usage_ns *ns;
+    uint64_t freed;
+    uint64_t need;
+    size_t seen;
+};
+
+static int64_t mtime_ms(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+/* Unlinks one victim's file unless a newer PUT replaced it, and drops its
+ * row. Returns the bytes freed. */
+static uint64_t evict_one(struct disk *d, const char *ns, const struct cs_index_victim *v)
+{
+    struct cs_object_id id;
+    char path[CS_DISK_REL_PATH_LEN];
+    struct stat st;
+
+    cs_object_id_init(&id, ns, v->key, v->key_len);
+    cs_disk_rel_path(id.digest, path);
+    if (fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) /* a row without a file: just drop it */
+            cs_index_remove_if(d->index, ns, v->key, v->key_len, v->created_ms);
+        return 0;
+    }
+    /* written well after the row: a PUT replaced the object just now */
+    if (mtime_ms(&st) > v->created_ms + 1000)
+        return 0;
+    if (unlinkat(d->objects_fd, path, 0) < 0)
+        return 0;
+    cs_index_remove_if(d->index, ns, v->key, v->key_len, v->created_ms);
+    return v->dsize;
+}
+
+static bool on_victim(void *arg, const struct cs_index_victim *v)
+{
+    struct batch *b = arg;
+    uint64_t freed = evict_one(b->disk, b->ns->name, v);
+
+    b->seen++;
+    if (freed) {
+        b->freed += freed;
+        atomic_fetch_add_explicit(&b->ns->evictions, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->ns->evicted_bytes, freed, memory_order_relaxed);
+    }
+    return b->freed < b->need && !atomic_load_explicit(&b->disk->stopping, memory_order_relaxed);
+}
+
+/* Evicts from ns until need bytes are freed or it is empty. */
+static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need,
+                           uint64_t *objects)
+{
+    struct batch b = {.disk = d, .ns = ns, .need = need};
+
+    while (b.freed < need && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
+        uint64_t before = atomic_load(&ns->evictions);
+        b.seen = 0;
+        if (cs_index_oldest(d->index, ns->name, EVICT_BATCH, on_victim, &b) != CS_OK)
+            break;
+        /* the rows must be gone before the next query sees them again */
+        cs_index_sync(d->index);
+        *objects += atomic_load(&ns->evictions) - before;
+        if (b.seen == 0 || atomic_load(&ns->evictions) == before)
+            break;
+    }
+    return b.freed;
+}
+
+static bool oldest_atime(void *arg, const struct cs_index_victim *v)
+{
+    *(int64_t *)arg = v->atime_ms;
+    return false;
+}
+
+/* Over the data dir's limit: evict a batch at a time from the namespace
+ * whose least recently used object is the oldest. */
+static void evict_global(struct disk *d, uint64_t need, uint64_t *objects)
+{
+    uint64_t freed = 0;
+
+    while (freed < need && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
+        struct cs_usage_ns *pick = NULL;
+        int64_t best = INT64_MAX;
+        size_t i;
+        for (i = 0; i < d->usage.n; i++) {
+            int64_t atime = INT64_MAX;
+            if (cs_index_oldest(d->index, d->usage.ns[i].name, 1, oldest_atime, &atime) ==
+                    CS_OK &&
+                atime < best) {
+                best = atime;
+                pick = &d->usage.ns[i];
+            }
+        }
+        if (!pick)
+            break;
+        uint64_t chunk = need - freed, got;
+        uint64_t before = *objects;
+        /* one batch's worth at a time, then look again across namespaces */
+        got = evict_from(d, pick, chunk < 1024 * d->block ? chunk : 1024 * d->block, objects);
+        freed += got;
+        if (*objects == before)
+            break;
+    }
+}
+
+uint64_t cs_evict_round(struct disk *d)
+{
+    struct cs_usage *u = &d->usage;
+    uint64_t objects = 0, total;
+    size_t i;
+    bool synced = false;
+
+    for (i = 0; i < u->n; i++) {
+        struct cs_usage_ns *ns = &u->ns[i];
+        uint64_t used = cs_usage_ns_used(ns);
+        if (!ns->max_size || used <= ns->max_size)
+            continue;
+        if (!synced) {
+            cs_index_sync_touches(d->index); /* LRU order as of now */
+            synced = true;
+        }
+        evict_from(d, ns, used - cs_usage_low_water(ns->max_size), &objects);
+    }
+    total = cs_usage_total(u);
+    if (u->max_size && total > u->max_size) {
+        if (!synced)
+            cs_index_sync_touches(d->index);
+        synced = true;
+        evict_global(d, total - cs_usage_low_water(u->max_size), &objects);
+    }
+    if (atomic_load(&u->disk_full)) {
+        /* no limit was passed but the file system is full: free 5% */
+        if (!synced)
+            cs_index_sync_touches(d->index);
+        total = cs_usage_total(u);
+        evict_global(d, total / 20 > d->block ? total / 20 : d->block, &objects);
+        atomic_store(&u->disk_full, false);
+    }
+    if (objects)
+        cs_log(CS_LOG_INFO, "evicted %llu least recently used object(s) from %s",
+               (unsigned long long)objects, d->root);
+    return objects;
+}
+
+static void *evictor_main(void *arg)
+{
+    struct cs_evictor *ev = arg;
+
+    pthread_mutex_lock(&ev->lock);
+    while (!ev->stop) {
+        if (!ev->kicked) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += EVICT_PERIOD_MS / 1000;
+            pthread_cond_timedwait(&ev->wake, &ev->lock, &until);
+        }
+        ev->kicked = false;
+        if (ev->stop)
+            break;
+        pthread_mutex_unlock(&ev->lock);
+        if (cs_usage_needs_eviction(&ev->disk->usage))
+            cs_evict_round(ev->disk);
+        pthread_mutex_lock(&ev->lock);
+    }
+    pthread_mutex_unlock(&ev->lock);
+    return NULL;
+}
+
+enum cs_status cs_evictor_start(struct disk *d, struct cs_evictor **out)
+{
+    struct cs_evictor *ev = calloc(1, sizeof *ev);
+
+    if (!ev)
+        return CS_ERR_NOMEM;
+    ev->disk = d;
+    pthread_mutex_init(&ev->lock, NULL);
+    pthread_cond_init(&ev->wake, NULL);
+    if (pthread_create(&ev->thread, NULL, evictor_main, ev) != 0) {
+        pthread_mutex_destroy(&ev->lock);
+        pthread_cond_destroy(&ev->wake);
+        free(ev);
+        return CS_ERR_NOMEM;
+    }
+    *out = ev;
+    return CS_OK;
+}
+
+void cs_evictor_kick(struct cs_evictor *ev)
+{
+    pthread_mutex_lock(&ev->lock);
+    if (!ev->kicked) {
+        ev->kicked = true;
+        pthread_cond_signal(&ev->wake);
+    }
+    pthread_mutex_unlock(&ev->lock);
+}
+
+void cs_evictor_stop(struct cs_evictor *ev)
+{
+    if (!ev)
+        return;
+    pthread_mutex_lock(&ev->lock);
+    ev->stop = true;
+    pthread_cond_signal(&ev->wake);
+    pthread_mutex_unlock(&ev->lock);
+    pthread_join(ev->thread, NULL);
+    pthread_mutex_destroy(&ev->lock);
+    pthread_cond_destroy(&ev->wake);
+    free(ev);
+}
