@@ -704,8 +704,8 @@ static int scan_step(struct scan *s, const char *ns, const struct cs_index_curso
 
     sqlite3_reset(st);
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    if (cur->started)
-        sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_STATIC);
+    if (cur->started) /* a copy: the cursor moves while the statement runs */
+        sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_TRANSIENT);
     else
         sqlite3_bind_blob(st, 2, start, (int)start_len, SQLITE_STATIC);
     if (s->upper_len)
@@ -908,7 +908,7 @@ enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_curs
 {
     static const char sql[] =
         "SELECT ns, key, kind, dsize, created FROM entries "
-        "WHERE ns > ?1 OR (ns = ?1 AND key > ?2) ORDER BY ns, key LIMIT ?3";
+        "WHERE (ns, key) > (?1, ?2) ORDER BY ns, key LIMIT ?3";
     sqlite3 *db;
     sqlite3_stmt *st = NULL;
     enum cs_status rc = CS_OK;
@@ -925,8 +925,9 @@ enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_curs
         reader_put(idx, db);
         return CS_ERR_IO;
     }
-    sqlite3_bind_text(st, 1, cur->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_STATIC);
+    /* copies: the cursor moves while the statement runs */
+    sqlite3_bind_text(st, 1, cur->ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *ns = (const char *)sqlite3_column_text(st, 0);

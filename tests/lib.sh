@@ -19,6 +19,8 @@ _cleanup() {
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    # a test's own cleanup (e.g. unmounting), after the server is gone
+    if declare -F test_cleanup >/dev/null; then test_cleanup || true; fi
     if [ $rc -ne 0 ] && [ -n "$SERVER_LOG" ] && [ -f "$SERVER_LOG" ]; then
         echo "--- last lines of the server log ($SERVER_LOG) ---"
         tail -n 20 "$SERVER_LOG"
@@ -114,3 +116,12 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # count of files under a directory (0 when it does not exist)
 count_files() { find "$1" -type f 2>/dev/null | wc -l; }
+
+# bytes the object files take on disk (blocks, as du counts them; not the
+# directories)
+object_bytes() { find "$1/objects" -type f -printf '%b\n' 2>/dev/null | awk '{s += $1 * 512} END {print s + 0}'; }
+
+# json_field NAME FIELD FILE: a number from /_/stats JSON saved in FILE
+json_field() {
+    sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p" "$3" | tr ',' '\n' | sed -n "s/^\"$2\"://p"
+}

@@ -317,6 +317,92 @@ START_TEST(layout_1_is_upgraded)
 }
 END_TEST
 
+static void put_key(struct cs_backend *b, const char *ns, const char *key, enum cs_status want)
+{
+    struct cs_object_id id;
+    struct cs_put_options opt = {.size_hint = 100};
+    struct cs_upload *up;
+    char body[100];
+    bool created;
+
+    memset(body, 'x', sizeof body);
+    cs_object_id_init(&id, ns, key, strlen(key));
+    ck_assert_int_eq(b->ops->put_begin(b->state, &id, &opt, &up), want);
+    if (want != CS_OK)
+        return;
+    ck_assert_int_eq(b->ops->put_write(up, body, sizeof body), CS_OK);
+    ck_assert_int_eq(b->ops->put_commit(up, &created), CS_OK);
+}
+
+static bool has_key(struct cs_backend *b, const char *ns, const char *key)
+{
+    struct cs_object_id id;
+
+    cs_object_id_init(&id, ns, key, strlen(key));
+    return b->ops->exists(b->state, &id) == CS_OK;
+}
+
+static void read_key(struct cs_backend *b, const char *ns, const char *key)
+{
+    struct cs_object_id id;
+    struct cs_object obj;
+
+    cs_object_id_init(&id, ns, key, strlen(key));
+    ck_assert_int_eq(b->ops->open(b->state, &id, 4096, &obj), CS_OK);
+    free(obj.body);
+}
+
+/* Ten one-block objects in a namespace of max_size 40000 (hard limit
+ * 42000): the eleventh is refused, and eviction takes the least recently
+ * used, not the oldest written. */
+START_TEST(quota_and_lru_eviction)
+{
+    static const struct cs_disk_ns ns[] = {{"small", 40000}, {"big", 0}};
+    struct cs_disk_options opt = {.data_dir = data, .ns = ns, .n_ns = 2, .track_access = true};
+    struct cs_backend b;
+    struct cs_usage *u;
+    char why[256], key[16];
+    int i;
+
+    ck_assert_int_eq(cs_disk_open(&opt, &b, why, sizeof why), CS_OK);
+    u = cs_disk_usage(&b);
+    for (i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        put_key(&b, "small", key, CS_OK);
+        put_key(&b, "big", key, CS_OK);
+        usleep(20000); /* distinct creation times */
+    }
+    cs_index_sync(cs_disk_index(&b));
+    ck_assert_uint_eq(atomic_load(&cs_usage_find(u, "small", 5)->objects), 10);
+    ck_assert_uint_gt(cs_usage_ns_used(cs_usage_find(u, "small", 5)), 40000);
+    /* over the hard limit, and no evictor to wait for: refused at once */
+    put_key(&b, "small", "k10", CS_ERR_QUOTA);
+    put_key(&b, "big", "k10", CS_OK);
+    read_key(&b, "small", "k0");
+    read_key(&b, "small", "k1");
+    ck_assert_uint_ge(cs_disk_evict(&b), 1);
+    ck_assert(has_key(&b, "small", "k0"));
+    ck_assert(has_key(&b, "small", "k1"));
+    ck_assert(!has_key(&b, "small", "k2"));
+    ck_assert(has_key(&b, "small", "k9"));
+    ck_assert_uint_le(cs_usage_ns_used(cs_usage_find(u, "small", 5)), 40000 * 95 / 100);
+    ck_assert_uint_eq(atomic_load(&cs_usage_find(u, "small", 5)->evictions),
+                      10 - atomic_load(&cs_usage_find(u, "small", 5)->objects));
+    for (i = 0; i < 11; i++) { /* the other namespace is untouched */
+        snprintf(key, sizeof key, "k%d", i);
+        ck_assert(has_key(&b, "big", key));
+    }
+    b.ops->destroy(b.state);
+
+    /* the totals come back from the index after a restart, without a scan */
+    ck_assert_int_eq(cs_disk_open(&opt, &b, why, sizeof why), CS_OK);
+    u = cs_disk_usage(&b);
+    ck_assert_uint_eq(atomic_load(&cs_usage_find(u, "big", 3)->objects), 11);
+    ck_assert_uint_lt(atomic_load(&cs_usage_find(u, "small", 5)->objects), 10);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("disk");
@@ -331,6 +417,7 @@ int main(void)
     tcase_add_test(tc, etag_content_type_and_cas_digest);
     tcase_add_test(tc, copy_move_and_index);
     tcase_add_test(tc, layout_1_is_upgraded);
+    tcase_add_test(tc, quota_and_lru_eviction);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
