@@ -818,16 +818,18 @@ static void *fsck_main(void *arg)
 {
     struct disk *d = arg;
     struct cs_fsck_report r;
+    int64_t start = cs_index_now_ms();
 
-    if (cs_disk_fsck_run(d, true, &r) == CS_OK &&
-        (r.rows_dropped || r.rows_resized || r.orphans || r.strays))
-        cs_log(CS_LOG_INFO,
-               "fsck of %s: %llu rows and %llu files checked; dropped %llu rows without a "
-               "file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) and "
-               "%llu stray files", d->root, (unsigned long long)r.rows,
-               (unsigned long long)r.files, (unsigned long long)r.rows_dropped,
-               (unsigned long long)r.rows_resized, (unsigned long long)r.orphans,
-               (unsigned long long)r.orphan_bytes, (unsigned long long)r.strays);
+    if (cs_disk_fsck_run(d, true, &r) != CS_OK || atomic_load(&d->stopping))
+        return NULL;
+    cs_log(CS_LOG_INFO,
+           "fsck of %s done in %.1f s: %llu rows and %llu files checked; dropped %llu rows "
+           "without a file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) "
+           "and %llu stray files", d->root, (double)(cs_index_now_ms() - start) / 1000.0,
+           (unsigned long long)r.rows, (unsigned long long)r.files,
+           (unsigned long long)r.rows_dropped, (unsigned long long)r.rows_resized,
+           (unsigned long long)r.orphans, (unsigned long long)r.orphan_bytes,
+           (unsigned long long)r.strays);
     return NULL;
 }
 

@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "storage/disk_priv.h"
 
-#define EVICT_BATCH 256
+#define EVICT_BATCH 1024
 #define EVICT_PERIOD_MS 1000
 
 struct cs_evictor {

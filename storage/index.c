@@ -26,7 +26,7 @@
 /* Per-thread touch buffer, and how many full ones may wait for the
  * writer before touches are dropped (LRU order is a hint, not data). */
 #define TOUCH_BUF_BYTES (32 * 1024)
-#define TOUCH_FULL_MAX 64
+#define TOUCH_FULL_MAX 256
 /* A key read again within this time by the same thread is not touched
  * again: a hot object costs two index writes a second, not one per GET. */
 #define TOUCH_DEDUP_MS 500

@@ -43,6 +43,9 @@ START_TEST(embedded_default)
     ck_assert(cfg->namespaces[0].read_anyone);
     ck_assert(cfg->namespaces[0].write_anyone);
     ck_assert(!cfg->namespaces[0].durable);
+    ck_assert_uint_eq(cfg->max_size, 10ull << 30);
+    ck_assert(cfg->track_access);
+    ck_assert_uint_eq(cfg->namespaces[0].max_size, 0);
     ck_assert_ptr_nonnull(cs_config_find_namespace(cfg, "default", 7));
     ck_assert_ptr_null(cs_config_find_namespace(cfg, "defaul", 6));
     cs_config_free(cfg);
@@ -58,8 +61,10 @@ START_TEST(full_file)
         "data_dir = \"/srv/cache\";\n"
         "threads = 3;\n"
         "max_blob_size = \"64M\";\n"
+        "max_size = \"2T\";\n"
+        "track_access = false;\n"
         "namespaces = (\n"
-        "  { name = \"a\"; durable = true; read = [ \"*\" ]; write = [ \"*\" ]; },\n"
+        "  { name = \"a\"; durable = true; max_size = \"5G\"; read = [ \"*\" ]; write = [ \"*\" ]; },\n"
         "  { name = \"b\"; max_blob_size = 1024; read = [ \"*\" ]; }\n"
         ");\n";
 
@@ -71,6 +76,10 @@ START_TEST(full_file)
     ck_assert_uint_eq(cfg->max_blob_size, 64ull << 20);
     ck_assert_uint_eq(cfg->namespaces[0].max_blob_size, 64ull << 20); /* inherited */
     ck_assert(cfg->namespaces[0].durable);
+    ck_assert_uint_eq(cfg->max_size, 2ull << 40);
+    ck_assert(!cfg->track_access);
+    ck_assert_uint_eq(cfg->namespaces[0].max_size, 5ull << 30);
+    ck_assert_uint_eq(cfg->namespaces[1].max_size, 0);
     ck_assert_uint_eq(cfg->namespaces[1].max_blob_size, 1024);
     ck_assert(cfg->namespaces[1].read_anyone);
     ck_assert(!cfg->namespaces[1].write_anyone); /* no write list: nobody */
@@ -85,7 +94,7 @@ START_TEST(errors_have_lines)
         "listen = [ \"nope\" ];\n"                                   /* 1 */
         "threads = -2;\n"                                            /* 2 */
         "max_blob_size = \"lots\";\n"                                /* 3 */
-        "colour = \"blue\";\n"                                       /* 4 */
+        "colour = \"blue\"; max_size = -1;\n"                        /* 4 */
         "namespaces = (\n"                                           /* 5 */
         "  { name = \"ok\"; read = [ \"ci\" ]; },\n"                 /* 6 */
         "  { name = \"_bad\"; },\n"                                  /* 7 */
@@ -98,6 +107,7 @@ START_TEST(errors_have_lines)
     ck_assert(errors_contain("bad.conf:2: threads"));
     ck_assert(errors_contain("bad.conf:3: max_blob_size"));
     ck_assert(errors_contain("bad.conf:4: unknown setting 'colour'"));
+    ck_assert(errors_contain("bad.conf:4: max_size must not be negative"));
     ck_assert(errors_contain("bad.conf:6: unknown principal \"ci\""));
     ck_assert(errors_contain("bad.conf:7: namespace name"));
     ck_assert(errors_contain("bad.conf:8: durable must be true or false"));

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "storage/disk.h"
 #include "storage/index.h"
 #include "tests/unit/check_main.h"
@@ -403,6 +405,55 @@ START_TEST(quota_and_lru_eviction)
 }
 END_TEST
 
+/* An index written by schema 1 (issue 3) is upgraded in place: sizes on
+ * disk estimated, usage totals filled; fsck then drops its row, whose
+ * object file does not exist. */
+START_TEST(index_schema_1_is_upgraded)
+{
+    struct cs_backend b;
+    struct cs_fsck_report r;
+    sqlite3 *db;
+    char why[256], path[450];
+    int fd;
+
+    ck_assert_int_eq(mkdir(data, 0755), 0);
+    snprintf(path, sizeof path, "%s/FORMAT", data);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_eq(write(fd, "cstash-data 2\n", 14), 14);
+    close(fd);
+    snprintf(path, sizeof path, "%s/index.sqlite", data);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_exec(db,
+                     "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+                     "INSERT INTO meta VALUES ('schema', '1');"
+                     "CREATE TABLE entries(ns TEXT NOT NULL, key BLOB NOT NULL, kind INTEGER "
+                     "NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL, atime INTEGER "
+                     "NOT NULL, etag BLOB, PRIMARY KEY (ns, key)) WITHOUT ROWID;"
+                     "INSERT INTO entries VALUES ('ns', CAST('a/b' AS BLOB), 0, 100, 1000, 1000,"
+                     " NULL);"
+                     "INSERT INTO entries VALUES ('ns', CAST('d/' AS BLOB), 1, 0, 1000, 1000,"
+                     " NULL);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    struct cs_usage_ns *u = cs_usage_find(cs_disk_usage(&b), "ns", 2);
+    ck_assert_ptr_nonnull(u);
+    ck_assert_uint_eq(atomic_load(&u->objects), 1);
+    ck_assert_uint_eq(atomic_load(&u->bytes), 4096);
+    ck_assert_uint_eq(index_children(&b, "ns", ""), 2); /* a/ and d/ */
+    ck_assert_int_eq(cs_disk_fsck(&b, false, &r), CS_OK);
+    ck_assert_uint_eq(r.rows, 1);
+    ck_assert_uint_eq(r.rows_dropped, 1);
+    ck_assert_uint_eq(atomic_load(&u->objects), 0);
+    ck_assert_uint_eq(atomic_load(&u->bytes), 0);
+    ck_assert_uint_eq(index_children(&b, "ns", ""), 1); /* the MKCOL marker stays */
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("disk");
@@ -418,6 +469,7 @@ int main(void)
     tcase_add_test(tc, copy_move_and_index);
     tcase_add_test(tc, layout_1_is_upgraded);
     tcase_add_test(tc, quota_and_lru_eviction);
+    tcase_add_test(tc, index_schema_1_is_upgraded);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
