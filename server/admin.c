@@ -2,7 +2,6 @@
 #include "autoconfig.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,25 +18,6 @@ struct ns_figures {
     uint64_t objects, bytes, max_size, evictions, evicted_bytes;
     uint64_t c[CS_STAT_COUNT];
 };
-
-static void reply_text(struct cs_reply *out, unsigned status, bool error, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void reply_text(struct cs_reply *out, unsigned status, bool error, const char *fmt, ...)
-{
-    char text[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    cs_buf_free(&out->body);
-    cs_buf_init(&out->body, ADMIN_BODY_MAX);
-    cs_buf_printf(&out->body, "%s\n", text);
-    out->status = status;
-    out->content_type = "text/plain; charset=utf-8";
-    out->error = error;
-}
 
 static void figures(const struct cs_admin *a, size_t slot, struct ns_figures *f)
 {
@@ -149,16 +129,16 @@ static void purge(const struct cs_admin *a, const char *name, bool loopback,
     enum cs_status st;
 
     if (!loopback) {
-        reply_text(out, 403, true, "purge is allowed from this host only (loopback)");
+        cs_reply_error(out, 403, "purge is allowed from this host only (loopback)");
         return;
     }
     if (!ns) {
-        reply_text(out, 404, true, "no namespace named '%.64s'", name);
+        cs_reply_error(out, 404, "no namespace named '%.64s'", name);
         return;
     }
     st = cs_disk_purge(a->backend, ns->name, &r);
     if (st != CS_OK) {
-        reply_text(out, 500, true, "purge of '%s' failed: %s", ns->name, cs_strerror(st));
+        cs_reply_error(out, 500, "purge of '%s' failed: %s", ns->name, cs_strerror(st));
         return;
     }
     cs_log(CS_LOG_INFO, "purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes",
@@ -177,7 +157,7 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
 
     if (strncmp(endpoint, "ns/", 3) == 0) {
         if (strcmp(method, "DELETE") != 0) {
-            reply_text(out, 405, true, "method %.32s is not allowed here (allowed: %s)",
+            cs_reply_error(out, 405, "method %.32s is not allowed here (allowed: %s)",
                        method, CS_ADMIN_NS_ALLOW);
             out->allow = CS_ADMIN_NS_ALLOW;
             return;
@@ -187,18 +167,19 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
     }
     if (strcmp(endpoint, "health") != 0 && strcmp(endpoint, "stats") != 0 &&
         strcmp(endpoint, "metrics") != 0) {
-        reply_text(out, 404, true, "no such server endpoint");
+        cs_reply_error(out, 404, "no such server endpoint");
         return;
     }
     if (!read) {
-        reply_text(out, 405, true, "method %.32s is not allowed here (allowed: %s)", method,
+        cs_reply_error(out, 405, "method %.32s is not allowed here (allowed: %s)", method,
                    CS_ADMIN_ALLOW);
         out->allow = CS_ADMIN_ALLOW;
         return;
     }
-    if (strcmp(endpoint, "health") == 0)
-        reply_text(out, 200, false, "ok");
-    else if (strcmp(endpoint, "stats") == 0)
+    if (strcmp(endpoint, "health") == 0) {
+        cs_reply_error(out, 200, "ok");
+        out->error = false; /* a plain answer, not a reason to log */
+    } else if (strcmp(endpoint, "stats") == 0)
         stats_json(a, out);
     else
         metrics_text(a, out);

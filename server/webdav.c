@@ -28,10 +28,7 @@ void cs_reply_free(struct cs_reply *r)
     cs_buf_free(&r->body);
 }
 
-static void reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
+void cs_reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
 {
     char text[400];
     va_list ap;
@@ -104,9 +101,9 @@ static bool found_or_reply(enum cs_status st, struct cs_reply *out, unsigned mis
     if (st == CS_OK)
         return true;
     if (st == CS_ERR_NOT_FOUND)
-        reply_error(out, missing_status, "%s", missing_reason);
+        cs_reply_error(out, missing_status, "%s", missing_reason);
     else
-        reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
+        cs_reply_error(out, 500, "cannot read the index: %s", cs_strerror(st));
     return false;
 }
 
@@ -175,9 +172,9 @@ static void list_children(const struct cs_dav *dav, const struct cs_route *route
         st = cs_index_children(dav->index, route->ns->name, l.path, l.dir_len, &cur, WALK_BATCH,
                                list_one, &l);
     if (st != CS_OK)
-        reply_error(out, 500, "cannot list the collection: %s", cs_strerror(st));
+        cs_reply_error(out, 500, "cannot list the collection: %s", cs_strerror(st));
     else if (out->body.overflow || l.count > CS_DAV_LIST_MAX)
-        reply_error(out, 507, "collection has more than %u entries or a listing over %u MiB: "
+        cs_reply_error(out, 507, "collection has more than %u entries or a listing over %u MiB: "
                               "list a deeper collection", CS_DAV_LIST_MAX, REPLY_MAX >> 20);
 }
 
@@ -198,7 +195,7 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
         d = 1;
     else {
         /* no Depth means infinity (RFC 4918 9.1): refused, never walked */
-        reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
+        cs_reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
         cs_buf_free(&out->body);
         cs_buf_init(&out->body, REPLY_MAX);
         cs_buf_printf(&out->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -209,7 +206,7 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
     }
     st = cs_propfind_parse(body, body_len, &req, reason, sizeof reason);
     if (st != CS_OK) {
-        reply_error(out, st == CS_ERR_NOMEM ? 500 : 400, "%s", reason);
+        cs_reply_error(out, st == CS_ERR_NOMEM ? 500 : 400, "%s", reason);
         return;
     }
     if (!route->collection) {
@@ -220,7 +217,7 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
             r.etag = obj.etag;
             r.content_type = obj.content_type;
         } else if (st != CS_ERR_NOT_FOUND) {
-            reply_error(out, 500, "cannot read the object: %s", cs_strerror(st));
+            cs_reply_error(out, 500, "cannot read the object: %s", cs_strerror(st));
             return;
         }
     } else {
@@ -243,7 +240,7 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
     }
     cs_propfind_end(&out->body);
     if (out->body.overflow)
-        reply_error(out, 507, "listing too large");
+        cs_reply_error(out, 507, "listing too large");
 }
 
 /* --- MKCOL ------------------------------------------------------------------- */
@@ -268,27 +265,27 @@ void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool h
 
     out->allow = CS_DAV_ALLOW;
     if (has_body) {
-        reply_error(out, 415, "MKCOL with a body is not supported");
+        cs_reply_error(out, 415, "MKCOL with a body is not supported");
         return;
     }
     if (route->key_len == 0) {
-        reply_error(out, 405, "the namespace root already exists");
+        cs_reply_error(out, 405, "the namespace root already exists");
         return;
     }
     if (stat_object(dav, ns, route->key, route->key_len, &obj) == CS_OK) {
-        reply_error(out, 405, "an object with this name exists");
+        cs_reply_error(out, 405, "an object with this name exists");
         return;
     }
     st = collection_exists(dav, ns, route->key, route->key_len, &mtime);
     if (st == CS_OK) {
-        reply_error(out, 405, "collection already exists");
+        cs_reply_error(out, 405, "collection already exists");
         return;
     }
     st = parent_exists(dav, ns, route->key, route->key_len);
     if (!found_or_reply(st, out, 409, "parent collection does not exist (create it first)"))
         return;
     if (route->key_len + 1 > CS_KEY_MAX) {
-        reply_error(out, 400, "collection name too long");
+        cs_reply_error(out, 400, "collection name too long");
         return;
     }
     size_t dir_len = dir_of(route->key, route->key_len, dir);
@@ -415,7 +412,7 @@ void cs_dav_delete_collection(const struct cs_dav *dav, const struct cs_route *r
     enum cs_status st;
 
     if (route->key_len == 0) {
-        reply_error(out, 403, "the namespace root cannot be deleted");
+        cs_reply_error(out, 403, "the namespace root cannot be deleted");
         return;
     }
     st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
@@ -424,9 +421,9 @@ void cs_dav_delete_collection(const struct cs_dav *dav, const struct cs_route *r
     if (st == CS_OK)
         reply_empty(out, 204);
     else if (st == CS_ERR_NOT_FOUND)
-        reply_error(out, 404, "no such object or collection");
+        cs_reply_error(out, 404, "no such object or collection");
     else
-        reply_error(out, status_for(st), "cannot delete the collection: %s", cs_strerror(st));
+        cs_reply_error(out, status_for(st), "cannot delete the collection: %s", cs_strerror(st));
 }
 
 static bool prefix_of(const char *a, size_t a_len, const char *b, size_t b_len)
@@ -499,11 +496,11 @@ static void copy_move_object(const struct cs_dav *dav, const struct cs_route *sr
     if (st == CS_OK)
         reply_empty(out, existed || !created ? 204 : 201);
     else if (st == CS_ERR_EXISTS)
-        reply_error(out, 412, "destination exists and Overwrite is F");
+        cs_reply_error(out, 412, "destination exists and Overwrite is F");
     else if (st == CS_ERR_CONFLICT)
-        reply_error(out, 403, "source and destination are the same");
+        cs_reply_error(out, 403, "source and destination are the same");
     else
-        reply_error(out, status_for(st), "cannot %s: %s", move ? "move" : "copy",
+        cs_reply_error(out, status_for(st), "cannot %s: %s", move ? "move" : "copy",
                     cs_strerror(st));
 }
 
@@ -519,16 +516,16 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
 
     if (src->key_len == 0 || prefix_of(src->key, src->key_len, dst->key, dst->key_len) ||
         prefix_of(dst->key, dst->key_len, src->key, src->key_len)) {
-        reply_error(out, 403, "destination overlaps the source collection");
+        cs_reply_error(out, 403, "destination overlaps the source collection");
         return;
     }
     st = clear_destination(dav, dst, overwrite, &existed);
     if (st == CS_ERR_EXISTS) {
-        reply_error(out, 412, "destination exists and Overwrite is F");
+        cs_reply_error(out, 412, "destination exists and Overwrite is F");
         return;
     }
     if (st != CS_OK) {
-        reply_error(out, status_for(st), "cannot clear the destination: %s", cs_strerror(st));
+        cs_reply_error(out, status_for(st), "cannot clear the destination: %s", cs_strerror(st));
         return;
     }
     t.src_len = dir_of(src->key, src->key_len, src_dir);
@@ -542,7 +539,7 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
     if (st == CS_OK)
         reply_empty(out, existed ? 204 : 201);
     else
-        reply_error(out, status_for(st), "%s stopped after %zu entries: %s",
+        cs_reply_error(out, status_for(st), "%s stopped after %zu entries: %s",
                     move ? "move" : "copy", t.done, cs_strerror(st));
 }
 
@@ -560,32 +557,32 @@ void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bo
 
     st = cs_destination_parse(dav->cfg, destination, host, route, &dst, reason, sizeof reason);
     if (st != CS_OK) {
-        reply_error(out, st == CS_ERR_CONFLICT ? 502 : st == CS_ERR_PERM ? 403 : 400, "%s",
+        cs_reply_error(out, st == CS_ERR_CONFLICT ? 502 : st == CS_ERR_PERM ? 403 : 400, "%s",
                     reason);
         return;
     }
     if (!parse_overwrite(overwrite_h, &overwrite)) {
-        reply_error(out, 400, "Overwrite must be T or F");
+        cs_reply_error(out, 400, "Overwrite must be T or F");
         return;
     }
     if (depth_h && strcmp(depth_h, "0") == 0)
         depth = 0;
     else if (depth_h && strcasecmp(depth_h, "infinity") != 0) {
-        reply_error(out, 400, "Depth must be 0 or infinity for %s", move ? "MOVE" : "COPY");
+        cs_reply_error(out, 400, "Depth must be 0 or infinity for %s", move ? "MOVE" : "COPY");
         return;
     }
     if (move && depth == 0) {
-        reply_error(out, 400, "MOVE of a collection needs Depth: infinity");
+        cs_reply_error(out, 400, "MOVE of a collection needs Depth: infinity");
         return;
     }
     if (route->key_len == 0) {
-        reply_error(out, 403, "the namespace root cannot be moved or copied");
+        cs_reply_error(out, 403, "the namespace root cannot be moved or copied");
         return;
     }
     if (!route->collection && stat_object(dav, route->ns->name, route->key, route->key_len,
                                           &obj) == CS_OK) {
         if (dst.collection) {
-            reply_error(out, 409, "an object cannot become a collection (Destination ends "
+            cs_reply_error(out, 409, "an object cannot become a collection (Destination ends "
                                   "with '/')");
             return;
         }

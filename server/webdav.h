@@ -37,6 +37,9 @@ struct cs_reply {
 
 void cs_reply_init(struct cs_reply *r);
 void cs_reply_free(struct cs_reply *r);
+/* A plain-text one-line answer (a reason, logged by http.c as an error). */
+void cs_reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 void cs_dav_options(const struct cs_dav *dav, const struct cs_route *route,
                     struct cs_reply *out);

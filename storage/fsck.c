@@ -59,6 +59,11 @@ static int tag_cmp(const void *a, const void *b)
     return memcmp(a, b, TAG_LEN);
 }
 
+static bool has_tag(const struct tags *t, const uint8_t *digest)
+{
+    return t->n > 0 && bsearch(digest, t->v, t->n, TAG_LEN, tag_cmp) != NULL;
+}
+
 static int64_t ctime_ms(const struct stat *st)
 {
     return (int64_t)st->st_ctim.tv_sec * 1000 + st->st_ctim.tv_nsec / 1000000;
@@ -145,7 +150,7 @@ static void check_dir(struct row_pass *p, const char *dname, bool throttle)
         if (!object_name(dname, e->d_name, digest)) {
             if (remove_old(dirfd(dir), e->d_name, p->start_ms, &size))
                 p->r->strays++;
-        } else if (!bsearch(digest, p->tags.v, p->tags.n, TAG_LEN, tag_cmp) &&
+        } else if (!has_tag(&p->tags, digest) &&
                    remove_old(dirfd(dir), e->d_name, p->start_ms, &size)) {
             p->r->orphans++;
             p->r->orphan_bytes += cs_disk_dsize(p->d, size);
@@ -201,7 +206,8 @@ enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_re
     if (p.oom)
         st = CS_ERR_NOMEM;
     if (st == CS_OK && !atomic_load(&d->stopping)) {
-        qsort(p.tags.v, p.tags.n, TAG_LEN, tag_cmp);
+        if (p.tags.n > 0) /* qsort and bsearch want a real array */
+            qsort(p.tags.v, p.tags.n, TAG_LEN, tag_cmp);
         check_files(&p, throttle);
     }
     free(p.tags.v);

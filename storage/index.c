@@ -543,34 +543,34 @@ void cs_index_put_collection(struct cs_index *idx, const char *ns, const char *d
     cs_index_put(idx, &rec);
 }
 
+/* Queues a change to one row that carries at most a time or a size. */
+static void enqueue_row_op(struct cs_index *idx, enum op_type type, const char *ns,
+                           const char *key, size_t key_len, int64_t created_ms, uint64_t dsize)
+{
+    struct op *op = op_new(type, ns, key, key_len);
+
+    if (op) {
+        op->created_ms = created_ms;
+        op->dsize = dsize;
+        enqueue(idx, op);
+    }
+}
+
 void cs_index_remove(struct cs_index *idx, const char *ns, const char *key, size_t key_len)
 {
-    struct op *op = op_new(OP_REMOVE, ns, key, key_len);
-
-    if (op)
-        enqueue(idx, op);
+    enqueue_row_op(idx, OP_REMOVE, ns, key, key_len, 0, 0);
 }
 
 void cs_index_remove_if(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
                         int64_t created_ms)
 {
-    struct op *op = op_new(OP_REMOVE_IF, ns, key, key_len);
-
-    if (op) {
-        op->created_ms = created_ms;
-        enqueue(idx, op);
-    }
+    enqueue_row_op(idx, OP_REMOVE_IF, ns, key, key_len, created_ms, 0);
 }
 
 void cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
                         uint64_t dsize)
 {
-    struct op *op = op_new(OP_SET_DSIZE, ns, key, key_len);
-
-    if (op) {
-        op->dsize = dsize;
-        enqueue(idx, op);
-    }
+    enqueue_row_op(idx, OP_SET_DSIZE, ns, key, key_len, 0, dsize);
 }
 
 void cs_index_sync(struct cs_index *idx)
