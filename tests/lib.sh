@@ -56,6 +56,8 @@ start_server() {
         case $a in --listen|--listen=*|-l) has_listen=yes ;; esac
     done
     SERVER_LOG="$TEST_TMP/server.$RANDOM.log"
+    # created here: the background shell may open it after the first read below
+    : >"$SERVER_LOG"
     if [ $has_listen = yes ]; then
         "$CSTASHD" --data-dir "$data" "$@" >"$SERVER_LOG.out" 2>"$SERVER_LOG" &
     else
