@@ -405,6 +405,38 @@ START_TEST(quota_and_lru_eviction)
 }
 END_TEST
 
+/* The data dir's own max_size: eviction takes the least recently used
+ * object across namespaces. */
+START_TEST(data_dir_limit_evicts_oldest_across_namespaces)
+{
+    static const struct cs_disk_ns ns[] = {{"a", 0}, {"b", 0}};
+    struct cs_disk_options opt = {.data_dir = data, .max_size = 40000, .ns = ns, .n_ns = 2,
+                                  .track_access = true};
+    struct cs_backend b;
+    char why[256], key[16];
+    int i;
+
+    ck_assert_int_eq(cs_disk_open(&opt, &b, why, sizeof why), CS_OK);
+    for (i = 0; i < 5; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        put_key(&b, "a", key, CS_OK);
+        usleep(20000);
+    }
+    for (i = 0; i < 5; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        put_key(&b, "b", key, CS_OK);
+        usleep(20000);
+    }
+    read_key(&b, "a", "k0");
+    ck_assert_uint_ge(cs_disk_evict(&b), 1);
+    ck_assert(has_key(&b, "a", "k0"));  /* read last */
+    ck_assert(!has_key(&b, "a", "k1")); /* the least recently used of all */
+    ck_assert(has_key(&b, "b", "k0"));
+    ck_assert_uint_le(cs_usage_total(cs_disk_usage(&b)), 40000 * 95 / 100);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 /* An index written by schema 1 (issue 3) is upgraded in place: sizes on
  * disk estimated, usage totals filled; fsck then drops its row, whose
  * object file does not exist. */
@@ -470,6 +502,7 @@ int main(void)
     tcase_add_test(tc, layout_1_is_upgraded);
     tcase_add_test(tc, quota_and_lru_eviction);
     tcase_add_test(tc, index_schema_1_is_upgraded);
+    tcase_add_test(tc, data_dir_limit_evicts_oldest_across_namespaces);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
