@@ -39,7 +39,10 @@ start() { # start: sets pid, and ready_ms to the time to ready
     ready_ms=$((t1 - t0))
 }
 stop() { kill "$pid"; wait "$pid" || true; pid=""; }
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+rss_kb() { # total (anonymous + file-backed, e.g. the index's memory map)
+    awk '/VmRSS/ {t = $2} /RssAnon/ {a = $2} /RssFile/ {f = $2}
+         END {printf "%s (anon %s, file %s)", t, a, f}' "/proc/$pid/status"
+}
 stat_field() { curl -s "http://127.0.0.1:$PORT/_/stats" | sed -n "s/.*\"default\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"; }
 
 if [ ! -e "$WORK/filled-$N" ]; then

@@ -344,31 +344,85 @@ static struct touch_buf *touch_gather(struct cs_index *idx)
     return list;
 }
 
+/* A touch record's parts. */
+static void touch_parse(const unsigned char *p, size_t *ns_len, uint16_t *key_len, int64_t *ms)
+{
+    *ns_len = p[0];
+    memcpy(key_len, p + 1, 2);
+    memcpy(ms, p + 3, 8);
+}
+
+/* Orders records by namespace and key, so the updates walk the table in
+ * key order instead of jumping across it. */
+static int touch_cmp(const void *a, const void *b)
+{
+    const unsigned char *p = *(const unsigned char *const *)a;
+    const unsigned char *q = *(const unsigned char *const *)b;
+    size_t pn, qn;
+    uint16_t pk, qk;
+    int64_t pm, qm;
+    int c;
+
+    touch_parse(p, &pn, &pk, &pm);
+    touch_parse(q, &qn, &qk, &qm);
+    c = memcmp(p + TOUCH_REC_FIXED, q + TOUCH_REC_FIXED, pn + pk < qn + qk ? pn + pk : qn + qk);
+    if (c == 0)
+        c = (pn + pk > qn + qk) - (pn + pk < qn + qk);
+    return c;
+}
+
+static void touch_update(struct cs_index *idx, const unsigned char *p)
+{
+    sqlite3_stmt *st = idx->st_touch;
+    size_t ns_len;
+    uint16_t key_len;
+    int64_t ms;
+
+    touch_parse(p, &ns_len, &key_len, &ms);
+    sqlite3_bind_text(st, 1, (const char *)p + TOUCH_REC_FIXED, (int)ns_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        cs_log(CS_LOG_WARN, "index: cannot record an access: %s", sqlite3_errmsg(idx->wdb));
+    sqlite3_reset(st);
+}
+
+/* Applies and frees the gathered buffers. Records that do not fit in the
+ * sort array (out of memory) are dropped: LRU order is a hint. */
 static void touch_apply(struct cs_index *idx, struct touch_buf *list)
 {
-    while (list) {
-        struct touch_buf *next = list->next;
+    const unsigned char **recs = NULL;
+    size_t n = 0, cap = 0, i;
+    struct touch_buf *b;
+
+    for (b = list; b; b = b->next) {
         size_t off = 0;
-        while (off + TOUCH_REC_FIXED <= list->used) {
-            const unsigned char *p = list->data + off;
+        while (off + TOUCH_REC_FIXED <= b->used) {
+            size_t ns_len;
             uint16_t key_len;
             int64_t ms;
-            size_t ns_len = p[0];
-            memcpy(&key_len, p + 1, 2);
-            memcpy(&ms, p + 3, 8);
-            sqlite3_stmt *st = idx->st_touch;
-            sqlite3_bind_text(st, 1, (const char *)p + TOUCH_REC_FIXED, (int)ns_len,
-                              SQLITE_STATIC);
-            sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, ms);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                cs_log(CS_LOG_WARN, "index: cannot record an access: %s",
-                       sqlite3_errmsg(idx->wdb));
-            sqlite3_reset(st);
+            if (n == cap) {
+                size_t grown_cap = cap ? cap * 2 : 1024;
+                const unsigned char **grown = realloc(recs, grown_cap * sizeof *recs);
+                if (!grown)
+                    break;
+                recs = grown;
+                cap = grown_cap;
+            }
+            recs[n++] = b->data + off;
+            touch_parse(b->data + off, &ns_len, &key_len, &ms);
             off += TOUCH_REC_FIXED + ns_len + key_len;
         }
+    }
+    if (n > 0)
+        qsort(recs, n, sizeof *recs, touch_cmp);
+    for (i = 0; i < n; i++)
+        touch_update(idx, recs[i]);
+    free(recs);
+    while (list) {
+        b = list->next;
         free(list);
-        list = next;
+        list = b;
     }
 }
 
@@ -994,13 +1048,26 @@ static enum cs_status upgrade_schema(struct cs_index *idx, char *why, size_t why
     return rc;
 }
 
-/* The usage table appears with schema 2: fill it once from the rows. */
+/* The usage table appears with schema 2: fill it once from the rows. The
+ * emptiness test comes first, on its own: inside the INSERT sqlite would
+ * still walk every row at each start. */
 static enum cs_status fill_usage(struct cs_index *idx, char *why, size_t why_len)
 {
+    sqlite3_stmt *st;
+    bool empty;
+
+    if (sqlite3_prepare_v2(idx->wdb, "SELECT 1 FROM usage LIMIT 1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+        return CS_ERR_IO;
+    }
+    empty = sqlite3_step(st) != SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!empty)
+        return CS_OK;
     return exec(idx->wdb,
                 "INSERT INTO usage(ns, objects, bytes) "
-                "SELECT ns, sum(kind = 0), sum(dsize) FROM entries "
-                "WHERE NOT EXISTS (SELECT 1 FROM usage) GROUP BY ns;",
+                "SELECT ns, sum(kind = 0), sum(dsize) FROM entries GROUP BY ns;",
                 why, why_len);
 }
 
@@ -1051,7 +1118,11 @@ static enum cs_status prepare_writer(struct cs_index *idx, char *why, size_t why
     enum cs_status st;
     size_t i;
 
-    st = exec(idx->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", why, why_len);
+    /* The writer reads pages through a memory map (no read() per page
+     * miss) and keeps more of them: touches update rows and LRU-index
+     * entries all over the file. */
+    st = exec(idx->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                        "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;", why, why_len);
     if (st == CS_OK)
         st = exec(idx->wdb, schema_sql, why, why_len);
     if (st == CS_OK)
