@@ -37,6 +37,14 @@ static void figures(const struct cs_admin *a, size_t slot, struct ns_figures *f)
     cs_stats_sum(a->stats, slot, f->c);
 }
 
+/* Accesses not recorded for LRU order because the index writer fell behind. */
+static uint64_t touches_dropped(const struct cs_admin *a)
+{
+    struct cs_index *idx = cs_disk_index(a->backend);
+
+    return idx ? cs_index_touches_dropped(idx) : 0;
+}
+
 static void stats_json(const struct cs_admin *a, struct cs_reply *out)
 {
     struct cs_usage *u = cs_disk_usage(a->backend);
@@ -44,9 +52,9 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
     size_t i;
 
     cs_buf_init(b, ADMIN_BODY_MAX);
-    cs_buf_printf(b, "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64 "},"
-                     "\"namespaces\":{",
-                  u ? cs_usage_total(u) : 0, a->cfg->max_size);
+    cs_buf_printf(b, "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64
+                     ",\"touches_dropped\":%" PRIu64 "},\"namespaces\":{",
+                  u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
     for (i = 0; i < a->cfg->n_namespaces; i++) {
         struct ns_figures f;
         figures(a, i, &f);
@@ -115,8 +123,12 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   "# TYPE cstash_data_dir_bytes gauge\ncstash_data_dir_bytes %" PRIu64 "\n"
                   "# HELP cstash_data_dir_max_size_bytes The data dir's max_size (0: none).\n"
                   "# TYPE cstash_data_dir_max_size_bytes gauge\n"
-                  "cstash_data_dir_max_size_bytes %" PRIu64 "\n",
-                  u ? cs_usage_total(u) : 0, a->cfg->max_size);
+                  "cstash_data_dir_max_size_bytes %" PRIu64 "\n"
+                  "# HELP cstash_touches_dropped_total Reads not recorded for LRU order "
+                  "(index writer behind).\n"
+                  "# TYPE cstash_touches_dropped_total counter\n"
+                  "cstash_touches_dropped_total %" PRIu64 "\n",
+                  u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

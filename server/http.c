@@ -12,9 +12,7 @@
  * lock is shared by the threads except libmicrohttpd's own. */
 #include "autoconfig.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +27,7 @@
 #include "common/size.h"
 #include "server/admin.h"
 #include "server/http.h"
+#include "server/listen.h"
 #include "server/propfind.h"
 #include "server/route.h"
 #include "server/webdav.h"
@@ -286,20 +285,8 @@ static bool from_loopback(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-    if (!sa)
-        return false;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        return IN6_IS_ADDR_LOOPBACK(a) ||
-               (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-    }
-    return false;
+    return ci && cs_addr_is_loopback(ci->client_addr);
 }
 
 static void handle_admin(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,

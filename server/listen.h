@@ -9,6 +9,8 @@
 
 #include "common/status.h"
 
+struct sockaddr;
+
 struct cs_listener {
     int fd;
     bool ipv6;
@@ -19,5 +21,9 @@ struct cs_listener {
  * On failure why gets a one-line explanation. */
 enum cs_status cs_listen_open(const char *addr, struct cs_listener *out, char *why,
                               size_t why_len);
+
+/* Whether a client address is this host's loopback: 127.0.0.0/8, ::1, or
+ * an IPv4-mapped 127.x.y.z. NULL is not. */
+bool cs_addr_is_loopback(const struct sockaddr *sa);
 
 #endif

@@ -64,15 +64,11 @@ struct cs_upload {
  * second level (65536 directories) made every new key dirty a different
  * directory block and cost ~40% of PUT throughput; ext4's hashed
  * directories hold millions of entries each without trouble. */
-#define DIR_LEN CS_DISK_DIR_LEN
-#define REL_PATH_LEN CS_DISK_REL_PATH_LEN
-#define rel_path cs_disk_rel_path
-
 void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN])
 {
-    cs_hex_encode(digest, CS_SHA256_LEN, out + DIR_LEN + 1);
-    memcpy(out, out + DIR_LEN + 1, DIR_LEN);
-    out[DIR_LEN] = '/';
+    cs_hex_encode(digest, CS_SHA256_LEN, out + CS_DISK_DIR_LEN + 1);
+    memcpy(out, out + CS_DISK_DIR_LEN + 1, CS_DISK_DIR_LEN);
+    out[CS_DISK_DIR_LEN] = '/';
 }
 
 uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
@@ -179,13 +175,13 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
                                        size_t read_max, struct cs_object *out)
 {
     struct disk *d = state;
-    char path[REL_PATH_LEN];
+    char path[CS_DISK_REL_PATH_LEN];
     uint8_t hdr[HDR_MAX];
     struct stat st;
     ssize_t n;
     int fd;
 
-    rel_path(id->digest, path);
+    cs_disk_rel_path(id->digest, path);
     fd = openat(d->objects_fd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
@@ -210,9 +206,9 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
 static enum cs_status disk_exists(void *state, const struct cs_object_id *id)
 {
     struct disk *d = state;
-    char path[REL_PATH_LEN];
+    char path[CS_DISK_REL_PATH_LEN];
 
-    rel_path(id->digest, path);
+    cs_disk_rel_path(id->digest, path);
     if (faccessat(d->objects_fd, path, F_OK, 0) == 0)
         return CS_OK;
     return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
@@ -352,10 +348,10 @@ static enum cs_status fsync_dir_at(int base_fd, const char *rel)
 /* Creates objects/ab on the first object that needs it. */
 static enum cs_status make_parent(struct disk *d, const char *path, bool durable)
 {
-    char dir[DIR_LEN + 1];
+    char dir[CS_DISK_DIR_LEN + 1];
 
-    memcpy(dir, path, DIR_LEN);
-    dir[DIR_LEN] = '\0';
+    memcpy(dir, path, CS_DISK_DIR_LEN);
+    dir[CS_DISK_DIR_LEN] = '\0';
     if (mkdirat(d->objects_fd, dir, 0755) < 0 && errno != EEXIST)
         return cs_status_from_errno(errno);
     return durable ? fsync_dir_at(d->objects_fd, ".") : CS_OK;
@@ -445,7 +441,7 @@ static void commit_record(struct disk *d, struct cs_upload *up)
 static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
 {
     struct disk *d = up->disk;
-    char path[REL_PATH_LEN];
+    char path[CS_DISK_REL_PATH_LEN];
     enum cs_status st = write_header(up);
 
     if (st == CS_OK && up->durable && fdatasync(up->fd) < 0)
@@ -457,14 +453,14 @@ static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
         upload_free(up, true);
         return st;
     }
-    rel_path(up->digest, path);
+    cs_disk_rel_path(up->digest, path);
     st = move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
     if (st != CS_OK) {
         upload_free(up, true);
         return st;
     }
     if (up->durable) {
-        path[DIR_LEN] = '\0';
+        path[CS_DISK_DIR_LEN] = '\0';
         st = fsync_dir_at(d->objects_fd, path);
     }
     commit_record(d, up);
@@ -480,14 +476,14 @@ static void disk_put_abort(struct cs_upload *up)
 static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bool durable)
 {
     struct disk *d = state;
-    char path[REL_PATH_LEN];
+    char path[CS_DISK_REL_PATH_LEN];
 
-    rel_path(id->digest, path);
+    cs_disk_rel_path(id->digest, path);
     if (unlinkat(d->objects_fd, path, 0) < 0)
         return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
     cs_index_remove(d->index, id->ns, id->key, id->key_len);
     if (durable) {
-        path[DIR_LEN] = '\0';
+        path[CS_DISK_DIR_LEN] = '\0';
         return fsync_dir_at(d->objects_fd, path);
     }
     return CS_OK;
@@ -501,7 +497,7 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
                                bool keep_source, bool *created)
 {
     static __thread unsigned long seq;
-    char src[REL_PATH_LEN], dst[REL_PATH_LEN], tmp[64];
+    char src[CS_DISK_REL_PATH_LEN], dst[CS_DISK_REL_PATH_LEN], tmp[64];
     struct cs_object obj;
     enum cs_status st;
 
@@ -511,8 +507,8 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
     if (st != CS_OK)
         return st;
     close(obj.fd);
-    rel_path(from->digest, src);
-    rel_path(to->digest, dst);
+    cs_disk_rel_path(from->digest, src);
+    cs_disk_rel_path(to->digest, dst);
     if (keep_source) {
         snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid),
                  ++seq);
@@ -527,10 +523,10 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
     if (st != CS_OK)
         return st;
     if (durable) {
-        dst[DIR_LEN] = '\0';
+        dst[CS_DISK_DIR_LEN] = '\0';
         st = fsync_dir_at(d->objects_fd, dst);
         if (st == CS_OK && !keep_source) {
-            src[DIR_LEN] = '\0';
+            src[CS_DISK_DIR_LEN] = '\0';
             st = fsync_dir_at(d->objects_fd, src);
         }
     }

@@ -916,24 +916,48 @@ enum cs_status cs_index_collection_exists(struct cs_index *idx, const char *ns, 
     return st;
 }
 
+/* A statement on a pooled read connection; read_end gives both back. */
+static enum cs_status read_begin(struct cs_index *idx, const char *sql, sqlite3 **db,
+                                 sqlite3_stmt **st)
+{
+    *st = NULL;
+    *db = reader_get(idx);
+    if (!*db)
+        return CS_ERR_IO;
+    if (sqlite3_prepare_v2(*db, sql, -1, st, NULL) != SQLITE_OK) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(*db));
+        reader_put(idx, *db);
+        return CS_ERR_IO;
+    }
+    return CS_OK;
+}
+
+/* Finishes a read_begin statement; step is its last sqlite3_step result. */
+static enum cs_status read_end(struct cs_index *idx, sqlite3 *db, sqlite3_stmt *st, int step)
+{
+    enum cs_status rc = CS_OK;
+
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
+        rc = CS_ERR_IO;
+    }
+    sqlite3_finalize(st);
+    reader_put(idx, db);
+    return rc;
+}
+
 /* Least recently used objects of ns, oldest first. */
 enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
                                cs_index_victim_cb cb, void *arg)
 {
     static const char sql[] = "SELECT key, dsize, created, atime FROM entries "
                               "WHERE ns = ?1 AND kind = 0 ORDER BY atime LIMIT ?2";
-    sqlite3 *db = reader_get(idx);
-    sqlite3_stmt *st = NULL;
-    enum cs_status rc = CS_OK;
-    int step;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int step = SQLITE_DONE;
 
-    if (!db)
+    if (read_begin(idx, sql, &db, &st) != CS_OK)
         return CS_ERR_IO;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
-        reader_put(idx, db);
-        return CS_ERR_IO;
-    }
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -947,13 +971,7 @@ enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
         if (!cb(arg, &v))
             break;
     }
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
-        rc = CS_ERR_IO;
-    }
-    sqlite3_finalize(st);
-    reader_put(idx, db);
-    return rc;
+    return read_end(idx, db, st, step);
 }
 
 /* Every entry of every namespace in (ns, key) order, from the cursor on. */
@@ -964,21 +982,14 @@ enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_curs
         "SELECT ns, key, kind, dsize, created FROM entries "
         "WHERE (ns, key) > (?1, ?2) ORDER BY ns, key LIMIT ?3";
     sqlite3 *db;
-    sqlite3_stmt *st = NULL;
-    enum cs_status rc = CS_OK;
+    sqlite3_stmt *st;
     size_t n = 0;
     int step;
 
     if (cur->done)
         return CS_OK;
-    db = reader_get(idx);
-    if (!db)
+    if (read_begin(idx, sql, &db, &st) != CS_OK)
         return CS_ERR_IO;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
-        reader_put(idx, db);
-        return CS_ERR_IO;
-    }
     /* copies: the cursor moves while the statement runs */
     sqlite3_bind_text(st, 1, cur->ns, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, cur->key, (int)cur->key_len, SQLITE_TRANSIENT);
@@ -1001,15 +1012,9 @@ enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_curs
         if (!cb(arg, &r))
             break;
     }
-    if (step == SQLITE_DONE && n < max)
+    enum cs_status rc = read_end(idx, db, st, step);
+    if (rc != CS_OK || (step == SQLITE_DONE && n < max))
         cur->done = true;
-    else if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        cs_log(CS_LOG_ERROR, "index: %s", sqlite3_errmsg(db));
-        rc = CS_ERR_IO;
-        cur->done = true;
-    }
-    sqlite3_finalize(st);
-    reader_put(idx, db);
     return rc;
 }
 

@@ -31,6 +31,7 @@ for pair in objects=3 hits=3 misses=1 puts=3 bytes_in=30 bytes_out=20 evictions=
 done
 [ "$(json_field b max_size "$TEST_TMP/stats.json")" = $((64 << 20)) ] || fail "b.max_size"
 [ "$(json_field a bytes "$TEST_TMP/stats.json")" = 12288 ] || fail "a.bytes (3 x 4 KiB blocks)"
+[ "$(json_field data_dir touches_dropped "$TEST_TMP/stats.json")" = 0 ] || fail "touches_dropped"
 ok "stats: objects, bytes, max_size, hits, misses, puts, bytes in/out exact"
 
 expect_status 200 GET /_/metrics
@@ -39,6 +40,7 @@ grep -q '^cstash_hits_total{namespace="a"} 3$' "$TEST_TMP/body" || fail "metrics
 grep -q '^cstash_misses_total{namespace="a"} 1$' "$TEST_TMP/body" || fail "metrics: misses"
 grep -q '^cstash_objects{namespace="b"} 3$' "$TEST_TMP/body" || fail "metrics: objects"
 grep -q '^cstash_max_size_bytes{namespace="b"} 67108864$' "$TEST_TMP/body" || fail "metrics: max_size"
+grep -q '^cstash_touches_dropped_total 0$' "$TEST_TMP/body" || fail "metrics: touches_dropped"
 ok "metrics in Prometheus text format with the same figures"
 expect_status 405 POST /_/stats
 expect_status 405 GET /_/ns/a

@@ -1,10 +1,13 @@
 /* Routing: admin space, namespaces, keys, and the reasons given. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/listen.h"
 #include "server/route.h"
 #include "tests/unit/check_main.h"
 
@@ -91,6 +94,39 @@ START_TEST(errors)
 }
 END_TEST
 
+static bool v4_loopback(const char *text)
+{
+    struct sockaddr_in in = {.sin_family = AF_INET};
+
+    ck_assert_int_eq(inet_pton(AF_INET, text, &in.sin_addr), 1);
+    return cs_addr_is_loopback((const struct sockaddr *)&in);
+}
+
+static bool v6_loopback(const char *text)
+{
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+
+    ck_assert_int_eq(inet_pton(AF_INET6, text, &in6.sin6_addr), 1);
+    return cs_addr_is_loopback((const struct sockaddr *)&in6);
+}
+
+/* /_/ns/<name> purges are taken from this host only: which addresses count. */
+START_TEST(loopback_addresses)
+{
+    ck_assert(v4_loopback("127.0.0.1"));
+    ck_assert(v4_loopback("127.255.0.9"));
+    ck_assert(!v4_loopback("128.0.0.1"));
+    ck_assert(!v4_loopback("10.0.0.1"));
+    ck_assert(!v4_loopback("0.0.0.0"));
+    ck_assert(v6_loopback("::1"));
+    ck_assert(v6_loopback("::ffff:127.0.0.1"));
+    ck_assert(!v6_loopback("::ffff:192.168.1.1"));
+    ck_assert(!v6_loopback("fe80::1"));
+    ck_assert(!v6_loopback("::"));
+    ck_assert(!cs_addr_is_loopback(NULL));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("route");
@@ -100,6 +136,7 @@ int main(void)
     tcase_add_test(tc, objects);
     tcase_add_test(tc, admin);
     tcase_add_test(tc, errors);
+    tcase_add_test(tc, loopback_addresses);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
