@@ -45,6 +45,35 @@ enum cs_status cs_parse_size(const char *text, uint64_t *out)
     return CS_OK;
 }
 
+enum cs_status cs_parse_duration(const char *text, uint64_t *ms)
+{
+    static const struct { const char *suffix; uint64_t ms; } units[] = {
+        {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+    };
+    const char *p = text;
+    uint64_t value = 0;
+    size_t i;
+
+    if (!p || !isdigit((unsigned char)*p))
+        return CS_ERR_INVALID;
+    while (isdigit((unsigned char)*p)) {
+        unsigned digit = (unsigned)(*p - '0');
+        if (value > (UINT64_MAX / 86400000 - digit) / 10)
+            return CS_ERR_INVALID;
+        value = value * 10 + digit;
+        p++;
+    }
+    while (*p == ' ')
+        p++;
+    for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(p, units[i].suffix) == 0) {
+            *ms = value * units[i].ms;
+            return CS_OK;
+        }
+    }
+    return CS_ERR_INVALID;
+}
+
 void cs_format_size(uint64_t size, char *buf, unsigned buflen)
 {
     static const char units[] = "KMGTPE";

@@ -10,6 +10,9 @@
 
 enum cs_status cs_parse_size(const char *text, uint64_t *out);
 
+/* Durations: "500ms", "30" or "30s", "10m", "2h", "7d"; in milliseconds. */
+enum cs_status cs_parse_duration(const char *text, uint64_t *ms);
+
 /* Formats with the largest exact binary unit ("1G", "1536M", "100"). */
 void cs_format_size(uint64_t size, char *buf, unsigned buflen);
 

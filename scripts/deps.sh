@@ -6,12 +6,15 @@
 set -euo pipefail
 
 build_pkgs=(build-essential autoconf automake pkg-config
-    libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libhiredis-dev
+    libmicrohttpd-dev libgnutls28-dev libcrypt-dev libcurl4-openssl-dev libssl-dev libhiredis-dev
     libsqlite3-dev libzstd-dev libconfig-dev libexpat1-dev check)
 # Real clients for the e2e tests: Bazel, Gradle (on the JDK it pulls in),
 # rclone; Node.js installs the opendal library that sccache uses (a
 # Node.js that is already there, with its own npm, is kept).
-test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone)
+# openssl makes the test CA; apache2-utils has htpasswd; clang and its
+# runtime build the libFuzzer targets.
+test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
+    openssl apache2-utils python3 clang libclang-rt-dev)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

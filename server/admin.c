@@ -37,6 +37,28 @@ static void figures(const struct cs_admin *a, size_t slot, struct ns_figures *f)
     cs_stats_sum(a->stats, slot, f->c);
 }
 
+/* Whether the caller administers namespace slot. */
+static bool visible(const struct cs_admin *a, size_t slot)
+{
+    return (cs_config_rights(&a->cfg->namespaces[slot], a->uid) & CS_RIGHT_ADMIN) ==
+           CS_RIGHT_ADMIN;
+}
+
+/* Stats need the admin right on at least one namespace. */
+static bool may_see_stats(const struct cs_admin *a, struct cs_reply *out)
+{
+    size_t i;
+
+    for (i = 0; i < a->cfg->n_namespaces; i++)
+        if (visible(a, i))
+            return true;
+    if (a->uid < 0)
+        cs_reply_error(out, 401, "stats need credentials of a namespace admin");
+    else
+        cs_reply_error(out, 403, "stats are for namespace admins; you administer none");
+    return false;
+}
+
 /* Accesses not recorded for LRU order because the index writer fell behind. */
 static uint64_t touches_dropped(const struct cs_admin *a)
 {
@@ -55,8 +77,12 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
     cs_buf_printf(b, "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64
                      ",\"touches_dropped\":%" PRIu64 "},\"namespaces\":{",
                   u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
+    bool first = true;
+
     for (i = 0; i < a->cfg->n_namespaces; i++) {
         struct ns_figures f;
+        if (!visible(a, i))
+            continue;
         figures(a, i, &f);
         /* namespace names are [A-Za-z0-9._-]: nothing to escape */
         cs_buf_printf(b,
@@ -65,9 +91,10 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
                       ",\"puts\":%" PRIu64 ",\"evictions\":%" PRIu64
                       ",\"evicted_bytes\":%" PRIu64 ",\"bytes_in\":%" PRIu64
                       ",\"bytes_out\":%" PRIu64 "}",
-                      i ? "," : "", f.name, f.objects, f.bytes, f.max_size,
+                      first ? "" : ",", f.name, f.objects, f.bytes, f.max_size,
                       f.c[CS_STAT_HITS], f.c[CS_STAT_MISSES], f.c[CS_STAT_PUTS], f.evictions,
                       f.evicted_bytes, f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
+        first = false;
     }
     cs_buf_printf(b, "}}\n");
     out->status = 200;
@@ -84,6 +111,8 @@ static void metric(const struct cs_admin *a, struct cs_buf *b, const char *name,
     for (i = 0; i < a->cfg->n_namespaces; i++) {
         struct ns_figures f;
         uint64_t v;
+        if (!visible(a, i))
+            continue;
         figures(a, i, &f);
         switch (field) {
         case 100: v = f.objects; break;
@@ -133,19 +162,25 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-static void purge(const struct cs_admin *a, const char *name, bool loopback,
-                  struct cs_reply *out)
+static void purge(const struct cs_admin *a, const char *name, struct cs_reply *out)
 {
     const struct cs_namespace_config *ns = cs_config_find_namespace(a->cfg, name, strlen(name));
     struct cs_purge_report r;
     enum cs_status st;
 
-    if (!loopback) {
-        cs_reply_error(out, 403, "purge is allowed from this host only (loopback)");
+    if (!ns && a->uid < 0 && a->cfg->n_users) {
+        cs_reply_error(out, 401, "purge needs credentials of the namespace's admin");
         return;
     }
     if (!ns) {
         cs_reply_error(out, 404, "no namespace named '%.64s'", name);
+        return;
+    }
+    if ((cs_config_rights(ns, a->uid) & CS_RIGHT_ADMIN) != CS_RIGHT_ADMIN) {
+        if (a->uid < 0)
+            cs_reply_error(out, 401, "purge needs credentials of the namespace's admin");
+        else
+            cs_reply_error(out, 403, "purge of '%s' needs its admin right", ns->name);
         return;
     }
     st = cs_disk_purge(a->backend, ns->name, &r);
@@ -163,7 +198,7 @@ static void purge(const struct cs_admin *a, const char *name, bool loopback,
 }
 
 void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char *method,
-                     bool loopback, struct cs_reply *out)
+                     struct cs_reply *out)
 {
     bool read = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
@@ -174,7 +209,7 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
             out->allow = CS_ADMIN_NS_ALLOW;
             return;
         }
-        purge(a, endpoint + 3, loopback, out);
+        purge(a, endpoint + 3, out);
         return;
     }
     if (strcmp(endpoint, "health") != 0 && strcmp(endpoint, "stats") != 0 &&
@@ -191,8 +226,11 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
     if (strcmp(endpoint, "health") == 0) {
         cs_reply_error(out, 200, "ok");
         out->error = false; /* a plain answer, not a reason to log */
-    } else if (strcmp(endpoint, "stats") == 0)
+    } else if (!may_see_stats(a, out)) {
+        return;
+    } else if (strcmp(endpoint, "stats") == 0) {
         stats_json(a, out);
-    else
+    } else {
         metrics_text(a, out);
+    }
 }

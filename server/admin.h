@@ -3,8 +3,9 @@
  *   GET  /_/stats         JSON: per namespace objects, bytes, max_size, hits,
  *                         misses, puts, evictions, bytes in/out
  *   GET  /_/metrics       the same figures in Prometheus text format
- *   DELETE /_/ns/<name>   purge one namespace (loopback clients only until
- *                         auth gives it to the namespace's admins)
+ *   DELETE /_/ns/<name>   purge one namespace
+ * Stats show the namespaces the caller administers (none: 401 or 403);
+ * purge needs the admin right on that namespace.
  * Each fills a cs_reply that http.c turns into a response. */
 #ifndef CS_ADMIN_H
 #define CS_ADMIN_H
@@ -20,13 +21,14 @@ struct cs_admin {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
     struct cs_stats *stats;
+    int uid;                      /* the caller: a user, or -1 (anonymous) */
 };
 
 #define CS_ADMIN_ALLOW "GET, HEAD"
 #define CS_ADMIN_NS_ALLOW "DELETE"
 
-/* endpoint: the path after "/_/"; loopback: the client is on this host. */
+/* endpoint: the path after "/_/". */
 void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char *method,
-                     bool loopback, struct cs_reply *out);
+                     struct cs_reply *out);
 
 #endif

@@ -3,6 +3,8 @@
  * --check-config run lists all of them. */
 #include "autoconfig.h"
 
+#include <crypt.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/size.h"
 #include "server/config.h"
 #include "server/key.h"
@@ -19,7 +22,8 @@
 
 static const char embedded_default[] =
     "listen = [ \"" CS_DEFAULT_LISTEN "\" ];\n"
-    "namespaces = ( { name = \"default\"; read = [ \"*\" ]; write = [ \"*\" ]; } );\n";
+    "namespaces = ( { name = \"default\"; read = [ \"*\" ]; write = [ \"*\" ]; "
+    "admin = [ \"*\" ]; } );\n";
 
 struct loader {
     const char *file;
@@ -169,12 +173,13 @@ static bool read_bool(struct loader *ld, const config_setting_t *s, bool *out)
     return true;
 }
 
-/* A list of principal names. Until users exist, only "*" can be granted. */
-static void read_acl(struct loader *ld, const config_setting_t *s, bool *anyone)
+/* A list of principal names granting right: "*", "@authenticated" or
+ * users (which load_users has read already). */
+static void read_acl(struct loader *ld, const config_setting_t *s, const struct cs_config *cfg,
+                     struct cs_namespace_config *ns, unsigned right)
 {
     int i, n;
 
-    *anyone = false;
     if (!config_setting_is_aggregate(s)) {
         add_error(ld, s, "%s must be a list of names, e.g. [ \"*\" ]", config_setting_name(s));
         return;
@@ -183,17 +188,315 @@ static void read_acl(struct loader *ld, const config_setting_t *s, bool *anyone)
     for (i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         const char *name = config_setting_get_string(e);
+        int uid;
         if (!name) {
             add_error(ld, e, "%s entries must be strings", config_setting_name(s));
         } else if (strcmp(name, "*") == 0) {
-            *anyone = true;
-        } else {
+            ns->rights_anyone |= right;
+        } else if (strcmp(name, "@authenticated") == 0) {
+            ns->rights_authenticated |= right;
+        } else if ((uid = cs_config_find_user(cfg, name)) < 0) {
             add_error(ld, e,
-                      "unknown principal \"%s\" in %s: this version has no users yet, "
-                      "only \"*\" (everyone) can be granted",
+                      "unknown principal \"%s\" in %s: use \"*\", \"@authenticated\" or a "
+                      "name from users (or the htpasswd file)",
                       name, config_setting_name(s));
+        } else {
+            if (!ns->rights)
+                ns->rights = calloc(cfg->n_users, 1);
+            if (!ns->rights) {
+                add_error(ld, e, "out of memory");
+                return;
+            }
+            ns->rights[uid] |= (uint8_t)right;
         }
     }
+}
+
+/* User names go into Basic credentials and logs: printable ASCII without
+ * ':' or spaces, not starting with '@' or '*' (ACL keywords). */
+static bool user_name_valid(const char *name)
+{
+    size_t i, n = strlen(name);
+
+    if (n == 0 || n > 128 || name[0] == '@' || name[0] == '*')
+        return false;
+    for (i = 0; i < n; i++)
+        if (name[i] <= 0x20 || name[i] >= 0x7f || name[i] == ':')
+            return false;
+    return true;
+}
+
+/* Accepts what this libcrypt verifies and does not call weak: yescrypt,
+ * bcrypt, sha512crypt, sha256crypt, scrypt... */
+static bool password_hash_ok(struct loader *ld, const config_setting_t *where,
+                             const char *user, const char *hash)
+{
+    int ok = crypt_checksalt(hash);
+
+    if (ok == CRYPT_SALT_OK)
+        return true;
+    if (strncmp(hash, "$apr1$", 6) == 0)
+        add_error(ld, where,
+                  "user \"%s\": $apr1$ (Apache MD5) hashes are not accepted, MD5 is too "
+                  "fast to guard a password; re-create it with htpasswd -B (bcrypt) or "
+                  "cstashd hash-password", user);
+    else
+        add_error(ld, where,
+                  "user \"%s\": password hash is not a crypt(3) hash this system accepts "
+                  "(use yescrypt \"$y$\", bcrypt \"$2b$\" or sha512crypt \"$6$\": "
+                  "cstashd hash-password makes one)", user);
+    return false;
+}
+
+static struct cs_user *new_user(struct loader *ld, const config_setting_t *where,
+                                struct cs_config *cfg, const char *name)
+{
+    struct cs_user *grown;
+
+    if (!user_name_valid(name)) {
+        add_error(ld, where,
+                  "user name \"%.64s\" must be 1-128 printable characters without ':' or "
+                  "spaces, not starting with '@' or '*'", name);
+        return NULL;
+    }
+    if (cs_config_find_user(cfg, name) >= 0) {
+        add_error(ld, where, "user \"%s\" is defined twice", name);
+        return NULL;
+    }
+    grown = realloc(cfg->users, (cfg->n_users + 1) * sizeof *grown);
+    if (!grown) {
+        add_error(ld, where, "out of memory");
+        return NULL;
+    }
+    cfg->users = grown;
+    memset(&grown[cfg->n_users], 0, sizeof *grown);
+    grown[cfg->n_users].name = strdup(name);
+    if (!grown[cfg->n_users].name) {
+        add_error(ld, where, "out of memory");
+        return NULL;
+    }
+    return &grown[cfg->n_users++];
+}
+
+static void add_token(struct loader *ld, const config_setting_t *e, struct cs_user *u)
+{
+    const char *hex = config_setting_get_string(e);
+    uint8_t (*grown)[CS_SHA256_BYTES];
+
+    if (!hex || strlen(hex) != 2 * CS_SHA256_BYTES) {
+        add_error(ld, e, "user \"%s\": a token hash is 64 hex digits (cstashd hash-token "
+                         "prints it), not the token itself", u->name);
+        return;
+    }
+    grown = realloc(u->tokens, (u->n_tokens + 1) * sizeof *grown);
+    if (!grown) {
+        add_error(ld, e, "out of memory");
+        return;
+    }
+    u->tokens = grown;
+    if (!cs_hex_decode(hex, strlen(hex), grown[u->n_tokens], CS_SHA256_BYTES)) {
+        add_error(ld, e, "user \"%s\": token hash must be hex digits", u->name);
+        return;
+    }
+    u->n_tokens++;
+}
+
+static void load_user(struct loader *ld, const config_setting_t *g, struct cs_config *cfg)
+{
+    const config_setting_t *s = config_setting_get_member(g, "name");
+    const char *name = s ? config_setting_get_string(s) : NULL;
+    struct cs_user *u;
+    int i, n;
+
+    if (!config_setting_is_group(g)) {
+        add_error(ld, g, "each user must be a group: { name = \"...\"; token_sha256 = \"...\"; }");
+        return;
+    }
+    if (!name) {
+        add_error(ld, g, "user without a name");
+        return;
+    }
+    u = new_user(ld, s, cfg, name);
+    if (!u)
+        return;
+    n = config_setting_length(g);
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+        const char *key = config_setting_name(e);
+        if (strcmp(key, "name") == 0) {
+            continue;
+        } else if (strcmp(key, "token_sha256") == 0) {
+            add_token(ld, e, u);
+        } else if (strcmp(key, "tokens_sha256") == 0 && config_setting_is_aggregate(e)) {
+            int j, m = config_setting_length(e);
+            for (j = 0; j < m; j++)
+                add_token(ld, config_setting_get_elem(e, (unsigned)j), u);
+        } else if (strcmp(key, "password_hash") == 0) {
+            const char *h = config_setting_get_string(e);
+            if (!h) {
+                add_error(ld, e, "password_hash must be a string");
+            } else if (password_hash_ok(ld, e, u->name, h)) {
+                free(u->password_hash);
+                u->password_hash = strdup(h);
+            }
+        } else if (strcmp(key, "password") == 0) {
+            add_error(ld, e, "user \"%s\": plaintext passwords are not accepted: set "
+                             "password_hash (cstashd hash-password prints one)", u->name);
+        } else if (strcmp(key, "token") == 0) {
+            add_error(ld, e, "user \"%s\": plaintext tokens are not accepted: set "
+                             "token_sha256 (cstashd hash-token prints it)", u->name);
+        } else {
+            add_error(ld, e, "unknown user setting '%s'", key);
+        }
+    }
+}
+
+static void load_users(struct loader *ld, const config_setting_t *list, struct cs_config *cfg)
+{
+    int i, n;
+
+    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+        add_error(ld, list, "users must be a list: ( { name = \"...\"; ... }, ... )");
+        return;
+    }
+    n = config_setting_length(list);
+    for (i = 0; i < n; i++)
+        load_user(ld, config_setting_get_elem(list, (unsigned)i), cfg);
+}
+
+/* Apache htpasswd: "user:hash" lines; '#' comments and blank lines skipped. */
+static void load_htpasswd(struct loader *ld, const config_setting_t *s, struct cs_config *cfg)
+{
+    const char *path = config_setting_get_string(s);
+    char line[1024];
+    unsigned lineno = 0;
+    FILE *f;
+
+    if (!path || !path[0]) {
+        add_error(ld, s, "htpasswd must be a file name");
+        return;
+    }
+    cfg->htpasswd = strdup(path);
+    f = fopen(path, "r");
+    if (!f) {
+        add_error(ld, s, "htpasswd file %s: cannot read: %s", path, strerror(errno));
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\r\n");
+        char *colon;
+        struct cs_user *u;
+        lineno++;
+        line[len] = '\0';
+        if (len == 0 || line[0] == '#')
+            continue;
+        colon = strchr(line, ':');
+        if (!colon) {
+            add_error(ld, s, "htpasswd file %s line %u: expected user:hash", path, lineno);
+            continue;
+        }
+        *colon = '\0';
+        if (!password_hash_ok(ld, s, line, colon + 1))
+            continue;
+        u = new_user(ld, s, cfg, line);
+        if (u)
+            u->password_hash = strdup(colon + 1);
+    }
+    fclose(f);
+}
+
+/* A duration in whole seconds, from a number of seconds or "30s", "10m". */
+static bool read_seconds(struct loader *ld, const config_setting_t *s, unsigned *out)
+{
+    int type = config_setting_type(s);
+    uint64_t ms = 0;
+
+    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+        long long v = config_setting_get_int64(s);
+        ms = v > 0 && v < 100000000 ? (uint64_t)v * 1000 : 0;
+    } else if (type == CONFIG_TYPE_STRING) {
+        if (cs_parse_duration(config_setting_get_string(s), &ms) != CS_OK)
+            ms = 0;
+    }
+    if (ms < 1000 || ms / 1000 > 100000000) {
+        add_error(ld, s, "%s must be a duration of at least 1s, like 30, \"30s\", \"10m\" or "
+                         "\"1h\"", config_setting_name(s));
+        return false;
+    }
+    *out = (unsigned)(ms / 1000);
+    return true;
+}
+
+static bool read_count(struct loader *ld, const config_setting_t *s, unsigned min, unsigned max,
+                       unsigned *out)
+{
+    uint64_t v;
+
+    if (!read_size(ld, s, &v))
+        return false;
+    if (v < min || v > max) {
+        add_error(ld, s, "%s must be from %u to %u", config_setting_name(s), min, max);
+        return false;
+    }
+    *out = (unsigned)v;
+    return true;
+}
+
+static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_limits *l)
+{
+    int i, n;
+
+    if (!config_setting_is_group(g)) {
+        add_error(ld, g, "limits must be a group: { connections = 1024; ... }");
+        return;
+    }
+    n = config_setting_length(g);
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *key = config_setting_name(s);
+        if (strcmp(key, "connections") == 0)
+            read_count(ld, s, 1, 1000000, &l->connections);
+        else if (strcmp(key, "connections_per_ip") == 0)
+            read_count(ld, s, 1, 1000000, &l->connections_per_ip);
+        else if (strcmp(key, "header_size") == 0)
+            read_count(ld, s, 1024, 1u << 20, &l->header_size);
+        else if (strcmp(key, "url_length") == 0)
+            read_count(ld, s, 64, 1u << 20, &l->url_length);
+        else if (strcmp(key, "idle_timeout") == 0)
+            read_seconds(ld, s, &l->idle_timeout_s);
+        else if (strcmp(key, "header_timeout") == 0)
+            read_seconds(ld, s, &l->header_timeout_s);
+        else if (strcmp(key, "request_timeout") == 0)
+            read_seconds(ld, s, &l->request_timeout_s);
+        else if (strcmp(key, "propfind_results") == 0)
+            read_count(ld, s, 1, 100000000, &l->propfind_results);
+        else
+            add_error(ld, s, "unknown limits setting '%s'", key);
+    }
+}
+
+static void read_path(struct loader *ld, const config_setting_t *s, char **out)
+{
+    const char *v = config_setting_get_string(s);
+
+    if (!v || !v[0]) {
+        add_error(ld, s, "%s must be a file name", config_setting_name(s));
+        return;
+    }
+    free(*out);
+    *out = strdup(v);
+}
+
+const char *cs_listen_scheme(const char *text, bool *tls)
+{
+    *tls = false;
+    if (strncmp(text, "https://", 8) == 0) {
+        *tls = true;
+        return text + 8;
+    }
+    if (strncmp(text, "http://", 7) == 0)
+        return text + 7;
+    return text;
 }
 
 static void load_namespace(struct loader *ld, const config_setting_t *g,
@@ -227,9 +530,11 @@ static void load_namespace(struct loader *ld, const config_setting_t *g,
         } else if (strcmp(key, "durable") == 0) {
             read_bool(ld, s, &ns->durable);
         } else if (strcmp(key, "read") == 0) {
-            read_acl(ld, s, &ns->read_anyone);
+            read_acl(ld, s, cfg, ns, CS_RIGHT_READ);
         } else if (strcmp(key, "write") == 0) {
-            read_acl(ld, s, &ns->write_anyone);
+            read_acl(ld, s, cfg, ns, CS_RIGHT_WRITE);
+        } else if (strcmp(key, "admin") == 0) {
+            read_acl(ld, s, cfg, ns, CS_RIGHT_ADMIN);
         } else {
             add_error(ld, s, "unknown namespace setting '%s'", key);
         }
@@ -292,10 +597,15 @@ static void load_listen(struct loader *ld, const config_setting_t *s, struct cs_
             config_setting_type(s) == CONFIG_TYPE_STRING ? s
                                                          : config_setting_get_elem(s, (unsigned)i);
         const char *text = config_setting_get_string(e);
+        bool tls = false;
+        if (text)
+            text = cs_listen_scheme(text, &tls);
         if (!text || cs_parse_listen_addr(text, host, sizeof host, &port) != CS_OK) {
-            add_error(ld, e, "listen address must be \"host:port\" or \"[ipv6]:port\"");
+            add_error(ld, e, "listen address must be \"host:port\", \"[ipv6]:port\" or "
+                             "\"https://host:port\"");
             continue;
         }
+        cfg->listen_tls[cfg->n_listen] = tls;
         cfg->listen[cfg->n_listen] = strdup(text);
         if (cfg->listen[cfg->n_listen])
             cfg->n_listen++;
@@ -312,6 +622,13 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
     s = config_setting_get_member(root, "max_blob_size");
     if (s)
         read_size(ld, s, &cfg->max_blob_size);
+    /* Users before namespaces: their ACLs name users. */
+    s = config_setting_get_member(root, "users");
+    if (s)
+        load_users(ld, s, cfg);
+    s = config_setting_get_member(root, "htpasswd");
+    if (s)
+        load_htpasswd(ld, s, cfg);
     for (i = 0; i < n; i++) {
         s = config_setting_get_elem(root, (unsigned)i);
         const char *key = config_setting_name(s);
@@ -333,8 +650,21 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
                 add_error(ld, s, "threads must be 0 (one per CPU) to %d", CS_MAX_THREADS);
             else
                 cfg->threads = (unsigned)t;
-        } else if (strcmp(key, "max_blob_size") == 0) {
+        } else if (strcmp(key, "max_blob_size") == 0 || strcmp(key, "users") == 0 ||
+                   strcmp(key, "htpasswd") == 0) {
             /* read above */
+        } else if (strcmp(key, "tls_cert") == 0) {
+            read_path(ld, s, &cfg->tls_cert);
+        } else if (strcmp(key, "tls_key") == 0) {
+            read_path(ld, s, &cfg->tls_key);
+        } else if (strcmp(key, "tls_client_ca") == 0) {
+            read_path(ld, s, &cfg->tls_client_ca);
+        } else if (strcmp(key, "limits") == 0) {
+            load_limits(ld, s, &cfg->limits);
+        } else if (strcmp(key, "auth_cache_entries") == 0) {
+            read_count(ld, s, 0, 1u << 24, &cfg->auth_cache_entries);
+        } else if (strcmp(key, "auth_cache_ttl") == 0) {
+            read_seconds(ld, s, &cfg->auth_cache_ttl_s);
         } else if (strcmp(key, "max_size") == 0) {
             read_size(ld, s, &cfg->max_size);
         } else if (strcmp(key, "track_access") == 0) {
@@ -348,6 +678,36 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
     if (!cfg->n_namespaces && !config_setting_get_member(root, "namespaces"))
         add_error(ld, NULL, "no namespaces defined: add namespaces = ( { name = \"default\"; "
                             "read = [ \"*\" ]; write = [ \"*\" ]; } );");
+}
+
+/* An https listener needs a certificate and its key. */
+static void check_tls(struct loader *ld, const struct cs_config *cfg)
+{
+    size_t i;
+    bool any = false;
+
+    for (i = 0; i < cfg->n_listen; i++)
+        any |= cfg->listen_tls[i];
+    if (any && (!cfg->tls_cert || !cfg->tls_key))
+        add_error(ld, NULL, "an https:// listener needs tls_cert and tls_key");
+    if (!any && (cfg->tls_cert || cfg->tls_key || cfg->tls_client_ca))
+        add_error(ld, NULL, "tls_cert, tls_key and tls_client_ca need an https:// address "
+                            "in listen, e.g. listen = [ \"https://0.0.0.0:8443\" ]");
+    if (cfg->tls_client_ca && !cfg->n_users)
+        add_error(ld, NULL, "tls_client_ca maps a client certificate's CN to a user: "
+                            "define users");
+}
+
+static void default_limits(struct cs_limits *l)
+{
+    l->connections = 1024;
+    l->connections_per_ip = 256;
+    l->header_size = 16 * 1024;
+    l->url_length = 4096;
+    l->idle_timeout_s = 60;
+    l->header_timeout_s = 30;
+    l->request_timeout_s = 3600;
+    l->propfind_results = 100000;
 }
 
 static unsigned cpu_count(void)
@@ -368,6 +728,9 @@ static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
     cfg->max_blob_size = CS_DEFAULT_MAX_BLOB_SIZE;
     cfg->max_size = CS_DEFAULT_MAX_SIZE;
     cfg->track_access = true;
+    cfg->auth_cache_entries = 4096;
+    cfg->auth_cache_ttl_s = 300;
+    default_limits(&cfg->limits);
     cfg->data_dir = default_data_dir();
     if (!read_ok) {
         char *line = NULL;
@@ -385,6 +748,7 @@ static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
     }
     if (cfg->threads == 0)
         cfg->threads = cpu_count();
+    check_tls(&ld, cfg);
     if (!cfg->source || !cfg->data_dir || cfg->n_listen == 0)
         ld.failed = true;
 done:
@@ -436,9 +800,21 @@ void cs_config_free(struct cs_config *cfg)
         return;
     for (i = 0; i < cfg->n_listen; i++)
         free(cfg->listen[i]);
-    for (i = 0; i < cfg->n_namespaces; i++)
+    for (i = 0; i < cfg->n_namespaces; i++) {
         free(cfg->namespaces[i].name);
+        free(cfg->namespaces[i].rights);
+    }
     free(cfg->namespaces);
+    for (i = 0; i < cfg->n_users; i++) {
+        free(cfg->users[i].name);
+        free(cfg->users[i].tokens);
+        free(cfg->users[i].password_hash);
+    }
+    free(cfg->users);
+    free(cfg->htpasswd);
+    free(cfg->tls_cert);
+    free(cfg->tls_key);
+    free(cfg->tls_client_ca);
     free(cfg->data_dir);
     free(cfg->source);
     free(cfg);
@@ -449,17 +825,19 @@ enum cs_status cs_config_set_listen(struct cs_config *cfg, char *const *addrs, s
     char host[256];
     uint16_t port;
     size_t i;
+    bool tls;
 
     if (n == 0 || n > CS_MAX_LISTEN)
         return CS_ERR_INVALID;
     for (i = 0; i < n; i++)
-        if (cs_parse_listen_addr(addrs[i], host, sizeof host, &port) != CS_OK)
+        if (cs_parse_listen_addr(cs_listen_scheme(addrs[i], &tls), host, sizeof host, &port) !=
+            CS_OK)
             return CS_ERR_INVALID;
     for (i = 0; i < cfg->n_listen; i++)
         free(cfg->listen[i]);
     cfg->n_listen = 0;
     for (i = 0; i < n; i++) {
-        cfg->listen[i] = strdup(addrs[i]);
+        cfg->listen[i] = strdup(cs_listen_scheme(addrs[i], &cfg->listen_tls[i]));
         if (!cfg->listen[i])
             return CS_ERR_NOMEM;
         cfg->n_listen++;
@@ -492,4 +870,67 @@ const struct cs_namespace_config *cs_config_find_namespace(const struct cs_confi
             return &cfg->namespaces[i];
     }
     return NULL;
+}
+
+int cs_config_find_user(const struct cs_config *cfg, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->n_users; i++)
+        if (strcmp(cfg->users[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg,
+                          char *why, size_t why_len)
+{
+    size_t i;
+
+    if (old->n_listen != new_cfg->n_listen) {
+        snprintf(why, why_len, "listen changed");
+        return false;
+    }
+    for (i = 0; i < old->n_listen; i++) {
+        if (strcmp(old->listen[i], new_cfg->listen[i]) != 0 ||
+            old->listen_tls[i] != new_cfg->listen_tls[i]) {
+            snprintf(why, why_len, "listen changed");
+            return false;
+        }
+    }
+    if (!same_string(old->data_dir, new_cfg->data_dir)) {
+        snprintf(why, why_len, "data_dir changed");
+        return false;
+    }
+    if (old->threads != new_cfg->threads) {
+        snprintf(why, why_len, "threads changed");
+        return false;
+    }
+    if (!same_string(old->tls_cert, new_cfg->tls_cert) ||
+        !same_string(old->tls_key, new_cfg->tls_key) ||
+        !same_string(old->tls_client_ca, new_cfg->tls_client_ca)) {
+        snprintf(why, why_len, "TLS files changed");
+        return false;
+    }
+    if (memcmp(&old->limits, &new_cfg->limits, sizeof old->limits) != 0 ||
+        old->track_access != new_cfg->track_access) {
+        snprintf(why, why_len, "limits or track_access changed");
+        return false;
+    }
+    if (old->n_namespaces != new_cfg->n_namespaces) {
+        snprintf(why, why_len, "namespaces were added or removed");
+        return false;
+    }
+    for (i = 0; i < old->n_namespaces; i++) {
+        if (strcmp(old->namespaces[i].name, new_cfg->namespaces[i].name) != 0) {
+            snprintf(why, why_len, "namespaces were added, removed or reordered");
+            return false;
+        }
+    }
+    return true;
 }

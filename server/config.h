@@ -15,20 +15,51 @@
 #define CS_DEFAULT_MAX_SIZE (UINT64_C(10) << 30)
 #define CS_MAX_LISTEN 16
 #define CS_MAX_THREADS 1024
+#define CS_SHA256_BYTES 32
+
+/* Rights on a namespace. Each implies the ones before it: write can read,
+ * admin can write (and purge, and see the namespace's stats). */
+#define CS_RIGHT_READ 1u
+#define CS_RIGHT_WRITE 3u
+#define CS_RIGHT_ADMIN 7u
+
+/* A principal. Secrets are kept only as hashes. */
+struct cs_user {
+    char *name;
+    uint8_t (*tokens)[CS_SHA256_BYTES];  /* sha256 of each bearer token */
+    size_t n_tokens;
+    char *password_hash;                 /* crypt(3) string, or NULL */
+};
+
+/* Hardening limits; 0 never means "none" here, defaults are in config.c. */
+struct cs_limits {
+    unsigned connections;          /* open connections per listener */
+    unsigned connections_per_ip;   /* per client address, per listener */
+    unsigned header_size;          /* bytes of request line and headers */
+    unsigned url_length;           /* bytes of the request target */
+    unsigned idle_timeout_s;       /* no byte in either direction */
+    unsigned header_timeout_s;     /* from connection (or last answer) to full headers */
+    unsigned request_timeout_s;    /* one request, headers to last byte of the answer */
+    unsigned propfind_results;     /* entries in one Depth: 1 answer */
+};
 
 struct cs_namespace_config {
     char *name;
     uint64_t max_blob_size;
     uint64_t max_size;  /* LRU eviction above this many bytes on disk; 0 = none of its own */
     bool durable;       /* fsync object and directory before acknowledging a PUT */
-    bool read_anyone;   /* "*" in read: anyone, anonymous included */
-    bool write_anyone;  /* "*" in write */
+    unsigned rights_anyone;         /* CS_RIGHT_* granted by "*" (anonymous too) */
+    unsigned rights_authenticated;  /* granted by "@authenticated" */
+    uint8_t *rights;                /* per user (index in cfg->users), or NULL */
 };
 
 struct cs_config {
     char *source;              /* file name, or "(embedded default)" */
-    char *listen[CS_MAX_LISTEN];
+    char *listen[CS_MAX_LISTEN];   /* "host:port", without the scheme */
+    bool listen_tls[CS_MAX_LISTEN];  /* given as "https://host:port" */
     size_t n_listen;
+    char *tls_cert, *tls_key;      /* PEM files, needed by https listeners */
+    char *tls_client_ca;           /* PEM CA: ask clients for a certificate (mTLS) */
     char *data_dir;
     unsigned threads;          /* worker threads per listener; 0 in a file = CPU count */
     uint64_t max_blob_size;    /* default for namespaces that set none */
@@ -36,6 +67,12 @@ struct cs_config {
     bool track_access;         /* record reads for LRU order */
     struct cs_namespace_config *namespaces;
     size_t n_namespaces;
+    struct cs_user *users;
+    size_t n_users;
+    char *htpasswd;                /* file the users (also) come from, or NULL */
+    unsigned auth_cache_entries;   /* verified Basic passwords remembered */
+    unsigned auth_cache_ttl_s;
+    struct cs_limits limits;
 };
 
 /* Diagnostics collected while loading: one "file:line: reason" per entry. */
@@ -57,6 +94,27 @@ void cs_config_errors_clear(struct cs_config_errors *errs);
 /* Command-line overrides. */
 enum cs_status cs_config_set_listen(struct cs_config *cfg, char *const *addrs, size_t n);
 enum cs_status cs_config_set_data_dir(struct cs_config *cfg, const char *dir);
+
+/* Index of the user called name, or -1. */
+int cs_config_find_user(const struct cs_config *cfg, const char *name);
+
+/* The rights of user uid (-1: anonymous) on ns. */
+static inline unsigned cs_config_rights(const struct cs_namespace_config *ns, int uid)
+{
+    if (uid < 0)
+        return ns->rights_anyone;
+    return ns->rights_anyone | ns->rights_authenticated | (ns->rights ? ns->rights[uid] : 0u);
+}
+
+/* Whether a reload from old to new can be applied to a running server:
+ * what needs a restart (listeners, data dir, threads, TLS files, the list
+ * of namespaces) must be equal. On false, why says what differs. */
+bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg,
+                          char *why, size_t why_len);
+
+/* Splits "https://host:port", "http://host:port" or "host:port" into the
+ * address (a pointer into text) and whether it is TLS. */
+const char *cs_listen_scheme(const char *text, bool *tls);
 
 const struct cs_namespace_config *cs_config_find_namespace(const struct cs_config *cfg,
                                                            const char *name, size_t len);

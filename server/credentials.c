@@ -102,10 +102,7 @@ enum cs_status cs_credentials_parse(const char *header, struct cs_credentials *o
 
 void cs_credentials_clear(struct cs_credentials *c)
 {
-    /* volatile: keep the compiler from dropping a store to dead memory */
-    volatile char *p = (volatile char *)c;
-    size_t i;
-
-    for (i = 0; i < sizeof *c; i++)
-        p[i] = 0;
+    /* explicit_bzero: the compiler may not drop a store to dead memory */
+    explicit_bzero(c->secret, sizeof c->secret);
+    c->secret_len = 0;
 }

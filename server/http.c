@@ -12,6 +12,9 @@
  * lock is shared by the threads except libmicrohttpd's own. */
 #include "autoconfig.h"
 
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,7 +29,9 @@
 #include "common/log.h"
 #include "common/size.h"
 #include "server/admin.h"
+#include "server/guard.h"
 #include "server/http.h"
+#include "server/live.h"
 #include "server/listen.h"
 #include "server/propfind.h"
 #include "server/route.h"
@@ -36,9 +41,10 @@
 /* Objects up to this size are read into memory and sent with their
  * headers in one go; larger ones are sent from the fd with sendfile. */
 #define SMALL_OBJECT_MAX (32 * 1024)
-/* Bytes of connection memory: bounds how much of a body one call sees. */
+/* Bytes of connection memory: bounds how much of a body one call sees,
+ * and the headers libmicrohttpd accepts (limits.header_size is checked
+ * exactly in dispatch, within this bound). */
 #define CONNECTION_MEMORY (64 * 1024)
-#define CONNECTION_TIMEOUT_S 120
 #define REASON_MAX 320
 /* Refused bodies up to this size are read and dropped, keeping the
  * connection; larger ones get their answer before the body. */
@@ -47,16 +53,17 @@
 #define ALLOW_OBJECT CS_DAV_ALLOW
 
 struct cs_server {
-    const struct cs_config *cfg;
     const struct cs_backend *backend;
-    struct cs_dav dav;
-    struct cs_admin admin;
+    struct cs_index *index;
+    struct cs_live live;           /* config and users; replaced by reloads */
+    struct cs_limits limits;       /* from the first config: fixed until restart */
+    struct cs_guard guard;
     struct cs_stats *stats;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
     struct MHD_Response *miss;     /* shared 404 for misses, the most common answer */
-    atomic_uint active;
     atomic_bool draining;
+    char *tls_cert, *tls_key, *tls_ca;  /* PEM text for libmicrohttpd */
 };
 
 enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_COPY,
@@ -64,6 +71,9 @@ enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_
 
 /* Per-request state, freed in on_completed. */
 struct request {
+    const struct cs_policy *policy; /* held from the first call to completion */
+    unsigned ticket;                /* for cs_live_leave */
+    int uid;                        /* the client: a user, or -1 (anonymous) */
     struct MHD_Response *response;  /* prepared, queued on the next call */
     unsigned status;
     bool shared_response;           /* srv->miss: never destroyed here */
@@ -277,26 +287,169 @@ static void prepare_reply(struct request *req, struct cs_reply *r, const char *m
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (req->response && r->dav_header)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_DAV, "1");
+    if (req->response && r->status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"cstash\", Bearer realm=\"cstash\"");
     cs_reply_free(r);
 }
 
-/* Whether the client connects from this host (loopback address). */
-static bool from_loopback(struct MHD_Connection *conn)
+static void handle_admin(struct cs_server *srv, struct request *req, const struct cs_route *r,
+                         const char *method, const char *url)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-
-    return ci && cs_addr_is_loopback(ci->client_addr);
-}
-
-static void handle_admin(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
-                         const struct cs_route *r, const char *method, const char *url)
-{
+    struct cs_admin admin = {.cfg = req->policy->cfg, .backend = srv->backend,
+                             .stats = srv->stats, .uid = req->uid};
     struct cs_reply reply;
 
     cs_reply_init(&reply);
-    cs_admin_handle(&srv->admin, r->admin, method, from_loopback(conn), &reply);
+    cs_admin_handle(&admin, r->admin, method, &reply);
     prepare_reply(req, &reply, method, url);
+}
+
+static struct cs_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+/* mTLS: the CN of a client certificate that the configured CA signed.
+ * Checked once per connection: the handshake does not change. */
+static void check_client_cert(struct cs_conn *c, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    const gnutls_datum_t *certs;
+    gnutls_x509_crt_t crt;
+    unsigned status = 0, n = 0;
+    size_t size = sizeof c->cn - 1;
+
+    c->cert_checked = true;
+    if (!ci || !ci->tls_session)
+        return;
+    certs = gnutls_certificate_get_peers(ci->tls_session, &n);
+    if (!certs || n == 0)
+        return; /* no certificate: the request is anonymous */
+    c->cn[0] = '\0';
+    if (gnutls_certificate_verify_peers2(ci->tls_session, &status) != GNUTLS_E_SUCCESS ||
+        status != 0 || gnutls_x509_crt_init(&crt) != GNUTLS_E_SUCCESS)
+        goto bad;
+    if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) != GNUTLS_E_SUCCESS ||
+        gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, c->cn, &size) !=
+            GNUTLS_E_SUCCESS) {
+        gnutls_x509_crt_deinit(crt);
+        goto bad;
+    }
+    gnutls_x509_crt_deinit(crt);
+    c->cn[size < sizeof c->cn ? size : sizeof c->cn - 1] = '\0';
+    c->cert_ok = true;
+    return;
+bad:
+    c->cn[0] = '\1'; /* presented, not trusted: no user has this name */
+    c->cn[1] = '\0';
+}
+
+#define WRONG_CREDENTIALS "wrong credentials: unknown user, wrong password or unknown token"
+
+/* Who the client is: req->uid. false when the request is answered (401). */
+static bool authenticate(struct cs_server *srv, struct request *req,
+                         struct MHD_Connection *conn, const char *method, const char *url)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    struct cs_credentials cred;
+    char reason[REASON_MAX];
+    const char *why = "";
+    enum cs_auth_result r;
+
+    req->uid = -1;
+    if (!h) {
+        struct cs_conn *c = srv->tls_ca ? conn_of(conn) : NULL;
+        if (!c)
+            return true;
+        if (!c->cert_checked)
+            check_client_cert(c, conn);
+        if (c->cn[0] == '\0')
+            return true;
+        req->uid = c->cert_ok ? cs_config_find_user(req->policy->cfg, c->cn) : -1;
+        if (req->uid >= 0)
+            return true;
+        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED,
+                      "client certificate not trusted, or its CN names no user");
+        return false;
+    }
+    if (cs_credentials_parse(h, &cred, &why) != CS_OK) {
+        snprintf(reason, sizeof reason, "malformed Authorization header: %s", why);
+        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, reason);
+        return false;
+    }
+    r = cs_auth_verify(req->policy->auth, &cred, &req->uid);
+    cs_credentials_clear(&cred);
+    if (r == CS_AUTH_DENIED) {
+        req->uid = -1;
+        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, WRONG_CREDENTIALS);
+        return false;
+    }
+    return true;
+}
+
+/* The right a method needs, and whether the client has it on ns; if not,
+ * the answer is prepared: 401 for anonymous clients (credentials may
+ * help), 403 for users. Said before looking at the key, so the answer
+ * does not depend on whether it exists. */
+static bool authorize(struct request *req, const struct cs_namespace_config *ns, unsigned need,
+                      const char *method, const char *url)
+{
+    char reason[REASON_MAX];
+
+    if ((cs_config_rights(ns, req->uid) & need) == need)
+        return true;
+    if (req->uid < 0) {
+        snprintf(reason, sizeof reason, "namespace '%s' needs credentials to %s", ns->name,
+                 need == CS_RIGHT_READ ? "read" : "write");
+        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, reason);
+    } else {
+        snprintf(reason, sizeof reason, "user '%s' may not %s namespace '%s'",
+                 req->policy->cfg->users[req->uid].name,
+                 need == CS_RIGHT_READ ? "read" : "write to", ns->name);
+        prepare_error(req, method, url, MHD_HTTP_FORBIDDEN, reason);
+    }
+    return false;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    size_t *sum = cls;
+
+    (void)kind;
+    *sum += strlen(key) + (value ? strlen(value) : 0) + 4;
+    return MHD_YES;
+}
+
+/* Request target and header sizes against the limits: 414 / 431. */
+static bool within_limits(struct cs_server *srv, struct request *req,
+                          struct MHD_Connection *conn, const char *method, const char *url)
+{
+    char reason[REASON_MAX];
+    size_t n = strlen(url);
+
+    if (n > srv->limits.url_length) {
+        snprintf(reason, sizeof reason, "request path of %zu bytes is over limits.url_length %u",
+                 n, srv->limits.url_length);
+        prepare_error(req, method, url, MHD_HTTP_URI_TOO_LONG, reason);
+        return false;
+    }
+    n += strlen(method) + 12;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &n);
+    if (n > srv->limits.header_size) {
+        snprintf(reason, sizeof reason,
+                 "request line and headers of %zu bytes are over limits.header_size %u", n,
+                 srv->limits.header_size);
+        prepare_error(req, method, url, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, reason);
+        return false;
+    }
+    return true;
 }
 
 /* Bazel's CAS: a key ending in "cas/<64 hex>" names the sha256 of its body. */
@@ -437,16 +590,26 @@ static const char *header(struct MHD_Connection *conn, const char *name)
 static bool has_body(struct MHD_Connection *conn);
 
 /* WebDAV methods; PROPFIND waits for its body and runs in finish_propfind. */
+static void dav_of(const struct cs_server *srv, const struct request *req, struct cs_dav *dav)
+{
+    dav->cfg = req->policy->cfg;
+    dav->backend = srv->backend;
+    dav->index = srv->index;
+    dav->list_max = srv->limits.propfind_results;
+}
+
 static void dispatch_dav(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
                          const struct cs_route *route, enum method m, const char *method,
                          const char *url)
 {
     struct cs_reply reply;
+    struct cs_dav dav;
 
+    dav_of(srv, req, &dav);
     cs_reply_init(&reply);
     switch (m) {
     case M_OPTIONS:
-        cs_dav_options(&srv->dav, route, &reply);
+        cs_dav_options(&dav, route, &reply);
         break;
     case M_PROPFIND:
         req->route = malloc(sizeof *req->route);
@@ -460,14 +623,14 @@ static void dispatch_dav(struct cs_server *srv, struct request *req, struct MHD_
         cs_reply_free(&reply);
         return;
     case M_MKCOL:
-        cs_dav_mkcol(&srv->dav, route, has_body(conn), &reply);
+        cs_dav_mkcol(&dav, route, has_body(conn), &reply);
         break;
     case M_DELETE:
-        cs_dav_delete_collection(&srv->dav, route, &reply);
+        cs_dav_delete_collection(&dav, route, &reply);
         break;
     case M_COPY:
     case M_MOVE:
-        cs_dav_copy_move(&srv->dav, route, m == M_MOVE, header(conn, "Destination"),
+        cs_dav_copy_move(&dav, route, m == M_MOVE, header(conn, "Destination"),
                          header(conn, MHD_HTTP_HEADER_HOST), header(conn, "Overwrite"),
                          header(conn, "Depth"), &reply);
         break;
@@ -482,14 +645,16 @@ static void finish_propfind(struct cs_server *srv, struct request *req,
                             struct MHD_Connection *conn, const char *method, const char *url)
 {
     struct cs_reply reply;
+    struct cs_dav dav;
 
+    dav_of(srv, req, &dav);
     if (req->body.overflow) {
         prepare_error(req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
                       "PROPFIND body over 64 KiB");
         return;
     }
     cs_reply_init(&reply);
-    cs_dav_propfind(&srv->dav, req->route, header(conn, "Depth"), req->body.data,
+    cs_dav_propfind(&dav, req->route, header(conn, "Depth"), req->body.data,
                     req->body.len, &reply);
     prepare_reply(req, &reply, method, url);
 }
@@ -499,6 +664,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
                      const char *url, const char *method)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
+    const struct cs_config *cfg = req->policy->cfg;
     enum method m = parse_method(method);
     struct cs_route route;
     struct cs_object_id id;
@@ -506,32 +672,41 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     char reason[REASON_MAX];
     enum cs_status st;
 
+    if (!within_limits(srv, req, conn, method, url))
+        return;
     if (m == M_OPTIONS && strcmp(url, "*") == 0) {
         struct cs_reply reply;
+        struct cs_dav dav;
+        dav_of(srv, req, &dav);
         cs_reply_init(&reply);
-        cs_dav_options(&srv->dav, NULL, &reply);
+        cs_dav_options(&dav, NULL, &reply);
         prepare_reply(req, &reply, method, url);
         return;
     }
-    st = cs_route_parse(srv->cfg, url, &route, reason, sizeof reason);
+    st = cs_route_parse(cfg, url, &route, reason, sizeof reason);
     req->ns = route.kind == CS_ROUTE_OBJECT ? route.ns : NULL;
+    if (!authenticate(srv, req, conn, method, url))
+        return;
     if (st == CS_OK && route.kind == CS_ROUTE_ADMIN) {
-        handle_admin(srv, req, conn, &route, method, url);
+        handle_admin(srv, req, &route, method, url);
         return;
     }
     if (req->ns)
-        req->ns_slot = (size_t)(req->ns - srv->cfg->namespaces);
+        req->ns_slot = (size_t)(req->ns - cfg->namespaces);
     if (m == M_OTHER) {
         prepare_method_not_allowed(req, method, url, ALLOW_OBJECT);
         return;
     }
-    if (st != CS_OK) {
-        prepare_error(req, method, url, http_status_for(st), reason);
+    if (!req->ns && req->uid < 0 && cfg->n_users) {
+        /* an anonymous client learns nothing, not even which namespaces exist */
+        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, "credentials needed");
         return;
     }
-    if (is_write(m) ? !route.ns->write_anyone : !route.ns->read_anyone) {
-        prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED,
-                      "this namespace needs credentials for this request");
+    if (req->ns && m != M_OPTIONS &&
+        !authorize(req, req->ns, is_write(m) ? CS_RIGHT_WRITE : CS_RIGHT_READ, method, url))
+        return;
+    if (st != CS_OK) {
+        prepare_error(req, method, url, http_status_for(st), reason);
         return;
     }
     if (m != M_GET && m != M_HEAD && m != M_PUT &&
@@ -644,7 +819,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!req)
             return MHD_NO;
         *req_cls = req;
-        atomic_fetch_add_explicit(&srv->active, 1, memory_order_relaxed);
+        req->policy = cs_live_enter(&srv->live, &req->ticket);
+        cs_conn_phase(conn_of(conn), CS_CONN_REQUEST);
         dispatch(srv, req, conn, url, method);
         /* only a refusal may be answered before the body */
         if (req->status >= 400 && has_body(conn) && refuse_before_body(conn)) {
@@ -679,7 +855,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct cs_server *srv = cls;
     struct request *req = *req_cls;
 
-    (void)conn;
     (void)toe;
     if (!req)
         return;
@@ -689,9 +864,26 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         MHD_destroy_response(req->response);
     free(req->route);
     cs_buf_free(&req->body);
+    cs_live_leave(&srv->live, req->ticket);
     free(req);
     *req_cls = NULL;
-    atomic_fetch_sub_explicit(&srv->active, 1, memory_order_relaxed);
+    cs_conn_phase(conn_of(conn), CS_CONN_HEADERS);
+}
+
+/* Every connection is known to the guard, which enforces its time limits. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct cs_server *srv = cls;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? cs_guard_add(&srv->guard, ci->connect_fd) : NULL;
+    } else {
+        cs_guard_remove(&srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* The path arrives still percent-encoded: cs_key_normalize decodes it, so
@@ -716,53 +908,156 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     cs_log(CS_LOG_WARN, "libmicrohttpd: %s", msg);
 }
 
-enum cs_status cs_server_start(const struct cs_config *cfg, const struct cs_backend *backend,
+/* A whole PEM file as a string for libmicrohttpd; NULL and a log line
+ * when it cannot be read. */
+static char *read_pem(const char *path, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (!f) {
+        cs_log(CS_LOG_ERROR, "cannot read %s %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *grown = realloc(buf, cap = cap ? cap * 2 : 8192);
+            if (!grown || cap > (1u << 20)) {
+                cs_log(CS_LOG_ERROR, "%s %s is too large for a PEM file", what, path);
+                free(grown ? grown : buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    if (!strstr(buf, "-----BEGIN ")) {
+        cs_log(CS_LOG_ERROR, "%s %s is not a PEM file", what, path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static enum cs_status load_tls(struct cs_server *srv, const struct cs_config *cfg)
+{
+    size_t i;
+    bool any = false;
+
+    for (i = 0; i < cfg->n_listen; i++)
+        any |= cfg->listen_tls[i];
+    if (!any)
+        return CS_OK;
+    srv->tls_cert = read_pem(cfg->tls_cert, "tls_cert");
+    srv->tls_key = read_pem(cfg->tls_key, "tls_key");
+    if (cfg->tls_client_ca)
+        srv->tls_ca = read_pem(cfg->tls_client_ca, "tls_client_ca");
+    if (!srv->tls_cert || !srv->tls_key || (cfg->tls_client_ca && !srv->tls_ca))
+        return CS_ERR_INVALID;
+    return CS_OK;
+}
+
+static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_config *cfg,
+                                       const struct cs_listener *l, bool tls)
+{
+    struct MHD_OptionItem opts[24];
+    size_t n = 0;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (l->ipv6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+    size_t memory = CONNECTION_MEMORY;
+
+    if (srv->limits.header_size + 16 * 1024 > memory)
+        memory = srv->limits.header_size + 16 * 1024;
+#define OPT(o, v, p) opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+    OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+    OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, srv->limits.connections, NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->limits.connections_per_ip, NULL);
+    if (tls) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key);
+        if (srv->tls_ca)
+            OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->tls_ca);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
+static void free_server(struct cs_server *srv)
+{
+    if (srv->miss)
+        MHD_destroy_response(srv->miss);
+    cs_stats_free(srv->stats);
+    cs_guard_stop(&srv->guard);
+    cs_live_destroy(&srv->live);
+    free(srv->tls_cert);
+    free(srv->tls_key);
+    free(srv->tls_ca);
+    free(srv);
+}
+
+enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *backend,
                                const struct cs_listener *listeners, size_t n,
                                struct cs_server **out)
 {
     static const char miss_body[] = "not found\n";
     struct cs_server *srv = calloc(1, sizeof *srv);
+    struct cs_policy *policy = NULL;
+    enum cs_status st;
     size_t i;
 
-    if (!srv)
+    if (!srv) {
+        cs_config_free(cfg);
         return CS_ERR_NOMEM;
-    srv->cfg = cfg;
+    }
+    st = cs_policy_new(cfg, &policy);
+    if (st != CS_OK) {
+        cs_config_free(cfg);
+        free(srv);
+        return st;
+    }
+    cs_live_init(&srv->live, policy);
     srv->backend = backend;
-    srv->dav.cfg = cfg;
-    srv->dav.backend = backend;
-    srv->dav.index = cs_disk_index(backend);
-    if (!srv->dav.index) {
-        free(srv);
-        return CS_ERR_INVALID;
-    }
-    if (cs_stats_new(cfg->n_namespaces, &srv->stats) != CS_OK) {
-        free(srv);
-        return CS_ERR_NOMEM;
-    }
-    srv->admin.cfg = cfg;
-    srv->admin.backend = backend;
-    srv->admin.stats = srv->stats;
-    atomic_init(&srv->active, 0);
+    srv->limits = cfg->limits;
+    srv->index = cs_disk_index(backend);
     atomic_init(&srv->draining, false);
-    srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,
-                                                MHD_RESPMEM_PERSISTENT);
-    if (!srv->miss) {
-        cs_stats_free(srv->stats);
-        free(srv);
-        return CS_ERR_NOMEM;
+    st = cs_guard_start(&srv->guard, cfg->limits.header_timeout_s,
+                        cfg->limits.request_timeout_s);
+    if (st == CS_OK && !srv->index)
+        st = CS_ERR_INVALID;
+    if (st == CS_OK)
+        st = cs_stats_new(cfg->n_namespaces, &srv->stats);
+    if (st == CS_OK)
+        st = load_tls(srv, cfg);
+    if (st == CS_OK) {
+        srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,
+                                                    MHD_RESPMEM_PERSISTENT);
+        if (!srv->miss)
+            st = CS_ERR_NOMEM;
+        else
+            MHD_add_response_header(srv->miss, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "text/plain; charset=utf-8");
     }
-    MHD_add_response_header(srv->miss, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    if (st != CS_OK) {
+        free_server(srv);
+        return st;
+    }
     for (i = 0; i < n; i++) {
-        unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
-                         MHD_USE_ERROR_LOG | (listeners[i].ipv6 ? MHD_USE_IPv6 : 0);
-        struct MHD_Daemon *d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-            MHD_OPTION_LISTEN_SOCKET, listeners[i].fd,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-            keep_escaped, NULL, MHD_OPTION_END);
+        struct MHD_Daemon *d = start_daemon(srv, cfg, &listeners[i], cfg->listen_tls[i]);
         if (!d) {
             cs_log(CS_LOG_ERROR, "cannot start the HTTP server on %s", listeners[i].url);
             cs_server_stop(srv);
@@ -772,6 +1067,55 @@ enum cs_status cs_server_start(const struct cs_config *cfg, const struct cs_back
     }
     *out = srv;
     return CS_OK;
+}
+
+const struct cs_config *cs_server_config(struct cs_server *srv)
+{
+    return atomic_load(&srv->live.current)->cfg;
+}
+
+enum cs_status cs_server_reload(struct cs_server *srv, struct cs_config *cfg, char *why,
+                                size_t why_len)
+{
+    const struct cs_config *old = cs_server_config(srv);
+    struct cs_policy *policy;
+    struct cs_disk_ns *ns;
+    enum cs_status st;
+    size_t i;
+
+    if (!cs_config_reloadable(old, cfg, why, why_len)) {
+        cs_config_free(cfg);
+        return CS_ERR_INVALID;
+    }
+    if (!cs_live_reclaim(&srv->live)) {
+        snprintf(why, why_len, "requests of the config before the last reload are in flight");
+        return CS_ERR_BUSY; /* cfg stays the caller's */
+    }
+    ns = calloc(cfg->n_namespaces, sizeof *ns);
+    if (!ns) {
+        cs_config_free(cfg);
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    for (i = 0; i < cfg->n_namespaces; i++) {
+        ns[i].name = cfg->namespaces[i].name;
+        ns[i].max_size = cfg->namespaces[i].max_size;
+    }
+    cs_disk_set_limits(srv->backend, cfg->max_size, ns, cfg->n_namespaces);
+    free(ns);
+    st = cs_policy_new(cfg, &policy);
+    if (st != CS_OK) {
+        cs_config_free(cfg);
+        snprintf(why, why_len, "%s", cs_strerror(st));
+        return st;
+    }
+    cs_live_publish(&srv->live, policy);
+    return CS_OK;
+}
+
+bool cs_server_reclaim(struct cs_server *srv)
+{
+    return cs_live_reclaim(&srv->live);
 }
 
 void cs_server_quiesce(struct cs_server *srv)
@@ -786,9 +1130,9 @@ void cs_server_quiesce(struct cs_server *srv)
     }
 }
 
-unsigned cs_server_active(const struct cs_server *srv)
+unsigned cs_server_active(struct cs_server *srv)
 {
-    return atomic_load(&srv->active);
+    return cs_live_active(&srv->live);
 }
 
 void cs_server_stop(struct cs_server *srv)
@@ -799,8 +1143,5 @@ void cs_server_stop(struct cs_server *srv)
         return;
     for (i = 0; i < srv->n_daemons; i++)
         MHD_stop_daemon(srv->daemons[i]);
-    if (srv->miss)
-        MHD_destroy_response(srv->miss);
-    cs_stats_free(srv->stats);
-    free(srv);
+    free_server(srv);
 }

@@ -10,10 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include "common/hash.h"
 #include "common/log.h"
+#include "server/auth.h"
 #include "server/config.h"
 #include "server/hints.h"
 #include "server/http.h"
@@ -51,6 +56,10 @@ static void usage(FILE *out)
             "Usage: cstashd [OPTION]...              run the server\n"
             "       cstashd [OPTION]... fsck         reconcile the index with the files\n"
             "       cstashd [OPTION]... purge NAME   empty namespace NAME\n"
+            "       cstashd hash-token               read a token on stdin, print the\n"
+            "                                        token_sha256 for the config\n"
+            "       cstashd hash-password            read a password on stdin, print a\n"
+            "                                        password_hash (yescrypt)\n"
             "A multi-tenant HTTP build cache for ccache, Bazel, Gradle and WebDAV clients.\n"
             "fsck and purge work on the data dir of -c/-d while no server uses it; while\n"
             "one runs, purge with: curl -X DELETE http://HOST:PORT/_/ns/NAME (from the\n"
@@ -138,8 +147,10 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return EXIT_CONFIG;
             }
             o->command_arg = argv[optind++];
-        } else if (strcmp(o->command, "fsck") != 0) {
-            fprintf(stderr, "cstashd: unknown command '%s': use fsck or purge (see --help)\n",
+        } else if (strcmp(o->command, "fsck") != 0 && strcmp(o->command, "hash-token") != 0 &&
+                   strcmp(o->command, "hash-password") != 0) {
+            fprintf(stderr, "cstashd: unknown command '%s': use fsck, purge, hash-token or "
+                            "hash-password (see --help)\n",
                     o->command);
             return EXIT_CONFIG;
         }
@@ -151,32 +162,97 @@ static int parse_options(int argc, char **argv, struct options *o)
     return EXIT_OK;
 }
 
-/* Loads the config and applies command-line overrides. */
-static int load_config(const struct options *o, struct cs_config **cfg)
+/* Loads the config and applies command-line overrides. Each problem goes
+ * to stderr (at start-up) or the log (on reload). */
+static int load_config(const struct options *o, struct cs_config **cfg, bool to_log)
 {
     struct cs_config_errors errs = {0};
     enum cs_status st = cs_config_load(o->config_path, cfg, &errs);
+    const char *bad = NULL;
     size_t i;
 
     if (st != CS_OK) {
-        for (i = 0; i < errs.count; i++)
-            fprintf(stderr, "%s\n", errs.lines[i]);
+        for (i = 0; i < errs.count; i++) {
+            if (to_log)
+                cs_log(CS_LOG_ERROR, "%s", errs.lines[i]);
+            else
+                fprintf(stderr, "%s\n", errs.lines[i]);
+        }
         if (errs.count == 0)
             fprintf(stderr, "cstashd: cannot load configuration: %s\n", cs_strerror(st));
         cs_config_errors_clear(&errs);
         return EXIT_CONFIG;
     }
     cs_config_errors_clear(&errs);
-    if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK) {
-        fprintf(stderr, "cstashd: invalid --listen address: use HOST:PORT or [IPV6]:PORT\n");
-        return EXIT_CONFIG;
-    }
-    if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK) {
-        fprintf(stderr, "cstashd: invalid --data-dir\n");
+    if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK)
+        bad = "invalid --listen address: use HOST:PORT, [IPV6]:PORT or https://HOST:PORT";
+    else if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK)
+        bad = "invalid --data-dir";
+    if (bad) {
+        fprintf(stderr, "cstashd: %s\n", bad);
+        cs_config_free(*cfg);
+        *cfg = NULL;
         return EXIT_CONFIG;
     }
     if (o->threads > 0)
         (*cfg)->threads = (unsigned)o->threads;
+    return EXIT_OK;
+}
+
+/* One line of stdin without its newline; no echo when stdin is a terminal. */
+static bool read_secret(const char *prompt, char *buf, size_t len)
+{
+    struct termios old, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    bool ok;
+
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    ok = fgets(buf, (int)len, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (!ok)
+        return false;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf[0] != '\0';
+}
+
+/* hash-token and hash-password: what goes into the config instead of a secret. */
+static int run_hash(const char *command)
+{
+    char secret[1024];
+    bool token = strcmp(command, "hash-token") == 0;
+
+    if (!read_secret(token ? "token: " : "password: ", secret, sizeof secret)) {
+        fprintf(stderr, "cstashd: %s reads the %s on stdin; got nothing\n", command,
+                token ? "token" : "password");
+        return EXIT_CONFIG;
+    }
+    if (token) {
+        const void *parts[] = {secret};
+        size_t lens[] = {strlen(secret)};
+        uint8_t hash[CS_SHA256_LEN];
+        char hex[CS_SHA256_HEX_LEN + 1];
+        cs_sha256_parts(parts, lens, 1, hash);
+        cs_hex_encode(hash, CS_SHA256_LEN, hex);
+        printf("%s\n", hex);
+    } else {
+        char *hash = cs_auth_hash_password(secret);
+        if (!hash) {
+            OPENSSL_cleanse(secret, sizeof secret);
+            fprintf(stderr, "cstashd: this system's crypt(3) cannot make a yescrypt hash\n");
+            return EXIT_RUNTIME;
+        }
+        printf("%s\n", hash);
+        free(hash);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
     return EXIT_OK;
 }
 
@@ -191,6 +267,10 @@ static int open_listeners(const struct cs_config *cfg, struct cs_listener *ls)
             for (j = 0; j < i; j++)
                 close(ls[j].fd);
             return EXIT_LISTEN;
+        }
+        if (cfg->listen_tls[i] && strncmp(ls[i].url, "http://", 7) == 0) {
+            memmove(ls[i].url + 8, ls[i].url + 7, strlen(ls[i].url + 7) + 1);
+            memcpy(ls[i].url, "https://", 8);
         }
     }
     return EXIT_OK;
@@ -246,17 +326,56 @@ static int next_signal(int timeout_ms)
     }
 }
 
-/* Waits for SIGTERM/SIGINT, then drains: stop accepting, let in-flight
- * requests finish for up to DRAIN_SECONDS (a second signal cuts it short). */
-static void wait_and_drain(struct cs_server *srv)
+/* SIGHUP: read the config again and apply it, or keep the running one.
+ * *pending holds a loaded config that waits for the previous reload's
+ * requests to finish. */
+static void reload(const struct options *o, struct cs_server *srv, struct cs_config **pending)
 {
+    struct cs_config *cfg = *pending;
+    char why[256];
+    enum cs_status st;
+
+    *pending = NULL;
+    if (!cfg && load_config(o, &cfg, true) != EXIT_OK) {
+        cs_log(CS_LOG_ERROR, "reload rejected: %s has errors; the running config is kept",
+               o->config_path ? o->config_path : "(embedded default)");
+        return;
+    }
+    st = cs_server_reload(srv, cfg, why, sizeof why);
+    if (st == CS_ERR_BUSY) {
+        *pending = cfg; /* retried by the main loop */
+        return;
+    }
+    if (st != CS_OK)
+        cs_log(CS_LOG_ERROR, "reload rejected: %s (needs a restart); the running config is kept",
+               why);
+    else
+        cs_log(CS_LOG_INFO, "reloaded %s: %zu users, %zu namespaces",
+               cs_server_config(srv)->source, cs_server_config(srv)->n_users,
+               cs_server_config(srv)->n_namespaces);
+}
+
+/* Serves until SIGTERM/SIGINT (reloading on SIGHUP), then drains: stop
+ * accepting, let in-flight requests finish for up to DRAIN_SECONDS (a
+ * second signal cuts it short). */
+static void serve_and_drain(const struct options *o, struct cs_server *srv)
+{
+    struct cs_config *pending = NULL;
     time_t deadline;
     int sig;
 
-    while ((sig = next_signal(-1)) == SIGHUP || sig == 0) {
-        if (sig == SIGHUP)
-            cs_log(CS_LOG_WARN, "SIGHUP ignored: this version reloads nothing; restart instead");
+    while ((sig = next_signal(1000)) == SIGHUP || sig == 0) {
+        if (sig == SIGHUP) {
+            cs_config_free(pending); /* a newer SIGHUP reads the file again */
+            pending = NULL;
+            reload(o, srv, &pending);
+        } else if (pending) {
+            reload(o, srv, &pending);
+        } else {
+            cs_server_reclaim(srv);
+        }
     }
+    cs_config_free(pending);
     cs_log(CS_LOG_INFO, "%s: draining %u request(s) in flight, then exiting", strsignal(sig),
            cs_server_active(srv));
     cs_server_quiesce(srv);
@@ -375,14 +494,16 @@ int main(int argc, char **argv)
     struct cs_server *srv = NULL;
     char why[512];
     enum cs_status st;
-    size_t i;
+    size_t i, n_listen;
     int rc;
 
     rc = parse_options(argc, argv, &o);
     if (rc != EXIT_OK)
         return rc;
     cs_log_set_level(o.log_level);
-    rc = load_config(&o, &cfg);
+    if (o.command && strncmp(o.command, "hash-", 5) == 0)
+        return run_hash(o.command);
+    rc = load_config(&o, &cfg, false);
     if (rc != EXIT_OK || o.check_config) {
         if (rc == EXIT_OK)
             printf("%s: configuration is valid\n", cfg->source);
@@ -413,24 +534,26 @@ int main(int argc, char **argv)
         cs_config_free(cfg);
         return rc;
     }
-    st = cs_server_start(cfg, &backend, listeners, cfg->n_listen, &srv);
+    n_listen = cfg->n_listen;
+    st = cs_server_start(cfg, &backend, listeners, n_listen, &srv); /* takes cfg */
+    cfg = NULL;
     if (st != CS_OK) {
-        for (i = 0; i < cfg->n_listen; i++)
+        for (i = 0; i < n_listen; i++)
             close(listeners[i].fd);
         backend.ops->destroy(backend.state);
-        cs_config_free(cfg);
-        return EXIT_RUNTIME;
+        return st == CS_ERR_INVALID ? EXIT_CONFIG : EXIT_RUNTIME;
     }
-    for (i = 0; i < cfg->n_listen; i++)
+    cfg = (struct cs_config *)cs_server_config(srv);
+    for (i = 0; i < n_listen; i++)
         cs_log(CS_LOG_INFO, "listening on %s/ (data dir %s, %u threads, config %s)",
                listeners[i].url, cfg->data_dir, cfg->threads, cfg->source);
     if (o.print_clients)
         cs_print_client_settings(stdout, listeners[0].url, cfg->namespaces[0].name);
+    cfg = NULL;
 
-    wait_and_drain(srv);
+    serve_and_drain(&o, srv);
     cs_server_stop(srv);
     backend.ops->destroy(backend.state);
-    cs_config_free(cfg);
     cs_log(CS_LOG_INFO, "stopped");
     return EXIT_OK;
 }

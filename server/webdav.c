@@ -139,6 +139,7 @@ struct listing {
     char path[CS_KEY_MAX * 2 + 2];
     size_t dir_len;
     size_t count;
+    size_t max;
 };
 
 static bool list_one(void *arg, const struct cs_index_entry *e)
@@ -146,7 +147,7 @@ static bool list_one(void *arg, const struct cs_index_entry *e)
     struct listing *l = arg;
     struct cs_dav_resource r = {0};
 
-    if (l->dir_len + e->name_len >= sizeof l->path || ++l->count > CS_DAV_LIST_MAX)
+    if (l->dir_len + e->name_len >= sizeof l->path || ++l->count > l->max)
         return false;
     memcpy(l->path + l->dir_len, e->name, e->name_len);
     r.ns = l->ns;
@@ -163,19 +164,21 @@ static bool list_one(void *arg, const struct cs_index_entry *e)
 static void list_children(const struct cs_dav *dav, const struct cs_route *route,
                           const struct cs_propfind_request *req, struct cs_reply *out)
 {
-    struct listing l = {.out = &out->body, .req = req, .ns = route->ns->name};
+    struct listing l = {.out = &out->body, .req = req, .ns = route->ns->name,
+                        .max = dav->list_max};
     struct cs_index_cursor cur = {.started = false};
     enum cs_status st = CS_OK;
 
     l.dir_len = dir_of(route->key, route->key_len, l.path);
-    while (!cur.done && st == CS_OK && !out->body.overflow && l.count <= CS_DAV_LIST_MAX)
+    while (!cur.done && st == CS_OK && !out->body.overflow && l.count <= l.max)
         st = cs_index_children(dav->index, route->ns->name, l.path, l.dir_len, &cur, WALK_BATCH,
                                list_one, &l);
     if (st != CS_OK)
         cs_reply_error(out, 500, "cannot list the collection: %s", cs_strerror(st));
-    else if (out->body.overflow || l.count > CS_DAV_LIST_MAX)
-        cs_reply_error(out, 507, "collection has more than %u entries or a listing over %u MiB: "
-                              "list a deeper collection", CS_DAV_LIST_MAX, REPLY_MAX >> 20);
+    else if (out->body.overflow || l.count > l.max)
+        cs_reply_error(out, 507, "collection has more than %zu entries (limits.propfind_results) "
+                                 "or a listing over %u MiB: list a deeper collection",
+                       l.max, REPLY_MAX >> 20);
 }
 
 void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, const char *depth,

@@ -15,15 +15,13 @@
 #include "storage/backend.h"
 #include "storage/index.h"
 
-/* Most entries one Depth: 1 listing returns; more gives 507 with a reason. */
-#define CS_DAV_LIST_MAX 100000
-
 #define CS_DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, MKCOL, COPY, MOVE"
 
 struct cs_dav {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
     struct cs_index *index;
+    size_t list_max;            /* most entries in one Depth: 1 answer; more: 507 */
 };
 
 struct cs_reply {

@@ -603,6 +603,25 @@ struct cs_usage *cs_disk_usage(const struct cs_backend *b)
     return b->ops == &disk_ops ? &((struct disk *)b->state)->usage : NULL;
 }
 
+void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
+                        const struct cs_disk_ns *ns, size_t n_ns)
+{
+    struct disk *d;
+    size_t i;
+
+    if (b->ops != &disk_ops)
+        return;
+    d = b->state;
+    atomic_store(&d->usage.max_size, max_size);
+    for (i = 0; i < n_ns; i++) {
+        struct cs_usage_ns *u = cs_usage_find(&d->usage, ns[i].name, strlen(ns[i].name));
+        if (u)
+            atomic_store(&u->max_size, ns[i].max_size);
+    }
+    if (d->evictor)
+        cs_evictor_kick(d->evictor);
+}
+
 enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
                             struct cs_fsck_report *out)
 {

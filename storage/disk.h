@@ -39,6 +39,11 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
                             char *why_buf, size_t why_len);
 
 /* The index the disk backend keeps its keys in; NULL for other backends. */
+/* New max_size values (a config reload): the data dir's and those of the
+ * namespaces named in ns (others keep theirs). Eviction follows at once. */
+void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
+                        const struct cs_disk_ns *ns, size_t n_ns);
+
 struct cs_index *cs_disk_index(const struct cs_backend *b);
 /* Space accounting per namespace; NULL for other backends. */
 struct cs_usage *cs_disk_usage(const struct cs_backend *b);

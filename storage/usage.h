@@ -28,7 +28,7 @@
 
 struct cs_usage_ns {
     char name[CS_USAGE_NAME_MAX + 1];
-    uint64_t max_size;              /* 0: no limit of its own */
+    atomic_uint_fast64_t max_size;  /* 0: no limit of its own; a reload may change it */
     atomic_uint_fast64_t objects;   /* committed */
     atomic_uint_fast64_t bytes;     /* committed, on disk */
     atomic_int_fast64_t pending;    /* written, not yet committed */
@@ -39,7 +39,7 @@ struct cs_usage_ns {
 struct cs_usage {
     struct cs_usage_ns *ns;
     size_t n;
-    uint64_t max_size;              /* whole data dir; 0: no limit */
+    atomic_uint_fast64_t max_size;  /* whole data dir; 0: no limit */
     atomic_bool disk_full;          /* ENOSPC seen: evict to make room */
 };
 

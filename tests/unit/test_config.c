@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,10 @@ START_TEST(embedded_default)
     ck_assert_uint_eq(cfg->max_blob_size, 1ull << 30);
     ck_assert_uint_eq(cfg->n_namespaces, 1);
     ck_assert_str_eq(cfg->namespaces[0].name, "default");
-    ck_assert(cfg->namespaces[0].read_anyone);
-    ck_assert(cfg->namespaces[0].write_anyone);
+    ck_assert_uint_eq(cfg->namespaces[0].rights_anyone, CS_RIGHT_ADMIN);
+    ck_assert_uint_eq(cfg->n_users, 0);
+    ck_assert_uint_eq(cfg->limits.connections_per_ip, 256);
+    ck_assert_uint_eq(cfg->limits.header_timeout_s, 30);
     ck_assert(!cfg->namespaces[0].durable);
     ck_assert_uint_eq(cfg->max_size, 10ull << 30);
     ck_assert(cfg->track_access);
@@ -81,8 +84,8 @@ START_TEST(full_file)
     ck_assert_uint_eq(cfg->namespaces[0].max_size, 5ull << 30);
     ck_assert_uint_eq(cfg->namespaces[1].max_size, 0);
     ck_assert_uint_eq(cfg->namespaces[1].max_blob_size, 1024);
-    ck_assert(cfg->namespaces[1].read_anyone);
-    ck_assert(!cfg->namespaces[1].write_anyone); /* no write list: nobody */
+    ck_assert_uint_eq(cfg->namespaces[1].rights_anyone, CS_RIGHT_READ);
+    ck_assert_uint_eq(cs_config_rights(&cfg->namespaces[1], -1), CS_RIGHT_READ); /* no write */
     cs_config_free(cfg);
 }
 END_TEST
@@ -187,6 +190,159 @@ START_TEST(listen_addresses)
 }
 END_TEST
 
+/* sha256("secret-token") and a yescrypt hash of "pw" (cstashd hash-password). */
+#define TOKEN_HASH "930bbdc51b6aed5c2a5678fd6e28dee7a05e8a4b643cfc0b4427c3efb86c0d94"
+#define PW_HASH "$y$j9T$JuaUKqFYXYiXhiBr2NHMF0$8AC1ZICWWcXlyDZcZnw0G/HrT3xmLfNAiGhSTDKjIt4"
+
+START_TEST(users_and_acls)
+{
+    struct cs_config *cfg = NULL;
+    const char *text =
+        "users = (\n"
+        "  { name = \"ci\"; token_sha256 = \"" TOKEN_HASH "\"; },\n"
+        "  { name = \"dev@example.com\"; password_hash = \"" PW_HASH "\";\n"
+        "    tokens_sha256 = [ \"" TOKEN_HASH "\" ]; },\n"
+        "  { name = \"ops\"; password_hash = \"" PW_HASH "\"; }\n"
+        ");\n"
+        "limits = { connections = 10; connections_per_ip = 2; header_size = \"8K\";\n"
+        "           url_length = 512; idle_timeout = \"5s\"; header_timeout = 3;\n"
+        "           request_timeout = \"2m\"; propfind_results = 50; };\n"
+        "auth_cache_ttl = \"1m\";\n"
+        "namespaces = (\n"
+        "  { name = \"a\"; read = [ \"@authenticated\" ]; write = [ \"ci\" ];\n"
+        "    admin = [ \"ops\" ]; },\n"
+        "  { name = \"pub\"; read = [ \"*\" ]; write = [ \"dev@example.com\" ]; }\n"
+        ");\n";
+    const struct cs_namespace_config *a, *pub;
+
+    ck_assert_int_eq(cs_config_load_string(text, "u.conf", &cfg, &errs), CS_OK);
+    ck_assert_uint_eq(cfg->n_users, 3);
+    ck_assert_int_eq(cs_config_find_user(cfg, "ops"), 2);
+    ck_assert_int_eq(cs_config_find_user(cfg, "nobody"), -1);
+    ck_assert_uint_eq(cfg->users[1].n_tokens, 1);
+    ck_assert_str_eq(cfg->users[1].password_hash, PW_HASH);
+    ck_assert_uint_eq(cfg->users[0].tokens[0][0], 0x93);
+    a = &cfg->namespaces[0];
+    pub = &cfg->namespaces[1];
+    ck_assert_uint_eq(cs_config_rights(a, -1), 0);
+    ck_assert_uint_eq(cs_config_rights(a, 0), CS_RIGHT_WRITE);   /* write implies read */
+    ck_assert_uint_eq(cs_config_rights(a, 1), CS_RIGHT_READ);    /* @authenticated */
+    ck_assert_uint_eq(cs_config_rights(a, 2), CS_RIGHT_ADMIN);   /* admin implies write */
+    ck_assert_uint_eq(cs_config_rights(pub, -1), CS_RIGHT_READ);
+    ck_assert_uint_eq(cs_config_rights(pub, 1), CS_RIGHT_WRITE);
+    ck_assert_uint_eq(cfg->limits.connections, 10);
+    ck_assert_uint_eq(cfg->limits.connections_per_ip, 2);
+    ck_assert_uint_eq(cfg->limits.header_size, 8192);
+    ck_assert_uint_eq(cfg->limits.url_length, 512);
+    ck_assert_uint_eq(cfg->limits.idle_timeout_s, 5);
+    ck_assert_uint_eq(cfg->limits.header_timeout_s, 3);
+    ck_assert_uint_eq(cfg->limits.request_timeout_s, 120);
+    ck_assert_uint_eq(cfg->limits.propfind_results, 50);
+    ck_assert_uint_eq(cfg->auth_cache_ttl_s, 60);
+    cs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(secrets_are_never_plaintext)
+{
+    struct cs_config *cfg = NULL;
+    const char *text =
+        "users = ( { name = \"a\"; password = \"hunter2\"; },\n"
+        "          { name = \"b\"; token = \"abc\"; },\n"
+        "          { name = \"c\"; token_sha256 = \"abc\"; },\n"
+        "          { name = \"d\"; password_hash = \"hunter2\"; },\n"
+        "          { name = \"e\"; password_hash = \"$apr1$x$y\"; },\n"
+        "          { name = \"a:b\"; },\n"
+        "          { name = \"c\"; } );\n"
+        "namespaces = ( { name = \"n\"; } );\n";
+
+    ck_assert_int_eq(cs_config_load_string(text, "s.conf", &cfg, &errs), CS_ERR_INVALID);
+    ck_assert(errors_contain("s.conf:1: user \"a\": plaintext passwords are not accepted"));
+    ck_assert(errors_contain("s.conf:2: user \"b\": plaintext tokens are not accepted"));
+    ck_assert(errors_contain("s.conf:3: user \"c\": a token hash is 64 hex digits"));
+    ck_assert(errors_contain("s.conf:4: user \"d\": password hash is not a crypt(3) hash"));
+    ck_assert(errors_contain("s.conf:5: user \"e\": $apr1$ (Apache MD5) hashes are not"));
+    ck_assert(errors_contain("s.conf:6: user name \"a:b\""));
+    ck_assert(errors_contain("s.conf:7: user \"c\" is defined twice"));
+}
+END_TEST
+
+START_TEST(htpasswd_file)
+{
+    char path[] = "/tmp/cstash-test-htpasswd-XXXXXX";
+    int fd = mkstemp(path);
+    char text[1024];
+    const char *lines = "# team\nalice:" PW_HASH "\n\nbob:$2y$05$uz7RQ6aAeZSA22FLRZ9LKu9ovdxU2."
+                        "pM3yZYGThSXmgPxjotTVkBa\ncarol:$apr1$abc$def\n";
+    struct cs_config *cfg = NULL;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, lines, strlen(lines)), (ssize_t)strlen(lines));
+    close(fd);
+    snprintf(text, sizeof text,
+             "htpasswd = \"%s\";\nnamespaces = ( { name = \"n\"; read = [ \"alice\" ]; } );\n",
+             path);
+    ck_assert_int_eq(cs_config_load_string(text, "h.conf", &cfg, &errs), CS_ERR_INVALID);
+    ck_assert(errors_contain("user \"carol\": $apr1$"));
+    ck_assert_uint_eq(errs.count, 1);
+    cs_config_errors_clear(&errs);
+    /* without carol it loads, alice and bob are users */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    ck_assert_int_eq(write(fd, lines, strlen(lines) - strlen("carol:$apr1$abc$def\n")),
+                     (ssize_t)(strlen(lines) - strlen("carol:$apr1$abc$def\n")));
+    close(fd);
+    ck_assert_int_eq(cs_config_load_string(text, "h.conf", &cfg, &errs), CS_OK);
+    ck_assert_uint_eq(cfg->n_users, 2);
+    ck_assert_int_eq(cs_config_find_user(cfg, "bob"), 1);
+    ck_assert_uint_eq(cs_config_rights(&cfg->namespaces[0], 0), CS_RIGHT_READ);
+    ck_assert_uint_eq(cs_config_rights(&cfg->namespaces[0], 1), 0);
+    cs_config_free(cfg);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(tls_needs_cert_and_key)
+{
+    struct cs_config *cfg = NULL;
+
+    ck_assert_int_eq(cs_config_load_string("listen = [ \"https://127.0.0.1:8443\" ];\n"
+                                           "namespaces = ( { name = \"n\"; } );\n",
+                                           "t.conf", &cfg, &errs),
+                     CS_ERR_INVALID);
+    ck_assert(errors_contain("an https:// listener needs tls_cert and tls_key"));
+    cs_config_errors_clear(&errs);
+    ck_assert_int_eq(cs_config_load_string("listen = [ \"127.0.0.1:80\", \"https://[::1]:8443\" ];\n"
+                                           "tls_cert = \"/c.pem\"; tls_key = \"/k.pem\";\n"
+                                           "namespaces = ( { name = \"n\"; } );\n",
+                                           "t.conf", &cfg, &errs),
+                     CS_OK);
+    ck_assert_str_eq(cfg->listen[1], "[::1]:8443");
+    ck_assert(!cfg->listen_tls[0]);
+    ck_assert(cfg->listen_tls[1]);
+    cs_config_free(cfg);
+}
+END_TEST
+
+START_TEST(reload_needs_same_namespaces)
+{
+    struct cs_config *a = NULL, *b = NULL, *c = NULL;
+    char why[128];
+
+    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; } );\n", "a", &a,
+                                           &errs), CS_OK);
+    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; max_size = 5; "
+                                           "read = [ \"*\" ]; } );\n", "b", &b, &errs), CS_OK);
+    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; }, { name = \"m\"; "
+                                           "} );\n", "c", &c, &errs), CS_OK);
+    ck_assert(cs_config_reloadable(a, b, why, sizeof why));
+    ck_assert(!cs_config_reloadable(a, c, why, sizeof why));
+    ck_assert_str_eq(why, "namespaces were added or removed");
+    cs_config_free(a);
+    cs_config_free(b);
+    cs_config_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -201,6 +357,11 @@ int main(void)
     tcase_add_test(tc, file_with_line);
     tcase_add_test(tc, no_namespaces);
     tcase_add_test(tc, listen_addresses);
+    tcase_add_test(tc, users_and_acls);
+    tcase_add_test(tc, secrets_are_never_plaintext);
+    tcase_add_test(tc, htpasswd_file);
+    tcase_add_test(tc, tls_needs_cert_and_key);
+    tcase_add_test(tc, reload_needs_same_namespaces);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
