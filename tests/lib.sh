@@ -66,7 +66,7 @@ start_server() {
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
-        URL=$(sed -n 's|.*listening on \(http://[^ ]*\)/ .*|\1|p' "$SERVER_LOG" | head -n 1)
+        URL=$(sed -n 's|.*listening on \(https\{0,1\}://[^ ]*\)/ .*|\1|p' "$SERVER_LOG" | head -n 1)
         [ -n "$URL" ] && return 0
         kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG"; fail "cstashd exited at start-up"; }
         sleep 0.05

@@ -5,8 +5,8 @@ source "$CS_SRCDIR/tests/lib.sh"
 
 cat >"$TEST_TMP/cstashd.conf" <<CONF
 namespaces = (
-  { name = "safe"; durable = true; read = [ "*" ]; write = [ "*" ]; },
-  { name = "fast"; read = [ "*" ]; write = [ "*" ]; }
+  { name = "safe"; durable = true; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; },
+  { name = "fast"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; }
 );
 CONF
 data="$TEST_TMP/data"

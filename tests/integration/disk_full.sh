@@ -12,7 +12,7 @@ test_cleanup() { umount "$mnt"; }
 
 cat >"$TEST_TMP/cstashd.conf" <<CONF
 max_size = "1G";   # far above the file system: only ENOSPC stops PUTs
-namespaces = ( { name = "default"; read = [ "*" ]; write = [ "*" ]; } );
+namespaces = ( { name = "default"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; } );
 CONF
 start_server "$mnt/data" --config "$TEST_TMP/cstashd.conf"
 head -c 200000 /dev/urandom >"$TEST_TMP/obj"

@@ -4,7 +4,7 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 cat >"$TEST_TMP/cstashd.conf" <<CONF
-namespaces = ( { name = "default"; read = [ "*" ]; write = [ "*" ]; } );
+namespaces = ( { name = "default"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; } );
 CONF
 data="$TEST_TMP/data"
 fsck() { "$CSTASHD" --config "$TEST_TMP/cstashd.conf" --data-dir "$data" fsck; }

@@ -5,8 +5,8 @@ source "$CS_SRCDIR/tests/lib.sh"
 
 cat >"$TEST_TMP/cstashd.conf" <<CONF
 namespaces = (
-  { name = "a"; read = [ "*" ]; write = [ "*" ]; },
-  { name = "b"; max_size = "64M"; read = [ "*" ]; write = [ "*" ]; }
+  { name = "a"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; },
+  { name = "b"; max_size = "64M"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; }
 );
 CONF
 data="$TEST_TMP/data"

@@ -8,8 +8,8 @@ MAX=$((1024 * 1024))
 HARD=$((MAX * 105 / 100))
 cat >"$TEST_TMP/cstashd.conf" <<CONF
 namespaces = (
-  { name = "small"; max_size = "1M"; read = [ "*" ]; write = [ "*" ]; },
-  { name = "other"; read = [ "*" ]; write = [ "*" ]; }
+  { name = "small"; max_size = "1M"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; },
+  { name = "other"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; }
 );
 CONF
 data="$TEST_TMP/data"

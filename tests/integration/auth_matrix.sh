@@ -1,0 +1,178 @@
+# Every method x {anonymous, wrong secret, other tenant, reader, writer,
+# admin} x {own namespace, other namespace}: the exact status, the same
+# answer whether or not the key exists, and no forbidden request changes a
+# stored byte.
+source "$CS_SRCDIR/tests/lib.sh"
+
+tok() { printf '%s' "$1" | "$CSTASHD" hash-token; }
+pwh() { printf '%s' "$1" | "$CSTASHD" hash-password; }
+htpasswd -bcB "$TEST_TMP/htpasswd" dave dave-pw 2>/dev/null || fail "htpasswd failed"
+cat >"$TEST_TMP/cstashd.conf" <<CONF
+htpasswd = "$TEST_TMP/htpasswd";
+users = (
+  { name = "alice"; token_sha256 = "$(tok alice-token)"; },
+  { name = "bob"; password_hash = "$(pwh bob-pw)"; },
+  { name = "carol"; tokens_sha256 = [ "$(tok carol-old)", "$(tok carol-token)" ]; },
+  { name = "mallory"; token_sha256 = "$(tok mallory-token)"; password_hash = "$(pwh mallory-pw)"; }
+);
+namespaces = (
+  { name = "a"; read = [ "bob", "dave" ]; write = [ "alice" ]; admin = [ "carol" ]; },
+  { name = "b"; read = [ "mallory" ]; write = [ "mallory" ]; admin = [ "mallory" ]; },
+  { name = "pub"; read = [ "*" ]; write = [ "@authenticated" ]; }
+);
+CONF
+data="$TEST_TMP/data"
+start_server "$data" --config "$TEST_TMP/cstashd.conf"
+
+# credentials per role, as curl arguments (in CREDS)
+creds() {
+    case $1 in
+        anonymous) CREDS=() ;;
+        wrong) CREDS=(-H "Authorization: Bearer alice-token-wrong") ;;
+        wrongpw) CREDS=(-u "bob:not-bobs") ;;
+        other) CREDS=(-H "Authorization: Bearer mallory-token") ;;
+        reader) CREDS=(-u "bob:bob-pw") ;;
+        writer) CREDS=(-H "Authorization: Bearer alice-token") ;;
+        admin) CREDS=(-H "Authorization: Bearer carol-token") ;;
+        dave) CREDS=(-u "dave:dave-pw") ;;
+    esac
+}
+as() { local role=$1 m=$2 p=$3; shift 3; creds "$role"; http "$m" "$p" "${CREDS[@]}" "$@"; }
+
+printf 'seed-data' >"$TEST_TMP/seed"
+for ns in a b; do
+    role=writer; [ $ns = b ] && role=other
+    for k in obj victim src dir/x; do
+        got=$(as $role PUT "/$ns/$k" -H 'Content-Type:' --data-binary @"$TEST_TMP/seed")
+        [ "$got" = 201 ] || fail "seeding /$ns/$k: $got"
+    done
+done
+snapshot() { find "$data/objects" -type f -exec sha256sum {} + | sort; }
+snapshot >"$TEST_TMP/before"
+
+# method PATH-of-existing PATH-of-missing extra-args...
+run_method() { # run_method ROLE NS METHOD: prints the status (and checks existence blindness)
+    local role=$1 ns=$2 m=$3 s1 s2 b1
+    local args=()
+    case $m in
+        PUT) args=(-H 'Content-Type:' --data-binary @"$TEST_TMP/seed") ;;
+        PROPFIND) args=(-H 'Depth: 1') ;;
+        HEAD) args=(-I) ;;
+        MOVE|COPY) args=(-H "Destination: /$ns/moved-$role-$m") ;;
+    esac
+    local existing="/$ns/victim" missing="/$ns/nope-$role-$m"
+    case $m in
+        MKCOL) existing="/$ns/dir/"; missing="/$ns/newdir-$role/" ;;
+        PROPFIND) existing="/$ns/"; missing="/$ns/nodir-$role/" ;;
+    esac
+    s1=$(as "$role" "$m" "$missing" "${args[@]}")
+    b1=$(cat "$TEST_TMP/body")
+    if [ "$s1" = 401 ] || [ "$s1" = 403 ]; then
+        [ "$s1" = 401 ] && { grep -qi '^WWW-Authenticate: Basic realm="cstash", Bearer' "$TEST_TMP/headers" || fail "$role $m $ns: 401 without WWW-Authenticate"; }
+        s2=$(as "$role" "$m" "$existing" "${args[@]}")
+        [ "$s1" = "$s2" ] && [ "$b1" = "$(cat "$TEST_TMP/body")" ] ||
+            fail "$role $m /$ns: existing key answered $s2, missing key $s1: existence leaks"
+    fi
+    echo "$s1"
+}
+
+methods="GET HEAD PUT DELETE PROPFIND MKCOL MOVE COPY"
+# expected status for a denied request
+forbidden_status() { case $1 in anonymous|wrong|wrongpw) echo 401 ;; *) echo 403 ;; esac; }
+# which roles may do what on a (b: only "other" = mallory, everything)
+allowed() { # allowed ROLE NS METHOD
+    local role=$1 ns=$2 m=$3
+    if [ $ns = b ]; then [ $role = other ]; return; fi
+    case $role in
+        writer|admin) return 0 ;;
+        reader|dave) case $m in GET|HEAD|PROPFIND) return 0 ;; esac; return 1 ;;
+        *) return 1 ;;
+    esac
+}
+
+# phase 1: every forbidden combination, then no stored byte changed
+denied=0
+for role in anonymous wrong wrongpw other reader writer admin dave; do
+    for ns in a b; do
+        for m in $methods; do
+            allowed $role $ns $m && continue
+            got=$(run_method $role $ns $m)
+            want=$(forbidden_status $role)
+            [ "$got" = "$want" ] || fail "$role $m on /$ns: expected $want, got $got ($(head -c 200 "$TEST_TMP/body"))"
+            denied=$((denied + 1))
+        done
+    done
+done
+snapshot >"$TEST_TMP/after"
+cmp -s "$TEST_TMP/before" "$TEST_TMP/after" || fail "a forbidden request changed stored objects"
+ok "$denied forbidden requests: 401 (with WWW-Authenticate) or 403 as expected, same answer for existing and missing keys, no stored byte changed"
+
+# phase 2: every allowed combination does its job
+allowed_status() { # ROLE NS METHOD: the status the request gets when allowed
+    case $3 in
+        GET|HEAD) echo 404 ;;        # run_method asks for a missing key first
+        PUT) echo 201 ;;
+        DELETE) echo 404 ;;
+        PROPFIND) echo 404 ;;
+        MKCOL) echo 201 ;;
+        MOVE|COPY) echo 404 ;;       # missing source
+    esac
+}
+n=0
+for role in other reader writer admin dave; do
+    for ns in a b; do
+        for m in $methods; do
+            allowed $role $ns $m || continue
+            got=$(run_method $role $ns $m)
+            want=$(allowed_status $role $ns $m)
+            [ "$got" = "$want" ] || fail "$role $m on /$ns: expected $want, got $got ($(head -c 200 "$TEST_TMP/body"))"
+            n=$((n + 1))
+        done
+    done
+done
+# and on existing keys: reads see the data, writes change it
+[ "$(as reader GET /a/obj)" = 200 ] && [ "$(cat "$TEST_TMP/body")" = seed-data ] || fail "reader cannot read"
+[ "$(as dave HEAD /a/obj -I)" = 200 ] || fail "htpasswd user cannot read"
+[ "$(as reader PROPFIND /a/ -H 'Depth: 1')" = 207 ] || fail "reader cannot list"
+[ "$(as writer COPY /a/src -H 'Destination: /a/copied')" = 201 ] || fail "writer cannot COPY"
+[ "$(as admin MOVE /a/copied -H 'Destination: /a/moved')" = 201 ] || fail "admin cannot MOVE"
+[ "$(as writer DELETE /a/moved)" = 204 ] || fail "writer cannot DELETE"
+[ "$(as other GET /b/obj)" = 200 ] || fail "mallory cannot read her namespace"
+ok "$n allowed requests on missing keys, and reads/writes on existing ones, as expected"
+
+# credentials in every form the clients send
+[ "$(http GET /a/obj -u alice:alice-token)" = 200 ] || fail "token as Basic password (ccache/Bazel URL userinfo)"
+b64url=$(printf 'bob:bob-pw' | base64 | tr '+/' '-_')
+[ "$(http GET /a/obj -H "Authorization: Basic $b64url")" = 200 ] || fail "URL-safe base64 Basic"
+[ "$(http GET /a/obj -H 'Authorization: Bearer carol-old')" = 200 ] || fail "second token of a user"
+[ "$(http GET /a/obj -H 'Authorization: Digest x')" = 401 ] || fail "unknown scheme not 401"
+grep -q "unsupported Authorization scheme" "$TEST_TMP/body" || fail "unknown scheme: no reason"
+[ "$(http GET /a/obj -u nobody:bob-pw)" = 401 ] || fail "unknown user not 401"
+ok "Basic with a token, URL-safe base64, several tokens per user; bad schemes and unknown users get 401"
+
+# public namespace: anyone reads, any valid user writes, a wrong secret is still refused
+[ "$(http PUT /pub/k -H 'Content-Type:' --data-binary @"$TEST_TMP/seed")" = 401 ] || fail "anonymous PUT on pub"
+[ "$(as reader PUT /pub/k -H 'Content-Type:' --data-binary @"$TEST_TMP/seed")" = 201 ] || fail "@authenticated PUT on pub"
+[ "$(http GET /pub/k)" = 200 ] || fail "anonymous GET on pub"
+[ "$(as wrong GET /pub/k)" = 401 ] || fail "wrong secret on a public namespace must be 401"
+[ "$(http GET /nosuchns/k)" = 401 ] || fail "anonymous probing of namespace names"
+[ "$(as reader GET /nosuchns/k)" = 404 ] || fail "unknown namespace for a user"
+ok "\"*\" and \"@authenticated\"; unknown namespaces: 401 anonymous, 404 for users"
+
+# admin endpoints: stats and purge for the namespace's admins only
+[ "$(http GET /_/stats)" = 401 ] || fail "anonymous stats"
+[ "$(as writer GET /_/stats)" = 403 ] || fail "non-admin stats"
+[ "$(as admin GET /_/stats)" = 200 ] || fail "admin stats"
+grep -q '"a":' "$TEST_TMP/body" && ! grep -q '"b":' "$TEST_TMP/body" || fail "carol sees other namespaces' stats: $(cat "$TEST_TMP/body")"
+[ "$(as admin GET /_/metrics)" = 200 ] && ! grep -q 'namespace="b"' "$TEST_TMP/body" || fail "metrics leak"
+[ "$(as writer DELETE /_/ns/a)" = 403 ] || fail "writer purge"
+[ "$(as admin DELETE /_/ns/b)" = 403 ] || fail "purge of another tenant"
+[ "$(http DELETE /_/ns/a)" = 401 ] || fail "anonymous purge"
+[ "$(as other GET /b/obj)" = 200 ] || fail "b changed"
+[ "$(as admin DELETE /_/ns/a)" = 200 ] || fail "admin purge"
+[ "$(as reader GET /a/obj)" = 404 ] || fail "purge did not empty a"
+[ "$(http GET /_/health)" = 200 ] || fail "health needs no credentials"
+ok "stats and metrics show only the caller's namespaces; purge needs the admin right"
+grep -q 'alice-token\|bob-pw\|carol-token' "$SERVER_LOG" && fail "a secret reached the log"
+ok "no secret in the server log"
+stop_server
