@@ -127,3 +127,28 @@ object_bytes() { find "$1/objects" -type f -printf '%b\n' 2>/dev/null | awk '{s 
 json_field() {
     sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p" "$3" | tr ',' '\n' | sed -n "s/^\"$2\"://p"
 }
+
+# make_test_ca DIR: a CA (ca.pem), a server certificate for 127.0.0.1 and
+# localhost (server.pem, server.key), a client certificate with CN=alice
+# signed by the CA (alice.pem, alice.key), and one from another CA
+# (rogue.pem, rogue.key).
+make_test_ca() {
+    local d=$1
+    mkdir -p "$d"
+    (
+        cd "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+            -subj "/CN=cstash test CA" 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+            -subj "/CN=127.0.0.1" 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out server.pem -days 2 -extfile san.ext 2>/dev/null
+        openssl req -newkey rsa:2048 -nodes -keyout alice.key -out alice.csr \
+            -subj "/CN=alice" 2>/dev/null
+        openssl x509 -req -in alice.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out alice.pem -days 2 2>/dev/null
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue.key -out rogue.pem -days 2 \
+            -subj "/CN=alice" 2>/dev/null
+    ) || fail "openssl could not make the test CA"
+}
