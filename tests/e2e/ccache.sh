@@ -74,3 +74,46 @@ run_layout subdirs ""
 run_layout flat ""
 run_layout bazel ""
 run_layout subdirs yes
+
+# With credentials (namespace "team" readable and writable by user ci only):
+# bearer-token and user:password in the URL both get remote hits; a wrong
+# secret gets none, and the build still succeeds.
+run_auth() { # run_auth LABEL REMOTE_URL [WRONG_URL]
+    local label=$1 remote=$2 wrong=$3 work="$TEST_TMP/auth-$1"
+    mkdir -p "$work"
+    export CCACHE_DIR="$work/ccache" CCACHE_CONFIGPATH="$work/ccache.conf"
+    : >"$CCACHE_CONFIGPATH"
+    unset CCACHE_REMOTE_ONLY
+    export CCACHE_REMOTE_STORAGE="$remote"
+    ccache -z >/dev/null
+    build "$work/cold"
+    expect_stat remote_storage_error 0 "$label cold build"
+    expect_stat remote_storage_write $((2 * N)) "$label cold build"
+    ccache -C >/dev/null
+    ccache -z >/dev/null
+    build "$work/warm"
+    expect_stat remote_storage_hit $N "$label warm build"
+    export CCACHE_REMOTE_STORAGE="$wrong"
+    ccache -C >/dev/null
+    ccache -z >/dev/null
+    build "$work/wrong"
+    expect_stat remote_storage_hit 0 "$label build with a wrong secret"
+    expect_stat cache_miss $N "$label build with a wrong secret"
+    [ "$(stat_of remote_storage_error)" -gt 0 ] || fail "$label: a wrong secret was not reported by ccache"
+    for i in $(seq 1 $N); do
+        cmp -s "$work/cold/unit$i.o" "$work/wrong/unit$i.o" || fail "$label: unit$i.o differs"
+    done
+    ok "ccache $label: $N remote hits with the right secret, none (build still fine) with a wrong one"
+}
+tok=$(printf 'ci-token' | "$CSTASHD" hash-token)
+pw=$(printf 'ci-pass' | "$CSTASHD" hash-password)
+cat >"$TEST_TMP/auth.conf" <<CONF
+users = ( { name = "ci"; token_sha256 = "$tok"; password_hash = "$pw"; } );
+namespaces = ( { name = "team"; read = [ "ci" ]; write = [ "ci" ]; } );
+CONF
+start_server "$TEST_TMP/auth-data" --config "$TEST_TMP/auth.conf"
+run_auth bearer "$URL/team|bearer-token=ci-token" "$URL/team|bearer-token=not-it"
+stop_server
+start_server "$TEST_TMP/auth-data2" --config "$TEST_TMP/auth.conf"
+run_auth userinfo "http://ci:ci-pass@${URL#http://}/team" "http://ci:wrong@${URL#http://}/team"
+stop_server
