@@ -680,22 +680,31 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
                             "read = [ \"*\" ]; write = [ \"*\" ]; } );");
 }
 
-/* An https listener needs a certificate and its key. */
-static void check_tls(struct loader *ld, const struct cs_config *cfg)
+bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len)
 {
     size_t i;
     bool any = false;
 
     for (i = 0; i < cfg->n_listen; i++)
         any |= cfg->listen_tls[i];
-    if (any && (!cfg->tls_cert || !cfg->tls_key))
-        add_error(ld, NULL, "an https:// listener needs tls_cert and tls_key");
-    if (!any && (cfg->tls_cert || cfg->tls_key || cfg->tls_client_ca))
-        add_error(ld, NULL, "tls_cert, tls_key and tls_client_ca need an https:// address "
-                            "in listen, e.g. listen = [ \"https://0.0.0.0:8443\" ]");
-    if (cfg->tls_client_ca && !cfg->n_users)
-        add_error(ld, NULL, "tls_client_ca maps a client certificate's CN to a user: "
-                            "define users");
+    if (any && (!cfg->tls_cert || !cfg->tls_key)) {
+        snprintf(why, why_len, "an https:// listener needs tls_cert and tls_key");
+        return false;
+    }
+    if (cfg->tls_client_ca && !cfg->n_users) {
+        snprintf(why, why_len, "tls_client_ca maps a client certificate's CN to a user: "
+                               "define users");
+        return false;
+    }
+    return true;
+}
+
+static void check_tls(struct loader *ld, const struct cs_config *cfg)
+{
+    char why[160];
+
+    if (!cs_config_tls_ok(cfg, why, sizeof why))
+        add_error(ld, NULL, "%s", why);
 }
 
 static void default_limits(struct cs_limits *l)

@@ -112,6 +112,9 @@ static inline unsigned cs_config_rights(const struct cs_namespace_config *ns, in
 bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg,
                           char *why, size_t why_len);
 
+/* TLS settings agree with the listeners (also after --listen). */
+bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len);
+
 /* Splits "https://host:port", "http://host:port" or "host:port" into the
  * address (a pointer into text) and whether it is TLS. */
 const char *cs_listen_scheme(const char *text, bool *tls);

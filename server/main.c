@@ -169,6 +169,7 @@ static int load_config(const struct options *o, struct cs_config **cfg, bool to_
     struct cs_config_errors errs = {0};
     enum cs_status st = cs_config_load(o->config_path, cfg, &errs);
     const char *bad = NULL;
+    char tls_why[160];
     size_t i;
 
     if (st != CS_OK) {
@@ -188,6 +189,8 @@ static int load_config(const struct options *o, struct cs_config **cfg, bool to_
         bad = "invalid --listen address: use HOST:PORT, [IPV6]:PORT or https://HOST:PORT";
     else if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK)
         bad = "invalid --data-dir";
+    else if (!cs_config_tls_ok(*cfg, tls_why, sizeof tls_why))
+        bad = tls_why;
     if (bad) {
         fprintf(stderr, "cstashd: %s\n", bad);
         cs_config_free(*cfg);

@@ -14,6 +14,12 @@ buildCache {
     remote(HttpBuildCache) {
         url = System.getenv('CS_GRADLE_URL')
         push = true
+        if (System.getenv('CS_GRADLE_USER')) {
+            credentials {
+                username = System.getenv('CS_GRADLE_USER')
+                password = System.getenv('CS_GRADLE_PASS')
+            }
+        }
     }
 }
 GRADLE
@@ -52,3 +58,27 @@ grep -q ':compileJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileJava no
 grep -q ':compileExtraJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileExtraJava not from the cache"
 echo "gradle: $hits tasks FROM-CACHE"
 ok "after clean: $hits cacheable tasks FROM-CACHE"
+stop_server
+
+# A namespace that needs credentials: Gradle's credentials {} (Basic) push
+# and hit; a wrong password gets no hit and the build still succeeds.
+pw=$(printf 'gr-pass' | "$CSTASHD" hash-password)
+cat >"$TEST_TMP/auth.conf" <<CONF
+users = ( { name = "gr"; password_hash = "$pw"; } );
+namespaces = ( { name = "team"; read = [ "gr" ]; write = [ "gr" ]; } );
+CONF
+start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf"
+export CS_GRADLE_URL="$URL/team/gradle/" CS_GRADLE_USER=gr CS_GRADLE_PASS=gr-pass
+run_gradle clean
+run_gradle jar
+[ "$(find "$TEST_TMP/data-auth/objects" -type f | wc -l)" -ge 2 ] || fail "nothing pushed with credentials"
+run_gradle clean
+run_gradle jar
+grep -q ':compileJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "no hit with credentials"
+export CS_GRADLE_PASS=wrong
+run_gradle clean
+run_gradle jar
+grep -q 'FROM-CACHE' "$TEST_TMP/gradle.out" && fail "a wrong password got hits"
+grep -qi '401' "$TEST_TMP/gradle.out" || { cat "$TEST_TMP/gradle.out"; fail "Gradle did not report the 401"; }
+ok "Gradle credentials {}: push and FROM-CACHE hits; a wrong password gets none, the build succeeds"
+stop_server

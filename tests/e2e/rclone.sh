@@ -52,3 +52,22 @@ rc purge cs:up || fail "rclone purge of the rest"
 [ -z "$(rc lsf cs: 2>/dev/null)" ] || fail "namespace not empty after purge: $(rc lsf cs:)"
 [ "$(count_files "$TEST_TMP/data/objects")" = 0 ] || fail "purge left objects on disk"
 ok "rclone deletefile and purge (recursive DELETE): nothing left on disk"
+stop_server
+
+# basic auth (rclone's user/pass): works with the right password, fails
+# (clearly, non-zero exit) with a wrong one
+pw=$(printf 'rc-pass' | "$CSTASHD" hash-password)
+cat >"$TEST_TMP/auth.conf" <<CONF
+users = ( { name = "rc"; password_hash = "$pw"; } );
+namespaces = ( { name = "team"; read = [ "rc" ]; write = [ "rc" ]; } );
+CONF
+start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf"
+export RCLONE_CONFIG_CS_URL="$URL/team" RCLONE_CONFIG_CS_USER=rc
+export RCLONE_CONFIG_CS_PASS="$(rclone obscure rc-pass)"
+rc copy "$src" cs:up || fail "rclone copy with basic auth"
+rc check "$src" cs:up || fail "rclone check with basic auth"
+export RCLONE_CONFIG_CS_PASS="$(rclone obscure wrong)"
+rc lsf cs:up >/dev/null 2>"$TEST_TMP/rc.err" && fail "a wrong password listed the namespace"
+grep -qi '401\|unauthorized' "$TEST_TMP/rc.err" || fail "rclone did not report 401: $(cat "$TEST_TMP/rc.err")"
+ok "rclone WebDAV with basic auth: copy and check; a wrong password gets 401"
+stop_server
