@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/hash.h"
@@ -19,6 +20,7 @@
 #include "server/key.h"
 
 #define MAX_ERRORS 100
+#define HTPASSWD_MAX (16 << 20)
 
 static const char embedded_default[] =
     "listen = [ \"" CS_DEFAULT_LISTEN "\" ];\n"
@@ -370,6 +372,7 @@ static void load_htpasswd(struct loader *ld, const config_setting_t *s, struct c
     const char *path = config_setting_get_string(s);
     char line[1024];
     unsigned lineno = 0;
+    struct stat st;
     FILE *f;
 
     if (!path || !path[0]) {
@@ -380,6 +383,11 @@ static void load_htpasswd(struct loader *ld, const config_setting_t *s, struct c
     f = fopen(path, "r");
     if (!f) {
         add_error(ld, s, "htpasswd file %s: cannot read: %s", path, strerror(errno));
+        return;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > HTPASSWD_MAX) {
+        add_error(ld, s, "htpasswd file %s: not a regular file of at most 16 MiB", path);
+        fclose(f);
         return;
     }
     while (fgets(line, sizeof line, f)) {

@@ -57,37 +57,34 @@ grep -q 'GET /default/ac/[0-9a-f]\{64\}: 200' "$SERVER_LOG" || fail "no AC hit s
 ok "after clean --expunge: $hits of $run actions were remote cache hits"
 stop_server
 
-# Over HTTPS with a CA made here (--tls_certificate), in a namespace that
-# needs credentials: Basic in the URL (Bazel encodes it with the URL-safe
-# base64 alphabet) fills the cache, a bearer --remote_header gets every
-# action as a hit, a wrong secret gets none and the build still succeeds.
-ca=$TEST_TMP/ca
-make_test_ca "$ca"
+# In a namespace that needs credentials: Basic in the URL (Bazel encodes
+# it with the URL-safe base64 alphabet) fills the cache, a bearer
+# --remote_header gets every action as a hit, a wrong secret gets none and
+# the build still succeeds. (Bazel over HTTPS: see docs/security.md, known
+# limits; HTTPS is tested with curl in tests/integration/https.sh.)
 tok=$(printf 'bz-token' | "$CSTASHD" hash-token)
 pw=$(printf 'bz-pass' | "$CSTASHD" hash-password)
-cat >"$TEST_TMP/tls.conf" <<CONF
-tls_cert = "$ca/server.pem";
-tls_key = "$ca/server.key";
+cat >"$TEST_TMP/auth.conf" <<CONF
 users = ( { name = "bz"; token_sha256 = "$tok"; password_hash = "$pw"; } );
 namespaces = ( { name = "team"; read = [ "bz" ]; write = [ "bz" ]; } );
 CONF
-start_server "$TEST_TMP/data-tls" --config "$TEST_TMP/tls.conf" --listen https://127.0.0.1:0 --log-level debug
-hostport=${URL#https://}
-tls_flags=(--tls_certificate="$ca/ca.pem" --spawn_strategy=local --color=no --curses=no)
+start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf" --log-level debug
+hostport=${URL#http://}
+auth_flags=(--spawn_strategy=local --color=no --curses=no)
 
 bz clean --expunge
-bz build --remote_cache="https://bz:bz-pass@$hostport/team" "${tls_flags[@]}" "${targets[@]}"
-grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no upload over HTTPS with Basic in the URL"
+bz build --remote_cache="http://bz:bz-pass@$hostport/team" "${auth_flags[@]}" "${targets[@]}"
+grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no upload with Basic in the URL"
 bz clean --expunge
-bz build --remote_cache="https://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
-    "${tls_flags[@]}" "${targets[@]}"
+bz build --remote_cache="http://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
+    "${auth_flags[@]}" "${targets[@]}"
 warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
 hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
-[ "${hits:-0}" = "$run" ] || fail "HTTPS + bearer: ${hits:-0} remote cache hits, want $run ($warm)"
-ok "HTTPS (--tls_certificate): Basic in the URL uploads, a bearer header gets $hits of $run hits"
+[ "${hits:-0}" = "$run" ] || fail "bearer header: ${hits:-0} remote cache hits, want $run ($warm)"
+ok "Basic in the URL uploads, a bearer --remote_header gets $hits of $run hits"
 bz clean --expunge
-bz build --remote_cache="https://$hostport/team" --remote_header="Authorization=Bearer wrong" \
-    "${tls_flags[@]}" "${targets[@]}"
+bz build --remote_cache="http://$hostport/team" --remote_header="Authorization=Bearer wrong" \
+    "${auth_flags[@]}" "${targets[@]}"
 wrong=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
 echo "$wrong" | grep -q 'remote cache hit' && fail "a wrong token got hits: $wrong"
 "$ws/bazel-bin/hello" | grep -q 'hello from bazel' || fail "build with a wrong token broken"
