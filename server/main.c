@@ -488,6 +488,15 @@ static int run_command(const struct options *o, const struct cs_config *cfg)
     return rc;
 }
 
+static void log_listening(const struct cs_config *cfg, const struct cs_listener *ls, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        cs_log(CS_LOG_INFO, "listening on %s/ (data dir %s, %u threads, config %s)", ls[i].url,
+               cfg->data_dir, cfg->threads, cfg->source);
+}
+
 int main(int argc, char **argv)
 {
     struct options o = {0};
@@ -546,13 +555,10 @@ int main(int argc, char **argv)
         backend.ops->destroy(backend.state);
         return st == CS_ERR_INVALID ? EXIT_CONFIG : EXIT_RUNTIME;
     }
-    cfg = (struct cs_config *)cs_server_config(srv);
-    for (i = 0; i < n_listen; i++)
-        cs_log(CS_LOG_INFO, "listening on %s/ (data dir %s, %u threads, config %s)",
-               listeners[i].url, cfg->data_dir, cfg->threads, cfg->source);
+    log_listening(cs_server_config(srv), listeners, n_listen);
     if (o.print_clients)
-        cs_print_client_settings(stdout, listeners[0].url, cfg->namespaces[0].name);
-    cfg = NULL;
+        cs_print_client_settings(stdout, listeners[0].url,
+                                 cs_server_config(srv)->namespaces[0].name);
 
     serve_and_drain(&o, srv);
     cs_server_stop(srv);

@@ -152,3 +152,16 @@ make_test_ca() {
             -subj "/CN=alice" 2>/dev/null
     ) || fail "openssl could not make the test CA"
 }
+
+# team_conf FILE USER TOKEN PASSWORD: a config with one user (token and/or
+# password, hashed with cstashd itself; "" for none) who may read and write
+# namespace "team", the only one.
+team_conf() {
+    local file=$1 user=$2 token=$3 password=$4 secrets=""
+    [ -n "$token" ] && secrets="token_sha256 = \"$(printf '%s' "$token" | "$CSTASHD" hash-token)\"; "
+    [ -n "$password" ] && secrets="$secrets password_hash = \"$(printf '%s' "$password" | "$CSTASHD" hash-password)\";"
+    cat >"$file" <<CONF
+users = ( { name = "$user"; $secrets } );
+namespaces = ( { name = "team"; read = [ "$user" ]; write = [ "$user" ]; } );
+CONF
+}

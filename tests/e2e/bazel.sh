@@ -62,12 +62,7 @@ stop_server
 # --remote_header gets every action as a hit, a wrong secret gets none and
 # the build still succeeds. (Bazel over HTTPS: see docs/security.md, known
 # limits; HTTPS is tested with curl in tests/integration/https.sh.)
-tok=$(printf 'bz-token' | "$CSTASHD" hash-token)
-pw=$(printf 'bz-pass' | "$CSTASHD" hash-password)
-cat >"$TEST_TMP/auth.conf" <<CONF
-users = ( { name = "bz"; token_sha256 = "$tok"; password_hash = "$pw"; } );
-namespaces = ( { name = "team"; read = [ "bz" ]; write = [ "bz" ]; } );
-CONF
+team_conf "$TEST_TMP/auth.conf" bz bz-token bz-pass
 start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf" --log-level debug
 hostport=${URL#http://}
 auth_flags=(--spawn_strategy=local --color=no --curses=no)

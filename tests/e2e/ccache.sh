@@ -105,12 +105,7 @@ run_auth() { # run_auth LABEL REMOTE_URL [WRONG_URL]
     done
     ok "ccache $label: $N remote hits with the right secret, none (build still fine) with a wrong one"
 }
-tok=$(printf 'ci-token' | "$CSTASHD" hash-token)
-pw=$(printf 'ci-pass' | "$CSTASHD" hash-password)
-cat >"$TEST_TMP/auth.conf" <<CONF
-users = ( { name = "ci"; token_sha256 = "$tok"; password_hash = "$pw"; } );
-namespaces = ( { name = "team"; read = [ "ci" ]; write = [ "ci" ]; } );
-CONF
+team_conf "$TEST_TMP/auth.conf" ci ci-token ci-pass
 start_server "$TEST_TMP/auth-data" --config "$TEST_TMP/auth.conf"
 run_auth bearer "$URL/team|bearer-token=ci-token" "$URL/team|bearer-token=not-it"
 stop_server

@@ -62,11 +62,7 @@ stop_server
 
 # A namespace that needs credentials: Gradle's credentials {} (Basic) push
 # and hit; a wrong password gets no hit and the build still succeeds.
-pw=$(printf 'gr-pass' | "$CSTASHD" hash-password)
-cat >"$TEST_TMP/auth.conf" <<CONF
-users = ( { name = "gr"; password_hash = "$pw"; } );
-namespaces = ( { name = "team"; read = [ "gr" ]; write = [ "gr" ]; } );
-CONF
+team_conf "$TEST_TMP/auth.conf" gr "" gr-pass
 start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf"
 export CS_GRADLE_URL="$URL/team/gradle/" CS_GRADLE_USER=gr CS_GRADLE_PASS=gr-pass
 run_gradle clean

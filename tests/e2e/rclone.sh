@@ -56,11 +56,7 @@ stop_server
 
 # basic auth (rclone's user/pass): works with the right password, fails
 # (clearly, non-zero exit) with a wrong one
-pw=$(printf 'rc-pass' | "$CSTASHD" hash-password)
-cat >"$TEST_TMP/auth.conf" <<CONF
-users = ( { name = "rc"; password_hash = "$pw"; } );
-namespaces = ( { name = "team"; read = [ "rc" ]; write = [ "rc" ]; } );
-CONF
+team_conf "$TEST_TMP/auth.conf" rc "" rc-pass
 start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf"
 export RCLONE_CONFIG_CS_URL="$URL/team" RCLONE_CONFIG_CS_USER=rc
 export RCLONE_CONFIG_CS_PASS="$(rclone obscure rc-pass)"
