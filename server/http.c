@@ -905,6 +905,13 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
+    /* libmicrohttpd says this for every failed handshake, most often a
+     * client that does not trust our certificate and hangs up. */
+    if (strstr(msg, "handshake message out of context")) {
+        cs_log(CS_LOG_WARN, "TLS handshake failed (libmicrohttpd: %s); a client that does not trust "
+                            "the certificate does this, see docs/security.md", msg);
+        return;
+    }
     cs_log(CS_LOG_WARN, "libmicrohttpd: %s", msg);
 }
 

@@ -26,9 +26,11 @@ printf '#include <stdio.h>\n#include "greet.h"\nint main(void) { puts(greeting()
 
 # --batch: no Bazel server is left running; its output base stays in the temp
 # dir. The system rc stays on: Debian sets the install base there.
+# startup=(…) adds startup options (a JVM trust store for HTTPS).
+startup=()
 bz() {
     (cd "$ws" && timeout 900 bazel --batch --nohome_rc \
-        --output_user_root="$TEST_TMP/bazel-root" "$@") >"$TEST_TMP/bazel.out" 2>&1 \
+        --output_user_root="$TEST_TMP/bazel-root" "${startup[@]}" "$@") >"$TEST_TMP/bazel.out" 2>&1 \
         || { tail -n 40 "$TEST_TMP/bazel.out"; fail "bazel $1 failed"; }
 }
 targets=(//:b //:big //:hello)
@@ -60,8 +62,7 @@ stop_server
 # In a namespace that needs credentials: Basic in the URL (Bazel encodes
 # it with the URL-safe base64 alphabet) fills the cache, a bearer
 # --remote_header gets every action as a hit, a wrong secret gets none and
-# the build still succeeds. (Bazel over HTTPS: see docs/security.md, known
-# limits; HTTPS is tested with curl in tests/integration/https.sh.)
+# the build still succeeds.
 team_conf "$TEST_TMP/auth.conf" bz bz-token bz-pass
 start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf" --log-level debug
 hostport=${URL#http://}
@@ -85,4 +86,40 @@ echo "$wrong" | grep -q 'remote cache hit' && fail "a wrong token got hits: $wro
 "$ws/bazel-bin/hello" | grep -q 'hello from bazel' || fail "build with a wrong token broken"
 grep -q 'GET /team/ac/[0-9a-f]\{64\}: 401' "$SERVER_LOG" || fail "no 401 for the wrong token"
 ok "a wrong token: no hits (401), the build still succeeds"
+stop_server
+
+# Over HTTPS, with a CA made here. Bazel's HTTP cache client (Netty) builds
+# its TLS context from the JVM's trust store and ignores --tls_certificate
+# (that flag only reaches the gRPC client), so the CA goes into a PKCS#12
+# trust store given to Bazel's JVM; --tls_certificate is passed as well, as a
+# user would. Without the trust store the handshake fails and the build
+# still succeeds with no remote cache.
+ca=$TEST_TMP/ca
+make_test_ca "$ca"
+keytool -importcert -noprompt -alias cstash-test-ca -file "$ca/ca.pem" -storetype PKCS12 \
+    -keystore "$ca/trust.p12" -storepass cstash-test >/dev/null 2>&1 || fail "keytool could not import the test CA"
+{ cat "$TEST_TMP/auth.conf"; printf 'tls_cert = "%s";\ntls_key = "%s";\n' "$ca/server.pem" "$ca/server.key"; } >"$TEST_TMP/tls.conf"
+start_server "$TEST_TMP/data-tls" --config "$TEST_TMP/tls.conf" --listen https://127.0.0.1:0 --log-level debug
+hostport=${URL#https://}
+tls_flags=(--tls_certificate="$ca/ca.pem" "${auth_flags[@]}")
+
+bz clean --expunge
+bz build --remote_cache="https://bz:bz-pass@$hostport/team" "${tls_flags[@]}" "${targets[@]}"
+grep -q 'PUT /team/ac/' "$SERVER_LOG" && fail "an upload succeeded although Bazel's JVM does not trust the CA"
+"$ws/bazel-bin/hello" | grep -q 'hello from bazel' || fail "build against an untrusted HTTPS cache broken"
+grep -q 'TLS handshake failed.*does not trust the certificate' "$SERVER_LOG" || fail "the failed handshake is not explained in the log"
+ok "an untrusted certificate: no upload, the build still succeeds"
+
+startup=(--host_jvm_args=-Djavax.net.ssl.trustStore="$ca/trust.p12"
+         --host_jvm_args=-Djavax.net.ssl.trustStorePassword=cstash-test)
+bz clean --expunge
+bz build --remote_cache="https://bz:bz-pass@$hostport/team" "${tls_flags[@]}" "${targets[@]}"
+grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no upload over HTTPS with Basic in the URL"
+bz clean --expunge
+bz build --remote_cache="https://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
+    "${tls_flags[@]}" "${targets[@]}"
+warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
+hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
+[ "${hits:-0}" = "$run" ] || fail "HTTPS + bearer: ${hits:-0} remote cache hits, want $run ($warm)"
+ok "HTTPS: Basic in the URL uploads, a bearer header gets $hits of $run hits"
 stop_server
