@@ -1,0 +1,585 @@
+/* Compiler argument classification for gcc and clang. Unknown options are
+ * passed on and hashed; an option whose effect the cache cannot reproduce,
+ * or any doubt about what the inputs are, makes the call uncacheable. */
+#include "autoconfig.h"
+
+#include "client/args.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const reason_names[CS_UNC_COUNT] = {
+    [CS_UNC_NONE] = "none",
+    [CS_UNC_LINK] = "link",
+    [CS_UNC_PREPROCESS] = "preprocess_only",
+    [CS_UNC_ASSEMBLY_OUT] = "assembly_output",
+    [CS_UNC_MULTIPLE] = "multiple_sources",
+    [CS_UNC_NO_INPUT] = "no_input",
+    [CS_UNC_NOT_SOURCE] = "not_a_source",
+    [CS_UNC_STDIN] = "stdin_input",
+    [CS_UNC_PCH] = "precompiled_header",
+    [CS_UNC_PROFILE] = "profile_or_coverage",
+    [CS_UNC_RESPONSE_FILE] = "response_file",
+    [CS_UNC_OPTION] = "unsupported_option",
+    [CS_UNC_NATIVE] = "native_arch",
+    [CS_UNC_SPECIAL_FILE] = "special_file",
+    [CS_UNC_ARCH] = "multiple_arch",
+};
+
+const char *cs_uncacheable_name(enum cs_uncacheable r)
+{
+    return r < CS_UNC_COUNT ? reason_names[r] : "unknown";
+}
+
+enum { ARG_PLAIN, ARG_PATH };
+
+/* Options whose value is the next argument (or joined to them). */
+static const struct {
+    const char *name;
+    int kind;
+} with_value[] = {
+    {"-I", ARG_PATH},          {"-isystem", ARG_PATH},   {"-iquote", ARG_PATH},
+    {"-idirafter", ARG_PATH},  {"-include", ARG_PATH},   {"-imacros", ARG_PATH},
+    {"-isysroot", ARG_PATH},   {"--sysroot", ARG_PATH},  {"-B", ARG_PATH},
+    {"-iprefix", ARG_PATH},    {"-iwithprefix", ARG_PATH}, {"-iwithprefixbefore", ARG_PATH},
+    {"-L", ARG_PATH},          {"-D", ARG_PLAIN},        {"-U", ARG_PLAIN},
+    {"-Xpreprocessor", ARG_PLAIN}, {"-Xassembler", ARG_PLAIN}, {"-Xlinker", ARG_PLAIN},
+    {"-Xclang", ARG_PLAIN},    {"-target", ARG_PLAIN},   {"-A", ARG_PLAIN},
+    {"--param", ARG_PLAIN},    {"-u", ARG_PLAIN},        {"-l", ARG_PLAIN},
+    {"-T", ARG_PLAIN},         {"-G", ARG_PLAIN},        {"-gcc-toolchain", ARG_PATH},
+    {"-imultilib", ARG_PLAIN}, {"-ivfsoverlay", ARG_PATH}, {"-arch", ARG_PLAIN},
+};
+
+struct parse {
+    const char *cwd, *basedir;
+    struct cs_args *a;
+    bool compile_only, has_E, has_S, has_M, output_given, seen_input;
+    int inputs, arches;
+    enum cs_uncacheable input_reason;
+    const char *lang_x;
+};
+
+static void uncacheable(struct parse *p, enum cs_uncacheable r, const char *detail)
+{
+    if (p->a->reason == CS_UNC_NONE) {
+        p->a->reason = r;
+        p->a->reason_detail = detail;
+    }
+}
+
+/* The path the compiler should see: relative to cwd when under basedir. */
+static char *rewrite_path(const struct parse *p, const char *path)
+{
+    if (!p->basedir || path[0] != '/')
+        return strdup(path);
+    char *abs = cs_path_absolute(path, "/");
+    if (!abs)
+        return NULL;
+    bool nomem;
+    char *rel = cs_path_relative_under(abs, p->basedir, p->cwd, &nomem);
+    free(abs);
+    if (nomem)
+        return NULL;
+    return rel ? rel : strdup(path);
+}
+
+static char *concat(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (s) {
+        memcpy(s, a, la);
+        memcpy(s + la, b, lb + 1);
+    }
+    return s;
+}
+
+/* Pushes s to the lists named by the flags. */
+enum { TO_PP = 1, TO_CC = 2, TO_HASH = 4, TO_ALL = 7 };
+static enum cs_status push(struct parse *p, int to, const char *s)
+{
+    enum cs_status rc = CS_OK;
+    if ((to & TO_PP) && (rc = cs_strv_push(&p->a->pp, s)) != CS_OK)
+        return rc;
+    if ((to & TO_CC) && (rc = cs_strv_push(&p->a->cc, s)) != CS_OK)
+        return rc;
+    if (to & TO_HASH)
+        rc = cs_strv_push(&p->a->hashed, s);
+    return rc;
+}
+
+static const char *lang_of_suffix(const char *path, enum cs_uncacheable *why)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    *why = CS_UNC_NONE;
+    if (!dot) {
+        *why = CS_UNC_NOT_SOURCE;
+        return NULL;
+    }
+    dot++;
+    static const struct {
+        const char *ext, *lang;
+        enum cs_uncacheable why;
+    } map[] = {
+        {"c", "c", 0},          {"cc", "c++", 0},   {"cp", "c++", 0},   {"cxx", "c++", 0},
+        {"cpp", "c++", 0},      {"CPP", "c++", 0},  {"c++", "c++", 0},  {"C", "c++", 0},
+        {"m", "objective-c", 0}, {"mm", "objective-c++", 0}, {"M", "objective-c++", 0},
+        {"S", "assembler-with-cpp", 0}, {"sx", "assembler-with-cpp", 0},
+        {"h", NULL, CS_UNC_PCH}, {"hh", NULL, CS_UNC_PCH}, {"hpp", NULL, CS_UNC_PCH},
+        {"hxx", NULL, CS_UNC_PCH}, {"H", NULL, CS_UNC_PCH}, {"h++", NULL, CS_UNC_PCH},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(dot, map[i].ext) == 0) {
+            *why = map[i].why;
+            return map[i].lang;
+        }
+    *why = CS_UNC_NOT_SOURCE;
+    return NULL;
+}
+
+static enum cs_status take_input(struct parse *p, const char *arg)
+{
+    p->inputs++;
+    p->seen_input = true;
+    if (p->inputs > 1)
+        return CS_OK;
+    enum cs_uncacheable why = CS_UNC_NONE;
+    const char *lang = NULL;
+    if (p->lang_x && strcmp(p->lang_x, "none") != 0) {
+        lang = p->lang_x;
+        if (strstr(lang, "-header"))
+            why = CS_UNC_PCH;
+        else if (strcmp(lang, "c") && strcmp(lang, "c++") && strcmp(lang, "objective-c") &&
+                 strcmp(lang, "objective-c++") && strcmp(lang, "assembler-with-cpp"))
+            why = CS_UNC_NOT_SOURCE;
+    } else {
+        lang = lang_of_suffix(arg, &why);
+    }
+    if (why != CS_UNC_NONE) {
+        p->input_reason = why;
+        p->a->reason_detail = arg;
+    }
+    p->a->lang = lang;
+    struct stat st;
+    if (why == CS_UNC_NONE && (stat(arg, &st) != 0 || !S_ISREG(st.st_mode))) {
+        p->input_reason = CS_UNC_SPECIAL_FILE;
+        p->a->reason_detail = arg;
+    }
+    char *in = rewrite_path(p, arg);
+    if (!in)
+        return CS_ERR_NOMEM;
+    p->a->input = in;
+    return push(p, TO_ALL, in);
+}
+
+static bool is_profile_option(const char *s)
+{
+    return cs_starts_with(s, "-fprofile-") || cs_starts_with(s, "-fauto-profile") ||
+           !strcmp(s, "-fbranch-probabilities") || !strcmp(s, "-ftest-coverage") ||
+           !strcmp(s, "--coverage") || !strcmp(s, "-coverage") || !strcmp(s, "-fprofile-arcs");
+}
+
+static bool is_unsupported_option(const char *s)
+{
+    static const char *const exact[] = {"-gsplit-dwarf", "-fsyntax-only", "-frepo", "-###",
+                                        "-v", "--help", "--version", "-MG", "--", "-fmodules",
+                                        "-fcxx-modules", "-pipe-never"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (!strcmp(s, exact[i]))
+            return true;
+    return cs_starts_with(s, "-save-temps") || cs_starts_with(s, "-fdump-") ||
+           cs_starts_with(s, "-print-") || cs_starts_with(s, "-dump") ||
+           cs_starts_with(s, "-fmodules-") || cs_starts_with(s, "-fstack-usage") ||
+           cs_starts_with(s, "-fcallgraph-info") || cs_starts_with(s, "-aux-info") ||
+           cs_starts_with(s, "-ftime-trace") || cs_starts_with(s, "--serialize-diagnostics");
+}
+
+static bool is_pch_option(const char *s)
+{
+    return !strcmp(s, "-include-pch") || !strcmp(s, "-fpch-preprocess") || !strcmp(s, "-emit-pch") ||
+           cs_starts_with(s, "-fpch-") || !strcmp(s, "-Xclang-emit-pch");
+}
+
+/* -fdebug-prefix-map=OLD=NEW: OLD differs between checkouts, only NEW
+ * reaches the object, so only NEW is hashed. */
+static enum cs_status prefix_map(struct parse *p, const char *arg)
+{
+    const char *eq1 = strchr(arg, '=');
+    const char *eq2 = eq1 ? strrchr(eq1 + 1, '=') : NULL;
+    if (cs_starts_with(arg, "-fdebug-prefix-map=") || cs_starts_with(arg, "-ffile-prefix-map="))
+        p->a->prefix_map = true;
+    enum cs_status rc = push(p, TO_PP | TO_CC, arg);
+    if (rc != CS_OK)
+        return rc;
+    if (!eq2)
+        return push(p, TO_HASH, arg);
+    size_t head = (size_t)(eq1 - arg + 1);
+    char *h = malloc(head + strlen(eq2) + 1);
+    if (!h)
+        return CS_ERR_NOMEM;
+    memcpy(h, arg, head);
+    strcpy(h + head, eq2);
+    rc = cs_strv_push_own(&p->a->hashed, h);
+    return rc;
+}
+
+/* -Wp,-MD,file and -Wp,-MMD,file (the Linux kernel's way): a dependency
+ * file the preprocessor writes. Other -M options inside -Wp are refused. */
+static enum cs_status wp_option(struct parse *p, const char *arg)
+{
+    const char *rest = arg + 4;
+    bool md = cs_starts_with(rest, "-MD,"), mmd = cs_starts_with(rest, "-MMD,");
+    if (!md && !mmd) {
+        if (strstr(rest, "-M"))
+            uncacheable(p, CS_UNC_OPTION, arg);
+        return push(p, TO_ALL, arg);
+    }
+    const char *file = rest + (md ? 4 : 5);
+    if (!*file || strchr(file, ',')) {
+        uncacheable(p, CS_UNC_OPTION, arg);
+        return push(p, TO_ALL, arg);
+    }
+    char *f = rewrite_path(p, file);
+    if (!f)
+        return CS_ERR_NOMEM;
+    p->a->dep = true;
+    free(p->a->dep_file);
+    p->a->dep_file = f;
+    char *cc = concat(md ? "-Wp,-MD," : "-Wp,-MMD,", f);
+    enum cs_status rc = cs_strv_push_own(&p->a->cc, cc);
+    if (rc == CS_OK)
+        rc = push(p, TO_HASH, md ? "-Wp,-MD" : "-Wp,-MMD");
+    return rc;
+}
+
+/* An option with a value, separate or joined; *used is how many argv
+ * entries it took (0: not such an option). */
+static enum cs_status value_option(struct parse *p, int argc, char *const *argv, int i, int *used)
+{
+    const char *arg = argv[i];
+    *used = 0;
+    for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+        const char *name = with_value[k].name;
+        size_t n = strlen(name);
+        if (strncmp(arg, name, n) != 0)
+            continue;
+        const char *value;
+        bool joined = arg[n] != '\0';
+        if (joined) {
+            /* -Ifoo, -DX=1, --sysroot=/x; a longer option that merely starts
+             * with a short name (-include vs -I…) is matched by its own entry. */
+            if (n == 2 || (name[1] == '-' && arg[n] == '='))
+                value = arg + n + (arg[n] == '=' ? 1 : 0);
+            else if (n > 2 && name[1] != '-')
+                value = arg + n;
+            else
+                continue;
+            /* -imacros vs -isystem etc.: prefer the longest matching name. */
+            bool longer = false;
+            for (size_t m = 0; m < sizeof with_value / sizeof with_value[0]; m++)
+                if (m != k && strlen(with_value[m].name) > n &&
+                    cs_starts_with(arg, with_value[m].name))
+                    longer = true;
+            if (longer)
+                continue;
+        } else {
+            if (i + 1 >= argc) {
+                uncacheable(p, CS_UNC_OPTION, arg);
+                *used = 1;
+                return push(p, TO_ALL, arg);
+            }
+            value = argv[i + 1];
+        }
+        if (!strcmp(name, "-arch"))
+            p->arches++;
+        char *v = with_value[k].kind == ARG_PATH ? rewrite_path(p, value) : strdup(value);
+        if (!v)
+            return CS_ERR_NOMEM;
+        enum cs_status rc;
+        if (joined) {
+            char *head = strndup(arg, (size_t)(value - arg));
+            char *whole = head ? concat(head, v) : NULL;
+            free(head);
+            rc = whole ? push(p, TO_ALL, whole) : CS_ERR_NOMEM;
+            free(whole);
+            *used = 1;
+        } else {
+            rc = push(p, TO_ALL, arg);
+            if (rc == CS_OK)
+                rc = push(p, TO_ALL, v);
+            *used = 2;
+        }
+        free(v);
+        return rc;
+    }
+    return CS_OK;
+}
+
+static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int *i)
+{
+    const char *arg = argv[*i];
+    struct cs_args *a = p->a;
+    enum cs_status rc;
+    int used;
+
+    if (arg[0] != '-' || arg[1] == '\0') {
+        if (!strcmp(arg, "-")) {
+            uncacheable(p, CS_UNC_STDIN, arg);
+            return push(p, TO_ALL, arg);
+        }
+        return take_input(p, arg);
+    }
+    if (!strcmp(arg, "-c")) {
+        p->compile_only = true;
+        return CS_OK; /* added back once, at the end */
+    }
+    if (!strcmp(arg, "-E")) {
+        p->has_E = true;
+        return push(p, TO_ALL, arg);
+    }
+    if (!strcmp(arg, "-S")) {
+        p->has_S = true;
+        return push(p, TO_ALL, arg);
+    }
+    if (!strcmp(arg, "-M") || !strcmp(arg, "-MM")) {
+        p->has_M = true;
+        return push(p, TO_ALL, arg);
+    }
+    if (!strcmp(arg, "-o") || (cs_starts_with(arg, "-o") && arg[2])) {
+        const char *v = arg[2] ? arg + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v) {
+            uncacheable(p, CS_UNC_OPTION, arg);
+            return push(p, TO_ALL, arg);
+        }
+        free(a->output);
+        if (!(a->output = rewrite_path(p, v)))
+            return CS_ERR_NOMEM;
+        p->output_given = true;
+        return CS_OK; /* added at the end, to cc only */
+    }
+    if (!strcmp(arg, "-x") || (cs_starts_with(arg, "-x") && arg[2])) {
+        const char *v = arg[2] ? arg + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v || p->seen_input) {
+            uncacheable(p, CS_UNC_OPTION, arg);
+            return push(p, TO_ALL, arg);
+        }
+        p->lang_x = v;
+        if ((rc = push(p, TO_ALL, "-x")) != CS_OK)
+            return rc;
+        return push(p, TO_ALL, v);
+    }
+    if (!strcmp(arg, "-MD") || !strcmp(arg, "-MMD")) {
+        a->dep = true;
+        return push(p, TO_CC | TO_HASH, arg);
+    }
+    if (!strcmp(arg, "-MP"))
+        return push(p, TO_CC | TO_HASH, arg);
+    if (cs_starts_with(arg, "-MF") || cs_starts_with(arg, "-MT") || cs_starts_with(arg, "-MQ")) {
+        const char *v = arg[3] ? arg + 3 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v) {
+            uncacheable(p, CS_UNC_OPTION, arg);
+            return push(p, TO_ALL, arg);
+        }
+        char opt[4] = {arg[0], arg[1], arg[2], 0};
+        if (arg[2] == 'F') {
+            free(a->dep_file);
+            if (!(a->dep_file = rewrite_path(p, v)))
+                return CS_ERR_NOMEM;
+            if ((rc = push(p, TO_CC, opt)) != CS_OK)
+                return rc;
+            return push(p, TO_CC, a->dep_file);
+        }
+        a->dep_target_given = true;
+        if ((rc = push(p, TO_CC | TO_HASH, opt)) != CS_OK)
+            return rc;
+        return push(p, TO_CC | TO_HASH, v);
+    }
+    if (cs_starts_with(arg, "-Wp,"))
+        return wp_option(p, arg);
+    if (is_profile_option(arg))
+        uncacheable(p, CS_UNC_PROFILE, arg);
+    else if (is_pch_option(arg))
+        uncacheable(p, CS_UNC_PCH, arg);
+    else if (is_unsupported_option(arg))
+        uncacheable(p, CS_UNC_OPTION, arg);
+    else if (!strcmp(arg, "-march=native") || !strcmp(arg, "-mcpu=native") ||
+             !strcmp(arg, "-mtune=native"))
+        uncacheable(p, CS_UNC_NATIVE, arg);
+    if (cs_starts_with(arg, "-fdebug-prefix-map=") || cs_starts_with(arg, "-ffile-prefix-map=") ||
+        cs_starts_with(arg, "-fmacro-prefix-map="))
+        return prefix_map(p, arg);
+    if (cs_starts_with(arg, "-g") && !cs_starts_with(arg, "-gcc-toolchain"))
+        a->debug = strcmp(arg, "-g0") != 0;
+    if ((rc = value_option(p, argc, argv, *i, &used)) != CS_OK)
+        return rc;
+    if (used) {
+        *i += used - 1;
+        return CS_OK;
+    }
+    return push(p, TO_ALL, arg);
+}
+
+/* Splits a response file's text the way gcc does: whitespace separates,
+ * quotes group, backslash escapes. */
+static enum cs_status split_response(const char *text, struct cs_strv *out)
+{
+    struct cs_buf word = {0};
+    enum cs_status rc = CS_OK;
+    bool in_word = false;
+    char quote = 0;
+    for (const char *s = text; rc == CS_OK; s++) {
+        char c = *s;
+        if (c == '\0' || (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))) {
+            if (in_word) {
+                rc = cs_strv_push(out, word.data ? (char *)word.data : "");
+                word.len = 0;
+                if (word.data)
+                    word.data[0] = 0;
+                in_word = false;
+            }
+            if (c == '\0')
+                break;
+            continue;
+        }
+        in_word = true;
+        if (quote && c == quote)
+            quote = 0;
+        else if (!quote && (c == '"' || c == '\''))
+            quote = c;
+        else if (c == '\\' && s[1])
+            rc = cs_buf_append(&word, ++s, 1);
+        else
+            rc = cs_buf_append(&word, &c, 1);
+    }
+    cs_buf_free(&word);
+    return rc;
+}
+
+/* argv with every @file replaced by its contents (nested up to 8 deep). */
+static enum cs_status expand_response_files(int argc, char *const *argv, struct cs_strv *out,
+                                            int depth, bool *unreadable)
+{
+    for (int i = 0; i < argc; i++) {
+        enum cs_status rc;
+        if (argv[i][0] != '@') {
+            if ((rc = cs_strv_push(out, argv[i])) != CS_OK)
+                return rc;
+            continue;
+        }
+        struct cs_buf text = {0};
+        struct cs_strv words = {0};
+        if (depth >= 8 || cs_read_file(argv[i] + 1, 1 << 20, &text) != CS_OK) {
+            *unreadable = true;
+            cs_buf_free(&text);
+            if ((rc = cs_strv_push(out, argv[i])) != CS_OK)
+                return rc;
+            continue;
+        }
+        rc = split_response(text.data ? (char *)text.data : "", &words);
+        if (rc == CS_OK)
+            rc = expand_response_files((int)words.n, words.v, out, depth + 1, unreadable);
+        cs_buf_free(&text);
+        cs_strv_free(&words);
+        if (rc != CS_OK)
+            return rc;
+    }
+    return CS_OK;
+}
+
+/* gcc's name for a derived file: dir-less base of path, suffix replaced. */
+static char *replace_suffix(const char *path, const char *suffix, bool strip_dir)
+{
+    const char *base = path;
+    if (strip_dir) {
+        const char *slash = strrchr(path, '/');
+        if (slash)
+            base = slash + 1;
+    }
+    const char *slash = strrchr(base, '/');
+    const char *dot = strrchr(slash ? slash : base, '.');
+    size_t n = dot ? (size_t)(dot - base) : strlen(base);
+    char *s = malloc(n + strlen(suffix) + 1);
+    if (s) {
+        memcpy(s, base, n);
+        strcpy(s + n, suffix);
+    }
+    return s;
+}
+
+static enum cs_status finish(struct parse *p)
+{
+    struct cs_args *a = p->a;
+    enum cs_status rc;
+    if (p->has_E || p->has_M)
+        a->reason = CS_UNC_PREPROCESS, a->reason_detail = NULL;
+    else if (p->has_S)
+        a->reason = CS_UNC_ASSEMBLY_OUT, a->reason_detail = NULL;
+    else if (!p->compile_only)
+        a->reason = CS_UNC_LINK, a->reason_detail = NULL;
+    if (a->reason != CS_UNC_NONE)
+        return CS_OK;
+    if (p->inputs == 0)
+        return uncacheable(p, CS_UNC_NO_INPUT, NULL), CS_OK;
+    if (p->inputs > 1)
+        return uncacheable(p, CS_UNC_MULTIPLE, NULL), CS_OK;
+    if (p->input_reason != CS_UNC_NONE)
+        return uncacheable(p, p->input_reason, a->reason_detail), CS_OK;
+    if (p->arches > 1)
+        return uncacheable(p, CS_UNC_ARCH, NULL), CS_OK;
+    if (!a->output && !(a->output = replace_suffix(a->input, ".o", true)))
+        return CS_ERR_NOMEM;
+    struct stat st;
+    if (!strcmp(a->output, "-") || (stat(a->output, &st) == 0 && !S_ISREG(st.st_mode)))
+        return uncacheable(p, CS_UNC_SPECIAL_FILE, a->output), CS_OK;
+    if (a->dep && !a->dep_file) {
+        a->dep_file = p->output_given ? replace_suffix(a->output, ".d", false)
+                                      : replace_suffix(a->input, ".d", true);
+        if (!a->dep_file)
+            return CS_ERR_NOMEM;
+    }
+    if ((rc = push(p, TO_CC | TO_HASH, "-c")) != CS_OK)
+        return rc;
+    if (p->output_given) {
+        if ((rc = push(p, TO_CC, "-o")) != CS_OK || (rc = push(p, TO_CC, a->output)) != CS_OK)
+            return rc;
+    }
+    return push(p, TO_PP, "-E");
+}
+
+enum cs_status cs_args_parse(int argc, char *const *argv, const char *cwd, const char *basedir,
+                             struct cs_args *a)
+{
+    memset(a, 0, sizeof *a);
+    struct parse p = {.cwd = cwd, .basedir = basedir, .a = a};
+    struct cs_strv args = {0};
+    bool unreadable = false;
+    enum cs_status rc = expand_response_files(argc, argv, &args, 0, &unreadable);
+    if (rc == CS_OK && unreadable)
+        uncacheable(&p, CS_UNC_RESPONSE_FILE, NULL);
+    for (int i = 0; rc == CS_OK && i < (int)args.n; i++)
+        rc = one_arg(&p, (int)args.n, args.v, &i);
+    /* reason_detail may point into args: keep only details that outlive it. */
+    if (a->reason_detail && a->reason_detail != a->output && a->reason_detail != a->input)
+        a->reason_detail = NULL;
+    if (rc == CS_OK)
+        rc = finish(&p);
+    if (a->reason_detail && a->reason_detail != a->output && a->reason_detail != a->input)
+        a->reason_detail = NULL;
+    cs_strv_free(&args);
+    if (p.lang_x && a->lang == p.lang_x)
+        a->lang = "explicit";
+    return rc;
+}
+
+void cs_args_free(struct cs_args *a)
+{
+    free(a->input);
+    free(a->output);
+    free(a->dep_file);
+    cs_strv_free(&a->pp);
+    cs_strv_free(&a->cc);
+    cs_strv_free(&a->hashed);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,56 @@
+/* Classifies a compiler command line the way a careful ccache does: a
+ * single-source compile to an object is cacheable, anything else runs the
+ * compiler untouched. For a cacheable one it builds the three argument
+ * lists the cache needs: preprocess, compile, and what goes into the key. */
+#ifndef CS_CLIENT_ARGS_H
+#define CS_CLIENT_ARGS_H
+
+#include <stdbool.h>
+
+#include "client/util.h"
+
+/* Why an invocation is not cached; counted in the stats by name. */
+enum cs_uncacheable {
+    CS_UNC_NONE = 0,
+    CS_UNC_LINK,           /* no -c: linking or a driver query */
+    CS_UNC_PREPROCESS,     /* -E, -M or -MM without -MD */
+    CS_UNC_ASSEMBLY_OUT,   /* -S */
+    CS_UNC_MULTIPLE,       /* more than one input */
+    CS_UNC_NO_INPUT,
+    CS_UNC_NOT_SOURCE,     /* an input that is not a C/C++/ObjC/.S source */
+    CS_UNC_STDIN,          /* "-" as input */
+    CS_UNC_PCH,            /* precompiled headers */
+    CS_UNC_PROFILE,        /* -fprofile-*, coverage */
+    CS_UNC_RESPONSE_FILE,  /* an @file that cannot be read */
+    CS_UNC_OPTION,         /* an option the cache cannot reproduce */
+    CS_UNC_NATIVE,         /* -march=native and friends: depends on the host */
+    CS_UNC_SPECIAL_FILE,   /* input or output is not a regular file path */
+    CS_UNC_ARCH,           /* several -arch */
+    CS_UNC_COUNT
+};
+const char *cs_uncacheable_name(enum cs_uncacheable r);
+
+struct cs_args {
+    enum cs_uncacheable reason;
+    const char *reason_detail; /* the argument that decided it, or NULL */
+    char *input;               /* the source as the compiler will see it */
+    char *output;              /* the object file */
+    const char *lang;          /* gcc -x name */
+    bool dep;                  /* a dependency file is written */
+    char *dep_file;            /* its path */
+    bool dep_target_given;     /* -MT/-MQ: the .d names what the user said */
+    bool debug;                /* -g: the working directory ends up in the object */
+    bool prefix_map;           /* -fdebug-prefix-map / -ffile-prefix-map given */
+    struct cs_strv pp;         /* arguments (no compiler) to preprocess to stdout */
+    struct cs_strv cc;         /* arguments (no compiler) for the real compile */
+    struct cs_strv hashed;     /* arguments that go into the key */
+};
+
+/* Classifies argv[0..argc) (the compiler's arguments, without the compiler).
+ * cwd and basedir (both absolute, normalised; basedir may be NULL) drive the
+ * rewriting of absolute paths under basedir to paths relative to cwd. */
+enum cs_status cs_args_parse(int argc, char *const *argv, const char *cwd, const char *basedir,
+                             struct cs_args *a);
+void cs_args_free(struct cs_args *a);
+
+#endif

@@ -1,0 +1,659 @@
+/* The compile path of cstash. */
+#include "autoconfig.h"
+
+#include "client/compile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/args.h"
+#include "client/blob.h"
+#include "client/compiler.h"
+#include "client/exec.h"
+#include "client/local.h"
+#include "client/ppscan.h"
+#include "client/remote.h"
+#include "client/settings.h"
+#include "client/stats.h"
+#include "common/hash.h"
+
+#define MAX_OUTPUT ((size_t)1 << 30) /* compiler stdout/stderr/preprocessed text */
+#define MAX_OBJECT ((size_t)1 << 30)
+
+struct job {
+    struct cs_settings s;
+    bool settings_ok;
+    struct cs_args a;
+    struct cs_compiler comp;
+    char *cwd;
+    int argc;
+    char **argv; /* the compiler's arguments as given */
+    const char *compiler_name;
+    struct cs_stats delta;
+    unsigned shard;
+    int logfd;
+    struct cs_remote *remote;
+    bool remote_off; /* not configured, unavailable, or failed in this process */
+    int64_t start_ns;
+    struct cs_sha256 common; /* everything but the source/preprocessed text */
+};
+
+__attribute__((format(printf, 2, 3))) static void logf_(struct job *j, const char *fmt, ...)
+{
+    if (j->logfd < 0)
+        return;
+    char line[4096];
+    int n = snprintf(line, sizeof line, "cstash[%ld] ", (long)getpid());
+    va_list ap;
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    (void)!write(j->logfd, line, (size_t)n);
+}
+
+static void count(struct job *j, enum cs_stat st)
+{
+    j->delta.v[st]++;
+}
+
+static void flush_stats(struct job *j)
+{
+    if (!j->settings_ok)
+        return;
+    bool any = false;
+    for (int i = 0; i < CS_ST_COUNT; i++)
+        any |= j->delta.v[i] != 0;
+    if (any && cs_stats_add(j->s.dir, j->shard, &j->delta) != CS_OK)
+        logf_(j, "cannot update the stats in %s", j->s.dir);
+    memset(&j->delta, 0, sizeof j->delta);
+}
+
+/* prefix words (CSTASH_PREFIX) + compiler + args; caller frees. */
+static enum cs_status command(struct job *j, bool with_prefix, char *const *args, size_t nargs,
+                              struct cs_strv *out)
+{
+    enum cs_status rc = CS_OK;
+    if (with_prefix && j->s.prefix) {
+        char *copy = strdup(j->s.prefix), *save = NULL;
+        if (!copy)
+            return CS_ERR_NOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w && rc == CS_OK; w = strtok_r(NULL, " \t", &save))
+            rc = cs_strv_push(out, w);
+        free(copy);
+    }
+    if (rc == CS_OK)
+        rc = cs_strv_push(out, j->comp.path ? j->comp.path : j->compiler_name);
+    for (size_t i = 0; rc == CS_OK && i < nargs; i++)
+        rc = cs_strv_push(out, args[i]);
+    return rc;
+}
+
+/* Runs the compiler with the original arguments in place of this process. */
+static int passthrough(struct job *j)
+{
+    flush_stats(j);
+    struct cs_strv cmd = {0};
+    if (command(j, true, j->argv, (size_t)j->argc, &cmd) != CS_OK) {
+        fprintf(stderr, "cstash: out of memory\n");
+        return 1;
+    }
+    cs_exec_replace(cmd.v);
+    fprintf(stderr, "cstash: cannot run %s: %s\n", cmd.v[0], strerror(errno));
+    cs_strv_free(&cmd);
+    return 127;
+}
+
+/* ---- remote ------------------------------------------------------------ */
+
+static char *backoff_file(const struct job *j)
+{
+    return cs_path_join(j->s.dir, "remote.unavailable");
+}
+
+static void remote_init(struct job *j)
+{
+    j->remote_off = !j->s.remote;
+    if (j->remote_off)
+        return;
+    char *f = backoff_file(j);
+    struct cs_buf b = {0};
+    if (f && cs_read_file(f, 64, &b) == CS_OK && b.data) {
+        long long until = atoll((char *)b.data);
+        if (until > (long long)time(NULL)) {
+            j->remote_off = true;
+            count(j, CS_ST_REMOTE_SKIPPED);
+            logf_(j, "remote skipped: unavailable until %lld", until);
+        }
+    }
+    cs_buf_free(&b);
+    free(f);
+}
+
+static struct cs_remote *remote(struct job *j)
+{
+    if (j->remote_off)
+        return NULL;
+    if (!j->remote) {
+        const char *why = "";
+        j->remote = cs_remote_open(&j->s, &why);
+        if (!j->remote) {
+            logf_(j, "remote disabled: %s", why);
+            count(j, CS_ST_REMOTE_ERROR);
+            j->remote_off = true;
+        }
+    }
+    return j->remote;
+}
+
+/* After a failed remote call: count it, stop using the remote in this
+ * process, and when the server is away tell the next compiles too. */
+static void remote_failed(struct job *j, enum cs_status rc)
+{
+    count(j, rc == CS_ERR_BUSY ? CS_ST_REMOTE_TIMEOUT : CS_ST_REMOTE_ERROR);
+    logf_(j, "remote error: %s", cs_remote_error(j->remote));
+    j->remote_off = true;
+    if (cs_remote_unreachable(j->remote) && j->s.remote_backoff_s > 0) {
+        char *f = backoff_file(j);
+        char until[32];
+        snprintf(until, sizeof until, "%lld\n", (long long)time(NULL) + j->s.remote_backoff_s);
+        if (f && cs_mkdirs(j->s.dir, true) == CS_OK)
+            (void)cs_write_file_atomic(f, until, strlen(until));
+        free(f);
+    }
+}
+
+/* Local, then remote; a remote hit is copied to the local cache.
+ * *from_remote tells where it came from. */
+static enum cs_status fetch(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                            struct cs_buf *out, bool *from_remote)
+{
+    *from_remote = false;
+    out->len = 0;
+    enum cs_status rc = cs_local_get(j->s.dir, key, kind, out);
+    if (rc == CS_OK)
+        return CS_OK;
+    if (rc != CS_ERR_NOT_FOUND) {
+        count(j, CS_ST_LOCAL_ERROR);
+        logf_(j, "local cache read: %s", cs_strerror(rc));
+    }
+    struct cs_remote *r = remote(j);
+    if (!r)
+        return CS_ERR_NOT_FOUND;
+    out->len = 0;
+    rc = cs_remote_get(r, key, out);
+    if (rc == CS_OK) {
+        *from_remote = true;
+        if (!j->s.readonly &&
+            cs_local_put(j->s.dir, key, kind, out->data, out->len, j->s.maxsize) != CS_OK)
+            count(j, CS_ST_LOCAL_ERROR);
+        return CS_OK;
+    }
+    if (rc != CS_ERR_NOT_FOUND)
+        remote_failed(j, rc);
+    return CS_ERR_NOT_FOUND;
+}
+
+static void store(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                  const struct cs_buf *blob)
+{
+    if (j->s.readonly)
+        return;
+    enum cs_status rc = cs_local_put(j->s.dir, key, kind, blob->data, blob->len, j->s.maxsize);
+    if (rc != CS_OK) {
+        count(j, CS_ST_LOCAL_ERROR);
+        logf_(j, "local cache write: %s", cs_strerror(rc));
+    }
+    struct cs_remote *r = j->s.remote_readonly ? NULL : remote(j);
+    if (r && (rc = cs_remote_put(r, key, blob->data, blob->len)) != CS_OK)
+        remote_failed(j, rc);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static void hash_str(struct cs_sha256 *h, const char *s)
+{
+    cs_sha256_update(h, s, strlen(s) + 1); /* with the NUL: "ab","c" != "a","bc" */
+}
+
+static enum cs_status hash_common(struct job *j)
+{
+    struct cs_buf version = {0};
+    enum cs_status rc = cs_compiler_version(&j->comp, j->s.dir, &version);
+    if (rc != CS_OK) {
+        cs_buf_free(&version);
+        return rc;
+    }
+    cs_sha256_init(&j->common);
+    hash_str(&j->common, "cstash-key-v1");
+    hash_str(&j->common, j->comp.identity);
+    cs_sha256_update(&j->common, version.data, version.len);
+    cs_buf_free(&version);
+    for (size_t i = 0; i < j->a.hashed.n; i++)
+        hash_str(&j->common, j->a.hashed.v[i]);
+    /* Debug info records the working directory unless a prefix map says how. */
+    hash_str(&j->common, j->a.debug && !j->a.prefix_map ? j->cwd : "");
+    hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
+    return CS_OK;
+}
+
+static bool has_time_macros(const uint8_t *p, size_t n)
+{
+    return memmem(p, n, "__TIME__", 8) || memmem(p, n, "__DATE__", 8) || memmem(p, n, "__TIMESTAMP__", 13);
+}
+
+static int64_t ns_of(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* A file changed this recently may still be being written (or was written
+ * within the timestamp granularity of a later change): not trusted. */
+static bool too_new(const struct job *j, const struct stat *st)
+{
+    int64_t limit = j->start_ns - 1000000000;
+    return ns_of(&st->st_mtim) >= limit || ns_of(&st->st_ctim) >= limit;
+}
+
+/* ---- outputs ------------------------------------------------------------- */
+
+/* The part of a .d file after its target ("target: deps…" → ": deps…"). */
+static const char *after_target(const char *text, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (text[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (text[i] == ':' && (text[i + 1] == ' ' || text[i + 1] == '\n' || text[i + 1] == '\t'))
+            return text + i;
+    }
+    return NULL;
+}
+
+/* A target the way gcc quotes it for make. */
+static enum cs_status make_quote(const char *s, struct cs_buf *out)
+{
+    enum cs_status rc = CS_OK;
+    for (; *s && rc == CS_OK; s++) {
+        if (*s == ' ' || *s == '\t')
+            rc = cs_buf_append(out, "\\", 1);
+        else if (*s == '$')
+            rc = cs_buf_append(out, "$", 1);
+        else if (*s == '#')
+            rc = cs_buf_append(out, "\\", 1);
+        if (rc == CS_OK)
+            rc = cs_buf_append(out, s, 1);
+    }
+    return rc;
+}
+
+static enum cs_status write_out(const char *path, const struct cs_buf *b)
+{
+    return cs_write_file_atomic(path, b->data ? b->data : (uint8_t *)"", b->len);
+}
+
+static void replay(int fd, const struct cs_buf *b)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        ssize_t n = write(fd, b->data + off, b->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+/* Writes a cached result as this invocation's outputs. */
+static enum cs_status deliver(struct job *j, const struct cs_buf *blob)
+{
+    struct cs_result r;
+    enum cs_status rc = cs_result_decode(blob->data, blob->len, &r);
+    if (rc != CS_OK)
+        return rc;
+    if (j->a.dep != r.has[CS_SEC_DEP]) {
+        cs_result_free(&r);
+        return CS_ERR_INVALID;
+    }
+    rc = write_out(j->a.output, &r.sec[CS_SEC_OBJECT]);
+    if (rc == CS_OK && j->a.dep) {
+        const struct cs_buf *d = &r.sec[CS_SEC_DEP];
+        struct cs_buf text = {0};
+        if (d->len >= 1 && d->data[0] == 'T') {
+            rc = make_quote(j->a.output, &text);
+            if (rc == CS_OK)
+                rc = cs_buf_append(&text, d->data + 1, d->len - 1);
+        } else if (d->len >= 1) {
+            rc = cs_buf_append(&text, d->data + 1, d->len - 1);
+        } else {
+            rc = CS_ERR_INVALID;
+        }
+        if (rc == CS_OK)
+            rc = write_out(j->a.dep_file, &text);
+        cs_buf_free(&text);
+    }
+    if (rc == CS_OK) {
+        replay(1, &r.sec[CS_SEC_STDOUT]);
+        replay(2, &r.sec[CS_SEC_STDERR]);
+    }
+    cs_result_free(&r);
+    return rc;
+}
+
+/* ---- direct mode --------------------------------------------------------- */
+
+static bool file_matches(const struct cs_manifest_file *f)
+{
+    struct stat st;
+    if (stat(f->path, &st) != 0 || (uint64_t)st.st_size != f->size)
+        return false;
+    if (ns_of(&st.st_mtim) == f->mtime && ns_of(&st.st_ctim) == f->ctime)
+        return true;
+    struct cs_buf b = {0};
+    bool same = false;
+    if (cs_read_file(f->path, (size_t)1 << 30, &b) == CS_OK) {
+        uint8_t h[CS_SHA256_LEN];
+        const void *parts[] = {b.data ? (void *)b.data : ""};
+        size_t lens[] = {b.len};
+        cs_sha256_parts(parts, lens, 1, h);
+        same = memcmp(h, f->hash, CS_SHA256_LEN) == 0;
+    }
+    cs_buf_free(&b);
+    return same;
+}
+
+/* The result key of the first manifest entry whose files are unchanged. */
+static bool manifest_lookup(const struct cs_manifest *m, uint8_t key[CS_SHA256_LEN])
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        bool ok = true;
+        for (uint32_t f = 0; ok && f < m->e[i].nfiles; f++)
+            ok = file_matches(&m->e[i].files[f]);
+        if (ok) {
+            memcpy(key, m->e[i].result_key, CS_SHA256_LEN);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Builds the entry for this compile: every include with stat and hash.
+ * false when one is too new or holds time macros (then no entry). */
+static bool manifest_entry(struct job *j, const struct cs_strv *includes,
+                           const uint8_t result_key[CS_SHA256_LEN], struct cs_manifest_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    memcpy(e->result_key, result_key, CS_SHA256_LEN);
+    if (!(e->files = calloc(includes->n ? includes->n : 1, sizeof *e->files)))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < includes->n; i++) {
+        const char *path = includes->v[i];
+        if (strcmp(path, j->a.input) == 0)
+            continue; /* the source is in the manifest key already */
+        struct stat st;
+        struct cs_buf b = {0};
+        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && !too_new(j, &st) &&
+             cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len);
+        if (ok) {
+            struct cs_manifest_file *f = &e->files[e->nfiles];
+            const void *parts[] = {b.data ? (void *)b.data : ""};
+            size_t lens[] = {b.len};
+            cs_sha256_parts(parts, lens, 1, f->hash);
+            f->size = (uint64_t)st.st_size;
+            f->mtime = ns_of(&st.st_mtim);
+            f->ctime = ns_of(&st.st_ctim);
+            ok = (f->path = strdup(path)) != NULL;
+            if (ok)
+                e->nfiles++;
+        } else {
+            logf_(j, "no direct mode entry: %s is too new, unreadable or uses time macros", path);
+        }
+        cs_buf_free(&b);
+    }
+    if (!ok) {
+        for (uint32_t f = 0; f < e->nfiles; f++)
+            free(e->files[f].path);
+        free(e->files);
+        memset(e, 0, sizeof *e);
+    }
+    return ok;
+}
+
+/* Adds this compile to the manifest (the one we read, or a new one). */
+static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
+                            const struct cs_strv *includes, const uint8_t result_key[CS_SHA256_LEN])
+{
+    struct cs_manifest_entry e;
+    if (!manifest_entry(j, includes, result_key, &e))
+        return;
+    struct cs_buf blob = {0};
+    if (cs_manifest_add(m, &e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
+        store(j, mkey, CS_KIND_MANIFEST, &blob);
+    cs_buf_free(&blob);
+}
+
+/* ---- the compile --------------------------------------------------------- */
+
+static enum cs_status read_output(const char *path, struct cs_buf *b)
+{
+    return cs_read_file(path, MAX_OBJECT, b);
+}
+
+/* Compiles for real and stores the result. Returns the exit status. */
+static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_LEN], bool have_key,
+                             const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m, bool direct_ok,
+                             const struct cs_strv *includes)
+{
+    struct cs_strv cmd = {0};
+    struct cs_buf out = {0}, err = {0};
+    int status = 1;
+    enum cs_status rc = command(j, true, j->a.cc.v, j->a.cc.n, &cmd);
+    if (rc == CS_OK)
+        rc = cs_exec_capture(cmd.v, &out, &err, MAX_OUTPUT, &status);
+    cs_strv_free(&cmd);
+    if (rc != CS_OK) {
+        cs_buf_free(&out);
+        cs_buf_free(&err);
+        count(j, CS_ST_INTERNAL_ERROR);
+        logf_(j, "running the compiler: %s", cs_strerror(rc));
+        return passthrough(j);
+    }
+    replay(1, &out);
+    replay(2, &err);
+    if (status != 0) {
+        count(j, CS_ST_COMPILE_FAILED);
+        cs_buf_free(&out);
+        cs_buf_free(&err);
+        return status;
+    }
+    count(j, CS_ST_MISS);
+    struct cs_result r = {0};
+    r.has[CS_SEC_OBJECT] = true;
+    rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
+    if (rc == CS_OK && j->a.dep) {
+        struct cs_buf d = {0};
+        rc = read_output(j->a.dep_file, &d);
+        r.has[CS_SEC_DEP] = true;
+        const char *text = d.data ? (const char *)d.data : "";
+        /* Unless the user named the target, the next hit writes its own. */
+        const char *rest = j->a.dep_target_given ? NULL : after_target(text, d.len);
+        const char *from = rest ? rest : text;
+        if (rc == CS_OK)
+            rc = cs_buf_append(&r.sec[CS_SEC_DEP], rest ? "T" : "F", 1);
+        if (rc == CS_OK)
+            rc = cs_buf_append(&r.sec[CS_SEC_DEP], from, d.len - (size_t)(from - text));
+        cs_buf_free(&d);
+    }
+    r.has[CS_SEC_STDOUT] = r.has[CS_SEC_STDERR] = true;
+    r.sec[CS_SEC_STDOUT] = out;
+    r.sec[CS_SEC_STDERR] = err;
+    struct cs_buf blob = {0};
+    if (rc == CS_OK)
+        rc = cs_result_encode(&r, &blob);
+    cs_result_free(&r);
+    if (rc != CS_OK) {
+        count(j, CS_ST_INTERNAL_ERROR);
+        logf_(j, "not cached: %s", cs_strerror(rc));
+    } else if (have_key) {
+        store(j, result_key, CS_KIND_RESULT, &blob);
+        if (direct_ok && !j->s.readonly)
+            update_manifest(j, mkey, m, includes, result_key);
+    }
+    cs_buf_free(&blob);
+    return 0;
+}
+
+static int cached_compile(struct job *j)
+{
+    uint8_t mkey[CS_SHA256_LEN], rkey[CS_SHA256_LEN];
+    struct cs_manifest m = {0};
+    struct cs_buf blob = {0}, src = {0}, pp = {0}, pperr = {0};
+    struct cs_strv includes = {0};
+    bool from_remote, direct_ok = j->s.direct;
+    int exit_code = 0;
+
+    if (hash_common(j) != CS_OK) {
+        count(j, CS_ST_INTERNAL_ERROR);
+        logf_(j, "cannot identify the compiler %s", j->comp.path);
+        return passthrough(j);
+    }
+    /* Direct mode: hash the source, find the manifest, check its files. */
+    if (direct_ok) {
+        struct stat st;
+        direct_ok = cs_read_file(j->a.input, MAX_OBJECT, &src) == CS_OK && !has_time_macros(src.data, src.len) &&
+                    stat(j->a.input, &st) == 0;
+        if (direct_ok) {
+            uint8_t sh[CS_SHA256_LEN];
+            const void *parts[] = {src.data ? (void *)src.data : ""};
+            size_t lens[] = {src.len};
+            cs_sha256_parts(parts, lens, 1, sh);
+            struct cs_sha256 h = j->common;
+            hash_str(&h, "direct");
+            hash_str(&h, j->a.input);
+            cs_sha256_update(&h, sh, sizeof sh);
+            cs_sha256_final(&h, mkey);
+            /* A source edited just now is hashed, but not remembered. */
+            if (too_new(j, &st))
+                direct_ok = false;
+        }
+        if (direct_ok && !j->s.recache && fetch(j, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
+            cs_manifest_decode(blob.data, blob.len, &m) == CS_OK && manifest_lookup(&m, rkey)) {
+            bool res_remote;
+            if (fetch(j, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK && deliver(j, &blob) == CS_OK) {
+                count(j, res_remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
+                j->shard = rkey[0] >> 4;
+                logf_(j, "direct hit (%s) for %s", res_remote ? "remote" : "local", j->a.output);
+                goto done;
+            }
+        }
+    }
+    /* Preprocess and hash the text. */
+    {
+        struct cs_strv cmd = {0};
+        int status = 1;
+        enum cs_status rc = command(j, false, j->a.pp.v, j->a.pp.n, &cmd);
+        if (rc == CS_OK)
+            rc = cs_exec_capture(cmd.v, &pp, &pperr, MAX_OUTPUT, &status);
+        cs_strv_free(&cmd);
+        if (rc != CS_OK || status != 0) {
+            count(j, CS_ST_PREPROCESSOR_ERROR);
+            logf_(j, "preprocessor failed (%s, exit %d): compiling without the cache", cs_strerror(rc), status);
+            exit_code = passthrough(j);
+            goto done;
+        }
+        struct cs_sha256 h = j->common;
+        hash_str(&h, "preprocessed");
+        rc = cs_ppscan((char *)(pp.data ? pp.data : (uint8_t *)""), pp.len, j->cwd, j->s.basedir, &h,
+                       &includes);
+        /* Preprocessor warnings are part of what a hit must replay. */
+        cs_sha256_update(&h, pperr.data ? pperr.data : (uint8_t *)"", pperr.len);
+        cs_sha256_final(&h, rkey);
+        if (rc != CS_OK) {
+            count(j, CS_ST_INTERNAL_ERROR);
+            exit_code = passthrough(j);
+            goto done;
+        }
+    }
+    j->shard = rkey[0] >> 4;
+    if (!j->s.recache && fetch(j, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK && deliver(j, &blob) == CS_OK) {
+        count(j, from_remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
+        logf_(j, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local", j->a.output);
+        if (direct_ok && !j->s.readonly)
+            update_manifest(j, mkey, &m, &includes, rkey);
+        goto done;
+    }
+    logf_(j, "miss for %s", j->a.output);
+    exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes);
+done:
+    cs_manifest_free(&m);
+    cs_buf_free(&blob);
+    cs_buf_free(&src);
+    cs_buf_free(&pp);
+    cs_buf_free(&pperr);
+    cs_strv_free(&includes);
+    return exit_code;
+}
+
+int cs_compile_main(int argc, char **argv)
+{
+    struct job j = {.logfd = -1, .compiler_name = argv[0], .argc = argc - 1, .argv = argv + 1};
+    char err[512];
+    j.start_ns = cs_now_ns();
+    j.shard = (unsigned)getpid() & 15;
+    enum cs_status rc = cs_settings_load(&j.s, err, sizeof err);
+    j.settings_ok = rc == CS_OK;
+    if (j.s.log)
+        j.logfd = open(j.s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (rc != CS_OK) {
+        fprintf(stderr, "cstash: %s; compiling without the cache\n", err[0] ? err : cs_strerror(rc));
+        return passthrough(&j);
+    }
+    if (cs_compiler_find(argv[0], &j.comp) != CS_OK) {
+        fprintf(stderr, "cstash: compiler \"%s\" not found (on PATH, skipping cstash itself)\n", argv[0]);
+        return 127;
+    }
+    if (j.s.disable) {
+        count(&j, CS_ST_DISABLED);
+        return passthrough(&j);
+    }
+    char *cwd = getcwd(NULL, 0);
+    j.cwd = cwd ? cs_path_absolute(cwd, "/") : NULL;
+    free(cwd);
+    if (!j.cwd) {
+        count(&j, CS_ST_INTERNAL_ERROR);
+        return passthrough(&j);
+    }
+    rc = cs_args_parse(j.argc, j.argv, j.cwd, j.s.basedir, &j.a);
+    if (rc != CS_OK) {
+        count(&j, CS_ST_INTERNAL_ERROR);
+        return passthrough(&j);
+    }
+    if (j.a.reason != CS_UNC_NONE) {
+        count(&j, (enum cs_stat)(CS_ST_UNCACHEABLE + j.a.reason));
+        logf_(&j, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
+        return passthrough(&j);
+    }
+    remote_init(&j);
+    int code = cached_compile(&j);
+    flush_stats(&j);
+    cs_remote_close(j.remote);
+    cs_args_free(&j.a);
+    cs_compiler_free(&j.comp);
+    cs_settings_free(&j.s);
+    free(j.cwd);
+    if (j.logfd >= 0)
+        close(j.logfd);
+    return code;
+}

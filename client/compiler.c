@@ -1,0 +1,127 @@
+/* Locating and identifying the real compiler. */
+#include "autoconfig.h"
+
+#include "client/compiler.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/exec.h"
+#include "common/hash.h"
+
+static bool is_self(const char *real_candidate, const char *self)
+{
+    return self && strcmp(real_candidate, self) == 0;
+}
+
+static enum cs_status set_identity(struct cs_compiler *c, const char *real)
+{
+    struct stat st;
+    if (stat(real, &st) != 0)
+        return cs_status_from_errno(errno);
+    char buf[64];
+    snprintf(buf, sizeof buf, " %lld %lld", (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    size_t n = strlen(real) + strlen(buf) + 1;
+    if (!(c->identity = malloc(n)))
+        return CS_ERR_NOMEM;
+    snprintf(c->identity, n, "%s%s", real, buf);
+    return CS_OK;
+}
+
+enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
+{
+    memset(c, 0, sizeof *c);
+    char *self = realpath("/proc/self/exe", NULL);
+    enum cs_status rc = CS_ERR_NOT_FOUND;
+    if (strchr(name, '/')) {
+        char *real = realpath(name, NULL);
+        if (real && !is_self(real, self) && access(real, X_OK) == 0) {
+            c->path = strdup(name);
+            rc = c->path ? set_identity(c, real) : CS_ERR_NOMEM;
+        }
+        free(real);
+    } else {
+        const char *path = getenv("PATH");
+        char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+        if (!copy) {
+            free(self);
+            return CS_ERR_NOMEM;
+        }
+        char *save = NULL;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+            char *cand = cs_path_join(*dir ? dir : ".", name);
+            if (!cand) {
+                rc = CS_ERR_NOMEM;
+                break;
+            }
+            char *real = access(cand, X_OK) == 0 ? realpath(cand, NULL) : NULL;
+            struct stat st;
+            if (real && !is_self(real, self) && stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
+                c->path = cand;
+                rc = set_identity(c, real);
+                free(real);
+                break;
+            }
+            free(real);
+            free(cand);
+        }
+        free(copy);
+    }
+    free(self);
+    if (rc != CS_OK)
+        cs_compiler_free(c);
+    return rc;
+}
+
+enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
+                                   struct cs_buf *out)
+{
+    uint8_t h[CS_SHA256_LEN];
+    char hex[CS_SHA256_HEX_LEN + 1];
+    const void *parts[] = {"cstash-compiler-v1", c->identity};
+    size_t lens[] = {18, strlen(c->identity)};
+    cs_sha256_parts(parts, lens, 2, h);
+    cs_hex_encode(h, sizeof h, hex);
+    char *dir = cs_path_join(cache_dir, "compilers");
+    char *file = dir ? cs_path_join(dir, hex) : NULL;
+    enum cs_status rc = file ? CS_OK : CS_ERR_NOMEM;
+    if (rc == CS_OK && cs_read_file(file, 1 << 16, out) == CS_OK && out->len > 0) {
+        free(dir);
+        free(file);
+        return CS_OK;
+    }
+    out->len = 0;
+    struct cs_buf err = {0};
+    int status = -1;
+    if (rc == CS_OK) {
+        char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
+        rc = cs_exec_capture(argv, out, &err, 1 << 16, &status);
+        if (rc == CS_OK && status != 0) {
+            /* Not every compiler knows -dumpfullversion; --version always works. */
+            out->len = 0;
+            err.len = 0;
+            char *argv2[] = {c->path, "--version", NULL};
+            rc = cs_exec_capture(argv2, out, &err, 1 << 16, &status);
+        }
+        if (rc == CS_OK && (status != 0 || out->len == 0))
+            rc = CS_ERR_INVALID;
+    }
+    if (rc == CS_OK && cs_mkdirs(dir, true) == CS_OK)
+        (void)cs_write_file_atomic(file, out->data, out->len); /* a cache: failure is fine */
+    cs_buf_free(&err);
+    free(dir);
+    free(file);
+    return rc;
+}
+
+void cs_compiler_free(struct cs_compiler *c)
+{
+    free(c->path);
+    free(c->identity);
+    c->path = c->identity = NULL;
+}

@@ -1,0 +1,89 @@
+/* posix_spawn with two pipes drained by poll(2), so neither stream can
+ * fill up and stall the compiler. */
+#include "autoconfig.h"
+
+#include "client/exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_buf *err,
+                               size_t max, int *status)
+{
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) != 0)
+        return cs_status_from_errno(errno);
+    if (pipe2(pe, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(po[0]);
+        close(po[1]);
+        return cs_status_from_errno(e);
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+    pid_t pid;
+    int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(po[1]);
+    close(pe[1]);
+    if (e != 0) {
+        close(po[0]);
+        close(pe[0]);
+        return cs_status_from_errno(e);
+    }
+    struct pollfd fds[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
+    struct cs_buf *bufs[2] = {out, err};
+    enum cs_status rc = CS_OK;
+    int open_fds = 2;
+    char chunk[65536];
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = cs_status_from_errno(errno);
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (fds[k].fd < 0 || !(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(fds[k].fd, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                close(fds[k].fd);
+                fds[k].fd = -1;
+                open_fds--;
+                continue;
+            }
+            if (rc == CS_OK && bufs[k]->len + (size_t)n > max)
+                rc = CS_ERR_TOO_LARGE; /* keep draining so the child can finish */
+            if (rc == CS_OK)
+                rc = cs_buf_append(bufs[k], chunk, (size_t)n);
+        }
+    }
+    for (int k = 0; k < 2; k++)
+        if (fds[k].fd >= 0)
+            close(fds[k].fd);
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0) {
+        if (errno != EINTR)
+            return cs_status_from_errno(errno);
+    }
+    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+    return rc;
+}
+
+int cs_exec_replace(char *const *argv)
+{
+    execvp(argv[0], argv);
+    return -1;
+}

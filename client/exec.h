@@ -1,0 +1,16 @@
+/* Running the compiler: capture its stdout and stderr, or replace this
+ * process with it. */
+#ifndef CS_CLIENT_EXEC_H
+#define CS_CLIENT_EXEC_H
+
+#include "client/util.h"
+
+/* Runs argv (argv[0] a path) with stdin inherited, collecting stdout and
+ * stderr (each at most max bytes: beyond that CS_ERR_TOO_LARGE). *status is
+ * the exit code, or 128 + signal. */
+enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_buf *err,
+                               size_t max, int *status);
+/* execvp; returns only on failure, with errno set. */
+int cs_exec_replace(char *const *argv);
+
+#endif

@@ -1,0 +1,29 @@
+/* The local cache: blobs in DIR/<k0>/<k1k2>/<rest of key>.<R|M>, written
+ * atomically (temp file + rename) so parallel compiles never see a part.
+ * Use order is the file's mtime, refreshed on every hit; when a shard
+ * (one of 16) outgrows its share of maxsize, the compile that noticed
+ * deletes that shard's oldest files — a bounded amount of work. */
+#ifndef CS_CLIENT_LOCAL_H
+#define CS_CLIENT_LOCAL_H
+
+#include <stdint.h>
+
+#include "client/stats.h"
+#include "client/util.h"
+#include "common/hash.h"
+
+enum cs_kind { CS_KIND_RESULT = 'R', CS_KIND_MANIFEST = 'M' };
+
+/* Appends the blob to out; CS_ERR_NOT_FOUND on a miss. Refreshes its age. */
+enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                            struct cs_buf *out);
+/* Stores a blob and accounts its size in the shard's stats; cleans the
+ * shard when it is over maxsize / 16. */
+enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                            const void *data, size_t len, uint64_t maxsize);
+/* Cleans one shard down to limit bytes (oldest first) and recounts it. */
+enum cs_status cs_local_clean_shard(const char *dir, unsigned shard, uint64_t limit);
+/* Removes every blob (--clear); stats counters are kept. */
+enum cs_status cs_local_clear(const char *dir);
+
+#endif

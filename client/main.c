@@ -1,0 +1,141 @@
+/* cstash: a compiler wrapper with a local cache shared through cstashd or
+ * any WebDAV server. `cstash gcc -c a.c`, CC="cstash gcc", a compiler
+ * launcher, or a symlink named like the compiler; plus a few commands. */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/compile.h"
+#include "client/local.h"
+#include "client/settings.h"
+#include "client/stats.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: cstash COMPILER [ARGS...]   compile through the cache\n"
+            "       cstash OPTION\n"
+            "A compiler cache for gcc and clang: a hit replays the object file, the\n"
+            "dependency file and the warnings; a miss compiles and stores. Results are\n"
+            "shared through a remote cache (cstashd or any WebDAV server) by GET/PUT.\n"
+            "Also works as a compiler launcher (CMAKE_C_COMPILER_LAUNCHER=cstash) or as\n"
+            "a symlink named like the compiler, placed early on PATH.\n"
+            "\n"
+            "  -s, --show-stats   print the counters and the local cache size\n"
+            "  -z, --zero-stats   zero the counters\n"
+            "  -C, --clear        remove every cached result from the local cache\n"
+            "  -c, --cleanup      shrink the local cache to its size limit now\n"
+            "  -p, --show-config  print the settings in effect and where they came from\n"
+            "  -V, --version      print the version\n"
+            "  -h, --help         print this help\n"
+            "\n"
+            "Settings (environment, or \"key = value\" lines in ~/.config/cstash/cstash.conf\n"
+            "or $CSTASH_CONFIG, key = the variable name without CSTASH_, lower case):\n"
+            "  CSTASH_DIR          local cache directory (~/.cache/cstash)\n"
+            "  CSTASH_MAXSIZE      local cache size limit (5G)\n"
+            "  CSTASH_REMOTE       http(s)://[user:pass@]host:port/namespace\n"
+            "  CSTASH_TOKEN        bearer token for the remote\n"
+            "  CSTASH_READONLY, CSTASH_REMOTE_READONLY   do not write (either / the remote)\n"
+            "  CSTASH_DIRECT       direct mode, on by default (false: always preprocess)\n"
+            "  CSTASH_DISABLE      just run the compiler\n"
+            "  CSTASH_RECACHE      compile and store, ignoring cached results\n"
+            "  CSTASH_BASEDIR      paths under it are hashed relative to the working dir\n"
+            "  CSTASH_CACHE_BUSTER any text: a new value starts a fresh cache\n"
+            "  CSTASH_PREFIX       command put before the compiler on a miss (distcc)\n"
+            "  CSTASH_LOG          append a line per compile to this file\n"
+            "  CSTASH_CONNECT_TIMEOUT (1s), CSTASH_TIMEOUT (10s), CSTASH_REMOTE_BACKOFF (30s)\n"
+            "See cstash(1).\n");
+}
+
+static int load(struct cs_settings *s)
+{
+    char err[512];
+    if (cs_settings_load(s, err, sizeof err) != CS_OK) {
+        fprintf(stderr, "cstash: %s\n", err);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int command(const char *opt)
+{
+    struct cs_settings s;
+    int rc = EXIT_OK;
+    if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(opt, "-V") || !strcmp(opt, "--version")) {
+        printf("cstash %s\n", PACKAGE_VERSION);
+        return EXIT_OK;
+    }
+    bool known = !strcmp(opt, "-s") || !strcmp(opt, "--show-stats") || !strcmp(opt, "-z") ||
+                 !strcmp(opt, "--zero-stats") || !strcmp(opt, "-C") || !strcmp(opt, "--clear") ||
+                 !strcmp(opt, "-c") || !strcmp(opt, "--cleanup") || !strcmp(opt, "-p") ||
+                 !strcmp(opt, "--show-config");
+    if (!known) {
+        fprintf(stderr, "cstash: unknown option %s (see cstash --help)\n", opt);
+        return EXIT_USAGE;
+    }
+    if ((rc = load(&s)) != EXIT_OK) {
+        cs_settings_free(&s);
+        return rc;
+    }
+    enum cs_status st = CS_OK;
+    if (!strcmp(opt, "-s") || !strcmp(opt, "--show-stats")) {
+        struct cs_stats sum = {0}, one;
+        for (unsigned i = 0; i < 16 && st == CS_OK; i++) {
+            st = cs_stats_read(s.dir, i, &one);
+            for (int k = 0; k < CS_ST_COUNT; k++)
+                sum.v[k] += one.v[k];
+        }
+        if (st == CS_OK) {
+            printf("cache directory:      %s\n", s.dir);
+            cs_stats_print(&sum, s.maxsize);
+        }
+    } else if (!strcmp(opt, "-z") || !strcmp(opt, "--zero-stats")) {
+        st = cs_stats_zero(s.dir);
+        if (st == CS_OK)
+            printf("statistics zeroed\n");
+    } else if (!strcmp(opt, "-C") || !strcmp(opt, "--clear")) {
+        st = cs_local_clear(s.dir);
+        if (st == CS_OK)
+            printf("cleared %s\n", s.dir);
+    } else if (!strcmp(opt, "-c") || !strcmp(opt, "--cleanup")) {
+        for (unsigned i = 0; i < 16 && st == CS_OK; i++)
+            st = cs_local_clean_shard(s.dir, i, s.maxsize / 16);
+    } else {
+        cs_settings_print(&s);
+    }
+    if (st != CS_OK) {
+        fprintf(stderr, "cstash: %s: %s\n", s.dir, cs_strerror(st));
+        rc = EXIT_FAIL;
+    }
+    cs_settings_free(&s);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *self = strrchr(argv[0], '/');
+    self = self ? self + 1 : argv[0];
+    /* Masquerading: a symlink named gcc (or cc, clang++ ...) pointing here. */
+    if (strncmp(self, "cstash", 6) != 0)
+        return cs_compile_main(argc, argv);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (argv[1][0] == '-') {
+        if (argc > 2) {
+            fprintf(stderr, "cstash: %s takes no arguments; to compile: cstash COMPILER ARGS...\n", argv[1]);
+            return EXIT_USAGE;
+        }
+        return command(argv[1]);
+    }
+    return cs_compile_main(argc - 1, argv + 1);
+}

@@ -1,0 +1,135 @@
+/* Line markers look like `# 12 "path" 2 3` (or `#line 12 "path"`); the
+ * path is a C string literal with backslash escapes. */
+#include "autoconfig.h"
+
+#include "client/ppscan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A tiny open-addressing set of strings, so each include is listed once. */
+struct seen {
+    uint64_t *hashes;
+    size_t cap, n;
+};
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ULL;
+    return h | 1;
+}
+
+/* True if new (and records it). Two distinct paths with the same 64-bit
+ * FNV hash would list only the first (odds about n^2 / 2^65): accepted. */
+static bool seen_add(struct seen *s, uint64_t h, bool *nomem)
+{
+    if (s->n * 2 >= s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t) {
+            *nomem = true;
+            return false;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->hashes[i]) {
+                size_t j = s->hashes[i] & (cap - 1);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = s->hashes[i];
+            }
+        free(s->hashes);
+        s->hashes = t;
+        s->cap = cap;
+    }
+    size_t j = h & (s->cap - 1);
+    while (s->hashes[j]) {
+        if (s->hashes[j] == h)
+            return false;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->hashes[j] = h;
+    s->n++;
+    return true;
+}
+
+/* Parses the quoted path starting at q (pointing at '"'); returns the
+ * position after the closing quote, or NULL. */
+static const char *parse_path(const char *q, const char *end, struct cs_buf *path)
+{
+    path->len = 0;
+    for (const char *s = q + 1; s < end; s++) {
+        if (*s == '"')
+            return s + 1;
+        if (*s == '\\' && s + 1 < end)
+            s++;
+        if (cs_buf_append(path, s, 1) != CS_OK)
+            return NULL;
+    }
+    return NULL;
+}
+
+enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const char *basedir,
+                         struct cs_sha256 *h, struct cs_strv *includes)
+{
+    const char *p = text, *end = text + len, *flushed = text;
+    struct seen seen = {0};
+    struct cs_buf path = {0};
+    enum cs_status rc = CS_OK;
+    bool nomem = false;
+    while (p < end && rc == CS_OK) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        const char *q = NULL;
+        if (p[0] == '#') {
+            const char *s = p + 1;
+            if (eol - s >= 4 && memcmp(s, "line", 4) == 0)
+                s += 4;
+            if (s < eol && *s == ' ' && s + 1 < eol && s[1] >= '0' && s[1] <= '9') {
+                q = memchr(s, '"', (size_t)(eol - s));
+            }
+        }
+        if (q) {
+            const char *after = parse_path(q, eol, &path);
+            if (!after) {
+                rc = path.data || path.len == 0 ? CS_OK : CS_ERR_NOMEM;
+                p = eol + 1;
+                continue;
+            }
+            const char *name = path.data ? (const char *)path.data : "";
+            char *rel = NULL;
+            if (basedir && name[0] == '/') {
+                char *abs = cs_path_absolute(name, "/");
+                if (!abs)
+                    rc = CS_ERR_NOMEM;
+                else {
+                    rel = cs_path_relative_under(abs, basedir, cwd, &nomem);
+                    free(abs);
+                    if (nomem)
+                        rc = CS_ERR_NOMEM;
+                }
+            }
+            if (rel) {
+                /* Hash the text up to the path, the relative path, the rest. */
+                cs_sha256_update(h, flushed, (size_t)(q + 1 - flushed));
+                cs_sha256_update(h, rel, strlen(rel));
+                cs_sha256_update(h, "\"", 1);
+                flushed = after;
+                free(rel);
+            }
+            if (rc == CS_OK && name[0] && name[0] != '<' &&
+                seen_add(&seen, fnv(name, path.len), &nomem))
+                rc = cs_strv_push(includes, name);
+            if (nomem)
+                rc = CS_ERR_NOMEM;
+        }
+        p = eol + 1;
+    }
+    if (rc == CS_OK && flushed < end)
+        cs_sha256_update(h, flushed, (size_t)(end - flushed));
+    free(seen.hashes);
+    cs_buf_free(&path);
+    return rc;
+}

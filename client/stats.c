@@ -1,0 +1,248 @@
+/* Stats files are "name value" lines; unknown names are kept at zero,
+ * so a newer or older cstash can share a cache dir. */
+#include "autoconfig.h"
+
+#include "client/stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "client/util.h"
+#include "common/size.h"
+
+static const char *const names[CS_ST_UNCACHEABLE] = {
+    "direct_hit_local", "direct_hit_remote", "preprocessed_hit_local", "preprocessed_hit_remote",
+    "miss", "compile_failed", "preprocessor_error", "remote_error", "remote_timeout",
+    "remote_skipped", "local_error", "internal_error", "disabled", "files", "bytes", "cleanups",
+};
+
+static void stat_name(int i, char *buf, size_t len)
+{
+    if (i < CS_ST_UNCACHEABLE)
+        snprintf(buf, len, "%s", names[i]);
+    else
+        snprintf(buf, len, "uncacheable_%s", cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)));
+}
+
+static char *shard_file(const char *dir, unsigned shard)
+{
+    char leaf[16];
+    snprintf(leaf, sizeof leaf, "%x/stats", shard & 15);
+    return cs_path_join(dir, leaf);
+}
+
+static void parse(const char *text, struct cs_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    char name[64];
+    long long v;
+    const char *p = text;
+    while (*p) {
+        if (sscanf(p, "%63s %lld", name, &v) == 2) {
+            for (int i = 0; i < CS_ST_COUNT; i++) {
+                char n[64];
+                stat_name(i, n, sizeof n);
+                if (!strcmp(n, name)) {
+                    s->v[i] = v;
+                    break;
+                }
+            }
+        }
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
+static enum cs_status format(const struct cs_stats *s, struct cs_buf *out)
+{
+    enum cs_status rc = CS_OK;
+    for (int i = 0; i < CS_ST_COUNT && rc == CS_OK; i++) {
+        char n[64], line[128];
+        stat_name(i, n, sizeof n);
+        snprintf(line, sizeof line, "%s %" PRId64 "\n", n, s->v[i]);
+        rc = cs_buf_append_str(out, line);
+    }
+    return rc;
+}
+
+/* Opens and locks a shard file; the caller closes the fd. */
+static int open_locked(const char *path, int op)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT && cs_mkdirs(path, false) == CS_OK)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, op) != 0) {
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static enum cs_status read_fd(int fd, struct cs_stats *s)
+{
+    char text[8192];
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n < 0)
+        return cs_status_from_errno(errno);
+    text[n] = '\0';
+    parse(text, s);
+    return CS_OK;
+}
+
+static enum cs_status write_fd(int fd, const struct cs_stats *s)
+{
+    struct cs_buf out = {0};
+    enum cs_status rc = format(s, &out);
+    if (rc == CS_OK && (pwrite(fd, out.data, out.len, 0) != (ssize_t)out.len ||
+                        ftruncate(fd, (off_t)out.len) != 0))
+        rc = cs_status_from_errno(errno);
+    cs_buf_free(&out);
+    return rc;
+}
+
+/* Applies fn to one shard under its exclusive lock. */
+static enum cs_status update(const char *dir, unsigned shard,
+                             void (*fn)(struct cs_stats *, const void *), const void *arg)
+{
+    char *path = shard_file(dir, shard);
+    if (!path)
+        return CS_ERR_NOMEM;
+    int fd = open_locked(path, LOCK_EX);
+    free(path);
+    if (fd < 0)
+        return cs_status_from_errno(errno);
+    struct cs_stats s;
+    enum cs_status rc = read_fd(fd, &s);
+    if (rc == CS_OK) {
+        fn(&s, arg);
+        rc = write_fd(fd, &s);
+    }
+    close(fd); /* releases the lock */
+    return rc;
+}
+
+static void add_fn(struct cs_stats *s, const void *arg)
+{
+    const struct cs_stats *d = arg;
+    for (int i = 0; i < CS_ST_COUNT; i++)
+        s->v[i] += d->v[i];
+    if (s->v[CS_ST_BYTES] < 0)
+        s->v[CS_ST_BYTES] = 0;
+    if (s->v[CS_ST_FILES] < 0)
+        s->v[CS_ST_FILES] = 0;
+}
+
+enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta)
+{
+    return update(dir, shard, add_fn, delta);
+}
+
+static void size_fn(struct cs_stats *s, const void *arg)
+{
+    const int64_t *fb = arg;
+    s->v[CS_ST_FILES] = fb[0];
+    s->v[CS_ST_BYTES] = fb[1];
+}
+
+enum cs_status cs_stats_set_size(const char *dir, unsigned shard, int64_t files, int64_t bytes)
+{
+    int64_t fb[2] = {files, bytes};
+    return update(dir, shard, size_fn, fb);
+}
+
+static void zero_fn(struct cs_stats *s, const void *arg)
+{
+    (void)arg;
+    int64_t files = s->v[CS_ST_FILES], bytes = s->v[CS_ST_BYTES];
+    memset(s, 0, sizeof *s);
+    s->v[CS_ST_FILES] = files;
+    s->v[CS_ST_BYTES] = bytes;
+}
+
+enum cs_status cs_stats_zero(const char *dir)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        enum cs_status rc = update(dir, i, zero_fn, NULL);
+        if (rc != CS_OK)
+            return rc;
+    }
+    return CS_OK;
+}
+
+enum cs_status cs_stats_read(const char *dir, unsigned shard, struct cs_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    char *path = shard_file(dir, shard);
+    if (!path)
+        return CS_ERR_NOMEM;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return errno == ENOENT ? CS_OK : cs_status_from_errno(errno);
+    enum cs_status rc = CS_OK;
+    if (flock(fd, LOCK_SH) != 0)
+        rc = cs_status_from_errno(errno);
+    else
+        rc = read_fd(fd, out);
+    close(fd);
+    return rc;
+}
+
+void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
+{
+    const int64_t *v = s->v;
+    int64_t hits = v[CS_ST_DIRECT_HIT_LOCAL] + v[CS_ST_DIRECT_HIT_REMOTE] + v[CS_ST_PP_HIT_LOCAL] +
+                   v[CS_ST_PP_HIT_REMOTE];
+    int64_t local = v[CS_ST_DIRECT_HIT_LOCAL] + v[CS_ST_PP_HIT_LOCAL];
+    int64_t remote = v[CS_ST_DIRECT_HIT_REMOTE] + v[CS_ST_PP_HIT_REMOTE];
+    int64_t cacheable = hits + v[CS_ST_MISS];
+    int64_t unc = 0;
+    for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
+        unc += v[i];
+    printf("cacheable calls:      %" PRId64 "\n", cacheable);
+    printf("  hits:               %" PRId64 " (%.1f%%)\n", hits,
+           cacheable ? 100.0 * (double)hits / (double)cacheable : 0.0);
+    printf("    local:            %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n", local,
+           v[CS_ST_DIRECT_HIT_LOCAL], v[CS_ST_PP_HIT_LOCAL]);
+    printf("    remote:           %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n", remote,
+           v[CS_ST_DIRECT_HIT_REMOTE], v[CS_ST_PP_HIT_REMOTE]);
+    printf("  misses:             %" PRId64 "\n", v[CS_ST_MISS]);
+    printf("uncacheable calls:    %" PRId64 "\n", unc);
+    for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
+        if (v[i])
+            printf("  %-20s%" PRId64 "\n", cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)),
+                   v[i]);
+    printf("failed compiles:      %" PRId64 "\n", v[CS_ST_COMPILE_FAILED]);
+    printf("errors:\n");
+    printf("  preprocessor:       %" PRId64 "\n", v[CS_ST_PREPROCESSOR_ERROR]);
+    printf("  remote:             %" PRId64 " (timeouts %" PRId64 ", skipped while unavailable %" PRId64 ")\n",
+           v[CS_ST_REMOTE_ERROR] + v[CS_ST_REMOTE_TIMEOUT], v[CS_ST_REMOTE_TIMEOUT], v[CS_ST_REMOTE_SKIPPED]);
+    printf("  local cache:        %" PRId64 "\n", v[CS_ST_LOCAL_ERROR]);
+    printf("  internal:           %" PRId64 "\n", v[CS_ST_INTERNAL_ERROR]);
+    printf("disabled calls:       %" PRId64 "\n", v[CS_ST_DISABLED]);
+    char size[32], max[32];
+    cs_format_size((uint64_t)v[CS_ST_BYTES], size, sizeof size);
+    cs_format_size(maxsize, max, sizeof max);
+    printf("local cache size:     %" PRId64 " bytes (%s) in %" PRId64 " files, limit %s\n", v[CS_ST_BYTES],
+           size, v[CS_ST_FILES], max);
+    printf("cleanups:             %" PRId64 "\n", v[CS_ST_CLEANUPS]);
+    /* Machine-readable lines for scripts and tests. */
+    printf("\n");
+    for (int i = 0; i < CS_ST_COUNT; i++) {
+        char n[64];
+        stat_name(i, n, sizeof n);
+        printf("stat %s %" PRId64 "\n", n, v[i]);
+    }
+}

@@ -1,0 +1,309 @@
+/* Buffers, string vectors, files and paths for the cstash client. */
+#include "autoconfig.h"
+
+#include "client/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum cs_status cs_buf_append(struct cs_buf *b, const void *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        uint8_t *p = realloc(b->data, cap);
+        if (!p)
+            return CS_ERR_NOMEM;
+        b->data = p;
+        b->cap = cap;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = 0;
+    return CS_OK;
+}
+
+enum cs_status cs_buf_append_str(struct cs_buf *b, const char *s)
+{
+    return cs_buf_append(b, s, strlen(s));
+}
+
+void cs_buf_free(struct cs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+enum cs_status cs_strv_push_own(struct cs_strv *sv, char *s)
+{
+    if (!s)
+        return CS_ERR_NOMEM;
+    if (sv->n + 2 > sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 16;
+        char **v = realloc(sv->v, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return CS_ERR_NOMEM;
+        }
+        sv->v = v;
+        sv->cap = cap;
+    }
+    sv->v[sv->n++] = s;
+    sv->v[sv->n] = NULL;
+    return CS_OK;
+}
+
+enum cs_status cs_strv_push(struct cs_strv *sv, const char *s)
+{
+    return cs_strv_push_own(sv, strdup(s));
+}
+
+void cs_strv_free(struct cs_strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    sv->v = NULL;
+    sv->n = sv->cap = 0;
+}
+
+enum cs_status cs_read_file(const char *path, size_t max, struct cs_buf *b)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+    struct stat st;
+    enum cs_status rc = CS_OK;
+    if (fstat(fd, &st) != 0) {
+        rc = cs_status_from_errno(errno);
+    } else if ((uint64_t)st.st_size > max) {
+        rc = CS_ERR_TOO_LARGE;
+    } else {
+        /* Reserve once; the file may still grow while we read, bounded by max. */
+        if ((rc = cs_buf_append(b, "", 0)) == CS_OK && b->cap < b->len + (size_t)st.st_size + 1) {
+            uint8_t *p = realloc(b->data, b->len + (size_t)st.st_size + 1);
+            if (!p)
+                rc = CS_ERR_NOMEM;
+            else {
+                b->data = p;
+                b->cap = b->len + (size_t)st.st_size + 1;
+            }
+        }
+        char chunk[65536];
+        while (rc == CS_OK) {
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = cs_status_from_errno(errno);
+                break;
+            }
+            if (n == 0)
+                break;
+            if (b->len + (size_t)n > max) {
+                rc = CS_ERR_TOO_LARGE;
+                break;
+            }
+            rc = cs_buf_append(b, chunk, (size_t)n);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static enum cs_status write_all(int fd, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return cs_status_from_errno(errno);
+        p += n;
+        len -= (size_t)n;
+    }
+    return CS_OK;
+}
+
+enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp)
+        return CS_ERR_NOMEM;
+    snprintf(tmp, plen + 32, "%s.tmp.%ld.%lx", path, (long)getpid(),
+             (unsigned long)(cs_now_ns() & 0xffffff));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    enum cs_status rc = CS_OK;
+    if (fd < 0) {
+        rc = cs_status_from_errno(errno);
+    } else {
+        rc = write_all(fd, data, len);
+        if (close(fd) != 0 && rc == CS_OK)
+            rc = cs_status_from_errno(errno);
+        if (rc == CS_OK && rename(tmp, path) != 0)
+            rc = cs_status_from_errno(errno);
+        if (rc != CS_OK)
+            unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+enum cs_status cs_mkdirs(const char *path, bool dirs_only)
+{
+    char *p = strdup(path);
+    if (!p)
+        return CS_ERR_NOMEM;
+    if (!dirs_only) {
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p) {
+            free(p);
+            return CS_OK;
+        }
+        *slash = '\0';
+    }
+    enum cs_status rc = CS_OK;
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                rc = cs_status_from_errno(errno);
+                break;
+            }
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    free(p);
+    return rc;
+}
+
+char *cs_path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    size_t o = la;
+    if (la && a[la - 1] != '/')
+        p[o++] = '/';
+    memcpy(p + o, b, lb + 1);
+    return p;
+}
+
+char *cs_path_absolute(const char *p, const char *cwd)
+{
+    char *joined = p[0] == '/' ? strdup(p) : cs_path_join(cwd, p);
+    if (!joined)
+        return NULL;
+    /* Normalise in place: drop "." and empty segments, resolve "..". */
+    char *out = joined;
+    size_t o = 0;
+    const char *s = joined;
+    while (*s) {
+        while (*s == '/')
+            s++;
+        const char *e = s;
+        while (*e && *e != '/')
+            e++;
+        size_t n = (size_t)(e - s);
+        if (n == 0)
+            break;
+        if (n == 1 && s[0] == '.') {
+            /* skip */
+        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+            while (o > 0 && out[o - 1] != '/')
+                o--;
+            if (o > 0)
+                o--;
+        } else {
+            out[o++] = '/';
+            memmove(out + o, s, n);
+            o += n;
+        }
+        s = e;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+/* Whether path is base or lies below it. */
+static bool under(const char *path, const char *base)
+{
+    size_t n = strlen(base);
+    if (n == 1 && base[0] == '/')
+        return true;
+    return strncmp(path, base, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+char *cs_path_relative_under(const char *abs, const char *base, const char *cwd, bool *nomem)
+{
+    *nomem = false;
+    if (!under(abs, base))
+        return NULL;
+    /* Longest common directory prefix of abs and cwd. */
+    size_t common = 0, i = 0;
+    for (;; i++) {
+        char a = abs[i], c = cwd[i];
+        if ((a == '/' || a == '\0') && (c == '/' || c == '\0'))
+            common = i;
+        if (a != c || a == '\0')
+            break;
+    }
+    size_t ups = 0;
+    if (strcmp(cwd, "/") == 0)
+        common = 0;
+    else
+        for (const char *s = cwd + common; *s; s++)
+            if (*s == '/')
+                ups++;
+    const char *rest = abs + common;
+    if (*rest == '/')
+        rest++;
+    size_t len = ups * 3 + strlen(rest) + 2;
+    char *out = malloc(len);
+    if (!out) {
+        *nomem = true;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t u = 0; u < ups; u++) {
+        memcpy(out + o, "../", 3);
+        o += 3;
+    }
+    strcpy(out + o, rest);
+    o += strlen(rest);
+    if (o == 0)
+        strcpy(out, ".");
+    else if (out[o - 1] == '/')
+        out[o - 1] = '\0';
+    return out;
+}
+
+bool cs_starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int64_t cs_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
