@@ -245,6 +245,8 @@ static enum cs_status wp_option(struct parse *p, const char *arg)
     if (!f)
         return CS_ERR_NOMEM;
     p->a->dep = true;
+    /* cc1 names the target after the source, not -o: nothing to rewrite. */
+    p->a->dep_target_given = true;
     free(p->a->dep_file);
     p->a->dep_file = f;
     char *cc = concat(md ? "-Wp,-MD," : "-Wp,-MMD,", f);
@@ -512,6 +514,9 @@ static enum cs_status finish(struct parse *p)
 {
     struct cs_args *a = p->a;
     enum cs_status rc;
+    /* An unreadable @file may hold -c or -E: nothing else can be told. */
+    if (a->reason == CS_UNC_RESPONSE_FILE)
+        return CS_OK;
     if (p->has_E || p->has_M)
         a->reason = CS_UNC_PREPROCESS, a->reason_detail = NULL;
     else if (p->has_S)

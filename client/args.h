@@ -38,7 +38,7 @@ struct cs_args {
     const char *lang;          /* gcc -x name */
     bool dep;                  /* a dependency file is written */
     char *dep_file;            /* its path */
-    bool dep_target_given;     /* -MT/-MQ: the .d names what the user said */
+    bool dep_target_given;     /* -MT/-MQ or -Wp,-MD: the .d target does not follow -o */
     bool debug;                /* -g: the working directory ends up in the object */
     bool prefix_map;           /* -fdebug-prefix-map / -ffile-prefix-map given */
     struct cs_strv pp;         /* arguments (no compiler) to preprocess to stdout */

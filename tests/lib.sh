@@ -168,3 +168,14 @@ users = ( { name = "$user"; $secrets } );
 namespaces = ( { name = "team"; read = [ "$user" ]; write = [ "$user" ]; } );
 CONF
 }
+
+# --- the cstash client --------------------------------------------------------
+CSTASH=${CSTASH:-${CS_BUILDDIR:-$CS_SRCDIR}/client/cstash}
+
+# cstat NAME: one counter of `cstash --show-stats` (for the current CSTASH_DIR).
+cstat() { "$CSTASH" --show-stats | awk -v n="$1" '$1 == "stat" && $2 == n { print $3 }'; }
+
+# chits: all hits; cmisses: misses (current CSTASH_DIR).
+chits() {
+    "$CSTASH" --show-stats | awk '$1 == "stat" && $2 ~ /_hit_/ { s += $3 } END { print s + 0 }'
+}
