@@ -1,0 +1,127 @@
+# cstash sharing results through a real cstashd: two cache dirs, make -j8
+# on a generated 200-file project (the second build is all remote hits);
+# credentials; and a remote that is down, answers 500 or hangs never
+# breaks or stalls a build.
+source "$CS_SRCDIR/tests/lib.sh"
+
+export CSTASH_CONFIG=$TEST_TMP/none.conf CSTASH_LOG=$TEST_TMP/cstash.log
+unset CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX CSTASH_TOKEN CSTASH_READONLY
+start_server "$TEST_TMP/data" --log-level debug
+
+proj=$TEST_TMP/proj
+mkdir -p "$proj/inc"
+for i in $(seq 1 200); do
+    printf '#include "common.h"\nint f%d(int x) { return COMMON(x) + %d; }\n' "$i" "$i" >"$proj/f$i.c"
+done
+printf '#define COMMON(x) ((x) * 3)\n' >"$proj/inc/common.h"
+cat >"$proj/Makefile" <<'MK'
+SRCS := $(wildcard f*.c)
+OBJS := $(SRCS:.c=.o)
+all: $(OBJS)
+%.o: %.c
+	$(CC) -O2 -Iinc -MD -c $< -o $@
+clean:
+	rm -f *.o *.d
+MK
+sleep 1.1
+build() { # build CACHE_DIR [env...]: clean make -j8 through cstash
+    local dir=$1; shift
+    make -s -C "$proj" clean
+    env CSTASH_DIR="$dir" "$@" make -s -j8 -C "$proj" CC="$CSTASH gcc" >"$TEST_TMP/make.out" 2>&1 \
+        || { cat "$TEST_TMP/make.out"; fail "make failed"; }
+    [ "$(ls "$proj"/*.o | wc -l)" = 200 ] || fail "make did not produce 200 objects"
+}
+at() { CSTASH_DIR=$1 cstat "$2"; }
+
+export CSTASH_REMOTE=$URL/default
+build "$TEST_TMP/a"
+[ "$(at "$TEST_TMP/a" miss)" = 200 ] || fail "first build: $(at "$TEST_TMP/a" miss) misses, want 200"
+puts=$(grep -c 'PUT /default/[0-9a-f]\{2\}/[0-9a-f]\{62\}: 201' "$SERVER_LOG" || true)
+[ "$puts" -ge 400 ] || fail "first build stored $puts blobs remotely, want 400 (results + manifests)"
+cp "$proj/f7.o" "$TEST_TMP/f7.first"
+build "$TEST_TMP/b"
+remote_hits=$(( $(at "$TEST_TMP/b" direct_hit_remote) + $(at "$TEST_TMP/b" preprocessed_hit_remote) ))
+[ "$remote_hits" = 200 ] || fail "second build from an empty cache dir: $remote_hits remote hits, want 200"
+[ "$(at "$TEST_TMP/b" miss)" = 0 ] && [ "$(at "$TEST_TMP/b" direct_hit_remote)" = 200 ] \
+    || fail "second build: $(at "$TEST_TMP/b" miss) misses, $(at "$TEST_TMP/b" direct_hit_remote) direct remote hits"
+cmp -s "$proj/f7.o" "$TEST_TMP/f7.first" || fail "an object from the remote differs"
+build "$TEST_TMP/b"
+[ "$(at "$TEST_TMP/b" direct_hit_local)" = 200 ] || fail "third build: $(at "$TEST_TMP/b" direct_hit_local) local hits, want 200 (remote hits fill the local cache)"
+errors=$(( $(at "$TEST_TMP/a" remote_error) + $(at "$TEST_TMP/b" remote_error) + $(at "$TEST_TMP/a" local_error) + $(at "$TEST_TMP/b" local_error) ))
+[ "$errors" = 0 ] || fail "$errors errors counted"
+ok "make -j8, 200 files: cache A 200 misses; cache B 200 remote direct hits, then 200 local hits; no errors"
+
+# A changed header reaches everyone: 200 misses, then 200 remote hits.
+printf '#define COMMON(x) ((x) * 5)\n' >"$proj/inc/common.h"
+sleep 1.1
+build "$TEST_TMP/a"
+[ "$(at "$TEST_TMP/a" miss)" = 400 ] || fail "after a header change: $(at "$TEST_TMP/a" miss) misses in total, want 400"
+build "$TEST_TMP/c"
+[ "$(at "$TEST_TMP/c" direct_hit_remote)" = 200 ] || fail "header change: $(at "$TEST_TMP/c" direct_hit_remote) remote hits"
+ok "a header change: 200 new misses in A, 200 remote hits in a fresh C"
+stop_server
+
+# Credentials: a token, user:pass in the URL; a wrong token gets no hits
+# and the build still succeeds.
+team_conf "$TEST_TMP/team.conf" dev dev-token dev-pass
+start_server "$TEST_TMP/data-team" --config "$TEST_TMP/team.conf" --log-level debug
+hostport=${URL#http://}
+CSTASH_REMOTE=$URL/team CSTASH_TOKEN=dev-token build "$TEST_TMP/t1"
+CSTASH_REMOTE=http://dev:dev-pass@$hostport/team build "$TEST_TMP/t2"
+[ "$(at "$TEST_TMP/t2" direct_hit_remote)" = 200 ] || fail "user:pass in the URL: $(at "$TEST_TMP/t2" direct_hit_remote) remote hits"
+CSTASH_REMOTE=$URL/team CSTASH_TOKEN=wrong build "$TEST_TMP/t3"
+[ "$(at "$TEST_TMP/t3" miss)" = 200 ] || fail "a wrong token got hits"
+[ "$(at "$TEST_TMP/t3" remote_error)" -ge 1 ] || fail "a wrong token is not counted as a remote error"
+grep -q 'GET /team/[0-9a-f]\{2\}/[0-9a-f]\{62\}: 401' "$SERVER_LOG" || fail "no 401 for the wrong token"
+# Read-only: hits, but nothing is written remotely.
+before=$(grep -c 'PUT /team/' "$SERVER_LOG" || true)
+printf 'int extra(void) { return 1; }\n' >"$proj/extra.c"
+(cd "$proj" && CSTASH_DIR=$TEST_TMP/t1 CSTASH_REMOTE=$URL/team CSTASH_TOKEN=dev-token CSTASH_REMOTE_READONLY=1 \
+    "$CSTASH" gcc -c extra.c -o extra.o)
+rm -f "$proj/extra.c" "$proj/extra.o"
+[ "$(grep -c 'PUT /team/' "$SERVER_LOG" || true)" = "$before" ] || fail "CSTASH_REMOTE_READONLY still wrote"
+ok "bearer token and user:pass share hits; a wrong token: 401, no hits, build fine; read-only writes nothing"
+stop_server
+
+# Faults: nobody listening, a server answering 500, one that never answers.
+python3 - "$TEST_TMP" <<'PY' &
+import socket, sys, threading, http.server
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        if n: self.rfile.read(n)
+        self.send_response(500); self.send_header('Content-Length', '0'); self.end_headers()
+    do_GET = do_PUT = answer
+    def log_message(self, *a): pass
+s500 = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+hang = socket.socket(); hang.bind(('127.0.0.1', 0)); hang.listen(64)   # accepts, never answers
+dead = socket.socket(); dead.bind(('127.0.0.1', 0)); dead_port = dead.getsockname()[1]; dead.close()
+open(d + '/ports', 'w').write('%d %d %d\n' % (s500.server_address[1], hang.getsockname()[1], dead_port))
+threading.Thread(target=s500.serve_forever, daemon=True).start()
+conns = []
+while True:
+    c, _ = hang.accept(); conns.append(c)
+PY
+FAULT_PID=$!
+test_cleanup() { kill "$FAULT_PID" 2>/dev/null || true; }
+for _ in $(seq 50); do [ -s "$TEST_TMP/ports" ] && break; sleep 0.1; done
+read -r p500 phang pdead <"$TEST_TMP/ports"
+
+fault() { # fault NAME URL: a 200-file build against a broken remote
+    local name=$1 url=$2 t0 t1
+    t0=$(date +%s)
+    CSTASH_REMOTE=$url CSTASH_TIMEOUT=1s CSTASH_CONNECT_TIMEOUT=1s build "$TEST_TMP/f-$name"
+    t1=$(date +%s)
+    echo "$name: $((t1 - t0)) s, $(at "$TEST_TMP/f-$name" remote_error) errors, $(at "$TEST_TMP/f-$name" remote_timeout) timeouts, $(at "$TEST_TMP/f-$name" remote_skipped) skipped"
+    [ "$(at "$TEST_TMP/f-$name" miss)" = 200 ] || fail "$name: the build did not compile everything"
+    [ $((t1 - t0)) -le 90 ] || fail "$name: the build took $((t1 - t0)) s"
+}
+fault down "http://127.0.0.1:$pdead/ns"
+[ "$(at "$TEST_TMP/f-down" remote_skipped)" -ge 150 ] || fail "down: the remote was not skipped after the first failures"
+fault 500 "http://127.0.0.1:$p500/ns"
+[ "$(at "$TEST_TMP/f-500" remote_error)" -ge 200 ] || fail "500: errors not counted"
+fault hang "http://127.0.0.1:$phang/ns"
+[ "$(at "$TEST_TMP/f-hang" remote_timeout)" -ge 1 ] || fail "hang: no timeout counted"
+[ "$(at "$TEST_TMP/f-hang" remote_skipped)" -ge 150 ] || fail "hang: the remote was not skipped after timing out"
+ok "remote down, answering 500, or hanging: every build compiles all 200 files in bounded time, errors counted"
