@@ -261,7 +261,12 @@ void cs_settings_print(const struct cs_settings *s)
             const char *v = *(char *const *)field;
             if (v && !strcmp(keys[i].name, "token"))
                 v = "(set)";
-            printf("%s = %s\n", keys[i].name, v ? v : "");
+            const char *scheme = v && !strcmp(keys[i].name, "remote") ? strstr(v, "://") : NULL;
+            const char *at = scheme ? strchr(scheme, '@') : NULL;
+            if (at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
+                printf("%s = %.*s***%s\n", keys[i].name, (int)(scheme + 3 - v), v, at);
+            else
+                printf("%s = %s\n", keys[i].name, v ? v : "");
             break;
         }
         case K_BOOL:

@@ -13,8 +13,11 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # Node.js that is already there, with its own npm, is kept).
 # openssl makes the test CA; apache2-utils has htpasswd; clang and its
 # runtime build the libFuzzer targets.
+# linux-source-6.1 with flex, bison, bc and libelf-dev: a real code base
+# compiled through cstash (tests/e2e/cstash_kernel.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
-    openssl apache2-utils python3 clang libclang-rt-dev)
+    openssl apache2-utils python3 clang libclang-rt-dev
+    make linux-source-6.1 flex bison bc libelf-dev)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

@@ -1,0 +1,278 @@
+/* The cstash client's pure logic: argument classification, path
+ * rewriting, blob encoding (and hostile blobs), line-marker scanning. */
+#include "autoconfig.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/args.h"
+#include "client/blob.h"
+#include "client/ppscan.h"
+#include "client/util.h"
+#include "tests/unit/check_main.h"
+
+static char dir[] = "/tmp/cstash-unit-XXXXXX";
+
+static void setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    FILE *f = fopen("a.c", "w");
+    fputs("int x;\n", f);
+    fclose(f);
+}
+
+static void teardown(void)
+{
+    unlink("a.c");
+    ck_assert_int_eq(chdir("/"), 0);
+    rmdir(dir);
+    strcpy(dir, "/tmp/cstash-unit-XXXXXX");
+}
+
+static enum cs_uncacheable classify(const char *line, struct cs_args *a)
+{
+    char *copy = strdup(line), *save = NULL, *argv[64];
+    int argc = 0;
+    for (char *w = strtok_r(copy, " ", &save); w && argc < 63; w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    ck_assert_int_eq(cs_args_parse(argc, argv, dir, NULL, a), CS_OK);
+    free(copy);
+    return a->reason;
+}
+
+START_TEST(cacheable_and_not)
+{
+    static const struct {
+        const char *line;
+        enum cs_uncacheable want;
+    } cases[] = {
+        {"-c a.c", CS_UNC_NONE},
+        {"-c a.c -o x.o -O2 -g -Wall -DX=1 -I inc -isystem sys -include a.h -std=c11", CS_UNC_NONE},
+        {"-c a.c -MD -MF a.d -MT t -MQ q -MP", CS_UNC_NONE},
+        {"-c a.c -Wp,-MMD,.a.o.d -o a.o", CS_UNC_NONE},
+        {"-x c -c a.c", CS_UNC_NONE},
+        {"a.c -o prog", CS_UNC_LINK},
+        {"-E a.c", CS_UNC_PREPROCESS},
+        {"-M a.c", CS_UNC_PREPROCESS},
+        {"-S a.c", CS_UNC_ASSEMBLY_OUT},
+        {"-c a.c a.c", CS_UNC_MULTIPLE},
+        {"-c", CS_UNC_NO_INPUT},
+        {"-c a.o", CS_UNC_NOT_SOURCE},
+        {"-c -", CS_UNC_STDIN},
+        {"-c a.h", CS_UNC_PCH},
+        {"-x c-header -c a.c", CS_UNC_PCH},
+        {"-c a.c -fprofile-generate", CS_UNC_PROFILE},
+        {"-c a.c --coverage", CS_UNC_PROFILE},
+        {"-c @/nonexistent.rsp", CS_UNC_RESPONSE_FILE},
+        {"-c a.c -save-temps", CS_UNC_OPTION},
+        {"-c a.c -gsplit-dwarf", CS_UNC_OPTION},
+        {"-c a.c -Wp,-MD,x,y", CS_UNC_OPTION},
+        {"-c a.c -march=native", CS_UNC_NATIVE},
+        {"-c /dev/null", CS_UNC_NOT_SOURCE},
+        {"-x c -c /dev/null", CS_UNC_SPECIAL_FILE},
+        {"-c a.c -o /dev/null", CS_UNC_SPECIAL_FILE},
+        {"-c a.c -arch x86_64 -arch arm64", CS_UNC_ARCH},
+        {"-c a.c -I", CS_UNC_OPTION},
+        {"-c nonexistent.c", CS_UNC_SPECIAL_FILE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cs_args a;
+        enum cs_uncacheable got = classify(cases[i].line, &a);
+        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
+                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
+        cs_args_free(&a);
+    }
+}
+END_TEST
+
+static bool has(const struct cs_strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!strcmp(sv->v[i], s))
+            return true;
+    return false;
+}
+
+START_TEST(argument_lists)
+{
+    struct cs_args a;
+    ck_assert_int_eq(classify("-c a.c -o out/x.o -MD -MF out/x.d -DX -O2", &a), CS_UNC_NONE);
+    ck_assert_str_eq(a.output, "out/x.o");
+    ck_assert_str_eq(a.dep_file, "out/x.d");
+    ck_assert(a.dep && !a.dep_target_given);
+    /* -o and -MF reach the compile only; the key and the preprocessor never see them. */
+    ck_assert(has(&a.cc, "out/x.o") && has(&a.cc, "out/x.d") && has(&a.cc, "-MD"));
+    ck_assert(!has(&a.hashed, "out/x.o") && !has(&a.hashed, "out/x.d"));
+    ck_assert(has(&a.hashed, "-MD") && has(&a.hashed, "-DX") && has(&a.hashed, "-O2"));
+    ck_assert(!has(&a.pp, "-MD") && !has(&a.pp, "-c") && has(&a.pp, "-E") && has(&a.pp, "-DX"));
+    cs_args_free(&a);
+    /* Derived names: a.o and a.d next to the working directory. */
+    ck_assert_int_eq(classify("-c a.c -MMD", &a), CS_UNC_NONE);
+    ck_assert_str_eq(a.output, "a.o");
+    ck_assert_str_eq(a.dep_file, "a.d");
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c -o b/c.o -MD", &a), CS_UNC_NONE);
+    ck_assert_str_eq(a.dep_file, "b/c.d");
+    cs_args_free(&a);
+    /* -fdebug-prefix-map: only the new prefix is hashed. */
+    ck_assert_int_eq(classify("-c a.c -g -fdebug-prefix-map=/home/x/src=.", &a), CS_UNC_NONE);
+    ck_assert(a.debug && a.prefix_map);
+    ck_assert(has(&a.hashed, "-fdebug-prefix-map==."));
+    ck_assert(has(&a.cc, "-fdebug-prefix-map=/home/x/src=."));
+    cs_args_free(&a);
+}
+END_TEST
+
+START_TEST(basedir_rewrite)
+{
+    char *argv[] = {"-c", "/base/proj/src/a.c", "-I/base/proj/inc", "-isystem", "/usr/include/x",
+                    "-o", "/base/proj/build/a.o"};
+    struct cs_args a;
+    /* The source need not exist for the rewrite; classification then says so. */
+    ck_assert_int_eq(cs_args_parse(7, argv, "/base/proj/build", "/base/proj", &a), CS_OK);
+    ck_assert(has(&a.cc, "../src/a.c"));
+    ck_assert(has(&a.cc, "-I../inc"));
+    ck_assert(has(&a.cc, "/usr/include/x"));
+    ck_assert_str_eq(a.output, "a.o");
+    cs_args_free(&a);
+}
+END_TEST
+
+START_TEST(paths)
+{
+    bool nomem;
+    char *p = cs_path_absolute("x/../y/./z//", "/a/b");
+    ck_assert_str_eq(p, "/a/b/y/z");
+    free(p);
+    p = cs_path_absolute("../../../..", "/a");
+    ck_assert_str_eq(p, "/");
+    free(p);
+    static const struct { const char *abs, *base, *cwd, *want; } cases[] = {
+        {"/x/one/inc", "/x/one", "/x/one/build", "../inc"},
+        {"/x/one/build/sub/f.c", "/x/one", "/x/one/build", "sub/f.c"},
+        {"/x/one", "/x/one", "/x/one/build", ".."},
+        {"/x/one/build", "/x/one", "/x/one/build", "."},
+        {"/x/other/f.h", "/x/one", "/x/one/build", NULL},
+        {"/x/onetwo/f.h", "/x/one", "/x/one", NULL},
+        {"/a/f.c", "/", "/", "a/f.c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *r = cs_path_relative_under(cases[i].abs, cases[i].base, cases[i].cwd, &nomem);
+        if (!cases[i].want)
+            ck_assert_msg(r == NULL, "%s: got %s", cases[i].abs, r);
+        else
+            ck_assert_msg(r && !strcmp(r, cases[i].want), "%s from %s: got %s, want %s", cases[i].abs,
+                          cases[i].cwd, r ? r : "(null)", cases[i].want);
+        free(r);
+    }
+}
+END_TEST
+
+START_TEST(result_roundtrip_and_hostile)
+{
+    struct cs_result r = {0}, back;
+    r.has[CS_SEC_OBJECT] = r.has[CS_SEC_STDERR] = true;
+    cs_buf_append_str(&r.sec[CS_SEC_OBJECT], "\x7f" "ELF object bytes");
+    cs_buf_append_str(&r.sec[CS_SEC_STDERR], "warning: x");
+    struct cs_buf blob = {0};
+    ck_assert_int_eq(cs_result_encode(&r, &blob), CS_OK);
+    ck_assert_int_eq(cs_result_decode(blob.data, blob.len, &back), CS_OK);
+    ck_assert(back.has[CS_SEC_OBJECT] && back.has[CS_SEC_STDERR] && !back.has[CS_SEC_DEP]);
+    ck_assert_mem_eq(back.sec[CS_SEC_OBJECT].data, r.sec[CS_SEC_OBJECT].data, r.sec[CS_SEC_OBJECT].len);
+    cs_result_free(&back);
+    /* Every truncation and every single-byte change is refused or decodes
+     * to something bounded: never a crash (ASan watches). */
+    for (size_t n = 0; n < blob.len; n++)
+        if (cs_result_decode(blob.data, n, &back) == CS_OK)
+            cs_result_free(&back);
+    for (size_t i = 0; i < blob.len; i++) {
+        blob.data[i] ^= 0x5a;
+        if (cs_result_decode(blob.data, blob.len, &back) == CS_OK)
+            cs_result_free(&back);
+        blob.data[i] ^= 0x5a;
+    }
+    ck_assert_int_ne(cs_result_decode((const uint8_t *)"CSM1xxxxxxxxxxxx", 16, &back), CS_OK);
+    cs_buf_free(&blob);
+    cs_result_free(&r);
+}
+END_TEST
+
+START_TEST(manifest_roundtrip)
+{
+    struct cs_manifest m = {0}, back;
+    for (int k = 0; k < CS_MANIFEST_MAX_ENTRIES + 5; k++) {
+        struct cs_manifest_entry e = {0};
+        e.result_key[0] = (uint8_t)k;
+        e.files = calloc(1, sizeof *e.files);
+        e.files[0].path = strdup("inc/x.h");
+        e.files[0].size = 12;
+        e.nfiles = 1;
+        ck_assert_int_eq(cs_manifest_add(&m, &e), CS_OK);
+    }
+    ck_assert_uint_eq(m.n, CS_MANIFEST_MAX_ENTRIES);
+    ck_assert_uint_eq(m.e[0].result_key[0], CS_MANIFEST_MAX_ENTRIES + 4); /* newest first */
+    struct cs_buf blob = {0};
+    ck_assert_int_eq(cs_manifest_encode(&m, &blob), CS_OK);
+    ck_assert_int_eq(cs_manifest_decode(blob.data, blob.len, &back), CS_OK);
+    ck_assert_uint_eq(back.n, m.n);
+    ck_assert_str_eq(back.e[3].files[0].path, "inc/x.h");
+    cs_manifest_free(&back);
+    for (size_t n = 0; n < blob.len; n++)
+        if (cs_manifest_decode(blob.data, n, &back) == CS_OK)
+            cs_manifest_free(&back);
+    cs_buf_free(&blob);
+    cs_manifest_free(&m);
+}
+END_TEST
+
+START_TEST(line_markers)
+{
+    const char *pp = "# 1 \"/base/p/src/a.c\"\n# 1 \"<built-in>\"\nint x;\n"
+                     "# 1 \"/base/p/inc/x.h\" 1\n#line 3 \"/usr/include/stdio.h\"\n"
+                     "# 7 \"/base/p/inc/x.h\" 2\nint y;\n";
+    struct cs_sha256 h1, h2;
+    struct cs_strv inc = {0}, inc2 = {0};
+    uint8_t d1[CS_SHA256_LEN], d2[CS_SHA256_LEN];
+    cs_sha256_init(&h1);
+    ck_assert_int_eq(cs_ppscan(pp, strlen(pp), "/base/p", "/base/p", &h1, &inc), CS_OK);
+    cs_sha256_final(&h1, d1);
+    ck_assert_uint_eq(inc.n, 3);
+    ck_assert_str_eq(inc.v[1], "/base/p/inc/x.h");
+    ck_assert_str_eq(inc.v[2], "/usr/include/stdio.h");
+    /* The same text from another checkout hashes the same. */
+    const char *pp2 = "# 1 \"/other/q/src/a.c\"\n# 1 \"<built-in>\"\nint x;\n"
+                      "# 1 \"/other/q/inc/x.h\" 1\n#line 3 \"/usr/include/stdio.h\"\n"
+                      "# 7 \"/other/q/inc/x.h\" 2\nint y;\n";
+    cs_sha256_init(&h2);
+    ck_assert_int_eq(cs_ppscan(pp2, strlen(pp2), "/other/q", "/other/q", &h2, &inc2), CS_OK);
+    cs_sha256_final(&h2, d2);
+    ck_assert_mem_eq(d1, d2, sizeof d1);
+    cs_strv_free(&inc);
+    cs_strv_free(&inc2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("client");
+    TCase *tc = tcase_create("all");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, cacheable_and_not);
+    tcase_add_test(tc, argument_lists);
+    tcase_add_test(tc, basedir_rewrite);
+    tcase_add_test(tc, paths);
+    tcase_add_test(tc, result_roundtrip_and_hostile);
+    tcase_add_test(tc, manifest_roundtrip);
+    tcase_add_test(tc, line_markers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return cs_run_suite(suite());
+}
