@@ -243,6 +243,17 @@ static enum cs_status hash_common(struct job *j)
     /* Debug info records the working directory unless a prefix map says how. */
     hash_str(&j->common, j->a.debug && !j->a.prefix_map ? j->cwd : "");
     hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
+    /* Include search paths from the environment change which headers a
+     * direct-mode hit would find; the locale changes the diagnostics text. */
+    static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH", "LANG",
+                                      "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "GCC_EXEC_PREFIX",
+                                      "COMPILER_PATH", "SOURCE_DATE_EPOCH"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        const char *v = getenv(env[i]);
+        hash_str(&j->common, env[i]);
+        hash_str(&j->common, v ? v : "\x01unset");
+    }
     return CS_OK;
 }
 

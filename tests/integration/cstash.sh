@@ -57,6 +57,9 @@ cs -Wall -Iinc -c src/a.c -o out1/a.o -DEXTRA=1 2>/dev/null
 cs -Wall -Iinc -c src/a.c -o out1/a.o -O2 2>/dev/null
 [ "$(misses)" = $((m + 2)) ] || fail "a new -O level did not miss"
 mkdir -p "$TEST_TMP/bin"
+CPATH=$p/inc cs -Wall -Iinc -c src/a.c -o out1/a.o -O2 2>/dev/null
+[ "$(misses)" = $((m + 3)) ] || fail "a new CPATH did not miss"
+m=$((m + 1))
 # Another compiler: a wrapper script is a different binary to the cache.
 printf '#!/bin/sh\nexec gcc "$@"\n' >"$TEST_TMP/bin/gcc"
 chmod +x "$TEST_TMP/bin/gcc"
@@ -70,7 +73,7 @@ cs -Wall -Iinc -c src/a.c -o out1/after.o 2>/dev/null
 cmp -s out1/before.o out1/after.o && fail "the object did not change with the header"
 gcc -Wall -Iinc -c src/a.c -o ref/after.o 2>/dev/null
 cmp -s out1/after.o ref/after.o || fail "the object after the header change is not what gcc makes"
-ok "a new -D, -O level, compiler or header content misses"
+ok "a new -D, -O level, CPATH, compiler or header content misses"
 
 # The same header content again: found by the preprocessed key, then direct.
 echo '#define X 42' >inc/x.h
