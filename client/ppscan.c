@@ -119,7 +119,9 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
                 flushed = after;
                 free(rel);
             }
-            if (rc == CS_OK && name[0] && name[0] != '<' &&
+            /* `# 0 "/cwd//"` (gcc -g) names the working directory, not a file. */
+            bool dir_marker = path.len > 0 && name[path.len - 1] == '/';
+            if (rc == CS_OK && name[0] && name[0] != '<' && !dir_marker &&
                 seen_add(&seen, fnv(name, path.len), &nomem))
                 rc = cs_strv_push(includes, name);
             if (nomem)

@@ -34,7 +34,12 @@ gcc -Wall -Iinc -c src/a.c -o out2/a.o -MD 2>/dev/null
 cmp -s out2/a.o "$TEST_TMP/hit.o" || fail "the object of a hit differs from a fresh compile"
 cmp -s out2/a.d "$TEST_TMP/hit.d" || fail "the .d of a hit differs from gcc's: $(cat "$TEST_TMP/hit.d") vs $(cat out2/a.d)"
 grep -q '^out2/a.o:' "$TEST_TMP/hit.d" || fail "the .d of a hit does not name out2/a.o"
-ok "miss, then a direct hit: object and .d byte-identical to gcc's, the .d names this -o, warnings replayed"
+d=$(cstat direct_hit_local)
+cs -g -Iinc -c src/a.c -o out1/g.o 2>/dev/null
+cs -g -Iinc -c src/a.c -o out2/g.o 2>/dev/null
+[ "$(cstat direct_hit_local)" = $((d + 1)) ] || fail "-g: no direct hit ($(tail -n 1 "$CSTASH_LOG"))"
+cmp -s out1/g.o out2/g.o || fail "-g: the hit's object differs"
+ok "miss, then a direct hit (also with -g): object and .d byte-identical to gcc's, the .d names this -o, warnings replayed"
 
 # -MF/-MT, and the kernel's -Wp,-MMD,file
 cs -Iinc -c src/a.c -o out1/b.o -MD -MF out1/b.dep -MT custom-target 2>/dev/null

@@ -231,7 +231,7 @@ END_TEST
 
 START_TEST(line_markers)
 {
-    const char *pp = "# 1 \"/base/p/src/a.c\"\n# 1 \"<built-in>\"\nint x;\n"
+    const char *pp = "# 1 \"/base/p/src/a.c\"\n# 0 \"/base/p//\"\n# 1 \"<built-in>\"\nint x;\n"
                      "# 1 \"/base/p/inc/x.h\" 1\n#line 3 \"/usr/include/stdio.h\"\n"
                      "# 7 \"/base/p/inc/x.h\" 2\nint y;\n";
     struct cs_sha256 h1, h2;
@@ -244,7 +244,7 @@ START_TEST(line_markers)
     ck_assert_str_eq(inc.v[1], "/base/p/inc/x.h");
     ck_assert_str_eq(inc.v[2], "/usr/include/stdio.h");
     /* The same text from another checkout hashes the same. */
-    const char *pp2 = "# 1 \"/other/q/src/a.c\"\n# 1 \"<built-in>\"\nint x;\n"
+    const char *pp2 = "# 1 \"/other/q/src/a.c\"\n# 0 \"/other/q//\"\n# 1 \"<built-in>\"\nint x;\n"
                       "# 1 \"/other/q/inc/x.h\" 1\n#line 3 \"/usr/include/stdio.h\"\n"
                       "# 7 \"/other/q/inc/x.h\" 2\nint y;\n";
     cs_sha256_init(&h2);
