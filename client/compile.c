@@ -267,12 +267,22 @@ static int64_t ns_of(const struct timespec *t)
     return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
-/* A file changed this recently may still be being written (or was written
- * within the timestamp granularity of a later change): not trusted. */
-static bool too_new(const struct job *j, const struct stat *st)
+/* How far a file's last change is from the compile's start. A file
+ * changed after the start (minus the kernel's timestamp granularity) may
+ * differ from what the preprocessor read: it is not recorded at all. One
+ * changed in the seconds before may still change again within the same
+ * timestamp tick: it is recorded, but a hit must check its hash, never
+ * just its stat data. */
+enum freshness { FRESH_OLD, FRESH_RECENT, FRESH_DURING };
+#define DURING_MARGIN_NS (10 * 1000000LL)      /* jiffy-granular timestamps */
+#define RECENT_MARGIN_NS (2 * 1000000000LL)     /* 2 s: FAT/NFS granularity */
+
+static enum freshness freshness(const struct job *j, const struct stat *st)
 {
-    int64_t limit = j->start_ns - 1000000000;
-    return ns_of(&st->st_mtim) >= limit || ns_of(&st->st_ctim) >= limit;
+    int64_t changed = ns_of(&st->st_mtim) > ns_of(&st->st_ctim) ? ns_of(&st->st_mtim) : ns_of(&st->st_ctim);
+    if (changed >= j->start_ns - DURING_MARGIN_NS)
+        return FRESH_DURING;
+    return changed >= j->start_ns - RECENT_MARGIN_NS ? FRESH_RECENT : FRESH_OLD;
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -415,7 +425,7 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             continue; /* the source is in the manifest key already */
         struct stat st;
         struct cs_buf b = {0};
-        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && !too_new(j, &st) &&
+        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
              cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len);
         if (ok) {
             struct cs_manifest_file *f = &e->files[e->nfiles];
@@ -423,13 +433,15 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             size_t lens[] = {b.len};
             cs_sha256_parts(parts, lens, 1, f->hash);
             f->size = (uint64_t)st.st_size;
-            f->mtime = ns_of(&st.st_mtim);
-            f->ctime = ns_of(&st.st_ctim);
+            /* Stat data of 0 never matches: a recent file is checked by hash. */
+            bool recent = freshness(j, &st) == FRESH_RECENT;
+            f->mtime = recent ? 0 : ns_of(&st.st_mtim);
+            f->ctime = recent ? 0 : ns_of(&st.st_ctim);
             ok = (f->path = strdup(path)) != NULL;
             if (ok)
                 e->nfiles++;
         } else {
-            logf_(j, "no direct mode entry: %s is too new, unreadable or uses time macros", path);
+            logf_(j, "no direct mode entry: %s changed during the compile, is unreadable or uses time macros", path);
         }
         cs_buf_free(&b);
     }
@@ -555,8 +567,8 @@ static int cached_compile(struct job *j)
             hash_str(&h, j->a.input);
             cs_sha256_update(&h, sh, sizeof sh);
             cs_sha256_final(&h, mkey);
-            /* A source edited just now is hashed, but not remembered. */
-            if (too_new(j, &st))
+            /* A source edited during the compile is hashed, but not remembered. */
+            if (freshness(j, &st) == FRESH_DURING)
                 direct_ok = false;
         }
         if (direct_ok && !j->s.recache && fetch(j, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&

@@ -23,7 +23,7 @@ all: $(OBJS)
 clean:
 	rm -f *.o *.d
 MK
-sleep 1.1
+sleep 0.1
 build() { # build CACHE_DIR [env...]: clean make -j8 through cstash
     local dir=$1; shift
     make -s -C "$proj" clean
@@ -53,7 +53,7 @@ ok "make -j8, 200 files: cache A 200 misses; cache B 200 remote direct hits, the
 
 # A changed header reaches everyone: 200 misses, then 200 remote hits.
 printf '#define COMMON(x) ((x) * 5)\n' >"$proj/inc/common.h"
-sleep 1.1
+sleep 0.1
 build "$TEST_TMP/a"
 [ "$(at "$TEST_TMP/a" miss)" = 400 ] || fail "after a header change: $(at "$TEST_TMP/a" miss) misses in total, want 400"
 build "$TEST_TMP/c"
