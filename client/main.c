@@ -39,6 +39,7 @@ static void usage(FILE *f)
             "  CSTASH_MAXSIZE      local cache size limit (5G)\n"
             "  CSTASH_REMOTE       http(s)://[user:pass@]host:port/namespace\n"
             "  CSTASH_TOKEN        bearer token for the remote\n"
+            "  CSTASH_CACERT       CA bundle for an https remote (default: the system's)\n"
             "  CSTASH_READONLY, CSTASH_REMOTE_READONLY   do not write (either / the remote)\n"
             "  CSTASH_DIRECT       direct mode, on by default (false: always preprocess)\n"
             "  CSTASH_DISABLE      just run the compiler\n"

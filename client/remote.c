@@ -1,8 +1,11 @@
-/* libcurl through dlopen: one easy handle per process, reused for every
- * request of the compile so they share one connection. */
+/* http:// through client/http.c; https:// through libcurl, loaded with
+ * dlopen. Either way one connection per process, reused for every request
+ * of the compile. */
 #include "autoconfig.h"
 
 #include "client/remote.h"
+
+#include "client/http.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -26,9 +29,11 @@ struct curl_api {
 };
 
 struct cs_remote {
+    struct cs_http *http; /* plain http://; else libcurl below */
     struct curl_api api;
     CURL *h;
     char *base;
+    char *cacert;
     struct curl_slist *headers;
     uint32_t connect_timeout_ms, timeout_ms;
     bool unreachable;
@@ -62,6 +67,14 @@ struct cs_remote *cs_remote_open(const struct cs_settings *s, const char **why)
         *why = "out of memory";
         return NULL;
     }
+    if (cs_starts_with(s->remote, "http://")) {
+        r->http = cs_http_open(s->remote, s->token, s->connect_timeout_ms, s->timeout_ms, why);
+        if (!r->http) {
+            free(r);
+            return NULL;
+        }
+        return r;
+    }
     if (!load(&r->api)) {
         *why = "cannot load libcurl.so.4 (install libcurl4)";
         free(r);
@@ -71,6 +84,7 @@ struct cs_remote *cs_remote_open(const struct cs_settings *s, const char **why)
     r->base = strdup(s->remote);
     r->connect_timeout_ms = s->connect_timeout_ms;
     r->timeout_ms = s->timeout_ms;
+    r->cacert = s->cacert ? strdup(s->cacert) : NULL;
     if (r->h && s->token) {
         size_t n = strlen(s->token) + 32;
         char *hdr = malloc(n);
@@ -120,6 +134,31 @@ static size_t on_read(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* "ab/cdef…": ccache's subdirs layout. */
+static void key_rel(const uint8_t key[CS_SHA256_LEN], char rel[CS_SHA256_HEX_LEN + 2])
+{
+    char hex[CS_SHA256_HEX_LEN + 1];
+    cs_hex_encode(key, CS_SHA256_LEN, hex);
+    snprintf(rel, CS_SHA256_HEX_LEN + 2, "%.2s/%s", hex, hex + 2);
+}
+
+/* The outcome of a request through client/http.c, as for libcurl. */
+static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int code, const char *what,
+                                   bool get)
+{
+    r->unreachable = cs_http_unreachable(r->http);
+    if (rc != CS_OK) {
+        snprintf(r->error, sizeof r->error, "%s: %s", what, cs_http_error(r->http));
+        return rc == CS_ERR_BUSY ? CS_ERR_BUSY : CS_ERR_IO;
+    }
+    if ((get && code == 200) || (!get && code >= 200 && code < 300))
+        return CS_OK;
+    if (get && code == 404)
+        return CS_ERR_NOT_FOUND;
+    snprintf(r->error, sizeof r->error, "%s: HTTP %d", what, code);
+    return code == 401 || code == 403 ? CS_ERR_PERM : CS_ERR_IO;
+}
+
 static char *key_url(const struct cs_remote *r, const uint8_t key[CS_SHA256_LEN])
 {
     char hex[CS_SHA256_HEX_LEN + 1];
@@ -143,6 +182,8 @@ static void common_options(struct cs_remote *r, const char *url)
     if (r->headers)
         a->easy_setopt(r->h, CURLOPT_HTTPHEADER, r->headers);
     a->easy_setopt(r->h, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (r->cacert)
+        a->easy_setopt(r->h, CURLOPT_CAINFO, r->cacert);
     r->errbuf[0] = '\0';
 }
 
@@ -173,6 +214,17 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
 
 enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_buf *out)
 {
+    if (r->http) {
+        char rel[CS_SHA256_HEX_LEN + 2];
+        int code = 0;
+        key_rel(key, rel);
+        size_t before = out->len;
+        enum cs_status rc = cs_http_request(r->http, "GET", rel, NULL, 0, out, &code);
+        rc = http_outcome(r, rc, code, "GET", true);
+        if (rc != CS_OK)
+            out->len = before;
+        return rc;
+    }
     char *url = key_url(r, key);
     if (!url)
         return CS_ERR_NOMEM;
@@ -193,6 +245,13 @@ enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
 enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], const void *data,
                              size_t len)
 {
+    if (r->http) {
+        char rel[CS_SHA256_HEX_LEN + 2];
+        int code = 0;
+        key_rel(key, rel);
+        enum cs_status rc = cs_http_request(r->http, "PUT", rel, data, len, NULL, &code);
+        return http_outcome(r, rc, code, "PUT", false);
+    }
     char *url = key_url(r, key);
     if (!url)
         return CS_ERR_NOMEM;
@@ -228,11 +287,13 @@ void cs_remote_close(struct cs_remote *r)
 {
     if (!r)
         return;
+    cs_http_close(r->http);
     if (r->headers)
         r->api.slist_free_all(r->headers);
     if (r->h)
         r->api.easy_cleanup(r->h);
     /* libcurl stays loaded: unloading it at exit gains nothing. */
     free(r->base);
+    free(r->cacert);
     free(r);
 }

@@ -1,7 +1,8 @@
 /* The remote cache: plain GET/PUT of blobs at REMOTE/<k0k1>/<rest of key>
  * (ccache's "subdirs" layout), so cstashd, nginx WebDAV or any WebDAV
- * server works. libcurl is loaded with dlopen on first use: linking it
- * costs ~6 ms per process, more than a whole local hit. */
+ * server works. http:// goes through client/http.c; https:// through
+ * libcurl, loaded with dlopen on first use: loading libcurl and its 32
+ * libraries costs ~6-10 ms per process, more than a whole local hit. */
 #ifndef CS_CLIENT_REMOTE_H
 #define CS_CLIENT_REMOTE_H
 

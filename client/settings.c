@@ -29,6 +29,7 @@ static const struct key keys[] = {
     {"maxsize", K_SIZE, OFF(maxsize)},
     {"remote", K_STR, OFF(remote)},
     {"token", K_STR, OFF(token)},
+    {"cacert", K_STR, OFF(cacert)},
     {"readonly", K_BOOL, OFF(readonly)},
     {"remote_readonly", K_BOOL, OFF(remote_readonly)},
     {"direct", K_BOOL, OFF(direct)},

@@ -14,6 +14,7 @@ struct cs_settings {
     uint64_t maxsize;     /* local cache size limit, bytes */
     char *remote;         /* http(s)://host:port/ns or NULL */
     char *token;          /* bearer token for the remote or NULL */
+    char *cacert;         /* CA bundle for an https:// remote (default: the system's) */
     bool readonly;        /* neither cache is written */
     bool remote_readonly; /* the remote is not written */
     bool direct;          /* direct mode (skip the preprocessor on a hit) */

@@ -1,0 +1,493 @@
+/* Minimal HTTP/1.1: Content-Length or chunked bodies, keep-alive with one
+ * retry when a reused connection turns out closed, every wait bounded by
+ * poll(2) against the request's deadline. */
+#include "autoconfig.h"
+
+#include "client/http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/base64.h"
+
+#define MAX_HEADER (64 * 1024)
+#define MAX_BODY ((size_t)1 << 30)
+
+struct cs_http {
+    char *host, *port, *path, *host_header, *auth;
+    int fd;
+    bool reused; /* the connection has carried a request before */
+    uint32_t connect_timeout_ms, timeout_ms;
+    bool unreachable;
+    char error[256];
+    struct cs_buf in; /* bytes read but not consumed */
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int pct(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) into a new string. */
+static char *unescape(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n && pct(s[i + 1]) >= 0 && pct(s[i + 2]) >= 0) {
+            out[o++] = (char)(pct(s[i + 1]) * 16 + pct(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static char *auth_header(const char *kind, const char *cred)
+{
+    size_t n = strlen(kind) + strlen(cred) + 32;
+    char *h = malloc(n);
+    if (h)
+        snprintf(h, n, "Authorization: %s %s\r\n", kind, cred);
+    return h;
+}
+
+struct cs_http *cs_http_open(const char *url, const char *token, uint32_t connect_timeout_ms,
+                             uint32_t timeout_ms, const char **why)
+{
+    if (strncmp(url, "http://", 7) != 0) {
+        *why = "not an http:// URL";
+        return NULL;
+    }
+    struct cs_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        *why = "out of memory";
+        return NULL;
+    }
+    h->fd = -1;
+    h->connect_timeout_ms = connect_timeout_ms;
+    h->timeout_ms = timeout_ms;
+    const char *auth = url + 7;
+    const char *slash = strchr(auth, '/');
+    const char *end = slash ? slash : auth + strlen(auth);
+    const char *at = memchr(auth, '@', (size_t)(end - auth));
+    const char *hp = at ? at + 1 : auth;
+    *why = "bad URL";
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        char *user = unescape(auth, (size_t)((colon ? colon : at) - auth));
+        char *pass = colon ? unescape(colon + 1, (size_t)(at - colon - 1)) : strdup("");
+        size_t ul = user ? strlen(user) : 0, pl = pass ? strlen(pass) : 0;
+        char *plain = user && pass ? malloc(ul + pl + 2) : NULL;
+        char *b64 = plain ? malloc(cs_base64_encoded_len(ul + pl + 1) + 1) : NULL;
+        if (b64) {
+            snprintf(plain, ul + pl + 2, "%s:%s", user, pass);
+            cs_base64_encode((uint8_t *)plain, ul + pl + 1, b64);
+            h->auth = auth_header("Basic", b64);
+        }
+        free(user);
+        free(pass);
+        free(plain);
+        free(b64);
+        if (!h->auth) {
+            cs_http_close(h);
+            return NULL;
+        }
+    }
+    if (token) {
+        free(h->auth);
+        if (!(h->auth = auth_header("Bearer", token))) {
+            cs_http_close(h);
+            return NULL;
+        }
+    }
+    /* host, [v6], :port */
+    const char *hend, *colon = NULL;
+    if (*hp == '[') {
+        const char *rb = memchr(hp, ']', (size_t)(end - hp));
+        if (!rb) {
+            cs_http_close(h);
+            return NULL;
+        }
+        h->host = strndup(hp + 1, (size_t)(rb - hp - 1));
+        hend = rb + 1;
+        if (hend < end && *hend == ':')
+            colon = hend;
+    } else {
+        colon = memchr(hp, ':', (size_t)(end - hp));
+        hend = colon ? colon : end;
+        h->host = strndup(hp, (size_t)(hend - hp));
+    }
+    h->port = colon ? strndup(colon + 1, (size_t)(end - colon - 1)) : strdup("80");
+    h->host_header = strndup(hp, (size_t)(end - hp));
+    h->path = strdup(slash ? slash : "");
+    if (!h->host || !h->port || !h->host_header || !h->path || !h->host[0] || !h->port[0]) {
+        cs_http_close(h);
+        return NULL;
+    }
+    size_t pl = strlen(h->path);
+    while (pl && h->path[pl - 1] == '/')
+        h->path[--pl] = '\0';
+    return h;
+}
+
+static void drop(struct cs_http *h)
+{
+    if (h->fd >= 0)
+        close(h->fd);
+    h->fd = -1;
+    h->reused = false;
+    h->in.len = 0;
+}
+
+static enum cs_status fail_(struct cs_http *h, enum cs_status rc, bool unreachable, const char *what)
+{
+    h->unreachable = unreachable;
+    snprintf(h->error, sizeof h->error, "%s", what);
+    drop(h);
+    return rc;
+}
+
+/* Waits for events on the socket until the deadline; false on timeout. */
+static bool wait_fd(int fd, short events, int64_t deadline)
+{
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, (int)left);
+        if (n > 0)
+            return true;
+        if (n == 0)
+            return false;
+        if (errno != EINTR)
+            return false;
+    }
+}
+
+static enum cs_status connect_(struct cs_http *h)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    int e = getaddrinfo(h->host, h->port, &hints, &res);
+    if (e != 0) {
+        snprintf(h->error, sizeof h->error, "cannot resolve %s: %s", h->host, gai_strerror(e));
+        h->unreachable = true;
+        return CS_ERR_IO;
+    }
+    int64_t deadline = now_ms() + h->connect_timeout_ms;
+    enum cs_status rc = CS_ERR_IO;
+    bool timed_out = false;
+    for (struct addrinfo *ai = res; ai && rc != CS_OK; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        int err = 0;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            err = errno;
+            if (err == EINPROGRESS) {
+                socklen_t sl = sizeof err;
+                if (!wait_fd(fd, POLLOUT, deadline)) {
+                    err = ETIMEDOUT;
+                    timed_out = true;
+                } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) != 0) {
+                    err = errno;
+                }
+            }
+        }
+        if (err == 0) {
+            h->fd = fd;
+            h->reused = false;
+            h->in.len = 0;
+            rc = CS_OK;
+        } else {
+            snprintf(h->error, sizeof h->error, "connect to %s:%s: %s", h->host, h->port, strerror(err));
+            close(fd);
+        }
+    }
+    freeaddrinfo(res);
+    if (rc != CS_OK)
+        h->unreachable = true;
+    return rc != CS_OK && timed_out ? CS_ERR_BUSY : rc;
+}
+
+static enum cs_status send_all(struct cs_http *h, const void *data, size_t len, int64_t deadline)
+{
+    const uint8_t *p = data;
+    while (len) {
+        ssize_t n = send(h->fd, p, len, MSG_NOSIGNAL);
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!wait_fd(h->fd, POLLOUT, deadline))
+                return CS_ERR_BUSY;
+            continue;
+        }
+        return CS_ERR_IO;
+    }
+    return CS_OK;
+}
+
+/* Reads more into h->in; CS_ERR_NOT_FOUND at EOF. */
+static enum cs_status fill(struct cs_http *h, int64_t deadline)
+{
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = recv(h->fd, chunk, sizeof chunk, 0);
+        if (n > 0)
+            return cs_buf_append(&h->in, chunk, (size_t)n);
+        if (n == 0)
+            return CS_ERR_NOT_FOUND;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!wait_fd(h->fd, POLLIN, deadline))
+                return CS_ERR_BUSY;
+            continue;
+        }
+        return CS_ERR_IO;
+    }
+}
+
+static void consume(struct cs_http *h, size_t n)
+{
+    memmove(h->in.data, h->in.data + n, h->in.len - n);
+    h->in.len -= n;
+}
+
+/* Moves exactly n body bytes to out (NULL: discard). */
+static enum cs_status read_exact(struct cs_http *h, size_t n, struct cs_buf *out, int64_t deadline)
+{
+    while (n) {
+        if (h->in.len == 0) {
+            enum cs_status rc = fill(h, deadline);
+            if (rc != CS_OK)
+                return rc == CS_ERR_NOT_FOUND ? CS_ERR_IO : rc;
+        }
+        size_t take = h->in.len < n ? h->in.len : n;
+        if (out && cs_buf_append(out, h->in.data, take) != CS_OK)
+            return CS_ERR_NOMEM;
+        consume(h, take);
+        n -= take;
+    }
+    return CS_OK;
+}
+
+/* A CRLF-terminated line at the front of h->in (without the CRLF). */
+static enum cs_status read_line(struct cs_http *h, char *line, size_t cap, int64_t deadline)
+{
+    for (;;) {
+        uint8_t *nl = h->in.len ? memchr(h->in.data, '\n', h->in.len) : NULL;
+        if (nl) {
+            size_t n = (size_t)(nl - h->in.data);
+            if (n >= cap)
+                return CS_ERR_INVALID;
+            memcpy(line, h->in.data, n);
+            line[n] = '\0';
+            if (n && line[n - 1] == '\r')
+                line[n - 1] = '\0';
+            consume(h, n + 1);
+            return CS_OK;
+        }
+        if (h->in.len > cap)
+            return CS_ERR_INVALID;
+        enum cs_status rc = fill(h, deadline);
+        if (rc != CS_OK)
+            return rc == CS_ERR_NOT_FOUND ? CS_ERR_IO : rc;
+    }
+}
+
+static enum cs_status read_chunked(struct cs_http *h, struct cs_buf *out, int64_t deadline)
+{
+    char line[256];
+    for (;;) {
+        enum cs_status rc = read_line(h, line, sizeof line, deadline);
+        if (rc != CS_OK)
+            return rc;
+        char *end;
+        unsigned long long n = strtoull(line, &end, 16);
+        if (end == line || n > MAX_BODY || (out && out->len + n > MAX_BODY))
+            return CS_ERR_INVALID;
+        if (n == 0)
+            break;
+        if ((rc = read_exact(h, (size_t)n, out, deadline)) != CS_OK ||
+            (rc = read_line(h, line, sizeof line, deadline)) != CS_OK)
+            return rc;
+    }
+    /* Trailers end with an empty line. */
+    for (;;) {
+        enum cs_status rc = read_line(h, line, sizeof line, deadline);
+        if (rc != CS_OK)
+            return rc;
+        if (!line[0])
+            return CS_OK;
+    }
+}
+
+/* One attempt on the current connection. *retry: the server had closed a
+ * reused connection before answering, so the request may be sent again. */
+static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel, const void *body,
+                              size_t len, struct cs_buf *out, int *status, bool *retry)
+{
+    *retry = false;
+    int64_t deadline = now_ms() + h->timeout_ms;
+    bool was_reused = h->reused;
+    char head[2048];
+    int n = snprintf(head, sizeof head,
+                     "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
+                     method, h->path, rel, h->host_header, h->auth ? h->auth : "");
+    if (n < 0 || (size_t)n >= sizeof head - 64)
+        return fail_(h, CS_ERR_INVALID, false, "request line too long");
+    if (body || strcmp(method, "PUT") == 0)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    h->reused = true;
+    enum cs_status rc = send_all(h, head, (size_t)n, deadline);
+    if (rc == CS_OK && len)
+        rc = send_all(h, body, len, deadline);
+    char line[8192];
+    if (rc == CS_OK)
+        rc = read_line(h, line, sizeof line, deadline);
+    if (rc != CS_OK) {
+        if (rc != CS_ERR_BUSY && was_reused) {
+            *retry = true;
+            drop(h);
+            return rc;
+        }
+        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out" : "connection lost");
+    }
+    int major, minor, code;
+    if (sscanf(line, "HTTP/%d.%d %d", &major, &minor, &code) != 3)
+        return fail_(h, CS_ERR_INVALID, false, "not an HTTP response");
+    int64_t clen = -1;
+    bool chunked = false, close_after = major == 1 && minor == 0;
+    size_t header_bytes = 0;
+    for (;;) {
+        if ((rc = read_line(h, line, sizeof line, deadline)) != CS_OK)
+            return fail_(h, rc, rc == CS_ERR_BUSY, "bad response headers");
+        header_bytes += strlen(line) + 2;
+        if (!line[0])
+            break;
+        if (header_bytes > MAX_HEADER)
+            return fail_(h, CS_ERR_INVALID, false, "response headers too large");
+        char *v = strchr(line, ':');
+        if (!v)
+            continue;
+        *v++ = '\0';
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (!strcasecmp(line, "Content-Length"))
+            clen = strtoll(v, NULL, 10);
+        else if (!strcasecmp(line, "Transfer-Encoding") && strcasestr(v, "chunked"))
+            chunked = true;
+        else if (!strcasecmp(line, "Connection") && strcasestr(v, "close"))
+            close_after = true;
+    }
+    *status = code;
+    struct cs_buf *sink = code == 200 ? out : NULL; /* error bodies are dropped */
+    if (!strcmp(method, "HEAD") || code == 204 || code == 304 || (code >= 100 && code < 200)) {
+        rc = CS_OK;
+    } else if (chunked) {
+        rc = read_chunked(h, sink, deadline);
+    } else if (clen >= 0) {
+        rc = (uint64_t)clen > MAX_BODY ? CS_ERR_INVALID : read_exact(h, (size_t)clen, sink, deadline);
+    } else {
+        /* Until the server closes. */
+        for (;;) {
+            rc = fill(h, deadline);
+            if (rc == CS_ERR_NOT_FOUND) {
+                rc = CS_OK;
+                if (sink)
+                    rc = cs_buf_append(sink, h->in.data, h->in.len);
+                h->in.len = 0;
+                break;
+            }
+            if (rc != CS_OK || h->in.len > MAX_BODY)
+                break;
+        }
+        close_after = true;
+    }
+    if (rc != CS_OK)
+        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out reading the body" : "bad response body");
+    if (close_after)
+        drop(h);
+    h->unreachable = false;
+    return CS_OK;
+}
+
+enum cs_status cs_http_request(struct cs_http *h, const char *method, const char *rel,
+                               const void *body, size_t len, struct cs_buf *out, int *status)
+{
+    *status = 0;
+    h->error[0] = '\0';
+    for (int tries = 0; tries < 2; tries++) {
+        if (h->fd < 0) {
+            enum cs_status rc = connect_(h);
+            if (rc != CS_OK)
+                return rc;
+        }
+        bool retry;
+        size_t out_len = out ? out->len : 0;
+        enum cs_status rc = attempt(h, method, rel, body, len, out, status, &retry);
+        if (!retry)
+            return rc;
+        if (out)
+            out->len = out_len;
+    }
+    h->unreachable = true;
+    snprintf(h->error, sizeof h->error, "connection closed by the server");
+    return CS_ERR_IO;
+}
+
+bool cs_http_unreachable(const struct cs_http *h)
+{
+    return h->unreachable;
+}
+
+const char *cs_http_error(const struct cs_http *h)
+{
+    return h->error;
+}
+
+void cs_http_close(struct cs_http *h)
+{
+    if (!h)
+        return;
+    drop(h);
+    cs_buf_free(&h->in);
+    free(h->host);
+    free(h->port);
+    free(h->path);
+    free(h->host_header);
+    free(h->auth);
+    free(h);
+}
