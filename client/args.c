@@ -427,7 +427,7 @@ static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int 
  * quotes group, backslash escapes. */
 static enum cs_status split_response(const char *text, struct cs_strv *out)
 {
-    struct cs_buf word = {0};
+    struct cs_bytes word = {0};
     enum cs_status rc = CS_OK;
     bool in_word = false;
     char quote = 0;
@@ -451,11 +451,11 @@ static enum cs_status split_response(const char *text, struct cs_strv *out)
         else if (!quote && (c == '"' || c == '\''))
             quote = c;
         else if (c == '\\' && s[1])
-            rc = cs_buf_append(&word, ++s, 1);
+            rc = cs_bytes_append(&word, ++s, 1);
         else
-            rc = cs_buf_append(&word, &c, 1);
+            rc = cs_bytes_append(&word, &c, 1);
     }
-    cs_buf_free(&word);
+    cs_bytes_free(&word);
     return rc;
 }
 
@@ -470,11 +470,11 @@ static enum cs_status expand_response_files(int argc, char *const *argv, struct 
                 return rc;
             continue;
         }
-        struct cs_buf text = {0};
+        struct cs_bytes text = {0};
         struct cs_strv words = {0};
         if (depth >= 8 || cs_read_file(argv[i] + 1, 1 << 20, &text) != CS_OK) {
             *unreadable = true;
-            cs_buf_free(&text);
+            cs_bytes_free(&text);
             if ((rc = cs_strv_push(out, argv[i])) != CS_OK)
                 return rc;
             continue;
@@ -482,7 +482,7 @@ static enum cs_status expand_response_files(int argc, char *const *argv, struct 
         rc = split_response(text.data ? (char *)text.data : "", &words);
         if (rc == CS_OK)
             rc = expand_response_files((int)words.n, words.v, out, depth + 1, unreadable);
-        cs_buf_free(&text);
+        cs_bytes_free(&text);
         cs_strv_free(&words);
         if (rc != CS_OK)
             return rc;

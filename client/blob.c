@@ -10,12 +10,12 @@
 
 #define MAX_RAW (4ULL << 30) /* refuse to inflate anything larger */
 
-static enum cs_status put_u64(struct cs_buf *b, uint64_t v)
+static enum cs_status put_u64(struct cs_bytes *b, uint64_t v)
 {
     uint8_t x[8];
     for (int i = 0; i < 8; i++)
         x[i] = (uint8_t)(v >> (8 * i));
-    return cs_buf_append(b, x, 8);
+    return cs_bytes_append(b, x, 8);
 }
 
 static uint64_t get_u64(const uint8_t *p)
@@ -27,10 +27,10 @@ static uint64_t get_u64(const uint8_t *p)
 }
 
 /* Wraps raw into magic + length + zstd frame. */
-static enum cs_status seal(const char magic[4], const struct cs_buf *raw, struct cs_buf *out)
+static enum cs_status seal(const char magic[4], const struct cs_bytes *raw, struct cs_bytes *out)
 {
     size_t bound = ZSTD_compressBound(raw->len);
-    enum cs_status rc = cs_buf_append(out, magic, 4);
+    enum cs_status rc = cs_bytes_append(out, magic, 4);
     if (rc == CS_OK)
         rc = put_u64(out, raw->len);
     if (rc != CS_OK)
@@ -52,7 +52,7 @@ static enum cs_status seal(const char magic[4], const struct cs_buf *raw, struct
     return CS_OK;
 }
 
-static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t len, struct cs_buf *raw)
+static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t len, struct cs_bytes *raw)
 {
     if (len < 12 || memcmp(data, magic, 4) != 0)
         return CS_ERR_INVALID;
@@ -63,7 +63,7 @@ static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t le
     if (content != n)
         return CS_ERR_INVALID;
     raw->len = 0;
-    if (cs_buf_append(raw, "", 0) != CS_OK)
+    if (cs_bytes_append(raw, "", 0) != CS_OK)
         return CS_ERR_NOMEM;
     uint8_t *p = realloc(raw->data, (size_t)n + 1);
     if (!p)
@@ -78,30 +78,30 @@ static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t le
     return CS_OK;
 }
 
-enum cs_status cs_result_encode(const struct cs_result *r, struct cs_buf *out)
+enum cs_status cs_result_encode(const struct cs_result *r, struct cs_bytes *out)
 {
-    struct cs_buf raw = {0};
+    struct cs_bytes raw = {0};
     enum cs_status rc = CS_OK;
     for (int t = 1; t <= 4 && rc == CS_OK; t++) {
         if (!r->has[t])
             continue;
         uint8_t type = (uint8_t)t;
-        rc = cs_buf_append(&raw, &type, 1);
+        rc = cs_bytes_append(&raw, &type, 1);
         if (rc == CS_OK)
             rc = put_u64(&raw, r->sec[t].len);
         if (rc == CS_OK)
-            rc = cs_buf_append(&raw, r->sec[t].data, r->sec[t].len);
+            rc = cs_bytes_append(&raw, r->sec[t].data, r->sec[t].len);
     }
     if (rc == CS_OK)
         rc = seal("CSR1", &raw, out);
-    cs_buf_free(&raw);
+    cs_bytes_free(&raw);
     return rc;
 }
 
 enum cs_status cs_result_decode(const uint8_t *data, size_t len, struct cs_result *r)
 {
     memset(r, 0, sizeof *r);
-    struct cs_buf raw = {0};
+    struct cs_bytes raw = {0};
     enum cs_status rc = unseal("CSR1", data, len, &raw);
     size_t o = 0;
     while (rc == CS_OK && o < raw.len) {
@@ -117,12 +117,12 @@ enum cs_status cs_result_decode(const uint8_t *data, size_t len, struct cs_resul
             break;
         }
         r->has[t] = true;
-        rc = cs_buf_append(&r->sec[t], raw.data + o, (size_t)n);
+        rc = cs_bytes_append(&r->sec[t], raw.data + o, (size_t)n);
         o += (size_t)n;
     }
     if (rc == CS_OK && !r->has[CS_SEC_OBJECT])
         rc = CS_ERR_INVALID;
-    cs_buf_free(&raw);
+    cs_bytes_free(&raw);
     if (rc != CS_OK)
         cs_result_free(r);
     return rc;
@@ -131,17 +131,17 @@ enum cs_status cs_result_decode(const uint8_t *data, size_t len, struct cs_resul
 void cs_result_free(struct cs_result *r)
 {
     for (int t = 0; t < 5; t++)
-        cs_buf_free(&r->sec[t]);
+        cs_bytes_free(&r->sec[t]);
     memset(r, 0, sizeof *r);
 }
 
-enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_buf *out)
+enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_bytes *out)
 {
-    struct cs_buf raw = {0};
+    struct cs_bytes raw = {0};
     enum cs_status rc = put_u64(&raw, m->n);
     for (uint32_t i = 0; rc == CS_OK && i < m->n; i++) {
         const struct cs_manifest_entry *e = &m->e[i];
-        rc = cs_buf_append(&raw, e->result_key, CS_SHA256_LEN);
+        rc = cs_bytes_append(&raw, e->result_key, CS_SHA256_LEN);
         if (rc == CS_OK)
             rc = put_u64(&raw, e->nfiles);
         for (uint32_t f = 0; rc == CS_OK && f < e->nfiles; f++) {
@@ -149,7 +149,7 @@ enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_buf *ou
             size_t pl = strlen(mf->path);
             rc = put_u64(&raw, pl);
             if (rc == CS_OK)
-                rc = cs_buf_append(&raw, mf->path, pl);
+                rc = cs_bytes_append(&raw, mf->path, pl);
             if (rc == CS_OK)
                 rc = put_u64(&raw, mf->size);
             if (rc == CS_OK)
@@ -157,19 +157,19 @@ enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_buf *ou
             if (rc == CS_OK)
                 rc = put_u64(&raw, (uint64_t)mf->ctime);
             if (rc == CS_OK)
-                rc = cs_buf_append(&raw, mf->hash, CS_SHA256_LEN);
+                rc = cs_bytes_append(&raw, mf->hash, CS_SHA256_LEN);
         }
     }
     if (rc == CS_OK)
         rc = seal("CSM1", &raw, out);
-    cs_buf_free(&raw);
+    cs_bytes_free(&raw);
     return rc;
 }
 
 enum cs_status cs_manifest_decode(const uint8_t *data, size_t len, struct cs_manifest *m)
 {
     memset(m, 0, sizeof *m);
-    struct cs_buf raw = {0};
+    struct cs_bytes raw = {0};
     enum cs_status rc = unseal("CSM1", data, len, &raw);
     size_t o = 0;
 #define NEED(k) \
@@ -234,7 +234,7 @@ enum cs_status cs_manifest_decode(const uint8_t *data, size_t len, struct cs_man
         rc = CS_ERR_INVALID;
 #undef NEED
 out:
-    cs_buf_free(&raw);
+    cs_bytes_free(&raw);
     if (rc != CS_OK)
         cs_manifest_free(m);
     return rc;

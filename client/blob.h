@@ -16,10 +16,10 @@
 enum cs_section { CS_SEC_OBJECT = 1, CS_SEC_DEP = 2, CS_SEC_STDOUT = 3, CS_SEC_STDERR = 4 };
 
 struct cs_result {
-    struct cs_buf sec[5]; /* indexed by enum cs_section */
+    struct cs_bytes sec[5]; /* indexed by enum cs_section */
     bool has[5];
 };
-enum cs_status cs_result_encode(const struct cs_result *r, struct cs_buf *out);
+enum cs_status cs_result_encode(const struct cs_result *r, struct cs_bytes *out);
 enum cs_status cs_result_decode(const uint8_t *data, size_t len, struct cs_result *r);
 void cs_result_free(struct cs_result *r);
 
@@ -40,7 +40,7 @@ struct cs_manifest {
 };
 #define CS_MANIFEST_MAX_ENTRIES 32
 
-enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_buf *out);
+enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_bytes *out);
 enum cs_status cs_manifest_decode(const uint8_t *data, size_t len, struct cs_manifest *m);
 /* Puts e first (taking its files), dropping the oldest beyond the cap and
  * any older entry with the same result key. */

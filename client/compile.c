@@ -126,7 +126,7 @@ static void remote_init(struct job *j)
     if (j->remote_off)
         return;
     char *f = backoff_file(j);
-    struct cs_buf b = {0};
+    struct cs_bytes b = {0};
     if (f && cs_read_file(f, 64, &b) == CS_OK && b.data) {
         long long until = atoll((char *)b.data);
         if (until > (long long)time(NULL)) {
@@ -135,7 +135,7 @@ static void remote_init(struct job *j)
             logf_(j, "remote skipped: unavailable until %lld", until);
         }
     }
-    cs_buf_free(&b);
+    cs_bytes_free(&b);
     free(f);
 }
 
@@ -175,7 +175,7 @@ static void remote_failed(struct job *j, enum cs_status rc)
 /* Local, then remote; a remote hit is copied to the local cache.
  * *from_remote tells where it came from. */
 static enum cs_status fetch(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                            struct cs_buf *out, bool *from_remote)
+                            struct cs_bytes *out, bool *from_remote)
 {
     *from_remote = false;
     out->len = 0;
@@ -204,7 +204,7 @@ static enum cs_status fetch(struct job *j, const uint8_t key[CS_SHA256_LEN], enu
 }
 
 static void store(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                  const struct cs_buf *blob)
+                  const struct cs_bytes *blob)
 {
     if (j->s.readonly)
         return;
@@ -227,17 +227,17 @@ static void hash_str(struct cs_sha256 *h, const char *s)
 
 static enum cs_status hash_common(struct job *j)
 {
-    struct cs_buf version = {0};
+    struct cs_bytes version = {0};
     enum cs_status rc = cs_compiler_version(&j->comp, j->s.dir, &version);
     if (rc != CS_OK) {
-        cs_buf_free(&version);
+        cs_bytes_free(&version);
         return rc;
     }
     cs_sha256_init(&j->common);
     hash_str(&j->common, "cstash-key-v1");
     hash_str(&j->common, j->comp.identity);
     cs_sha256_update(&j->common, version.data, version.len);
-    cs_buf_free(&version);
+    cs_bytes_free(&version);
     for (size_t i = 0; i < j->a.hashed.n; i++)
         hash_str(&j->common, j->a.hashed.v[i]);
     /* Debug info records the working directory unless a prefix map says how. */
@@ -302,28 +302,28 @@ static const char *after_target(const char *text, size_t len)
 }
 
 /* A target the way gcc quotes it for make. */
-static enum cs_status make_quote(const char *s, struct cs_buf *out)
+static enum cs_status make_quote(const char *s, struct cs_bytes *out)
 {
     enum cs_status rc = CS_OK;
     for (; *s && rc == CS_OK; s++) {
         if (*s == ' ' || *s == '\t')
-            rc = cs_buf_append(out, "\\", 1);
+            rc = cs_bytes_append(out, "\\", 1);
         else if (*s == '$')
-            rc = cs_buf_append(out, "$", 1);
+            rc = cs_bytes_append(out, "$", 1);
         else if (*s == '#')
-            rc = cs_buf_append(out, "\\", 1);
+            rc = cs_bytes_append(out, "\\", 1);
         if (rc == CS_OK)
-            rc = cs_buf_append(out, s, 1);
+            rc = cs_bytes_append(out, s, 1);
     }
     return rc;
 }
 
-static enum cs_status write_out(const char *path, const struct cs_buf *b)
+static enum cs_status write_out(const char *path, const struct cs_bytes *b)
 {
     return cs_write_file_atomic(path, b->data ? b->data : (uint8_t *)"", b->len);
 }
 
-static void replay(int fd, const struct cs_buf *b)
+static void replay(int fd, const struct cs_bytes *b)
 {
     size_t off = 0;
     while (off < b->len) {
@@ -337,7 +337,7 @@ static void replay(int fd, const struct cs_buf *b)
 }
 
 /* Writes a cached result as this invocation's outputs. */
-static enum cs_status deliver(struct job *j, const struct cs_buf *blob)
+static enum cs_status deliver(struct job *j, const struct cs_bytes *blob)
 {
     struct cs_result r;
     enum cs_status rc = cs_result_decode(blob->data, blob->len, &r);
@@ -349,20 +349,20 @@ static enum cs_status deliver(struct job *j, const struct cs_buf *blob)
     }
     rc = write_out(j->a.output, &r.sec[CS_SEC_OBJECT]);
     if (rc == CS_OK && j->a.dep) {
-        const struct cs_buf *d = &r.sec[CS_SEC_DEP];
-        struct cs_buf text = {0};
+        const struct cs_bytes *d = &r.sec[CS_SEC_DEP];
+        struct cs_bytes text = {0};
         if (d->len >= 1 && d->data[0] == 'T') {
             rc = make_quote(j->a.output, &text);
             if (rc == CS_OK)
-                rc = cs_buf_append(&text, d->data + 1, d->len - 1);
+                rc = cs_bytes_append(&text, d->data + 1, d->len - 1);
         } else if (d->len >= 1) {
-            rc = cs_buf_append(&text, d->data + 1, d->len - 1);
+            rc = cs_bytes_append(&text, d->data + 1, d->len - 1);
         } else {
             rc = CS_ERR_INVALID;
         }
         if (rc == CS_OK)
             rc = write_out(j->a.dep_file, &text);
-        cs_buf_free(&text);
+        cs_bytes_free(&text);
     }
     if (rc == CS_OK) {
         replay(1, &r.sec[CS_SEC_STDOUT]);
@@ -381,7 +381,7 @@ static bool file_matches(const struct cs_manifest_file *f)
         return false;
     if (ns_of(&st.st_mtim) == f->mtime && ns_of(&st.st_ctim) == f->ctime)
         return true;
-    struct cs_buf b = {0};
+    struct cs_bytes b = {0};
     bool same = false;
     if (cs_read_file(f->path, (size_t)1 << 30, &b) == CS_OK) {
         uint8_t h[CS_SHA256_LEN];
@@ -390,7 +390,7 @@ static bool file_matches(const struct cs_manifest_file *f)
         cs_sha256_parts(parts, lens, 1, h);
         same = memcmp(h, f->hash, CS_SHA256_LEN) == 0;
     }
-    cs_buf_free(&b);
+    cs_bytes_free(&b);
     return same;
 }
 
@@ -424,7 +424,7 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
         if (strcmp(path, j->a.input) == 0)
             continue; /* the source is in the manifest key already */
         struct stat st;
-        struct cs_buf b = {0};
+        struct cs_bytes b = {0};
         ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
              cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len);
         if (ok) {
@@ -443,7 +443,7 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
         } else {
             logf_(j, "no direct mode entry: %s changed during the compile, is unreadable or uses time macros", path);
         }
-        cs_buf_free(&b);
+        cs_bytes_free(&b);
     }
     if (!ok) {
         for (uint32_t f = 0; f < e->nfiles; f++)
@@ -461,15 +461,15 @@ static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], st
     struct cs_manifest_entry e;
     if (!manifest_entry(j, includes, result_key, &e))
         return;
-    struct cs_buf blob = {0};
+    struct cs_bytes blob = {0};
     if (cs_manifest_add(m, &e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
         store(j, mkey, CS_KIND_MANIFEST, &blob);
-    cs_buf_free(&blob);
+    cs_bytes_free(&blob);
 }
 
 /* ---- the compile --------------------------------------------------------- */
 
-static enum cs_status read_output(const char *path, struct cs_buf *b)
+static enum cs_status read_output(const char *path, struct cs_bytes *b)
 {
     return cs_read_file(path, MAX_OBJECT, b);
 }
@@ -480,15 +480,15 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
                              const struct cs_strv *includes)
 {
     struct cs_strv cmd = {0};
-    struct cs_buf out = {0}, err = {0};
+    struct cs_bytes out = {0}, err = {0};
     int status = 1;
     enum cs_status rc = command(j, true, j->a.cc.v, j->a.cc.n, &cmd);
     if (rc == CS_OK)
         rc = cs_exec_capture(cmd.v, &out, &err, MAX_OUTPUT, &status);
     cs_strv_free(&cmd);
     if (rc != CS_OK) {
-        cs_buf_free(&out);
-        cs_buf_free(&err);
+        cs_bytes_free(&out);
+        cs_bytes_free(&err);
         count(j, CS_ST_INTERNAL_ERROR);
         logf_(j, "running the compiler: %s", cs_strerror(rc));
         return passthrough(j);
@@ -497,8 +497,8 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
     replay(2, &err);
     if (status != 0) {
         count(j, CS_ST_COMPILE_FAILED);
-        cs_buf_free(&out);
-        cs_buf_free(&err);
+        cs_bytes_free(&out);
+        cs_bytes_free(&err);
         return status;
     }
     count(j, CS_ST_MISS);
@@ -506,7 +506,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
     r.has[CS_SEC_OBJECT] = true;
     rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
     if (rc == CS_OK && j->a.dep) {
-        struct cs_buf d = {0};
+        struct cs_bytes d = {0};
         rc = read_output(j->a.dep_file, &d);
         r.has[CS_SEC_DEP] = true;
         const char *text = d.data ? (const char *)d.data : "";
@@ -514,15 +514,15 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         const char *rest = j->a.dep_target_given ? NULL : after_target(text, d.len);
         const char *from = rest ? rest : text;
         if (rc == CS_OK)
-            rc = cs_buf_append(&r.sec[CS_SEC_DEP], rest ? "T" : "F", 1);
+            rc = cs_bytes_append(&r.sec[CS_SEC_DEP], rest ? "T" : "F", 1);
         if (rc == CS_OK)
-            rc = cs_buf_append(&r.sec[CS_SEC_DEP], from, d.len - (size_t)(from - text));
-        cs_buf_free(&d);
+            rc = cs_bytes_append(&r.sec[CS_SEC_DEP], from, d.len - (size_t)(from - text));
+        cs_bytes_free(&d);
     }
     r.has[CS_SEC_STDOUT] = r.has[CS_SEC_STDERR] = true;
     r.sec[CS_SEC_STDOUT] = out;
     r.sec[CS_SEC_STDERR] = err;
-    struct cs_buf blob = {0};
+    struct cs_bytes blob = {0};
     if (rc == CS_OK)
         rc = cs_result_encode(&r, &blob);
     cs_result_free(&r);
@@ -534,7 +534,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         if (direct_ok && !j->s.readonly)
             update_manifest(j, mkey, m, includes, result_key);
     }
-    cs_buf_free(&blob);
+    cs_bytes_free(&blob);
     return 0;
 }
 
@@ -542,7 +542,7 @@ static int cached_compile(struct job *j)
 {
     uint8_t mkey[CS_SHA256_LEN], rkey[CS_SHA256_LEN];
     struct cs_manifest m = {0};
-    struct cs_buf blob = {0}, src = {0}, pp = {0}, pperr = {0};
+    struct cs_bytes blob = {0}, src = {0}, pp = {0}, pperr = {0};
     struct cs_strv includes = {0};
     bool from_remote, direct_ok = j->s.direct;
     int exit_code = 0;
@@ -621,10 +621,10 @@ static int cached_compile(struct job *j)
     exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes);
 done:
     cs_manifest_free(&m);
-    cs_buf_free(&blob);
-    cs_buf_free(&src);
-    cs_buf_free(&pp);
-    cs_buf_free(&pperr);
+    cs_bytes_free(&blob);
+    cs_bytes_free(&src);
+    cs_bytes_free(&pp);
+    cs_bytes_free(&pperr);
     cs_strv_free(&includes);
     return exit_code;
 }

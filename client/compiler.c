@@ -79,7 +79,7 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
 }
 
 enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
-                                   struct cs_buf *out)
+                                   struct cs_bytes *out)
 {
     uint8_t h[CS_SHA256_LEN];
     char hex[CS_SHA256_HEX_LEN + 1];
@@ -96,7 +96,7 @@ enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cach
         return CS_OK;
     }
     out->len = 0;
-    struct cs_buf err = {0};
+    struct cs_bytes err = {0};
     int status = -1;
     if (rc == CS_OK) {
         char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
@@ -113,7 +113,7 @@ enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cach
     }
     if (rc == CS_OK && cs_mkdirs(dir, true) == CS_OK)
         (void)cs_write_file_atomic(file, out->data, out->len); /* a cache: failure is fine */
-    cs_buf_free(&err);
+    cs_bytes_free(&err);
     free(dir);
     free(file);
     return rc;

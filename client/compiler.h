@@ -18,7 +18,7 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c);
 /* Appends the compiler's version text to out, from cache_dir/compilers or
  * by running it (and then caching). */
 enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
-                                   struct cs_buf *out);
+                                   struct cs_bytes *out);
 void cs_compiler_free(struct cs_compiler *c);
 
 #endif

@@ -14,7 +14,7 @@
 
 extern char **environ;
 
-enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_buf *err,
+enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
                                size_t max, int *status)
 {
     int po[2], pe[2];
@@ -41,7 +41,7 @@ enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_
         return cs_status_from_errno(e);
     }
     struct pollfd fds[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-    struct cs_buf *bufs[2] = {out, err};
+    struct cs_bytes *bufs[2] = {out, err};
     enum cs_status rc = CS_OK;
     int open_fds = 2;
     char chunk[65536];
@@ -67,7 +67,7 @@ enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_
             if (rc == CS_OK && bufs[k]->len + (size_t)n > max)
                 rc = CS_ERR_TOO_LARGE; /* keep draining so the child can finish */
             if (rc == CS_OK)
-                rc = cs_buf_append(bufs[k], chunk, (size_t)n);
+                rc = cs_bytes_append(bufs[k], chunk, (size_t)n);
         }
     }
     for (int k = 0; k < 2; k++)

@@ -8,7 +8,7 @@
 /* Runs argv (argv[0] a path) with stdin inherited, collecting stdout and
  * stderr (each at most max bytes: beyond that CS_ERR_TOO_LARGE). *status is
  * the exit code, or 128 + signal. */
-enum cs_status cs_exec_capture(char *const *argv, struct cs_buf *out, struct cs_buf *err,
+enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
                                size_t max, int *status);
 /* execvp; returns only on failure, with errno set. */
 int cs_exec_replace(char *const *argv);

@@ -31,7 +31,7 @@ struct cs_http {
     uint32_t connect_timeout_ms, timeout_ms;
     bool unreachable;
     char error[256];
-    struct cs_buf in; /* bytes read but not consumed */
+    struct cs_bytes in; /* bytes read but not consumed */
 };
 
 static int64_t now_ms(void)
@@ -264,7 +264,7 @@ static enum cs_status fill(struct cs_http *h, int64_t deadline)
     for (;;) {
         ssize_t n = recv(h->fd, chunk, sizeof chunk, 0);
         if (n > 0)
-            return cs_buf_append(&h->in, chunk, (size_t)n);
+            return cs_bytes_append(&h->in, chunk, (size_t)n);
         if (n == 0)
             return CS_ERR_NOT_FOUND;
         if (errno == EINTR)
@@ -285,7 +285,7 @@ static void consume(struct cs_http *h, size_t n)
 }
 
 /* Moves exactly n body bytes to out (NULL: discard). */
-static enum cs_status read_exact(struct cs_http *h, size_t n, struct cs_buf *out, int64_t deadline)
+static enum cs_status read_exact(struct cs_http *h, size_t n, struct cs_bytes *out, int64_t deadline)
 {
     while (n) {
         if (h->in.len == 0) {
@@ -294,7 +294,7 @@ static enum cs_status read_exact(struct cs_http *h, size_t n, struct cs_buf *out
                 return rc == CS_ERR_NOT_FOUND ? CS_ERR_IO : rc;
         }
         size_t take = h->in.len < n ? h->in.len : n;
-        if (out && cs_buf_append(out, h->in.data, take) != CS_OK)
+        if (out && cs_bytes_append(out, h->in.data, take) != CS_OK)
             return CS_ERR_NOMEM;
         consume(h, take);
         n -= take;
@@ -326,7 +326,7 @@ static enum cs_status read_line(struct cs_http *h, char *line, size_t cap, int64
     }
 }
 
-static enum cs_status read_chunked(struct cs_http *h, struct cs_buf *out, int64_t deadline)
+static enum cs_status read_chunked(struct cs_http *h, struct cs_bytes *out, int64_t deadline)
 {
     char line[256];
     for (;;) {
@@ -356,7 +356,7 @@ static enum cs_status read_chunked(struct cs_http *h, struct cs_buf *out, int64_
 /* One attempt on the current connection. *retry: the server had closed a
  * reused connection before answering, so the request may be sent again. */
 static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel, const void *body,
-                              size_t len, struct cs_buf *out, int *status, bool *retry)
+                              size_t len, struct cs_bytes *out, int *status, bool *retry)
 {
     *retry = false;
     int64_t deadline = now_ms() + h->timeout_ms;
@@ -413,7 +413,7 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
             close_after = true;
     }
     *status = code;
-    struct cs_buf *sink = code == 200 ? out : NULL; /* error bodies are dropped */
+    struct cs_bytes *sink = code == 200 ? out : NULL; /* error bodies are dropped */
     if (!strcmp(method, "HEAD") || code == 204 || code == 304 || (code >= 100 && code < 200)) {
         rc = CS_OK;
     } else if (chunked) {
@@ -427,7 +427,7 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
             if (rc == CS_ERR_NOT_FOUND) {
                 rc = CS_OK;
                 if (sink)
-                    rc = cs_buf_append(sink, h->in.data, h->in.len);
+                    rc = cs_bytes_append(sink, h->in.data, h->in.len);
                 h->in.len = 0;
                 break;
             }
@@ -445,7 +445,7 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
 }
 
 enum cs_status cs_http_request(struct cs_http *h, const char *method, const char *rel,
-                               const void *body, size_t len, struct cs_buf *out, int *status)
+                               const void *body, size_t len, struct cs_bytes *out, int *status)
 {
     *status = 0;
     h->error[0] = '\0';
@@ -483,7 +483,7 @@ void cs_http_close(struct cs_http *h)
     if (!h)
         return;
     drop(h);
-    cs_buf_free(&h->in);
+    cs_bytes_free(&h->in);
     free(h->host);
     free(h->port);
     free(h->path);

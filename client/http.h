@@ -19,7 +19,7 @@ struct cs_http *cs_http_open(const char *url, const char *token, uint32_t connec
 /* One request to <path>/<rel>; *status is the HTTP status. out (GET) gets
  * the body. CS_ERR_BUSY on a timeout, CS_ERR_IO on other failures. */
 enum cs_status cs_http_request(struct cs_http *h, const char *method, const char *rel,
-                               const void *body, size_t len, struct cs_buf *out, int *status);
+                               const void *body, size_t len, struct cs_bytes *out, int *status);
 /* Whether the last failure means the server is away (refused, timed out). */
 bool cs_http_unreachable(const struct cs_http *h);
 const char *cs_http_error(const struct cs_http *h);

@@ -34,7 +34,7 @@ static unsigned shard_of(const uint8_t key[CS_SHA256_LEN])
 }
 
 enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                            struct cs_buf *out)
+                            struct cs_bytes *out)
 {
     char *path = blob_path(dir, key, kind);
     if (!path)

@@ -16,7 +16,7 @@ enum cs_kind { CS_KIND_RESULT = 'R', CS_KIND_MANIFEST = 'M' };
 
 /* Appends the blob to out; CS_ERR_NOT_FOUND on a miss. Refreshes its age. */
 enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                            struct cs_buf *out);
+                            struct cs_bytes *out);
 /* Stores a blob and accounts its size in the shard's stats; cleans the
  * shard when it is over maxsize / 16. */
 enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,

@@ -56,7 +56,7 @@ static bool seen_add(struct seen *s, uint64_t h, bool *nomem)
 
 /* Parses the quoted path starting at q (pointing at '"'); returns the
  * position after the closing quote, or NULL. */
-static const char *parse_path(const char *q, const char *end, struct cs_buf *path)
+static const char *parse_path(const char *q, const char *end, struct cs_bytes *path)
 {
     path->len = 0;
     for (const char *s = q + 1; s < end; s++) {
@@ -64,7 +64,7 @@ static const char *parse_path(const char *q, const char *end, struct cs_buf *pat
             return s + 1;
         if (*s == '\\' && s + 1 < end)
             s++;
-        if (cs_buf_append(path, s, 1) != CS_OK)
+        if (cs_bytes_append(path, s, 1) != CS_OK)
             return NULL;
     }
     return NULL;
@@ -75,7 +75,7 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
 {
     const char *p = text, *end = text + len, *flushed = text;
     struct seen seen = {0};
-    struct cs_buf path = {0};
+    struct cs_bytes path = {0};
     enum cs_status rc = CS_OK;
     bool nomem = false;
     while (p < end && rc == CS_OK) {
@@ -132,6 +132,6 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
     if (rc == CS_OK && flushed < end)
         cs_sha256_update(h, flushed, (size_t)(end - flushed));
     free(seen.hashes);
-    cs_buf_free(&path);
+    cs_bytes_free(&path);
     return rc;
 }

@@ -103,7 +103,7 @@ struct cs_remote *cs_remote_open(const struct cs_settings *s, const char **why)
 }
 
 struct sink {
-    struct cs_buf *out;
+    struct cs_bytes *out;
     bool too_big;
 };
 
@@ -115,7 +115,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
         k->too_big = true;
         return 0;
     }
-    return cs_buf_append(k->out, p, len) == CS_OK ? len : 0;
+    return cs_bytes_append(k->out, p, len) == CS_OK ? len : 0;
 }
 
 struct source {
@@ -212,7 +212,7 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
     return CS_ERR_IO;
 }
 
-enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_buf *out)
+enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_bytes *out)
 {
     if (r->http) {
         char rel[CS_SHA256_HEX_LEN + 2];
@@ -256,7 +256,7 @@ enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
     if (!url)
         return CS_ERR_NOMEM;
     struct source src = {.data = data, .len = len};
-    struct cs_buf discard = {0};
+    struct cs_bytes discard = {0};
     struct sink k = {.out = &discard};
     r->api.easy_reset(r->h);
     common_options(r, url);
@@ -268,7 +268,7 @@ enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
     r->api.easy_setopt(r->h, CURLOPT_WRITEDATA, &k);
     CURLcode cc = r->api.easy_perform(r->h);
     enum cs_status rc = outcome(r, cc, "PUT", false);
-    cs_buf_free(&discard);
+    cs_bytes_free(&discard);
     free(url);
     return rc;
 }

@@ -61,14 +61,14 @@ static void parse(const char *text, struct cs_stats *s)
     }
 }
 
-static enum cs_status format(const struct cs_stats *s, struct cs_buf *out)
+static enum cs_status format(const struct cs_stats *s, struct cs_bytes *out)
 {
     enum cs_status rc = CS_OK;
     for (int i = 0; i < CS_ST_COUNT && rc == CS_OK; i++) {
         char n[64], line[128];
         stat_name(i, n, sizeof n);
         snprintf(line, sizeof line, "%s %" PRId64 "\n", n, s->v[i]);
-        rc = cs_buf_append_str(out, line);
+        rc = cs_bytes_append_str(out, line);
     }
     return rc;
 }
@@ -103,12 +103,12 @@ static enum cs_status read_fd(int fd, struct cs_stats *s)
 
 static enum cs_status write_fd(int fd, const struct cs_stats *s)
 {
-    struct cs_buf out = {0};
+    struct cs_bytes out = {0};
     enum cs_status rc = format(s, &out);
     if (rc == CS_OK && (pwrite(fd, out.data, out.len, 0) != (ssize_t)out.len ||
                         ftruncate(fd, (off_t)out.len) != 0))
         rc = cs_status_from_errno(errno);
-    cs_buf_free(&out);
+    cs_bytes_free(&out);
     return rc;
 }
 

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum cs_status cs_buf_append(struct cs_buf *b, const void *data, size_t len)
+enum cs_status cs_bytes_append(struct cs_bytes *b, const void *data, size_t len)
 {
     if (b->len + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
@@ -31,12 +31,12 @@ enum cs_status cs_buf_append(struct cs_buf *b, const void *data, size_t len)
     return CS_OK;
 }
 
-enum cs_status cs_buf_append_str(struct cs_buf *b, const char *s)
+enum cs_status cs_bytes_append_str(struct cs_bytes *b, const char *s)
 {
-    return cs_buf_append(b, s, strlen(s));
+    return cs_bytes_append(b, s, strlen(s));
 }
 
-void cs_buf_free(struct cs_buf *b)
+void cs_bytes_free(struct cs_bytes *b)
 {
     free(b->data);
     b->data = NULL;
@@ -76,7 +76,7 @@ void cs_strv_free(struct cs_strv *sv)
     sv->n = sv->cap = 0;
 }
 
-enum cs_status cs_read_file(const char *path, size_t max, struct cs_buf *b)
+enum cs_status cs_read_file(const char *path, size_t max, struct cs_bytes *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -89,7 +89,7 @@ enum cs_status cs_read_file(const char *path, size_t max, struct cs_buf *b)
         rc = CS_ERR_TOO_LARGE;
     } else {
         /* Reserve once; the file may still grow while we read, bounded by max. */
-        if ((rc = cs_buf_append(b, "", 0)) == CS_OK && b->cap < b->len + (size_t)st.st_size + 1) {
+        if ((rc = cs_bytes_append(b, "", 0)) == CS_OK && b->cap < b->len + (size_t)st.st_size + 1) {
             uint8_t *p = realloc(b->data, b->len + (size_t)st.st_size + 1);
             if (!p)
                 rc = CS_ERR_NOMEM;
@@ -113,7 +113,7 @@ enum cs_status cs_read_file(const char *path, size_t max, struct cs_buf *b)
                 rc = CS_ERR_TOO_LARGE;
                 break;
             }
-            rc = cs_buf_append(b, chunk, (size_t)n);
+            rc = cs_bytes_append(b, chunk, (size_t)n);
         }
     }
     close(fd);

@@ -10,13 +10,13 @@
 #include "common/status.h"
 
 /* A growable byte buffer; owns data. Always NUL-terminated past len. */
-struct cs_buf {
+struct cs_bytes {
     uint8_t *data;
     size_t len, cap;
 };
-enum cs_status cs_buf_append(struct cs_buf *b, const void *data, size_t len);
-enum cs_status cs_buf_append_str(struct cs_buf *b, const char *s);
-void cs_buf_free(struct cs_buf *b);
+enum cs_status cs_bytes_append(struct cs_bytes *b, const void *data, size_t len);
+enum cs_status cs_bytes_append_str(struct cs_bytes *b, const char *s);
+void cs_bytes_free(struct cs_bytes *b);
 
 /* A NULL-terminated vector of strings it owns (argv for exec). */
 struct cs_strv {
@@ -28,7 +28,7 @@ enum cs_status cs_strv_push_own(struct cs_strv *sv, char *s);    /* takes s (NUL
 void cs_strv_free(struct cs_strv *sv);
 
 /* Reads a whole file of at most max bytes into b (appends). */
-enum cs_status cs_read_file(const char *path, size_t max, struct cs_buf *b);
+enum cs_status cs_read_file(const char *path, size_t max, struct cs_bytes *b);
 /* Writes data to path through a temporary file in the same directory and
  * rename(2), so readers see the old or the new file, never a part. */
 enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len);

@@ -17,10 +17,11 @@ echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (voi
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/cstash-fuzz.XXXXXX")}
 mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$src" -I"$build" $(pkg-config --cflags libconfig expat libcrypto))
-libs=($(pkg-config --libs libconfig expat libcrypto) -lcrypt)
+       -I"$src" -I"$build" $(pkg-config --cflags libconfig expat libcrypto libzstd))
+libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
 common=("$src"/common/{base64,hash,log,size,status}.c
-        "$src"/server/{config,key,route,credentials,destination,propfind}.c)
+        "$src"/server/{config,key,route,credentials,destination,propfind}.c
+        "$src"/client/{args,blob,ppscan,util}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
     local dir=$out/corpus-$1 i=0
@@ -37,10 +38,23 @@ seed config 'namespaces = ( { name = "a"; read = [ "*" ]; } );' \
     'users = ( { name = "u"; token_sha256 = "00"; } ); limits = { connections = 5; }; namespaces = ( { name = "n"; write = [ "u" ]; } );' \
     'listen = [ "https://[::1]:0" ]; tls_cert = "c"; tls_key = "k"; namespaces = ( { name = "x"; admin = [ "@authenticated" ]; } );'
 
+seed blob CSR1 CSM1 CSR1xxxxxxxxxxxxxxxx
+# Real blobs (a result and a manifest) from the built cstash, when there is one.
+if [ -x "$build/client/cstash" ] && command -v gcc >/dev/null; then
+    mkdir -p "$out/seedsrc"
+    printf '#include <stdio.h>\nint main(void) { int unused; puts("x"); return 0; }\n' >"$out/seedsrc/s.c"
+    sleep 0.1
+    (cd "$out/seedsrc" && CSTASH_DIR=$out/seedcache CSTASH_CONFIG=/dev/null/none \
+        "$build/client/cstash" gcc -Wall -MD -c s.c -o s.o 2>/dev/null) || true
+    find "$out/seedcache" -name '*.[RM]' -exec cp {} "$out/corpus-blob/" \; 2>/dev/null || true
+fi
+seed ppscan "$(printf '# 1 "/base/p/a.c"\n# 0 "/base/p//"\n#line 3 "/usr/x.h" 2\nint x;\n')" \
+    '-c a.c -o /base/p/o.o -MD -Wp,-MMD,x.d -I/base/p/inc'
+
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config; do
+for t in key credentials propfind destination config blob ppscan; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \

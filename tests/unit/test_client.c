@@ -176,9 +176,9 @@ START_TEST(result_roundtrip_and_hostile)
 {
     struct cs_result r = {0}, back;
     r.has[CS_SEC_OBJECT] = r.has[CS_SEC_STDERR] = true;
-    cs_buf_append_str(&r.sec[CS_SEC_OBJECT], "\x7f" "ELF object bytes");
-    cs_buf_append_str(&r.sec[CS_SEC_STDERR], "warning: x");
-    struct cs_buf blob = {0};
+    cs_bytes_append_str(&r.sec[CS_SEC_OBJECT], "\x7f" "ELF object bytes");
+    cs_bytes_append_str(&r.sec[CS_SEC_STDERR], "warning: x");
+    struct cs_bytes blob = {0};
     ck_assert_int_eq(cs_result_encode(&r, &blob), CS_OK);
     ck_assert_int_eq(cs_result_decode(blob.data, blob.len, &back), CS_OK);
     ck_assert(back.has[CS_SEC_OBJECT] && back.has[CS_SEC_STDERR] && !back.has[CS_SEC_DEP]);
@@ -196,7 +196,7 @@ START_TEST(result_roundtrip_and_hostile)
         blob.data[i] ^= 0x5a;
     }
     ck_assert_int_ne(cs_result_decode((const uint8_t *)"CSM1xxxxxxxxxxxx", 16, &back), CS_OK);
-    cs_buf_free(&blob);
+    cs_bytes_free(&blob);
     cs_result_free(&r);
 }
 END_TEST
@@ -215,7 +215,7 @@ START_TEST(manifest_roundtrip)
     }
     ck_assert_uint_eq(m.n, CS_MANIFEST_MAX_ENTRIES);
     ck_assert_uint_eq(m.e[0].result_key[0], CS_MANIFEST_MAX_ENTRIES + 4); /* newest first */
-    struct cs_buf blob = {0};
+    struct cs_bytes blob = {0};
     ck_assert_int_eq(cs_manifest_encode(&m, &blob), CS_OK);
     ck_assert_int_eq(cs_manifest_decode(blob.data, blob.len, &back), CS_OK);
     ck_assert_uint_eq(back.n, m.n);
@@ -224,7 +224,7 @@ START_TEST(manifest_roundtrip)
     for (size_t n = 0; n < blob.len; n++)
         if (cs_manifest_decode(blob.data, n, &back) == CS_OK)
             cs_manifest_free(&back);
-    cs_buf_free(&blob);
+    cs_bytes_free(&blob);
     cs_manifest_free(&m);
 }
 END_TEST
