@@ -68,15 +68,22 @@ start_server "$TEST_TMP/data-auth" --config "$TEST_TMP/auth.conf" --log-level de
 hostport=${URL#http://}
 auth_flags=(--spawn_strategy=local --color=no --curses=no)
 
-bz clean --expunge
-bz build --remote_cache="http://bz:bz-pass@$hostport/team" "${auth_flags[@]}" "${targets[@]}"
-grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no upload with Basic in the URL"
-bz clean --expunge
-bz build --remote_cache="http://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
-    "${auth_flags[@]}" "${targets[@]}"
-warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
-hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
-[ "${hits:-0}" = "$run" ] || fail "bearer header: ${hits:-0} remote cache hits, want $run ($warm)"
+# credential_builds SCHEME FLAGS...: Basic in the URL uploads, then a
+# bearer header gets every action as a hit; sets hits.
+credential_builds() {
+    local scheme=$1 warm
+    shift
+    bz clean --expunge
+    bz build --remote_cache="$scheme://bz:bz-pass@$hostport/team" "$@" "${targets[@]}"
+    grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "$scheme: no upload with Basic in the URL"
+    bz clean --expunge
+    bz build --remote_cache="$scheme://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
+        "$@" "${targets[@]}"
+    warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
+    hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
+    [ "${hits:-0}" = "$run" ] || fail "$scheme + bearer: ${hits:-0} remote cache hits, want $run ($warm)"
+}
+credential_builds http "${auth_flags[@]}"
 ok "Basic in the URL uploads, a bearer --remote_header gets $hits of $run hits"
 bz clean --expunge
 bz build --remote_cache="http://$hostport/team" --remote_header="Authorization=Bearer wrong" \
@@ -112,14 +119,6 @@ ok "an untrusted certificate: no upload, the build still succeeds"
 
 startup=(--host_jvm_args=-Djavax.net.ssl.trustStore="$ca/trust.p12"
          --host_jvm_args=-Djavax.net.ssl.trustStorePassword=cstash-test)
-bz clean --expunge
-bz build --remote_cache="https://bz:bz-pass@$hostport/team" "${tls_flags[@]}" "${targets[@]}"
-grep -q 'PUT /team/ac/[0-9a-f]\{64\}: 201' "$SERVER_LOG" || fail "no upload over HTTPS with Basic in the URL"
-bz clean --expunge
-bz build --remote_cache="https://$hostport/team" --remote_header="Authorization=Bearer bz-token" \
-    "${tls_flags[@]}" "${targets[@]}"
-warm=$(grep -o 'INFO: [0-9]* processes: .*' "$TEST_TMP/bazel.out" | tail -n 1)
-hits=$(echo "$warm" | grep -o '[0-9]* remote cache hit' | cut -d' ' -f1)
-[ "${hits:-0}" = "$run" ] || fail "HTTPS + bearer: ${hits:-0} remote cache hits, want $run ($warm)"
+credential_builds https "${tls_flags[@]}"
 ok "HTTPS: Basic in the URL uploads, a bearer header gets $hits of $run hits"
 stop_server

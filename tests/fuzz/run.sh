@@ -44,7 +44,7 @@ if [ -x "$build/client/cstash" ] && command -v gcc >/dev/null; then
     mkdir -p "$out/seedsrc"
     printf '#include <stdio.h>\nint main(void) { int unused; puts("x"); return 0; }\n' >"$out/seedsrc/s.c"
     sleep 0.1
-    (cd "$out/seedsrc" && CSTASH_DIR=$out/seedcache CSTASH_CONFIG=/dev/null/none \
+    (cd "$out/seedsrc" && CSTASH_DIR=$out/seedcache CSTASH_CONFIG=$out/no-such.conf \
         "$build/client/cstash" gcc -Wall -MD -c s.c -o s.o 2>/dev/null) || true
     find "$out/seedcache" -name '*.[RM]' -exec cp {} "$out/corpus-blob/" \; 2>/dev/null || true
 fi

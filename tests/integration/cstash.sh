@@ -182,6 +182,25 @@ CSTASH_DIRECT=false cs -Wall -Iinc -c src/a.c -o out2/a.o -MD 2>/dev/null
 [ "$(cstat preprocessed_hit_local)" -ge 1 ] || fail "CSTASH_DIRECT=false did not use the preprocessed key"
 ok "CSTASH_DISABLE runs gcc, CSTASH_RECACHE recompiles, CSTASH_DIRECT=false preprocesses"
 
+# CSTASH_PREFIX runs before the compiler on a miss only (distcc, icecc);
+# CSTASH_READONLY stores nothing.
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "$@"\n' "$TEST_TMP/prefix.calls" >"$TEST_TMP/bin/prefix"
+chmod +x "$TEST_TMP/bin/prefix"
+printf 'int pre(void) { return 7; }\n' >src/pre.c
+sleep 0.1
+CSTASH_PREFIX="$TEST_TMP/bin/prefix" cs -c src/pre.c -o out1/pre.o
+CSTASH_PREFIX="$TEST_TMP/bin/prefix" cs -c src/pre.c -o out2/pre.o
+[ "$(wc -l <"$TEST_TMP/prefix.calls")" = 1 ] || fail "CSTASH_PREFIX ran $(wc -l <"$TEST_TMP/prefix.calls") times, want once (the miss)"
+grep -q -- "gcc src/pre.c -c -o out1/pre.o" "$TEST_TMP/prefix.calls" || fail "the prefix did not get the compile command: $(cat "$TEST_TMP/prefix.calls")"
+cmp -s out1/pre.o out2/pre.o || fail "objects through the prefix differ"
+printf 'int ro(void) { return 8; }\n' >src/ro.c
+sleep 0.1
+m=$(misses)
+CSTASH_READONLY=1 cs -c src/ro.c -o out1/ro.o
+CSTASH_READONLY=1 cs -c src/ro.c -o out1/ro.o
+[ "$(misses)" = $((m + 2)) ] || fail "CSTASH_READONLY stored a result"
+ok "CSTASH_PREFIX wraps the compile of a miss (not a hit); CSTASH_READONLY stores nothing"
+
 # A bad setting: a clear line, and the build still compiles.
 out=$(CSTASH_MAXSIZE=lots cs -Iinc -c src/a.c -o out2/bad-setting.o 2>&1) || fail "a bad setting broke the compile"
 echo "$out" | grep -q 'maxsize.*lots' || fail "no clear message for a bad setting: $out"
