@@ -17,7 +17,7 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # compiled through cstash (tests/e2e/cstash_kernel.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
-    make linux-source-6.1 flex bison bc libelf-dev)
+    make cmake g++ linux-source-6.1 flex bison bc libelf-dev)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

@@ -1,0 +1,51 @@
+# cstash with each compiler family and as CMake's compiler launcher: g++,
+# clang, clang++ hit on a rebuild with objects identical to the compiler's;
+# a CMake project (C and C++) rebuilds from hits after `make clean`.
+source "$CS_SRCDIR/tests/lib.sh"
+
+export CSTASH_DIR=$TEST_TMP/cache CSTASH_CONFIG=$TEST_TMP/none.conf CSTASH_LOG=$TEST_TMP/cstash.log
+unset CSTASH_REMOTE CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX
+cd "$TEST_TMP"
+printf 'int c_fn(int x) { return x * 2; }\n' >c.c
+printf '#include <vector>\nint cxx_fn() { std::vector<int> v{1, 2, 3}; return (int)v.size(); }\n' >x.cc
+sleep 0.1
+i=0
+# cc is gcc (same binary, same key): -DN keeps each compiler's first call a miss.
+for cc in gcc g++ cc c++ clang clang++; do
+    i=$((i + 1))
+    command -v $cc >/dev/null || fail "$cc is not installed (scripts/deps.sh test installs clang)"
+    src=c.c; case $cc in *++) src=x.cc ;; esac
+    h=$(chits)
+    "$CSTASH" $cc -O1 -DN=$i -MD -c $src -o "$cc-1.o"
+    "$CSTASH" $cc -O1 -DN=$i -MD -c $src -o "$cc-2.o"
+    [ "$(chits)" = $((h + 1)) ] || fail "$cc: the second compile did not hit ($(tail -n 1 "$CSTASH_LOG"))"
+    $cc -O1 -DN=$i -MD -c $src -o "$cc-ref.o"
+    cmp -s "$cc-2.o" "$cc-ref.o" || fail "$cc: the hit's object differs from the compiler's"
+    sed "s/$cc-2.o/X/" "$cc-2.d" >a.d; sed "s/$cc-ref.o/X/" "$cc-ref.d" >b.d
+    cmp -s a.d b.d || fail "$cc: the hit's .d differs from the compiler's"
+done
+ok "gcc, g++, cc, c++, clang, clang++: hits, objects and .d files identical to the compiler's"
+
+command -v cmake >/dev/null || fail "cmake is not installed (scripts/deps.sh test)"
+mkdir -p proj/src
+cat >proj/CMakeLists.txt <<'CM'
+cmake_minimum_required(VERSION 3.13)
+project(demo C CXX)
+add_library(demo src/a.c src/b.c src/c.cc)
+add_executable(app src/main.c)
+target_link_libraries(app demo)
+CM
+for n in a b; do printf 'int %s(void) { return 1; }\n' $n >proj/src/$n.c; done
+printf 'extern "C" int cxx(void) { return 3; }\n' >proj/src/c.cc
+printf 'int a(void); int b(void); int cxx(void);\nint main(void) { return a() + b() + cxx() - 5; }\n' >proj/src/main.c
+sleep 0.1
+cmake -S proj -B build -DCMAKE_C_COMPILER_LAUNCHER="$CSTASH" -DCMAKE_CXX_COMPILER_LAUNCHER="$CSTASH" \
+    -DCMAKE_BUILD_TYPE=Release >"$TEST_TMP/cmake.out" 2>&1 || { cat "$TEST_TMP/cmake.out"; fail "cmake configure failed"; }
+"$CSTASH" --zero-stats >/dev/null
+cmake --build build -j 2 >"$TEST_TMP/build.out" 2>&1 || { cat "$TEST_TMP/build.out"; fail "cmake build failed"; }
+[ "$(cstat miss)" = 4 ] || fail "first CMake build: $(cstat miss) misses, want 4"
+cmake --build build --target clean >/dev/null
+cmake --build build -j 2 >"$TEST_TMP/build.out" 2>&1 || { cat "$TEST_TMP/build.out"; fail "cmake rebuild failed"; }
+[ "$(chits)" = 4 ] && [ "$(cstat miss)" = 4 ] || fail "CMake rebuild: $(chits) hits, $(cstat miss) misses in total"
+./build/app || fail "the app built from hits does not run"
+ok "CMake with CMAKE_<LANG>_COMPILER_LAUNCHER=cstash: 4 misses, then 4 hits after clean; the app runs"
