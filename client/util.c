@@ -223,9 +223,11 @@ char *cs_path_absolute(const char *p, const char *cwd)
         size_t n = (size_t)(e - s);
         if (n == 0)
             break;
-        if (n == 1 && s[0] == '.') {
-            /* skip */
-        } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+        if (n == 1 && s[0] == '.') { /* "." adds nothing */
+            s = e;
+            continue;
+        }
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
             while (o > 0 && out[o - 1] != '/')
                 o--;
             if (o > 0)
