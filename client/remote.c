@@ -142,7 +142,19 @@ static void key_rel(const uint8_t key[CS_SHA256_LEN], char rel[CS_SHA256_HEX_LEN
     snprintf(rel, CS_SHA256_HEX_LEN + 2, "%.2s/%s", hex, hex + 2);
 }
 
-/* The outcome of a request through client/http.c, as for libcurl. */
+/* An HTTP status as the cache sees it, for both transports: GET wants
+ * 200 (404 is a miss), PUT any 2xx. */
+static enum cs_status status_of(struct cs_remote *r, long code, const char *what, bool get)
+{
+    if ((get && code == 200) || (!get && code >= 200 && code < 300))
+        return CS_OK;
+    if (get && code == 404)
+        return CS_ERR_NOT_FOUND;
+    snprintf(r->error, sizeof r->error, "%s: HTTP %ld", what, code);
+    return code == 401 || code == 403 ? CS_ERR_PERM : CS_ERR_IO;
+}
+
+/* The outcome of a request through client/http.c. */
 static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int code, const char *what,
                                    bool get)
 {
@@ -151,22 +163,17 @@ static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int c
         snprintf(r->error, sizeof r->error, "%s: %s", what, cs_http_error(r->http));
         return rc == CS_ERR_BUSY ? CS_ERR_BUSY : CS_ERR_IO;
     }
-    if ((get && code == 200) || (!get && code >= 200 && code < 300))
-        return CS_OK;
-    if (get && code == 404)
-        return CS_ERR_NOT_FOUND;
-    snprintf(r->error, sizeof r->error, "%s: HTTP %d", what, code);
-    return code == 401 || code == 403 ? CS_ERR_PERM : CS_ERR_IO;
+    return status_of(r, code, what, get);
 }
 
 static char *key_url(const struct cs_remote *r, const uint8_t key[CS_SHA256_LEN])
 {
-    char hex[CS_SHA256_HEX_LEN + 1];
-    cs_hex_encode(key, CS_SHA256_LEN, hex);
-    size_t n = strlen(r->base) + CS_SHA256_HEX_LEN + 4;
+    char rel[CS_SHA256_HEX_LEN + 2];
+    key_rel(key, rel);
+    size_t n = strlen(r->base) + sizeof rel + 1;
     char *u = malloc(n);
     if (u)
-        snprintf(u, n, "%s/%.2s/%s", r->base, hex, hex + 2);
+        snprintf(u, n, "%s/%s", r->base, rel);
     return u;
 }
 
@@ -187,7 +194,7 @@ static void common_options(struct cs_remote *r, const char *url)
     r->errbuf[0] = '\0';
 }
 
-/* Maps a finished transfer to a status and remembers why it failed. */
+/* Maps a finished libcurl transfer to a status and remembers why it failed. */
 static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what, bool get)
 {
     r->unreachable = false;
@@ -200,16 +207,7 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
     }
     long code = 0;
     r->api.easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &code);
-    if (get && code == 200)
-        return CS_OK;
-    if (!get && code >= 200 && code < 300)
-        return CS_OK;
-    if (get && code == 404)
-        return CS_ERR_NOT_FOUND;
-    snprintf(r->error, sizeof r->error, "%s: HTTP %ld", what, code);
-    if (code == 401 || code == 403)
-        return CS_ERR_PERM;
-    return CS_ERR_IO;
+    return status_of(r, code, what, get);
 }
 
 enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_bytes *out)

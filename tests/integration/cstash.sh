@@ -207,7 +207,13 @@ echo "$out" | grep -q 'maxsize.*lots' || fail "no clear message for a bad settin
 [ -s out2/bad-setting.o ] || fail "no object with a bad setting"
 set +e; CSTASH_MAXSIZE=lots "$CSTASH" --show-config >/dev/null 2>&1; rc=$?; set -e
 [ $rc = 1 ] || fail "--show-config with a bad setting exits $rc, want 1"
-ok "a bad setting: one clear line, the compile still runs; --show-config exits 1"
+cfg=$(CSTASH_REMOTE=http://dev:s3cret@127.0.0.1:1/ns CSTASH_TOKEN=tok123 "$CSTASH" --show-config)
+echo "$cfg" | grep -q '^remote = http://\*\*\*@127.0.0.1:1/ns$' || fail "--show-config shows the remote wrongly: $(echo "$cfg" | grep remote)"
+echo "$cfg" | grep -q -e s3cret -e tok123 && fail "--show-config prints a secret"
+"$CSTASH" --version | grep -q '^cstash [0-9]' || fail "--version"
+set +e; "$CSTASH" --bogus >/dev/null 2>&1; rc=$?; set -e
+[ $rc = 2 ] || fail "an unknown option exits $rc, want 2"
+ok "a bad setting: one clear line, the compile still runs; --show-config exits 1 and hides secrets"
 
 # The size limit: many small results in a tiny cache are cleaned up.
 export CSTASH_DIR=$TEST_TMP/small CSTASH_MAXSIZE=64K
@@ -222,8 +228,11 @@ bytes=$(cstat bytes)
 [ "$bytes" -le 65536 ] || fail "cache holds $bytes bytes, limit 64K"
 actual=$(find "$CSTASH_DIR" -name '*.[RM]' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
 [ "$actual" = "$bytes" ] || fail "stats say $bytes bytes, the files add up to $actual"
+CSTASH_MAXSIZE=16K "$CSTASH" --cleanup
+small=$(find "$CSTASH_DIR" -name '*.[RM]' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+[ "$small" -le 16384 ] && [ "$(cstat bytes)" = "$small" ] || fail "--cleanup to 16K left $small bytes (stats: $(cstat bytes))"
 "$CSTASH" --clear >/dev/null
 [ -z "$(find "$CSTASH_DIR" -name '*.[RM]')" ] || fail "--clear left results"
 "$CSTASH" --zero-stats >/dev/null
 [ "$(misses)" = 0 ] || fail "--zero-stats did not zero"
-ok "64K limit: cleanups keep $bytes bytes (stats match the files); --clear and --zero-stats work"
+ok "64K limit: cleanups keep $bytes bytes (stats match the files); --cleanup, --clear and --zero-stats work"
