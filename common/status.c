@@ -22,6 +22,7 @@ const char *cs_strerror(enum cs_status st)
     case CS_ERR_DIGEST: return "body does not match the sha256 digest in its key";
     case CS_ERR_CONFLICT: return "conflict";
     case CS_ERR_QUOTA: return "size limit reached and eviction could not free space in time";
+    case CS_ERR_UNAVAILABLE: return "remote storage tier unavailable";
     }
     return "unknown error";
 }

@@ -18,6 +18,7 @@ enum cs_status {
     CS_ERR_DIGEST = -11,     /* body does not hash to the digest its key names */
     CS_ERR_CONFLICT = -12,   /* parent collection missing, or kind mismatch */
     CS_ERR_QUOTA = -13,      /* namespace or data dir at its hard size limit */
+    CS_ERR_UNAVAILABLE = -14, /* a remote tier failed, timed out or is switched off */
 };
 
 const char *cs_strerror(enum cs_status st);

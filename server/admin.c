@@ -2,13 +2,16 @@
 #include "autoconfig.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "server/admin.h"
 #include "server/key.h"
 #include "storage/disk.h"
+#include "storage/tiers.h"
 
 #define ADMIN_BODY_MAX (4 * 1024 * 1024)
 
@@ -67,6 +70,106 @@ static uint64_t touches_dropped(const struct cs_admin *a)
     return idx ? cs_index_touches_dropped(idx) : 0;
 }
 
+#define TIER_STATS_MAX 256
+
+/* Whether the caller administers the namespace called name. */
+static bool visible_name(const struct cs_admin *a, const char *name)
+{
+    const struct cs_namespace_config *ns = cs_config_find_namespace(a->cfg, name, strlen(name));
+
+    return ns && visible(a, (size_t)(ns - a->cfg->namespaces));
+}
+
+/* The remote tiers: "tiers":[{...}, ...] */
+static void tiers_json(const struct cs_admin *a, struct cs_buf *b)
+{
+    struct cs_tier_stats *t = calloc(TIER_STATS_MAX, sizeof *t);
+    size_t i, n = t ? cs_tiers_stats(a->backend, t, TIER_STATS_MAX) : 0;
+    bool first = true;
+
+    if (n > TIER_STATS_MAX)
+        n = TIER_STATS_MAX;
+    cs_buf_printf(b, ",\"tiers\":[");
+    for (i = 0; i < n; i++) {
+        if (!visible_name(a, t[i].ns))
+            continue;
+        cs_buf_printf(b,
+                      "%s{\"namespace\":\"%s\",\"tier\":%u,\"type\":\"%s\",\"state\":\"%s\","
+                      "\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 ",\"errors\":%" PRIu64
+                      ",\"skipped\":%" PRIu64 ",\"writes\":%" PRIu64 ",\"write_errors\":%" PRIu64
+                      ",\"fills\":%" PRIu64 ",\"too_large\":%" PRIu64 ",\"dropped\":%" PRIu64
+                      ",\"refreshes\":%" PRIu64 ",\"breaker_opened\":%" PRIu64
+                      ",\"queued\":%" PRIu64 "}",
+                      first ? "" : ",", t[i].ns, t[i].index, t[i].type,
+                      t[i].out_of_path ? "out" : "in", t[i].hits, t[i].misses, t[i].errors,
+                      t[i].skipped, t[i].writes, t[i].write_errors, t[i].fills, t[i].too_large,
+                      t[i].dropped, t[i].refreshes, t[i].breaker_opened, t[i].queued);
+        first = false;
+    }
+    cs_buf_printf(b, "]");
+    free(t);
+}
+
+/* One tier metric family, a sample per tier. */
+static void tier_metrics(const struct cs_admin *a, struct cs_buf *b)
+{
+    struct cs_tier_stats *t;
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } m[] = {
+        {"cstash_tier_hits_total", "counter", "Disk misses served by this tier.",
+         offsetof(struct cs_tier_stats, hits)},
+        {"cstash_tier_misses_total", "counter", "Disk misses this tier did not have either.",
+         offsetof(struct cs_tier_stats, misses)},
+        {"cstash_tier_errors_total", "counter", "Reads that failed or timed out (seen as misses).",
+         offsetof(struct cs_tier_stats, errors)},
+        {"cstash_tier_skipped_total", "counter", "Requests not sent: the tier was out of the path.",
+         offsetof(struct cs_tier_stats, skipped)},
+        {"cstash_tier_writes_total", "counter", "Objects written through to the tier.",
+         offsetof(struct cs_tier_stats, writes)},
+        {"cstash_tier_write_errors_total", "counter", "Write-throughs that failed.",
+         offsetof(struct cs_tier_stats, write_errors)},
+        {"cstash_tier_fills_total", "counter", "Objects copied to the tier after a hit in a "
+         "later tier.", offsetof(struct cs_tier_stats, fills)},
+        {"cstash_tier_dropped_total", "counter", "Async writes dropped: the queue was full.",
+         offsetof(struct cs_tier_stats, dropped)},
+        {"cstash_tier_breaker_opened_total", "counter", "Times the tier was taken out of the path.",
+         offsetof(struct cs_tier_stats, breaker_opened)},
+        {"cstash_tier_queued", "gauge", "Async jobs waiting.",
+         offsetof(struct cs_tier_stats, queued)},
+    };
+    size_t i, k, n;
+
+    t = calloc(TIER_STATS_MAX, sizeof *t);
+    n = t ? cs_tiers_stats(a->backend, t, TIER_STATS_MAX) : 0;
+    if (n > TIER_STATS_MAX)
+        n = TIER_STATS_MAX;
+    if (n == 0) {
+        free(t);
+        return;
+    }
+    for (k = 0; k < sizeof m / sizeof m[0]; k++) {
+        cs_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name,
+                      m[k].type);
+        for (i = 0; i < n; i++) {
+            uint64_t v;
+            if (!visible_name(a, t[i].ns))
+                continue;
+            memcpy(&v, (const char *)&t[i] + m[k].off, sizeof v);
+            cs_buf_printf(b, "%s{namespace=\"%s\",tier=\"%u\",type=\"%s\"} %" PRIu64 "\n",
+                          m[k].name, t[i].ns, t[i].index, t[i].type, v);
+        }
+    }
+    cs_buf_printf(b, "# HELP cstash_tier_out_of_path 1 while the tier's breaker is open.\n"
+                     "# TYPE cstash_tier_out_of_path gauge\n");
+    for (i = 0; i < n; i++)
+        if (visible_name(a, t[i].ns))
+            cs_buf_printf(b, "cstash_tier_out_of_path{namespace=\"%s\",tier=\"%u\",type=\"%s\"} "
+                             "%d\n", t[i].ns, t[i].index, t[i].type, t[i].out_of_path ? 1 : 0);
+    free(t);
+}
+
 static void stats_json(const struct cs_admin *a, struct cs_reply *out)
 {
     struct cs_usage *u = cs_disk_usage(a->backend);
@@ -96,7 +199,9 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
                       f.evicted_bytes, f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
         first = false;
     }
-    cs_buf_printf(b, "}}\n");
+    cs_buf_printf(b, "}");
+    tiers_json(a, b);
+    cs_buf_printf(b, "}\n");
     out->status = 200;
     out->content_type = "application/json";
 }
@@ -158,6 +263,7 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   "# TYPE cstash_touches_dropped_total counter\n"
                   "cstash_touches_dropped_total %" PRIu64 "\n",
                   u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
+    tier_metrics(a, b);
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "common/hash.h"
 #include "common/size.h"
@@ -507,11 +508,193 @@ const char *cs_listen_scheme(const char *text, bool *tls)
     return text;
 }
 
+static void read_string(struct loader *ld, const config_setting_t *s, char **out)
+{
+    const char *v = config_setting_get_string(s);
+
+    if (!v) {
+        add_error(ld, s, "%s must be a string", config_setting_name(s));
+        return;
+    }
+    free(*out);
+    *out = strdup(v);
+}
+
+static void read_tier_type(struct loader *ld, const config_setting_t *s,
+                           struct cs_tier_config *t)
+{
+    static const char *const names[] = {"disk", "s3", "redis", "http"};
+    const char *v = config_setting_get_string(s);
+    size_t i;
+
+    for (i = 0; v && i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(v, names[i]) == 0) {
+            t->type = (enum cs_tier_type)i;
+            return;
+        }
+    }
+    add_error(ld, s, "tier type must be \"disk\", \"s3\", \"redis\" or \"http\"");
+}
+
+/* What each type needs, once all its keys are read. */
+static void check_tier(struct loader *ld, const config_setting_t *g,
+                       const struct cs_tier_config *t)
+{
+    switch (t->type) {
+    case CS_TIER_DISK:
+        break;
+    case CS_TIER_S3:
+        if (!t->bucket || !t->bucket[0])
+            add_error(ld, g, "s3 tier needs bucket = \"...\"");
+        if (t->endpoint && strncmp(t->endpoint, "http://", 7) != 0 &&
+            strncmp(t->endpoint, "https://", 8) != 0)
+            add_error(ld, g, "s3 endpoint must start with http:// or https://");
+        if (!t->access_key != !t->secret_key)
+            add_error(ld, g, "s3 tier needs both access_key and secret_key (or neither, "
+                             "to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+        break;
+    case CS_TIER_REDIS:
+        if (!t->url || (strncmp(t->url, "redis://", 8) != 0 &&
+                        strncmp(t->url, "unix://", 7) != 0))
+            add_error(ld, g, "redis tier needs url = \"redis://[user:pass@]host:port/db\" "
+                             "or \"unix:///path/to/redis.sock\"");
+        break;
+    case CS_TIER_HTTP:
+        if (!t->url || (strncmp(t->url, "http://", 7) != 0 &&
+                        strncmp(t->url, "https://", 8) != 0))
+            add_error(ld, g, "http tier needs url = \"http(s)://host:port/namespace\"");
+        break;
+    }
+}
+
+static void load_tier(struct loader *ld, const config_setting_t *g, struct cs_tier_config *t)
+{
+    int i, n = config_setting_length(g);
+    bool have_type = false;
+
+    t->tls_verify = true;
+    t->timeout_s = 10;
+    t->connect_timeout_s = 2;
+    t->backoff_s = 30;
+    t->queue = 10000;
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *key = config_setting_name(s);
+        if (strcmp(key, "type") == 0) {
+            read_tier_type(ld, s, t);
+            have_type = true;
+        } else if (strcmp(key, "write") == 0) {
+            const char *v = config_setting_get_string(s);
+            if (v && (strcmp(v, "sync") == 0 || strcmp(v, "async") == 0))
+                t->write_async = strcmp(v, "async") == 0;
+            else
+                add_error(ld, s, "write must be \"sync\" or \"async\"");
+        } else if (strcmp(key, "url") == 0) {
+            read_string(ld, s, &t->url);
+        } else if (strcmp(key, "endpoint") == 0) {
+            read_string(ld, s, &t->endpoint);
+        } else if (strcmp(key, "bucket") == 0) {
+            read_string(ld, s, &t->bucket);
+        } else if (strcmp(key, "region") == 0) {
+            read_string(ld, s, &t->region);
+        } else if (strcmp(key, "prefix") == 0) {
+            read_string(ld, s, &t->prefix);
+        } else if (strcmp(key, "access_key") == 0) {
+            read_string(ld, s, &t->access_key);
+        } else if (strcmp(key, "secret_key") == 0) {
+            read_string(ld, s, &t->secret_key);
+        } else if (strcmp(key, "session_token") == 0) {
+            read_string(ld, s, &t->session_token);
+        } else if (strcmp(key, "token") == 0) {
+            read_string(ld, s, &t->token);
+        } else if (strcmp(key, "ca_file") == 0) {
+            read_path(ld, s, &t->ca_file);
+        } else if (strcmp(key, "path_style") == 0) {
+            read_bool(ld, s, &t->path_style);
+        } else if (strcmp(key, "tls_verify") == 0) {
+            read_bool(ld, s, &t->tls_verify);
+        } else if (strcmp(key, "max_object_size") == 0) {
+            read_size(ld, s, &t->max_object_size);
+        } else if (strcmp(key, "ttl") == 0) {
+            read_seconds(ld, s, &t->ttl_s);
+        } else if (strcmp(key, "timeout") == 0) {
+            read_seconds(ld, s, &t->timeout_s);
+        } else if (strcmp(key, "connect_timeout") == 0) {
+            read_seconds(ld, s, &t->connect_timeout_s);
+        } else if (strcmp(key, "backoff") == 0) {
+            read_seconds(ld, s, &t->backoff_s);
+        } else if (strcmp(key, "queue") == 0) {
+            read_count(ld, s, 1, 10000000, &t->queue);
+        } else if (strcmp(key, "refresh_age") == 0) {
+            read_seconds(ld, s, &t->refresh_age_s);
+        } else {
+            add_error(ld, s, "unknown tier setting '%s'", key);
+        }
+    }
+    if (!have_type)
+        add_error(ld, g, "tier without a type: type = \"disk\" | \"s3\" | \"redis\" | "
+                         "\"http\"");
+    else
+        check_tier(ld, g, t);
+}
+
+/* tiers = ( { type = "disk"; }, { type = "s3"; ... }, ... ): the disk
+ * first, then the remote tiers in the order a GET tries them. */
+static void load_tiers(struct loader *ld, const config_setting_t *list,
+                       struct cs_namespace_config *ns)
+{
+    int i, n;
+
+    if (!config_setting_is_list(list) || config_setting_length(list) == 0) {
+        add_error(ld, list, "tiers must be a list: ( { type = \"disk\"; }, { type = \"s3\"; "
+                            "... } )");
+        return;
+    }
+    n = config_setting_length(list);
+    ns->tiers = calloc((size_t)n, sizeof *ns->tiers);
+    if (!ns->tiers) {
+        add_error(ld, list, "out of memory");
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+        struct cs_tier_config t = {0};
+        if (!config_setting_is_group(g)) {
+            add_error(ld, g, "each tier must be a group: { type = \"...\"; ... }");
+            continue;
+        }
+        load_tier(ld, g, &t);
+        if ((i == 0) != (t.type == CS_TIER_DISK))
+            add_error(ld, g, i == 0 ? "the first tier must be { type = \"disk\"; }: "
+                                      "every object passes through the local disk"
+                                    : "only the first tier can be the disk");
+        if (i == 0)
+            continue;
+        ns->tiers[ns->n_tiers++] = t;
+    }
+}
+
+static void read_compression(struct loader *ld, const config_setting_t *s,
+                             struct cs_namespace_config *ns)
+{
+    const char *v = config_setting_get_string(s);
+
+    if (v && strcmp(v, "zstd") == 0) {
+        if (ns->compress_level == 0)
+            ns->compress_level = 3;
+    } else if (v && strcmp(v, "none") == 0) {
+        ns->compress_level = -1; /* kept off even when a level is given */
+    } else {
+        add_error(ld, s, "compression must be \"zstd\" or \"none\"");
+    }
+}
+
 static void load_namespace(struct loader *ld, const config_setting_t *g,
                            struct cs_config *cfg, struct cs_namespace_config *ns)
 {
     int i, n = config_setting_length(g);
-    bool have_name = false;
+    bool have_name = false, compression = false;
+    int level_given = 0;
 
     ns->max_blob_size = cfg->max_blob_size;
     if (!config_setting_is_group(g)) {
@@ -537,6 +720,15 @@ static void load_namespace(struct loader *ld, const config_setting_t *g,
             read_size(ld, s, &ns->max_size);
         } else if (strcmp(key, "durable") == 0) {
             read_bool(ld, s, &ns->durable);
+        } else if (strcmp(key, "compression") == 0) {
+            read_compression(ld, s, ns);
+            compression = true;
+        } else if (strcmp(key, "compression_level") == 0) {
+            unsigned level;
+            if (read_count(ld, s, 1, (unsigned)ZSTD_maxCLevel(), &level))
+                level_given = (int)level;
+        } else if (strcmp(key, "tiers") == 0) {
+            load_tiers(ld, s, ns);
         } else if (strcmp(key, "read") == 0) {
             read_acl(ld, s, cfg, ns, CS_RIGHT_READ);
         } else if (strcmp(key, "write") == 0) {
@@ -549,6 +741,12 @@ static void load_namespace(struct loader *ld, const config_setting_t *g,
     }
     if (!have_name && !ld->failed)
         add_error(ld, g, "namespace without a name");
+    if (level_given && !compression)
+        add_error(ld, g, "compression_level without compression = \"zstd\"");
+    if (ns->compress_level > 0 && level_given)
+        ns->compress_level = level_given;
+    if (ns->compress_level < 0)
+        ns->compress_level = 0;
 }
 
 static void load_namespaces(struct loader *ld, const config_setting_t *list,
@@ -809,6 +1007,42 @@ enum cs_status cs_config_load(const char *path, struct cs_config **out,
     return finish_load(&lc, config_read_file(&lc, path), path, out, errs);
 }
 
+static void tiers_free(struct cs_tier_config *t, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        free(t[i].url);
+        free(t[i].endpoint);
+        free(t[i].bucket);
+        free(t[i].region);
+        free(t[i].prefix);
+        free(t[i].access_key);
+        free(t[i].secret_key);
+        free(t[i].session_token);
+        free(t[i].token);
+        free(t[i].ca_file);
+    }
+    free(t);
+}
+
+static bool same_string(const char *a, const char *b);
+
+static bool same_tier(const struct cs_tier_config *a, const struct cs_tier_config *b)
+{
+    return a->type == b->type && a->write_async == b->write_async &&
+           same_string(a->url, b->url) && same_string(a->endpoint, b->endpoint) &&
+           same_string(a->bucket, b->bucket) && same_string(a->region, b->region) &&
+           same_string(a->prefix, b->prefix) && same_string(a->access_key, b->access_key) &&
+           same_string(a->secret_key, b->secret_key) &&
+           same_string(a->session_token, b->session_token) && same_string(a->token, b->token) &&
+           same_string(a->ca_file, b->ca_file) && a->path_style == b->path_style &&
+           a->tls_verify == b->tls_verify && a->max_object_size == b->max_object_size &&
+           a->ttl_s == b->ttl_s && a->timeout_s == b->timeout_s &&
+           a->connect_timeout_s == b->connect_timeout_s && a->backoff_s == b->backoff_s &&
+           a->queue == b->queue && a->refresh_age_s == b->refresh_age_s;
+}
+
 void cs_config_free(struct cs_config *cfg)
 {
     size_t i;
@@ -820,6 +1054,7 @@ void cs_config_free(struct cs_config *cfg)
     for (i = 0; i < cfg->n_namespaces; i++) {
         free(cfg->namespaces[i].name);
         free(cfg->namespaces[i].rights);
+        tiers_free(cfg->namespaces[i].tiers, cfg->namespaces[i].n_tiers);
     }
     free(cfg->namespaces);
     for (i = 0; i < cfg->n_users; i++) {
@@ -946,6 +1181,14 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
     for (i = 0; i < old->n_namespaces; i++) {
         if (strcmp(old->namespaces[i].name, new_cfg->namespaces[i].name) != 0) {
             snprintf(why, why_len, "namespaces were added, removed or reordered");
+            return false;
+        }
+        const struct cs_namespace_config *a = &old->namespaces[i], *b = &new_cfg->namespaces[i];
+        bool same = a->n_tiers == b->n_tiers;
+        for (size_t t = 0; same && t < a->n_tiers; t++)
+            same = same_tier(&a->tiers[t], &b->tiers[t]);
+        if (!same) {
+            snprintf(why, why_len, "the tiers of namespace '%s' changed", a->name);
             return false;
         }
     }

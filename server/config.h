@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
+#include "storage/remote.h"
 
 #define CS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CS_DEFAULT_MAX_BLOB_SIZE (UINT64_C(1) << 30)
@@ -48,6 +49,9 @@ struct cs_namespace_config {
     uint64_t max_blob_size;
     uint64_t max_size;  /* LRU eviction above this many bytes on disk; 0 = none of its own */
     bool durable;       /* fsync object and directory before acknowledging a PUT */
+    int compress_level; /* zstd at rest: 0 = off */
+    struct cs_tier_config *tiers;   /* after the disk; NULL when the disk is all */
+    size_t n_tiers;
     unsigned rights_anyone;         /* CS_RIGHT_* granted by "*" (anonymous too) */
     unsigned rights_authenticated;  /* granted by "@authenticated" */
     uint8_t *rights;                /* per user (index in cfg->users), or NULL */

@@ -37,6 +37,7 @@
 #include "server/route.h"
 #include "server/webdav.h"
 #include "storage/disk.h"
+#include "storage/zstd_io.h"
 
 /* Objects up to this size are read into memory and sent with their
  * headers in one go; larger ones are sent from the fd with sendfile. */
@@ -77,6 +78,7 @@ struct request {
     struct MHD_Response *response;  /* prepared, queued on the next call */
     unsigned status;
     bool shared_response;           /* srv->miss: never destroyed here */
+    uint64_t sent_bytes;            /* body bytes of a GET answer, as sent */
     bool queued;
     struct cs_upload *upload;       /* PUT in progress */
     const struct cs_namespace_config *ns;
@@ -126,7 +128,8 @@ static unsigned http_status_for(enum cs_status st)
     case CS_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
     case CS_ERR_NO_SPACE:
     case CS_ERR_QUOTA: return MHD_HTTP_INSUFFICIENT_STORAGE;
-    case CS_ERR_BUSY: return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case CS_ERR_BUSY:
+    case CS_ERR_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
     case CS_ERR_NOMEM:
     case CS_ERR_IO:
     case CS_ERR_EXISTS:
@@ -235,10 +238,74 @@ static bool not_modified(struct MHD_Connection *conn, const struct cs_object *ob
     return strstr(inm, hex) != NULL;
 }
 
+/* Whether the client takes zstd as it is stored (Accept-Encoding: zstd,
+ * without q=0). */
+static bool accepts_zstd(struct MHD_Connection *conn)
+{
+    const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *p = ae ? strcasestr(ae, "zstd") : NULL;
+
+    if (!p)
+        return false;
+    p += 4;
+    while (*p == ' ')
+        p++;
+    if (*p != ';')
+        return true;
+    p = strchr(p, '=');
+    return !(p && strtod(p + 1, NULL) == 0.0);
+}
+
+static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    ssize_t n = cs_body_reader_read(cls, buf, max);
+
+    (void)pos;
+    if (n < 0) {
+        cs_log(CS_LOG_ERROR, "a compressed object failed to decompress while being sent: %s",
+               cs_strerror((enum cs_status)n));
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void close_body(void *cls)
+{
+    cs_body_reader_close(cls);
+}
+
+/* A body stored compressed, too large to have been decompressed into
+ * memory: sent as stored to clients that take zstd, else decompressed
+ * while it is sent. */
+static struct MHD_Response *compressed_response(struct request *req, struct MHD_Connection *conn,
+                                                struct cs_object *obj)
+{
+    struct cs_body_reader *r;
+    struct MHD_Response *resp;
+
+    if (accepts_zstd(conn)) {
+        req->sent_bytes = obj->stored_size;
+        resp = MHD_create_response_from_fd_at_offset64(obj->stored_size, obj->fd, obj->offset);
+        if (!resp)
+            close(obj->fd);
+        else
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
+        return resp;
+    }
+    if (cs_body_reader_open(obj, &r) != CS_OK)
+        return NULL;
+    resp = MHD_create_response_from_callback(obj->size, 64 * 1024, read_body, r, close_body);
+    if (!resp)
+        cs_body_reader_close(r);
+    return resp;
+}
+
 static void prepare_object(struct request *req, struct MHD_Connection *conn,
                            struct cs_object *obj)
 {
     req->status = MHD_HTTP_OK;
+    req->sent_bytes = obj->size;
     if (not_modified(conn, obj)) {
         req->status = MHD_HTTP_NOT_MODIFIED;
         req->response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -250,6 +317,8 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
                                                         MHD_RESPMEM_MUST_FREE);
         if (!req->response)
             free(obj->body);
+    } else if (obj->zstd) {
+        req->response = compressed_response(req, conn, obj);
     } else {
         /* GET streams with sendfile; HEAD reports the same length, unsent */
         req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd,
@@ -259,6 +328,8 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
     }
     if (req->response)
         add_object_headers(req->response, obj);
+    if (req->response && obj->zstd)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 }
 
 /* A WebDAV handler's reply becomes the response. */
@@ -493,7 +564,8 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
                                                  MHD_HTTP_HEADER_TRANSFER_ENCODING);
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_TYPE);
-    struct cs_put_options opt = {.durable = req->ns->durable, .size_hint = 0};
+    struct cs_put_options opt = {.durable = req->ns->durable, .size_hint = 0,
+                                 .compress_level = req->ns->compress_level};
     uint8_t expect[CS_SHA256_LEN];
     char reason[REASON_MAX];
     enum cs_status st;
@@ -729,7 +801,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
             prepare_object(req, conn, &obj);
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
             if (m == M_GET && req->status == MHD_HTTP_OK)
-                cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, obj.size);
+                cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
         } else if (st == CS_ERR_NOT_FOUND) {
             prepare_miss(srv, req);
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);

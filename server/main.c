@@ -24,6 +24,7 @@
 #include "server/http.h"
 #include "server/listen.h"
 #include "storage/disk.h"
+#include "storage/tiers.h"
 
 /* Exit codes, documented in cstashd(8). */
 enum {
@@ -396,6 +397,40 @@ static void serve_and_drain(const struct options *o, struct cs_server *srv)
         cs_log(CS_LOG_WARN, "closing %u request(s) still in flight", cs_server_active(srv));
 }
 
+/* The remote tiers of the namespaces that have any, around the disk. */
+static enum cs_status add_tiers(const struct cs_config *cfg, struct cs_backend *backend,
+                                char *why, size_t why_len)
+{
+    struct cs_tiers_ns *ns;
+    size_t i, n = 0;
+    enum cs_status st;
+
+    for (i = 0; i < cfg->n_namespaces; i++)
+        n += cfg->namespaces[i].n_tiers > 0;
+    if (n == 0)
+        return CS_OK;
+    ns = calloc(n, sizeof *ns);
+    if (!ns) {
+        backend->ops->destroy(backend->state);
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    for (i = 0, n = 0; i < cfg->n_namespaces; i++) {
+        const struct cs_namespace_config *c = &cfg->namespaces[i];
+        if (c->n_tiers == 0)
+            continue;
+        ns[n++] = (struct cs_tiers_ns){.name = c->name, .tiers = c->tiers,
+                                       .n_tiers = c->n_tiers,
+                                       .compress_level = c->compress_level,
+                                       .max_blob_size = c->max_blob_size};
+    }
+    st = cs_tiers_open(backend, ns, n, backend, why, why_len);
+    free(ns);
+    if (st != CS_OK)
+        backend->ops = NULL; /* cs_tiers_open destroyed the disk */
+    return st;
+}
+
 /* Opens the data dir as the config describes it. background: eviction
  * and the start-up fsck (the server); the commands run without. */
 static enum cs_status open_storage(const struct cs_config *cfg, bool background,
@@ -419,6 +454,8 @@ static enum cs_status open_storage(const struct cs_config *cfg, bool background,
     }
     st = cs_disk_open(&opt, backend, why, why_len);
     free(ns);
+    if (st == CS_OK && background)
+        st = add_tiers(cfg, backend, why, why_len);
     return st;
 }
 

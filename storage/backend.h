@@ -38,15 +38,23 @@ struct cs_object {
     uint8_t etag[CS_SHA256_LEN];                  /* sha256 of the body */
     char content_type[CS_CONTENT_TYPE_MAX + 1];   /* as stored; "" when none was given */
     void *body;           /* the whole body when size <= read_max, else NULL; caller frees */
+    bool zstd;            /* fd holds the body as one zstd frame (body, when set, is raw) */
+    uint64_t stored_size; /* bytes from offset in fd: size, or the compressed size */
 };
 
-struct cs_upload; /* an upload in progress: private to each backend */
+/* An upload in progress. Each backend puts this first in its own upload
+ * struct and converts back in put_write/commit/abort. */
+struct cs_upload {
+    const struct cs_backend_ops *ops;   /* the backend that made it */
+};
 
 struct cs_put_options {
     bool durable;          /* data and directory entry on stable storage before commit returns */
     uint64_t size_hint;    /* expected length, 0 when unknown (chunked) */
     const char *content_type;           /* NULL or at most CS_CONTENT_TYPE_MAX bytes */
     const uint8_t *expect_sha256;       /* NULL, or the digest the body must have */
+    int compress_level;    /* 0: stored as sent; else zstd at rest at this level,
+                              when the start of the body shows it pays */
 };
 
 struct cs_backend_ops {
@@ -77,6 +85,9 @@ struct cs_backend_ops {
                            const struct cs_object_id *to, bool overwrite, bool durable,
                            bool *created);
     void (*destroy)(void *state);
+    /* A backend wrapping another (the tiers around the disk) gives the
+     * wrapped one, for the disk's own functions (disk.h); NULL otherwise. */
+    const struct cs_backend *(*lower)(void *state);
 };
 
 struct cs_backend {

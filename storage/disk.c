@@ -19,6 +19,7 @@
 #include "storage/disk.h"
 #include "storage/disk_priv.h"
 #include "storage/index.h"
+#include "storage/zstd_io.h"
 
 #define DISK_FORMAT "cstash-data 2\n"
 #define DISK_FORMAT_1 "cstash-data 1\n"
@@ -31,17 +32,40 @@
  *   8  sha256 of the body (the ETag; for Bazel CAS keys, the key itself)
  *  40  content type, n bytes
  * The body starts at 40 + n. The header is written last, at commit, when
- * the digest is known; the file becomes visible only after that. */
+ * the digest is known; the file becomes visible only after that.
+ * Version 2 (zstd at rest) is the same, with
+ *   6  flags    bit 0: the body is one zstd frame
+ *  40  raw size, 8 bytes little-endian: the body's length decompressed
+ *  48  content type, n bytes
+ * Plain bodies keep version 1, so a data dir without compression reads
+ * the same with older builds. */
 #define HDR_MAGIC "CSTO"
 #define HDR_VERSION 1
+#define HDR_VERSION_Z 2
 #define HDR_FIXED 40
-#define HDR_MAX (HDR_FIXED + CS_CONTENT_TYPE_MAX)
+#define HDR_FIXED_Z 48
+#define HDR_FLAG_ZSTD 1
+#define HDR_MAX (HDR_FIXED_Z + CS_CONTENT_TYPE_MAX)
+
+/* zstd at rest: the first PROBE_BYTES of a body are compressed before
+ * anything is written; when they shrink by less than 1/PROBE_GAIN the
+ * whole object is stored plain (already compressed data, random bytes). */
+#define PROBE_BYTES (128 * 1024)
+#define PROBE_GAIN 10
+#define Z_OUT_BUF (64 * 1024)
+/* Bodies this small are stored plain: a frame header costs more than it saves. */
+#define Z_MIN_BYTES 64
+
+enum zmode { Z_OFF, Z_PROBING, Z_ON };
 
 /* How long a PUT over the hard limit waits for eviction before 507. */
 #define QUOTA_WAIT_MS 2000
 #define QUOTA_POLL_MS 10
 
-struct cs_upload {
+static const struct cs_backend_ops disk_ops;
+
+struct disk_upload {
+    struct cs_upload base;
     struct disk *disk;
     int fd;
     bool durable;
@@ -58,6 +82,11 @@ struct cs_upload {
     struct cs_usage_ns *usage;         /* NULL: namespace not accounted (cannot happen
                                           for configured ones) */
     uint64_t reserved;                 /* bytes counted as pending for this upload */
+    uint64_t stored_len;               /* bytes written after the header */
+    enum zmode zmode;
+    ZSTD_CCtx *cctx;                   /* from the disk's pool, while compressing */
+    uint8_t *probe;                    /* Z_PROBING: the body so far */
+    size_t probe_len;
 };
 
 /* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
@@ -79,7 +108,7 @@ uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
 /* Counts bytes an upload will write against its namespace's quota. Over
  * the hard limit, asks for eviction and waits a little for it: PUTs slow
  * down rather than fail while eviction keeps up. */
-static enum cs_status reserve(struct disk *d, struct cs_upload *up, uint64_t bytes)
+static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t bytes)
 {
     int waited = 0;
 
@@ -121,18 +150,35 @@ static int close_fd(int fd)
 static enum cs_status parse_header(const uint8_t *h, size_t avail, uint64_t file_size,
                                    struct cs_object *out)
 {
-    size_t ct_len;
+    size_t ct_len, fixed;
 
-    if (avail < HDR_FIXED || memcmp(h, HDR_MAGIC, 4) != 0 || h[4] != HDR_VERSION)
+    if (avail < HDR_FIXED || memcmp(h, HDR_MAGIC, 4) != 0)
+        return CS_ERR_IO;
+    if (h[4] == HDR_VERSION)
+        fixed = HDR_FIXED;
+    else if (h[4] == HDR_VERSION_Z && avail >= HDR_FIXED_Z)
+        fixed = HDR_FIXED_Z;
+    else
         return CS_ERR_IO;
     ct_len = h[5];
-    if (ct_len > CS_CONTENT_TYPE_MAX || HDR_FIXED + ct_len > avail)
+    if (ct_len > CS_CONTENT_TYPE_MAX || fixed + ct_len > avail || fixed + ct_len > file_size)
         return CS_ERR_IO;
     memcpy(out->etag, h + 8, CS_SHA256_LEN);
-    memcpy(out->content_type, h + HDR_FIXED, ct_len);
+    memcpy(out->content_type, h + fixed, ct_len);
     out->content_type[ct_len] = '\0';
-    out->offset = HDR_FIXED + ct_len;
-    out->size = file_size - out->offset;
+    out->offset = fixed + ct_len;
+    out->stored_size = file_size - out->offset;
+    out->size = out->stored_size;
+    out->zstd = false;
+    if (fixed == HDR_FIXED_Z) {
+        uint64_t raw = 0;
+        for (int i = 7; i >= 0; i--)
+            raw = raw << 8 | h[HDR_FIXED + i];
+        out->zstd = (h[6] & HDR_FLAG_ZSTD) != 0;
+        if (!out->zstd && raw != out->stored_size)
+            return CS_ERR_IO;
+        out->size = raw;
+    }
     return CS_OK;
 }
 
@@ -148,7 +194,8 @@ static enum cs_status corrupt(int fd, const struct cs_object_id *id)
 }
 
 /* Small objects: one read for header and body, then the body is moved to
- * the start of the buffer so the caller can hand it on and free it. */
+ * the start of the buffer (or decompressed into its own) so the caller can
+ * hand it on and free it. */
 static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_object_id *id,
                                  struct cs_object *out)
 {
@@ -164,7 +211,23 @@ static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_obj
         free(buf);
         return corrupt(fd, id);
     }
-    memmove(buf, buf + out->offset, out->size);
+    if (out->zstd) {
+        uint8_t *raw = malloc(out->size ? out->size : 1);
+        size_t got = raw ? ZSTD_decompress(raw, out->size, buf + out->offset, out->stored_size)
+                         : 0;
+        free(buf);
+        if (!raw) {
+            close(fd);
+            return CS_ERR_NOMEM;
+        }
+        if (ZSTD_isError(got) || got != out->size) {
+            free(raw);
+            return corrupt(fd, id);
+        }
+        buf = raw;
+    } else {
+        memmove(buf, buf + out->offset, out->size);
+    }
     close(fd);
     out->fd = -1;
     out->body = buf;
@@ -200,6 +263,8 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     n = pread(fd, hdr, sizeof hdr, 0);
     if (n < 0 || parse_header(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
         return corrupt(fd, id);
+    if (out->zstd && out->size <= read_max && (uint64_t)st.st_size <= 2 * read_max + HDR_MAX)
+        return read_whole(fd, (uint64_t)st.st_size, id, out); /* small once decompressed */
     return CS_OK;
 }
 
@@ -233,15 +298,22 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     static __thread unsigned long seq;
     struct disk *d = state;
     size_t ct_len = opt->content_type ? strlen(opt->content_type) : 0;
-    struct cs_upload *up;
+    struct disk_upload *up;
 
     if (ct_len > CS_CONTENT_TYPE_MAX)
         return CS_ERR_INVALID;
     up = calloc(1, sizeof *up);
     if (!up)
         return CS_ERR_NOMEM;
+    up->base.ops = &disk_ops;
     up->disk = d;
     up->durable = opt->durable;
+    if (opt->compress_level > 0) {
+        up->cctx = cs_zpool_get(d->zpool, opt->compress_level);
+        if (up->cctx && opt->size_hint)
+            ZSTD_CCtx_setPledgedSrcSize(up->cctx, opt->size_hint);
+        up->zmode = up->cctx ? Z_PROBING : Z_OFF; /* no context: stored plain */
+    }
     memcpy(up->digest, id->digest, CS_SHA256_LEN);
     if (opt->expect_sha256) {
         up->check_digest = true;
@@ -254,12 +326,19 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     if (ct_len)
         memcpy(up->header + HDR_FIXED, opt->content_type, ct_len);
     up->header_len = HDR_FIXED + ct_len;
+    if (up->zmode != Z_OFF) {
+        /* room for the longer header, in case the body compresses */
+        up->header[4] = HDR_VERSION_Z;
+        memmove(up->header + HDR_FIXED_Z, up->header + HDR_FIXED, ct_len);
+        up->header_len = HDR_FIXED_Z + ct_len;
+    }
     up->ns = id_copy(id);
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
     if (opt->size_hint) {
         enum cs_status st = reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint));
         if (st != CS_OK) {
+            cs_zpool_put(d->zpool, up->cctx);
             free(up->ns);
             free(up);
             return st;
@@ -281,21 +360,29 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
             cs_usage_release(up->usage, up->reserved);
         if (err == ENOSPC)
             note_disk_full(d);
+        cs_zpool_put(d->zpool, up->cctx);
         free(up->ns);
         free(up);
         return cs_status_from_errno(err);
     }
-    *out = up;
+    *out = &up->base;
     return CS_OK;
 }
 
 /* Chunked uploads (no size hint) reserve as they grow, a step at a time. */
 #define RESERVE_STEP (1024 * 1024)
 
-static enum cs_status disk_put_write(struct cs_upload *up, const void *data, size_t len)
+static struct disk_upload *upload_of(struct cs_upload *base)
+{
+    return (struct disk_upload *)base; /* base is its first member */
+}
+
+/* Appends stored bytes (plain or compressed) to the temp file, reserving
+ * quota for them first: quotas count what is on disk. */
+static enum cs_status write_stored(struct disk_upload *up, const void *data, size_t len)
 {
     const char *p = data;
-    uint64_t need = up->header_len + up->body_len + len;
+    uint64_t need = up->header_len + up->stored_len + len;
 
     if (need > up->reserved) {
         uint64_t step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
@@ -303,8 +390,7 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
         if (st != CS_OK)
             return st;
     }
-    cs_sha256_update(&up->body_hash, data, len);
-    up->body_len += len;
+    up->stored_len += len;
     while (len > 0) {
         ssize_t n = write(up->fd, p, len);
         if (n < 0) {
@@ -320,8 +406,118 @@ static enum cs_status disk_put_write(struct cs_upload *up, const void *data, siz
     return CS_OK;
 }
 
-static void upload_free(struct cs_upload *up, bool unlink_tmp)
+/* Runs len bytes (possibly 0) through the compressor and writes what
+ * comes out; end finishes the frame. */
+static enum cs_status compress_chunk(struct disk_upload *up, const void *data, size_t len,
+                                     bool end)
 {
+    uint8_t out[Z_OUT_BUF];
+    ZSTD_inBuffer in = {data, len, 0};
+    size_t left;
+
+    do {
+        ZSTD_outBuffer o = {out, sizeof out, 0};
+        left = ZSTD_compressStream2(up->cctx, &o, &in, end ? ZSTD_e_end : ZSTD_e_continue);
+        if (ZSTD_isError(left))
+            return CS_ERR_IO;
+        if (o.pos) {
+            enum cs_status st = write_stored(up, out, o.pos);
+            if (st != CS_OK)
+                return st;
+        }
+    } while (end ? left != 0 : in.pos < in.size);
+    return CS_OK;
+}
+
+/* Stops compressing: the body so far goes to the file as it came. */
+static enum cs_status store_plain(struct disk_upload *up)
+{
+    enum cs_status st = CS_OK;
+
+    if (up->header[4] == HDR_VERSION_Z) {
+        /* nothing is written yet: the body starts after the version 1 header */
+        size_t ct_len = up->header[5];
+        up->header[4] = HDR_VERSION;
+        memmove(up->header + HDR_FIXED, up->header + HDR_FIXED_Z, ct_len);
+        up->header_len = HDR_FIXED + ct_len;
+        if (lseek(up->fd, (off_t)up->header_len, SEEK_SET) < 0)
+            st = cs_status_from_errno(errno);
+    }
+    if (st == CS_OK && up->probe_len)
+        st = write_stored(up, up->probe, up->probe_len);
+    cs_zpool_put(up->disk->zpool, up->cctx);
+    up->cctx = NULL;
+    free(up->probe);
+    up->probe = NULL;
+    up->probe_len = 0;
+    up->zmode = Z_OFF;
+    return st;
+}
+
+/* The probe is full (or the body ended, end): compress it and look. Too
+ * little gain, and the object is stored plain. The compressed probe is
+ * kept in memory until the decision, so nothing is written twice. */
+static enum cs_status decide_compression(struct disk_upload *up, bool end)
+{
+    size_t cap = ZSTD_compressBound(up->probe_len);
+    uint8_t *out = malloc(cap);
+    ZSTD_inBuffer in = {up->probe, up->probe_len, 0};
+    ZSTD_outBuffer o = {out, cap, 0};
+    size_t left;
+    enum cs_status st;
+
+    if (!out || up->probe_len < Z_MIN_BYTES) {
+        free(out);
+        return store_plain(up);
+    }
+    do
+        left = ZSTD_compressStream2(up->cctx, &o, &in, end ? ZSTD_e_end : ZSTD_e_flush);
+    while (!ZSTD_isError(left) && left != 0);
+    if (ZSTD_isError(left) || o.pos + up->probe_len / PROBE_GAIN > up->probe_len) {
+        free(out);
+        return store_plain(up);
+    }
+    free(up->probe);
+    up->probe = NULL;
+    up->probe_len = 0;
+    up->zmode = Z_ON;
+    st = write_stored(up, out, o.pos);
+    free(out);
+    return st;
+}
+
+static enum cs_status disk_put_write(struct cs_upload *base, const void *data, size_t len)
+{
+    struct disk_upload *up = upload_of(base);
+    const uint8_t *p = data;
+
+    cs_sha256_update(&up->body_hash, data, len);
+    up->body_len += len;
+    if (up->zmode == Z_PROBING) {
+        size_t take = PROBE_BYTES - up->probe_len;
+        if (take > len)
+            take = len;
+        if (!up->probe && !(up->probe = malloc(PROBE_BYTES)))
+            return CS_ERR_NOMEM;
+        memcpy(up->probe + up->probe_len, p, take);
+        up->probe_len += take;
+        p += take;
+        len -= take;
+        if (up->probe_len < PROBE_BYTES)
+            return CS_OK;
+        enum cs_status st = decide_compression(up, false);
+        if (st != CS_OK || len == 0)
+            return st;
+    }
+    if (up->zmode == Z_ON)
+        return compress_chunk(up, p, len, false);
+    return write_stored(up, p, len);
+}
+
+static void upload_free(struct disk_upload *up, bool unlink_tmp)
+{
+    cs_zpool_put(up->disk->zpool, up->cctx);
+    free(up->probe);
     if (up->usage && up->reserved)
         cs_usage_release(up->usage, up->reserved);
     if (up->fd >= 0)
@@ -394,13 +590,37 @@ static enum cs_status move_into_place(struct disk *d, int from_fd, const char *f
     return CS_ERR_IO;
 }
 
-static enum cs_status write_header(struct cs_upload *up)
+/* Finishes the body (the last of the probe, the end of the frame), then
+ * the header, now that digest, sizes and encoding are known. */
+static enum cs_status finish_body(struct disk_upload *up)
+{
+    enum cs_status st = CS_OK;
+
+    if (up->zmode == Z_PROBING)
+        st = decide_compression(up, true);
+    else if (up->zmode == Z_ON)
+        st = compress_chunk(up, NULL, 0, true);
+    if (st != CS_OK)
+        return st;
+    if (up->zmode == Z_ON) {
+        up->header[6] = HDR_FLAG_ZSTD;
+        for (int i = 0; i < 8; i++)
+            up->header[HDR_FIXED + i] = (uint8_t)(up->body_len >> (8 * i));
+    }
+    return CS_OK;
+}
+
+static enum cs_status write_header(struct disk_upload *up)
 {
     ssize_t n;
+    enum cs_status st;
 
     cs_sha256_final(&up->body_hash, up->header + 8);
     if (up->check_digest && memcmp(up->header + 8, up->expect, CS_SHA256_LEN) != 0)
         return CS_ERR_DIGEST;
+    st = finish_body(up);
+    if (st != CS_OK)
+        return st;
     n = pwrite(up->fd, up->header, up->header_len, 0);
     if (n < 0)
         return cs_status_from_errno(errno);
@@ -411,9 +631,9 @@ static enum cs_status write_header(struct cs_upload *up)
  * handed to the index, which releases it once the row (and so the bytes)
  * is committed; until then the bytes stay counted as pending. A durable
  * PUT waits for the commit, so its row survives a crash as its file does. */
-static void commit_record(struct disk *d, struct cs_upload *up)
+static void commit_record(struct disk *d, struct disk_upload *up)
 {
-    uint64_t dsize = cs_disk_dsize(d, up->header_len + up->body_len);
+    uint64_t dsize = cs_disk_dsize(d, up->header_len + up->stored_len);
     struct cs_index_record rec = {
         .ns = up->ns, .key = up->ns + strlen(up->ns) + 1, .key_len = up->key_len,
         .kind = CS_INDEX_OBJECT, .size = up->body_len, .dsize = dsize, .mtime = time(NULL),
@@ -438,8 +658,9 @@ static void commit_record(struct disk *d, struct cs_upload *up)
         cs_evictor_kick(d->evictor);
 }
 
-static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
+static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
 {
+    struct disk_upload *up = upload_of(base);
     struct disk *d = up->disk;
     char path[CS_DISK_REL_PATH_LEN];
     enum cs_status st = write_header(up);
@@ -468,9 +689,9 @@ static enum cs_status disk_put_commit(struct cs_upload *up, bool *created)
     return st;
 }
 
-static void disk_put_abort(struct cs_upload *up)
+static void disk_put_abort(struct cs_upload *base)
 {
-    upload_free(up, true);
+    upload_free(upload_of(base), true);
 }
 
 static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bool durable)
@@ -532,7 +753,8 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
     }
     struct cs_index_record rec = {
         .ns = to->ns, .key = to->key, .key_len = to->key_len, .kind = CS_INDEX_OBJECT,
-        .size = obj.size, .dsize = cs_disk_dsize(d, obj.offset + obj.size), .mtime = time(NULL),
+        .size = obj.size, .dsize = cs_disk_dsize(d, obj.offset + obj.stored_size),
+        .mtime = time(NULL),
         .etag = obj.etag, .durable = durable,
     };
     cs_index_put(d->index, &rec);
@@ -573,6 +795,7 @@ static void disk_destroy(void *state)
         close(d->root_fd);
     cs_index_close(d->index);
     cs_usage_free(&d->usage);
+    cs_zpool_free(d->zpool);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the flock */
     free(d->root);
@@ -593,13 +816,34 @@ static const struct cs_backend_ops disk_ops = {
     .destroy = disk_destroy,
 };
 
+/* The disk under any wrapping backends. */
+static const struct cs_backend *unwrap(const struct cs_backend *b)
+{
+    while (b->ops != &disk_ops && b->ops->lower)
+        b = b->ops->lower(b->state);
+    return b;
+}
+
+void cs_disk_touch(const struct cs_backend *b, const struct cs_object_id *id)
+{
+    char path[CS_DISK_REL_PATH_LEN];
+
+    b = unwrap(b);
+    if (b->ops != &disk_ops)
+        return;
+    cs_disk_rel_path(id->digest, path);
+    utimensat(((struct disk *)b->state)->objects_fd, path, NULL, 0);
+}
+
 struct cs_index *cs_disk_index(const struct cs_backend *b)
 {
+    b = unwrap(b);
     return b->ops == &disk_ops ? ((struct disk *)b->state)->index : NULL;
 }
 
 struct cs_usage *cs_disk_usage(const struct cs_backend *b)
 {
+    b = unwrap(b);
     return b->ops == &disk_ops ? &((struct disk *)b->state)->usage : NULL;
 }
 
@@ -609,6 +853,7 @@ void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
     struct disk *d;
     size_t i;
 
+    b = unwrap(b);
     if (b->ops != &disk_ops)
         return;
     d = b->state;
@@ -625,6 +870,7 @@ void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
 enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
                             struct cs_fsck_report *out)
 {
+    b = unwrap(b);
     if (b->ops != &disk_ops)
         return CS_ERR_INVALID;
     return cs_disk_fsck_run(b->state, throttle, out);
@@ -633,6 +879,7 @@ enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
 enum cs_status cs_disk_purge(const struct cs_backend *b, const char *ns,
                              struct cs_purge_report *out)
 {
+    b = unwrap(b);
     if (b->ops != &disk_ops)
         return CS_ERR_INVALID;
     return cs_disk_purge_run(b->state, ns, out);
@@ -640,6 +887,7 @@ enum cs_status cs_disk_purge(const struct cs_backend *b, const char *ns,
 
 uint64_t cs_disk_evict(const struct cs_backend *b)
 {
+    b = unwrap(b);
     return b->ops == &disk_ops ? cs_evict_round(b->state) : 0;
 }
 
@@ -889,7 +1137,10 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
     d->track_access = opt->track_access;
     atomic_init(&d->stopping, false);
     d->root = strdup(opt->data_dir);
-    if (!d->root) {
+    d->zpool = cs_zpool_new();
+    if (!d->root || !d->zpool) {
+        free(d->root);
+        cs_zpool_free(d->zpool);
         free(d);
         return CS_ERR_NOMEM;
     }

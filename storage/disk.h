@@ -45,6 +45,9 @@ void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
                         const struct cs_disk_ns *ns, size_t n_ns);
 
 struct cs_index *cs_disk_index(const struct cs_backend *b);
+/* Sets an object file's mtime to now (the s3 tier's age refresh marks
+ * what it has refreshed). These functions see through wrapping backends. */
+void cs_disk_touch(const struct cs_backend *b, const struct cs_object_id *id);
 /* Space accounting per namespace; NULL for other backends. */
 struct cs_usage *cs_disk_usage(const struct cs_backend *b);
 

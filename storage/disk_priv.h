@@ -18,6 +18,7 @@
 #define CS_DISK_REL_PATH_LEN (CS_DISK_DIR_LEN + 1 + CS_SHA256_HEX_LEN + 1)
 
 struct cs_evictor;
+struct cs_zpool;
 
 struct disk {
     char *root;
@@ -33,6 +34,7 @@ struct disk {
     pthread_t fsck_thread;
     bool fsck_started;
     atomic_bool stopping;         /* background work gives up */
+    struct cs_zpool *zpool;       /* compression contexts for zstd at rest */
 };
 
 void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN]);

@@ -1,0 +1,820 @@
+/* Storage tiers: see tiers.h. */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "storage/disk.h"
+#include "storage/tiers.h"
+#include "storage/zstd_io.h"
+
+/* Consecutive failures that take a tier out of the path. One would let a
+ * single dropped connection cost 30 s of misses; many would let a dead
+ * backend cost every client a timeout. */
+#define BREAKER_FAILURES 3
+/* Async jobs still waiting at shutdown get this long. */
+#define SHUTDOWN_DRAIN_MS 5000
+/* Objects up to this size are read into memory to be sent to a tier. */
+#define SEND_FROM_MEMORY (256 * 1024)
+#define READ_BUF (64 * 1024)
+
+enum breaker_state { B_CLOSED, B_OPEN, B_PROBING };
+
+/* The circuit breaker of one tier. Only disk misses and write-through
+ * touch it, never a disk hit. */
+struct breaker {
+    pthread_mutex_t lock;
+    enum breaker_state state;
+    unsigned failures;
+    struct timespec retry_at;     /* B_OPEN: when one request may probe */
+    unsigned backoff_s;
+    atomic_bool open;             /* lock-free view for the stats */
+};
+
+enum job_kind { J_WRITE, J_FILL, J_REFRESH };
+
+struct job {
+    enum job_kind kind;
+    char *key;                    /* owned */
+    size_t key_len;
+};
+
+struct tier {
+    struct cs_remote remote;
+    const char *ns;               /* the namespace's name (owned by struct ns_tiers) */
+    unsigned index;
+    bool write_async;
+    uint64_t max_object;          /* 0: no cap */
+    unsigned refresh_age_s;
+    struct breaker br;
+    /* the background queue: writes (async), fills and refreshes */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond, qidle;
+    struct job *jobs;
+    size_t cap, head, count;
+    bool busy, stopping, thread_started;
+    pthread_t thread;
+    struct tiers *owner;
+    atomic_uint_fast64_t hits, misses, errors, skipped, fills, writes, write_errors, dropped,
+        too_large, refreshes, breaker_opened;
+};
+
+struct ns_tiers {
+    char *name;
+    struct tier *t;
+    size_t n;
+    int compress_level;
+    uint64_t max_blob_size;
+};
+
+struct tiers {
+    struct cs_backend disk;
+    struct ns_tiers *ns;
+    size_t n_ns;
+};
+
+/* A PUT through the tiers: the disk's upload, and what write-through needs. */
+struct tier_upload {
+    struct cs_upload base;
+    struct tiers *tiers;
+    const struct ns_tiers *nt;
+    struct cs_upload *inner;
+    char *key;
+    size_t key_len;
+};
+
+static const struct cs_backend_ops tiers_ops;
+
+void cs_remote_digest_hex(const struct cs_object_id *id, char out[CS_SHA256_HEX_LEN + 1])
+{
+    cs_hex_encode(id->digest, CS_SHA256_LEN, out);
+}
+
+/* --- circuit breaker ------------------------------------------------------- */
+
+static void now_plus(struct timespec *t, unsigned s)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += s;
+}
+
+static bool passed(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* Whether a request may go to the tier now. After the backoff, one
+ * request (the probe) goes; the others keep skipping until it answers. */
+static bool breaker_allow(struct tier *t)
+{
+    bool allow;
+
+    pthread_mutex_lock(&t->br.lock);
+    allow = t->br.state == B_CLOSED;
+    if (t->br.state == B_OPEN && passed(&t->br.retry_at)) {
+        t->br.state = B_PROBING;
+        allow = true;
+    }
+    pthread_mutex_unlock(&t->br.lock);
+    if (!allow)
+        atomic_fetch_add(&t->skipped, 1);
+    return allow;
+}
+
+static void breaker_result(struct tier *t, bool ok)
+{
+    enum breaker_state was;
+
+    pthread_mutex_lock(&t->br.lock);
+    was = t->br.state;
+    if (ok) {
+        t->br.failures = 0;
+        t->br.state = B_CLOSED;
+    } else if (was == B_PROBING || ++t->br.failures >= BREAKER_FAILURES) {
+        t->br.state = B_OPEN;
+        now_plus(&t->br.retry_at, t->br.backoff_s);
+    }
+    atomic_store(&t->br.open, t->br.state != B_CLOSED);
+    pthread_mutex_unlock(&t->br.lock);
+    if (ok && was != B_CLOSED) {
+        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) answers again: back in the path", t->ns,
+               t->index, t->remote.ops->type);
+    } else if (!ok && was == B_CLOSED && t->br.state == B_OPEN) {
+        atomic_fetch_add(&t->breaker_opened, 1);
+        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) failed %u times in a row: out of the path, "
+                            "retried every %us (clients see misses; PUTs are kept on the disk)",
+               t->ns, t->index, t->remote.ops->type, BREAKER_FAILURES, t->br.backoff_s);
+    } else if (!ok && was == B_PROBING) {
+        cs_log(CS_LOG_DEBUG, "ns=%s tier %u (%s) still failing: retried in %us", t->ns,
+               t->index, t->remote.ops->type, t->br.backoff_s);
+    }
+}
+
+/* Counts the outcome of a remote call; local errors do not count against
+ * the tier. */
+static void record(struct tier *t, enum cs_status st)
+{
+    if (st == CS_OK || st == CS_ERR_NOT_FOUND)
+        breaker_result(t, true);
+    else if (st == CS_ERR_UNAVAILABLE)
+        breaker_result(t, false);
+}
+
+/* --- lookup ---------------------------------------------------------------- */
+
+static const struct ns_tiers *find_ns(const struct tiers *T, const char *ns)
+{
+    size_t i;
+
+    for (i = 0; i < T->n_ns; i++)
+        if (strcmp(T->ns[i].name, ns) == 0)
+            return &T->ns[i];
+    return NULL;
+}
+
+/* --- sending an object from the disk to a tier ------------------------------ */
+
+struct body_source {
+    struct cs_body_reader *r;
+};
+
+static ssize_t source_read(void *ctx, void *buf, size_t len)
+{
+    return cs_body_reader_read(((struct body_source *)ctx)->r, buf, len);
+}
+
+/* Sends the disk's copy of id to tier t. CS_ERR_NOT_FOUND when the disk
+ * no longer has it (evicted, deleted, replaced meanwhile). */
+static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct cs_object_id *id)
+{
+    struct cs_object obj;
+    struct cs_remote_meta meta;
+    struct body_source src;
+    struct cs_remote_source rs = {source_read, &src};
+    enum cs_status st = T->disk.ops->open(T->disk.state, id, SEND_FROM_MEMORY, &obj);
+
+    if (st != CS_OK)
+        return st;
+    if (t->max_object && obj.size > t->max_object) {
+        if (obj.fd >= 0)
+            close(obj.fd);
+        free(obj.body);
+        atomic_fetch_add(&t->too_large, 1);
+        return CS_ERR_TOO_LARGE;
+    }
+    memset(&meta, 0, sizeof meta);
+    meta.size = obj.size;
+    meta.has_sha256 = true;
+    memcpy(meta.sha256, obj.etag, CS_SHA256_LEN);
+    memcpy(meta.content_type, obj.content_type, sizeof meta.content_type);
+    st = cs_body_reader_open(&obj, &src.r);
+    if (st != CS_OK)
+        return st;
+    st = t->remote.ops->put(t->remote.state, id, &meta, &rs);
+    cs_body_reader_close(src.r);
+    return st;
+}
+
+/* A write to tier t (now or from the queue), with its accounting. */
+static void write_through(struct tiers *T, struct tier *t, const struct cs_object_id *id,
+                          bool fill)
+{
+    enum cs_status st;
+
+    if (!breaker_allow(t))
+        return;
+    st = send_to_tier(T, t, id);
+    record(t, st);
+    if (st == CS_OK)
+        atomic_fetch_add(fill ? &t->fills : &t->writes, 1);
+    else if (st != CS_ERR_NOT_FOUND && st != CS_ERR_TOO_LARGE)
+        atomic_fetch_add(&t->write_errors, 1);
+}
+
+/* --- the background queue -------------------------------------------------- */
+
+static bool enqueue(struct tier *t, enum job_kind kind, const struct cs_object_id *id)
+{
+    struct job j = {.kind = kind, .key = malloc(id->key_len ? id->key_len : 1),
+                    .key_len = id->key_len};
+    bool ok = false;
+
+    if (j.key) {
+        memcpy(j.key, id->key, id->key_len);
+        pthread_mutex_lock(&t->qlock);
+        if (t->count < t->cap && !t->stopping) {
+            t->jobs[(t->head + t->count++) % t->cap] = j;
+            pthread_cond_signal(&t->qcond);
+            ok = true;
+        }
+        pthread_mutex_unlock(&t->qlock);
+    }
+    if (!ok) {
+        free(j.key);
+        atomic_fetch_add(&t->dropped, 1);
+    }
+    return ok;
+}
+
+static void run_job(struct tier *t, const struct job *j)
+{
+    struct cs_object_id id;
+    enum cs_status st;
+
+    cs_object_id_init(&id, t->ns, j->key, j->key_len);
+    switch (j->kind) {
+    case J_WRITE:
+    case J_FILL:
+        write_through(t->owner, t, &id, j->kind == J_FILL);
+        break;
+    case J_REFRESH:
+        if (!breaker_allow(t))
+            break;
+        st = t->remote.ops->refresh(t->remote.state, &id);
+        record(t, st);
+        if (st == CS_OK)
+            atomic_fetch_add(&t->refreshes, 1);
+        else if (st == CS_ERR_NOT_FOUND)
+            write_through(t->owner, t, &id, true); /* expired there: send it again */
+        break;
+    }
+}
+
+static void *worker(void *arg)
+{
+    struct tier *t = arg;
+    struct timespec deadline = {0};
+    bool draining = false;
+
+    pthread_mutex_lock(&t->qlock);
+    for (;;) {
+        while (t->count == 0 && !t->stopping)
+            pthread_cond_wait(&t->qcond, &t->qlock);
+        if (t->stopping && !draining) {
+            draining = true;
+            now_plus(&deadline, SHUTDOWN_DRAIN_MS / 1000);
+        }
+        if (t->count == 0 || (draining && passed(&deadline)))
+            break;
+        struct job j = t->jobs[t->head];
+        t->head = (t->head + 1) % t->cap;
+        t->count--;
+        t->busy = true;
+        pthread_mutex_unlock(&t->qlock);
+        run_job(t, &j);
+        free(j.key);
+        pthread_mutex_lock(&t->qlock);
+        t->busy = false;
+        if (t->count == 0)
+            pthread_cond_broadcast(&t->qidle);
+    }
+    if (t->count)
+        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s): %zu queued writes dropped at shutdown", t->ns,
+               t->index, t->remote.ops->type, t->count);
+    while (t->count) {
+        free(t->jobs[t->head].key);
+        t->head = (t->head + 1) % t->cap;
+        t->count--;
+    }
+    pthread_cond_broadcast(&t->qidle);
+    pthread_mutex_unlock(&t->qlock);
+    return NULL;
+}
+
+/* --- backend operations ---------------------------------------------------- */
+
+/* A GET's body from a remote tier, on its way into the disk. */
+struct fill {
+    struct tiers *T;
+    const struct ns_tiers *nt;
+    const struct cs_object_id *id;
+    struct cs_upload *up;
+    uint8_t sha256[CS_SHA256_LEN];
+};
+
+static enum cs_status fill_begin(void *ctx, const struct cs_remote_meta *m)
+{
+    struct fill *f = ctx;
+    struct cs_put_options opt = {
+        .durable = false, /* the remote tier still has it */
+        .size_hint = m->size == CS_REMOTE_SIZE_UNKNOWN ? 0 : m->size,
+        .content_type = m->content_type[0] ? m->content_type : NULL,
+        .compress_level = f->nt->compress_level,
+    };
+
+    if (f->nt->max_blob_size && opt.size_hint > f->nt->max_blob_size)
+        return CS_ERR_TOO_LARGE;
+    if (m->has_sha256) {
+        memcpy(f->sha256, m->sha256, CS_SHA256_LEN);
+        opt.expect_sha256 = f->sha256; /* a damaged copy is not filled */
+    }
+    return f->T->disk.ops->put_begin(f->T->disk.state, f->id, &opt, &f->up);
+}
+
+static enum cs_status fill_write(void *ctx, const void *data, size_t len)
+{
+    struct fill *f = ctx;
+    return f->T->disk.ops->put_write(f->up, data, len);
+}
+
+/* Reads id from tier t into the disk. */
+static enum cs_status fill_from(struct tiers *T, const struct ns_tiers *nt, struct tier *t,
+                                const struct cs_object_id *id)
+{
+    struct fill f = {.T = T, .nt = nt, .id = id};
+    struct cs_remote_sink sink = {fill_begin, fill_write, &f};
+    enum cs_status st = t->remote.ops->get(t->remote.state, id, &sink);
+    bool created;
+
+    if (st == CS_OK && f.up) {
+        st = T->disk.ops->put_commit(f.up, &created);
+        f.up = NULL;
+    }
+    if (f.up)
+        T->disk.ops->put_abort(f.up);
+    if (st == CS_ERR_DIGEST) {
+        char hex[CS_SHA256_HEX_LEN + 1];
+        cs_remote_digest_hex(id, hex);
+        cs_log(CS_LOG_ERROR, "ns=%s tier %u (%s): object %s does not match its recorded "
+                             "sha256: not served", id->ns, t->index, t->remote.ops->type, hex);
+    }
+    return st;
+}
+
+/* An old object's age in a tier with lifecycle expiry is reset (copy in
+ * place) when it is hit on the disk; the disk file's mtime marks when. */
+static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt,
+                          const struct cs_object_id *id, time_t mtime)
+{
+    time_t now = time(NULL);
+    size_t i;
+    bool queued = false;
+
+    for (i = 0; i < nt->n; i++) {
+        struct tier *t = &nt->t[i];
+        if (t->refresh_age_s && t->remote.ops->refresh && now - mtime > t->refresh_age_s)
+            queued |= enqueue(t, J_REFRESH, id);
+    }
+    if (queued)
+        cs_disk_touch(&T->disk, id);
+}
+
+static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
+                                 struct cs_object *out)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, out);
+    const struct ns_tiers *nt;
+    size_t i, j;
+
+    if (st != CS_OK && st != CS_ERR_NOT_FOUND)
+        return st;
+    nt = find_ns(T, id->ns);
+    if (!nt || nt->n == 0)
+        return st;
+    if (st == CS_OK) {
+        maybe_refresh(T, nt, id, out->mtime);
+        return st;
+    }
+    for (i = 0; i < nt->n; i++) {
+        struct tier *t = &nt->t[i];
+        if (!breaker_allow(t))
+            continue;
+        st = fill_from(T, nt, t, id);
+        record(t, st);
+        if (st == CS_OK) {
+            atomic_fetch_add(&t->hits, 1);
+            for (j = 0; j < i; j++)
+                enqueue(&nt->t[j], J_FILL, id);
+            return T->disk.ops->open(T->disk.state, id, read_max, out);
+        }
+        if (st == CS_ERR_NOT_FOUND)
+            atomic_fetch_add(&t->misses, 1);
+        else
+            atomic_fetch_add(&t->errors, 1);
+    }
+    return CS_ERR_NOT_FOUND; /* a failing tier is a miss, never an error */
+}
+
+static enum cs_status tiers_exists(void *state, const struct cs_object_id *id)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->exists(T->disk.state, id);
+    const struct ns_tiers *nt;
+    size_t i;
+
+    if (st != CS_ERR_NOT_FOUND || !(nt = find_ns(T, id->ns)))
+        return st;
+    for (i = 0; i < nt->n; i++) {
+        struct tier *t = &nt->t[i];
+        struct cs_remote_meta m;
+        if (!breaker_allow(t))
+            continue;
+        st = t->remote.ops->head(t->remote.state, id, &m);
+        record(t, st);
+        if (st == CS_OK)
+            return CS_OK;
+    }
+    return CS_ERR_NOT_FOUND;
+}
+
+static enum cs_status tiers_put_begin(void *state, const struct cs_object_id *id,
+                                      const struct cs_put_options *opt, struct cs_upload **out)
+{
+    struct tiers *T = state;
+    const struct ns_tiers *nt = find_ns(T, id->ns);
+    struct tier_upload *up;
+    enum cs_status st;
+
+    if (!nt || nt->n == 0) /* the disk's own upload: its ops field routes the calls */
+        return T->disk.ops->put_begin(T->disk.state, id, opt, out);
+    up = calloc(1, sizeof *up);
+    if (!up || !(up->key = malloc(id->key_len ? id->key_len : 1))) {
+        free(up);
+        return CS_ERR_NOMEM;
+    }
+    memcpy(up->key, id->key, id->key_len);
+    up->key_len = id->key_len;
+    up->base.ops = &tiers_ops;
+    up->tiers = T;
+    up->nt = nt;
+    st = T->disk.ops->put_begin(T->disk.state, id, opt, &up->inner);
+    if (st != CS_OK) {
+        free(up->key);
+        free(up);
+        return st;
+    }
+    *out = &up->base;
+    return CS_OK;
+}
+
+static enum cs_status tiers_put_write(struct cs_upload *base, const void *data, size_t len)
+{
+    if (base->ops != &tiers_ops)
+        return base->ops->put_write(base, data, len);
+    return ((struct tier_upload *)base)->inner->ops->put_write(
+        ((struct tier_upload *)base)->inner, data, len);
+}
+
+/* Writes through to each remote tier: now, or through its queue. */
+static void propagate(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
+{
+    size_t i;
+
+    for (i = 0; i < nt->n; i++) {
+        struct tier *t = &nt->t[i];
+        if (t->write_async)
+            enqueue(t, J_WRITE, id);
+        else
+            write_through(T, t, id, false);
+    }
+}
+
+static enum cs_status tiers_put_commit(struct cs_upload *base, bool *created)
+{
+    struct tier_upload *up = (struct tier_upload *)base;
+    struct cs_object_id id;
+    enum cs_status st;
+
+    if (base->ops != &tiers_ops)
+        return base->ops->put_commit(base, created);
+    st = up->inner->ops->put_commit(up->inner, created);
+    if (st == CS_OK) {
+        cs_object_id_init(&id, up->nt->name, up->key, up->key_len);
+        propagate(up->tiers, up->nt, &id);
+    }
+    free(up->key);
+    free(up);
+    return st;
+}
+
+static void tiers_put_abort(struct cs_upload *base)
+{
+    struct tier_upload *up = (struct tier_upload *)base;
+
+    if (base->ops != &tiers_ops) {
+        base->ops->put_abort(base);
+        return;
+    }
+    up->inner->ops->put_abort(up->inner);
+    free(up->key);
+    free(up);
+}
+
+/* Removes id from every remote tier of its namespace. */
+static void remove_remote(const struct ns_tiers *nt, const struct cs_object_id *id)
+{
+    size_t i;
+
+    for (i = 0; nt && i < nt->n; i++) {
+        struct tier *t = &nt->t[i];
+        if (breaker_allow(t))
+            record(t, t->remote.ops->remove(t->remote.state, id));
+    }
+}
+
+static enum cs_status tiers_remove(void *state, const struct cs_object_id *id, bool durable)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->remove(T->disk.state, id, durable);
+
+    if (st == CS_OK || st == CS_ERR_NOT_FOUND)
+        remove_remote(find_ns(T, id->ns), id);
+    return st;
+}
+
+static enum cs_status tiers_copy(void *state, const struct cs_object_id *from,
+                                 const struct cs_object_id *to, bool overwrite, bool durable,
+                                 bool *created)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->copy(T->disk.state, from, to, overwrite, durable, created);
+    const struct ns_tiers *nt = find_ns(T, to->ns);
+
+    if (st == CS_OK && nt)
+        propagate(T, nt, to);
+    return st;
+}
+
+static enum cs_status tiers_move(void *state, const struct cs_object_id *from,
+                                 const struct cs_object_id *to, bool overwrite, bool durable,
+                                 bool *created)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->move(T->disk.state, from, to, overwrite, durable, created);
+    const struct ns_tiers *nt = find_ns(T, to->ns);
+
+    if (st == CS_OK) {
+        remove_remote(find_ns(T, from->ns), from);
+        if (nt)
+            propagate(T, nt, to);
+    }
+    return st;
+}
+
+static void tier_close(struct tier *t)
+{
+    if (t->thread_started) {
+        pthread_mutex_lock(&t->qlock);
+        t->stopping = true;
+        pthread_cond_broadcast(&t->qcond);
+        pthread_mutex_unlock(&t->qlock);
+        pthread_join(t->thread, NULL);
+    }
+    if (t->remote.ops)
+        t->remote.ops->destroy(t->remote.state);
+    free(t->jobs);
+    pthread_mutex_destroy(&t->qlock);
+    pthread_cond_destroy(&t->qcond);
+    pthread_cond_destroy(&t->qidle);
+    pthread_mutex_destroy(&t->br.lock);
+}
+
+static void tiers_destroy(void *state)
+{
+    struct tiers *T = state;
+    size_t i, j;
+
+    if (!T)
+        return;
+    for (i = 0; i < T->n_ns; i++) {
+        for (j = 0; j < T->ns[i].n; j++)
+            tier_close(&T->ns[i].t[j]);
+        free(T->ns[i].t);
+        free(T->ns[i].name);
+    }
+    free(T->ns);
+    if (T->disk.ops)
+        T->disk.ops->destroy(T->disk.state);
+    free(T);
+}
+
+static const struct cs_backend *tiers_lower(void *state)
+{
+    return &((struct tiers *)state)->disk;
+}
+
+static const struct cs_backend_ops tiers_ops = {
+    .name = "tiers",
+    .open = tiers_open,
+    .exists = tiers_exists,
+    .put_begin = tiers_put_begin,
+    .put_write = tiers_put_write,
+    .put_commit = tiers_put_commit,
+    .put_abort = tiers_put_abort,
+    .remove = tiers_remove,
+    .copy = tiers_copy,
+    .move = tiers_move,
+    .destroy = tiers_destroy,
+    .lower = tiers_lower,
+};
+
+/* --- set-up ---------------------------------------------------------------- */
+
+static enum cs_status tier_init(struct tiers *T, struct tier *t, const char *ns, unsigned index,
+                                const struct cs_tier_config *c, char *why, size_t why_len)
+{
+    enum cs_status st;
+    int rc;
+
+    pthread_mutex_init(&t->qlock, NULL);
+    pthread_cond_init(&t->qcond, NULL);
+    pthread_cond_init(&t->qidle, NULL);
+    pthread_mutex_init(&t->br.lock, NULL);
+    t->owner = T;
+    t->ns = ns;
+    t->index = index;
+    t->write_async = c->write_async;
+    t->max_object = c->max_object_size;
+    t->refresh_age_s = c->refresh_age_s;
+    t->br.backoff_s = c->backoff_s ? c->backoff_s : 30;
+    t->cap = c->queue ? c->queue : 10000;
+    t->jobs = calloc(t->cap, sizeof *t->jobs);
+    if (!t->jobs) {
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    switch (c->type) {
+    case CS_TIER_S3: st = cs_s3_open(c, ns, &t->remote, why, why_len); break;
+    case CS_TIER_REDIS: st = cs_redis_open(c, ns, &t->remote, why, why_len); break;
+    case CS_TIER_HTTP: st = cs_upstream_open(c, ns, &t->remote, why, why_len); break;
+    default:
+        snprintf(why, why_len, "tier %u: only the first tier can be the disk", index);
+        return CS_ERR_INVALID;
+    }
+    if (st != CS_OK)
+        return st;
+    rc = pthread_create(&t->thread, NULL, worker, t);
+    if (rc != 0) {
+        snprintf(why, why_len, "cannot start a tier thread: %s", strerror(rc));
+        return CS_ERR_IO;
+    }
+    t->thread_started = true;
+    return CS_OK;
+}
+
+enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *ns, size_t n_ns,
+                             struct cs_backend *out, char *why, size_t why_len)
+{
+    struct tiers *T = calloc(1, sizeof *T);
+    enum cs_status st = CS_OK;
+    size_t i, j;
+
+    if (!T) {
+        disk->ops->destroy(disk->state);
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    T->disk = *disk;
+    T->ns = calloc(n_ns ? n_ns : 1, sizeof *T->ns);
+    if (!T->ns) {
+        tiers_destroy(T);
+        snprintf(why, why_len, "out of memory");
+        return CS_ERR_NOMEM;
+    }
+    T->n_ns = n_ns;
+    for (i = 0; i < n_ns && st == CS_OK; i++) {
+        struct ns_tiers *nt = &T->ns[i];
+        nt->name = strdup(ns[i].name);
+        nt->compress_level = ns[i].compress_level;
+        nt->max_blob_size = ns[i].max_blob_size;
+        nt->t = calloc(ns[i].n_tiers ? ns[i].n_tiers : 1, sizeof *nt->t);
+        if (!nt->name || !nt->t) {
+            snprintf(why, why_len, "out of memory");
+            st = CS_ERR_NOMEM;
+            break;
+        }
+        for (j = 0; j < ns[i].n_tiers && st == CS_OK; j++) {
+            nt->n = j + 1; /* tier_close cleans up a half-made one too */
+            st = tier_init(T, &nt->t[j], nt->name, (unsigned)j + 1, &ns[i].tiers[j], why,
+                           why_len);
+        }
+    }
+    if (st != CS_OK) {
+        tiers_destroy(T);
+        return st;
+    }
+    out->ops = &tiers_ops;
+    out->state = T;
+    return CS_OK;
+}
+
+size_t cs_tiers_stats(const struct cs_backend *b, struct cs_tier_stats *out, size_t max)
+{
+    const struct tiers *T;
+    size_t i, j, n = 0;
+
+    if (b->ops != &tiers_ops)
+        return 0;
+    T = b->state;
+    for (i = 0; i < T->n_ns; i++) {
+        for (j = 0; j < T->ns[i].n; j++, n++) {
+            struct tier *t = &T->ns[i].t[j];
+            if (n >= max)
+                continue;
+            struct cs_tier_stats *s = &out[n];
+            s->ns = t->ns;
+            s->type = t->remote.ops->type;
+            s->index = t->index;
+            s->out_of_path = atomic_load(&t->br.open);
+            s->hits = atomic_load(&t->hits);
+            s->misses = atomic_load(&t->misses);
+            s->errors = atomic_load(&t->errors);
+            s->skipped = atomic_load(&t->skipped);
+            s->fills = atomic_load(&t->fills);
+            s->writes = atomic_load(&t->writes);
+            s->write_errors = atomic_load(&t->write_errors);
+            s->dropped = atomic_load(&t->dropped);
+            s->too_large = atomic_load(&t->too_large);
+            s->refreshes = atomic_load(&t->refreshes);
+            s->breaker_opened = atomic_load(&t->breaker_opened);
+            pthread_mutex_lock(&t->qlock);
+            s->queued = t->count + (t->busy ? 1 : 0);
+            pthread_mutex_unlock(&t->qlock);
+        }
+    }
+    return n;
+}
+
+bool cs_tiers_drain(const struct cs_backend *b, unsigned timeout_ms)
+{
+    const struct tiers *T;
+    struct timespec deadline;
+    size_t i, j;
+    bool empty = true;
+
+    if (b->ops != &tiers_ops)
+        return true;
+    T = b->state;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    for (i = 0; i < T->n_ns; i++) {
+        for (j = 0; j < T->ns[i].n; j++) {
+            struct tier *t = &T->ns[i].t[j];
+            pthread_mutex_lock(&t->qlock);
+            while ((t->count || t->busy) &&
+                   pthread_cond_timedwait(&t->qidle, &t->qlock, &deadline) != ETIMEDOUT)
+                ;
+            if (t->count || t->busy)
+                empty = false;
+            pthread_mutex_unlock(&t->qlock);
+        }
+    }
+    return empty;
+}

@@ -1,0 +1,32 @@
+/* zstd at rest: a pool of compression contexts (they cost a few hundred
+ * KiB each to set up, too much per upload) and a reader that gives the
+ * raw body of an object, whether it is stored plain or compressed. */
+#ifndef CS_ZSTD_IO_H
+#define CS_ZSTD_IO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <zstd.h>
+
+#include "storage/backend.h"
+
+#define CS_ZPOOL_MAX 32
+
+struct cs_zpool;
+
+struct cs_zpool *cs_zpool_new(void);
+void cs_zpool_free(struct cs_zpool *p);
+/* A context reset and set to level, or NULL when out of memory. */
+ZSTD_CCtx *cs_zpool_get(struct cs_zpool *p, int level);
+void cs_zpool_put(struct cs_zpool *p, ZSTD_CCtx *c);
+
+/* Reads the raw body of an opened object from its current position.
+ * Takes over obj's fd and body (obj is not used afterwards). */
+struct cs_body_reader;
+enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out);
+/* Up to len bytes; 0 at the end; a negative status on error (also when a
+ * compressed body decodes to other than its recorded size). */
+ssize_t cs_body_reader_read(struct cs_body_reader *r, void *buf, size_t len);
+void cs_body_reader_close(struct cs_body_reader *r);
+
+#endif
