@@ -335,7 +335,8 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     up->ns = id_copy(id);
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
-    if (opt->size_hint) {
+    /* a body to be compressed is charged as its compressed bytes are written */
+    if (opt->size_hint && up->zmode == Z_OFF) {
         enum cs_status st = reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint));
         if (st != CS_OK) {
             cs_zpool_put(d->zpool, up->cctx);
@@ -386,6 +387,10 @@ static enum cs_status write_stored(struct disk_upload *up, const void *data, siz
 
     if (need > up->reserved) {
         uint64_t step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
+        /* a namespace smaller than a step: only what is needed */
+        if (up->usage && (step > cs_usage_hard_limit(up->usage->max_size) ||
+                          step > cs_usage_hard_limit(up->disk->usage.max_size)))
+            step = cs_disk_dsize(up->disk, need) - up->reserved;
         enum cs_status st = reserve(up->disk, up, step);
         if (st != CS_OK)
             return st;

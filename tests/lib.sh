@@ -12,9 +12,14 @@ SERVER_PID=""
 SERVER_LOG=""
 URL=""
 CHECKS=0
+EXTRA_PIDS=()   # other processes a test started (second servers, redis, s3rver)
 
 _cleanup() {
-    local rc=$?
+    local rc=$? p
+    for p in "${EXTRA_PIDS[@]}"; do
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -178,4 +183,64 @@ cstat() { "$CSTASH" --show-stats | awk -v n="$1" '$1 == "stat" && $2 == n { prin
 # chits: all hits; cmisses: misses (current CSTASH_DIR).
 chits() {
     "$CSTASH" --show-stats | awk '$1 == "stat" && $2 ~ /_hit_/ { s += $3 } END { print s + 0 }'
+}
+
+# free_port: a TCP port free on 127.0.0.1 right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_redis PORT [redis-server args...]: a throw-away redis-server on
+# 127.0.0.1:PORT, no persistence; sets REDIS_PID (also killed at exit).
+start_redis() {
+    local port=$1 i
+    shift
+    command -v redis-server >/dev/null || fail "redis-server is not installed (scripts/deps.sh test installs it)"
+    mkdir -p "$TEST_TMP/redis-$port"
+    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        --dir "$TEST_TMP/redis-$port" "$@" >"$TEST_TMP/redis-$port.log" 2>&1 &
+    REDIS_PID=$!
+    EXTRA_PIDS+=("$REDIS_PID")
+    for i in $(seq 1 100); do
+        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.05
+    done
+    cat "$TEST_TMP/redis-$port.log"
+    fail "redis-server did not start on port $port"
+}
+
+# s3rver (npm), installed once per build tree next to the other npm tools.
+S3RVER_VERSION=3.7.1
+s3rver_bin() {
+    # its own folder: an npm install elsewhere there could prune it
+    local mods=${CS_BUILDDIR:-$CS_SRCDIR}/tests/e2e/node-s3rver
+    mkdir -p "$mods"
+    (
+        flock 9 # tests running in parallel install it once
+        if [ ! -x "$mods/node_modules/.bin/s3rver" ]; then
+            command -v npm >/dev/null || fail "npm is not installed (scripts/deps.sh test installs it)"
+            (cd "$mods" && npm install --no-audit --no-fund --no-save "s3rver@$S3RVER_VERSION") \
+                >"$TEST_TMP/npm-s3rver.log" 2>&1 || { cat "$TEST_TMP/npm-s3rver.log" >&2; fail "npm install s3rver failed"; }
+        fi
+    ) 9>"$mods/.lock" || exit 1
+    echo "$mods/node_modules/.bin/s3rver"
+}
+
+# start_s3rver PORT DIR BUCKET: an S3-compatible server on 127.0.0.1:PORT
+# (credentials S3RVER/S3RVER; it checks signatures); sets S3_PID.
+start_s3rver() {
+    local port=$1 dir=$2 bucket=$3 bin i
+    bin=$(s3rver_bin)
+    mkdir -p "$dir"
+    "$bin" -d "$dir" -a 127.0.0.1 -p "$port" --service-endpoint localhost \
+        --configure-bucket "$bucket" >"$TEST_TMP/s3rver-$port.log" 2>&1 &
+    S3_PID=$!
+    EXTRA_PIDS+=("$S3_PID")
+    for i in $(seq 1 200); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+        kill -0 "$S3_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$TEST_TMP/s3rver-$port.log"
+    fail "s3rver did not start on port $port"
 }

@@ -1,0 +1,99 @@
+# The s3 tier against an endpoint that checks every request's Signature V4
+# (sigv4_server.py: written separately from cstashd's signer, in Python).
+# PUT, GET, HEAD, DELETE and the copy-in-place age refresh are all signed
+# correctly, in path and virtual-host style, with a prefix that needs
+# URI encoding; a wrong secret is refused and the PUT still succeeds.
+source "$CS_SRCDIR/tests/lib.sh"
+
+SPORT=$(free_port)
+python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$SPORT" AKIDTEST secretTEST eu-west-3 \
+    2>"$TEST_TMP/sigv4.log" &
+EXTRA_PIDS+=("$!")
+for i in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$SPORT/_counts" && break
+    sleep 0.05
+done
+count() { curl -s "http://127.0.0.1:$SPORT/_counts" | awk -v k="$1" '$1 == k { print $2 }'; }
+
+# conf NAME ENDPOINT PATH_STYLE SECRET
+conf() {
+    cat >"$TEST_TMP/$1.conf" <<EOF
+data_dir = "$TEST_TMP/$1";
+namespaces = ( { name = "default"; read = ["*"]; write = ["*"]; admin = ["*"];
+    tiers = ( { type = "disk"; },
+              { type = "s3"; endpoint = "$2"; bucket = "cache"; region = "eu-west-3";
+                prefix = "team a+b/"; access_key = "AKIDTEST"; secret_key = "$4";
+                path_style = $3; refresh_age = "1s"; backoff = "1s"; } ); } );
+EOF
+}
+tier() {
+    curl -s "$URL/_/stats" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["tiers"][0][sys.argv[1]])' "$1"
+}
+
+head -c 50000 /dev/urandom >"$TEST_TMP/body"
+conf a "http://127.0.0.1:$SPORT" true secretTEST
+start_server "$TEST_TMP/a" -c "$TEST_TMP/a.conf"
+for k in one two three; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" -H 'Content-Type: text/x-test' "$URL/default/k/$k")
+    [ "$code" = 201 ] || fail "PUT $k: $code"
+done
+[ "$(count puts)" = 3 ] || { cat "$TEST_TMP/sigv4.log"; fail "the endpoint stored $(count puts) objects, expected 3"; }
+[ "$(count bad_signature)" = 0 ] && [ "$(count bad_payload)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "requests with bad signatures"; }
+ok "path style: 3 PUTs, each signed correctly, with the body's sha256 as the payload hash"
+
+# an age refresh: a disk hit on an object older than refresh_age copies it in place, once
+sleep 2.1
+curl -sf -o /dev/null "$URL/default/k/one" || fail "GET one"
+for i in $(seq 1 100); do [ "$(count copies)" = 1 ] && break; sleep 0.05; done
+[ "$(count copies)" = 1 ] || { cat "$TEST_TMP/sigv4.log"; fail "no copy-in-place refresh after a hit on an old object"; }
+curl -sf -o /dev/null "$URL/default/k/one" || fail "GET one again"
+sleep 0.3
+[ "$(count copies)" = 1 ] || fail "a second hit right after refreshed again"
+[ "$(tier refreshes)" = 1 ] || fail "refreshes counted: $(tier refreshes)"
+ok "a disk hit on an object older than refresh_age refreshes it in S3 once (signed CopyObject)"
+stop_server
+
+# a new instance reads them back: GET, HEAD, then DELETE
+conf b "http://127.0.0.1:$SPORT" true secretTEST
+start_server "$TEST_TMP/b" -c "$TEST_TMP/b.conf"
+curl -sf -o "$TEST_TMP/got" -D "$TEST_TMP/headers" "$URL/default/k/one" || fail "GET one through B"
+cmp -s "$TEST_TMP/got" "$TEST_TMP/body" || fail "body differs"
+grep -qi '^Content-Type: text/x-test' "$TEST_TMP/headers" || fail "content type lost"
+code=$(curl -s -o /dev/null -w '%{http_code}' -I "$URL/default/k/two")
+[ "$code" = 200 ] || fail "HEAD two through B: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/default/k/three")
+[ "$code" = 404 ] || fail "DELETE three (not on B's disk): $code"
+stop_server
+conf c "http://127.0.0.1:$SPORT" true secretTEST
+start_server "$TEST_TMP/c" -c "$TEST_TMP/c.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/default/k/three")
+[ "$code" = 404 ] || fail "k/three is still in S3 after DELETE: $code"
+[ "$(count bad_signature)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "requests with bad signatures"; }
+ok "GET, HEAD and DELETE from another instance, all signed correctly; the content type is kept"
+stop_server
+
+# virtual-host style: cache.s3.localhost (curl resolves *.localhost to loopback)
+conf v "http://s3.localhost:$SPORT" false secretTEST
+start_server "$TEST_TMP/v" -c "$TEST_TMP/v.conf"
+curl -sf -o "$TEST_TMP/got" "$URL/default/k/two" || fail "GET two, vhost style"
+cmp -s "$TEST_TMP/got" "$TEST_TMP/body" || fail "vhost body differs"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/vhost")
+[ "$code" = 201 ] || fail "PUT vhost: $code"
+[ "$(tier write_errors)" = 0 ] && [ "$(count bad_signature)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "vhost-style requests failed"; }
+ok "virtual-host style: GET and PUT signed with the bucket in the Host header"
+stop_server
+
+# a wrong secret: refused; the PUT succeeds on the disk all the same
+conf w "http://127.0.0.1:$SPORT" true wrongSECRET
+start_server "$TEST_TMP/w" -c "$TEST_TMP/w.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/wrong")
+[ "$code" = 201 ] || fail "PUT with a wrong secret: $code"
+[ "$(count bad_signature)" = 1 ] || fail "the endpoint saw $(count bad_signature) bad signatures, expected 1"
+[ "$(tier write_errors)" = 1 ] || fail "the refused write was not counted"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/default/k/two")
+[ "$code" = 404 ] || fail "GET with a wrong secret: $code (a refused read is a miss)"
+ok "a wrong secret is refused by the endpoint: the PUT is kept on the disk, a read is a miss, errors counted"
+stop_server
+echo "all $CHECKS checks passed"
