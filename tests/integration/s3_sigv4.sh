@@ -43,6 +43,19 @@ done
 [ "$(count bad_signature)" = 0 ] && [ "$(count bad_payload)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "requests with bad signatures"; }
 ok "path style: 3 PUTs, each signed correctly, with the body's sha256 as the payload hash"
 
+# connections are reused: 40 more PUTs (two client connections, two
+# server threads) open at most a few connections to the endpoint
+before=$(count connections)
+for i in $(seq 1 20); do
+    curl -s -o /dev/null -T "$TEST_TMP/body" "$URL/default/reuse/$i" &
+    curl -s -o /dev/null -T "$TEST_TMP/body" "$URL/default/reuse/b$i"
+    wait $!
+done
+[ "$(count puts)" = 43 ] || fail "the endpoint got $(count puts) PUTs, expected 43"
+opened=$(( $(count connections) - before ))
+[ "$opened" -le 4 ] || fail "40 PUTs opened $opened connections to the endpoint: not reused"
+ok "40 write-throughs opened $opened connection(s) to the endpoint: connections are reused"
+
 # an age refresh: a disk hit on an object older than refresh_age copies it in place, once
 sleep 2.1
 curl -sf -o /dev/null "$URL/default/k/one" || fail "GET one"

@@ -18,7 +18,8 @@ import urllib.parse
 
 PORT, ACCESS, SECRET, REGION = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 objects = {}   # (host bucket or "", path) -> (body, headers)
-counts = {"ok": 0, "bad_signature": 0, "bad_payload": 0, "copies": 0, "puts": 0}
+counts = {"ok": 0, "bad_signature": 0, "bad_payload": 0, "copies": 0, "puts": 0,
+          "connections": 0}
 
 
 def hm(key, msg):
@@ -71,6 +72,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        if self.client_address[0] == "127.0.0.1":
+            counts["connections"] += 1
 
     def reply(self, code, body=b"", headers=()):
         self.send_response(code)

@@ -343,6 +343,77 @@ START_TEST(reload_needs_same_namespaces)
 }
 END_TEST
 
+START_TEST(tiers_and_compression)
+{
+    struct cs_config *cfg = NULL, *other = NULL;
+    const struct cs_tier_config *t;
+    char why[128];
+    const char *good =
+        "namespaces = ( { name = \"n\"; compression = \"zstd\"; compression_level = 7;\n"
+        "  tiers = ( { type = \"disk\"; },\n"
+        "    { type = \"redis\"; url = \"redis://u:p@127.0.0.1:6379/2\"; max_object_size = \"1M\";\n"
+        "      ttl = \"7d\"; },\n"
+        "    { type = \"s3\"; endpoint = \"http://127.0.0.1:9000\"; bucket = \"cache\";\n"
+        "      region = \"us-east-1\"; prefix = \"team-a/\"; access_key = \"k\"; secret_key = \"s\";\n"
+        "      path_style = true; write = \"async\"; refresh_age = \"1d\"; },\n"
+        "    { type = \"http\"; url = \"http://other:8080/ns\"; token = \"t\"; } ); },\n"
+        "  { name = \"plain\"; } );\n";
+    const char *bad =
+        "namespaces = ( { name = \"a\"; tiers = ( { type = \"s3\"; bucket = \"b\"; } ); },\n" /* 1 */
+        "  { name = \"b\"; tiers = ( { type = \"disk\"; }, { type = \"disk\"; } ); },\n"      /* 2 */
+        "  { name = \"c\"; tiers = ( { type = \"disk\"; }, { type = \"ftp\"; } ); },\n"       /* 3 */
+        "  { name = \"d\"; tiers = ( { type = \"disk\"; }, { type = \"s3\"; } ); },\n"        /* 4 */
+        "  { name = \"e\"; tiers = ( { type = \"disk\"; }, { type = \"redis\"; url = \"x\"; } ); },\n" /* 5 */
+        "  { name = \"f\"; tiers = ( { type = \"disk\"; }, { type = \"http\"; write = \"later\";\n" /* 6 */
+        "      url = \"http://x/ns\"; colour = 1; } ); },\n"                               /* 7 */
+        "  { name = \"g\"; compression = \"lz4\"; },\n"                                       /* 8 */
+        "  { name = \"h\"; compression_level = 3; },\n"                                         /* 9 */
+        "  { name = \"i\"; tiers = ( { type = \"disk\"; }, { type = \"s3\"; bucket = \"b\";\n"  /* 10 */
+        "      access_key = \"k\"; } ); } );\n";                                                 /* 11 */
+
+    ck_assert_int_eq(cs_config_load_string(good, "good.conf", &cfg, &errs), CS_OK);
+    ck_assert_int_eq(cfg->namespaces[0].compress_level, 7);
+    ck_assert_uint_eq(cfg->namespaces[0].n_tiers, 3);
+    t = cfg->namespaces[0].tiers;
+    ck_assert_int_eq(t[0].type, CS_TIER_REDIS);
+    ck_assert_uint_eq(t[0].max_object_size, 1 << 20);
+    ck_assert_uint_eq(t[0].ttl_s, 7 * 86400);
+    ck_assert(!t[0].write_async);
+    ck_assert_int_eq(t[1].type, CS_TIER_S3);
+    ck_assert(t[1].write_async && t[1].path_style && t[1].tls_verify);
+    ck_assert_str_eq(t[1].prefix, "team-a/");
+    ck_assert_uint_eq(t[1].refresh_age_s, 86400);
+    ck_assert_uint_eq(t[1].backoff_s, 30);
+    ck_assert_int_eq(t[2].type, CS_TIER_HTTP);
+    ck_assert_str_eq(t[2].token, "t");
+    ck_assert_uint_eq(cfg->namespaces[1].n_tiers, 0);
+    ck_assert_int_eq(cfg->namespaces[1].compress_level, 0);
+
+    /* tiers cannot change on a reload: they hold connections and queues */
+    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; }, "
+                                           "{ name = \"plain\"; } );\n", "o", &other, &errs),
+                     CS_OK);
+    ck_assert(!cs_config_reloadable(cfg, other, why, sizeof why));
+    ck_assert_str_eq(why, "the tiers of namespace 'n' changed");
+    ck_assert(cs_config_reloadable(cfg, cfg, why, sizeof why));
+    cs_config_free(other);
+    cs_config_free(cfg);
+    cfg = NULL;
+
+    ck_assert_int_eq(cs_config_load_string(bad, "bad.conf", &cfg, &errs), CS_ERR_INVALID);
+    ck_assert(errors_contain("bad.conf:1: the first tier must be { type = \"disk\"; }"));
+    ck_assert(errors_contain("bad.conf:2: only the first tier can be the disk"));
+    ck_assert(errors_contain("bad.conf:3: tier type must be"));
+    ck_assert(errors_contain("bad.conf:4: s3 tier needs bucket"));
+    ck_assert(errors_contain("bad.conf:5: redis tier needs url"));
+    ck_assert(errors_contain("bad.conf:6: write must be \"sync\" or \"async\""));
+    ck_assert(errors_contain("bad.conf:7: unknown tier setting 'colour'"));
+    ck_assert(errors_contain("bad.conf:8: compression must be \"zstd\" or \"none\""));
+    ck_assert(errors_contain("bad.conf:9: compression_level without compression"));
+    ck_assert(errors_contain("bad.conf:10: s3 tier needs both access_key and secret_key"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -358,6 +429,7 @@ int main(void)
     tcase_add_test(tc, no_namespaces);
     tcase_add_test(tc, listen_addresses);
     tcase_add_test(tc, users_and_acls);
+    tcase_add_test(tc, tiers_and_compression);
     tcase_add_test(tc, secrets_are_never_plaintext);
     tcase_add_test(tc, htpasswd_file);
     tcase_add_test(tc, tls_needs_cert_and_key);
