@@ -638,6 +638,20 @@ static void load_tier(struct loader *ld, const config_setting_t *g, struct cs_ti
         check_tier(ld, g, t);
 }
 
+static void tier_strings_free(struct cs_tier_config *t)
+{
+    free(t->url);
+    free(t->endpoint);
+    free(t->bucket);
+    free(t->region);
+    free(t->prefix);
+    free(t->access_key);
+    free(t->secret_key);
+    free(t->session_token);
+    free(t->token);
+    free(t->ca_file);
+}
+
 /* tiers = ( { type = "disk"; }, { type = "s3"; ... }, ... ): the disk
  * first, then the remote tiers in the order a GET tries them. */
 static void load_tiers(struct loader *ld, const config_setting_t *list,
@@ -668,8 +682,10 @@ static void load_tiers(struct loader *ld, const config_setting_t *list,
             add_error(ld, g, i == 0 ? "the first tier must be { type = \"disk\"; }: "
                                       "every object passes through the local disk"
                                     : "only the first tier can be the disk");
-        if (i == 0)
+        if (i == 0) {
+            tier_strings_free(&t); /* the disk has no settings to keep */
             continue;
+        }
         ns->tiers[ns->n_tiers++] = t;
     }
 }
@@ -1011,18 +1027,8 @@ static void tiers_free(struct cs_tier_config *t, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        free(t[i].url);
-        free(t[i].endpoint);
-        free(t[i].bucket);
-        free(t[i].region);
-        free(t[i].prefix);
-        free(t[i].access_key);
-        free(t[i].secret_key);
-        free(t[i].session_token);
-        free(t[i].token);
-        free(t[i].ca_file);
-    }
+    for (i = 0; i < n; i++)
+        tier_strings_free(&t[i]);
     free(t);
 }
 
