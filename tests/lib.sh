@@ -202,7 +202,7 @@ start_redis() {
     REDIS_PID=$!
     EXTRA_PIDS+=("$REDIS_PID")
     for i in $(seq 1 100); do
-        redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+        redis-cli -p "$port" ping 2>/dev/null | grep -qE "PONG|NOAUTH" && return 0
         sleep 0.05
     done
     cat "$TEST_TMP/redis-$port.log"

@@ -109,4 +109,31 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/default/k/two")
 [ "$code" = 404 ] || fail "GET with a wrong secret: $code (a refused read is a miss)"
 ok "a wrong secret is refused by the endpoint: the PUT is kept on the disk, a read is a miss, errors counted"
 stop_server
+# HTTPS: verified against the configured CA; without it the certificate is
+# refused (verification is on by default) and the tier only fails.
+make_test_ca "$TEST_TMP/ca"
+TPORT=$(free_port)
+python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$TPORT" AKIDTEST secretTEST eu-west-3 \
+    "$TEST_TMP/ca/server.pem" "$TEST_TMP/ca/server.key" 2>"$TEST_TMP/sigv4-tls.log" &
+EXTRA_PIDS+=("$!")
+for i in $(seq 1 100); do
+    curl -s --cacert "$TEST_TMP/ca/ca.pem" -o /dev/null "https://127.0.0.1:$TPORT/_counts" && break
+    sleep 0.05
+done
+tcount() { curl -s --cacert "$TEST_TMP/ca/ca.pem" "https://127.0.0.1:$TPORT/_counts" | awk -v k="$1" '$1 == k { print $2 }'; }
+conf t "https://127.0.0.1:$TPORT" true secretTEST
+sed -i "s|refresh_age = \"1s\";|refresh_age = \"1s\"; ca_file = \"$TEST_TMP/ca/ca.pem\";|" "$TEST_TMP/t.conf"
+start_server "$TEST_TMP/t" -c "$TEST_TMP/t.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/tls")
+[ "$code" = 201 ] || fail "PUT through an https s3 tier: $code"
+[ "$(tcount puts)" = 1 ] && [ "$(tier write_errors)" = 0 ] || fail "the https endpoint did not get the object"
+stop_server
+conf u "https://127.0.0.1:$TPORT" true secretTEST
+start_server "$TEST_TMP/u" -c "$TEST_TMP/u.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/untrusted")
+[ "$code" = 201 ] || fail "PUT with an untrusted s3 certificate: $code"
+[ "$(tcount puts)" = 1 ] || fail "an object was sent to an endpoint whose certificate is not trusted"
+[ "$(tier write_errors)" = 1 ] || fail "the refused certificate was not counted"
+ok "https: the endpoint's certificate is verified (ca_file trusts the test CA; without it, refused)"
+stop_server
 echo "all $CHECKS checks passed"

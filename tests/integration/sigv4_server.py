@@ -6,13 +6,15 @@ hmac), independent of cstashd's C signer. It keeps objects in memory and
 answers GET, HEAD, PUT (also CopyObject onto itself) and DELETE. A request
 whose signature, payload hash or date is wrong gets 403 and is counted.
 
-usage: sigv4_server.py PORT ACCESS_KEY SECRET_KEY REGION
+usage: sigv4_server.py PORT ACCESS_KEY SECRET_KEY REGION [CERT KEY]
+(with CERT and KEY it speaks HTTPS)
 GET /_counts gives the counts as "name value" lines (unsigned).
 """
 import datetime
 import hashlib
 import hmac
 import http.server
+import ssl
 import sys
 import urllib.parse
 
@@ -144,4 +146,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_PUT = do_DELETE = handle_one
 
 
-http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+if len(sys.argv) > 6:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[5], sys.argv[6])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()

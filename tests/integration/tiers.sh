@@ -174,6 +174,40 @@ curl -sf -o /dev/null "$URL/default/obj/wrong-secret" || fail "the object is not
 ok "unknown S3 credentials: s3rver refuses them, the PUT is kept locally and the error counted"
 stop_server
 
+# Redis with a password and a database number, and redis on a unix socket.
+APORT=$(free_port)
+start_redis "$APORT" --requirepass s3cret
+redis-server --port 0 --unixsocket "$TEST_TMP/redis.sock" --unixsocketperm 700 --save '' \
+    --appendonly no --dir "$TEST_TMP" >"$TEST_TMP/redis-sock.log" 2>&1 &
+EXTRA_PIDS+=("$!")
+wait_for test -S "$TEST_TMP/redis.sock" || fail "redis on a unix socket did not start"
+cat >"$TEST_TMP/r.conf" <<EOF
+data_dir = "$TEST_TMP/rdata";
+namespaces = (
+  { name = "auth"; read = ["*"]; write = ["*"]; admin = ["*"];
+    tiers = ( { type = "disk"; }, { type = "redis"; url = "redis://:s3cret@127.0.0.1:$APORT/3"; } ); },
+  { name = "sock"; read = ["*"]; write = ["*"]; admin = ["*"];
+    tiers = ( { type = "disk"; }, { type = "redis"; url = "unix://$TEST_TMP/redis.sock"; prefix = "s:"; } ); },
+  { name = "nopass"; read = ["*"]; write = ["*"]; admin = ["*"];
+    tiers = ( { type = "disk"; }, { type = "redis"; url = "redis://127.0.0.1:$APORT/3"; } ); }
+);
+EOF
+start_server "$TEST_TMP/rdata" -c "$TEST_TMP/r.conf"
+for ns in auth sock nopass; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/small" "$URL/$ns/x")
+    [ "$code" = 201 ] || fail "PUT $ns/x: $code"
+done
+[ "$(redis-cli -p "$APORT" -a s3cret --no-auth-warning -n 3 --scan --pattern 'cstash:auth:*' | wc -l)" = 1 ] || fail "the password-protected redis (db 3) did not get the object"
+[ "$(redis-cli -s "$TEST_TMP/redis.sock" --scan --pattern 's:*' | wc -l)" = 1 ] || fail "redis on the unix socket did not get the object (prefix s:)"
+curl -s "$URL/_/stats" | python3 -c '
+import json, sys
+t = {x["namespace"]: x for x in json.load(sys.stdin)["tiers"]}
+assert t["auth"]["writes"] == 1 and t["sock"]["writes"] == 1, t
+assert t["nopass"]["writes"] == 0 and t["nopass"]["write_errors"] == 1, t["nopass"]' \
+    || fail "tier counters: a redis without the password must fail, the others succeed"
+ok "redis: password and database number in the url, unix socket, key prefix; a missing password is a counted error"
+stop_server
+
 # An http tier: B reads and writes through A's namespace "team", which
 # needs a token.
 TOKEN=tiers-test-token
