@@ -1,7 +1,6 @@
 /* Storage tiers: see tiers.h. */
 #include "autoconfig.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,7 +56,7 @@ struct tier {
     struct breaker br;
     /* the background queue: writes (async), fills and refreshes */
     pthread_mutex_t qlock;
-    pthread_cond_t qcond, qidle;
+    pthread_cond_t qcond;
     struct job *jobs;
     size_t cap, head, count;
     bool busy, stopping, thread_started;
@@ -316,8 +315,6 @@ static void *worker(void *arg)
         free(j.key);
         pthread_mutex_lock(&t->qlock);
         t->busy = false;
-        if (t->count == 0)
-            pthread_cond_broadcast(&t->qidle);
     }
     if (t->count)
         cs_log(CS_LOG_WARN, "ns=%s tier %u (%s): %zu queued writes dropped at shutdown", t->ns,
@@ -327,7 +324,6 @@ static void *worker(void *arg)
         t->head = (t->head + 1) % t->cap;
         t->count--;
     }
-    pthread_cond_broadcast(&t->qidle);
     pthread_mutex_unlock(&t->qlock);
     return NULL;
 }
@@ -617,7 +613,6 @@ static void tier_close(struct tier *t)
     free(t->jobs);
     pthread_mutex_destroy(&t->qlock);
     pthread_cond_destroy(&t->qcond);
-    pthread_cond_destroy(&t->qidle);
     pthread_mutex_destroy(&t->br.lock);
 }
 
@@ -670,7 +665,6 @@ static enum cs_status tier_init(struct tiers *T, struct tier *t, const char *ns,
 
     pthread_mutex_init(&t->qlock, NULL);
     pthread_cond_init(&t->qcond, NULL);
-    pthread_cond_init(&t->qidle, NULL);
     pthread_mutex_init(&t->br.lock, NULL);
     t->owner = T;
     t->ns = ns;
@@ -785,36 +779,4 @@ size_t cs_tiers_stats(const struct cs_backend *b, struct cs_tier_stats *out, siz
         }
     }
     return n;
-}
-
-bool cs_tiers_drain(const struct cs_backend *b, unsigned timeout_ms)
-{
-    const struct tiers *T;
-    struct timespec deadline;
-    size_t i, j;
-    bool empty = true;
-
-    if (b->ops != &tiers_ops)
-        return true;
-    T = b->state;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
-    for (i = 0; i < T->n_ns; i++) {
-        for (j = 0; j < T->ns[i].n; j++) {
-            struct tier *t = &T->ns[i].t[j];
-            pthread_mutex_lock(&t->qlock);
-            while ((t->count || t->busy) &&
-                   pthread_cond_timedwait(&t->qidle, &t->qlock, &deadline) != ETIMEDOUT)
-                ;
-            if (t->count || t->busy)
-                empty = false;
-            pthread_mutex_unlock(&t->qlock);
-        }
-    }
-    return empty;
 }

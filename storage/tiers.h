@@ -52,8 +52,4 @@ struct cs_tier_stats {
  * there are (0 when b is not a tiers backend). */
 size_t cs_tiers_stats(const struct cs_backend *b, struct cs_tier_stats *out, size_t max);
 
-/* Waits until every async queue is empty or timeout_ms passed (tests,
- * shutdown). true when empty. */
-bool cs_tiers_drain(const struct cs_backend *b, unsigned timeout_ms);
-
 #endif
