@@ -121,6 +121,29 @@ static void give_back(struct redis *r, redisContext *c)
     redisFree(c);
 }
 
+/* One command on a pooled connection; NULL (logged) when it fails. */
+static redisReply *run(struct redis *r, const char *what, const char *fmt, ...)
+{
+    redisContext *c = take(r);
+    redisReply *reply;
+    va_list ap;
+
+    if (!c)
+        return NULL;
+    va_start(ap, fmt);
+    reply = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    if (!reply) {
+        log_failure(r, what, c->errstr);
+    } else if (reply->type == REDIS_REPLY_ERROR) {
+        log_failure(r, what, reply->str);
+        freeReplyObject(reply);
+        reply = NULL;
+    }
+    give_back(r, c);
+    return reply;
+}
+
 static void key_of(const struct redis *r, const struct cs_object_id *id, char *out, size_t len)
 {
     char hex[CS_SHA256_HEX_LEN + 1];
@@ -154,20 +177,13 @@ static enum cs_status fetch(struct redis *r, const struct cs_object_id *id, bool
                             redisReply **out)
 {
     char key[512];
-    redisContext *c = take(r);
     redisReply *reply;
 
-    if (!c)
-        return CS_ERR_UNAVAILABLE;
     key_of(r, id, key, sizeof key);
-    reply = whole ? command(c, "GET %s", key)
-                  : command(c, "GETRANGE %s 0 %d", key, VALUE_FIXED + CS_CONTENT_TYPE_MAX);
-    if (!reply) {
-        log_failure(r, "GET", c->err ? c->errstr : "error reply");
-        give_back(r, c);
+    reply = whole ? run(r, "GET", "GET %s", key)
+                  : run(r, "GETRANGE", "GETRANGE %s 0 %d", key, VALUE_FIXED + CS_CONTENT_TYPE_MAX);
+    if (!reply)
         return CS_ERR_UNAVAILABLE;
-    }
-    give_back(r, c);
     if (reply->type == REDIS_REPLY_NIL ||
         (reply->type == REDIS_REPLY_STRING && reply->len == 0)) {
         freeReplyObject(reply);
@@ -211,7 +227,6 @@ static enum cs_status redis_head(void *state, const struct cs_object_id *id,
     size_t at;
     char key[512];
     enum cs_status st = fetch(r, id, false, &reply);
-    redisContext *c;
 
     if (st != CS_OK)
         return st;
@@ -220,11 +235,8 @@ static enum cs_status redis_head(void *state, const struct cs_object_id *id,
     if (st != CS_OK)
         return CS_ERR_NOT_FOUND;
     /* the size is the value's, less the header */
-    if (!(c = take(r)))
-        return CS_ERR_UNAVAILABLE;
     key_of(r, id, key, sizeof key);
-    reply = command(c, "STRLEN %s", key);
-    give_back(r, c);
+    reply = run(r, "STRLEN", "STRLEN %s", key);
     if (!reply || reply->type != REDIS_REPLY_INTEGER) {
         freeReplyObject(reply);
         return CS_ERR_UNAVAILABLE;
@@ -241,7 +253,6 @@ static enum cs_status redis_put(void *state, const struct cs_object_id *id,
     struct redis *r = state;
     size_t ct = strlen(meta->content_type), head = VALUE_FIXED + ct, got = 0;
     char key[512], *v;
-    redisContext *c;
     redisReply *reply;
 
     if (meta->size > r->max_object)
@@ -261,37 +272,28 @@ static enum cs_status redis_put(void *state, const struct cs_object_id *id,
         }
         got += (size_t)n;
     }
-    if (!(c = take(r))) {
-        free(v);
-        return CS_ERR_UNAVAILABLE;
-    }
     key_of(r, id, key, sizeof key);
-    reply = r->ttl_s ? command(c, "SET %s %b EX %u", key, v, head + got, r->ttl_s)
-                     : command(c, "SET %s %b", key, v, head + got);
+    reply = r->ttl_s ? run(r, "SET", "SET %s %b EX %u", key, v, head + got, r->ttl_s)
+                     : run(r, "SET", "SET %s %b", key, v, head + got);
     free(v);
     if (!reply)
-        log_failure(r, "SET", c->err ? c->errstr : "error reply (maxmemory without eviction?)");
-    give_back(r, c);
+        return CS_ERR_UNAVAILABLE;
     freeReplyObject(reply);
-    return reply ? CS_OK : CS_ERR_UNAVAILABLE;
+    return CS_OK;
 }
 
 static enum cs_status redis_remove(void *state, const struct cs_object_id *id)
 {
     struct redis *r = state;
     char key[512];
-    redisContext *c = take(r);
     redisReply *reply;
 
-    if (!c)
-        return CS_ERR_UNAVAILABLE;
     key_of(r, id, key, sizeof key);
-    reply = command(c, "DEL %s", key);
+    reply = run(r, "DEL", "DEL %s", key);
     if (!reply)
-        log_failure(r, "DEL", c->err ? c->errstr : "error reply");
-    give_back(r, c);
+        return CS_ERR_UNAVAILABLE;
     freeReplyObject(reply);
-    return reply ? CS_OK : CS_ERR_UNAVAILABLE;
+    return CS_OK;
 }
 
 static void redis_destroy(void *state)

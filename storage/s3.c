@@ -142,19 +142,26 @@ static enum cs_status sign(const struct s3 *s, const char *method, const char *p
     return out->headers ? CS_OK : CS_ERR_NOMEM;
 }
 
-static enum cs_status perform(struct s3 *s, const char *method, const struct cs_object_id *id,
-                              struct cs_curl_request *r, struct signed_request *sr)
+/* One request on the object id: signed, sent, logged when it fails. */
+static enum cs_status request(struct s3 *s, const char *method, const struct cs_object_id *id,
+                              struct cs_curl_request *r, const char *payload_sha256,
+                              const struct cs_sigv4_header *extra, size_t n_extra)
 {
-    char why[256];
+    char path[URL_MAX], why[256];
+    struct signed_request sr;
     long status;
     enum cs_status st;
 
+    object_path(s, id, path, sizeof path);
+    st = sign(s, method, path, payload_sha256, extra, n_extra, &sr);
+    if (st != CS_OK)
+        return st;
     r->method = method;
-    r->url = sr->url;
-    r->headers = sr->headers;
+    r->url = sr.url;
+    r->headers = sr.headers;
     r->meta_sha256_header = META_SHA256;
     st = cs_curl_perform(s->pool, r, &status, why, sizeof why);
-    curl_slist_free_all(sr->headers);
+    curl_slist_free_all(sr.headers);
     if (st != CS_OK && st != CS_ERR_NOT_FOUND && cs_log_enabled(CS_LOG_DEBUG)) {
         char hex[CS_SHA256_HEX_LEN + 1];
         cs_remote_digest_hex(id, hex);
@@ -166,69 +173,37 @@ static enum cs_status perform(struct s3 *s, const char *method, const struct cs_
 static enum cs_status s3_get(void *state, const struct cs_object_id *id,
                              const struct cs_remote_sink *sink)
 {
-    struct s3 *s = state;
-    char path[URL_MAX];
-    struct signed_request sr;
     struct cs_curl_request r = {.sink = sink};
-    enum cs_status st;
-
-    object_path(s, id, path, sizeof path);
-    if ((st = sign(s, "GET", path, EMPTY_SHA256, NULL, 0, &sr)) != CS_OK)
-        return st;
-    return perform(s, "GET", id, &r, &sr);
+    return request(state, "GET", id, &r, EMPTY_SHA256, NULL, 0);
 }
 
 static enum cs_status s3_head(void *state, const struct cs_object_id *id,
                               struct cs_remote_meta *out)
 {
-    struct s3 *s = state;
-    char path[URL_MAX];
-    struct signed_request sr;
     struct cs_curl_request r = {.meta = out};
-    enum cs_status st;
-
-    object_path(s, id, path, sizeof path);
-    if ((st = sign(s, "HEAD", path, EMPTY_SHA256, NULL, 0, &sr)) != CS_OK)
-        return st;
-    return perform(s, "HEAD", id, &r, &sr);
+    return request(state, "HEAD", id, &r, EMPTY_SHA256, NULL, 0);
 }
 
 static enum cs_status s3_put(void *state, const struct cs_object_id *id,
                              const struct cs_remote_meta *meta,
                              const struct cs_remote_source *src)
 {
-    struct s3 *s = state;
-    char path[URL_MAX], sha[CS_SHA256_HEX_LEN + 1];
+    char sha[CS_SHA256_HEX_LEN + 1];
     struct cs_sigv4_header extra[2];
-    size_t n = 0;
-    struct signed_request sr;
     struct cs_curl_request r = {.src = src, .src_size = meta->size};
-    enum cs_status st;
 
-    object_path(s, id, path, sizeof path);
     cs_hex_encode(meta->sha256, CS_SHA256_LEN, sha);
-    extra[n++] = (struct cs_sigv4_header){
+    extra[0] = (struct cs_sigv4_header){
         "content-type", meta->content_type[0] ? meta->content_type : "application/octet-stream"};
-    extra[n++] = (struct cs_sigv4_header){META_SHA256, sha};
+    extra[1] = (struct cs_sigv4_header){META_SHA256, sha};
     /* the payload's digest is known: S3 checks the body against it */
-    if ((st = sign(s, "PUT", path, meta->has_sha256 ? sha : "UNSIGNED-PAYLOAD", extra, n, &sr)) !=
-        CS_OK)
-        return st;
-    return perform(s, "PUT", id, &r, &sr);
+    return request(state, "PUT", id, &r, meta->has_sha256 ? sha : "UNSIGNED-PAYLOAD", extra, 2);
 }
 
 static enum cs_status s3_remove(void *state, const struct cs_object_id *id)
 {
-    struct s3 *s = state;
-    char path[URL_MAX];
-    struct signed_request sr;
     struct cs_curl_request r = {0};
-    enum cs_status st;
-
-    object_path(s, id, path, sizeof path);
-    if ((st = sign(s, "DELETE", path, EMPTY_SHA256, NULL, 0, &sr)) != CS_OK)
-        return st;
-    st = perform(s, "DELETE", id, &r, &sr);
+    enum cs_status st = request(state, "DELETE", id, &r, EMPTY_SHA256, NULL, 0);
     return st == CS_ERR_NOT_FOUND ? CS_OK : st;
 }
 
@@ -248,17 +223,14 @@ static enum cs_status s3_refresh(void *state, const struct cs_object_id *id)
 {
     struct s3 *s = state;
     struct cs_remote_meta meta;
-    char path[URL_MAX], source[URL_MAX], sha[CS_SHA256_HEX_LEN + 1];
-    char name[CS_SHA256_HEX_LEN + 1];
+    char source[URL_MAX], sha[CS_SHA256_HEX_LEN + 1], name[CS_SHA256_HEX_LEN + 1];
     struct cs_sigv4_header extra[4];
     size_t n = 0;
-    struct signed_request sr;
-    struct cs_curl_request r = {0};
+    struct cs_curl_request r = {.src = &no_body, .src_size = 0};
     enum cs_status st = s3_head(s, id, &meta);
 
     if (st != CS_OK)
         return st;
-    object_path(s, id, path, sizeof path);
     cs_remote_digest_hex(id, name);
     snprintf(source, sizeof source, "%s%s", s->copy_base, name);
     cs_hex_encode(meta.sha256, CS_SHA256_LEN, sha);
@@ -268,11 +240,7 @@ static enum cs_status s3_refresh(void *state, const struct cs_object_id *id)
     extra[n++] = (struct cs_sigv4_header){"x-amz-metadata-directive", "REPLACE"};
     if (meta.has_sha256)
         extra[n++] = (struct cs_sigv4_header){META_SHA256, sha};
-    if ((st = sign(s, "PUT", path, EMPTY_SHA256, extra, n, &sr)) != CS_OK)
-        return st;
-    r.src = &no_body;
-    r.src_size = 0;
-    return perform(s, "PUT", id, &r, &sr);
+    return request(s, "PUT", id, &r, EMPTY_SHA256, extra, n);
 }
 
 static const struct cs_remote_ops s3_ops = {
