@@ -98,6 +98,18 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/
 ok "virtual-host style: GET and PUT signed with the bucket in the Host header"
 stop_server
 
+# credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when the
+# config has none
+conf e "http://127.0.0.1:$SPORT" true unused
+sed -i '/access_key = /s/access_key = "AKIDTEST"; secret_key = "unused";//' "$TEST_TMP/e.conf"
+grep -q access_key "$TEST_TMP/e.conf" && fail "test set-up: the config still names credentials"
+AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST start_server "$TEST_TMP/e" -c "$TEST_TMP/e.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/env")
+[ "$code" = 201 ] || fail "PUT with credentials from the environment: $code"
+[ "$(tier writes)" = 1 ] && [ "$(count bad_signature)" = 0 ] || fail "credentials from the environment were not used"
+ok "credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when the config names none"
+stop_server
+
 # a wrong secret: refused; the PUT succeeds on the disk all the same
 conf w "http://127.0.0.1:$SPORT" true wrongSECRET
 start_server "$TEST_TMP/w" -c "$TEST_TMP/w.conf"

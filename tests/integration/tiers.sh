@@ -90,6 +90,9 @@ cmp -s "$TEST_TMP/got" "$TEST_TMP/large" || fail "large object through B differs
 [ "$(tier "$B_URL" default 1 hits)" = 1 ] || fail "B: redis hits = $(tier "$B_URL" default 1 hits), expected 1"
 [ "$(tier "$B_URL" default 2 hits)" = 1 ] || fail "B: s3 hits = $(tier "$B_URL" default 2 hits), expected 1"
 [ "$(count_files "$TEST_TMP/b/objects")" = 2 ] || fail "B's disk holds $(count_files "$TEST_TMP/b/objects") objects after the reads, expected 2"
+curl -s "$B_URL/_/metrics" >"$TEST_TMP/metrics"
+grep -q '^cstash_tier_hits_total{namespace="default",tier="1",type="redis"} 1$' "$TEST_TMP/metrics" || fail "redis tier hits missing from /_/metrics"
+grep -q '^cstash_tier_out_of_path{namespace="default",tier="2",type="s3"} 0$' "$TEST_TMP/metrics" || fail "s3 tier state missing from /_/metrics"
 ok "GET through B with an empty disk: served from redis and s3, both now on B's disk"
 
 # An object only in s3 (redis flushed): served, and redis is filled behind it.
