@@ -213,10 +213,13 @@ static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_obj
     }
     if (out->zstd) {
         uint8_t *raw = malloc(out->size ? out->size : 1);
-        size_t got = raw ? ZSTD_decompress(raw, out->size, buf + out->offset, out->stored_size)
-                         : 0;
+        ZSTD_DCtx *dctx = cs_thread_dctx();
+        size_t got = raw && dctx ? ZSTD_decompressDCtx(dctx, raw, out->size, buf + out->offset,
+                                                       out->stored_size)
+                                 : 0;
         free(buf);
-        if (!raw) {
+        if (!raw || !dctx) {
+            free(raw);
             close(fd);
             return CS_ERR_NOMEM;
         }

@@ -72,6 +72,32 @@ void cs_zpool_put(struct cs_zpool *p, ZSTD_CCtx *c)
     ZSTD_freeCCtx(c);
 }
 
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+
+static void free_dctx(void *p)
+{
+    ZSTD_freeDCtx(p);
+}
+
+static void make_dctx_key(void)
+{
+    pthread_key_create(&dctx_key, free_dctx);
+}
+
+ZSTD_DCtx *cs_thread_dctx(void)
+{
+    ZSTD_DCtx *d;
+
+    pthread_once(&dctx_once, make_dctx_key);
+    d = pthread_getspecific(dctx_key);
+    if (!d && (d = ZSTD_createDCtx()) != NULL && pthread_setspecific(dctx_key, d) != 0) {
+        ZSTD_freeDCtx(d);
+        d = NULL;
+    }
+    return d;
+}
+
 #define IN_BUF (64 * 1024)
 
 struct cs_body_reader {

@@ -20,6 +20,11 @@ void cs_zpool_free(struct cs_zpool *p);
 ZSTD_CCtx *cs_zpool_get(struct cs_zpool *p, int level);
 void cs_zpool_put(struct cs_zpool *p, ZSTD_CCtx *c);
 
+/* A decompression context owned by the calling thread (freed when it
+ * exits), or NULL when out of memory: small GETs decompress without
+ * setting one up each time. */
+ZSTD_DCtx *cs_thread_dctx(void);
+
 /* Reads the raw body of an opened object from its current position.
  * Takes over obj's fd and body (obj is not used afterwards). */
 struct cs_body_reader;
