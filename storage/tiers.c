@@ -74,10 +74,22 @@ struct ns_tiers {
     uint64_t max_blob_size;
 };
 
+/* A fetch from the remote tiers in progress: other misses of the same
+ * object wait for it instead of fetching the object again. */
+struct inflight {
+    uint8_t digest[CS_SHA256_LEN];
+    pthread_cond_t done;
+    bool finished;
+    unsigned waiters;
+    struct inflight *next;
+};
+
 struct tiers {
     struct cs_backend disk;
     struct ns_tiers *ns;
     size_t n_ns;
+    pthread_mutex_t inflight_lock;   /* taken on disk misses only */
+    struct inflight *inflight;
 };
 
 /* A PUT through the tiers: the disk's upload, and what write-through needs. */
@@ -406,23 +418,13 @@ static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt,
         cs_disk_touch(&T->disk, id);
 }
 
-static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
-                                 struct cs_object *out)
+/* Walks the remote tiers for id; on a hit the object is on the disk after. */
+static enum cs_status fetch_remote(struct tiers *T, const struct ns_tiers *nt,
+                                   const struct cs_object_id *id)
 {
-    struct tiers *T = state;
-    enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, out);
-    const struct ns_tiers *nt;
     size_t i, j;
+    enum cs_status st;
 
-    if (st != CS_OK && st != CS_ERR_NOT_FOUND)
-        return st;
-    nt = find_ns(T, id->ns);
-    if (!nt || nt->n == 0)
-        return st;
-    if (st == CS_OK) {
-        maybe_refresh(T, nt, id, out->mtime);
-        return st;
-    }
     for (i = 0; i < nt->n; i++) {
         struct tier *t = &nt->t[i];
         if (!breaker_allow(t))
@@ -433,7 +435,7 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
             atomic_fetch_add(&t->hits, 1);
             for (j = 0; j < i; j++)
                 enqueue(&nt->t[j], J_FILL, id);
-            return T->disk.ops->open(T->disk.state, id, read_max, out);
+            return CS_OK;
         }
         if (st == CS_ERR_NOT_FOUND)
             atomic_fetch_add(&t->misses, 1);
@@ -441,6 +443,72 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
             atomic_fetch_add(&t->errors, 1);
     }
     return CS_ERR_NOT_FOUND; /* a failing tier is a miss, never an error */
+}
+
+/* fetch_remote, once per object at a time: a miss of an object that
+ * another request is fetching waits for that fetch (its result is then on
+ * the disk, or nowhere). */
+static void fetch_once(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
+{
+    struct inflight *f, **pp;
+
+    pthread_mutex_lock(&T->inflight_lock);
+    for (f = T->inflight; f; f = f->next) {
+        if (memcmp(f->digest, id->digest, CS_SHA256_LEN) == 0) {
+            f->waiters++;
+            while (!f->finished)
+                pthread_cond_wait(&f->done, &T->inflight_lock);
+            if (--f->waiters == 0) {
+                pthread_cond_destroy(&f->done);
+                free(f);
+            }
+            pthread_mutex_unlock(&T->inflight_lock);
+            return;
+        }
+    }
+    f = calloc(1, sizeof *f);
+    if (f) {
+        memcpy(f->digest, id->digest, CS_SHA256_LEN);
+        pthread_cond_init(&f->done, NULL);
+        f->next = T->inflight;
+        T->inflight = f;
+    }
+    pthread_mutex_unlock(&T->inflight_lock);
+    fetch_remote(T, nt, id);
+    if (!f)
+        return;
+    pthread_mutex_lock(&T->inflight_lock);
+    for (pp = &T->inflight; *pp != f; pp = &(*pp)->next)
+        ;
+    *pp = f->next;
+    f->finished = true;
+    if (f->waiters) {
+        pthread_cond_broadcast(&f->done); /* the last waiter frees it */
+    } else {
+        pthread_cond_destroy(&f->done);
+        free(f);
+    }
+    pthread_mutex_unlock(&T->inflight_lock);
+}
+
+static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
+                                 struct cs_object *out)
+{
+    struct tiers *T = state;
+    enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, out);
+    const struct ns_tiers *nt;
+
+    if (st != CS_OK && st != CS_ERR_NOT_FOUND)
+        return st;
+    nt = find_ns(T, id->ns);
+    if (!nt || nt->n == 0)
+        return st;
+    if (st == CS_OK) {
+        maybe_refresh(T, nt, id, out->mtime);
+        return st;
+    }
+    fetch_once(T, nt, id);
+    return T->disk.ops->open(T->disk.state, id, read_max, out);
 }
 
 static enum cs_status tiers_exists(void *state, const struct cs_object_id *id)
@@ -632,6 +700,7 @@ static void tiers_destroy(void *state)
     free(T->ns);
     if (T->disk.ops)
         T->disk.ops->destroy(T->disk.state);
+    pthread_mutex_destroy(&T->inflight_lock);
     free(T);
 }
 
@@ -711,6 +780,7 @@ enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *
         return CS_ERR_NOMEM;
     }
     T->disk = *disk;
+    pthread_mutex_init(&T->inflight_lock, NULL);
     T->ns = calloc(n_ns ? n_ns : 1, sizeof *T->ns);
     if (!T->ns) {
         tiers_destroy(T);

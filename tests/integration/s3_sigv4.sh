@@ -6,7 +6,7 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 SPORT=$(free_port)
-python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$SPORT" AKIDTEST secretTEST eu-west-3 \
+SIGV4_GET_DELAY=0.3 python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$SPORT" AKIDTEST secretTEST eu-west-3 \
     2>"$TEST_TMP/sigv4.log" &
 EXTRA_PIDS+=("$!")
 for i in $(seq 1 100); do
@@ -85,6 +85,18 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/default/k/three")
 [ "$code" = 404 ] || fail "k/three is still in S3 after DELETE: $code"
 [ "$(count bad_signature)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "requests with bad signatures"; }
 ok "GET, HEAD and DELETE from another instance, all signed correctly; the content type is kept"
+
+# Concurrent misses of one object (each S3 GET takes 0.3 s here): one fetch.
+gets=$(count gets)
+pids=()
+for i in 1 2 3 4 5 6; do
+    curl -sf -o "$TEST_TMP/got$i" "$URL/default/reuse/7" &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || fail "a concurrent GET failed"; done
+for i in 1 2 3 4 5 6; do cmp -s "$TEST_TMP/got$i" "$TEST_TMP/body" || fail "concurrent GET $i differs"; done
+[ $(( $(count gets) - gets )) = 1 ] || fail "6 concurrent misses of one object made $(( $(count gets) - gets )) S3 GETs"
+ok "6 concurrent misses of one object: one S3 GET, all 6 served"
 stop_server
 
 # virtual-host style: cache.s3.localhost (curl resolves *.localhost to loopback)

@@ -7,21 +7,27 @@ answers GET, HEAD, PUT (also CopyObject onto itself) and DELETE. A request
 whose signature, payload hash or date is wrong gets 403 and is counted.
 
 usage: sigv4_server.py PORT ACCESS_KEY SECRET_KEY REGION [CERT KEY]
-(with CERT and KEY it speaks HTTPS)
+(with CERT and KEY it speaks HTTPS). SIGV4_GET_DELAY=seconds slows every
+object GET down (to make concurrent misses overlap).
 GET /_counts gives the counts as "name value" lines (unsigned).
 """
 import datetime
 import hashlib
 import hmac
 import http.server
+import os
 import ssl
 import sys
+import threading
+import time
 import urllib.parse
 
 PORT, ACCESS, SECRET, REGION = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 objects = {}   # (host bucket or "", path) -> (body, headers)
 counts = {"ok": 0, "bad_signature": 0, "bad_payload": 0, "copies": 0, "puts": 0,
-          "connections": 0}
+          "connections": 0, "gets": 0}
+count_lock = threading.Lock()
+GET_DELAY = float(os.environ.get("SIGV4_GET_DELAY", "0"))
 
 
 def hm(key, msg):
@@ -130,6 +136,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name not in objects:
                 return self.reply(404)
             data, meta = objects[name]
+            if self.command == "GET":
+                with count_lock:
+                    counts["gets"] += 1
+                time.sleep(GET_DELAY)
             if self.command == "HEAD":
                 self.send_response(200)
                 for k, v in meta.items():
