@@ -16,11 +16,12 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # linux-source-6.1 with flex, bison, bc and libelf-dev: a real code base
 # compiled through cstash (tests/e2e/cstash_kernel.sh).
 # redis-server backs the redis tier's tests (s3rver comes from npm, at
-# test time); zstd checks bodies sent as stored.
+# test time); zstd checks bodies sent as stored; nginx (WebDAV) is an
+# upstream of the http tier.
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
-    redis-server zstd)
+    redis-server zstd nginx)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

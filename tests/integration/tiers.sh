@@ -6,11 +6,13 @@
 #   - an object only in s3 fills redis on the way back;
 #   - ccache through A, then through B with an empty local cache: remote hits;
 #   - a wrong S3 secret is refused by s3rver: PUTs still succeed locally;
-#   - vhost-style addressing, redis ttl, an http tier (A as B's upstream).
+#   - vhost-style addressing, redis ttl, password, db and unix socket;
+#   - http tiers in front of another cstashd (with a token) and nginx WebDAV.
 source "$CS_SRCDIR/tests/lib.sh"
 
 command -v redis-cli >/dev/null || fail "redis-cli is not installed (scripts/deps.sh test installs redis-server)"
 command -v ccache >/dev/null || fail "ccache is not installed"
+command -v nginx >/dev/null || fail "nginx is not installed (scripts/deps.sh test installs it)"
 
 RPORT=$(free_port)
 SPORT=$(free_port)
@@ -239,6 +241,58 @@ curl -sf -o "$TEST_TMP/got" "$URL/default/cas/only-upstream" || fail "GET throug
 cmp -s "$TEST_TMP/got" "$TEST_TMP/large" || fail "object read through the http tier differs"
 [ "$(tier "$URL" default 1 hits)" = 1 ] || fail "http tier hits = $(tier "$URL" default 1 hits)"
 ok "http tier: writes through to another cstashd with a token, and reads back what only it has"
+stop_server
+
+# An http tier in front of nginx's WebDAV module (create_full_put_path).
+NPORT=$(free_port)
+mkdir -p "$TEST_TMP/ngx/data" "$TEST_TMP/ngx/tmp"
+cat >"$TEST_TMP/ngx/nginx.conf" <<EOF
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+worker_processes 1;
+master_process off; # one process: stopping it by PID stops nginx
+pid $TEST_TMP/ngx/nginx.pid;
+error_log $TEST_TMP/ngx/error.log warn;
+daemon off;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $TEST_TMP/ngx/tmp/body;
+    proxy_temp_path $TEST_TMP/ngx/tmp/proxy;
+    fastcgi_temp_path $TEST_TMP/ngx/tmp/fcgi;
+    uwsgi_temp_path $TEST_TMP/ngx/tmp/uwsgi;
+    scgi_temp_path $TEST_TMP/ngx/tmp/scgi;
+    server {
+        listen 127.0.0.1:$NPORT;
+        root $TEST_TMP/ngx/data;
+        location / {
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            client_max_body_size 0;
+        }
+    }
+}
+EOF
+nginx -p "$TEST_TMP/ngx" -c "$TEST_TMP/ngx/nginx.conf" 2>"$TEST_TMP/ngx/start.log" &
+EXTRA_PIDS+=("$!")
+wait_for curl -s -o /dev/null "http://127.0.0.1:$NPORT/" || { cat "$TEST_TMP/ngx/start.log"; fail "nginx did not start"; }
+cat >"$TEST_TMP/n.conf" <<EOF
+data_dir = "$TEST_TMP/ndata";
+namespaces = ( { name = "default"; read = ["*"]; write = ["*"]; admin = ["*"];
+    tiers = ( { type = "disk"; }, { type = "http"; url = "http://127.0.0.1:$NPORT/cache/"; } ); } );
+EOF
+start_server "$TEST_TMP/ndata" -c "$TEST_TMP/n.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/large" "$URL/default/ab/cdef0123")
+[ "$code" = 201 ] || fail "PUT through an nginx http tier: $code"
+cmp -s "$TEST_TMP/ngx/data/cache/ab/cdef0123" "$TEST_TMP/large" || fail "nginx does not hold the object at cache/ab/cdef0123"
+stop_server
+rm -rf "$TEST_TMP/ndata"
+start_server "$TEST_TMP/ndata" -c "$TEST_TMP/n.conf"
+curl -sf -o "$TEST_TMP/got" "$URL/default/ab/cdef0123" || fail "GET through the nginx http tier"
+cmp -s "$TEST_TMP/got" "$TEST_TMP/large" || fail "object read back from nginx differs"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/default/ab/cdef0123")
+[ "$code" = 204 ] || fail "DELETE through the nginx http tier: $code"
+[ ! -e "$TEST_TMP/ngx/data/cache/ab/cdef0123" ] || fail "DELETE did not reach nginx"
+ok "http tier in front of nginx WebDAV: written through under its key, read back with an empty disk, deleted"
 stop_server
 
 echo "all $CHECKS checks passed"
