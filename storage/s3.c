@@ -58,10 +58,9 @@ static char *uri_encode(const char *s)
     return out;
 }
 
-static char *dup_or_env(const char *v, const char *env)
+static char *dup_nonempty(const char *v)
 {
-    const char *e = v ? v : getenv(env);
-    return e && e[0] ? strdup(e) : NULL;
+    return v && v[0] ? strdup(v) : NULL;
 }
 
 static void s3_destroy(void *state)
@@ -306,13 +305,16 @@ enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns,
     if (rc < 0)
         goto nomem;
     s->region = strdup(region);
-    s->access_key = dup_or_env(cfg->access_key, "AWS_ACCESS_KEY_ID");
-    s->secret_key = dup_or_env(cfg->access_key ? cfg->secret_key : NULL, "AWS_SECRET_ACCESS_KEY");
-    s->session_token = dup_or_env(cfg->access_key ? cfg->session_token : NULL,
-                                  "AWS_SESSION_TOKEN");
-    if (cfg->session_token && cfg->access_key) {
-        free(s->session_token);
-        s->session_token = strdup(cfg->session_token);
+    /* the config's credentials, or else all three from the environment:
+     * never a mix of the two */
+    if (cfg->access_key) {
+        s->access_key = dup_nonempty(cfg->access_key);
+        s->secret_key = dup_nonempty(cfg->secret_key);
+        s->session_token = dup_nonempty(cfg->session_token);
+    } else {
+        s->access_key = dup_nonempty(getenv("AWS_ACCESS_KEY_ID"));
+        s->secret_key = dup_nonempty(getenv("AWS_SECRET_ACCESS_KEY"));
+        s->session_token = dup_nonempty(getenv("AWS_SESSION_TOKEN"));
     }
     if (!s->access_key != !s->secret_key) {
         snprintf(why, why_len, "s3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "

@@ -101,12 +101,14 @@ stop_server
 
 # virtual-host style: cache.s3.localhost (curl resolves *.localhost to loopback)
 conf v "http://s3.localhost:$SPORT" false secretTEST
-start_server "$TEST_TMP/v" -c "$TEST_TMP/v.conf"
+# keys in the config: a session token in the environment is not mixed in
+AWS_SESSION_TOKEN=stray start_server "$TEST_TMP/v" -c "$TEST_TMP/v.conf"
 curl -sf -o "$TEST_TMP/got" "$URL/default/k/two" || fail "GET two, vhost style"
 cmp -s "$TEST_TMP/got" "$TEST_TMP/body" || fail "vhost body differs"
 code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/vhost")
 [ "$code" = 201 ] || fail "PUT vhost: $code"
 [ "$(tier write_errors)" = 0 ] && [ "$(count bad_signature)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "vhost-style requests failed"; }
+[ "$(count session_tokens)" = 0 ] || fail "a session token from the environment was sent with the config's keys"
 ok "virtual-host style: GET and PUT signed with the bucket in the Host header"
 stop_server
 
@@ -115,11 +117,13 @@ stop_server
 conf e "http://127.0.0.1:$SPORT" true unused
 sed -i '/access_key = /s/access_key = "AKIDTEST"; secret_key = "unused";//' "$TEST_TMP/e.conf"
 grep -q access_key "$TEST_TMP/e.conf" && fail "test set-up: the config still names credentials"
-AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST start_server "$TEST_TMP/e" -c "$TEST_TMP/e.conf"
+AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST AWS_SESSION_TOKEN=token-from-sts \
+    start_server "$TEST_TMP/e" -c "$TEST_TMP/e.conf"
 code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/env")
 [ "$code" = 201 ] || fail "PUT with credentials from the environment: $code"
 [ "$(tier writes)" = 1 ] && [ "$(count bad_signature)" = 0 ] || fail "credentials from the environment were not used"
-ok "credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when the config names none"
+[ "$(count session_tokens)" = 1 ] || fail "AWS_SESSION_TOKEN was not sent (signed) as x-amz-security-token"
+ok "credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN when the config names none"
 stop_server
 
 # a wrong secret: refused; the PUT succeeds on the disk all the same

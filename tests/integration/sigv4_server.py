@@ -25,7 +25,7 @@ import urllib.parse
 PORT, ACCESS, SECRET, REGION = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 objects = {}   # (host bucket or "", path) -> (body, headers)
 counts = {"ok": 0, "bad_signature": 0, "bad_payload": 0, "copies": 0, "puts": 0,
-          "connections": 0, "gets": 0}
+          "connections": 0, "gets": 0, "session_tokens": 0}
 count_lock = threading.Lock()
 GET_DELAY = float(os.environ.get("SIGV4_GET_DELAY", "0"))
 
@@ -57,6 +57,10 @@ def verify(method, path, query, headers, payload_hash):
     signed = parts["SignedHeaders"].split(";")
     if "host" not in signed or "x-amz-date" not in signed or "x-amz-content-sha256" not in signed:
         return "host, x-amz-date or x-amz-content-sha256 not signed"
+    if "x-amz-security-token" in headers:
+        if "x-amz-security-token" not in signed:
+            return "x-amz-security-token sent but not signed"
+        counts["session_tokens"] += 1
     canon_headers = "".join("%s:%s\n" % (h, " ".join(headers.get(h, "").split())) for h in signed)
     q = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
     canon_query = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"),
