@@ -196,13 +196,9 @@ static const struct ns_tiers *find_ns(const struct tiers *T, const char *ns)
 
 /* --- sending an object from the disk to a tier ------------------------------ */
 
-struct body_source {
-    struct cs_body_reader *r;
-};
-
 static ssize_t source_read(void *ctx, void *buf, size_t len)
 {
-    return cs_body_reader_read(((struct body_source *)ctx)->r, buf, len);
+    return cs_body_reader_read(ctx, buf, len);
 }
 
 /* Sends the disk's copy of id to tier t. CS_ERR_NOT_FOUND when the disk
@@ -211,8 +207,8 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
 {
     struct cs_object obj;
     struct cs_remote_meta meta;
-    struct body_source src;
-    struct cs_remote_source rs = {source_read, &src};
+    struct cs_body_reader *reader;
+    struct cs_remote_source rs = {source_read, NULL};
     enum cs_status st = T->disk.ops->open(T->disk.state, id, SEND_FROM_MEMORY, &obj);
 
     if (st != CS_OK)
@@ -229,11 +225,12 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
     meta.has_sha256 = true;
     memcpy(meta.sha256, obj.etag, CS_SHA256_LEN);
     memcpy(meta.content_type, obj.content_type, sizeof meta.content_type);
-    st = cs_body_reader_open(&obj, &src.r);
+    st = cs_body_reader_open(&obj, &reader);
     if (st != CS_OK)
         return st;
+    rs.ctx = reader;
     st = t->remote.ops->put(t->remote.state, id, &meta, &rs);
-    cs_body_reader_close(src.r);
+    cs_body_reader_close(reader);
     return st;
 }
 

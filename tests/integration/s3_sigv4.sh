@@ -5,15 +5,29 @@
 # URI encoding; a wrong secret is refused and the PUT still succeeds.
 source "$CS_SRCDIR/tests/lib.sh"
 
+# start_endpoint URL LOG [CERT KEY]: sigv4_server.py on URL's port, ready
+start_endpoint() {
+    local url=$1 log=$2 port=${1##*:}
+    shift 2
+    python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$port" AKIDTEST secretTEST eu-west-3 \
+        "$@" 2>"$log" &
+    EXTRA_PIDS+=("$!")
+    for _ in $(seq 1 100); do
+        curl -s --cacert "$TEST_TMP/ca/ca.pem" -o /dev/null "$url/_counts" && return 0
+        sleep 0.05
+    done
+    cat "$log"
+    fail "sigv4_server.py did not start on $url"
+}
+# counts_of URL NAME: one of the endpoint's counters
+counts_of() { curl -s --cacert "$TEST_TMP/ca/ca.pem" "$1/_counts" | awk -v k="$2" '$1 == k { print $2 }'; }
+# put KEY: PUTs the test body through the current server, prints the status
+put() { curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/$1"; }
+
 SPORT=$(free_port)
-SIGV4_GET_DELAY=0.3 python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$SPORT" AKIDTEST secretTEST eu-west-3 \
-    2>"$TEST_TMP/sigv4.log" &
-EXTRA_PIDS+=("$!")
-for i in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$SPORT/_counts" && break
-    sleep 0.05
-done
-count() { curl -s "http://127.0.0.1:$SPORT/_counts" | awk -v k="$1" '$1 == k { print $2 }'; }
+S3=http://127.0.0.1:$SPORT
+SIGV4_GET_DELAY=0.3 start_endpoint "$S3" "$TEST_TMP/sigv4.log"
+count() { counts_of "$S3" "$1"; }
 
 # conf NAME ENDPOINT PATH_STYLE SECRET
 conf() {
@@ -33,7 +47,7 @@ print(json.load(sys.stdin)["tiers"][0][sys.argv[1]])' "$1"
 }
 
 head -c 50000 /dev/urandom >"$TEST_TMP/body"
-conf a "http://127.0.0.1:$SPORT" true secretTEST
+conf a "$S3" true secretTEST
 start_server "$TEST_TMP/a" -c "$TEST_TMP/a.conf"
 for k in one two three; do
     code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" -H 'Content-Type: text/x-test' "$URL/default/k/$k")
@@ -69,7 +83,7 @@ ok "a disk hit on an object older than refresh_age refreshes it in S3 once (sign
 stop_server
 
 # a new instance reads them back: GET, HEAD, then DELETE
-conf b "http://127.0.0.1:$SPORT" true secretTEST
+conf b "$S3" true secretTEST
 start_server "$TEST_TMP/b" -c "$TEST_TMP/b.conf"
 curl -sf -o "$TEST_TMP/got" -D "$TEST_TMP/headers" "$URL/default/k/one" || fail "GET one through B"
 cmp -s "$TEST_TMP/got" "$TEST_TMP/body" || fail "body differs"
@@ -79,7 +93,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -I "$URL/default/k/two")
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$URL/default/k/three")
 [ "$code" = 404 ] || fail "DELETE three (not on B's disk): $code"
 stop_server
-conf c "http://127.0.0.1:$SPORT" true secretTEST
+conf c "$S3" true secretTEST
 start_server "$TEST_TMP/c" -c "$TEST_TMP/c.conf"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/default/k/three")
 [ "$code" = 404 ] || fail "k/three is still in S3 after DELETE: $code"
@@ -105,7 +119,7 @@ conf v "http://s3.localhost:$SPORT" false secretTEST
 AWS_SESSION_TOKEN=stray start_server "$TEST_TMP/v" -c "$TEST_TMP/v.conf"
 curl -sf -o "$TEST_TMP/got" "$URL/default/k/two" || fail "GET two, vhost style"
 cmp -s "$TEST_TMP/got" "$TEST_TMP/body" || fail "vhost body differs"
-code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/vhost")
+code=$(put k/vhost)
 [ "$code" = 201 ] || fail "PUT vhost: $code"
 [ "$(tier write_errors)" = 0 ] && [ "$(count bad_signature)" = 0 ] || { cat "$TEST_TMP/sigv4.log"; fail "vhost-style requests failed"; }
 [ "$(count session_tokens)" = 0 ] || fail "a session token from the environment was sent with the config's keys"
@@ -114,12 +128,12 @@ stop_server
 
 # credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when the
 # config has none
-conf e "http://127.0.0.1:$SPORT" true unused
+conf e "$S3" true unused
 sed -i '/access_key = /s/access_key = "AKIDTEST"; secret_key = "unused";//' "$TEST_TMP/e.conf"
 grep -q access_key "$TEST_TMP/e.conf" && fail "test set-up: the config still names credentials"
 AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST AWS_SESSION_TOKEN=token-from-sts \
     start_server "$TEST_TMP/e" -c "$TEST_TMP/e.conf"
-code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/env")
+code=$(put k/env)
 [ "$code" = 201 ] || fail "PUT with credentials from the environment: $code"
 [ "$(tier writes)" = 1 ] && [ "$(count bad_signature)" = 0 ] || fail "credentials from the environment were not used"
 [ "$(count session_tokens)" = 1 ] || fail "AWS_SESSION_TOKEN was not sent (signed) as x-amz-security-token"
@@ -127,9 +141,9 @@ ok "credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TO
 stop_server
 
 # a wrong secret: refused; the PUT succeeds on the disk all the same
-conf w "http://127.0.0.1:$SPORT" true wrongSECRET
+conf w "$S3" true wrongSECRET
 start_server "$TEST_TMP/w" -c "$TEST_TMP/w.conf"
-code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/wrong")
+code=$(put k/wrong)
 [ "$code" = 201 ] || fail "PUT with a wrong secret: $code"
 [ "$(count bad_signature)" = 1 ] || fail "the endpoint saw $(count bad_signature) bad signatures, expected 1"
 [ "$(tier write_errors)" = 1 ] || fail "the refused write was not counted"
@@ -140,25 +154,19 @@ stop_server
 # HTTPS: verified against the configured CA; without it the certificate is
 # refused (verification is on by default) and the tier only fails.
 make_test_ca "$TEST_TMP/ca"
-TPORT=$(free_port)
-python3 "$CS_SRCDIR/tests/integration/sigv4_server.py" "$TPORT" AKIDTEST secretTEST eu-west-3 \
-    "$TEST_TMP/ca/server.pem" "$TEST_TMP/ca/server.key" 2>"$TEST_TMP/sigv4-tls.log" &
-EXTRA_PIDS+=("$!")
-for i in $(seq 1 100); do
-    curl -s --cacert "$TEST_TMP/ca/ca.pem" -o /dev/null "https://127.0.0.1:$TPORT/_counts" && break
-    sleep 0.05
-done
-tcount() { curl -s --cacert "$TEST_TMP/ca/ca.pem" "https://127.0.0.1:$TPORT/_counts" | awk -v k="$1" '$1 == k { print $2 }'; }
-conf t "https://127.0.0.1:$TPORT" true secretTEST
+TLS=https://127.0.0.1:$(free_port)
+start_endpoint "$TLS" "$TEST_TMP/sigv4-tls.log" "$TEST_TMP/ca/server.pem" "$TEST_TMP/ca/server.key"
+tcount() { counts_of "$TLS" "$1"; }
+conf t "$TLS" true secretTEST
 sed -i "s|refresh_age = \"1s\";|refresh_age = \"1s\"; ca_file = \"$TEST_TMP/ca/ca.pem\";|" "$TEST_TMP/t.conf"
 start_server "$TEST_TMP/t" -c "$TEST_TMP/t.conf"
-code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/tls")
+code=$(put k/tls)
 [ "$code" = 201 ] || fail "PUT through an https s3 tier: $code"
 [ "$(tcount puts)" = 1 ] && [ "$(tier write_errors)" = 0 ] || fail "the https endpoint did not get the object"
 stop_server
-conf u "https://127.0.0.1:$TPORT" true secretTEST
+conf u "$TLS" true secretTEST
 start_server "$TEST_TMP/u" -c "$TEST_TMP/u.conf"
-code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/body" "$URL/default/k/untrusted")
+code=$(put k/untrusted)
 [ "$code" = 201 ] || fail "PUT with an untrusted s3 certificate: $code"
 [ "$(tcount puts)" = 1 ] || fail "an object was sent to an endpoint whose certificate is not trusted"
 [ "$(tier write_errors)" = 1 ] || fail "the refused certificate was not counted"
