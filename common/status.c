@@ -23,6 +23,8 @@ const char *cs_strerror(enum cs_status st)
     case CS_ERR_CONFLICT: return "conflict";
     case CS_ERR_QUOTA: return "size limit reached and eviction could not free space in time";
     case CS_ERR_UNAVAILABLE: return "remote storage tier unavailable";
+    case CS_ERR_INDEX: return "the index cannot record writes now";
+    case CS_ERR_OVERLOAD: return "too many writes waiting to be recorded";
     }
     return "unknown error";
 }

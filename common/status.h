@@ -19,6 +19,8 @@ enum cs_status {
     CS_ERR_CONFLICT = -12,   /* parent collection missing, or kind mismatch */
     CS_ERR_QUOTA = -13,      /* namespace or data dir at its hard size limit */
     CS_ERR_UNAVAILABLE = -14, /* a remote tier failed, timed out or is switched off */
+    CS_ERR_INDEX = -15,      /* the index cannot commit writes (not for lack of space) */
+    CS_ERR_OVERLOAD = -16,   /* a bounded queue is full: retry later */
 };
 
 const char *cs_strerror(enum cs_status st);

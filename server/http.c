@@ -30,6 +30,7 @@
 #include "common/size.h"
 #include "server/admin.h"
 #include "server/guard.h"
+#include "server/http_status.h"
 #include "server/http.h"
 #include "server/live.h"
 #include "server/listen.h"
@@ -115,29 +116,6 @@ static bool is_write(enum method m)
     return m == M_PUT || m == M_DELETE || m == M_MKCOL || m == M_COPY || m == M_MOVE;
 }
 
-/* The one place where a storage status becomes an HTTP status. */
-static unsigned http_status_for(enum cs_status st)
-{
-    switch (st) {
-    case CS_OK: return MHD_HTTP_OK;
-    case CS_ERR_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
-    case CS_ERR_BAD_KEY:
-    case CS_ERR_INVALID: return MHD_HTTP_BAD_REQUEST;
-    case CS_ERR_DIGEST: return MHD_HTTP_BAD_REQUEST;
-    case CS_ERR_CONFLICT: return MHD_HTTP_CONFLICT;
-    case CS_ERR_TOO_LARGE: return MHD_HTTP_CONTENT_TOO_LARGE;
-    case CS_ERR_NO_SPACE:
-    case CS_ERR_QUOTA: return MHD_HTTP_INSUFFICIENT_STORAGE;
-    case CS_ERR_BUSY:
-    case CS_ERR_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
-    case CS_ERR_NOMEM:
-    case CS_ERR_IO:
-    case CS_ERR_EXISTS:
-    case CS_ERR_PERM: return MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    return MHD_HTTP_INTERNAL_SERVER_ERROR;
-}
-
 static void log_request_error(const struct request *req, const char *method, const char *url,
                               unsigned status, const char *reason)
 {
@@ -175,6 +153,9 @@ static void prepare_error(struct request *req, const char *method, const char *u
     if (req->response && status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"cstash\", Bearer realm=\"cstash\"");
+    if (req->response && cs_http_status_retry(status))
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER,
+                                CS_HTTP_RETRY_AFTER);
 }
 
 static void prepare_method_not_allowed(struct request *req, const char *method, const char *url,
@@ -361,6 +342,9 @@ static void prepare_reply(struct request *req, struct cs_reply *r, const char *m
     if (req->response && r->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"cstash\", Bearer realm=\"cstash\"");
+    if (req->response && cs_http_status_retry(r->status))
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER,
+                                CS_HTTP_RETRY_AFTER);
     cs_reply_free(r);
 }
 
@@ -550,6 +534,11 @@ static void store_reason(const struct request *req, enum cs_status st, char *out
     else if (st == CS_ERR_NO_SPACE)
         snprintf(out, len, "insufficient storage: the data dir's file system is full; "
                            "eviction is freeing space, retry later");
+    else if (st == CS_ERR_INDEX)
+        snprintf(out, len, "cannot store now: the index cannot record writes (see the "
+                           "server log); reads work, retry later");
+    else if (st == CS_ERR_OVERLOAD)
+        snprintf(out, len, "cannot store now: too many writes wait for the index; retry later");
     else
         snprintf(out, len, "cannot store: %s", cs_strerror(st));
 }
@@ -607,7 +596,7 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
     st = srv->backend->ops->put_begin(srv->backend->state, id, &opt, &req->upload);
     if (st != CS_OK) {
         store_reason(req, st, reason, sizeof reason);
-        prepare_error(req, method, url, http_status_for(st), reason);
+        prepare_error(req, method, url, cs_http_status(st), reason);
     }
 }
 
@@ -633,7 +622,7 @@ static void continue_put(struct cs_server *srv, struct request *req, const char 
         if (st != CS_OK) {
             ops->put_abort(req->upload);
             req->upload = NULL;
-            prepare_error(req, method, url, http_status_for(st), reason);
+            prepare_error(req, method, url, cs_http_status(st), reason);
         }
         return;
     }
@@ -646,7 +635,7 @@ static void continue_put(struct cs_server *srv, struct request *req, const char 
     }
     if (st != CS_OK) {
         store_reason(req, st, reason, sizeof reason);
-        prepare_error(req, method, url, http_status_for(st), reason);
+        prepare_error(req, method, url, cs_http_status(st), reason);
         return;
     }
     prepare_empty(req, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
@@ -778,7 +767,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         !authorize(req, req->ns, is_write(m) ? CS_RIGHT_WRITE : CS_RIGHT_READ, method, url))
         return;
     if (st != CS_OK) {
-        prepare_error(req, method, url, http_status_for(st), reason);
+        prepare_error(req, method, url, cs_http_status(st), reason);
         return;
     }
     if (m != M_GET && m != M_HEAD && m != M_PUT &&
@@ -807,7 +796,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
         }
         else
-            prepare_error(req, method, url, http_status_for(st), cs_strerror(st));
+            prepare_error(req, method, url, cs_http_status(st), cs_strerror(st));
         break;
     case M_PUT:
         begin_put(srv, req, conn, &id, method, url);
@@ -819,7 +808,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         else if (st == CS_ERR_NOT_FOUND)
             dispatch_dav(srv, req, conn, &route, m, method, url); /* maybe a collection */
         else
-            prepare_error(req, method, url, http_status_for(st), cs_strerror(st));
+            prepare_error(req, method, url, cs_http_status(st), cs_strerror(st));
         break;
     default:
         break;

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "server/destination.h"
+#include "server/http_status.h"
 #include "server/webdav.h"
 
 #define REPLY_MAX (64u << 20)   /* bytes of one multistatus body */
@@ -52,15 +53,7 @@ static void reply_empty(struct cs_reply *out, unsigned status)
 
 static unsigned status_for(enum cs_status st)
 {
-    switch (st) {
-    case CS_ERR_NOT_FOUND: return 404;
-    case CS_ERR_EXISTS: return 412;
-    case CS_ERR_CONFLICT: return 409;
-    case CS_ERR_NO_SPACE: return 507;
-    case CS_ERR_INVALID:
-    case CS_ERR_BAD_KEY: return 400;
-    default: return 500;
-    }
+    return cs_http_status(st);
 }
 
 /* "a/b" → "a/b/"; "" stays "" (the root). out has CS_KEY_MAX + 2 bytes. */
@@ -85,7 +78,9 @@ static enum cs_status collection_exists(const struct cs_dav *dav, const char *ns
     if (key_len == 0)
         return CS_OK; /* the namespace root always exists */
     dir_len = dir_of(key, key_len, dir);
-    cs_index_sync(dav->index);
+    /* while the index cannot commit, the answer is what it last committed */
+    if (cs_index_sync(dav->index) != CS_OK)
+        cs_log(CS_LOG_DEBUG, "ns=%s: collection lookup without the latest writes", ns);
     st = cs_index_collection_exists(dav->index, ns, dir, dir_len, &exists, mtime);
     if (st != CS_OK)
         return st;
@@ -292,7 +287,14 @@ void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool h
         return;
     }
     size_t dir_len = dir_of(route->key, route->key_len, dir);
-    cs_index_put_collection(dav->index, ns, dir, dir_len);
+    uint64_t seq;
+    st = cs_index_put_collection(dav->index, ns, dir, dir_len, route->ns->durable, &seq);
+    if (st == CS_OK && route->ns->durable)
+        st = cs_index_wait(dav->index, seq);
+    if (st != CS_OK) {
+        cs_reply_error(out, status_for(st), "cannot make the collection: %s", cs_strerror(st));
+        return;
+    }
     reply_empty(out, 201);
 }
 
@@ -353,10 +355,11 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
     }
     if (it->kind == CS_INDEX_COLLECTION) {
         if (t->kind != T_DELETE)
-            cs_index_put_collection(t->dav->index, t->ns, dst, dst_len);
-        if (t->kind != T_COPY)
-            cs_index_remove(t->dav->index, t->ns, it->key, it->len);
-        return CS_OK;
+            st = cs_index_put_collection(t->dav->index, t->ns, dst, dst_len, t->durable, NULL);
+        if (st == CS_OK && t->kind != T_COPY)
+            st = cs_index_remove(t->dav->index, CS_INDEX_REQUEST, t->ns, it->key, it->len, 0,
+                                 NULL);
+        return st;
     }
     cs_object_id_init(&from, t->ns, it->key, it->len);
     if (t->kind == T_DELETE) {
@@ -366,11 +369,8 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
         st = (t->kind == T_MOVE ? ops->move : ops->copy)(state, &from, &to, true, t->durable,
                                                            &created);
     }
-    if (st == CS_ERR_NOT_FOUND) {
-        /* gone from disk behind the index's back: drop the stale row */
-        cs_index_remove(t->dav->index, t->ns, it->key, it->len);
-        st = CS_OK;
-    }
+    if (st == CS_ERR_NOT_FOUND) /* gone from disk behind the index's back: drop the stale row */
+        st = cs_index_remove(t->dav->index, CS_INDEX_REQUEST, t->ns, it->key, it->len, 0, NULL);
     return st;
 }
 
@@ -384,7 +384,9 @@ static enum cs_status tree_apply(struct tree_op *t)
 
     if (!b.items)
         return CS_ERR_NOMEM;
-    cs_index_sync(t->dav->index);
+    /* the walk must see every key written so far; a failing index refuses
+     * the tree operation (it is a write) */
+    st = cs_index_sync(t->dav->index);
     while (!cur.done && st == CS_OK) {
         b.n = 0;
         st = cs_index_walk(t->dav->index, t->ns, t->src_dir, t->src_len, &cur, WALK_BATCH,
@@ -393,7 +395,10 @@ static enum cs_status tree_apply(struct tree_op *t)
             st = tree_one(t, &b.items[i]);
     }
     free(b.items);
-    cs_index_sync(t->dav->index);
+    /* answered once every change is committed (durable or not: a listing
+     * right after must show it) */
+    if (st == CS_OK)
+        st = cs_index_sync(t->dav->index);
     return st;
 }
 
@@ -534,8 +539,10 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
     t.src_len = dir_of(src->key, src->key_len, src_dir);
     t.dst_len = dir_of(dst->key, dst->key_len, dst_dir);
     if (depth == 0) {
-        cs_index_put_collection(dav->index, t.ns, dst_dir, t.dst_len);
-        cs_index_sync(dav->index);
+        uint64_t seq;
+        st = cs_index_put_collection(dav->index, t.ns, dst_dir, t.dst_len, t.durable, &seq);
+        if (st == CS_OK)
+            st = cs_index_wait(dav->index, seq);
     } else {
         st = tree_apply(&t);
     }

@@ -195,9 +195,12 @@ static enum cs_status corrupt(int fd, const struct cs_object_id *id)
 
 /* Small objects: one read for header and body, then the body is moved to
  * the start of the buffer (or decompressed into its own) so the caller can
- * hand it on and free it. */
-static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_object_id *id,
-                                 struct cs_object *out)
+ * hand it on and free it. A compressed body is decompressed into memory
+ * only when its raw size is at most read_max: the raw size in the header
+ * is a claim (a 16 KiB frame of zeros says 512 MiB), so a larger one is
+ * left to the streaming reader, whose memory is bounded. */
+static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
+                                 const struct cs_object_id *id, struct cs_object *out)
 {
     uint8_t *buf = malloc(file_size);
     ssize_t n;
@@ -210,6 +213,12 @@ static enum cs_status read_whole(int fd, uint64_t file_size, const struct cs_obj
     if (n != (ssize_t)file_size || parse_header(buf, (size_t)n, file_size, out) != CS_OK) {
         free(buf);
         return corrupt(fd, id);
+    }
+    if (out->zstd && out->size > read_max) {
+        free(buf);
+        out->fd = fd;
+        out->body = NULL;
+        return CS_OK;
     }
     if (out->zstd) {
         uint8_t *raw = malloc(out->size ? out->size : 1);
@@ -262,12 +271,12 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     if (d->track_access)
         cs_index_touch(d->index, id->ns, id->key, id->key_len, id->digest);
     if ((uint64_t)st.st_size <= read_max + HDR_FIXED && st.st_size > 0)
-        return read_whole(fd, (uint64_t)st.st_size, id, out);
+        return read_whole(fd, (uint64_t)st.st_size, read_max, id, out);
     n = pread(fd, hdr, sizeof hdr, 0);
     if (n < 0 || parse_header(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
         return corrupt(fd, id);
     if (out->zstd && out->size <= read_max && (uint64_t)st.st_size <= 2 * read_max + HDR_MAX)
-        return read_whole(fd, (uint64_t)st.st_size, id, out); /* small once decompressed */
+        return read_whole(fd, (uint64_t)st.st_size, read_max, id, out); /* small raw too */
     return CS_OK;
 }
 
@@ -302,9 +311,12 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     struct disk *d = state;
     size_t ct_len = opt->content_type ? strlen(opt->content_type) : 0;
     struct disk_upload *up;
+    enum cs_status health = cs_index_health(d->index);
 
     if (ct_len > CS_CONTENT_TYPE_MAX)
         return CS_ERR_INVALID;
+    if (health != CS_OK)
+        return health; /* refused before the body: its row could not be recorded */
     up = calloc(1, sizeof *up);
     if (!up)
         return CS_ERR_NOMEM;
@@ -635,11 +647,13 @@ static enum cs_status write_header(struct disk_upload *up)
     return n == (ssize_t)up->header_len ? CS_OK : CS_ERR_IO;
 }
 
-/* The visible object goes into the index. The upload's reservation is
- * handed to the index, which releases it once the row (and so the bytes)
- * is committed; until then the bytes stay counted as pending. A durable
- * PUT waits for the commit, so its row survives a crash as its file does. */
-static void commit_record(struct disk *d, struct disk_upload *up)
+/* The upload's reservation, made exact now that the size is known, goes
+ * to the index write, which releases it once the row is committed: until
+ * then the bytes stay counted as pending. Prepared before the rename, so
+ * that a write the index cannot take is refused before it replaces
+ * anything. */
+static enum cs_status prepare_record(struct disk *d, struct disk_upload *up,
+                                     struct cs_index_op **op)
 {
     uint64_t dsize = cs_disk_dsize(d, up->header_len + up->stored_len);
     struct cs_index_record rec = {
@@ -647,23 +661,35 @@ static void commit_record(struct disk *d, struct disk_upload *up)
         .kind = CS_INDEX_OBJECT, .size = up->body_len, .dsize = dsize, .mtime = time(NULL),
         .etag = up->header + 8, .durable = up->durable,
     };
+    enum cs_status st;
 
     if (up->usage) {
-        /* exact now that the size is known */
         if (dsize > up->reserved)
             atomic_fetch_add_explicit(&up->usage->pending, (int64_t)(dsize - up->reserved),
                                       memory_order_relaxed);
         else
             cs_usage_release(up->usage, up->reserved - dsize);
-        up->reserved = 0;
+        up->reserved = dsize;
         rec.pending_ns = up->usage;
         rec.pending = dsize;
     }
-    cs_index_put(d->index, &rec);
-    if (up->durable)
-        cs_index_sync(d->index);
-    if (d->evictor && cs_usage_needs_eviction(&d->usage))
-        cs_evictor_kick(d->evictor);
+    st = cs_index_prepare_put(d->index, CS_INDEX_REQUEST, &rec, op);
+    if (st == CS_OK)
+        up->reserved = 0; /* the index write holds it now */
+    return st;
+}
+
+/* A durable write is acknowledged once its directory entry and its index
+ * row are on stable storage. */
+static enum cs_status make_durable(struct disk *d, const char *path, uint64_t seq)
+{
+    char dir[CS_DISK_DIR_LEN + 1];
+    enum cs_status st;
+
+    memcpy(dir, path, CS_DISK_DIR_LEN);
+    dir[CS_DISK_DIR_LEN] = '\0';
+    st = fsync_dir_at(d->objects_fd, dir);
+    return st == CS_OK ? cs_index_wait(d->index, seq) : st;
 }
 
 static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
@@ -671,28 +697,37 @@ static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
     struct disk_upload *up = upload_of(base);
     struct disk *d = up->disk;
     char path[CS_DISK_REL_PATH_LEN];
+    struct cs_index_op *op = NULL;
+    pthread_mutex_t *lock = cs_disk_key_lock(d, up->digest);
     enum cs_status st = write_header(up);
+    uint64_t seq = 0;
 
     if (st == CS_OK && up->durable && fdatasync(up->fd) < 0)
         st = cs_status_from_errno(errno);
     if (close_fd(up->fd) < 0 && st == CS_OK)
         st = cs_status_from_errno(errno);
     up->fd = -1;
+    if (st == CS_OK)
+        st = prepare_record(d, up, &op);
     if (st != CS_OK) {
         upload_free(up, true);
         return st;
     }
     cs_disk_rel_path(up->digest, path);
+    pthread_mutex_lock(lock);
     st = move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
+    if (st == CS_OK)
+        seq = cs_index_submit(d->index, op);
+    pthread_mutex_unlock(lock);
     if (st != CS_OK) {
+        cs_index_cancel(d->index, op);
         upload_free(up, true);
         return st;
     }
-    if (up->durable) {
-        path[CS_DISK_DIR_LEN] = '\0';
-        st = fsync_dir_at(d->objects_fd, path);
-    }
-    commit_record(d, up);
+    if (up->durable)
+        st = make_durable(d, path, seq);
+    if (d->evictor && cs_usage_needs_eviction(&d->usage))
+        cs_evictor_kick(d->evictor);
     upload_free(up, false);
     return st;
 }
@@ -706,69 +741,160 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
 {
     struct disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
+    pthread_mutex_t *lock = cs_disk_key_lock(d, id->digest);
+    struct cs_index_op *op;
+    uint64_t seq = 0;
+    int err = 0;
+    enum cs_status st = cs_index_prepare_remove(d->index, CS_INDEX_REQUEST, id->ns, id->key,
+                                                id->key_len, 0, &op);
 
+    if (st != CS_OK)
+        return st;
     cs_disk_rel_path(id->digest, path);
-    if (unlinkat(d->objects_fd, path, 0) < 0)
-        return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
-    cs_index_remove(d->index, id->ns, id->key, id->key_len);
-    if (durable) {
-        path[CS_DISK_DIR_LEN] = '\0';
-        return fsync_dir_at(d->objects_fd, path);
+    pthread_mutex_lock(lock);
+    if (unlinkat(d->objects_fd, path, 0) == 0)
+        seq = cs_index_submit(d->index, op);
+    else
+        err = errno;
+    pthread_mutex_unlock(lock);
+    if (err) {
+        cs_index_cancel(d->index, op);
+        return err == ENOENT || err == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(err);
     }
-    return CS_OK;
+    return durable ? make_durable(d, path, seq) : CS_OK;
 }
+
+/* An object's header (size, ETag, type) and the identity of its file,
+ * without reading the body or counting a read. */
+static enum cs_status read_meta(struct disk *d, const char *rel, struct cs_object *out,
+                                struct stat *st)
+{
+    uint8_t hdr[HDR_MAX];
+    enum cs_status rc = CS_OK;
+    ssize_t n;
+    int fd = openat(d->objects_fd, rel, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+    if (fstat(fd, st) < 0)
+        rc = cs_status_from_errno(errno);
+    else if ((n = pread(fd, hdr, sizeof hdr, 0)) < 0 ||
+             parse_header(hdr, (size_t)n, (uint64_t)st->st_size, out) != CS_OK)
+        rc = CS_ERR_IO;
+    close(fd);
+    return rc;
+}
+
+/* Locks the objects of two names, in a fixed order (one lock if they share it). */
+static void lock_pair(pthread_mutex_t *a, pthread_mutex_t *b)
+{
+    if (a == b) {
+        pthread_mutex_lock(a);
+    } else {
+        pthread_mutex_lock(a < b ? a : b);
+        pthread_mutex_lock(a < b ? b : a);
+    }
+}
+
+static void unlock_pair(pthread_mutex_t *a, pthread_mutex_t *b)
+{
+    pthread_mutex_unlock(a);
+    if (a != b)
+        pthread_mutex_unlock(b);
+}
+
+/* The link or rename itself, under both objects' locks. */
+static enum cs_status relocate_file(struct disk *d, const char *src, const char *dst,
+                                    bool overwrite, bool durable, bool keep_source, bool *created)
+{
+    static __thread unsigned long seq;
+    char tmp[64];
+    enum cs_status st;
+
+    if (!keep_source)
+        return move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
+    snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid),
+             ++seq);
+    if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
+        return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+    st = move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
+    if (st != CS_OK)
+        unlinkat(d->tmp_fd, tmp, 0);
+    return st;
+}
+
+/* How often a copy or move starts again when a PUT replaces its source
+ * between reading the source's header and linking its file. */
+#define RELOCATE_ATTEMPTS 4
 
 /* Copy and move work on whole files: the header holds no key, and an
  * object file is never written again once visible (a PUT replaces it by
- * rename), so a copy can be a hard link and a move a rename. */
+ * rename), so a copy can be a hard link and a move a rename. The row of
+ * the destination is prepared from the source's header before anything
+ * moves, and the file is linked only if it is still the one that header
+ * came from, so the row always describes the file it names. */
 static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
                                const struct cs_object_id *to, bool overwrite, bool durable,
                                bool keep_source, bool *created)
 {
-    static __thread unsigned long seq;
-    char src[CS_DISK_REL_PATH_LEN], dst[CS_DISK_REL_PATH_LEN], tmp[64];
-    struct cs_object obj;
-    enum cs_status st;
+    char src[CS_DISK_REL_PATH_LEN], dst[CS_DISK_REL_PATH_LEN];
+    pthread_mutex_t *from_lock = cs_disk_key_lock(d, from->digest);
+    pthread_mutex_t *to_lock = cs_disk_key_lock(d, to->digest);
+    enum cs_status st = CS_ERR_BUSY;
+    uint64_t seq = 0;
+    int attempt;
 
     if (memcmp(from->digest, to->digest, CS_SHA256_LEN) == 0)
         return CS_ERR_CONFLICT; /* onto itself */
-    st = disk_open_object(d, from, 0, &obj); /* the size, for the index */
-    if (st != CS_OK)
-        return st;
-    close(obj.fd);
     cs_disk_rel_path(from->digest, src);
     cs_disk_rel_path(to->digest, dst);
-    if (keep_source) {
-        snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid),
-                 ++seq);
-        if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
-            return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
-        st = move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
+    for (attempt = 0; attempt < RELOCATE_ATTEMPTS && st == CS_ERR_BUSY; attempt++) {
+        struct cs_index_op *put_op = NULL, *rm_op = NULL;
+        struct cs_object obj;
+        struct stat before, now;
+        st = read_meta(d, src, &obj, &before);
         if (st != CS_OK)
-            unlinkat(d->tmp_fd, tmp, 0);
-    } else {
-        st = move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
-    }
-    if (st != CS_OK)
-        return st;
-    if (durable) {
-        dst[CS_DISK_DIR_LEN] = '\0';
-        st = fsync_dir_at(d->objects_fd, dst);
-        if (st == CS_OK && !keep_source) {
-            src[CS_DISK_DIR_LEN] = '\0';
-            st = fsync_dir_at(d->objects_fd, src);
+            return st;
+        struct cs_index_record rec = {
+            .ns = to->ns, .key = to->key, .key_len = to->key_len, .kind = CS_INDEX_OBJECT,
+            .size = obj.size, .dsize = cs_disk_dsize(d, (uint64_t)before.st_size),
+            .mtime = time(NULL), .etag = obj.etag, .durable = durable,
+        };
+        st = cs_index_prepare_put(d->index, CS_INDEX_REQUEST, &rec, &put_op);
+        if (st == CS_OK && !keep_source)
+            st = cs_index_prepare_remove(d->index, CS_INDEX_REQUEST, from->ns, from->key,
+                                         from->key_len, 0, &rm_op);
+        if (st != CS_OK) {
+            cs_index_cancel(d->index, put_op);
+            return st;
+        }
+        lock_pair(from_lock, to_lock);
+        if (fstatat(d->objects_fd, src, &now, AT_SYMLINK_NOFOLLOW) < 0)
+            st = errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
+        else if (now.st_ino != before.st_ino || now.st_dev != before.st_dev)
+            st = CS_ERR_BUSY; /* replaced meanwhile: start again */
+        else
+            st = relocate_file(d, src, dst, overwrite, durable, keep_source, created);
+        if (st == CS_OK) {
+            seq = cs_index_submit(d->index, put_op);
+            if (rm_op)
+                seq = cs_index_submit(d->index, rm_op);
+        }
+        unlock_pair(from_lock, to_lock);
+        if (st != CS_OK) {
+            cs_index_cancel(d->index, put_op);
+            cs_index_cancel(d->index, rm_op);
         }
     }
-    struct cs_index_record rec = {
-        .ns = to->ns, .key = to->key, .key_len = to->key_len, .kind = CS_INDEX_OBJECT,
-        .size = obj.size, .dsize = cs_disk_dsize(d, obj.offset + obj.stored_size),
-        .mtime = time(NULL),
-        .etag = obj.etag, .durable = durable,
-    };
-    cs_index_put(d->index, &rec);
-    if (!keep_source)
-        cs_index_remove(d->index, from->ns, from->key, from->key_len);
-    return st;
+    if (st != CS_OK || !durable)
+        return st;
+    if (!keep_source) {
+        char dir[CS_DISK_DIR_LEN + 1];
+        memcpy(dir, src, CS_DISK_DIR_LEN);
+        dir[CS_DISK_DIR_LEN] = '\0';
+        st = fsync_dir_at(d->objects_fd, dir);
+    }
+    return st == CS_OK ? make_durable(d, dst, seq) : st;
 }
 
 static enum cs_status disk_copy(void *state, const struct cs_object_id *from,
@@ -785,9 +911,15 @@ static enum cs_status disk_move(void *state, const struct cs_object_id *from,
     return relocate(state, from, to, overwrite, durable, false, created);
 }
 
+pthread_mutex_t *cs_disk_key_lock(struct disk *d, const uint8_t digest[CS_SHA256_LEN])
+{
+    return &d->key_locks[digest[CS_SHA256_LEN - 1] % CS_DISK_KEY_LOCKS];
+}
+
 static void disk_destroy(void *state)
 {
     struct disk *d = state;
+    size_t i;
 
     if (!d)
         return;
@@ -806,6 +938,8 @@ static void disk_destroy(void *state)
     cs_zpool_free(d->zpool);
     if (d->lock_fd >= 0)
         close(d->lock_fd); /* releases the flock */
+    for (i = 0; i < CS_DISK_KEY_LOCKS; i++)
+        pthread_mutex_destroy(&d->key_locks[i]);
     free(d->root);
     free(d);
 }
@@ -1143,6 +1277,8 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
         return CS_ERR_NOMEM;
     d->root_fd = d->objects_fd = d->tmp_fd = d->lock_fd = -1;
     d->track_access = opt->track_access;
+    for (size_t i = 0; i < CS_DISK_KEY_LOCKS; i++)
+        pthread_mutex_init(&d->key_locks[i], NULL);
     atomic_init(&d->stopping, false);
     d->root = strdup(opt->data_dir);
     d->zpool = cs_zpool_new();
@@ -1161,7 +1297,7 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
     if (st == CS_OK) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/index.sqlite", d->root);
-        st = cs_index_open(path, &d->usage, &d->index, why, why_len);
+        st = cs_index_open(path, &d->usage, opt->index_queue, &d->index, why, why_len);
     }
     if (st == CS_OK) {
         clean_tmp(d);

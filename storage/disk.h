@@ -29,6 +29,7 @@ struct cs_disk_options {
     const struct cs_disk_ns *ns;
     size_t n_ns;
     bool track_access;        /* record reads for LRU order (else eviction is FIFO) */
+    size_t index_queue;       /* index writes waiting to commit, at most (0: default) */
     bool background;          /* run eviction and a throttled fsck after start (the
                                  server); false for the offline commands and tests */
 };

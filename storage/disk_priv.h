@@ -17,6 +17,11 @@
 #define CS_DISK_DIR_LEN 2
 #define CS_DISK_REL_PATH_LEN (CS_DISK_DIR_LEN + 1 + CS_SHA256_HEX_LEN + 1)
 
+/* Striped locks by object name: a file change and the index write that
+ * records it happen under the object's lock, so the index sees the
+ * changes of one key in the order its files saw them. */
+#define CS_DISK_KEY_LOCKS 256
+
 struct cs_evictor;
 struct cs_zpool;
 
@@ -35,7 +40,11 @@ struct disk {
     bool fsck_started;
     atomic_bool stopping;         /* background work gives up */
     struct cs_zpool *zpool;       /* compression contexts for zstd at rest */
+    pthread_mutex_t key_locks[CS_DISK_KEY_LOCKS];
 };
+
+/* The lock of the object named digest (see CS_DISK_KEY_LOCKS). */
+pthread_mutex_t *cs_disk_key_lock(struct disk *d, const uint8_t digest[CS_SHA256_LEN]);
 
 void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN]);
 /* Bytes a file of file_size bytes takes on disk. */

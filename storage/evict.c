@@ -47,27 +47,39 @@ static int64_t mtime_ms(const struct stat *st)
 }
 
 /* Unlinks one victim's file unless a newer PUT replaced it, and drops its
- * row. Returns the bytes freed. */
+ * row. The row's removal is prepared first (so a file is never unlinked
+ * without it) and submitted under the object's lock, in step with PUTs of
+ * the same key. Returns the bytes freed. */
 static uint64_t evict_one(struct disk *d, const char *ns, const struct cs_index_victim *v)
 {
     struct cs_object_id id;
     char path[CS_DISK_REL_PATH_LEN];
+    struct cs_index_op *op;
+    pthread_mutex_t *lock;
     struct stat st;
+    uint64_t freed = 0;
+    bool drop = false;
 
+    if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, v->key, v->key_len,
+                                v->created_ms, &op) != CS_OK)
+        return 0; /* stopping */
     cs_object_id_init(&id, ns, v->key, v->key_len);
     cs_disk_rel_path(id.digest, path);
+    lock = cs_disk_key_lock(d, id.digest);
+    pthread_mutex_lock(lock);
     if (fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT) /* a row without a file: just drop it */
-            cs_index_remove_if(d->index, ns, v->key, v->key_len, v->created_ms);
-        return 0;
+        drop = errno == ENOENT; /* a row without a file: just drop it */
+    } else if (mtime_ms(&st) <= v->created_ms + 1000 && unlinkat(d->objects_fd, path, 0) == 0) {
+        /* (a file written well after the row is a PUT that replaced it just now) */
+        drop = true;
+        freed = v->dsize;
     }
-    /* written well after the row: a PUT replaced the object just now */
-    if (mtime_ms(&st) > v->created_ms + 1000)
-        return 0;
-    if (unlinkat(d->objects_fd, path, 0) < 0)
-        return 0;
-    cs_index_remove_if(d->index, ns, v->key, v->key_len, v->created_ms);
-    return v->dsize;
+    if (drop)
+        cs_index_submit(d->index, op);
+    pthread_mutex_unlock(lock);
+    if (!drop)
+        cs_index_cancel(d->index, op);
+    return freed;
 }
 
 static bool on_victim(void *arg, const struct cs_index_victim *v)
@@ -95,8 +107,10 @@ static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need
         b.seen = 0;
         if (cs_index_oldest(d->index, ns->name, EVICT_BATCH, on_victim, &b) != CS_OK)
             break;
-        /* the rows must be gone before the next query sees them again */
-        cs_index_sync(d->index);
+        /* the rows must be gone before the next query sees them again;
+         * while commits fail they are not, and the next round retries */
+        if (cs_index_sync(d->index) != CS_OK)
+            break;
         *objects += atomic_load(&ns->evictions) - before;
         if (b.seen == 0 || atomic_load(&ns->evictions) == before)
             break;
@@ -141,6 +155,18 @@ static void evict_global(struct disk *d, uint64_t need, uint64_t *objects)
     }
 }
 
+/* Touches recorded so far go into the index before victims are chosen;
+ * true either way (a failing index gives its last committed order). */
+static bool sync_touches(struct disk *d)
+{
+    enum cs_status st = cs_index_sync_touches(d->index);
+
+    if (st != CS_OK)
+        cs_log(CS_LOG_DEBUG, "eviction picks by the last committed access times: %s",
+               cs_strerror(st));
+    return true;
+}
+
 uint64_t cs_evict_round(struct disk *d)
 {
     struct cs_usage *u = &d->usage;
@@ -148,28 +174,26 @@ uint64_t cs_evict_round(struct disk *d)
     size_t i;
     bool synced = false;
 
+    /* LRU order as of now (when the index cannot commit, as last committed) */
     for (i = 0; i < u->n; i++) {
         struct cs_usage_ns *ns = &u->ns[i];
         uint64_t used = cs_usage_ns_used(ns);
         if (!ns->max_size || used <= ns->max_size)
             continue;
-        if (!synced) {
-            cs_index_sync_touches(d->index); /* LRU order as of now */
-            synced = true;
-        }
+        if (!synced)
+            synced = sync_touches(d);
         evict_from(d, ns, used - cs_usage_low_water(ns->max_size), &objects);
     }
     total = cs_usage_total(u);
     if (u->max_size && total > u->max_size) {
         if (!synced)
-            cs_index_sync_touches(d->index);
-        synced = true;
+            synced = sync_touches(d);
         evict_global(d, total - cs_usage_low_water(u->max_size), &objects);
     }
     if (atomic_load(&u->disk_full)) {
         /* no limit was passed but the file system is full: free 5% */
         if (!synced)
-            cs_index_sync_touches(d->index);
+            synced = sync_touches(d);
         total = cs_usage_total(u);
         evict_global(d, total / 20 > d->block ? total / 20 : d->block, &objects);
         atomic_store(&u->disk_full, false);

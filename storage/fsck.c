@@ -87,14 +87,17 @@ static bool check_row(void *arg, const struct cs_index_row *row)
     cs_disk_rel_path(id.digest, path);
     if (fstatat(p->d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT && row->created_ms < p->start_ms - FSCK_SETTLE_MS) {
-            cs_index_remove_if(p->d->index, row->ns, row->key, row->key_len, row->created_ms);
+            if (cs_index_remove(p->d->index, CS_INDEX_BACKGROUND, row->ns, row->key,
+                                row->key_len, row->created_ms, NULL) != CS_OK)
+                return false; /* stopping */
             p->r->rows_dropped++;
         }
         return true;
     }
     uint64_t dsize = cs_disk_dsize(p->d, (uint64_t)st.st_size);
     if (dsize != row->dsize) {
-        cs_index_set_dsize(p->d->index, row->ns, row->key, row->key_len, dsize);
+        if (cs_index_set_dsize(p->d->index, row->ns, row->key, row->key_len, dsize) != CS_OK)
+            return false;
         p->r->rows_resized++;
     }
     return true;
@@ -187,6 +190,17 @@ static void check_files(struct row_pass *p, bool throttle)
     closedir(dir);
 }
 
+/* Waits for writes queued so far; while commits fail it goes on with what
+ * is committed (said in the log). */
+static void sync_logged(struct disk *d, const char *what)
+{
+    enum cs_status st = cs_index_sync(d->index);
+
+    if (st != CS_OK)
+        cs_log(CS_LOG_WARN, "%s of %s works on the last committed index: %s", what, d->root,
+               cs_strerror(st));
+}
+
 enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_report *r)
 {
     struct row_pass p = {.d = d, .r = r, .start_ms = cs_index_now_ms()};
@@ -195,7 +209,8 @@ enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_re
 
     memset(r, 0, sizeof *r);
     memset(&cur, 0, sizeof cur);
-    cs_index_sync(d->index);
+    /* rows are judged as committed; a failing index is no reason to stop */
+    sync_logged(d, "fsck");
     while (!cur.done && !p.oom && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
         st = cs_index_scan_all(d->index, &cur, FSCK_BATCH, check_row, &p);
         if (st != CS_OK)
@@ -211,7 +226,8 @@ enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_re
         check_files(&p, throttle);
     }
     free(p.tags.v);
-    cs_index_sync(d->index);
+    if (st == CS_OK)
+        st = cs_index_sync(d->index); /* its corrections are committed when it says done */
     return st;
 }
 
@@ -221,23 +237,38 @@ struct purge {
     struct disk *d;
     const char *ns;
     struct cs_purge_report *r;
+    enum cs_status st;
 };
 
+/* The row's removal is prepared first and submitted under the object's
+ * lock, as a DELETE does, so a PUT of the same key meanwhile keeps its row
+ * and file together. */
 static bool purge_entry(void *arg, const struct cs_index_entry *e)
 {
     struct purge *p = arg;
+    struct cs_index_op *op;
+    struct cs_object_id id;
+    char path[CS_DISK_REL_PATH_LEN];
+    pthread_mutex_t *lock;
 
-    if (e->kind == CS_INDEX_OBJECT) {
-        struct cs_object_id id;
-        char path[CS_DISK_REL_PATH_LEN];
-        cs_object_id_init(&id, p->ns, e->name, e->name_len);
-        cs_disk_rel_path(id.digest, path);
-        if (unlinkat(p->d->objects_fd, path, 0) == 0) {
-            p->r->objects++;
-            p->r->bytes += e->dsize;
-        }
+    p->st = cs_index_prepare_remove(p->d->index, CS_INDEX_BACKGROUND, p->ns, e->name,
+                                    e->name_len, 0, &op);
+    if (p->st != CS_OK)
+        return false;
+    if (e->kind != CS_INDEX_OBJECT) {
+        cs_index_submit(p->d->index, op);
+        return true;
     }
-    cs_index_remove(p->d->index, p->ns, e->name, e->name_len);
+    cs_object_id_init(&id, p->ns, e->name, e->name_len);
+    cs_disk_rel_path(id.digest, path);
+    lock = cs_disk_key_lock(p->d, id.digest);
+    pthread_mutex_lock(lock);
+    if (unlinkat(p->d->objects_fd, path, 0) == 0) {
+        p->r->objects++;
+        p->r->bytes += e->dsize;
+    }
+    cs_index_submit(p->d->index, op); /* gone either way: a row without a file goes too */
+    pthread_mutex_unlock(lock);
     return true;
 }
 
@@ -248,10 +279,15 @@ enum cs_status cs_disk_purge_run(struct disk *d, const char *ns, struct cs_purge
     enum cs_status st = CS_OK;
 
     memset(r, 0, sizeof *r);
-    cs_index_sync(d->index);
+    sync_logged(d, "purge");
     while (!cur.done && st == CS_OK) {
+        p.st = CS_OK;
         st = cs_index_walk(d->index, ns, "", 0, &cur, FSCK_BATCH, purge_entry, &p);
-        cs_index_sync(d->index);
+        if (st == CS_OK)
+            st = p.st;
+        /* the walk reads committed rows: the batch must be gone first */
+        if (st == CS_OK)
+            st = cs_index_sync(d->index);
     }
     return st;
 }

@@ -31,12 +31,22 @@
  * again: a hot object costs two index writes a second, not one per GET. */
 #define TOUCH_DEDUP_MS 500
 #define TOUCH_DEDUP_SLOTS 1024
+/* Writes waiting to commit, by default. Each costs its key and ~120 bytes. */
+#define QUEUE_CAP_DEFAULT 65536
+/* How long a client's write waits for room in a full queue: short, since
+ * it waits on an event thread. */
+#define QUEUE_WAIT_MS 500
+/* A failed commit is retried this often. */
+#define RETRY_MS 250
+/* At shutdown, how many more times a failing commit is tried. */
+#define CLOSE_RETRIES 20
 
 enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
 
-/* One queued write; ns and key live in data[]. */
-struct op {
-    struct op *next;
+/* One write; ns and key live in data[]. Prepared, it holds a place in the
+ * queue; submitted, it belongs to the writer until committed. */
+struct cs_index_op {
+    struct cs_index_op *next;
     enum op_type type;
     enum cs_index_kind kind;
     bool durable;
@@ -78,17 +88,23 @@ struct cs_index {
     pthread_t writer;
     bool writer_started;
 
-    pthread_mutex_t lock;         /* guards the queue, the counters and stop */
+    pthread_mutex_t lock;         /* guards the queue, its counters, failure and stop */
     pthread_cond_t work;          /* writer: something to do */
-    pthread_cond_t committed;     /* syncers: committed_seq moved */
-    struct op *head, *tail;
-    uint64_t queued_seq, committed_seq;
+    pthread_cond_t committed;     /* waiters: committed_seq or failed_seq moved */
+    pthread_cond_t room;          /* producers: a place in the queue was freed */
+    struct cs_index_op *head, *tail;  /* submitted, not yet taken by the writer */
+    uint64_t queued_seq;          /* the last write submitted */
+    uint64_t committed_seq;       /* every write up to here is committed */
+    uint64_t failed_seq;          /* the last failed commit held the writes up to here */
+    enum cs_status failure;       /* and failed for this reason */
+    size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
+    atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
     bool stop;
 
     pthread_mutex_t touch_lock;   /* guards slots and full (not the slots' buffers) */
     struct touch_slot *slots;
     struct touch_buf *full;
-    size_t n_full;
+    atomic_size_t n_full;         /* written under touch_lock; the writer peeks without it */
     atomic_uint_fast64_t touches_dropped;
 
     pthread_mutex_t pool_lock;    /* guards readers[] */
@@ -158,14 +174,29 @@ static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *
     return CS_OK;
 }
 
+/* What a failed sqlite call means for the writes it was to record. */
+static enum cs_status status_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW: return CS_OK;
+    case SQLITE_FULL: return CS_ERR_NO_SPACE;
+    case SQLITE_NOMEM: return CS_ERR_NOMEM;
+    default: return CS_ERR_INDEX;
+    }
+}
+
 static enum cs_status exec(sqlite3 *db, const char *sql, char *why, size_t why_len)
 {
     char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
 
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         snprintf(why, why_len, "index: %s", err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
-        return CS_ERR_IO;
+        enum cs_status st = status_of(sqlite3_extended_errcode(db));
+        return st == CS_OK ? CS_ERR_INDEX : st;
     }
     return CS_OK;
 }
@@ -190,17 +221,19 @@ static const char *op_name(enum op_type t)
     return "a change";
 }
 
-static void apply(struct cs_index *idx, const struct op *op)
+/* One write inside the writer's transaction. */
+static enum cs_status apply(struct cs_index *idx, const struct cs_index_op *op)
 {
     const char *ns = op->data, *key = op->data + op->ns_len;
     sqlite3_stmt *st;
+    enum cs_status rc = CS_OK;
 
     switch (op->type) {
     case OP_PUT: st = idx->st_put; break;
     case OP_REMOVE: st = idx->st_remove; break;
     case OP_REMOVE_IF: st = idx->st_remove_if; break;
     case OP_SET_DSIZE: st = idx->st_set_dsize; break;
-    default: return;
+    default: return CS_OK;
     }
     sqlite3_bind_text(st, 1, ns, (int)op->ns_len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, key, (int)op->key_len, SQLITE_STATIC);
@@ -219,11 +252,16 @@ static void apply(struct cs_index *idx, const struct op *op)
     } else if (op->type == OP_SET_DSIZE) {
         sqlite3_bind_int64(st, 3, (sqlite3_int64)op->dsize);
     }
-    if (sqlite3_step(st) != SQLITE_DONE)
-        cs_log(CS_LOG_ERROR, "index: cannot record %s of a key in '%.*s': %s",
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = status_of(sqlite3_extended_errcode(idx->wdb));
+        if (rc == CS_OK)
+            rc = CS_ERR_INDEX;
+        cs_log(CS_LOG_DEBUG, "index: cannot record %s of a key in '%.*s': %s",
                op_name(op->type), (int)op->ns_len, ns, sqlite3_errmsg(idx->wdb));
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    return rc;
 }
 
 /* --- touches ----------------------------------------------------------- */
@@ -371,9 +409,12 @@ static int touch_cmp(const void *a, const void *b)
     return c;
 }
 
-static void touch_update(struct cs_index *idx, const unsigned char *p)
+/* A failure here fails the whole transaction: sqlite may have rolled it
+ * back already (disk full), and later statements must not run outside it. */
+static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
 {
     sqlite3_stmt *st = idx->st_touch;
+    enum cs_status rc = CS_OK;
     size_t ns_len;
     uint16_t key_len;
     int64_t ms;
@@ -382,14 +423,47 @@ static void touch_update(struct cs_index *idx, const unsigned char *p)
     sqlite3_bind_text(st, 1, (const char *)p + TOUCH_REC_FIXED, (int)ns_len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, ms);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        cs_log(CS_LOG_WARN, "index: cannot record an access: %s", sqlite3_errmsg(idx->wdb));
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = status_of(sqlite3_extended_errcode(idx->wdb));
+        if (rc == CS_OK)
+            rc = CS_ERR_INDEX;
+    }
     sqlite3_reset(st);
+    return rc;
+}
+
+static size_t touch_count(const struct touch_buf *list)
+{
+    size_t n = 0;
+
+    for (; list; list = list->next) {
+        size_t off = 0;
+        while (off + TOUCH_REC_FIXED <= list->used) {
+            size_t ns_len;
+            uint16_t key_len;
+            int64_t ms;
+            touch_parse(list->data + off, &ns_len, &key_len, &ms);
+            off += TOUCH_REC_FIXED + ns_len + key_len;
+            n++;
+        }
+    }
+    return n;
+}
+
+static void touch_free(struct touch_buf *list)
+{
+    while (list) {
+        struct touch_buf *next = list->next;
+        free(list);
+        list = next;
+    }
 }
 
 /* Applies and frees the gathered buffers. Records that do not fit in the
- * sort array (out of memory) are dropped: LRU order is a hint. */
-static void touch_apply(struct cs_index *idx, struct touch_buf *list)
+ * sort array (out of memory) are dropped: LRU order is a hint. A failed
+ * update stops the rest (the transaction fails): they are counted as
+ * dropped. */
+static enum cs_status touch_apply(struct cs_index *idx, struct touch_buf *list)
 {
     const unsigned char **recs = NULL;
     size_t n = 0, cap = 0, i;
@@ -416,14 +490,12 @@ static void touch_apply(struct cs_index *idx, struct touch_buf *list)
     }
     if (n > 0)
         qsort(recs, n, sizeof *recs, touch_cmp);
-    for (i = 0; i < n; i++)
-        touch_update(idx, recs[i]);
+    enum cs_status rc = CS_OK;
+    for (i = 0; i < n && rc == CS_OK; i++)
+        rc = touch_update(idx, recs[i]);
     free(recs);
-    while (list) {
-        b = list->next;
-        free(list);
-        list = b;
-    }
+    touch_free(list);
+    return rc;
 }
 
 /* --- writer ------------------------------------------------------------ */
@@ -448,102 +520,211 @@ static void usage_refresh(struct cs_index *idx)
     sqlite3_reset(st);
 }
 
-static void run_batch(struct cs_index *idx, struct op *batch, bool collect)
+/* One transaction for the batch and the touches. Nothing of it counts
+ * unless all of it commits: on failure it is rolled back and the caller
+ * keeps the batch for the next attempt (the touches are dropped, LRU
+ * order being a hint). */
+static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch,
+                                bool collect, char *why, size_t why_len)
 {
     struct touch_buf *touches = collect ? touch_gather(idx) : NULL;
+    const struct cs_index_op *op;
     bool durable = false;
-    struct op *op;
-    char why[256];
+    char ignored[256];
+    enum cs_status st;
 
     if (!batch && !touches)
-        return;
-
+        return CS_OK;
     for (op = batch; op; op = op->next)
         durable |= op->durable;
-    /* A durable PUT is acknowledged after this commit: its row must
+    /* A durable write is acknowledged after this commit: its row must
      * survive a power loss as its file does. */
-    if (durable)
-        exec(idx->wdb, "PRAGMA synchronous=FULL", why, sizeof why);
-    if (exec(idx->wdb, "BEGIN", why, sizeof why) != CS_OK)
-        cs_log(CS_LOG_ERROR, "%s", why);
-    for (op = batch; op; op = op->next)
-        apply(idx, op);
-    touch_apply(idx, touches);
-    if (exec(idx->wdb, "COMMIT", why, sizeof why) != CS_OK) {
-        cs_log(CS_LOG_ERROR, "%s", why);
-        exec(idx->wdb, "ROLLBACK", why, sizeof why);
+    st = durable ? exec(idx->wdb, "PRAGMA synchronous=FULL", why, why_len) : CS_OK;
+    if (st == CS_OK)
+        st = exec(idx->wdb, "BEGIN", why, why_len);
+    for (op = batch; op && st == CS_OK; op = op->next)
+        if ((st = apply(idx, op)) != CS_OK)
+            snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+    if (touches) {
+        size_t n = touch_count(touches);
+        if (st == CS_OK && (st = touch_apply(idx, touches)) != CS_OK)
+            snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
+        else if (st != CS_OK)
+            touch_free(touches);
+        if (st != CS_OK)
+            atomic_fetch_add_explicit(&idx->touches_dropped, n, memory_order_relaxed);
     }
-    if (durable)
-        exec(idx->wdb, "PRAGMA synchronous=NORMAL", why, sizeof why);
-    /* Refresh first, then stop counting the uploads as pending: the other
-     * order would leave a moment when their bytes are counted nowhere. */
-    usage_refresh(idx);
-    while (batch) {
-        op = batch->next;
-        if (batch->pending_ns)
-            cs_usage_release(batch->pending_ns, batch->pending);
-        free(batch);
-        batch = op;
+    if (st == CS_OK)
+        st = exec(idx->wdb, "COMMIT", why, why_len);
+    if (st != CS_OK && !sqlite3_get_autocommit(idx->wdb))
+        exec(idx->wdb, "ROLLBACK", ignored, sizeof ignored); /* the failure is st */
+    if (durable && exec(idx->wdb, "PRAGMA synchronous=NORMAL", ignored, sizeof ignored) != CS_OK)
+        cs_log(CS_LOG_WARN, "%s: later commits may fsync more than needed", ignored);
+    if (st == CS_OK)
+        usage_refresh(idx);
+    return st;
+}
+
+/* Frees committed (or abandoned) writes and gives their places back.
+ * Called after usage_refresh: their bytes stop counting as pending only
+ * once the committed totals include them, so they are never counted
+ * nowhere. */
+static void release_ops(struct cs_index *idx, struct cs_index_op *list)
+{
+    size_t n = 0;
+
+    while (list) {
+        struct cs_index_op *next = list->next;
+        if (list->pending_ns)
+            cs_usage_release(list->pending_ns, list->pending);
+        free(list);
+        list = next;
+        n++;
     }
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&idx->lock);
+    idx->n_ops -= n;
+    pthread_cond_broadcast(&idx->room);
+    pthread_mutex_unlock(&idx->lock);
+}
+
+static size_t count_ops(const struct cs_index_op *op)
+{
+    size_t n = 0;
+
+    for (; op; op = op->next)
+        n++;
+    return n;
+}
+
+static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cond, &idx->lock, &until);
+}
+
+/* The writer's state between attempts: writes taken from the queue and
+ * not yet committed (a failed attempt's, retried with whatever came
+ * after). */
+struct writer {
+    struct cs_index_op *batch, **tail;
+    uint64_t seq;                 /* the last write in batch */
+    bool failing;
+    unsigned close_attempts;
+    int64_t last_collect, last_report;
+    uint64_t failures;
+};
+
+/* After an attempt, with idx->lock held: publish its outcome. */
+static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status st,
+                         const char *why)
+{
+    int64_t now = cs_index_now_ms();
+
+    if (st == CS_OK) {
+        idx->committed_seq = w->seq;
+        if (w->failing)
+            cs_log(CS_LOG_WARN, "index: commits work again after %llu failed attempt(s); "
+                                "writes are accepted", (unsigned long long)w->failures);
+        w->failing = false;
+        w->failures = 0;
+        atomic_store(&idx->health, CS_OK);
+    } else {
+        idx->failed_seq = w->seq;
+        idx->failure = st;
+        atomic_store(&idx->health, st);
+        w->failures++;
+        /* once when it starts, then every 10 s: each attempt fails alike */
+        if (!w->failing || now - w->last_report >= 10000) {
+            cs_log(CS_LOG_ERROR, "%s: %zu write(s) wait to be recorded; client writes get %s "
+                                 "until a commit succeeds (retried every %d ms)",
+                   why, count_ops(w->batch), st == CS_ERR_NO_SPACE ? "507" : "503", RETRY_MS);
+            w->last_report = now;
+        }
+        w->failing = true;
+    }
+    pthread_cond_broadcast(&idx->committed);
 }
 
 /* Group commit: everything queued while the last transaction ran goes
  * into the next one. Under load batches grow by themselves; when idle a
- * single write commits at once (no fsync in WAL with synchronous=NORMAL). */
+ * single write commits at once (no fsync in WAL with synchronous=NORMAL).
+ * A failed commit keeps its writes and is retried every RETRY_MS. */
 static void *writer_main(void *arg)
 {
     struct cs_index *idx = arg;
-    int64_t last_collect = cs_index_now_ms();
+    struct writer w = {.batch = NULL, .tail = &w.batch, .last_collect = cs_index_now_ms()};
 
     pthread_mutex_lock(&idx->lock);
     for (;;) {
-        if (!idx->head && !idx->stop && idx->n_full == 0) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += TOUCH_FLUSH_MS * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&idx->work, &idx->lock, &until);
+        if (w.failing) {
+            /* new writes do not hurry a retry: the failure is not theirs */
+            int64_t until = cs_index_now_ms() + RETRY_MS, left;
+            bool stop = idx->stop;
+            while ((left = until - cs_index_now_ms()) > 0 && idx->stop == stop)
+                wait_ms(idx, &idx->work, left);
+        } else if (!idx->head && !idx->stop && atomic_load(&idx->n_full) == 0) {
+            wait_ms(idx, &idx->work, TOUCH_FLUSH_MS);
         }
-        struct op *batch = idx->head, *op;
-        uint64_t seq = idx->queued_seq;
+        if (idx->head) {
+            *w.tail = idx->head;
+            w.tail = &idx->tail->next;
+            w.seq = idx->queued_seq;
+            idx->head = idx->tail = NULL;
+        }
         bool stop = idx->stop;
-        idx->head = idx->tail = NULL;
         pthread_mutex_unlock(&idx->lock);
 
         int64_t now = cs_index_now_ms();
-        bool collect = stop || now - last_collect >= TOUCH_FLUSH_MS;
-        for (op = batch; op && !collect; op = op->next)
+        bool collect = stop || now - w.last_collect >= TOUCH_FLUSH_MS;
+        const struct cs_index_op *op;
+        for (op = w.batch; op && !collect; op = op->next)
             collect = op->type == OP_COLLECT;
-        pthread_mutex_lock(&idx->touch_lock);
-        collect |= idx->n_full > 0;
-        pthread_mutex_unlock(&idx->touch_lock);
+        collect |= atomic_load(&idx->n_full) > 0;
         if (collect)
-            last_collect = now;
-        if (batch || collect)
-            run_batch(idx, batch, collect);
+            w.last_collect = now;
+        char why[320] = "index";
+        enum cs_status st = run_batch(idx, w.batch, collect, why, sizeof why);
+        struct cs_index_op *done = NULL;
+        if (st == CS_OK) {
+            done = w.batch;
+            w.batch = NULL;
+            w.tail = &w.batch;
+        }
+        release_ops(idx, done);
 
         pthread_mutex_lock(&idx->lock);
-        idx->committed_seq = seq;
-        pthread_cond_broadcast(&idx->committed);
-        if (stop && !idx->head)
+        attempt_done(idx, &w, st, why);
+        if (stop && !idx->head && (!w.failing || ++w.close_attempts > CLOSE_RETRIES))
             break;
     }
     pthread_mutex_unlock(&idx->lock);
+    if (w.batch) {
+        cs_log(CS_LOG_ERROR, "index: %zu acknowledged write(s) could not be recorded before "
+                             "shutdown (%s): their objects are removed by fsck at the next "
+                             "start", count_ops(w.batch), cs_strerror(idx->failure));
+        release_ops(idx, w.batch);
+    }
     return NULL;
 }
 
-static struct op *op_new(enum op_type type, const char *ns, const char *key, size_t key_len)
+static struct cs_index_op *op_new(enum op_type type, const char *ns, const char *key,
+                                  size_t key_len)
 {
     size_t ns_len = strlen(ns);
-    struct op *op = calloc(1, sizeof *op + ns_len + key_len);
+    struct cs_index_op *op = calloc(1, sizeof *op + ns_len + key_len);
 
-    if (!op) {
-        cs_log(CS_LOG_ERROR, "index: out of memory: a change in '%s' is not recorded", ns);
+    if (!op)
         return NULL;
-    }
     op->type = type;
     op->ns_len = ns_len;
     op->key_len = key_len;
@@ -552,97 +733,218 @@ static struct op *op_new(enum op_type type, const char *ns, const char *key, siz
     return op;
 }
 
-static void enqueue(struct cs_index *idx, struct op *op)
+/* Takes a place in the queue for one write. */
+static enum cs_status take_slot(struct cs_index *idx, enum cs_index_mode mode)
 {
+    enum cs_status st = CS_OK;
+    int64_t deadline = cs_index_now_ms() + QUEUE_WAIT_MS;
+
     pthread_mutex_lock(&idx->lock);
-    if (idx->tail)
-        idx->tail->next = op;
-    else
-        idx->head = op;
-    idx->tail = op;
-    idx->queued_seq++;
-    pthread_cond_signal(&idx->work);
+    if (mode == CS_INDEX_REQUEST && atomic_load(&idx->health) != CS_OK) {
+        st = (enum cs_status)atomic_load(&idx->health);
+    } else {
+        while (idx->n_ops >= idx->cap && !idx->stop) {
+            int64_t left = deadline - cs_index_now_ms();
+            if (mode == CS_INDEX_REQUEST && left <= 0)
+                break;
+            wait_ms(idx, &idx->room, mode == CS_INDEX_REQUEST ? left : 1000);
+        }
+        if (idx->stop)
+            st = CS_ERR_INDEX;
+        else if (idx->n_ops >= idx->cap)
+            st = CS_ERR_OVERLOAD;
+        else
+            idx->n_ops++;
+    }
     pthread_mutex_unlock(&idx->lock);
+    return st;
 }
 
-void cs_index_put(struct cs_index *idx, const struct cs_index_record *rec)
+static enum cs_status prepare(struct cs_index *idx, enum cs_index_mode mode, enum op_type type,
+                              const char *ns, const char *key, size_t key_len,
+                              struct cs_index_op **out)
 {
-    struct op *op = op_new(OP_PUT, rec->ns, rec->key, rec->key_len);
+    struct cs_index_op *op = op_new(type, ns, key, key_len);
+    enum cs_status st;
 
-    if (!op) {
-        if (rec->pending_ns)
-            cs_usage_release(rec->pending_ns, rec->pending);
-        return;
+    *out = NULL;
+    if (!op)
+        return CS_ERR_NOMEM;
+    st = take_slot(idx, mode);
+    if (st != CS_OK) {
+        free(op);
+        return st;
     }
+    *out = op;
+    return CS_OK;
+}
+
+enum cs_status cs_index_prepare_put(struct cs_index *idx, enum cs_index_mode mode,
+                                    const struct cs_index_record *rec,
+                                    struct cs_index_op **out)
+{
+    struct cs_index_op *op;
+    enum cs_status st = prepare(idx, mode, OP_PUT, rec->ns, rec->key, rec->key_len, &op);
+
+    if (st != CS_OK)
+        return st;
     op->kind = rec->kind;
     op->size = rec->size;
     op->dsize = rec->dsize;
     op->mtime = rec->mtime;
-    op->created_ms = rec->created_ms ? rec->created_ms : cs_index_now_ms();
+    op->created_ms = rec->created_ms;
     op->durable = rec->durable;
     op->has_etag = rec->etag != NULL;
     if (rec->etag)
         memcpy(op->etag, rec->etag, sizeof op->etag);
     op->pending_ns = rec->pending_ns;
     op->pending = rec->pending;
-    enqueue(idx, op);
+    *out = op;
+    return CS_OK;
 }
 
-void cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
-                             size_t dir_len)
+enum cs_status cs_index_prepare_remove(struct cs_index *idx, enum cs_index_mode mode,
+                                       const char *ns, const char *key, size_t key_len,
+                                       int64_t created_ms, struct cs_index_op **out)
+{
+    enum cs_status st = prepare(idx, mode, created_ms ? OP_REMOVE_IF : OP_REMOVE, ns, key,
+                                key_len, out);
+
+    if (st == CS_OK)
+        (*out)->created_ms = created_ms;
+    return st;
+}
+
+uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
+{
+    uint64_t seq;
+
+    if (op->type == OP_PUT && op->created_ms == 0)
+        op->created_ms = cs_index_now_ms();
+    op->next = NULL;
+    pthread_mutex_lock(&idx->lock);
+    if (idx->tail)
+        idx->tail->next = op;
+    else
+        idx->head = op;
+    idx->tail = op;
+    seq = ++idx->queued_seq;
+    pthread_cond_signal(&idx->work);
+    pthread_mutex_unlock(&idx->lock);
+    return seq;
+}
+
+void cs_index_cancel(struct cs_index *idx, struct cs_index_op *op)
+{
+    if (!op)
+        return;
+    op->next = NULL;
+    release_ops(idx, op);
+}
+
+/* Prepare and submit; seq may be NULL. */
+static enum cs_status queue_now(struct cs_index *idx, enum cs_status st, struct cs_index_op *op,
+                                uint64_t *seq)
+{
+    uint64_t s = 0;
+
+    if (st == CS_OK)
+        s = cs_index_submit(idx, op);
+    if (seq)
+        *seq = s;
+    return st;
+}
+
+enum cs_status cs_index_put(struct cs_index *idx, enum cs_index_mode mode,
+                            const struct cs_index_record *rec, uint64_t *seq)
+{
+    struct cs_index_op *op = NULL;
+    enum cs_status st = cs_index_prepare_put(idx, mode, rec, &op);
+
+    return queue_now(idx, st, op, seq);
+}
+
+enum cs_status cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
+                                       size_t dir_len, bool durable, uint64_t *seq)
 {
     struct cs_index_record rec = {.ns = ns, .key = dir, .key_len = dir_len,
-                                  .kind = CS_INDEX_COLLECTION, .mtime = time(NULL)};
+                                  .kind = CS_INDEX_COLLECTION, .mtime = time(NULL),
+                                  .durable = durable};
 
-    cs_index_put(idx, &rec);
+    return cs_index_put(idx, CS_INDEX_REQUEST, &rec, seq);
 }
 
-/* Queues a change to one row that carries at most a time or a size. */
-static void enqueue_row_op(struct cs_index *idx, enum op_type type, const char *ns,
-                           const char *key, size_t key_len, int64_t created_ms, uint64_t dsize)
+enum cs_status cs_index_remove(struct cs_index *idx, enum cs_index_mode mode, const char *ns,
+                               const char *key, size_t key_len, int64_t created_ms,
+                               uint64_t *seq)
 {
-    struct op *op = op_new(type, ns, key, key_len);
+    struct cs_index_op *op = NULL;
+    enum cs_status st = cs_index_prepare_remove(idx, mode, ns, key, key_len, created_ms, &op);
 
-    if (op) {
-        op->created_ms = created_ms;
+    return queue_now(idx, st, op, seq);
+}
+
+enum cs_status cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key,
+                                  size_t key_len, uint64_t dsize)
+{
+    struct cs_index_op *op = NULL;
+    enum cs_status st = prepare(idx, CS_INDEX_BACKGROUND, OP_SET_DSIZE, ns, key, key_len, &op);
+
+    if (st == CS_OK)
         op->dsize = dsize;
-        enqueue(idx, op);
-    }
+    return queue_now(idx, st, op, NULL);
 }
 
-void cs_index_remove(struct cs_index *idx, const char *ns, const char *key, size_t key_len)
+enum cs_status cs_index_wait(struct cs_index *idx, uint64_t seq)
 {
-    enqueue_row_op(idx, OP_REMOVE, ns, key, key_len, 0, 0);
-}
+    enum cs_status st;
 
-void cs_index_remove_if(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
-                        int64_t created_ms)
-{
-    enqueue_row_op(idx, OP_REMOVE_IF, ns, key, key_len, created_ms, 0);
-}
-
-void cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
-                        uint64_t dsize)
-{
-    enqueue_row_op(idx, OP_SET_DSIZE, ns, key, key_len, 0, dsize);
-}
-
-void cs_index_sync(struct cs_index *idx)
-{
     pthread_mutex_lock(&idx->lock);
-    uint64_t target = idx->queued_seq;
-    while (idx->committed_seq < target)
+    while (idx->committed_seq < seq && idx->failed_seq < seq)
         pthread_cond_wait(&idx->committed, &idx->lock);
+    st = idx->committed_seq >= seq ? CS_OK : idx->failure;
     pthread_mutex_unlock(&idx->lock);
+    return st;
 }
 
-void cs_index_sync_touches(struct cs_index *idx)
+enum cs_status cs_index_sync(struct cs_index *idx)
 {
-    struct op *op = op_new(OP_COLLECT, "", "", 0);
+    enum cs_status st = (enum cs_status)atomic_load(&idx->health);
+    uint64_t target;
 
-    if (op)
-        enqueue(idx, op);
-    cs_index_sync(idx);
+    if (st != CS_OK)
+        return st;
+    pthread_mutex_lock(&idx->lock);
+    target = idx->queued_seq;
+    pthread_mutex_unlock(&idx->lock);
+    return cs_index_wait(idx, target);
+}
+
+enum cs_status cs_index_sync_touches(struct cs_index *idx)
+{
+    struct cs_index_op *op = NULL;
+    enum cs_status st = prepare(idx, CS_INDEX_BACKGROUND, OP_COLLECT, "", "", 0, &op);
+    uint64_t seq;
+
+    if (st != CS_OK)
+        return st;
+    seq = cs_index_submit(idx, op);
+    return cs_index_wait(idx, seq);
+}
+
+enum cs_status cs_index_health(const struct cs_index *idx)
+{
+    return (enum cs_status)atomic_load_explicit(&idx->health, memory_order_relaxed);
+}
+
+size_t cs_index_queued(struct cs_index *idx)
+{
+    size_t n;
+
+    pthread_mutex_lock(&idx->lock);
+    n = idx->n_ops;
+    pthread_mutex_unlock(&idx->lock);
+    return n;
 }
 
 uint64_t cs_index_touches_dropped(const struct cs_index *idx)
@@ -1147,8 +1449,8 @@ static enum cs_status prepare_writer(struct cs_index *idx, char *why, size_t why
     return register_namespaces(idx, why, why_len);
 }
 
-enum cs_status cs_index_open(const char *path, struct cs_usage *usage, struct cs_index **out,
-                             char *why, size_t why_len)
+enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t queue_cap,
+                             struct cs_index **out, char *why, size_t why_len)
 {
     struct cs_index *idx = calloc(1, sizeof *idx);
     enum cs_status st;
@@ -1157,12 +1459,16 @@ enum cs_status cs_index_open(const char *path, struct cs_usage *usage, struct cs
         return CS_ERR_NOMEM;
     idx->id = atomic_fetch_add(&index_ids, 1);
     idx->usage = usage;
+    idx->cap = queue_cap ? queue_cap : QUEUE_CAP_DEFAULT;
+    atomic_init(&idx->health, CS_OK);
+    atomic_init(&idx->n_full, 0);
     atomic_init(&idx->touches_dropped, 0);
     pthread_mutex_init(&idx->lock, NULL);
     pthread_mutex_init(&idx->pool_lock, NULL);
     pthread_mutex_init(&idx->touch_lock, NULL);
     pthread_cond_init(&idx->work, NULL);
     pthread_cond_init(&idx->committed, NULL);
+    pthread_cond_init(&idx->room, NULL);
     idx->path = strdup(path);
     if (!idx->path) {
         cs_index_close(idx);
@@ -1194,6 +1500,7 @@ void cs_index_close(struct cs_index *idx)
         pthread_mutex_lock(&idx->lock);
         idx->stop = true;
         pthread_cond_signal(&idx->work);
+        pthread_cond_broadcast(&idx->room);
         pthread_mutex_unlock(&idx->lock);
         pthread_join(idx->writer, NULL);
     }
@@ -1220,6 +1527,7 @@ void cs_index_close(struct cs_index *idx)
     }
     pthread_cond_destroy(&idx->work);
     pthread_cond_destroy(&idx->committed);
+    pthread_cond_destroy(&idx->room);
     pthread_mutex_destroy(&idx->lock);
     pthread_mutex_destroy(&idx->pool_lock);
     pthread_mutex_destroy(&idx->touch_lock);

@@ -4,9 +4,9 @@
  * later, quotas and LRU order).
  *
  * Writes are queued and applied by one writer thread in group commits, so
- * PUT and DELETE never wait for sqlite and the GET path never touches it.
- * Readers that must see their own writes (a listing right after a PUT)
- * call cs_index_sync first.
+ * non-durable PUT and DELETE never wait for sqlite and the GET path never
+ * touches it. Readers that must see their own writes (a listing right
+ * after a PUT) call cs_index_sync first.
  *
  * Thread-safety: every function may be called from any thread, except
  * cs_index_open/cs_index_close. */
@@ -25,11 +25,14 @@ struct cs_index;
 
 /* Opens or creates the index file at path, upgrades an older schema and
  * starts the writer thread. usage (may be NULL) gets every namespace that
- * holds data and, after each commit, the committed totals. On failure why
- * gets a one-line reason. */
-enum cs_status cs_index_open(const char *path, struct cs_usage *usage, struct cs_index **out,
-                             char *why, size_t why_len);
-/* Applies everything queued, stops the writer and closes the file. */
+ * holds data and, after each commit, the committed totals. queue_cap
+ * bounds the writes waiting to commit (0: the default, 65536). On failure
+ * why gets a one-line reason. */
+enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t queue_cap,
+                             struct cs_index **out, char *why, size_t why_len);
+/* Commits everything queued (retrying a failing commit for a few seconds,
+ * then saying in the log what was lost), stops the writer and closes the
+ * file. */
 void cs_index_close(struct cs_index *idx);
 
 /* Kinds of entries. A collection marker is a key ending in '/', left by
@@ -48,26 +51,77 @@ struct cs_index_record {
     uint64_t size;            /* body bytes */
     uint64_t dsize;           /* bytes on disk */
     time_t mtime;
-    int64_t created_ms;       /* 0: now; also the first atime */
+    int64_t created_ms;       /* 0: when submitted; also the first atime */
     const uint8_t *etag;      /* 32 bytes, or NULL */
-    bool durable;             /* commit with fsync (the caller syncs before answering) */
+    bool durable;             /* commit with fsync (the caller waits before answering) */
     struct cs_usage_ns *pending_ns;  /* NULL, or bytes to take off its pending count */
-    uint64_t pending;                /* once the row is committed */
+    uint64_t pending;                /* once the row is committed (the op owns them) */
 };
 
-/* Queued writes; they never fail from the caller's view (a failed write
- * is logged: the index is reconciled with the disk later). */
-void cs_index_put(struct cs_index *idx, const struct cs_index_record *rec);
+/* Writes are queued and committed by the writer thread in groups. The
+ * queue is bounded (cs_index_open's queue_cap), and a write is prepared
+ * (memory and a place in the queue) before the caller changes any file,
+ * then submitted once the file is in place: a write that cannot be
+ * recorded is refused before anything is destroyed.
+ *
+ * A commit that fails (disk full, sqlite busy or broken) is retried by the
+ * writer until it succeeds; meanwhile cs_index_health says why, request
+ * writes are refused with that status, and waiters on the failed writes
+ * get it. Reads go on. */
+enum cs_index_mode {
+    CS_INDEX_REQUEST,     /* a client's write: refused while commits fail, waits
+                             briefly for room in the queue (then CS_ERR_OVERLOAD) */
+    CS_INDEX_BACKGROUND,  /* eviction, fsck, purge: queued whatever the health,
+                             waits for room as long as it takes */
+};
+
+struct cs_index_op;
+
+/* Prepares a write: CS_OK and *out, or (nothing queued) CS_ERR_NO_SPACE or
+ * CS_ERR_INDEX while commits fail, CS_ERR_OVERLOAD when the queue stayed
+ * full, CS_ERR_NOMEM. The caller then submits or cancels *out. */
+enum cs_status cs_index_prepare_put(struct cs_index *idx, enum cs_index_mode mode,
+                                    const struct cs_index_record *rec,
+                                    struct cs_index_op **out);
+/* A row removal; created_ms 0 removes whatever version is there, else only
+ * the version created then (eviction and fsck must not drop a row that a
+ * new PUT just wrote). */
+enum cs_status cs_index_prepare_remove(struct cs_index *idx, enum cs_index_mode mode,
+                                       const char *ns, const char *key, size_t key_len,
+                                       int64_t created_ms, struct cs_index_op **out);
+/* Queues a prepared write (it cannot fail now) and gives its sequence
+ * number for cs_index_wait. Writes commit in the order they are submitted. */
+uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op);
+/* Drops a prepared write; a pending count it holds is released. */
+void cs_index_cancel(struct cs_index *idx, struct cs_index_op *op);
+
+/* Prepare and submit in one step, for writes that follow no file change
+ * (or whose file change is harmless without them). seq may be NULL. */
+enum cs_status cs_index_put(struct cs_index *idx, enum cs_index_mode mode,
+                            const struct cs_index_record *rec, uint64_t *seq);
 /* A collection marker (MKCOL): dir ends with '/'. */
-void cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
-                             size_t dir_len);
-void cs_index_remove(struct cs_index *idx, const char *ns, const char *key, size_t key_len);
-/* Removes the row only if it is still the version created at created_ms:
- * eviction and fsck must not drop a row a new PUT just wrote. */
-void cs_index_remove_if(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
-                        int64_t created_ms);
-void cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
-                        uint64_t dsize);
+enum cs_status cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
+                                       size_t dir_len, bool durable, uint64_t *seq);
+enum cs_status cs_index_remove(struct cs_index *idx, enum cs_index_mode mode, const char *ns,
+                               const char *key, size_t key_len, int64_t created_ms,
+                               uint64_t *seq);
+/* fsck's correction of a row's on-disk size (background). */
+enum cs_status cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key,
+                                  size_t key_len, uint64_t dsize);
+
+/* Waits until write seq is committed: CS_OK, or the failure of the commit
+ * that held it (the writer keeps retrying it). */
+enum cs_status cs_index_wait(struct cs_index *idx, uint64_t seq);
+/* Waits until every write submitted before this call is committed; at once
+ * the failure status while commits fail (a reader then sees what is
+ * committed). */
+enum cs_status cs_index_sync(struct cs_index *idx);
+/* The same, including every touch recorded before the call. */
+enum cs_status cs_index_sync_touches(struct cs_index *idx);
+/* CS_OK, or why commits fail now (lock-free: the PUT path asks). */
+enum cs_status cs_index_health(const struct cs_index *idx);
+/* Writes prepared or queued, not yet committed (tests and stats). */
+size_t cs_index_queued(struct cs_index *idx);
 
 /* Records a read of an object for LRU order. Costs no sqlite and no lock
  * shared with other threads: touches are buffered per thread and written
@@ -77,11 +131,6 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
                     const uint8_t digest[32]);
 /* Touches lost because the writer fell behind (bounded buffers). */
 uint64_t cs_index_touches_dropped(const struct cs_index *idx);
-
-/* Waits until every write queued before this call is committed. */
-void cs_index_sync(struct cs_index *idx);
-/* The same, including every touch recorded before the call. */
-void cs_index_sync_touches(struct cs_index *idx);
 
 /* One entry of a listing. name is not NUL-terminated; for children it is
  * the child's name (no slash), for cs_index_walk the full key. */

@@ -219,7 +219,7 @@ static unsigned index_children(struct cs_backend *b, const char *ns, const char 
     struct cs_index_cursor cur = {.started = false};
     unsigned n = 0;
 
-    cs_index_sync(cs_disk_index(b));
+    ck_assert_int_eq(cs_index_sync(cs_disk_index(b)), CS_OK);
     while (!cur.done)
         ck_assert_int_eq(cs_index_children(cs_disk_index(b), ns, dir, strlen(dir), &cur, 2,
                                            count_entry, &n),
@@ -446,7 +446,7 @@ START_TEST(zstd_cas_and_quota)
     ck_assert_int_eq(put_z(&b, &id, body, len, 65536, true, wrong), CS_ERR_DIGEST);
     ck_assert(check_z(&b, &id, body, len));
     /* quota: the namespace is charged the file's blocks, not the raw size */
-    cs_index_sync(cs_disk_index(&b));
+    ck_assert_int_eq(cs_index_sync(cs_disk_index(&b)), CS_OK);
     cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", data, hex, hex);
     ck_assert_int_eq(stat(path, &st), 0);
@@ -552,7 +552,7 @@ START_TEST(quota_and_lru_eviction)
         put_key(&b, "big", key, CS_OK);
         usleep(20000); /* distinct creation times */
     }
-    cs_index_sync(cs_disk_index(&b));
+    ck_assert_int_eq(cs_index_sync(cs_disk_index(&b)), CS_OK);
     ck_assert_uint_eq(atomic_load(&cs_usage_find(u, "small", 5)->objects), 10);
     ck_assert_uint_gt(cs_usage_ns_used(cs_usage_find(u, "small", 5)), 40000);
     /* over the hard limit, and no evictor to wait for: refused at once */
