@@ -291,6 +291,87 @@ missing_parent() {
 }
 regression "issue 15.16: COPY/MOVE into a missing parent is 409; PUT still creates parents" missing_parent
 
+# issue 15 point 17: keys and content types that are not UTF-8 (or not XML
+# characters) still give well-formed multistatus XML, and the hrefs decode to
+# the exact keys.
+xml_safe() {
+    printf 'x' >"$TEST_TMP/x"
+    local k
+    for k in '%ff%fe' 'nonchar%EF%BF%BE' 'surrogate%ED%A0%80' 'overlong%C0%AF' 'ok%C3%A9' \
+             'lt%3C%26amp' 'badcoll%ff/inner'; do
+        expect_status 201 PUT "/default/x8/$k" --data-binary @"$TEST_TMP/x"
+    done
+    expect_status 201 PUT /default/x8/typed --data-binary @"$TEST_TMP/x" -H $'Content-Type: text/\xff\xfe'
+    # wellformed FILE [EXPECTED HREF BYTES...]: parses FILE with a real XML
+    # parser; with hrefs given, they must be exactly the decoded hrefs
+    wellformed() {
+        python3 - "$@" <<'PY' || fail "PROPFIND answer is not well-formed XML or has the wrong hrefs"
+import sys, urllib.parse, xml.dom.minidom
+doc = xml.dom.minidom.parse(sys.argv[1])
+got = sorted(urllib.parse.unquote_to_bytes(n.firstChild.data)
+             for n in doc.getElementsByTagNameNS("DAV:", "href"))
+want = sorted(urllib.parse.unquote_to_bytes(h) for h in sys.argv[2:])
+if want and got != want:
+    sys.exit("hrefs %r, expected %r" % (got, want))
+PY
+    }
+    [ "$(propfind /default/x8/ 1)" = 207 ] || fail "listing x8/"
+    cp "$TEST_TMP/body" "$TEST_TMP/x8.xml"
+    wellformed "$TEST_TMP/x8.xml" /default/x8/ /default/x8/%ff%fe /default/x8/nonchar%EF%BF%BE \
+        /default/x8/surrogate%ED%A0%80 /default/x8/overlong%C0%AF /default/x8/ok%C3%A9 \
+        /default/x8/lt%3C%26amp /default/x8/badcoll%ff/ /default/x8/typed
+    grep -q $'<D:displayname>ok\xc3\xa9</D:displayname>' "$TEST_TMP/x8.xml" \
+        || fail "valid UTF-8 in a display name was not kept"
+    for k in '%ff%fe' 'typed' 'badcoll%ff/'; do
+        [ "$(propfind "/default/x8/$k" 0)" = 207 ] || fail "PROPFIND x8/$k"
+        wellformed "$TEST_TMP/body"
+    done
+    [ "$(propfind /default/x8/badcoll%ff/ 1)" = 207 ] || fail "listing badcoll"
+    wellformed "$TEST_TMP/body" /default/x8/badcoll%ff/ /default/x8/badcoll%ff/inner
+    # the hrefs of the listing lead back to the objects
+    for k in $(grep -o '<D:href>[^<]*[^/]</D:href>' "$TEST_TMP/x8.xml" | sed 's/<[^>]*>//g'); do
+        expect_status 200 GET "$k"
+    done
+}
+regression "issue 15.17: keys and content types that are not UTF-8 give well-formed PROPFIND XML, exact hrefs" \
+    xml_safe
+
+# PROPFIND prop requests: no empty 200 propstat when nothing asked for is
+# there; a property name too long to echo is refused, not cut.
+prop_requests() {
+    printf 'q' >"$TEST_TMP/q"
+    expect_status 201 PUT /default/pq/obj --data-binary @"$TEST_TMP/q"
+    [ "$(propfind /default/pq/obj 0 -d '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><z:nope xmlns:z="urn:z"/></D:prop></D:propfind>')" = 207 ] \
+        || fail "prop request for an unknown property"
+    grep -q '200 OK' "$TEST_TMP/body" && fail "empty 200 propstat for an unknown property: $(cat "$TEST_TMP/body")"
+    grep -q '<x:nope xmlns:x="urn:z"/>.*404 Not Found' "$TEST_TMP/body" || fail "unknown property not in a 404 propstat"
+    long=$(printf 'n%.0s' $(seq 1 100))
+    [ "$(propfind /default/pq/obj 0 -d "<D:propfind xmlns:D=\"DAV:\"><D:prop><z:$long xmlns:z=\"urn:z\"/></D:prop></D:propfind>")" = 400 ] \
+        || fail "an over-long property name was not refused: $(cat "$TEST_TMP/body")"
+    grep -q 'too long' "$TEST_TMP/body" || fail "over-long property name: reason '$(cat "$TEST_TMP/body")'"
+}
+regression "PROPFIND prop requests: a 404 propstat only for missing properties (no empty 200); over-long names 400" \
+    prop_requests
+
+# What litmus's propextended and propwformed send (and pass whatever the answer).
+propfind_extended_depth() {
+    printf 'q' >"$TEST_TMP/q"
+    expect_status 201 PUT /default/pe/obj --data-binary @"$TEST_TMP/q"
+    # elements we do not know are ignored (RFC 4918 17; litmus propextended)
+    [ "$(propfind /default/pe/obj 0 -d '<?xml version="1.0"?><propfind xmlns="DAV:"><foobar/><allprop/></propfind>')" = 207 ] \
+        || fail "extended propfind body: $(cat "$TEST_TMP/body")"
+    grep -q '<D:getcontentlength>1</D:getcontentlength>' "$TEST_TMP/body" || fail "extended propfind is not allprop"
+    # an object has no members: Depth infinity (or none) is Depth 0 for it;
+    # only a collection refuses it
+    [ "$(http PROPFIND /default/pe/obj)" = 207 ] || fail "PROPFIND of an object without Depth: $(cat "$TEST_TMP/body")"
+    [ "$(hrefs)" = /default/pe/obj ] || fail "PROPFIND of an object without Depth: $(hrefs)"
+    [ "$(propfind /default/pe/obj infinity)" = 207 ] || fail "PROPFIND of an object with Depth infinity"
+    [ "$(propfind /default/pe/ infinity)" = 403 ] || fail "Depth infinity on a collection not refused"
+    [ "$(propfind /default/pe/obj 2)" = 400 ] || fail "Depth: 2 not refused with 400"
+}
+regression "PROPFIND: unknown elements in the body ignored; Depth infinity on an object is Depth 0; bad Depth 400" \
+    propfind_extended_depth
+
 [ ${#FAILED[@]} -eq 0 ] || fail "regressions failed: $(printf '[%s] ' "${FAILED[@]}")"
 stop_server
 echo "all $CHECKS checks passed"
