@@ -17,11 +17,12 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # compiled through cstash (tests/e2e/cstash_kernel.sh).
 # redis-server backs the redis tier's tests (s3rver comes from npm, at
 # test time); zstd checks bodies sent as stored; nginx (WebDAV) is an
-# upstream of the http tier.
+# upstream of the http tier; litmus (neon's WebDAV test suite) checks our
+# WebDAV against the RFC (tests/integration/litmus.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
-    redis-server zstd nginx)
+    redis-server zstd nginx litmus)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

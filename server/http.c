@@ -187,36 +187,83 @@ static void prepare_miss(struct cs_server *srv, struct request *req)
     }
 }
 
+/* An object stored as zstd has two representations, the raw body and the
+ * frame as stored (Content-Encoding: zstd), and a strong ETag names one
+ * (RFC 9110 8.8.3). The raw body keeps "<sha256 of the raw body>", which
+ * clients may compare with a digest they know (Bazel's CAS keys); the
+ * frame gets that with "-zstd" appended. */
+#define ETAG_ZSTD_SUFFIX "-zstd"
+#define ETAG_MAX (CS_SHA256_HEX_LEN + sizeof ETAG_ZSTD_SUFFIX + 2) /* quotes and NUL */
+
+/* The opaque tag, unquoted, into out (ETAG_MAX bytes); returns its length. */
+static size_t etag_of(const struct cs_object *obj, bool as_stored, char *out)
+{
+    size_t n = CS_SHA256_HEX_LEN;
+
+    cs_hex_encode(obj->etag, CS_SHA256_LEN, out);
+    if (as_stored) {
+        memcpy(out + n, ETAG_ZSTD_SUFFIX, sizeof ETAG_ZSTD_SUFFIX);
+        n += sizeof ETAG_ZSTD_SUFFIX - 1;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 /* Two headers only: each costs libmicrohttpd allocations on the hot path.
  * No Last-Modified: no client of ours reads it (PROPFIND reports it);
  * dropping it made no measurable difference, so this is a choice of less
- * work, not a measured gain. */
-static void add_object_headers(struct MHD_Response *resp, const struct cs_object *obj)
+ * work, not a measured gain. as_stored: the body is the zstd frame. */
+static void add_object_headers(struct MHD_Response *resp, const struct cs_object *obj,
+                               bool as_stored)
 {
-    char etag[CS_SHA256_HEX_LEN + 3];
+    char etag[ETAG_MAX];
+    size_t n;
 
     etag[0] = '"';
-    cs_hex_encode(obj->etag, CS_SHA256_LEN, etag + 1);
-    etag[CS_SHA256_HEX_LEN + 1] = '"';
-    etag[CS_SHA256_HEX_LEN + 2] = '\0';
+    n = etag_of(obj, as_stored, etag + 1);
+    etag[n + 1] = '"';
+    etag[n + 2] = '\0';
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             obj->content_type[0] ? obj->content_type : "application/octet-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 }
 
-/* If-None-Match with our ETag (or "*"): the client has it already. */
-static bool not_modified(struct MHD_Connection *conn, const struct cs_object *obj)
+/* If-None-Match (RFC 9110 13.1.2): "*", or a list of entity tags compared
+ * weakly (a W/ prefix is ignored) with the ETag of the representation this
+ * response carries, and only that one: a client holding the frame must not
+ * get a 304 for the raw body, nor the other way round. A malformed list
+ * matches nothing (a full answer is always safe). */
+static bool not_modified(struct MHD_Connection *conn, const struct cs_object *obj, bool as_stored)
 {
-    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
-    char hex[CS_SHA256_HEX_LEN + 1];
+    const char *p =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    char tag[ETAG_MAX];
+    size_t tag_len;
 
-    if (!inm)
+    if (!p)
         return false;
-    if (strcmp(inm, "*") == 0)
-        return true;
-    cs_hex_encode(obj->etag, CS_SHA256_LEN, hex);
-    return strstr(inm, hex) != NULL;
+    tag_len = etag_of(obj, as_stored, tag);
+    for (;;) {
+        const char *end;
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '\0')
+            return false;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        if (*p != '"')
+            return false;
+        end = strchr(p + 1, '"');
+        if (!end)
+            return false;
+        if ((size_t)(end - p - 1) == tag_len && memcmp(p + 1, tag, tag_len) == 0)
+            return true;
+        p = end + 1;
+        if (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
+            return false;
+    }
 }
 
 /* Whether the client takes zstd as it is stored (Accept-Encoding: zstd,
@@ -257,15 +304,15 @@ static void close_body(void *cls)
 }
 
 /* A body stored compressed, too large to have been decompressed into
- * memory: sent as stored to clients that take zstd, else decompressed
- * while it is sent. */
-static struct MHD_Response *compressed_response(struct request *req, struct MHD_Connection *conn,
-                                                struct cs_object *obj)
+ * memory: sent as stored (as_stored, for clients that take zstd), else
+ * decompressed while it is sent. */
+static struct MHD_Response *compressed_response(struct request *req, struct cs_object *obj,
+                                                bool as_stored)
 {
     struct cs_body_reader *r;
     struct MHD_Response *resp;
 
-    if (accepts_zstd(conn)) {
+    if (as_stored) {
         req->sent_bytes = obj->stored_size;
         resp = MHD_create_response_from_fd_at_offset64(obj->stored_size, obj->fd, obj->offset);
         if (!resp)
@@ -285,9 +332,15 @@ static struct MHD_Response *compressed_response(struct request *req, struct MHD_
 static void prepare_object(struct request *req, struct MHD_Connection *conn,
                            struct cs_object *obj)
 {
+    /* The representation is chosen first; ETag and If-None-Match follow
+     * it. Bodies up to SMALL_OBJECT_MAX are sent raw (a GET has them
+     * decompressed in memory), so a HEAD, which opens none into memory,
+     * chooses what the GET would. */
+    bool as_stored = obj->zstd && !obj->body && obj->size > SMALL_OBJECT_MAX && accepts_zstd(conn);
+
     req->status = MHD_HTTP_OK;
     req->sent_bytes = obj->size;
-    if (not_modified(conn, obj)) {
+    if (not_modified(conn, obj, as_stored)) {
         req->status = MHD_HTTP_NOT_MODIFIED;
         req->response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         free(obj->body);
@@ -299,7 +352,7 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
         if (!req->response)
             free(obj->body);
     } else if (obj->zstd) {
-        req->response = compressed_response(req, conn, obj);
+        req->response = compressed_response(req, obj, as_stored);
     } else {
         /* GET streams with sendfile; HEAD reports the same length, unsent */
         req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd,
@@ -308,7 +361,7 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
             close(obj->fd);
     }
     if (req->response)
-        add_object_headers(req->response, obj);
+        add_object_headers(req->response, obj, as_stored);
     if (req->response && obj->zstd)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 }

@@ -85,22 +85,26 @@ void cs_buf_free(struct cs_buf *b)
 struct parse_state {
     struct cs_propfind_request *req;
     int depth;
-    bool saw_root, saw_kind, in_prop;
+    bool saw_root, saw_child, saw_kind, in_prop;
     const char *error;
 };
 
-/* expat with a namespace separator gives "URI local" or just "local". */
-static void split_name(const char *full, struct cs_prop_name *out)
+/* expat with a namespace separator gives "URI local" or just "local".
+ * False when either part does not fit: a name cut short would be echoed
+ * in a 404 propstat as a property nobody asked for, maybe cut inside a
+ * UTF-8 sequence. */
+static bool split_name(const char *full, struct cs_prop_name *out)
 {
     const char *sep = strrchr(full, ' ');
+    const char *local = sep ? sep + 1 : full;
+    size_t ns_len = sep ? (size_t)(sep - full) : 0;
 
-    if (sep) {
-        snprintf(out->ns, sizeof out->ns, "%.*s", (int)(sep - full), full);
-        snprintf(out->name, sizeof out->name, "%s", sep + 1);
-    } else {
-        out->ns[0] = '\0';
-        snprintf(out->name, sizeof out->name, "%s", full);
-    }
+    if (ns_len >= sizeof out->ns || strlen(local) >= sizeof out->name)
+        return false;
+    memcpy(out->ns, full, ns_len);
+    out->ns[ns_len] = '\0';
+    memcpy(out->name, local, strlen(local) + 1);
+    return true;
 }
 
 static bool is_dav(const struct cs_prop_name *n, const char *local)
@@ -112,20 +116,25 @@ static void XMLCALL on_start(void *arg, const XML_Char *name, const XML_Char **a
 {
     struct parse_state *ps = arg;
     struct cs_prop_name n;
+    /* a name too long for cs_prop_name is none of DAV:'s we look for */
+    bool fits;
 
     (void)attrs;
     ps->depth++;
-    if (ps->error)
+    if (ps->error || ps->depth > 3)
         return;
-    split_name(name, &n);
+    fits = split_name(name, &n);
     if (ps->depth == 1) {
-        if (!is_dav(&n, "propfind"))
+        if (!fits || !is_dav(&n, "propfind"))
             ps->error = "PROPFIND body's root element is not DAV:propfind";
         ps->saw_root = true;
     } else if (ps->depth == 2) {
-        if (ps->saw_kind)
-            return; /* RFC 4918 allows an include element after allprop: ignored */
-        ps->saw_kind = true;
+        /* The first of allprop, propname and prop decides. Elements we do
+         * not know are ignored (RFC 4918 17: extensibility), and so is
+         * the include element that may follow allprop. */
+        ps->saw_child = true;
+        if (ps->saw_kind || !fits)
+            return;
         if (is_dav(&n, "allprop"))
             ps->req->kind = CS_PROPFIND_ALLPROP;
         else if (is_dav(&n, "propname"))
@@ -134,8 +143,13 @@ static void XMLCALL on_start(void *arg, const XML_Char *name, const XML_Char **a
             ps->req->kind = CS_PROPFIND_PROP;
             ps->in_prop = true;
         } else
-            ps->error = "PROPFIND body must hold allprop, propname or prop";
-    } else if (ps->depth == 3 && ps->in_prop) {
+            return;
+        ps->saw_kind = true;
+    } else if (ps->in_prop) { /* depth 3: a property asked for */
+        if (!fits) {
+            ps->error = "PROPFIND asks for a property whose name or namespace is too long";
+            return;
+        }
         if (ps->req->n_props == CS_PROPFIND_PROPS_MAX) {
             ps->error = "PROPFIND asks for too many properties";
             return;
@@ -201,6 +215,10 @@ enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfin
     XML_ParserFree(p);
     if (!ps.error && !ps.saw_root)
         ps.error = "PROPFIND body has no root element";
+    /* <propfind/> stays allprop, as it always was here; children that
+     * are all unknown ask for something we cannot tell */
+    if (!ps.error && ps.saw_child && !ps.saw_kind)
+        ps.error = "PROPFIND body must hold allprop, propname or prop";
     if (ps.error) {
         snprintf(reason, reason_len, "%s", ps.error);
         return CS_ERR_INVALID;
@@ -235,18 +253,80 @@ void cs_href_encode(struct cs_buf *out, const char *s, size_t n)
     }
 }
 
-/* XML text escaping for values we echo (display names, content types). */
+/* Length of the well-formed UTF-8 sequence at s (n bytes left) that
+ * encodes an XML 1.0 Char, or 0. Strict (RFC 3629): no overlong forms, no
+ * surrogates, nothing past U+10FFFF; XML also excludes C0 controls other
+ * than tab, CR and LF, and U+FFFE/U+FFFF. */
+static size_t xml_char_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len, i;
+    uint32_t cp;
+
+    if (c < 0x80)
+        return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+    }
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0; /* overlong, or past Unicode */
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
+        return 0;
+    return len;
+}
+
+/* XML text escaping for values we echo (display names, content types,
+ * property names). The body is declared UTF-8, and keys and stored
+ * content types are bytes: a byte that does not start an XML character
+ * becomes U+FFFD, so the document stays well-formed (hrefs carry the
+ * exact key, percent-encoded). */
 static void xml_escape(struct cs_buf *out, const char *s, size_t n)
 {
-    size_t i;
+    size_t i = 0, len;
 
-    for (i = 0; i < n; i++) {
+    while (i < n) {
         switch (s[i]) {
-        case '<': cs_buf_add(out, "&lt;", 4); break;
-        case '>': cs_buf_add(out, "&gt;", 4); break;
-        case '&': cs_buf_add(out, "&amp;", 5); break;
-        case '"': cs_buf_add(out, "&quot;", 6); break;
-        default: cs_buf_add(out, &s[i], 1);
+        case '<':
+            cs_buf_add(out, "&lt;", 4);
+            i++;
+            continue;
+        case '>':
+            cs_buf_add(out, "&gt;", 4);
+            i++;
+            continue;
+        case '&':
+            cs_buf_add(out, "&amp;", 5);
+            i++;
+            continue;
+        case '"':
+            cs_buf_add(out, "&quot;", 6);
+            i++;
+            continue;
+        default: break;
+        }
+        len = xml_char_len((const unsigned char *)s + i, n - i);
+        if (len == 0) {
+            cs_buf_add(out, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
+            i++;
+        } else {
+            cs_buf_add(out, s + i, len);
+            i += len;
         }
     }
 }
@@ -343,13 +423,20 @@ void cs_propfind_end(struct cs_buf *out)
     cs_buf_printf(out, "</D:multistatus>\n");
 }
 
+/* Whether property i of a prop request is one r has. */
+static bool have_prop(const struct cs_propfind_request *req, size_t i,
+                      const struct cs_dav_resource *r)
+{
+    int id = find_prop(&req->props[i]);
+
+    return id >= 0 && prop_applies((enum prop_id)id, r);
+}
+
 void cs_propfind_add(struct cs_buf *out, const struct cs_propfind_request *req,
                      const struct cs_dav_resource *r)
 {
     static const char ok[] = "<D:status>HTTP/1.1 200 OK</D:status></D:propstat>";
-    size_t i;
-    int id;
-    bool any_missing = false;
+    size_t i, found = 0;
 
     cs_buf_add(out, "<D:response><D:href>/", 21);
     cs_href_encode(out, r->ns, strlen(r->ns));
@@ -359,28 +446,31 @@ void cs_propfind_add(struct cs_buf *out, const struct cs_propfind_request *req,
         if (r->collection)
             cs_buf_add(out, "/", 1);
     }
-    cs_buf_add(out, "</D:href><D:propstat><D:prop>", 29);
+    cs_buf_add(out, "</D:href>", 9);
     if (req->kind != CS_PROPFIND_PROP) {
-        for (id = 0; id < P_COUNT; id++)
+        cs_buf_add(out, "<D:propstat><D:prop>", 20);
+        for (int id = 0; id < P_COUNT; id++)
             if (prop_applies((enum prop_id)id, r))
                 add_prop(out, (enum prop_id)id, r, req->kind == CS_PROPFIND_PROPNAME);
         cs_buf_printf(out, "</D:prop>%s</D:response>\n", ok);
         return;
     }
-    for (i = 0; i < req->n_props; i++) {
-        id = find_prop(&req->props[i]);
-        if (id >= 0 && prop_applies((enum prop_id)id, r))
-            add_prop(out, (enum prop_id)id, r, false);
-        else
-            any_missing = true;
+    for (i = 0; i < req->n_props; i++)
+        found += have_prop(req, i, r);
+    /* A 200 propstat only when it holds something (an empty <D:prop/> asks
+     * for nothing and gets an empty one: a response needs a propstat). */
+    if (found || req->n_props == 0) {
+        cs_buf_add(out, "<D:propstat><D:prop>", 20);
+        for (i = 0; i < req->n_props; i++)
+            if (have_prop(req, i, r))
+                add_prop(out, (enum prop_id)find_prop(&req->props[i]), r, false);
+        cs_buf_printf(out, "</D:prop>%s", ok);
     }
-    cs_buf_printf(out, "</D:prop>%s", ok);
-    if (any_missing) {
+    if (found < req->n_props) {
         /* properties we do not have: named in a 404 propstat (RFC 4918 9.1) */
         cs_buf_add(out, "<D:propstat><D:prop>", 20);
         for (i = 0; i < req->n_props; i++) {
-            id = find_prop(&req->props[i]);
-            if (id >= 0 && prop_applies((enum prop_id)id, r))
+            if (have_prop(req, i, r))
                 continue;
             bool has_ns = req->props[i].ns[0] != '\0';
             cs_buf_add(out, has_ns ? "<x:" : "<", has_ns ? 3 : 1);

@@ -62,7 +62,9 @@ void cs_propfind_add(struct cs_buf *out, const struct cs_propfind_request *req,
 void cs_propfind_end(struct cs_buf *out);
 
 /* Percent-encodes a decoded path for an href: unreserved characters and
- * '/' stay, everything else becomes %XX. */
+ * '/' stay, everything else becomes %XX. The href is plain ASCII whatever
+ * the key's bytes (invalid UTF-8 included), and clients (rclone, OpenDAL)
+ * decode it back to the exact key. */
 void cs_href_encode(struct cs_buf *out, const char *s, size_t n);
 
 /* RFC 1123 date ("Sat, 21 Nov 2026 10:00:00 GMT") into out (at least 30 bytes). */

@@ -176,6 +176,19 @@ static void list_children(const struct cs_dav *dav, const struct cs_route *route
                        l.max, REPLY_MAX >> 20);
 }
 
+/* The 403 for Depth: infinity on a collection, with the precondition
+ * element RFC 4918 9.1 names. */
+static void reply_finite_depth(struct cs_reply *out)
+{
+    cs_reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
+    cs_buf_free(&out->body);
+    cs_buf_init(&out->body, REPLY_MAX);
+    cs_buf_printf(&out->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                              "<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/>"
+                              "</D:error>\n");
+    out->content_type = "application/xml; charset=utf-8";
+}
+
 void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, const char *depth,
                      const char *body, size_t body_len, struct cs_reply *out)
 {
@@ -187,19 +200,15 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
     enum cs_status st;
     int d;
 
-    if (depth && strcmp(depth, "0") == 0)
+    /* no Depth means infinity (RFC 4918 9.1) */
+    if (!depth || strcasecmp(depth, "infinity") == 0)
+        d = -1;
+    else if (strcmp(depth, "0") == 0)
         d = 0;
-    else if (depth && strcmp(depth, "1") == 0)
+    else if (strcmp(depth, "1") == 0)
         d = 1;
     else {
-        /* no Depth means infinity (RFC 4918 9.1): refused, never walked */
-        cs_reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
-        cs_buf_free(&out->body);
-        cs_buf_init(&out->body, REPLY_MAX);
-        cs_buf_printf(&out->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                                  "<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/>"
-                                  "</D:error>\n");
-        out->content_type = "application/xml; charset=utf-8";
+        cs_reply_error(out, 400, "Depth must be 0, 1 or infinity");
         return;
     }
     st = cs_propfind_parse(body, body_len, &req, reason, sizeof reason);
@@ -226,6 +235,13 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
         if (!found_or_reply(st, out, 404, "no such object or collection"))
             return;
         r.collection = true;
+    }
+    /* Infinity is refused where it would walk a tree, never walked; an
+     * object has no members, so any depth is Depth 0 for it (litmus asks
+     * so, without a Depth header). */
+    if (r.collection && d < 0) {
+        reply_finite_depth(out);
+        return;
     }
     cs_propfind_begin(&out->body);
     cs_propfind_add(&out->body, &req, &r);
@@ -343,7 +359,7 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
     struct cs_object_id from, to;
     char dst[CS_KEY_MAX * 2 + 4];
     size_t dst_len = 0;
-    bool created;
+    bool created = false;
     enum cs_status st = CS_OK;
 
     if (t->kind != T_DELETE) {
@@ -455,86 +471,96 @@ static bool parse_overwrite(const char *h, bool *overwrite)
     return false;
 }
 
-/* Clears the destination for an overwrite; *existed tells 204 from 201. */
-static enum cs_status clear_destination(const struct cs_dav *dav, const struct cs_route *dst,
-                                        bool overwrite, bool *existed)
+/* What a COPY or MOVE would replace. Found out before anything changes:
+ * a COPY onto itself once cleared its destination, the source, before
+ * anything noticed the two were one (issue 15). */
+struct dest_state {
+    bool object;     /* an object has the destination key (on disk or a remote tier) */
+    bool collection; /* a collection has it (keys under key/, or a MKCOL marker) */
+};
+
+static enum cs_status probe_destination(const struct cs_dav *dav, const struct cs_route *dst,
+                                        struct dest_state *ds)
 {
-    const struct cs_backend_ops *ops = dav->backend->ops;
     struct cs_object_id id;
     time_t mtime;
     enum cs_status st;
 
+    ds->object = ds->collection = false;
     cs_object_id_init(&id, dst->ns->name, dst->key, dst->key_len);
-    st = ops->exists(dav->backend->state, &id);
-    if (st == CS_OK) {
-        *existed = true;
-        if (!overwrite)
-            return CS_ERR_EXISTS;
-        st = ops->remove(dav->backend->state, &id, dst->ns->durable);
-        if (st != CS_OK && st != CS_ERR_NOT_FOUND)
-            return st;
-    } else if (st != CS_ERR_NOT_FOUND) {
+    st = dav->backend->ops->exists(dav->backend->state, &id);
+    if (st == CS_OK)
+        ds->object = true;
+    else if (st != CS_ERR_NOT_FOUND)
         return st;
-    }
     st = collection_exists(dav, dst->ns->name, dst->key, dst->key_len, &mtime);
-    if (st == CS_OK) {
-        *existed = true;
-        if (!overwrite)
-            return CS_ERR_EXISTS;
-        return delete_tree(dav, dst, dst->key, dst->key_len);
-    }
-    return st == CS_ERR_NOT_FOUND ? CS_OK : st;
+    if (st == CS_OK)
+        ds->collection = true;
+    else if (st != CS_ERR_NOT_FOUND)
+        return st;
+    return CS_OK;
 }
 
+/* An object onto dst. The backend replaces an object already there in one
+ * rename, so an object destination is never removed first: if the copy
+ * fails, it is still there. A collection the object replaces is deleted
+ * only once the object is in place. */
 static void copy_move_object(const struct cs_dav *dav, const struct cs_route *src,
-                             const struct cs_route *dst, bool move, bool overwrite,
-                             struct cs_reply *out)
+                             const struct cs_route *dst, const struct dest_state *ds, bool move,
+                             bool overwrite, struct cs_reply *out)
 {
     const struct cs_backend_ops *ops = dav->backend->ops;
     struct cs_object_id from, to;
-    bool existed = false, created = false;
+    bool created = false;
     enum cs_status st;
 
     cs_object_id_init(&from, src->ns->name, src->key, src->key_len);
     cs_object_id_init(&to, dst->ns->name, dst->key, dst->key_len);
-    st = clear_destination(dav, dst, overwrite, &existed);
-    if (st == CS_OK)
-        st = (move ? ops->move : ops->copy)(dav->backend->state, &from, &to, overwrite,
-                                            src->ns->durable, &created);
-    if (st == CS_OK)
-        reply_empty(out, existed || !created ? 204 : 201);
-    else if (st == CS_ERR_EXISTS)
-        cs_reply_error(out, 412, "destination exists and Overwrite is F");
-    else if (st == CS_ERR_CONFLICT)
-        cs_reply_error(out, 403, "source and destination are the same");
-    else
-        cs_reply_error(out, status_for(st), "cannot %s: %s", move ? "move" : "copy",
-                    cs_strerror(st));
-}
-
-static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
-                           const struct cs_route *dst, bool move, bool overwrite, int depth,
-                           struct cs_reply *out)
-{
-    char src_dir[CS_KEY_MAX + 2], dst_dir[CS_KEY_MAX + 2];
-    struct tree_op t = {.dav = dav, .ns = src->ns->name, .durable = src->ns->durable,
-                        .kind = move ? T_MOVE : T_COPY, .src_dir = src_dir, .dst_dir = dst_dir};
-    bool existed = false;
-    enum cs_status st;
-
-    if (src->key_len == 0 || prefix_of(src->key, src->key_len, dst->key, dst->key_len) ||
-        prefix_of(dst->key, dst->key_len, src->key, src->key_len)) {
-        cs_reply_error(out, 403, "destination overlaps the source collection");
-        return;
-    }
-    st = clear_destination(dav, dst, overwrite, &existed);
+    st = (move ? ops->move : ops->copy)(dav->backend->state, &from, &to, overwrite,
+                                        src->ns->durable, &created);
     if (st == CS_ERR_EXISTS) {
         cs_reply_error(out, 412, "destination exists and Overwrite is F");
         return;
     }
     if (st != CS_OK) {
-        cs_reply_error(out, status_for(st), "cannot clear the destination: %s", cs_strerror(st));
+        cs_reply_error(out, st == CS_ERR_CONFLICT ? 403 : status_for(st), "cannot %s: %s",
+                       move ? "move" : "copy", cs_strerror(st));
         return;
+    }
+    if (ds->collection) {
+        st = delete_tree(dav, dst, dst->key, dst->key_len);
+        if (st != CS_OK) {
+            cs_reply_error(out, status_for(st),
+                           "%s done, but the collection it replaces was "
+                           "not fully deleted: %s",
+                           move ? "move" : "copy", cs_strerror(st));
+            return;
+        }
+    }
+    reply_empty(out, ds->object || ds->collection || !created ? 204 : 201);
+}
+
+/* A collection onto dst. Overwriting a collection deletes it first (RFC
+ * 4918 9.8.4: the result is the source tree, not a merge); an object with
+ * the destination's name is removed only after the tree landed. */
+static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
+                           const struct cs_route *dst, const struct dest_state *ds, bool move,
+                           int depth, struct cs_reply *out)
+{
+    const struct cs_backend_ops *ops = dav->backend->ops;
+    char src_dir[CS_KEY_MAX + 2], dst_dir[CS_KEY_MAX + 2];
+    struct tree_op t = {.dav = dav, .ns = src->ns->name, .durable = src->ns->durable,
+                        .kind = move ? T_MOVE : T_COPY, .src_dir = src_dir, .dst_dir = dst_dir};
+    struct cs_object_id id;
+    enum cs_status st = CS_OK;
+
+    if (ds->collection) {
+        st = delete_tree(dav, dst, dst->key, dst->key_len);
+        if (st != CS_OK) {
+            cs_reply_error(out, status_for(st), "cannot clear the destination: %s",
+                           cs_strerror(st));
+            return;
+        }
     }
     t.src_len = dir_of(src->key, src->key_len, src_dir);
     t.dst_len = dir_of(dst->key, dst->key_len, dst_dir);
@@ -546,21 +572,39 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
     } else {
         st = tree_apply(&t);
     }
-    if (st == CS_OK)
-        reply_empty(out, existed ? 204 : 201);
-    else
+    if (st != CS_OK) {
         cs_reply_error(out, status_for(st), "%s stopped after %zu entries: %s",
-                    move ? "move" : "copy", t.done, cs_strerror(st));
+                       move ? "move" : "copy", t.done, cs_strerror(st));
+        return;
+    }
+    if (ds->object) {
+        cs_object_id_init(&id, dst->ns->name, dst->key, dst->key_len);
+        st = ops->remove(dav->backend->state, &id, dst->ns->durable);
+        if (st != CS_OK && st != CS_ERR_NOT_FOUND) {
+            cs_reply_error(out, status_for(st),
+                           "%s done, but the object it replaces was not "
+                           "removed: %s",
+                           move ? "move" : "copy", cs_strerror(st));
+            return;
+        }
+    }
+    reply_empty(out, ds->object || ds->collection ? 204 : 201);
 }
 
+/* Every precondition is checked, in this order, before anything is
+ * changed: the headers, the source (404), source = destination (403),
+ * overlap (403), the destination's parent (409), what the destination
+ * holds (409, 412). Only then does one of the two helpers act. */
 void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bool move,
                       const char *destination, const char *host, const char *overwrite_h,
                       const char *depth_h, struct cs_reply *out)
 {
+    const char *verb = move ? "MOVE" : "COPY";
+    struct dest_state ds;
     struct cs_route dst;
     struct cs_object obj;
     char reason[320];
-    bool overwrite;
+    bool overwrite, src_object = false;
     time_t mtime;
     int depth = -1; /* infinity */
     enum cs_status st;
@@ -578,29 +622,74 @@ void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bo
     if (depth_h && strcmp(depth_h, "0") == 0)
         depth = 0;
     else if (depth_h && strcasecmp(depth_h, "infinity") != 0) {
-        cs_reply_error(out, 400, "Depth must be 0 or infinity for %s", move ? "MOVE" : "COPY");
-        return;
-    }
-    if (move && depth == 0) {
-        cs_reply_error(out, 400, "MOVE of a collection needs Depth: infinity");
+        cs_reply_error(out, 400, "Depth must be 0 or infinity for %s", verb);
         return;
     }
     if (route->key_len == 0) {
         cs_reply_error(out, 403, "the namespace root cannot be moved or copied");
         return;
     }
-    if (!route->collection && stat_object(dav, route->ns->name, route->key, route->key_len,
-                                          &obj) == CS_OK) {
-        if (dst.collection) {
-            cs_reply_error(out, 409, "an object cannot become a collection (Destination ends "
-                                  "with '/')");
+
+    if (!route->collection) {
+        st = stat_object(dav, route->ns->name, route->key, route->key_len, &obj);
+        if (st == CS_OK)
+            src_object = true;
+        else if (st != CS_ERR_NOT_FOUND) {
+            cs_reply_error(out, 500, "cannot read the source: %s", cs_strerror(st));
             return;
         }
-        copy_move_object(dav, route, &dst, move, overwrite, out);
+    }
+    if (!src_object) {
+        st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
+        if (!found_or_reply(st, out, 404, "no such object or collection"))
+            return;
+        if (move && depth == 0) {
+            cs_reply_error(out, 400, "MOVE of a collection needs Depth: infinity");
+            return;
+        }
+    }
+
+    /* The destination parser keeps dst in the source's namespace, so the
+     * same decoded key is the same resource, however the URI spells it
+     * ("obj" and "%6fbj", with or without a trailing slash). */
+    if (dst.key_len == route->key_len && memcmp(dst.key, route->key, dst.key_len) == 0) {
+        cs_reply_error(out, 403, "source and destination are the same");
         return;
     }
-    st = collection_exists(dav, route->ns->name, route->key, route->key_len, &mtime);
-    if (!found_or_reply(st, out, 404, "no such object or collection"))
+    /* A destination that holds the source would delete the source when it
+     * is overwritten; one inside a source collection would be walked while
+     * it is written. */
+    if (prefix_of(dst.key, dst.key_len, route->key, route->key_len) ||
+        (!src_object && prefix_of(route->key, route->key_len, dst.key, dst.key_len))) {
+        cs_reply_error(out, 403, "destination overlaps the source%s",
+                       src_object ? ": it is a collection holding it" : " collection");
         return;
-    copy_move_tree(dav, route, &dst, move, overwrite, depth, out);
+    }
+    /* Unlike PUT (which creates parents: ccache and Bazel never MKCOL),
+     * COPY and MOVE need the destination's parent (RFC 4918 9.8.5, 9.9.4). */
+    st = parent_exists(dav, dst.ns->name, dst.key, dst.key_len);
+    if (!found_or_reply(st, out, 409,
+                        "the Destination's parent collection does not exist "
+                        "(MKCOL it first)"))
+        return;
+    st = probe_destination(dav, &dst, &ds);
+    if (st != CS_OK) {
+        cs_reply_error(out, 500, "cannot look up the destination: %s", cs_strerror(st));
+        return;
+    }
+    if (src_object && dst.collection && !ds.collection) {
+        cs_reply_error(out, 409,
+                       "Destination ends with '/' but names no collection: an object "
+                       "cannot become one");
+        return;
+    }
+    if ((ds.object || ds.collection) && !overwrite) {
+        cs_reply_error(out, 412, "destination exists and Overwrite is F");
+        return;
+    }
+
+    if (src_object)
+        copy_move_object(dav, route, &dst, &ds, move, overwrite, out);
+    else
+        copy_move_tree(dav, route, &dst, &ds, move, depth, out);
 }

@@ -55,6 +55,39 @@ grep -qi '^Content-Encoding' "$TEST_TMP/headers" && fail "an object stored plain
 cmp -s "$TEST_TMP/got" "$TEST_TMP/random" || fail "random body differs"
 ok "Accept-Encoding: zstd gets the stored frame (Vary set); q=0 and plain objects get raw bytes"
 
+# issue 15 point 18: the raw body and the zstd frame are two representations
+# with two strong ETags (RFC 9110 8.8.3), and If-None-Match is compared with
+# the one the response would carry.
+# get NAME [curl args]: status of GET /z/NAME; headers in $TEST_TMP/headers
+get() { local n=$1; shift; curl -s -o "$TEST_TMP/got" -D "$TEST_TMP/headers" -w '%{http_code}' "$@" "$URL/z/$n"; }
+etag() { tr -d '\r' <"$TEST_TMP/headers" | sed -n 's/^etag: //Ip'; }
+encoding() { tr -d '\r' <"$TEST_TMP/headers" | sed -n 's/^content-encoding: //Ip'; }
+raw=\"$(sha "$TEST_TMP/text")\"
+[ "$(get text)" = 200 ] && [ "$(etag)" = "$raw" ] || fail "identity ETag of z/text: $(etag), want $raw"
+[ "$(get text -H 'Accept-Encoding: zstd')" = 200 ] && [ "$(encoding)" = zstd ] || fail "z/text with zstd"
+framed=$(etag)
+[ "$framed" != "$raw" ] || fail "the zstd body has the identity body's ETag $raw"
+[ "$(get text -H "If-None-Match: $framed")" = 200 ] || fail "304 for the zstd ETag to a client getting identity"
+cmp -s "$TEST_TMP/got" "$TEST_TMP/text" || fail "identity body after a non-matching If-None-Match"
+[ "$(get text -H 'Accept-Encoding: zstd' -H "If-None-Match: $raw")" = 200 ] \
+    || fail "304 for the identity ETag to a client getting zstd"
+[ "$(get text -H 'Accept-Encoding: zstd' -H "If-None-Match: \"x\", $framed")" = 304 ] \
+    || fail "no 304 for the zstd ETag to a client getting zstd"
+[ "$(etag)" = "$framed" ] || fail "304 carries ETag $(etag), not $framed"
+[ "$(get text -H "If-None-Match: W/$raw")" = 304 ] || fail "no 304 for a weak match of the identity ETag"
+[ "$(get text -H 'If-None-Match: *')" = 304 ] || fail "no 304 for If-None-Match: *"
+# an object stored plain has one representation whatever the client takes
+[ "$(get random -H 'Accept-Encoding: zstd')" = 200 ] && [ "$(etag)" = "\"$(sha "$TEST_TMP/random")\"" ] \
+    || fail "z/random with Accept-Encoding: zstd: ETag $(etag)"
+# HEAD chooses what GET would: a small body is sent raw, so its HEAD says so
+for n in small text; do
+    get "$n" -H 'Accept-Encoding: zstd' >/dev/null
+    g="$(etag) $(encoding)"
+    curl -s -o /dev/null -D "$TEST_TMP/headers" -I -H 'Accept-Encoding: zstd' "$URL/z/$n"
+    [ "$(etag) $(encoding)" = "$g" ] || fail "HEAD z/$n says '$(etag) $(encoding)', GET '$g'"
+done
+ok "zstd body ETag $framed, identity $raw; If-None-Match matches only the representation sent; HEAD agrees with GET"
+
 # Bazel CAS keys name the sha256 of the raw body.
 digest=$(sha "$TEST_TMP/text")
 code=$(put "z/cas/$digest" "$TEST_TMP/text")
