@@ -51,11 +51,6 @@ static void reply_empty(struct cs_reply *out, unsigned status)
     out->content_type = NULL;
 }
 
-static unsigned status_for(enum cs_status st)
-{
-    return cs_http_status(st);
-}
-
 /* "a/b" → "a/b/"; "" stays "" (the root). out has CS_KEY_MAX + 2 bytes. */
 static size_t dir_of(const char *key, size_t key_len, char *out)
 {
@@ -308,7 +303,7 @@ void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool h
     if (st == CS_OK && route->ns->durable)
         st = cs_index_wait(dav->index, seq);
     if (st != CS_OK) {
-        cs_reply_error(out, status_for(st), "cannot make the collection: %s", cs_strerror(st));
+        cs_reply_error(out, cs_http_status(st), "cannot make the collection: %s", cs_strerror(st));
         return;
     }
     reply_empty(out, 201);
@@ -447,7 +442,7 @@ void cs_dav_delete_collection(const struct cs_dav *dav, const struct cs_route *r
     else if (st == CS_ERR_NOT_FOUND)
         cs_reply_error(out, 404, "no such object or collection");
     else
-        cs_reply_error(out, status_for(st), "cannot delete the collection: %s", cs_strerror(st));
+        cs_reply_error(out, cs_http_status(st), "cannot delete the collection: %s", cs_strerror(st));
 }
 
 static bool prefix_of(const char *a, size_t a_len, const char *b, size_t b_len)
@@ -523,14 +518,14 @@ static void copy_move_object(const struct cs_dav *dav, const struct cs_route *sr
         return;
     }
     if (st != CS_OK) {
-        cs_reply_error(out, st == CS_ERR_CONFLICT ? 403 : status_for(st), "cannot %s: %s",
+        cs_reply_error(out, st == CS_ERR_CONFLICT ? 403 : cs_http_status(st), "cannot %s: %s",
                        move ? "move" : "copy", cs_strerror(st));
         return;
     }
     if (ds->collection) {
         st = delete_tree(dav, dst, dst->key, dst->key_len);
         if (st != CS_OK) {
-            cs_reply_error(out, status_for(st),
+            cs_reply_error(out, cs_http_status(st),
                            "%s done, but the collection it replaces was "
                            "not fully deleted: %s",
                            move ? "move" : "copy", cs_strerror(st));
@@ -557,7 +552,7 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
     if (ds->collection) {
         st = delete_tree(dav, dst, dst->key, dst->key_len);
         if (st != CS_OK) {
-            cs_reply_error(out, status_for(st), "cannot clear the destination: %s",
+            cs_reply_error(out, cs_http_status(st), "cannot clear the destination: %s",
                            cs_strerror(st));
             return;
         }
@@ -573,7 +568,7 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
         st = tree_apply(&t);
     }
     if (st != CS_OK) {
-        cs_reply_error(out, status_for(st), "%s stopped after %zu entries: %s",
+        cs_reply_error(out, cs_http_status(st), "%s stopped after %zu entries: %s",
                        move ? "move" : "copy", t.done, cs_strerror(st));
         return;
     }
@@ -581,7 +576,7 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
         cs_object_id_init(&id, dst->ns->name, dst->key, dst->key_len);
         st = ops->remove(dav->backend->state, &id, dst->ns->durable);
         if (st != CS_OK && st != CS_ERR_NOT_FOUND) {
-            cs_reply_error(out, status_for(st),
+            cs_reply_error(out, cs_http_status(st),
                            "%s done, but the object it replaces was not "
                            "removed: %s",
                            move ? "move" : "copy", cs_strerror(st));
