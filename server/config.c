@@ -479,6 +479,8 @@ static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_
             read_seconds(ld, s, &l->request_timeout_s);
         else if (strcmp(key, "propfind_results") == 0)
             read_count(ld, s, 1, 100000000, &l->propfind_results);
+        else if (strcmp(key, "index_queue") == 0)
+            read_count(ld, s, 1, 10000000, &l->index_queue);
         else
             add_error(ld, s, "unknown limits setting '%s'", key);
     }
@@ -939,6 +941,7 @@ static void default_limits(struct cs_limits *l)
     l->header_timeout_s = 30;
     l->request_timeout_s = 3600;
     l->propfind_results = 100000;
+    l->index_queue = 65536;
 }
 
 static unsigned cpu_count(void)

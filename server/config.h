@@ -42,6 +42,7 @@ struct cs_limits {
     unsigned header_timeout_s;     /* from connection (or last answer) to full headers */
     unsigned request_timeout_s;    /* one request, headers to last byte of the answer */
     unsigned propfind_results;     /* entries in one Depth: 1 answer */
+    unsigned index_queue;          /* index writes waiting to commit (503 when full) */
 };
 
 struct cs_namespace_config {

@@ -440,6 +440,7 @@ static enum cs_status open_storage(const struct cs_config *cfg, bool background,
     struct cs_disk_options opt = {
         .data_dir = cfg->data_dir, .max_size = cfg->max_size, .ns = ns,
         .n_ns = cfg->n_namespaces, .track_access = cfg->track_access, .background = background,
+        .index_queue = cfg->limits.index_queue,
     };
     enum cs_status st;
     size_t i;

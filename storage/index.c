@@ -642,6 +642,9 @@ static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status 
         idx->failed_seq = w->seq;
         idx->failure = st;
         atomic_store(&idx->health, st);
+        /* the file system is full: eviction frees room for the commit */
+        if (st == CS_ERR_NO_SPACE && idx->usage)
+            atomic_store(&idx->usage->disk_full, true);
         w->failures++;
         /* once when it starts, then every 10 s: each attempt fails alike */
         if (!w->failing || now - w->last_report >= 10000) {
