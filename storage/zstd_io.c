@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "storage/zstd_io.h"
 
 struct cs_zpool {
@@ -52,7 +53,9 @@ ZSTD_CCtx *cs_zpool_get(struct cs_zpool *p, int level)
         return NULL;
     ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters);
     if (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-        ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0))) {
+        ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 0)) ||
+        (level > 19 &&
+         ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, CS_ZSTD_WINDOW_LOG_MAX)))) {
         ZSTD_freeCCtx(c);
         return NULL;
     }
@@ -111,6 +114,36 @@ struct cs_body_reader {
     bool frame_done;
 };
 
+static ssize_t read_file(struct cs_body_reader *r, void *buf, size_t len);
+
+/* Reads the frame header before any byte is promised to a client: a frame
+ * whose window is over the limit (written by a build before the limit, at
+ * level 20 or more) is refused here, as an error, rather than cut off in
+ * the middle of a body. Nothing is decompressed yet. */
+static enum cs_status start_frame(struct cs_body_reader *r)
+{
+    ZSTD_outBuffer o = {NULL, 0, 0};
+    ssize_t n;
+    size_t rc;
+
+    if (ZSTD_isError(ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax,
+                                            CS_ZSTD_WINDOW_LOG_MAX)))
+        return CS_ERR_NOMEM;
+    n = read_file(r, r->in_buf, IN_BUF);
+    if (n <= 0)
+        return CS_ERR_IO;
+    r->in.size = (size_t)n;
+    r->in.pos = 0;
+    rc = ZSTD_decompressStream(r->dctx, &o, &r->in);
+    if (ZSTD_isError(rc)) {
+        cs_log(CS_LOG_ERROR, "a stored zstd frame cannot be read with bounded memory "
+                             "(window over %u MiB) or is damaged: %s; served as an error",
+               1u << (CS_ZSTD_WINDOW_LOG_MAX - 20), ZSTD_getErrorName(rc));
+        return CS_ERR_IO;
+    }
+    return CS_OK;
+}
+
 enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out)
 {
     struct cs_body_reader *r = calloc(1, sizeof *r);
@@ -134,6 +167,11 @@ enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader 
             return CS_ERR_NOMEM;
         }
         r->in.src = r->in_buf;
+        enum cs_status st = start_frame(r);
+        if (st != CS_OK) {
+            cs_body_reader_close(r);
+            return st;
+        }
     }
     *out = r;
     return CS_OK;
@@ -165,28 +203,24 @@ static ssize_t read_file(struct cs_body_reader *r, void *buf, size_t len)
     return n;
 }
 
+/* Output first, then input: the decompressor may hold decoded bytes from
+ * the last call (start_frame's among them) before it needs more. */
 static ssize_t read_zstd(struct cs_body_reader *r, void *buf, size_t len)
 {
     ZSTD_outBuffer o = {buf, len, 0};
 
-    while (o.pos == 0) {
-        if (r->in.pos == r->in.size) {
-            ssize_t n;
-            if (r->frame_done)
-                break;
-            n = read_file(r, r->in_buf, IN_BUF);
-            if (n <= 0)
-                return n == 0 ? CS_ERR_IO : n; /* the frame ended early */
-            r->in.size = (size_t)n;
-            r->in.pos = 0;
-        }
+    while (o.pos == 0 && !r->frame_done) {
         size_t rc = ZSTD_decompressStream(r->dctx, &o, &r->in);
         if (ZSTD_isError(rc))
             return CS_ERR_IO;
         if (rc == 0) {
             r->frame_done = true;
-            if (o.pos == 0)
-                break;
+        } else if (o.pos == 0 && r->in.pos == r->in.size) {
+            ssize_t n = read_file(r, r->in_buf, IN_BUF);
+            if (n <= 0)
+                return n == 0 ? CS_ERR_IO : n; /* the frame ended early */
+            r->in.size = (size_t)n;
+            r->in.pos = 0;
         }
     }
     r->raw_done += o.pos;

@@ -11,6 +11,10 @@
 #include "storage/backend.h"
 
 #define CS_ZPOOL_MAX 32
+/* The largest zstd window written or read at rest (8 MiB): a streaming
+ * decompressor holds one window per GET, whatever size the frame claims.
+ * Levels up to 19 stay within it by themselves; 20-22 are held to it. */
+#define CS_ZSTD_WINDOW_LOG_MAX 23
 
 struct cs_zpool;
 

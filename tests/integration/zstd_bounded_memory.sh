@@ -1,0 +1,63 @@
+# Issue 15.2: a zstd decompression bomb. 1 GiB of zeros is stored as a
+# ~32 KiB frame; its header claims the raw size. Before the fix a GET of
+# such a small file decompressed the whole raw size into memory (540 MB of
+# RSS for 512 MiB); a few concurrent GETs took the server down. Every
+# compressed object must stream with bounded memory.
+source "$CS_SRCDIR/tests/lib.sh"
+
+gets=${ZSTD_BOMB_GETS:-8}
+cat >"$TEST_TMP/cstashd.conf" <<CONF
+namespaces = ( { name = "z"; compression = "zstd"; max_blob_size = "2G";
+                 read = [ "*" ]; write = [ "*" ]; } );
+CONF
+start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
+
+# 1 GiB (a frame just over 32 KiB) and 512 MiB (a frame under 32 KiB: the
+# size up to which small objects are read whole)
+put_zeros() {
+    local key=$1 size=$2 code
+    code=$(head -c "$size" /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - \
+        -H "Content-Length: $size" -H 'Content-Type:' "$URL/z/$key")
+    [ "$code" = 201 ] || fail "PUT of $size zero bytes: $code"
+}
+size=$((1024 * 1024 * 1024))
+put_zeros zeros $size
+put_zeros half $((size / 2))
+stored=$(find "$TEST_TMP/data/objects" -type f -printf '%s\n' | sort -n | tr '\n' ' ')
+for s in $stored; do
+    [ "$s" -lt 1048576 ] || fail "zeros stored as $s bytes: not compressed?"
+done
+ok "1 GiB and 512 MiB of zeros stored compressed as $stored bytes"
+
+hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+before=$(hwm)
+# concurrent_gets KEY BYTES: $gets GETs at once, each must get all BYTES
+concurrent_gets() {
+    local key=$1 want=$2 i p code got pids=()
+    for i in $(seq 1 "$gets"); do
+        curl -sS -o /dev/null -w '%{http_code} %{size_download}\n' "$URL/z/$key" >"$TEST_TMP/get.$i" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    for i in $(seq 1 "$gets"); do
+        read -r code got <"$TEST_TMP/get.$i"
+        [ "$code" = 200 ] && [ "$got" = "$want" ] || fail "GET $key ($i): status $code, $got bytes"
+    done
+    kill -0 "$SERVER_PID" || fail "the server died under the GETs"
+    local after
+    after=$(hwm)
+    [ "$after" -lt $((64 * 1024)) ] ||
+        fail "peak RSS $((after / 1024)) MiB after $gets concurrent GETs of $key (was $((before / 1024)) MiB): over 64 MiB"
+    ok "$gets concurrent GETs of $key ($want bytes): peak RSS $((after / 1024)) MiB (before $((before / 1024)) MiB)"
+}
+concurrent_gets zeros $size
+concurrent_gets half $((size / 2))
+
+# the bytes are right, decompressed and as the stored frame
+[ "$(curl -sS "$URL/z/zeros" | sha256sum | cut -d' ' -f1)" = \
+    "$(head -c $size /dev/zero | sha256sum | cut -d' ' -f1)" ] || fail "the decompressed body differs"
+curl -sS -H 'Accept-Encoding: zstd' "$URL/z/zeros" -o "$TEST_TMP/frame" -D "$TEST_TMP/h"
+grep -qi '^content-encoding: zstd' "$TEST_TMP/h" || fail "no zstd frame for Accept-Encoding: zstd"
+[ "$(zstd -dc "$TEST_TMP/frame" | wc -c)" = $size ] || fail "the stored frame does not decode to 1 GiB"
+ok "the body reads back as 1 GiB of zeros, raw and as the stored frame"
+[ "$(hwm)" -lt $((64 * 1024)) ] || fail "peak RSS over 64 MiB after the checks"
