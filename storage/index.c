@@ -34,8 +34,8 @@
 /* Writes waiting to commit, by default. Each costs its key and ~120 bytes. */
 #define QUEUE_CAP_DEFAULT 65536
 /* How long a client's write waits for room in a full queue: short, since
- * it waits on an event thread. */
-#define QUEUE_WAIT_MS 500
+ * it waits on an event thread (other requests on that thread wait too). */
+#define QUEUE_WAIT_MS 100
 /* A failed commit is retried this often. */
 #define RETRY_MS 250
 /* At shutdown, how many more times a failing commit is tried. */

@@ -244,3 +244,32 @@ start_s3rver() {
     cat "$TEST_TMP/s3rver-$port.log"
     fail "s3rver did not start on port $port"
 }
+
+# hold_index_lock DATA_DIR: another process takes sqlite's write lock on the
+# data dir's index and keeps it (fault injection: the index writer's
+# commits then fail as busy); sets LOCK_PID. release_index_lock lets go.
+hold_index_lock() {
+    local db=$1/index.sqlite i
+    rm -f "$TEST_TMP/index-lock.go" "$TEST_TMP/index-lock.held"
+    python3 - "$db" "$TEST_TMP/index-lock.held" "$TEST_TMP/index-lock.go" <<'PY' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+c.execute("ROLLBACK")
+PY
+    LOCK_PID=$!
+    EXTRA_PIDS+=("$LOCK_PID")
+    for i in $(seq 1 250); do
+        [ -e "$TEST_TMP/index-lock.held" ] && return 0
+        kill -0 "$LOCK_PID" 2>/dev/null || fail "could not take the index's write lock"
+        sleep 0.02
+    done
+    fail "the index's write lock was not taken within 5 s"
+}
+release_index_lock() {
+    touch "$TEST_TMP/index-lock.go"
+    wait "$LOCK_PID" 2>/dev/null || true
+}
