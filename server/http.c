@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/size.h"
 #include "server/admin.h"
+#include "server/framing.h"
 #include "server/guard.h"
 #include "server/http_status.h"
 #include "server/http.h"
@@ -71,8 +72,11 @@ struct cs_server {
 enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_COPY,
               M_MOVE, M_OTHER };
 
-/* Per-request state, freed in on_completed. */
+/* Per-request state, made when the request line arrives (on_request_line)
+ * and freed in on_completed. */
 struct request {
+    bool started;                   /* the access handler has seen it */
+    size_t target_len;              /* strlen of the raw target, or (size_t)-1 */
     const struct cs_policy *policy; /* held from the first call to completion */
     unsigned ticket;                /* for cs_live_leave */
     int uid;                        /* the client: a user, or -1 (anonymous) */
@@ -918,6 +922,36 @@ static bool refuse_before_body(struct MHD_Connection *conn)
     return !cl || strtoull(cl, NULL, 10) > DISCARD_MAX;
 }
 
+/* A request whose framing is not sound is answered at once, before its
+ * body, and its connection closed: the bytes after it cannot be trusted
+ * to start the next request. */
+static bool refuse_framing(struct request *req, struct MHD_Connection *conn, const char *url,
+                           const char *method, const char *version)
+{
+    unsigned status;
+    const char *why = cs_framing_check(conn, url, version, req->target_len, &status);
+
+    if (!why)
+        return false;
+    prepare_error(req, method, url, status, why);
+    if (req->response)
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONNECTION, "close");
+    return true;
+}
+
+/* The request line is parsed: the request's state starts here, with the
+ * target's length before libmicrohttpd cuts it at '?' or decodes it. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct request *req = calloc(1, sizeof *req);
+
+    (void)cls;
+    (void)conn;
+    if (req)
+        req->target_len = strlen(uri);
+    return req; /* NULL: on_request makes one */
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -927,14 +961,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct request *req = *req_cls;
     size_t len = *upload_data_size;
 
-    (void)version;
-    if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
-            return MHD_NO;
-        *req_cls = req;
+    if (!req || !req->started) {
+        if (!req) { /* on_request_line was out of memory */
+            req = calloc(1, sizeof *req);
+            if (!req)
+                return MHD_NO;
+            req->target_len = (size_t)-1;
+            *req_cls = req;
+        }
+        req->started = true;
         req->policy = cs_live_enter(&srv->live, &req->ticket);
         cs_conn_phase(conn_of(conn), CS_CONN_REQUEST);
+        if (refuse_framing(req, conn, url, method, version)) {
+            log_access(req, method, url);
+            return queue(srv, conn, req);
+        }
         dispatch(srv, req, conn, url, method);
         /* only a refusal may be answered before the body */
         if (req->status >= 400 && has_body(conn) && refuse_before_body(conn)) {
@@ -972,6 +1013,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)toe;
     if (!req)
         return;
+    if (!req->started) { /* refused by libmicrohttpd before the access handler */
+        free(req);
+        *req_cls = NULL;
+        return;
+    }
     if (req->upload) /* aborted or failed upload: leave nothing behind */
         srv->backend->ops->put_abort(req->upload);
     if (req->response && !req->shared_response)
@@ -1115,6 +1161,7 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
                             mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, on_request_line, NULL,
                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
