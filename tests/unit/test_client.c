@@ -256,6 +256,30 @@ START_TEST(line_markers)
 }
 END_TEST
 
+/* Issue 15, defect 23: includes were told apart by a 64-bit FNV-1a hash
+ * alone, so of two paths with the same hash only the first reached the
+ * manifest, and a change to the second could not invalidate a direct hit.
+ * These two have the same FNV-1a value (found by a rho search on the top
+ * 56 bits of the state after "inc/" and ten characters, then one last byte
+ * each to cancel the low 8 bits). */
+START_TEST(include_hash_collision)
+{
+    static const char one[] = "inc/9h6cJcFz0a@.h", two[] = "inc/UVScBTcmVcv.h";
+    const char *pp = "# 1 \"a.c\"\n# 1 \"inc/9h6cJcFz0a@.h\" 1\nint x;\n"
+                     "# 2 \"a.c\" 2\n# 1 \"inc/UVScBTcmVcv.h\" 1\nint y;\n"
+                     "# 3 \"a.c\" 2\n# 1 \"inc/9h6cJcFz0a@.h\" 1\n";
+    struct cs_sha256 h;
+    struct cs_strv inc = {0};
+    cs_sha256_init(&h);
+    ck_assert_int_eq(cs_ppscan(pp, strlen(pp), dir, NULL, &h, &inc), CS_OK);
+    ck_assert_msg(inc.n == 3, "want a.c and both headers listed once each, got %zu entries", inc.n);
+    ck_assert_str_eq(inc.v[0], "a.c");
+    ck_assert_str_eq(inc.v[1], one);
+    ck_assert_str_eq(inc.v[2], two);
+    cs_strv_free(&inc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -268,6 +292,7 @@ static Suite *suite(void)
     tcase_add_test(tc, result_roundtrip_and_hostile);
     tcase_add_test(tc, manifest_roundtrip);
     tcase_add_test(tc, line_markers);
+    tcase_add_test(tc, include_hash_collision);
     suite_add_tcase(s, tc);
     return s;
 }
