@@ -5,9 +5,14 @@
 
 #include "client/args.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hash.h"
 
 static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_NONE] = "none",
@@ -225,6 +230,139 @@ static enum cs_status prefix_map(struct parse *p, const char *arg)
     return rc;
 }
 
+/* Options that name a file whose content, not its name, decides the
+ * output: the content is hashed, so a plugin rebuilt in place or an
+ * edited profile makes a new key. One that cannot be read runs uncached.
+ * The path reaches the compiler as given (gcc looks a relative specs name
+ * up in its own directories first, and a plugin path without '/' would
+ * change meaning); the key holds it relative under CSTASH_BASEDIR.
+ * Known limit: a relative -specs name that exists both here and in gcc's
+ * directories is hashed from here, while gcc reads its own. */
+enum file_kind {
+    FILE_PLUGIN,      /* dlopen()ed into the compiler */
+    FILE_TEXT,        /* specs, sanitizer ignore lists */
+    FILE_PROFILE,     /* a profile file (clang) */
+    FILE_PROFILE_GCC, /* -fprofile-use=: a file for clang, a directory for gcc */
+};
+static const struct {
+    const char *name; /* ending in '=': joined; else the value is the next argument */
+    enum file_kind kind;
+} file_options[] = {
+    {"-fplugin=", FILE_PLUGIN},
+    {"-fpass-plugin=", FILE_PLUGIN},
+    {"-specs=", FILE_TEXT},
+    {"--specs=", FILE_TEXT},
+    {"-specs", FILE_TEXT},
+    {"--specs", FILE_TEXT},
+    {"-fsanitize-blacklist=", FILE_TEXT},
+    {"-fsanitize-ignorelist=", FILE_TEXT},
+    {"-fprofile-use=", FILE_PROFILE_GCC},
+    {"-fprofile-instr-use=", FILE_PROFILE},
+    {"-fprofile-sample-use=", FILE_PROFILE},
+    {"-fauto-profile=", FILE_PROFILE},
+};
+
+/* SHA-256 of a regular file's content. */
+static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return cs_status_from_errno(errno);
+    struct stat st;
+    enum cs_status rc = CS_OK;
+    if (fstat(fd, &st) != 0)
+        rc = cs_status_from_errno(errno);
+    else if (!S_ISREG(st.st_mode))
+        rc = CS_ERR_INVALID;
+    struct cs_sha256 h;
+    cs_sha256_init(&h);
+    char buf[65536];
+    while (rc == CS_OK) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = cs_status_from_errno(errno);
+        else if (n == 0)
+            break;
+        else
+            cs_sha256_update(&h, buf, (size_t)n);
+    }
+    close(fd);
+    cs_sha256_final(&h, out);
+    return rc;
+}
+
+/* *handled says whether argv[*i] is such an option; *i moves past its value. */
+static enum cs_status file_option(struct parse *p, int argc, char *const *argv, int *i,
+                                  bool *handled)
+{
+    const char *arg = argv[*i], *name = NULL, *value = NULL;
+    enum file_kind kind = FILE_TEXT;
+    for (size_t k = 0; !name && k < sizeof file_options / sizeof file_options[0]; k++) {
+        const char *n = file_options[k].name;
+        bool joined = n[strlen(n) - 1] == '=';
+        if (joined ? cs_starts_with(arg, n) : !strcmp(arg, n)) {
+            name = n;
+            kind = file_options[k].kind;
+        }
+    }
+    *handled = name != NULL;
+    if (!name)
+        return CS_OK;
+    enum cs_status rc;
+    if (name[strlen(name) - 1] == '=') {
+        value = arg + strlen(name);
+        rc = push(p, TO_PP | TO_CC, arg);
+    } else {
+        if (*i + 1 >= argc) {
+            uncacheable(p, CS_UNC_OPTION, arg);
+            return push(p, TO_ALL, arg);
+        }
+        value = argv[++*i];
+        rc = push(p, TO_PP | TO_CC, arg);
+        if (rc == CS_OK)
+            rc = push(p, TO_PP | TO_CC, value);
+    }
+    if (rc != CS_OK)
+        return rc;
+    /* gcc loads a plugin named without '/' from its own plugin directory,
+     * and dlopen() looks for such a name on the library path: not a file
+     * we can find here. A profile that is a directory (or missing) makes
+     * the compiler derive a file name per object: not guessed either. */
+    uint8_t digest[CS_SHA256_LEN];
+    bool usable = value[0] && !(kind == FILE_PLUGIN && !strchr(value, '/')) &&
+                  hash_file(value, digest) == CS_OK;
+    if (!usable) {
+        bool profile = kind == FILE_PROFILE || kind == FILE_PROFILE_GCC;
+        uncacheable(p, profile ? CS_UNC_PROFILE : CS_UNC_OPTION, arg);
+        return push(p, TO_HASH, arg);
+    }
+    /* gcc reads -fprofile-use=PATH as a directory: it looks for
+     * PATH/<object path, mangled>.gcda and names that in a warning. */
+    if (kind == FILE_PROFILE_GCC)
+        p->a->output_in_key = true;
+    char hex[CS_SHA256_HEX_LEN + 1];
+    cs_hex_encode(digest, sizeof digest, hex);
+    char *path = kind == FILE_PROFILE_GCC ? strdup(value) : rewrite_path(p, value);
+    char *content = concat("content sha256 ", hex);
+    if (!path || !content) {
+        free(path);
+        free(content);
+        return CS_ERR_NOMEM;
+    }
+    rc = push(p, TO_HASH, name);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, path); /* frees path on failure */
+    else
+        free(path);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, content);
+    else
+        free(content);
+    return rc;
+}
+
 /* -Wp,-MD,file and -Wp,-MMD,file (the Linux kernel's way): a dependency
  * file the preprocessor writes. Other -M options inside -Wp are refused. */
 static enum cs_status wp_option(struct parse *p, const char *arg)
@@ -400,6 +538,14 @@ static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int 
     }
     if (cs_starts_with(arg, "-Wp,"))
         return wp_option(p, arg);
+    bool handled;
+    if ((rc = file_option(p, argc, argv, i, &handled)) != CS_OK || handled)
+        return rc;
+    /* clang -Xclang -load -Xclang plugin.so: a file that is not hashed. */
+    if (!strcmp(arg, "-Xclang") && *i + 1 < argc &&
+        (!strcmp(argv[*i + 1], "-load") || cs_starts_with(argv[*i + 1], "-fpass-plugin=") ||
+         !strcmp(argv[*i + 1], "-load-pass-plugin")))
+        uncacheable(p, CS_UNC_OPTION, arg);
     if (is_profile_option(arg))
         uncacheable(p, CS_UNC_PROFILE, arg);
     else if (is_pch_option(arg))

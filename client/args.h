@@ -41,6 +41,7 @@ struct cs_args {
     bool dep_target_given;     /* -MT/-MQ or -Wp,-MD: the .d target does not follow -o */
     bool debug;                /* -g: the working directory ends up in the object */
     bool prefix_map;           /* -fdebug-prefix-map / -ffile-prefix-map given */
+    bool output_in_key;        /* the compiler derives text from the object's path */
     struct cs_strv pp;         /* arguments (no compiler) to preprocess to stdout */
     struct cs_strv cc;         /* arguments (no compiler) for the real compile */
     struct cs_strv hashed;     /* arguments that go into the key */

@@ -242,6 +242,11 @@ static enum cs_status hash_common(struct job *j)
         hash_str(&j->common, j->a.hashed.v[i]);
     /* Debug info records the working directory unless a prefix map says how. */
     hash_str(&j->common, j->a.debug && !j->a.prefix_map ? j->cwd : "");
+    /* gcc names a .gcda derived from the object's absolute path. */
+    if (j->a.output_in_key) {
+        hash_str(&j->common, j->cwd);
+        hash_str(&j->common, j->a.output);
+    }
     hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
     /* Include search paths from the environment change which headers a
      * direct-mode hit would find; the locale changes the diagnostics text. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/args.h"
@@ -124,6 +125,69 @@ START_TEST(argument_lists)
     ck_assert(has(&a.hashed, "-fdebug-prefix-map==."));
     ck_assert(has(&a.cc, "-fdebug-prefix-map=/home/x/src=."));
     cs_args_free(&a);
+}
+END_TEST
+
+/* Issue 15, defect 20: files named in options are hashed by content. */
+START_TEST(file_options)
+{
+    FILE *f = fopen("p.so", "w");
+    fputs("plugin v1", f);
+    fclose(f);
+    ck_assert_int_eq(mkdir("prof.d", 0700), 0);
+    static const struct {
+        const char *line;
+        enum cs_uncacheable want;
+    } cases[] = {
+        {"-c a.c -fplugin=./p.so -fplugin-arg-p-x=1", CS_UNC_NONE},
+        {"-c a.c -fplugin=p.so", CS_UNC_OPTION}, /* no '/': not looked up in cwd */
+        {"-c a.c -fplugin=./missing.so", CS_UNC_OPTION},
+        {"-c a.c -fpass-plugin=./p.so", CS_UNC_NONE},
+        {"-c a.c -specs=p.so", CS_UNC_NONE},
+        {"-c a.c -specs p.so", CS_UNC_NONE},
+        {"-c a.c --specs p.so", CS_UNC_NONE},
+        {"-c a.c --specs=missing", CS_UNC_OPTION},
+        {"-c a.c -specs", CS_UNC_OPTION},
+        {"-c a.c -fsanitize=address -fsanitize-ignorelist=p.so", CS_UNC_NONE},
+        {"-c a.c -fsanitize-blacklist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-ignorelist=prof.d", CS_UNC_OPTION},
+        {"-c a.c -fprofile-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-instr-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-sample-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-use=prof.d", CS_UNC_PROFILE}, /* gcc derives a .gcda per object */
+        {"-c a.c -fprofile-use=missing", CS_UNC_PROFILE},
+        {"-c a.c -fprofile-use", CS_UNC_PROFILE},
+        {"-c a.c -fprofile-use=p.so -fprofile-correction", CS_UNC_PROFILE},
+        {"-c a.c -Xclang -load -Xclang ./p.so", CS_UNC_OPTION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cs_args a;
+        enum cs_uncacheable got = classify(cases[i].line, &a);
+        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
+                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
+        cs_args_free(&a);
+    }
+    /* The content goes into the key, and a change of it changes the key. */
+    struct cs_args a, b;
+    ck_assert_int_eq(classify("-c a.c -fplugin=./p.so", &a), CS_UNC_NONE);
+    ck_assert(has(&a.cc, "-fplugin=./p.so") && has(&a.pp, "-fplugin=./p.so"));
+    f = fopen("p.so", "w");
+    fputs("plugin v2", f);
+    fclose(f);
+    ck_assert_int_eq(classify("-c a.c -fplugin=./p.so", &b), CS_UNC_NONE);
+    ck_assert_uint_eq(a.hashed.n, b.hashed.n);
+    size_t differ = 0;
+    for (size_t i = 0; i < a.hashed.n; i++)
+        differ += strcmp(a.hashed.v[i], b.hashed.v[i]) != 0;
+    ck_assert_uint_eq(differ, 1);
+    ck_assert(!a.output_in_key);
+    cs_args_free(&a);
+    cs_args_free(&b);
+    ck_assert_int_eq(classify("-c a.c -fprofile-use=p.so", &a), CS_UNC_NONE);
+    ck_assert(a.output_in_key);
+    cs_args_free(&a);
+    unlink("p.so");
+    rmdir("prof.d");
 }
 END_TEST
 
@@ -293,6 +357,7 @@ static Suite *suite(void)
     tcase_add_test(tc, manifest_roundtrip);
     tcase_add_test(tc, line_markers);
     tcase_add_test(tc, include_hash_collision);
+    tcase_add_test(tc, file_options);
     suite_add_tcase(s, tc);
     return s;
 }
