@@ -1,19 +1,25 @@
 # Issue 15, "the client must never serve another compile's object": pairs of
 # compiles that must not share a cache entry don't, with real gcc and clang,
-# in direct mode and in preprocessed mode.
+# in direct mode and in preprocessed mode; and the pairs that should share
+# (two checkouts with a prefix map for each) still do.
 #   defect 20: files named in options (plugin, specs, sanitizer ignore list,
 #              profile) are hashed by content, not by path
+#   defect 21: OLD=NEW of a prefix map is split as the compiler splits it
+#   defect 22: the working directory is hashed after the prefix maps, and as
+#              the compiler sees it ($PWD)
 # CSTASH_KEYS_ONLY=plugin,specs,... runs some of the parts (names below).
 source "$CS_SRCDIR/tests/lib.sh"
 
 export CSTASH_DIR=$TEST_TMP/cache CSTASH_LOG=$TEST_TMP/cstash.log CSTASH_CONFIG=$TEST_TMP/none.conf
 unset CSTASH_REMOTE CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX CSTASH_DIRECT
-for cc in gcc clang llvm-profdata; do
+for cc in gcc clang readelf llvm-profdata; do
     command -v $cc >/dev/null || fail "$cc is not installed (scripts/deps.sh test installs it)"
 done
 T=$TEST_TMP
 misses() { cstat miss; }
 part() { [ -z "${CSTASH_KEYS_ONLY:-}" ] || [[ ",$CSTASH_KEYS_ONLY," == *",$1,"* ]]; }
+# comp_dir OBJECT: the DW_AT_comp_dir of its first compilation unit
+comp_dir() { readelf --debug-dump=info "$1" | sed -n 's/.*DW_AT_comp_dir.*: //p' | head -n 1; }
 # A file changed in the last 10 ms may be mid-write: direct mode skips it.
 settle() { sleep 0.1; }
 
@@ -177,3 +183,67 @@ C
     ok "profile: rewriting it misses (clang -fprofile-use=, -fprofile-instr-use=); gcc's profile directory runs uncached"
 fi
 
+# --- 21: where OLD=NEW is split ----------------------------------------------
+# gcc 12 splits at the last '=', clang 14 at the first (as observed here:
+# the comp_dir checks below would catch a change).
+if part split; then
+    mkdir -p "$T/split" && cd "$T/split"
+    printf 'int f(void) { return 1; }\n' >a.c
+    settle
+    # clang: NEW is "/b=c" or "/x=c"; the last-'=' split saw "c" for both.
+    expect_miss "clang map NEW=/b=c" "$CSTASH" clang -g -fdebug-prefix-map="$PWD=/b=c" -c a.c -o b.o
+    [ "$(comp_dir b.o)" = "/b=c" ] || fail "clang splits -fdebug-prefix-map elsewhere: comp_dir $(comp_dir b.o)"
+    expect_miss "clang map NEW=/x=c after NEW=/b=c" "$CSTASH" clang -g -fdebug-prefix-map="$PWD=/x=c" -c a.c -o x.o
+    [ "$(comp_dir x.o)" = "/x=c" ] || fail "clang -fdebug-prefix-map=\$PWD=/x=c: comp_dir $(comp_dir x.o)"
+    expect_miss "clang -ffile-prefix-map NEW=/x=d" "$CSTASH" clang -g -ffile-prefix-map="$PWD=/x=d" -c a.c -o fx.o
+    expect_miss "clang -ffile-prefix-map NEW=/y=d" "$CSTASH" clang -g -ffile-prefix-map="$PWD=/y=d" -c a.c -o fy.o
+    [ "$(comp_dir fy.o)" = "/y=d" ] || fail "clang -ffile-prefix-map: comp_dir $(comp_dir fy.o)"
+    # gcc: OLD is "<dir>=y", which matches neither directory, so each
+    # object keeps its own; a first-'=' split would see OLD=<dir>, NEW=y=z
+    # and the same rewritten directory "y=z/w" for both.
+    for d in m1 m2; do mkdir -p "$d/w" && cp a.c "$d/w/"; done
+    settle
+    (cd m1/w && expect_miss "gcc m1" "$CSTASH" gcc -g -fdebug-prefix-map="$T/split/m1=y=z" -c a.c -o a.o)
+    (cd m2/w && expect_miss "gcc m2 (OLD with '=' matches neither)" "$CSTASH" gcc -g -fdebug-prefix-map="$T/split/m2=y=z" -c a.c -o a.o)
+    [ "$(comp_dir m2/w/a.o)" = "$T/split/m2/w" ] || fail "gcc splits elsewhere: comp_dir $(comp_dir m2/w/a.o)"
+    ok "prefix maps split as the compiler splits them (clang: first '=', gcc: last '=')"
+fi
+
+# --- 22: the working directory after the maps, as the compiler sees it ------
+if part cwd; then
+    mkdir -p "$T/co" && cd "$T/co"
+    for c in one two; do mkdir -p "$c/inc" "$c/src"; done
+    for c in one two; do
+        printf '#define X 42\n' >"$c/inc/x.h"
+        printf '#include "x.h"\nint f(void) { return X; }\n' >"$c/src/a.c"
+    done
+    settle
+    for cc in gcc clang; do
+        for mode in true false; do
+            # A map that matches neither checkout leaves each one's directory.
+            for c in one two; do
+                (cd "$c" && CSTASH_DIRECT=$mode CSTASH_BASEDIR=$PWD expect_miss "$cc $c, a map matching neither (direct=$mode)" \
+                    "$CSTASH" $cc -g -fdebug-prefix-map=/nonexistent=. -I"$PWD/inc" -c "$PWD/src/a.c" -o a.o)
+            done
+            [ "$(comp_dir one/a.o)" = "$T/co/one" ] && [ "$(comp_dir two/a.o)" = "$T/co/two" ] \
+                || fail "$cc: comp_dir $(comp_dir one/a.o) and $(comp_dir two/a.o)"
+            # One that matches each, to the same NEW: shared (cross-checkout hits).
+            (cd one && CSTASH_DIRECT=$mode CSTASH_BASEDIR=$PWD expect_miss "$cc one, its own map" \
+                "$CSTASH" $cc -g -fdebug-prefix-map="$PWD=." -I"$PWD/inc" -c "$PWD/src/a.c" -o m.o)
+            (cd two && CSTASH_DIRECT=$mode CSTASH_BASEDIR=$PWD expect_hit "$cc two, its own map, same NEW (direct=$mode)" \
+                "$CSTASH" $cc -g -fdebug-prefix-map="$PWD=." -I"$PWD/inc" -c "$PWD/src/a.c" -o m.o)
+            cmp -s one/m.o two/m.o || fail "$cc: the shared objects differ"
+            [ "$(comp_dir two/m.o)" = "." ] || fail "$cc: mapped comp_dir $(comp_dir two/m.o)"
+            "$CSTASH" --clear >/dev/null
+        done
+    done
+    # Two symlinks to one directory: the compiler records $PWD, not the
+    # resolved path, so each gets its own debug info.
+    ln -s one "$T/co/link1" && ln -s one "$T/co/link2"
+    for cc in gcc clang; do
+        (cd "$T/co/link1" && expect_miss "$cc through link1" "$CSTASH" $cc -g -Iinc -c src/a.c -o l1.o)
+        (cd "$T/co/link2" && expect_miss "$cc through link2" "$CSTASH" $cc -g -Iinc -c src/a.c -o l2.o)
+        [ "$(comp_dir one/l2.o)" = "$T/co/link2" ] || fail "$cc: comp_dir through a symlink: $(comp_dir one/l2.o)"
+    done
+    ok "the working directory is keyed after the prefix maps, as \$PWD: maps matching neither checkout keep them apart, maps matching each share"
+fi

@@ -119,11 +119,80 @@ START_TEST(argument_lists)
     ck_assert_int_eq(classify("-c a.c -o b/c.o -MD", &a), CS_UNC_NONE);
     ck_assert_str_eq(a.dep_file, "b/c.d");
     cs_args_free(&a);
-    /* -fdebug-prefix-map: only the new prefix is hashed. */
+    /* -fdebug-prefix-map: OLD and NEW are hashed (OLD as written: no base dir). */
     ck_assert_int_eq(classify("-c a.c -g -fdebug-prefix-map=/home/x/src=.", &a), CS_UNC_NONE);
-    ck_assert(a.debug && a.prefix_map);
-    ck_assert(has(&a.hashed, "-fdebug-prefix-map==."));
+    ck_assert(a.debug && a.debug_maps.n == 1);
+    ck_assert_str_eq(a.debug_maps.v[0], "/home/x/src=.");
+    ck_assert(has(&a.hashed, "-fdebug-prefix-map=") && has(&a.hashed, "as written: /home/x/src"));
+    ck_assert(!has(&a.hashed, "-fdebug-prefix-map=/home/x/src=."));
     ck_assert(has(&a.cc, "-fdebug-prefix-map=/home/x/src=."));
+    cs_args_free(&a);
+    /* -fmacro-prefix-map does not touch debug info. */
+    ck_assert_int_eq(classify("-c a.c -g -fmacro-prefix-map=/home/x=.", &a), CS_UNC_NONE);
+    ck_assert(a.debug_maps.n == 0 && has(&a.hashed, "as written: /home/x"));
+    cs_args_free(&a);
+}
+END_TEST
+
+/* Issue 15, defects 21 and 22: OLD=NEW is split at the last '=' by gcc and
+ * at the first by clang, and of several matching maps gcc applies the last
+ * given, clang 14 the longest (as observed with gcc 12 and clang 14, see
+ * tests/integration/cstash_keys.sh). */
+START_TEST(prefix_map_rules)
+{
+    struct cs_strv maps = {0};
+    cs_strv_push(&maps, "/w=A");
+    cs_strv_push(&maps, "/w/p=B");
+    cs_strv_push(&maps, "/w=C");
+    cs_strv_push(&maps, "/w/p=D");
+    static const struct {
+        bool split_last;
+        enum cs_map_choice choice;
+        const char *want;
+    } cases[] = {
+        {true, CS_MAP_LAST, "D/x"},     /* gcc: the last given that matches */
+        {false, CS_MAP_LONGEST, "B/x"}, /* clang 14: longest OLD, first given among equals */
+        {false, CS_MAP_FIRST, "A/p/x"},
+        {true, CS_MAP_LONGEST, "B/x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = cs_prefix_map_apply(&maps, "/w/p/x", cases[i].split_last, cases[i].choice);
+        ck_assert_str_eq(got, cases[i].want);
+        free(got);
+    }
+    cs_strv_free(&maps);
+    /* '=' in the value: gcc's OLD is "/q=r", clang's NEW is "r=s". */
+    cs_strv_push(&maps, "/q=r=s");
+    char *gcc = cs_prefix_map_apply(&maps, "/q=r/x", true, CS_MAP_LAST);
+    char *clang = cs_prefix_map_apply(&maps, "/q=r/x", false, CS_MAP_LONGEST);
+    char *none = cs_prefix_map_apply(&maps, "/qq", true, CS_MAP_LAST);
+    ck_assert_str_eq(gcc, "s/x");
+    ck_assert_str_eq(clang, "r=s=r/x");
+    ck_assert_str_eq(none, "/qq");
+    free(gcc);
+    free(clang);
+    free(none);
+    cs_strv_free(&maps);
+    /* The key gets the result under every rule; no map: the directory. */
+    struct cs_args a;
+    struct cs_strv dirs = {0};
+    ck_assert_int_eq(classify("-c a.c -g", &a), CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert_uint_eq(dirs.n, 1);
+    ck_assert_str_eq(dirs.v[0], "/w/p");
+    cs_strv_free(&dirs);
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c -g -fdebug-prefix-map=/w=a=b -ffile-prefix-map=/w/p=c", &a),
+                     CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert(has(&dirs, "c") && dirs.n == 2 * CS_MAP_CHOICES);
+    cs_strv_free(&dirs);
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c -g -ffile-prefix-map=/w/p=c -fdebug-prefix-map=/w=a=b", &a),
+                     CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert(has(&dirs, "c") && has(&dirs, "a=b/p")); /* clang 14 vs the last given */
+    cs_strv_free(&dirs);
     cs_args_free(&a);
 }
 END_TEST
@@ -357,6 +426,7 @@ static Suite *suite(void)
     tcase_add_test(tc, manifest_roundtrip);
     tcase_add_test(tc, line_markers);
     tcase_add_test(tc, include_hash_collision);
+    tcase_add_test(tc, prefix_map_rules);
     tcase_add_test(tc, file_options);
     suite_add_tcase(s, tc);
     return s;
