@@ -5,9 +5,14 @@
 
 #include "client/args.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/hash.h"
 
 static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_NONE] = "none",
@@ -202,26 +207,242 @@ static bool is_pch_option(const char *s)
            cs_starts_with(s, "-fpch-") || !strcmp(s, "-Xclang-emit-pch");
 }
 
-/* -fdebug-prefix-map=OLD=NEW: OLD differs between checkouts, only NEW
- * reaches the object, so only NEW is hashed. */
+/* How OLD of a prefix map goes into the key. It differs between
+ * checkouts, but it decides which paths the map rewrites, so it cannot be
+ * left out: under CSTASH_BASEDIR (and lexically clean, since the compiler
+ * compares strings) it is hashed relative to the working directory, like
+ * every other path under the base dir; otherwise as written. */
+static char *map_old_form(const struct parse *p, const char *old, size_t n)
+{
+    char *o = strndup(old, n);
+    if (!o)
+        return NULL;
+    char *form = NULL;
+    if (p->basedir && o[0] == '/') {
+        char *abs = cs_path_absolute(o, "/");
+        if (!abs) {
+            free(o);
+            return NULL;
+        }
+        size_t la = strlen(abs);
+        bool slash = n > 1 && o[n - 1] == '/';
+        bool clean = slash ? la == n - 1 && !strncmp(abs, o, la) : !strcmp(abs, o);
+        bool nomem = false;
+        char *rel = clean ? cs_path_relative_under(abs, p->basedir, p->cwd, &nomem) : NULL;
+        free(abs);
+        if (nomem) {
+            free(o);
+            return NULL;
+        }
+        if (rel) {
+            form = concat(slash ? "under basedir, slash: " : "under basedir: ", rel);
+            free(rel);
+            free(o);
+            return form;
+        }
+    }
+    form = concat("as written: ", o);
+    free(o);
+    return form;
+}
+
+/* -fdebug-prefix-map=OLD=NEW, -ffile-prefix-map= (debug info and
+ * __FILE__) and -fmacro-prefix-map= (__FILE__ only). gcc splits the value
+ * at its last '=' (OLD may hold '=', NEW not), clang at its first (the
+ * other way round), so the key holds OLD and NEW under both splits. */
 static enum cs_status prefix_map(struct parse *p, const char *arg)
 {
-    const char *eq1 = strchr(arg, '=');
-    const char *eq2 = eq1 ? strrchr(eq1 + 1, '=') : NULL;
-    if (cs_starts_with(arg, "-fdebug-prefix-map=") || cs_starts_with(arg, "-ffile-prefix-map="))
-        p->a->prefix_map = true;
+    const char *value = strchr(arg, '=') + 1;
     enum cs_status rc = push(p, TO_PP | TO_CC, arg);
+    if (rc == CS_OK && !cs_starts_with(arg, "-fmacro-prefix-map="))
+        rc = cs_strv_push(&p->a->debug_maps, value);
     if (rc != CS_OK)
         return rc;
-    if (!eq2)
+    const char *first = strchr(value, '='), *last = strrchr(value, '=');
+    if (!first) /* the compiler refuses it */
         return push(p, TO_HASH, arg);
-    size_t head = (size_t)(eq1 - arg + 1);
-    char *h = malloc(head + strlen(eq2) + 1);
-    if (!h)
+    char *name = strndup(arg, (size_t)(value - arg));
+    if (!name)
         return CS_ERR_NOMEM;
-    memcpy(h, arg, head);
-    strcpy(h + head, eq2);
-    rc = cs_strv_push_own(&p->a->hashed, h);
+    rc = cs_strv_push_own(&p->a->hashed, name);
+    const char *splits[] = {first, last};
+    for (int k = 0; k < 2 && rc == CS_OK; k++) {
+        rc = cs_strv_push_own(&p->a->hashed, map_old_form(p, value, (size_t)(splits[k] - value)));
+        if (rc == CS_OK)
+            rc = cs_strv_push(&p->a->hashed, splits[k] + 1);
+    }
+    return rc;
+}
+
+char *cs_prefix_map_apply(const struct cs_strv *maps, const char *path, bool split_last,
+                          enum cs_map_choice choice)
+{
+    const char *new = NULL;
+    size_t best = 0;
+    for (size_t i = 0; i < maps->n; i++) {
+        const char *m = maps->v[i];
+        const char *eq = split_last ? strrchr(m, '=') : strchr(m, '=');
+        if (!eq)
+            continue;
+        size_t n = (size_t)(eq - m);
+        if (strncmp(path, m, n) != 0)
+            continue;
+        if (!new || choice == CS_MAP_LAST || (choice == CS_MAP_LONGEST && n > best)) {
+            new = eq + 1;
+            best = n;
+        }
+    }
+    return new ? concat(new, path + best) : strdup(path);
+}
+
+enum cs_status cs_args_debug_dirs(const struct cs_args *a, const char *cwd, struct cs_strv *out)
+{
+    if (a->debug_maps.n == 0)
+        return cs_strv_push(out, cwd);
+    /* What the compilers here do (gcc 12, clang 14; readelf on their
+     * objects, see tests/integration/cstash_keys.sh): gcc splits at the last
+     * '=' and applies the last given map that matches; clang 14 splits at
+     * the first and applies the longest matching OLD. Both compare plain
+     * string prefixes. Other clang versions are said to choose otherwise,
+     * so every split and choice goes into the key. */
+    enum cs_status rc = CS_OK;
+    for (int split_last = 0; split_last < 2 && rc == CS_OK; split_last++)
+        for (int c = 0; c < CS_MAP_CHOICES && rc == CS_OK; c++)
+            rc = cs_strv_push_own(
+                out, cs_prefix_map_apply(&a->debug_maps, cwd, split_last, (enum cs_map_choice)c));
+    return rc;
+}
+
+/* Options that name a file whose content, not its name, decides the
+ * output: the content is hashed, so a plugin rebuilt in place or an
+ * edited profile makes a new key. One that cannot be read runs uncached.
+ * The path reaches the compiler as given (gcc looks a relative specs name
+ * up in its own directories first, and a plugin path without '/' would
+ * change meaning); the key holds it relative under CSTASH_BASEDIR.
+ * Known limit: a relative -specs name that exists both here and in gcc's
+ * directories is hashed from here, while gcc reads its own. */
+enum file_kind {
+    FILE_PLUGIN,      /* dlopen()ed into the compiler */
+    FILE_TEXT,        /* specs, sanitizer ignore lists */
+    FILE_PROFILE,     /* a profile file (clang) */
+    FILE_PROFILE_GCC, /* -fprofile-use=: a file for clang, a directory for gcc */
+};
+static const struct {
+    const char *name; /* ending in '=': joined; else the value is the next argument */
+    enum file_kind kind;
+} file_options[] = {
+    {"-fplugin=", FILE_PLUGIN},
+    {"-fpass-plugin=", FILE_PLUGIN},
+    {"-specs=", FILE_TEXT},
+    {"--specs=", FILE_TEXT},
+    {"-specs", FILE_TEXT},
+    {"--specs", FILE_TEXT},
+    {"-fsanitize-blacklist=", FILE_TEXT},
+    {"-fsanitize-ignorelist=", FILE_TEXT},
+    {"-fprofile-use=", FILE_PROFILE_GCC},
+    {"-fprofile-instr-use=", FILE_PROFILE},
+    {"-fprofile-sample-use=", FILE_PROFILE},
+    {"-fauto-profile=", FILE_PROFILE},
+};
+
+/* SHA-256 of a regular file's content. */
+static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return cs_status_from_errno(errno);
+    struct stat st;
+    enum cs_status rc = CS_OK;
+    if (fstat(fd, &st) != 0)
+        rc = cs_status_from_errno(errno);
+    else if (!S_ISREG(st.st_mode))
+        rc = CS_ERR_INVALID;
+    struct cs_sha256 h;
+    cs_sha256_init(&h);
+    char buf[65536];
+    while (rc == CS_OK) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = cs_status_from_errno(errno);
+        else if (n == 0)
+            break;
+        else
+            cs_sha256_update(&h, buf, (size_t)n);
+    }
+    close(fd);
+    cs_sha256_final(&h, out);
+    return rc;
+}
+
+/* *handled says whether argv[*i] is such an option; *i moves past its value. */
+static enum cs_status file_option(struct parse *p, int argc, char *const *argv, int *i,
+                                  bool *handled)
+{
+    const char *arg = argv[*i], *name = NULL, *value = NULL;
+    enum file_kind kind = FILE_TEXT;
+    for (size_t k = 0; !name && k < sizeof file_options / sizeof file_options[0]; k++) {
+        const char *n = file_options[k].name;
+        bool joined = n[strlen(n) - 1] == '=';
+        if (joined ? cs_starts_with(arg, n) : !strcmp(arg, n)) {
+            name = n;
+            kind = file_options[k].kind;
+        }
+    }
+    *handled = name != NULL;
+    if (!name)
+        return CS_OK;
+    enum cs_status rc;
+    if (name[strlen(name) - 1] == '=') {
+        value = arg + strlen(name);
+        rc = push(p, TO_PP | TO_CC, arg);
+    } else {
+        if (*i + 1 >= argc) {
+            uncacheable(p, CS_UNC_OPTION, arg);
+            return push(p, TO_ALL, arg);
+        }
+        value = argv[++*i];
+        rc = push(p, TO_PP | TO_CC, arg);
+        if (rc == CS_OK)
+            rc = push(p, TO_PP | TO_CC, value);
+    }
+    if (rc != CS_OK)
+        return rc;
+    /* gcc loads a plugin named without '/' from its own plugin directory,
+     * and dlopen() looks for such a name on the library path: not a file
+     * we can find here. A profile that is a directory (or missing) makes
+     * the compiler derive a file name per object: not guessed either. */
+    uint8_t digest[CS_SHA256_LEN];
+    bool usable = value[0] && !(kind == FILE_PLUGIN && !strchr(value, '/')) &&
+                  hash_file(value, digest) == CS_OK;
+    if (!usable) {
+        bool profile = kind == FILE_PROFILE || kind == FILE_PROFILE_GCC;
+        uncacheable(p, profile ? CS_UNC_PROFILE : CS_UNC_OPTION, arg);
+        return push(p, TO_HASH, arg);
+    }
+    /* gcc reads -fprofile-use=PATH as a directory: it looks for
+     * PATH/<object path, mangled>.gcda and names that in a warning. */
+    if (kind == FILE_PROFILE_GCC)
+        p->a->output_in_key = true;
+    char hex[CS_SHA256_HEX_LEN + 1];
+    cs_hex_encode(digest, sizeof digest, hex);
+    char *path = kind == FILE_PROFILE_GCC ? strdup(value) : rewrite_path(p, value);
+    char *content = concat("content sha256 ", hex);
+    if (!path || !content) {
+        free(path);
+        free(content);
+        return CS_ERR_NOMEM;
+    }
+    rc = push(p, TO_HASH, name);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, path); /* frees path on failure */
+    else
+        free(path);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, content);
+    else
+        free(content);
     return rc;
 }
 
@@ -400,6 +621,14 @@ static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int 
     }
     if (cs_starts_with(arg, "-Wp,"))
         return wp_option(p, arg);
+    bool handled;
+    if ((rc = file_option(p, argc, argv, i, &handled)) != CS_OK || handled)
+        return rc;
+    /* clang -Xclang -load -Xclang plugin.so: a file that is not hashed. */
+    if (!strcmp(arg, "-Xclang") && *i + 1 < argc &&
+        (!strcmp(argv[*i + 1], "-load") || cs_starts_with(argv[*i + 1], "-fpass-plugin=") ||
+         !strcmp(argv[*i + 1], "-load-pass-plugin")))
+        uncacheable(p, CS_UNC_OPTION, arg);
     if (is_profile_option(arg))
         uncacheable(p, CS_UNC_PROFILE, arg);
     else if (is_pch_option(arg))
@@ -586,5 +815,6 @@ void cs_args_free(struct cs_args *a)
     cs_strv_free(&a->pp);
     cs_strv_free(&a->cc);
     cs_strv_free(&a->hashed);
+    cs_strv_free(&a->debug_maps);
     memset(a, 0, sizeof *a);
 }

@@ -40,7 +40,8 @@ struct cs_args {
     char *dep_file;            /* its path */
     bool dep_target_given;     /* -MT/-MQ or -Wp,-MD: the .d target does not follow -o */
     bool debug;                /* -g: the working directory ends up in the object */
-    bool prefix_map;           /* -fdebug-prefix-map / -ffile-prefix-map given */
+    bool output_in_key;        /* the compiler derives text from the object's path */
+    struct cs_strv debug_maps; /* OLD=NEW of -fdebug-prefix-map/-ffile-prefix-map, in order */
     struct cs_strv pp;         /* arguments (no compiler) to preprocess to stdout */
     struct cs_strv cc;         /* arguments (no compiler) for the real compile */
     struct cs_strv hashed;     /* arguments that go into the key */
@@ -52,5 +53,25 @@ struct cs_args {
 enum cs_status cs_args_parse(int argc, char *const *argv, const char *cwd, const char *basedir,
                              struct cs_args *a);
 void cs_args_free(struct cs_args *a);
+
+/* The working directory as the debug info of this compile records it:
+ * cwd (the compiler's own view of it, see compile.c) with the debug prefix
+ * maps applied. gcc and clang differ in how they split OLD=NEW and in
+ * which of several matching maps they apply, so this appends the result
+ * under each of those rules to out (one string when there is no map): a
+ * key holding all of them is right whichever rule the compiler follows. */
+enum cs_status cs_args_debug_dirs(const struct cs_args *a, const char *cwd, struct cs_strv *out);
+
+/* Which of several maps matching a path is applied. */
+enum cs_map_choice {
+    CS_MAP_LAST,    /* the last given (gcc) */
+    CS_MAP_LONGEST, /* the longest OLD, the first given among equals (clang 14) */
+    CS_MAP_FIRST,   /* the first given */
+    CS_MAP_CHOICES
+};
+/* path with one of maps (OLD=NEW strings) applied, split at the last '='
+ * (else the first) and chosen by choice; malloc'd, NULL on OOM. */
+char *cs_prefix_map_apply(const struct cs_strv *maps, const char *path, bool split_last,
+                          enum cs_map_choice choice);
 
 #endif

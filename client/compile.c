@@ -32,7 +32,8 @@ struct job {
     bool settings_ok;
     struct cs_args a;
     struct cs_compiler comp;
-    char *cwd;
+    char *cwd;          /* normalised getcwd(): what paths are made relative to */
+    char *compiler_cwd; /* the working directory as the compiler records it */
     int argc;
     char **argv; /* the compiler's arguments as given */
     const char *compiler_name;
@@ -240,8 +241,24 @@ static enum cs_status hash_common(struct job *j)
     cs_bytes_free(&version);
     for (size_t i = 0; i < j->a.hashed.n; i++)
         hash_str(&j->common, j->a.hashed.v[i]);
-    /* Debug info records the working directory unless a prefix map says how. */
-    hash_str(&j->common, j->a.debug && !j->a.prefix_map ? j->cwd : "");
+    /* Debug info records the working directory, rewritten by the prefix
+     * maps; one whose OLD does not match leaves it as it is. */
+    if (j->a.debug) {
+        struct cs_strv dirs = {0};
+        if ((rc = cs_args_debug_dirs(&j->a, j->compiler_cwd, &dirs)) != CS_OK) {
+            cs_strv_free(&dirs);
+            return rc;
+        }
+        for (size_t i = 0; i < dirs.n; i++)
+            hash_str(&j->common, dirs.v[i]);
+        cs_strv_free(&dirs);
+    } else {
+        hash_str(&j->common, "");
+    }
+    if (j->a.output_in_key) {
+        hash_str(&j->common, j->compiler_cwd);
+        hash_str(&j->common, j->a.output);
+    }
     hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
     /* Include search paths from the environment change which headers a
      * direct-mode hit would find; the locale changes the diagnostics text. */
@@ -629,6 +646,21 @@ done:
     return exit_code;
 }
 
+/* The working directory the compiler writes into debug info: like gcc's
+ * getpwd() and LLVM's current_path(), $PWD as it is (symlinks kept, not
+ * normalised) when it is absolute and names this directory, else
+ * getcwd(). Two checkouts reached through two symlinks to one directory
+ * get different debug info. malloc'd; NULL on failure. */
+static char *compiler_cwd(void)
+{
+    const char *pwd = getenv("PWD");
+    struct stat a, b;
+    if (pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return strdup(pwd);
+    return getcwd(NULL, 0);
+}
+
 int cs_compile_main(int argc, char **argv)
 {
     struct job j = {.logfd = -1, .compiler_name = argv[0], .argc = argc - 1, .argv = argv + 1};
@@ -654,7 +686,8 @@ int cs_compile_main(int argc, char **argv)
     char *cwd = getcwd(NULL, 0);
     j.cwd = cwd ? cs_path_absolute(cwd, "/") : NULL;
     free(cwd);
-    if (!j.cwd) {
+    j.compiler_cwd = compiler_cwd();
+    if (!j.cwd || !j.compiler_cwd) {
         count(&j, CS_ST_INTERNAL_ERROR);
         return passthrough(&j);
     }
@@ -676,6 +709,7 @@ int cs_compile_main(int argc, char **argv)
     cs_compiler_free(&j.comp);
     cs_settings_free(&j.s);
     free(j.cwd);
+    free(j.compiler_cwd);
     if (j.logfd >= 0)
         close(j.logfd);
     return code;

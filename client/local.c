@@ -174,7 +174,8 @@ enum cs_status cs_local_clean_shard(const char *dir, unsigned shard, uint64_t li
     int64_t total;
     enum cs_status rc = list_shard(sdir, &e, &n, &total);
     if (rc == CS_OK) {
-        qsort(e, n, sizeof *e, by_age);
+        if (n > 1) /* qsort(NULL, 0, ...) is undefined */
+            qsort(e, n, sizeof *e, by_age);
         size_t kept = n;
         for (size_t i = 0; i < n && (uint64_t)total > limit; i++) {
             if (unlink(e[i].path) == 0 || errno == ENOENT) {

@@ -7,9 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A tiny open-addressing set of strings, so each include is listed once. */
+/* A tiny open-addressing set of strings, so each include is listed once.
+ * The hash only picks the slot: a slot holds the index of the path in the
+ * include list, and a hit compares the strings, because two distinct paths
+ * with one hash must both reach the manifest (a header left out of it is a
+ * header whose change cannot invalidate a direct-mode hit). */
+struct seen_slot {
+    uint64_t hash; /* 0: empty (fnv() never returns 0) */
+    size_t index;  /* into the include list */
+};
 struct seen {
-    uint64_t *hashes;
+    struct seen_slot *slots;
     size_t cap, n;
 };
 
@@ -21,37 +29,45 @@ static uint64_t fnv(const char *s, size_t n)
     return h | 1;
 }
 
-/* True if new (and records it). Two distinct paths with the same 64-bit
- * FNV hash would list only the first (odds about n^2 / 2^65): accepted. */
-static bool seen_add(struct seen *s, uint64_t h, bool *nomem)
+static enum cs_status seen_grow(struct seen *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 256;
+    struct seen_slot *t = calloc(cap, sizeof *t);
+    if (!t)
+        return CS_ERR_NOMEM;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i].hash) {
+            size_t j = s->slots[i].hash & (cap - 1);
+            while (t[j].hash)
+                j = (j + 1) & (cap - 1);
+            t[j] = s->slots[i];
+        }
+    free(s->slots);
+    s->slots = t;
+    s->cap = cap;
+    return CS_OK;
+}
+
+/* Appends name to list unless it is there already (as recorded in s). */
+static enum cs_status seen_add(struct seen *s, struct cs_strv *list, const char *name)
 {
     if (s->n * 2 >= s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        uint64_t *t = calloc(cap, sizeof *t);
-        if (!t) {
-            *nomem = true;
-            return false;
-        }
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->hashes[i]) {
-                size_t j = s->hashes[i] & (cap - 1);
-                while (t[j])
-                    j = (j + 1) & (cap - 1);
-                t[j] = s->hashes[i];
-            }
-        free(s->hashes);
-        s->hashes = t;
-        s->cap = cap;
+        enum cs_status rc = seen_grow(s);
+        if (rc != CS_OK)
+            return rc;
     }
+    uint64_t h = fnv(name, strlen(name));
     size_t j = h & (s->cap - 1);
-    while (s->hashes[j]) {
-        if (s->hashes[j] == h)
-            return false;
-        j = (j + 1) & (s->cap - 1);
-    }
-    s->hashes[j] = h;
+    for (; s->slots[j].hash; j = (j + 1) & (s->cap - 1))
+        if (s->slots[j].hash == h && strcmp(list->v[s->slots[j].index], name) == 0)
+            return CS_OK;
+    enum cs_status rc = cs_strv_push(list, name);
+    if (rc != CS_OK)
+        return rc;
+    s->slots[j].hash = h;
+    s->slots[j].index = list->n - 1;
     s->n++;
-    return true;
+    return CS_OK;
 }
 
 /* Parses the quoted path starting at q (pointing at '"'); returns the
@@ -121,17 +137,14 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
             }
             /* `# 0 "/cwd//"` (gcc -g) names the working directory, not a file. */
             bool dir_marker = path.len > 0 && name[path.len - 1] == '/';
-            if (rc == CS_OK && name[0] && name[0] != '<' && !dir_marker &&
-                seen_add(&seen, fnv(name, path.len), &nomem))
-                rc = cs_strv_push(includes, name);
-            if (nomem)
-                rc = CS_ERR_NOMEM;
+            if (rc == CS_OK && name[0] && name[0] != '<' && !dir_marker)
+                rc = seen_add(&seen, includes, name);
         }
         p = eol + 1;
     }
     if (rc == CS_OK && flushed < end)
         cs_sha256_update(h, flushed, (size_t)(end - flushed));
-    free(seen.hashes);
+    free(seen.slots);
     cs_bytes_free(&path);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/args.h"
@@ -118,12 +119,144 @@ START_TEST(argument_lists)
     ck_assert_int_eq(classify("-c a.c -o b/c.o -MD", &a), CS_UNC_NONE);
     ck_assert_str_eq(a.dep_file, "b/c.d");
     cs_args_free(&a);
-    /* -fdebug-prefix-map: only the new prefix is hashed. */
+    /* -fdebug-prefix-map: OLD and NEW are hashed (OLD as written: no base dir). */
     ck_assert_int_eq(classify("-c a.c -g -fdebug-prefix-map=/home/x/src=.", &a), CS_UNC_NONE);
-    ck_assert(a.debug && a.prefix_map);
-    ck_assert(has(&a.hashed, "-fdebug-prefix-map==."));
+    ck_assert(a.debug && a.debug_maps.n == 1);
+    ck_assert_str_eq(a.debug_maps.v[0], "/home/x/src=.");
+    ck_assert(has(&a.hashed, "-fdebug-prefix-map=") && has(&a.hashed, "as written: /home/x/src"));
+    ck_assert(!has(&a.hashed, "-fdebug-prefix-map=/home/x/src=."));
     ck_assert(has(&a.cc, "-fdebug-prefix-map=/home/x/src=."));
     cs_args_free(&a);
+    /* -fmacro-prefix-map does not touch debug info. */
+    ck_assert_int_eq(classify("-c a.c -g -fmacro-prefix-map=/home/x=.", &a), CS_UNC_NONE);
+    ck_assert(a.debug_maps.n == 0 && has(&a.hashed, "as written: /home/x"));
+    cs_args_free(&a);
+}
+END_TEST
+
+/* Issue 15, defects 21 and 22: OLD=NEW is split at the last '=' by gcc and
+ * at the first by clang, and of several matching maps gcc applies the last
+ * given, clang 14 the longest (as observed with gcc 12 and clang 14, see
+ * tests/integration/cstash_keys.sh). */
+START_TEST(prefix_map_rules)
+{
+    struct cs_strv maps = {0};
+    cs_strv_push(&maps, "/w=A");
+    cs_strv_push(&maps, "/w/p=B");
+    cs_strv_push(&maps, "/w=C");
+    cs_strv_push(&maps, "/w/p=D");
+    static const struct {
+        bool split_last;
+        enum cs_map_choice choice;
+        const char *want;
+    } cases[] = {
+        {true, CS_MAP_LAST, "D/x"},     /* gcc: the last given that matches */
+        {false, CS_MAP_LONGEST, "B/x"}, /* clang 14: longest OLD, first given among equals */
+        {false, CS_MAP_FIRST, "A/p/x"},
+        {true, CS_MAP_LONGEST, "B/x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = cs_prefix_map_apply(&maps, "/w/p/x", cases[i].split_last, cases[i].choice);
+        ck_assert_str_eq(got, cases[i].want);
+        free(got);
+    }
+    cs_strv_free(&maps);
+    /* '=' in the value: gcc's OLD is "/q=r", clang's NEW is "r=s". */
+    cs_strv_push(&maps, "/q=r=s");
+    char *gcc = cs_prefix_map_apply(&maps, "/q=r/x", true, CS_MAP_LAST);
+    char *clang = cs_prefix_map_apply(&maps, "/q=r/x", false, CS_MAP_LONGEST);
+    char *none = cs_prefix_map_apply(&maps, "/qq", true, CS_MAP_LAST);
+    ck_assert_str_eq(gcc, "s/x");
+    ck_assert_str_eq(clang, "r=s=r/x");
+    ck_assert_str_eq(none, "/qq");
+    free(gcc);
+    free(clang);
+    free(none);
+    cs_strv_free(&maps);
+    /* The key gets the result under every rule; no map: the directory. */
+    struct cs_args a;
+    struct cs_strv dirs = {0};
+    ck_assert_int_eq(classify("-c a.c -g", &a), CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert_uint_eq(dirs.n, 1);
+    ck_assert_str_eq(dirs.v[0], "/w/p");
+    cs_strv_free(&dirs);
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c -g -fdebug-prefix-map=/w=a=b -ffile-prefix-map=/w/p=c", &a),
+                     CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert(has(&dirs, "c") && dirs.n == 2 * CS_MAP_CHOICES);
+    cs_strv_free(&dirs);
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c -g -ffile-prefix-map=/w/p=c -fdebug-prefix-map=/w=a=b", &a),
+                     CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_debug_dirs(&a, "/w/p", &dirs), CS_OK);
+    ck_assert(has(&dirs, "c") && has(&dirs, "a=b/p")); /* clang 14 vs the last given */
+    cs_strv_free(&dirs);
+    cs_args_free(&a);
+}
+END_TEST
+
+/* Issue 15, defect 20: files named in options are hashed by content. */
+START_TEST(file_options)
+{
+    FILE *f = fopen("p.so", "w");
+    fputs("plugin v1", f);
+    fclose(f);
+    ck_assert_int_eq(mkdir("prof.d", 0700), 0);
+    static const struct {
+        const char *line;
+        enum cs_uncacheable want;
+    } cases[] = {
+        {"-c a.c -fplugin=./p.so -fplugin-arg-p-x=1", CS_UNC_NONE},
+        {"-c a.c -fplugin=p.so", CS_UNC_OPTION}, /* no '/': not looked up in cwd */
+        {"-c a.c -fplugin=./missing.so", CS_UNC_OPTION},
+        {"-c a.c -fpass-plugin=./p.so", CS_UNC_NONE},
+        {"-c a.c -specs=p.so", CS_UNC_NONE},
+        {"-c a.c -specs p.so", CS_UNC_NONE},
+        {"-c a.c --specs p.so", CS_UNC_NONE},
+        {"-c a.c --specs=missing", CS_UNC_OPTION},
+        {"-c a.c -specs", CS_UNC_OPTION},
+        {"-c a.c -fsanitize=address -fsanitize-ignorelist=p.so", CS_UNC_NONE},
+        {"-c a.c -fsanitize-blacklist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-ignorelist=prof.d", CS_UNC_OPTION},
+        {"-c a.c -fprofile-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-instr-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-sample-use=p.so", CS_UNC_NONE},
+        {"-c a.c -fprofile-use=prof.d", CS_UNC_PROFILE}, /* gcc derives a .gcda per object */
+        {"-c a.c -fprofile-use=missing", CS_UNC_PROFILE},
+        {"-c a.c -fprofile-use", CS_UNC_PROFILE},
+        {"-c a.c -fprofile-use=p.so -fprofile-correction", CS_UNC_PROFILE},
+        {"-c a.c -Xclang -load -Xclang ./p.so", CS_UNC_OPTION},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cs_args a;
+        enum cs_uncacheable got = classify(cases[i].line, &a);
+        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
+                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
+        cs_args_free(&a);
+    }
+    /* The content goes into the key, and a change of it changes the key. */
+    struct cs_args a, b;
+    ck_assert_int_eq(classify("-c a.c -fplugin=./p.so", &a), CS_UNC_NONE);
+    ck_assert(has(&a.cc, "-fplugin=./p.so") && has(&a.pp, "-fplugin=./p.so"));
+    f = fopen("p.so", "w");
+    fputs("plugin v2", f);
+    fclose(f);
+    ck_assert_int_eq(classify("-c a.c -fplugin=./p.so", &b), CS_UNC_NONE);
+    ck_assert_uint_eq(a.hashed.n, b.hashed.n);
+    size_t differ = 0;
+    for (size_t i = 0; i < a.hashed.n; i++)
+        differ += strcmp(a.hashed.v[i], b.hashed.v[i]) != 0;
+    ck_assert_uint_eq(differ, 1);
+    ck_assert(!a.output_in_key);
+    cs_args_free(&a);
+    cs_args_free(&b);
+    ck_assert_int_eq(classify("-c a.c -fprofile-use=p.so", &a), CS_UNC_NONE);
+    ck_assert(a.output_in_key);
+    cs_args_free(&a);
+    unlink("p.so");
+    rmdir("prof.d");
 }
 END_TEST
 
@@ -256,6 +389,30 @@ START_TEST(line_markers)
 }
 END_TEST
 
+/* Issue 15, defect 23: includes were told apart by a 64-bit FNV-1a hash
+ * alone, so of two paths with the same hash only the first reached the
+ * manifest, and a change to the second could not invalidate a direct hit.
+ * These two have the same FNV-1a value (found by a rho search on the top
+ * 56 bits of the state after "inc/" and ten characters, then one last byte
+ * each to cancel the low 8 bits). */
+START_TEST(include_hash_collision)
+{
+    static const char one[] = "inc/9h6cJcFz0a@.h", two[] = "inc/UVScBTcmVcv.h";
+    const char *pp = "# 1 \"a.c\"\n# 1 \"inc/9h6cJcFz0a@.h\" 1\nint x;\n"
+                     "# 2 \"a.c\" 2\n# 1 \"inc/UVScBTcmVcv.h\" 1\nint y;\n"
+                     "# 3 \"a.c\" 2\n# 1 \"inc/9h6cJcFz0a@.h\" 1\n";
+    struct cs_sha256 h;
+    struct cs_strv inc = {0};
+    cs_sha256_init(&h);
+    ck_assert_int_eq(cs_ppscan(pp, strlen(pp), dir, NULL, &h, &inc), CS_OK);
+    ck_assert_msg(inc.n == 3, "want a.c and both headers listed once each, got %zu entries", inc.n);
+    ck_assert_str_eq(inc.v[0], "a.c");
+    ck_assert_str_eq(inc.v[1], one);
+    ck_assert_str_eq(inc.v[2], two);
+    cs_strv_free(&inc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -268,6 +425,9 @@ static Suite *suite(void)
     tcase_add_test(tc, result_roundtrip_and_hostile);
     tcase_add_test(tc, manifest_roundtrip);
     tcase_add_test(tc, line_markers);
+    tcase_add_test(tc, include_hash_collision);
+    tcase_add_test(tc, prefix_map_rules);
+    tcase_add_test(tc, file_options);
     suite_add_tcase(s, tc);
     return s;
 }
