@@ -12,14 +12,12 @@ struct framing {
 };
 
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    size_t key_size, const char *value, size_t value_size)
+                                    const char *value)
 {
     struct framing *f = cls;
 
     (void)kind;
-    (void)key_size;
     (void)value;
-    (void)value_size;
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
         f->content_length++;
     else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
@@ -47,7 +45,7 @@ const char *cs_framing_check(struct MHD_Connection *conn, const char *url, const
     *status = MHD_HTTP_BAD_REQUEST;
     if (target_has_nul(url, version, target_len))
         return "request target contains a NUL byte";
-    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_header, &f);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
     if (f.content_length > 1)
         return "more than one Content-Length header (RFC 9112 6.3)";
     if (f.transfer_encoding > 1)
