@@ -274,6 +274,9 @@ static void purge(const struct cs_admin *a, const char *name, struct cs_reply *o
     struct cs_purge_report r;
     enum cs_status st;
 
+    /* no right at all: answered as a missing namespace (it cannot be probed) */
+    if (ns && cs_config_rights(ns, a->uid) == 0)
+        ns = NULL;
     if (!ns && a->uid < 0 && a->cfg->n_users) {
         cs_reply_error(out, 401, "purge needs credentials of the namespace's admin");
         return;

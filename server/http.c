@@ -809,6 +809,13 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         handle_admin(srv, req, &route, method, url);
         return;
     }
+    if (req->ns && cs_config_rights(req->ns, req->uid) == 0) {
+        /* A client with no right on a namespace gets the answer a missing
+         * one gets, word for word: it cannot learn which names exist. */
+        snprintf(reason, sizeof reason, "unknown namespace '%s'", req->ns->name);
+        req->ns = NULL;
+        st = CS_ERR_NOT_FOUND;
+    }
     if (req->ns)
         req->ns_slot = (size_t)(req->ns - cfg->namespaces);
     if (m == M_OTHER) {

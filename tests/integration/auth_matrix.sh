@@ -1,7 +1,8 @@
 # Every method x {anonymous, wrong secret, other tenant, reader, writer,
 # admin} x {own namespace, other namespace}: the exact status, the same
 # answer whether or not the key exists, and no forbidden request changes a
-# stored byte.
+# stored byte. A client with no right on a namespace gets the very answer
+# a missing namespace gets (issue 15.12: OPTIONS told them apart).
 source "$CS_SRCDIR/tests/lib.sh"
 
 tok() { printf '%s' "$1" | "$CSTASHD" hash-token; }
@@ -71,7 +72,7 @@ run_method() { # run_method ROLE NS METHOD: prints the status (and checks existe
     esac
     s1=$(as "$role" "$m" "$missing" "${args[@]}")
     b1=$(answer)
-    if [ "$s1" = 401 ] || [ "$s1" = 403 ]; then
+    if [ "$s1" = 401 ] || [ "$s1" = 403 ] || [ "$s1" = 404 ] && ! allowed "$role" "$ns" "$m"; then
         [ "$s1" = 401 ] && { grep -qi '^WWW-Authenticate: Basic realm="cstash", Bearer' "$TEST_TMP/headers" || fail "$role $m $ns: 401 without WWW-Authenticate"; }
         s2=$(as "$role" "$m" "$existing" "${args[@]}")
         [ "$s1" = "$s2" ] && [ "$b1" = "$(answer)" ] ||
@@ -81,8 +82,12 @@ run_method() { # run_method ROLE NS METHOD: prints the status (and checks existe
 }
 
 methods="GET HEAD PUT DELETE PROPFIND MKCOL MOVE COPY"
-# expected status for a denied request
-forbidden_status() { case $1 in anonymous|wrong|wrongpw) echo 401 ;; *) echo 403 ;; esac; }
+# expected status for a denied request: 401 without valid credentials, 404
+# (as for a missing namespace) without any right on it, else 403
+forbidden_status() { # ROLE NS
+    case $1 in anonymous|wrong|wrongpw) echo 401; return ;; esac
+    if [ "$2" = b ] || [ "$1" = other ]; then echo 404; else echo 403; fi
+}
 # which roles may do what on a (b: only "other" = mallory, everything)
 allowed() { # allowed ROLE NS METHOD
     local role=$1 ns=$2 m=$3
@@ -101,7 +106,7 @@ for role in anonymous wrong wrongpw other reader writer admin dave; do
         for m in $methods; do
             allowed $role $ns $m && continue
             got=$(run_method $role $ns $m)
-            want=$(forbidden_status $role)
+            want=$(forbidden_status $role $ns)
             [ "$got" = "$want" ] || fail "$role $m on /$ns: expected $want, got $got ($(head -c 200 "$TEST_TMP/body"))"
             denied=$((denied + 1))
         done
@@ -109,7 +114,42 @@ for role in anonymous wrong wrongpw other reader writer admin dave; do
 done
 snapshot >"$TEST_TMP/after"
 cmp -s "$TEST_TMP/before" "$TEST_TMP/after" || fail "a forbidden request changed stored objects"
-ok "$denied forbidden requests: 401 (with WWW-Authenticate) or 403 as expected, same answer for existing and missing keys, no stored byte changed"
+ok "$denied forbidden requests: 401 (with WWW-Authenticate), 404 or 403 as expected, same answer for existing and missing keys, no stored byte changed"
+
+# a namespace the client may not use and one that does not exist ("z",
+# a name of the same length) answer alike, to every method, OPTIONS too
+margs() { # margs NS METHOD: the method's arguments, into MARGS
+    MARGS=()
+    case $2 in
+        PUT) MARGS=(-H 'Content-Type:' --data-binary @"$TEST_TMP/seed") ;;
+        PROPFIND) MARGS=(-H 'Depth: 1') ;;
+        HEAD) MARGS=(-I) ;;
+        MOVE|COPY) MARGS=(-H "Destination: /$1/elsewhere") ;;
+    esac
+}
+hidden=0
+for role in anonymous wrong other reader writer admin dave; do
+    ns=b; [ $role = other ] || [ $role = anonymous ] || [ $role = wrong ] && ns=a
+    for m in $methods OPTIONS; do
+        for key in "" victim dir/; do
+            margs $ns $m
+            s1=$(as $role "$m" "/$ns/$key" "${MARGS[@]}")
+            b1=$(answer | sed "s/'$ns'/'NS'/g")
+            h1=$(grep -i '^WWW-Authenticate:' "$TEST_TMP/headers" || true)
+            margs z $m
+            s2=$(as $role "$m" "/z/$key" "${MARGS[@]}")
+            b2=$(answer | sed "s/'z'/'NS'/g")
+            h2=$(grep -i '^WWW-Authenticate:' "$TEST_TMP/headers" || true)
+            [ "$s1" = "$s2" ] && [ "$b1" = "$b2" ] && [ "$h1" = "$h2" ] ||
+                fail "$role $m /$ns/$key answers $s1 ($b1), a missing namespace $s2 ($b2): existence leaks"
+            case $s1 in 401 | 404) ;; *) fail "$role $m /$ns/$key: $s1 on a namespace without rights" ;; esac
+            hidden=$((hidden + 1))
+        done
+    done
+done
+snapshot >"$TEST_TMP/after"
+cmp -s "$TEST_TMP/before" "$TEST_TMP/after" || fail "a request to a hidden namespace changed stored objects"
+ok "$hidden requests to a namespace without rights answered as to a missing one (OPTIONS too)"
 
 # phase 2: every allowed combination does its job
 allowed_status() { # ROLE NS METHOD: the status the request gets when allowed
@@ -170,7 +210,11 @@ ok "\"*\" and \"@authenticated\"; unknown namespaces: 401 anonymous, 404 for use
 grep -q '"a":' "$TEST_TMP/body" && ! grep -q '"b":' "$TEST_TMP/body" || fail "carol sees other namespaces' stats: $(cat "$TEST_TMP/body")"
 [ "$(as admin GET /_/metrics)" = 200 ] && ! grep -q 'namespace="b"' "$TEST_TMP/body" || fail "metrics leak"
 [ "$(as writer DELETE /_/ns/a)" = 403 ] || fail "writer purge"
-[ "$(as admin DELETE /_/ns/b)" = 403 ] || fail "purge of another tenant"
+[ "$(as admin DELETE /_/ns/b)" = 404 ] || fail "purge of another tenant: not answered as a missing namespace"
+b1=$(answer | sed "s/'b'/'NS'/")
+[ "$(as admin DELETE /_/ns/z)" = 404 ] && [ "$(answer | sed "s/'z'/'NS'/")" = "$b1" ] ||
+    fail "purge of another tenant's namespace tells it from a missing one"
+[ "$(as reader DELETE /_/ns/a)" = 403 ] || fail "purge by a reader"
 [ "$(http DELETE /_/ns/a)" = 401 ] || fail "anonymous purge"
 [ "$(as other GET /b/obj)" = 200 ] || fail "b changed"
 [ "$(as admin DELETE /_/ns/a)" = 200 ] || fail "admin purge"
