@@ -263,6 +263,16 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   "# TYPE cstash_touches_dropped_total counter\n"
                   "cstash_touches_dropped_total %" PRIu64 "\n",
                   u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
+    cs_buf_printf(b,
+                  "# HELP cstash_auth_failures_total Passwords hashed and found wrong.\n"
+                  "# TYPE cstash_auth_failures_total counter\n"
+                  "cstash_auth_failures_total %" PRIu64 "\n"
+                  "# HELP cstash_auth_throttled_total Requests refused with 429: their address "
+                  "was over limits.auth_failures.\n"
+                  "# TYPE cstash_auth_throttled_total counter\n"
+                  "cstash_auth_throttled_total %" PRIu64 "\n",
+                  a->auth_limit ? cs_auth_limit_failures(a->auth_limit) : 0,
+                  a->auth_limit ? cs_auth_limit_refused(a->auth_limit) : 0);
     tier_metrics(a, b);
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "server/auth_limit.h"
 #include "server/config.h"
 #include "server/stats.h"
 #include "server/webdav.h"
@@ -21,6 +22,7 @@ struct cs_admin {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
     struct cs_stats *stats;
+    const struct cs_auth_limit *auth_limit;
     int uid;                      /* the caller: a user, or -1 (anonymous) */
 };
 

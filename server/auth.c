@@ -16,10 +16,6 @@
 
 #define WAYS 4
 #define LOCK_STRIPES 64
-/* A wrong password is remembered for less time than a right one: a
- * client whose secret was just fixed should not wait long. */
-#define DENIED_TTL_MS 10000
-#define UID_DENIED (-1)
 
 struct token_entry {
     uint8_t hash[CS_SHA256_LEN];
@@ -186,7 +182,7 @@ static struct cache_entry *cache_set(const struct cs_auth *a, const uint8_t key[
     return &a->cache[*set * WAYS];
 }
 
-/* true and *uid (a user, or UID_DENIED) when key is cached and fresh. */
+/* true and *uid (a user) when key is cached and fresh. */
 static bool cache_get(const struct cs_auth *a, const uint8_t key[CS_SHA256_LEN], int *uid)
 {
     uint64_t k[CS_SHA256_LEN / 8];
@@ -246,10 +242,7 @@ static void cache_put(struct cs_auth *a, const uint8_t key[CS_SHA256_LEN], int u
     for (i = 0; i < CS_SHA256_LEN / 8; i++)
         atomic_store_explicit(&victim->key[i], k[i], memory_order_relaxed);
     atomic_store_explicit(&victim->uid, uid, memory_order_relaxed);
-    atomic_store_explicit(&victim->expires_ms,
-                          now + (uid == UID_DENIED && a->ttl_ms > DENIED_TTL_MS ? DENIED_TTL_MS
-                                                                                : a->ttl_ms),
-                          memory_order_relaxed);
+    atomic_store_explicit(&victim->expires_ms, now + a->ttl_ms, memory_order_relaxed);
     atomic_store_explicit(&victim->seq, seq + 2, memory_order_release);
     pthread_mutex_unlock(&a->locks[s % LOCK_STRIPES]);
 }
@@ -272,36 +265,11 @@ static bool password_matches(struct cs_auth *a, const char *password, const char
     return ok;
 }
 
-static int verify_basic(struct cs_auth *a, const struct cs_credentials *c)
-{
-    uint8_t hash[CS_SHA256_LEN];
-    int uid = find_user(a, c->user);
-    const struct cs_user *u;
-
-    if (uid < 0) {
-        /* take the time a real check takes: no probing for user names */
-        if (a->dummy_hash)
-            password_matches(a, c->secret, a->dummy_hash);
-        return UID_DENIED;
-    }
-    u = &a->cfg->users[uid];
-    /* a token as the password: ccache and Bazel put secrets in the URL */
-    if (u->n_tokens) {
-        const void *parts[] = {c->secret};
-        size_t lens[] = {c->secret_len};
-        cs_sha256_parts(parts, lens, 1, hash);
-        if (find_token(a, hash) == uid)
-            return uid;
-    }
-    if (u->password_hash && password_matches(a, c->secret, u->password_hash))
-        return uid;
-    return UID_DENIED;
-}
-
-enum cs_auth_result cs_auth_verify(struct cs_auth *a, const struct cs_credentials *c, int *uid)
+enum cs_auth_result cs_auth_lookup(struct cs_auth *a, const struct cs_credentials *c, int *uid)
 {
     uint8_t key[CS_SHA256_LEN];
-    int found;
+    enum cs_auth_result r = CS_AUTH_DENIED;
+    int found = -1;
 
     switch (c->scheme) {
     case CS_CRED_NONE:
@@ -311,23 +279,68 @@ enum cs_auth_result cs_auth_verify(struct cs_auth *a, const struct cs_credential
         size_t lens[] = {c->secret_len};
         cs_sha256_parts(parts, lens, 1, key);
         found = find_token(a, key);
+        r = found >= 0 ? CS_AUTH_OK : CS_AUTH_DENIED;
         break;
     }
-    case CS_CRED_BASIC:
+    case CS_CRED_BASIC: {
         cache_key(a, c, key);
-        if (!cache_get(a, key, &found)) {
-            found = verify_basic(a, c);
-            cache_put(a, key, found);
+        if (cache_get(a, key, &found) && found >= 0) {
+            r = CS_AUTH_OK;
+            break;
         }
+        int user = find_user(a, c->user);
+        /* a token as the password: ccache and Bazel put secrets in the URL */
+        if (user >= 0 && a->cfg->users[user].n_tokens) {
+            uint8_t hash[CS_SHA256_LEN];
+            const void *parts[] = {c->secret};
+            size_t lens[] = {c->secret_len};
+            cs_sha256_parts(parts, lens, 1, hash);
+            if (find_token(a, hash) == user) {
+                cache_put(a, key, user);
+                found = user;
+                r = CS_AUTH_OK;
+                break;
+            }
+        }
+        r = CS_AUTH_SLOW;
         break;
+    }
     default:
-        return CS_AUTH_DENIED;
+        break;
     }
     OPENSSL_cleanse(key, sizeof key);
-    if (found < 0)
+    if (r == CS_AUTH_OK)
+        *uid = found;
+    return r;
+}
+
+enum cs_auth_result cs_auth_verify_slow(struct cs_auth *a, const struct cs_credentials *c,
+                                        int *uid)
+{
+    uint8_t key[CS_SHA256_LEN];
+    int user = c->scheme == CS_CRED_BASIC ? find_user(a, c->user) : -1;
+    const char *hash = user >= 0 ? a->cfg->users[user].password_hash : NULL;
+
+    if (!hash) {
+        /* take the time a real check takes: no probing for user names */
+        if (a->dummy_hash)
+            password_matches(a, c->secret, a->dummy_hash);
         return CS_AUTH_DENIED;
-    *uid = found;
+    }
+    if (!password_matches(a, c->secret, hash))
+        return CS_AUTH_DENIED;
+    cache_key(a, c, key);
+    cache_put(a, key, user);
+    OPENSSL_cleanse(key, sizeof key);
+    *uid = user;
     return CS_AUTH_OK;
+}
+
+enum cs_auth_result cs_auth_verify(struct cs_auth *a, const struct cs_credentials *c, int *uid)
+{
+    enum cs_auth_result r = cs_auth_lookup(a, c, uid);
+
+    return r == CS_AUTH_SLOW ? cs_auth_verify_slow(a, c, uid) : r;
 }
 
 uint64_t cs_auth_hash_checks(const struct cs_auth *a)

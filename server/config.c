@@ -481,6 +481,8 @@ static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_
             read_count(ld, s, 1, 100000000, &l->propfind_results);
         else if (strcmp(key, "index_queue") == 0)
             read_count(ld, s, 1, 10000000, &l->index_queue);
+        else if (strcmp(key, "auth_failures") == 0)
+            read_count(ld, s, 1, 1000000, &l->auth_failures);
         else
             add_error(ld, s, "unknown limits setting '%s'", key);
     }
@@ -942,6 +944,7 @@ static void default_limits(struct cs_limits *l)
     l->request_timeout_s = 3600;
     l->propfind_results = 100000;
     l->index_queue = 65536;
+    l->auth_failures = 10;
 }
 
 static unsigned cpu_count(void)

@@ -43,6 +43,7 @@ struct cs_limits {
     unsigned request_timeout_s;    /* one request, headers to last byte of the answer */
     unsigned propfind_results;     /* entries in one Depth: 1 answer */
     unsigned index_queue;          /* index writes waiting to commit (503 when full) */
+    unsigned auth_failures;        /* failed password hashes per address per minute (429) */
 };
 
 struct cs_namespace_config {

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/size.h"
 #include "server/admin.h"
+#include "server/auth_limit.h"
 #include "server/framing.h"
 #include "server/guard.h"
 #include "server/http_status.h"
@@ -61,6 +62,7 @@ struct cs_server {
     struct cs_live live;           /* config and users; replaced by reloads */
     struct cs_limits limits;       /* from the first config: fixed until restart */
     struct cs_guard guard;
+    struct cs_auth_limit *auth_limit; /* failed password hashes per client address */
     struct cs_stats *stats;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
@@ -409,7 +411,8 @@ static void handle_admin(struct cs_server *srv, struct request *req, const struc
                          const char *method, const char *url)
 {
     struct cs_admin admin = {.cfg = req->policy->cfg, .backend = srv->backend,
-                             .stats = srv->stats, .uid = req->uid};
+                             .stats = srv->stats, .auth_limit = srv->auth_limit,
+                             .uid = req->uid};
     struct cs_reply reply;
 
     cs_reply_init(&reply);
@@ -463,6 +466,40 @@ bad:
 
 #define WRONG_CREDENTIALS "wrong credentials: unknown user, wrong password or unknown token"
 
+static const struct sockaddr *client_addr(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+    return ci ? ci->client_addr : NULL;
+}
+
+/* A password that takes a hash to check: hashed only while the client's
+ * address is within its budget of failures (else 429, no hash), and a
+ * wrong one spends from it. false when the request is answered. */
+static bool verify_password(struct cs_server *srv, struct request *req,
+                            struct MHD_Connection *conn, const struct cs_credentials *cred,
+                            enum cs_auth_result *r, const char *method, const char *url)
+{
+    const struct sockaddr *addr = client_addr(conn);
+    char reason[REASON_MAX], retry[16];
+    unsigned retry_s = 1;
+
+    if (!cs_auth_limit_allow(srv->auth_limit, addr, &retry_s)) {
+        snprintf(reason, sizeof reason,
+                 "too many failed authentications from this address: retry in %u s", retry_s);
+        prepare_error(req, method, url, MHD_HTTP_TOO_MANY_REQUESTS, reason);
+        snprintf(retry, sizeof retry, "%u", retry_s);
+        if (req->response)
+            MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+        return false;
+    }
+    *r = cs_auth_verify_slow(req->policy->auth, cred, &req->uid);
+    if (*r == CS_AUTH_DENIED)
+        cs_auth_limit_failed(srv->auth_limit, addr);
+    return true;
+}
+
 /* Who the client is: req->uid. false when the request is answered (401). */
 static bool authenticate(struct cs_server *srv, struct request *req,
                          struct MHD_Connection *conn, const char *method, const char *url)
@@ -495,7 +532,12 @@ static bool authenticate(struct cs_server *srv, struct request *req,
         prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, reason);
         return false;
     }
-    r = cs_auth_verify(req->policy->auth, &cred, &req->uid);
+    r = cs_auth_lookup(req->policy->auth, &cred, &req->uid);
+    if (r == CS_AUTH_SLOW && !verify_password(srv, req, conn, &cred, &r, method, url)) {
+        cs_credentials_clear(&cred);
+        req->uid = -1;
+        return false;
+    }
     cs_credentials_clear(&cred);
     if (r == CS_AUTH_DENIED) {
         req->uid = -1;
@@ -1177,6 +1219,7 @@ static void free_server(struct cs_server *srv)
     if (srv->miss)
         MHD_destroy_response(srv->miss);
     cs_stats_free(srv->stats);
+    cs_auth_limit_free(srv->auth_limit);
     cs_guard_stop(&srv->guard);
     cs_live_destroy(&srv->live);
     free(srv->tls_cert);
@@ -1216,6 +1259,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = CS_ERR_INVALID;
     if (st == CS_OK)
         st = cs_stats_new(cfg->n_namespaces, &srv->stats);
+    if (st == CS_OK)
+        st = cs_auth_limit_new(cfg->limits.auth_failures, &srv->auth_limit);
     if (st == CS_OK)
         st = load_tls(srv, cfg);
     if (st == CS_OK) {

@@ -31,6 +31,5 @@ unsigned cs_http_status(enum cs_status st)
 
 bool cs_http_status_retry(unsigned http_status)
 {
-    return http_status == MHD_HTTP_SERVICE_UNAVAILABLE ||
-           http_status == MHD_HTTP_TOO_MANY_REQUESTS;
+    return http_status == MHD_HTTP_SERVICE_UNAVAILABLE;
 }

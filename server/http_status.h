@@ -10,8 +10,9 @@
 
 unsigned cs_http_status(enum cs_status st);
 
-/* Whether an answer with this HTTP status should say when to come back
- * (Retry-After): the server is overloaded or cannot record writes now. */
+/* Whether an answer with this HTTP status gets the default Retry-After:
+ * the server is overloaded or cannot record writes now. (A 429 says its
+ * own time.) */
 bool cs_http_status_retry(unsigned http_status);
 
 /* Seconds a client is told to wait after a 503. */

@@ -1,13 +1,16 @@
 /* Credential verification, its cache, and policy snapshots across reloads. */
 #include "autoconfig.h"
 
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
 #include "server/auth.h"
+#include "server/auth_limit.h"
 #include "server/live.h"
 #include "tests/unit/check_main.h"
 
@@ -60,17 +63,79 @@ START_TEST(basic_password_is_hashed_once)
     for (i = 0; i < 100; i++)
         ck_assert_int_eq(check(a, CS_CRED_BASIC, "u", "pw", &uid), CS_AUTH_OK);
     ck_assert_uint_eq(cs_auth_hash_checks(a), 1); /* all from the cache */
-    /* a wrong password is verified once, then remembered as wrong */
+    /* a wrong password is never cached (issue 15.13: each distinct one took
+     * a slot): it costs a hash each time, which the server limits per
+     * client address */
     ck_assert_int_eq(check(a, CS_CRED_BASIC, "u", "pW", &uid), CS_AUTH_DENIED);
     ck_assert_int_eq(check(a, CS_CRED_BASIC, "u", "pW", &uid), CS_AUTH_DENIED);
-    ck_assert_uint_eq(cs_auth_hash_checks(a), 2);
+    ck_assert_uint_eq(cs_auth_hash_checks(a), 3);
     /* an unknown user costs a hash too (no probing for names by timing) */
     ck_assert_int_eq(check(a, CS_CRED_BASIC, "x", "pw", &uid), CS_AUTH_DENIED);
-    ck_assert_uint_eq(cs_auth_hash_checks(a), 3);
+    ck_assert_uint_eq(cs_auth_hash_checks(a), 4);
     /* the cached entry is per (user, password): another user with u's password fails */
     ck_assert_int_eq(check(a, CS_CRED_BASIC, "t", "pw", &uid), CS_AUTH_DENIED);
     cs_auth_free(a);
     cs_config_free(cfg);
+}
+END_TEST
+
+/* Wrong secrets never enter the verification cache: a flood of distinct
+ * wrong passwords leaves a verified one cached (it used to push it out). */
+START_TEST(wrong_passwords_never_cached)
+{
+    struct cs_config *cfg = load("auth_cache_entries = 4;"); /* one set of 4 ways */
+    struct cs_auth *a = NULL;
+    struct cs_credentials c = {.scheme = CS_CRED_BASIC};
+    char pw[32];
+    int uid = -5, i;
+
+    ck_assert_int_eq(cs_auth_new(cfg, &a), CS_OK);
+    ck_assert_int_eq(check(a, CS_CRED_BASIC, "u", "pw", &uid), CS_AUTH_OK);
+    for (i = 0; i < 20; i++) {
+        snprintf(pw, sizeof pw, "wrong-%d", i);
+        ck_assert_int_eq(check(a, CS_CRED_BASIC, "u", pw, &uid), CS_AUTH_DENIED);
+    }
+    snprintf(c.user, sizeof c.user, "u");
+    snprintf(c.secret, sizeof c.secret, "pw");
+    c.secret_len = 2;
+    ck_assert_int_eq(cs_auth_lookup(a, &c, &uid), CS_AUTH_OK); /* still cached: no hash */
+    snprintf(c.secret, sizeof c.secret, "wrong-0");
+    c.secret_len = strlen(c.secret);
+    ck_assert_int_eq(cs_auth_lookup(a, &c, &uid), CS_AUTH_SLOW); /* not remembered */
+    cs_auth_free(a);
+    cs_config_free(cfg);
+}
+END_TEST
+
+/* The per-address budget of failed hashes: 3 a minute here. */
+START_TEST(failure_budget_per_address)
+{
+    struct cs_auth_limit *l = NULL;
+    struct sockaddr_in one = {.sin_family = AF_INET}, two = {.sin_family = AF_INET};
+    struct sockaddr_in6 v6a = {.sin6_family = AF_INET6}, v6b = {.sin6_family = AF_INET6};
+    unsigned retry = 0;
+    int i;
+
+    one.sin_addr.s_addr = htonl(0x7f000001);
+    two.sin_addr.s_addr = htonl(0x7f000002);
+    inet_pton(AF_INET6, "2001:db8::1", &v6a.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8::ffff:1", &v6b.sin6_addr); /* the same /64 */
+    ck_assert_int_eq(cs_auth_limit_new(3, &l), CS_OK);
+    for (i = 0; i < 3; i++) {
+        ck_assert(cs_auth_limit_allow(l, (struct sockaddr *)&one, &retry));
+        cs_auth_limit_failed(l, (struct sockaddr *)&one);
+    }
+    ck_assert(!cs_auth_limit_allow(l, (struct sockaddr *)&one, &retry));
+    ck_assert_uint_ge(retry, 1);
+    ck_assert_uint_le(retry, 21); /* one failure back every 20 s */
+    ck_assert(cs_auth_limit_allow(l, (struct sockaddr *)&two, &retry)); /* others unaffected */
+    for (i = 0; i < 3; i++)
+        cs_auth_limit_failed(l, (struct sockaddr *)&v6a);
+    ck_assert(!cs_auth_limit_allow(l, (struct sockaddr *)&v6b, &retry));
+    ck_assert(cs_auth_limit_allow(l, NULL, &retry));
+    ck_assert_uint_eq(cs_auth_limit_failures(l), 6);
+    ck_assert_uint_eq(cs_auth_limit_refused(l), 2);
+    cs_auth_limit_free(l);
 }
 END_TEST
 
@@ -150,6 +215,8 @@ int main(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, basic_password_is_hashed_once);
+    tcase_add_test(tc, wrong_passwords_never_cached);
+    tcase_add_test(tc, failure_budget_per_address);
     tcase_add_test(tc, tokens);
     tcase_add_test(tc, cache_can_be_off);
     tcase_add_test(tc, live_grace_period);

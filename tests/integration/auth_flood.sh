@@ -1,0 +1,113 @@
+# Issue 15.13: each distinct wrong Basic password cost a yescrypt hash on
+# an event thread (and a slot in the verification cache), so one address
+# sending wrong passwords stalled every other client. Failed hashes are
+# now limited per client address (limits.auth_failures a minute): past
+# the budget, uncached passwords from there get 429 with Retry-After and
+# no hash. A flood from 127.0.0.2 must leave a client on 127.0.0.1 as fast
+# as before, and a password verified before still works from 127.0.0.2.
+source "$CS_SRCDIR/tests/lib.sh"
+
+pwh() { printf '%s' "$1" | "$CSTASHD" hash-password; }
+cat >"$TEST_TMP/cstashd.conf" <<CONF
+limits = { auth_failures = 10; };
+users = (
+  { name = "alice"; token_sha256 = "$(printf alice-token | "$CSTASHD" hash-token)"; },
+  { name = "bob"; password_hash = "$(pwh bob-pw)"; },
+  { name = "carol"; password_hash = "$(pwh carol-pw)"; }
+);
+namespaces = ( { name = "n"; read = [ "alice", "bob", "carol" ]; write = [ "alice" ]; admin = [ "alice" ]; } );
+CONF
+start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
+port=${URL##*:}
+echo payload >"$TEST_TMP/obj"
+expect_status 201 PUT /n/obj -H 'Authorization: Bearer alice-token' -H 'Content-Type:' \
+    --data-binary @"$TEST_TMP/obj"
+
+python3 - "$port" >"$TEST_TMP/flood.out" <<'PY' || fail "$(cat "$TEST_TMP/flood.out")"
+import base64, http.client, socket, sys, threading, time
+port = int(sys.argv[1])
+
+def conn(src):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(src, 0))
+    c.connect()
+    return c
+
+def get(c, auth):
+    c.request("GET", "/n/obj", headers={"Authorization": auth})
+    r = c.getresponse()
+    r.read()
+    return r.status, r.getheader("Retry-After")
+
+def basic(user, pw):
+    return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode()).decode()
+
+def victim(n=300):
+    """Latencies (ms) of n token GETs on one keep-alive connection from 127.0.0.1."""
+    c, lat = conn("127.0.0.1"), []
+    for _ in range(n):
+        t = time.perf_counter()
+        status, _ = get(c, "Bearer alice-token")
+        lat.append((time.perf_counter() - t) * 1000)
+        assert status == 200, status
+    c.close()
+    lat.sort()
+    return lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+
+# bob's right password, verified once from the flooding address before
+c = conn("127.0.0.2")
+assert get(c, basic("bob", "bob-pw"))[0] == 200
+c.close()
+before = victim()
+
+stop, counts, retry_ok, lock = False, {}, True, threading.Lock()
+def flooder(t):
+    global retry_ok
+    c, i = conn("127.0.0.2"), 0
+    while not stop:
+        i += 1
+        try:
+            status, retry = get(c, basic("bob", "wrong-%d-%d" % (t, i)))
+        except (http.client.HTTPException, OSError):
+            c = conn("127.0.0.2")
+            continue
+        with lock:
+            counts[status] = counts.get(status, 0) + 1
+            if status == 429 and not (retry and retry.isdigit() and int(retry) >= 1):
+                retry_ok = False
+threads = [threading.Thread(target=flooder, args=(t,)) for t in range(4)]
+for t in threads: t.start()
+time.sleep(1.5)   # the budget is spent by now; this is the steady state
+during = victim()
+c = conn("127.0.0.2")
+cached = get(c, basic("bob", "bob-pw"))[0]
+uncached = get(c, basic("carol", "carol-pw"))[0]
+c.close()
+stop = True
+for t in threads: t.join()
+
+print("victim p50/p99 before %.2f/%.2f ms, during the flood %.2f/%.2f ms" % (before + during))
+print("flood answers: %s" % counts)
+ok = True
+if counts.get(401, 0) > 16:
+    print("FAIL: %d wrong passwords were hashed (budget 10 a minute)" % counts.get(401, 0)); ok = False
+if counts.get(429, 0) < 100 or set(counts) - {401, 429}:
+    print("FAIL: the flood was not refused with 429: %s" % counts); ok = False
+if not retry_ok:
+    print("FAIL: a 429 without a Retry-After in seconds"); ok = False
+if during[0] > before[0] + 5 or during[1] > before[1] * 4 + 20:
+    print("FAIL: the other client slowed down during the flood"); ok = False
+if cached != 200:
+    print("FAIL: a password verified before was refused during the flood: %d" % cached); ok = False
+if uncached != 429:
+    print("FAIL: an unverified password from the flooding address got %d, not 429" % uncached); ok = False
+sys.exit(0 if ok else 1)
+PY
+cat "$TEST_TMP/flood.out"
+ok "$(head -n 1 "$TEST_TMP/flood.out")"
+ok "$(sed -n 2p "$TEST_TMP/flood.out"); a cached password still works from there, an unverified one gets 429"
+
+expect_status 200 GET /_/metrics -H 'Authorization: Bearer alice-token'
+grep -q '^cstash_auth_throttled_total [1-9]' "$TEST_TMP/body" || fail "no throttled requests in /_/metrics"
+# another address is not limited by the flood's
+expect_status 200 GET /n/obj -u carol:carol-pw
+ok "/_/metrics counts the refusals; a password from 127.0.0.1 is hashed as usual"
