@@ -2,6 +2,7 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +29,18 @@ void cs_conn_phase(struct cs_conn *c, enum cs_conn_phase phase)
 }
 
 /* Under the lock: the connection is still registered, so its socket is
- * still open (libmicrohttpd reports the close before closing the fd). */
+ * still open (libmicrohttpd reports the close before closing the fd);
+ * libmicrohttpd sees the shut-down socket and closes it. */
+static void cut(struct cs_guard *g, struct cs_conn *c)
+{
+    if (c->cut)
+        return;
+    c->cut = true;
+    atomic_store_explicit(&c->phase, CS_CONN_CUT, memory_order_relaxed);
+    g->closing[c->listener]++;
+    shutdown(c->fd, SHUT_RDWR);
+}
+
 static void sweep(struct cs_guard *g)
 {
     int64_t now = mono_ms();
@@ -38,6 +50,8 @@ static void sweep(struct cs_guard *g)
     for (c = g->head.next; c != &g->head; c = c->next) {
         int phase = atomic_load_explicit(&c->phase, memory_order_relaxed);
         int64_t age = now - atomic_load_explicit(&c->since_ms, memory_order_relaxed);
+        if (c->cut)
+            continue;
         if (phase == CS_CONN_HEADERS && age > (int64_t)g->header_timeout_s * 1000) {
             atomic_fetch_add(&g->cut_headers, 1);
         } else if (phase == CS_CONN_REQUEST && age > (int64_t)g->request_timeout_s * 1000) {
@@ -48,8 +62,7 @@ static void sweep(struct cs_guard *g)
         cs_log(CS_LOG_INFO, "closing a connection: %s took longer than %us",
                phase == CS_CONN_HEADERS ? "request headers" : "a request",
                phase == CS_CONN_HEADERS ? g->header_timeout_s : g->request_timeout_s);
-        atomic_store_explicit(&c->phase, CS_CONN_CUT, memory_order_relaxed);
-        shutdown(c->fd, SHUT_RDWR);
+        cut(g, c);
     }
     pthread_mutex_unlock(&g->lock);
 }
@@ -67,15 +80,20 @@ static void *watchdog(void *arg)
 }
 
 enum cs_status cs_guard_start(struct cs_guard *g, unsigned header_timeout_s,
-                              unsigned request_timeout_s)
+                              unsigned request_timeout_s, unsigned cap)
 {
     pthread_mutex_init(&g->lock, NULL);
     g->head.next = g->head.prev = &g->head;
     g->header_timeout_s = header_timeout_s;
     g->request_timeout_s = request_timeout_s;
+    g->cap = cap;
+    memset(g->open, 0, sizeof g->open);
+    memset(g->closing, 0, sizeof g->closing);
     atomic_init(&g->stop, false);
     atomic_init(&g->cut_headers, 0);
     atomic_init(&g->cut_requests, 0);
+    atomic_init(&g->cut_idle, 0);
+    atomic_init(&g->refused, 0);
     g->running = pthread_create(&g->thread, NULL, watchdog, g) == 0;
     return g->running ? CS_OK : CS_ERR_NOMEM;
 }
@@ -97,20 +115,57 @@ void cs_guard_stop(struct cs_guard *g)
     pthread_mutex_destroy(&g->lock);
 }
 
-struct cs_conn *cs_guard_add(struct cs_guard *g, int fd)
+/* Over the cap (lock held): the listener's connection that has waited
+ * longest for a request goes, else (all busy) the new one. A slow client
+ * still sending headers counts as waiting: it is the slowloris shape. */
+static void make_room(struct cs_guard *g, struct cs_conn *fresh)
+{
+    struct cs_conn *c, *oldest = NULL;
+    int64_t oldest_ms = 0;
+
+    for (c = g->head.next; c != &g->head; c = c->next) {
+        if (c == fresh || c->cut || c->listener != fresh->listener ||
+            atomic_load_explicit(&c->phase, memory_order_relaxed) != CS_CONN_HEADERS)
+            continue;
+        int64_t since = atomic_load_explicit(&c->since_ms, memory_order_relaxed);
+        if (!oldest || since < oldest_ms) {
+            oldest = c;
+            oldest_ms = since;
+        }
+    }
+    if (oldest) {
+        atomic_fetch_add(&g->cut_idle, 1);
+        cut(g, oldest);
+    } else {
+        atomic_fetch_add(&g->refused, 1);
+        cut(g, fresh);
+    }
+}
+
+struct cs_conn *cs_guard_add(struct cs_guard *g, int fd, unsigned listener)
 {
     struct cs_conn *c = calloc(1, sizeof *c);
+    bool full;
 
     if (!c)
         return NULL;
     c->fd = fd;
+    c->listener = listener < CS_GUARD_LISTENERS ? listener : 0;
     cs_conn_phase(c, CS_CONN_HEADERS);
     pthread_mutex_lock(&g->lock);
     c->next = g->head.next;
     c->prev = &g->head;
     g->head.next->prev = c;
     g->head.next = c;
+    g->open[c->listener]++;
+    full = g->cap && g->open[c->listener] - g->closing[c->listener] > g->cap;
+    if (full)
+        make_room(g, c);
     pthread_mutex_unlock(&g->lock);
+    if (full && atomic_load(&g->cut_idle) + atomic_load(&g->refused) == 1)
+        cs_log(CS_LOG_WARN, "listener %u is at limits.connections (%u): the connections that "
+                            "waited longest for a request are closed to make room",
+               c->listener, g->cap);
     return c;
 }
 
@@ -121,6 +176,9 @@ void cs_guard_remove(struct cs_guard *g, struct cs_conn *c)
     pthread_mutex_lock(&g->lock);
     c->prev->next = c->next;
     c->next->prev = c->prev;
+    g->open[c->listener]--;
+    if (c->cut)
+        g->closing[c->listener]--;
     pthread_mutex_unlock(&g->lock);
     free(c);
 }

@@ -66,6 +66,10 @@ struct cs_server {
     struct cs_stats *stats;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
+    struct listener_ref {            /* what a daemon's connection callback is told */
+        struct cs_server *srv;
+        unsigned index;
+    } refs[CS_MAX_LISTEN];
     struct MHD_Response *miss;     /* shared 404 for misses, the most common answer */
     atomic_bool draining;
     char *tls_cert, *tls_key, *tls_ca;  /* PEM text for libmicrohttpd */
@@ -1079,16 +1083,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     cs_conn_phase(conn_of(conn), CS_CONN_HEADERS);
 }
 
-/* Every connection is known to the guard, which enforces its time limits. */
+/* Every connection is known to the guard, which enforces its time limits
+ * and the listener's connection cap. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    struct cs_server *srv = cls;
+    const struct listener_ref *ref = cls;
+    struct cs_server *srv = ref->srv;
 
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = ci ? cs_guard_add(&srv->guard, ci->connect_fd) : NULL;
+        *socket_context = ci ? cs_guard_add(&srv->guard, ci->connect_fd, ref->index) : NULL;
     } else {
         cs_guard_remove(&srv->guard, *socket_context);
         *socket_context = NULL;
@@ -1180,8 +1186,14 @@ static enum cs_status load_tls(struct cs_server *srv, const struct cs_config *cf
     return CS_OK;
 }
 
+/* Connections libmicrohttpd may hold per listener above limits.connections,
+ * which the guard enforces: at its own limit libmicrohttpd stops accepting
+ * and new clients hang in the backlog instead of being served. It splits
+ * its limit among the threads, so each thread gets room for the whole cap. */
+#define MHD_HEADROOM 64
+
 static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_config *cfg,
-                                       const struct cs_listener *l, bool tls)
+                                       const struct cs_listener *l, bool tls, unsigned index)
 {
     struct MHD_OptionItem opts[24];
     size_t n = 0;
@@ -1196,7 +1208,8 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
     OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, srv->limits.connections, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, (srv->limits.connections + MHD_HEADROOM) * cfg->threads,
+        NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->limits.connections_per_ip, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert);
@@ -1208,7 +1221,7 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
 #undef OPT
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
                             mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv->refs[index],
                             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
                             MHD_OPTION_URI_LOG_CALLBACK, on_request_line, NULL,
                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
@@ -1254,7 +1267,7 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
     srv->index = cs_disk_index(backend);
     atomic_init(&srv->draining, false);
     st = cs_guard_start(&srv->guard, cfg->limits.header_timeout_s,
-                        cfg->limits.request_timeout_s);
+                        cfg->limits.request_timeout_s, cfg->limits.connections);
     if (st == CS_OK && !srv->index)
         st = CS_ERR_INVALID;
     if (st == CS_OK)
@@ -1277,7 +1290,9 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         return st;
     }
     for (i = 0; i < n; i++) {
-        struct MHD_Daemon *d = start_daemon(srv, cfg, &listeners[i], cfg->listen_tls[i]);
+        srv->refs[i] = (struct listener_ref){srv, (unsigned)i};
+        struct MHD_Daemon *d = start_daemon(srv, cfg, &listeners[i], cfg->listen_tls[i],
+                                            (unsigned)i);
         if (!d) {
             cs_log(CS_LOG_ERROR, "cannot start the HTTP server on %s", listeners[i].url);
             cs_server_stop(srv);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +260,29 @@ static int run_hash(const char *command)
     }
     OPENSSL_cleanse(secret, sizeof secret);
     return EXIT_OK;
+}
+
+/* Every connection is a file descriptor: the soft limit (often 1024) is
+ * raised to the hard one, and a hard limit too low for limits.connections
+ * on every listener is said at start rather than found at the cap. */
+static void raise_fd_limit(const struct cs_config *cfg)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)cfg->limits.connections * cfg->n_listen + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        cs_log(CS_LOG_WARN, "open files are limited to %llu, and limits.connections (%u) on %zu "
+                            "listener(s) needs about %llu: raise the limit (LimitNOFILE= in "
+                            "systemd, ulimit -n) or lower limits.connections",
+               (unsigned long long)rl.rlim_cur, cfg->limits.connections, cfg->n_listen,
+               (unsigned long long)need);
 }
 
 static int open_listeners(const struct cs_config *cfg, struct cs_listener *ls)
@@ -579,6 +603,7 @@ int main(int argc, char **argv)
         cs_config_free(cfg);
         return EXIT_DATA_DIR;
     }
+    raise_fd_limit(cfg);
     rc = open_listeners(cfg, listeners);
     if (rc != EXIT_OK) {
         backend.ops->destroy(backend.state);
