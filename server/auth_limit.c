@@ -15,16 +15,16 @@
 #define WINDOW_MS 60000
 
 struct slot {
-    uint8_t key[9];      /* family tag, then 4 (IPv4) or 8 (IPv6 /64) bytes */
+    uint8_t key[9]; /* family tag, then 4 (IPv4) or 8 (IPv6 /64) bytes */
     bool used;
-    double tokens;       /* failures still allowed */
-    int64_t last_ms;     /* when tokens was brought up to date */
+    double tokens;   /* failures still allowed */
+    int64_t last_ms; /* when tokens was brought up to date */
 };
 
 struct cs_auth_limit {
     pthread_mutex_t lock;
     double capacity;
-    double per_ms;       /* tokens regained per millisecond */
+    double per_ms; /* tokens regained per millisecond */
     struct slot slots[SLOTS];
     atomic_uint_fast64_t failures, refused;
 };
