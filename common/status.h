@@ -23,6 +23,10 @@ enum cs_status {
     CS_ERR_OVERLOAD = -16,   /* a bounded queue is full: retry later */
 };
 
+/* On functions whose status decides whether a request may be acknowledged:
+ * the compiler refuses a caller that drops it. */
+#define CS_MUST_CHECK __attribute__((warn_unused_result))
+
 const char *cs_strerror(enum cs_status st);
 
 /* Map an errno value from a storage operation to a status. */

@@ -442,7 +442,8 @@ void cs_dav_delete_collection(const struct cs_dav *dav, const struct cs_route *r
     else if (st == CS_ERR_NOT_FOUND)
         cs_reply_error(out, 404, "no such object or collection");
     else
-        cs_reply_error(out, cs_http_status(st), "cannot delete the collection: %s", cs_strerror(st));
+        cs_reply_error(out, cs_http_status(st), "cannot delete the collection: %s",
+                       cs_strerror(st));
 }
 
 static bool prefix_of(const char *a, size_t a_len, const char *b, size_t b_len)

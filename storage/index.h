@@ -80,12 +80,14 @@ struct cs_index_op;
 /* Prepares a write: CS_OK and *out, or (nothing queued) CS_ERR_NO_SPACE or
  * CS_ERR_INDEX while commits fail, CS_ERR_OVERLOAD when the queue stayed
  * full, CS_ERR_NOMEM. The caller then submits or cancels *out. */
+CS_MUST_CHECK
 enum cs_status cs_index_prepare_put(struct cs_index *idx, enum cs_index_mode mode,
                                     const struct cs_index_record *rec,
                                     struct cs_index_op **out);
 /* A row removal; created_ms 0 removes whatever version is there, else only
  * the version created then (eviction and fsck must not drop a row that a
  * new PUT just wrote). */
+CS_MUST_CHECK
 enum cs_status cs_index_prepare_remove(struct cs_index *idx, enum cs_index_mode mode,
                                        const char *ns, const char *key, size_t key_len,
                                        int64_t created_ms, struct cs_index_op **out);
@@ -97,26 +99,33 @@ void cs_index_cancel(struct cs_index *idx, struct cs_index_op *op);
 
 /* Prepare and submit in one step, for writes that follow no file change
  * (or whose file change is harmless without them). seq may be NULL. */
+CS_MUST_CHECK
 enum cs_status cs_index_put(struct cs_index *idx, enum cs_index_mode mode,
                             const struct cs_index_record *rec, uint64_t *seq);
 /* A collection marker (MKCOL): dir ends with '/'. */
+CS_MUST_CHECK
 enum cs_status cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
                                        size_t dir_len, bool durable, uint64_t *seq);
+CS_MUST_CHECK
 enum cs_status cs_index_remove(struct cs_index *idx, enum cs_index_mode mode, const char *ns,
                                const char *key, size_t key_len, int64_t created_ms,
                                uint64_t *seq);
 /* fsck's correction of a row's on-disk size (background). */
+CS_MUST_CHECK
 enum cs_status cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key,
                                   size_t key_len, uint64_t dsize);
 
 /* Waits until write seq is committed: CS_OK, or the failure of the commit
  * that held it (the writer keeps retrying it). */
+CS_MUST_CHECK
 enum cs_status cs_index_wait(struct cs_index *idx, uint64_t seq);
 /* Waits until every write submitted before this call is committed; at once
  * the failure status while commits fail (a reader then sees what is
  * committed). */
+CS_MUST_CHECK
 enum cs_status cs_index_sync(struct cs_index *idx);
 /* The same, including every touch recorded before the call. */
+CS_MUST_CHECK
 enum cs_status cs_index_sync_touches(struct cs_index *idx);
 /* CS_OK, or why commits fail now (lock-free: the PUT path asks). */
 enum cs_status cs_index_health(const struct cs_index *idx);
