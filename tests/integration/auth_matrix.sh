@@ -8,7 +8,10 @@ source "$CS_SRCDIR/tests/lib.sh"
 tok() { printf '%s' "$1" | "$CSTASHD" hash-token; }
 pwh() { printf '%s' "$1" | "$CSTASHD" hash-password; }
 htpasswd -bcB "$TEST_TMP/htpasswd" dave dave-pw 2>/dev/null || fail "htpasswd failed"
+# wrong passwords are this test's daily bread: no per-address limit here
+# (tests/integration/auth_flood.sh covers it)
 cat >"$TEST_TMP/cstashd.conf" <<CONF
+limits = { auth_failures = 100000; };
 htpasswd = "$TEST_TMP/htpasswd";
 users = (
   { name = "alice"; token_sha256 = "$(tok alice-token)"; },

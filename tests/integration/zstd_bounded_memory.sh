@@ -16,7 +16,7 @@ start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
 # size up to which small objects are read whole)
 put_zeros() {
     local key=$1 size=$2 code
-    code=$(head -c "$size" /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - \
+    code=$(head -c "$size" /dev/zero | curl -sS -o /dev/null -w '%{http_code}' -T - -H 'Transfer-Encoding:' \
         -H "Content-Length: $size" -H 'Content-Type:' "$URL/z/$key")
     [ "$code" = 201 ] || fail "PUT of $size zero bytes: $code"
 }
