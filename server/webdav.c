@@ -97,7 +97,9 @@ static bool found_or_reply(enum cs_status st, struct cs_reply *out, unsigned mis
     return false;
 }
 
-/* Opens an object only for its metadata. */
+/* Opens an object only for its metadata. An empty body comes back read
+ * into memory (open reads files up to the header's size whole): it is
+ * freed here as the fd is closed. */
 static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, const char *key,
                                   size_t key_len, struct cs_object *obj)
 {
@@ -106,8 +108,13 @@ static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, cons
 
     cs_object_id_init(&id, ns, key, key_len);
     st = dav->backend->ops->open(dav->backend->state, &id, 0, obj);
-    if (st == CS_OK && obj->fd >= 0)
+    if (st != CS_OK)
+        return st;
+    if (obj->fd >= 0)
         close(obj->fd);
+    obj->fd = -1;
+    free(obj->body);
+    obj->body = NULL;
     return st;
 }
 

@@ -21,6 +21,10 @@ _cleanup() {
         wait "$p" 2>/dev/null || true
     done
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        # TERM first: a server that exits normally lets LeakSanitizer report
+        # (sanitizer builds); KILL if it has not exited within 2 s
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for p in $(seq 1 40); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.05; done
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
