@@ -37,6 +37,16 @@ static enum cs_status strip_authority(const char *header, const char *host, cons
     return CS_OK;
 }
 
+/* Whether path ("/<ns>/...") is in namespace ns (compared as received:
+ * namespace names are not percent-decoded by the router either). */
+static bool same_namespace(const char *path, const char *ns)
+{
+    size_t n = strlen(ns);
+
+    return path[0] == '/' && strncmp(path + 1, ns, n) == 0 &&
+           (path[n + 1] == '/' || path[n + 1] == '\0');
+}
+
 enum cs_status cs_destination_parse(const struct cs_config *cfg, const char *header,
                                     const char *host, const struct cs_route *src,
                                     struct cs_route *dst, char *reason, size_t reason_len)
@@ -64,6 +74,13 @@ enum cs_status cs_destination_parse(const struct cs_config *cfg, const char *hea
     }
     memcpy(path, p, len);
     path[len] = '\0';
+    /* Another namespace is refused by its name, before anything looks at
+     * whether it exists or at its key: the answer must not tell an existing
+     * namespace from a missing one. */
+    if (!same_namespace(path, src->ns->name)) {
+        snprintf(reason, reason_len, "Destination is outside namespace '%s'", src->ns->name);
+        return CS_ERR_PERM;
+    }
     st = cs_route_parse(cfg, path, dst, reason, reason_len);
     if (st == CS_OK && dst->kind != CS_ROUTE_OBJECT) {
         snprintf(reason, reason_len, "Destination is in the server's own space");

@@ -313,35 +313,61 @@ static void close_body(void *cls)
     cs_body_reader_close(cls);
 }
 
-/* A body stored compressed, too large to have been decompressed into
- * memory: sent as stored (as_stored, for clients that take zstd), else
- * decompressed while it is sent. */
-static struct MHD_Response *compressed_response(struct request *req, struct cs_object *obj,
-                                                bool as_stored)
+/* HEAD of a body that would be decompressed: its length, and no
+ * decompressor (libmicrohttpd never reads a HEAD's body). */
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct cs_body_reader *r;
-    struct MHD_Response *resp;
-
-    if (as_stored) {
-        req->sent_bytes = obj->stored_size;
-        resp = MHD_create_response_from_fd_at_offset64(obj->stored_size, obj->fd, obj->offset);
-        if (!resp)
-            close(obj->fd);
-        else
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
-        return resp;
-    }
-    if (cs_body_reader_open(obj, &r) != CS_OK)
-        return NULL;
-    resp = MHD_create_response_from_callback(obj->size, 64 * 1024, read_body, r, close_body);
-    if (!resp)
-        cs_body_reader_close(r);
-    return resp;
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static void prepare_object(struct request *req, struct MHD_Connection *conn,
-                           struct cs_object *obj)
+/* A body stored compressed, too large to have been decompressed into
+ * memory: sent as stored (as_stored, for clients that take zstd), else
+ * decompressed while it is sent. CS_OK and *out, or why not (the object's
+ * fd is closed either way). */
+static enum cs_status compressed_response(struct request *req, struct cs_object *obj,
+                                          bool as_stored, bool head, struct MHD_Response **out)
 {
+    struct cs_body_reader *r;
+    enum cs_status st;
+
+    *out = NULL;
+    if (as_stored) {
+        req->sent_bytes = obj->stored_size;
+        *out = MHD_create_response_from_fd_at_offset64(obj->stored_size, obj->fd, obj->offset);
+        if (!*out) {
+            close(obj->fd);
+            return CS_ERR_NOMEM;
+        }
+        MHD_add_response_header(*out, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
+        return CS_OK;
+    }
+    if (head) {
+        close(obj->fd);
+        *out = MHD_create_response_from_callback(obj->size, 4096, no_body, NULL, NULL);
+        return *out ? CS_OK : CS_ERR_NOMEM;
+    }
+    st = cs_body_reader_open(obj, &r);
+    if (st != CS_OK)
+        return st;
+    *out = MHD_create_response_from_callback(obj->size, 64 * 1024, read_body, r, close_body);
+    if (!*out) {
+        cs_body_reader_close(r);
+        return CS_ERR_NOMEM;
+    }
+    return CS_OK;
+}
+
+/* The response for an opened object; CS_OK, or why there is none (the
+ * object is released either way). */
+static enum cs_status prepare_object(struct request *req, struct MHD_Connection *conn,
+                                     struct cs_object *obj, bool head)
+{
+    enum cs_status st = CS_OK;
+
     /* The representation is chosen first; ETag and If-None-Match follow
      * it. Bodies up to SMALL_OBJECT_MAX are sent raw (a GET has them
      * decompressed in memory), so a HEAD, which opens none into memory,
@@ -362,7 +388,9 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
         if (!req->response)
             free(obj->body);
     } else if (obj->zstd) {
-        req->response = compressed_response(req, obj, as_stored);
+        st = compressed_response(req, obj, as_stored, head, &req->response);
+        if (st != CS_OK)
+            return st;
     } else {
         /* GET streams with sendfile; HEAD reports the same length, unsent */
         req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd,
@@ -370,10 +398,12 @@ static void prepare_object(struct request *req, struct MHD_Connection *conn,
         if (!req->response)
             close(obj->fd);
     }
-    if (req->response)
-        add_object_headers(req->response, obj, as_stored);
-    if (req->response && obj->zstd)
+    if (!req->response)
+        return CS_ERR_NOMEM;
+    add_object_headers(req->response, obj, as_stored);
+    if (obj->zstd)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    return st;
 }
 
 /* A WebDAV handler's reply becomes the response. */
@@ -896,8 +926,13 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     case M_GET:
     case M_HEAD:
         st = ops->open(srv->backend->state, &id, m == M_GET ? SMALL_OBJECT_MAX : 0, &obj);
-        if (st == CS_OK) {
-            prepare_object(req, conn, &obj);
+        if (st == CS_OK && (st = prepare_object(req, conn, &obj, m == M_HEAD)) != CS_OK) {
+            prepare_error(req, method, url, cs_http_status(st),
+                          st == CS_ERR_OVERLOAD ? "too many compressed objects are being sent "
+                                                  "decompressed at once; retry later"
+                                                : "the stored object cannot be sent: see the "
+                                                  "server log");
+        } else if (st == CS_OK) {
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
             if (m == M_GET && req->status == MHD_HTTP_OK)
                 cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);

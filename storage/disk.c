@@ -785,6 +785,17 @@ static enum cs_status read_meta(struct disk *d, const char *rel, struct cs_objec
     return rc;
 }
 
+enum cs_status cs_disk_file_etag(struct disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN])
+{
+    struct cs_object obj;
+    struct stat st;
+    enum cs_status rc = read_meta(d, rel, &obj, &st);
+
+    if (rc == CS_OK)
+        memcpy(etag, obj.etag, CS_SHA256_LEN);
+    return rc;
+}
+
 /* Locks the objects of two names, in a fixed order (one lock if they share it). */
 static void lock_pair(pthread_mutex_t *a, pthread_mutex_t *b)
 {
@@ -852,6 +863,7 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
         struct cs_index_op *put_op = NULL, *rm_op = NULL;
         struct cs_object obj;
         struct stat before, now;
+        uint8_t etag[CS_SHA256_LEN];
         st = read_meta(d, src, &obj, &before);
         if (st != CS_OK)
             return st;
@@ -871,8 +883,10 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
         lock_pair(from_lock, to_lock);
         if (fstatat(d->objects_fd, src, &now, AT_SYMLINK_NOFOLLOW) < 0)
             st = errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
-        else if (now.st_ino != before.st_ino || now.st_dev != before.st_dev)
-            st = CS_ERR_BUSY; /* replaced meanwhile: start again */
+        else if (now.st_ino != before.st_ino || now.st_dev != before.st_dev ||
+                 cs_disk_file_etag(d, src, etag) != CS_OK ||
+                 memcmp(etag, obj.etag, CS_SHA256_LEN) != 0)
+            st = CS_ERR_BUSY; /* replaced meanwhile (an inode number can come back): again */
         else
             st = relocate_file(d, src, dst, overwrite, durable, keep_source, created);
         if (st == CS_OK) {
@@ -924,6 +938,8 @@ static void disk_destroy(void *state)
     if (!d)
         return;
     atomic_store(&d->stopping, true);
+    if (d->index) /* a background thread waiting for room must not hold up the joins */
+        cs_index_begin_close(d->index);
     if (d->fsck_started)
         pthread_join(d->fsck_thread, NULL);
     cs_evictor_stop(d->evictor);

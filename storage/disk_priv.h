@@ -45,6 +45,8 @@ struct disk {
 
 /* The lock of the object named digest (see CS_DISK_KEY_LOCKS). */
 pthread_mutex_t *cs_disk_key_lock(struct disk *d, const uint8_t digest[CS_SHA256_LEN]);
+/* The body's sha256 in the header of object file rel ("ab/<hex>"). */
+enum cs_status cs_disk_file_etag(struct disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN]);
 
 void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN]);
 /* Bytes a file of file_size bytes takes on disk. */

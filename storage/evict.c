@@ -22,6 +22,9 @@
 #include "storage/disk_priv.h"
 
 #define EVICT_BATCH 1024
+/* Bytes of keys one batch copies (keys are at most 1 KiB; 256 KiB takes a
+ * full batch of typical 64-byte build-cache keys, or fewer long ones). */
+#define EVICT_KEYS (256 * 1024)
 #define EVICT_PERIOD_MS 1000
 
 struct cs_evictor {
@@ -33,24 +36,77 @@ struct cs_evictor {
     bool stop;
 };
 
-struct batch {
-    struct disk *disk;
-    struct cs_usage_ns *ns;
-    uint64_t freed;
-    uint64_t need;
-    size_t seen;
+/* A victim as the index gave it, copied so the read can end before the
+ * files are touched (a read left open pins the WAL, and a removal may
+ * wait for room in the index queue). */
+struct victim {
+    size_t key_off, key_len;
+    uint64_t dsize;
+    int64_t created_ms;
+    bool has_etag;
+    uint8_t etag[CS_SHA256_LEN];
 };
+
+struct batch {
+    struct victim v[EVICT_BATCH];
+    size_t n;
+    char keys[EVICT_KEYS];
+    size_t keys_used;
+};
+
+static bool collect_victim(void *arg, const struct cs_index_victim *iv)
+{
+    struct batch *b = arg;
+    struct victim *v;
+
+    if (b->n == EVICT_BATCH || iv->key_len > sizeof b->keys - b->keys_used)
+        return false;
+    v = &b->v[b->n++];
+    v->key_off = b->keys_used;
+    v->key_len = iv->key_len;
+    memcpy(b->keys + b->keys_used, iv->key, iv->key_len);
+    b->keys_used += iv->key_len;
+    v->dsize = iv->dsize;
+    v->created_ms = iv->created_ms;
+    v->has_etag = iv->etag != NULL;
+    if (iv->etag)
+        memcpy(v->etag, iv->etag, CS_SHA256_LEN);
+    return true;
+}
 
 static int64_t mtime_ms(const struct stat *st)
 {
     return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
 }
 
-/* Unlinks one victim's file unless a newer PUT replaced it, and drops its
- * row. The row's removal is prepared first (so a file is never unlinked
- * without it) and submitted under the object's lock, in step with PUTs of
- * the same key. Returns the bytes freed. */
-static uint64_t evict_one(struct disk *d, const char *ns, const struct cs_index_victim *v)
+/* Whether the file at path is still the object the victim's row
+ * describes (object's lock held). Every change of a key's file is made,
+ * and its row submitted, under that lock; so a file whose header has the
+ * row's body digest holds that body, and evicting it evicts that key as it
+ * is now, whatever row is still on its way. A COPY or MOVE keeps its
+ * source's mtime, so the older rule (a file written well after the row is
+ * a newer PUT) let eviction unlink an object just COPYed onto the key. */
+static bool still_victim(struct disk *d, const char *path, const struct stat *st,
+                         const struct victim *v)
+{
+    uint8_t etag[CS_SHA256_LEN];
+
+    if (!v->has_etag) /* a row from before ETags: only the time can tell */
+        return mtime_ms(st) <= v->created_ms + 1000;
+    return cs_disk_file_etag(d, path, etag) == CS_OK &&
+           memcmp(etag, v->etag, CS_SHA256_LEN) == 0;
+}
+
+/* Unlinks one victim's file unless it now holds another body, and drops
+ * the key's row. The removal is prepared first (so a file is never
+ * unlinked without it) and submitted under the object's lock, after any
+ * write of the key that came before: the key ends up gone, row and file.
+ * A row whose file is already gone is dropped (that version only), unless
+ * commits are failing: then it was likely this eviction's own, still
+ * waiting, and queueing it again would only fill the queue. Returns the
+ * bytes freed. */
+static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
+                          const struct victim *v)
 {
     struct cs_object_id id;
     char path[CS_DISK_REL_PATH_LEN];
@@ -58,19 +114,25 @@ static uint64_t evict_one(struct disk *d, const char *ns, const struct cs_index_
     pthread_mutex_t *lock;
     struct stat st;
     uint64_t freed = 0;
-    bool drop = false;
+    bool drop = false, gone;
+    int err;
 
-    if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, v->key, v->key_len,
-                                v->created_ms, &op) != CS_OK)
-        return 0; /* stopping */
-    cs_object_id_init(&id, ns, v->key, v->key_len);
+    cs_object_id_init(&id, ns, key, v->key_len);
     cs_disk_rel_path(id.digest, path);
     lock = cs_disk_key_lock(d, id.digest);
     pthread_mutex_lock(lock);
+    gone = fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0;
+    err = gone ? errno : 0;
+    pthread_mutex_unlock(lock);
+    if (gone && (err != ENOENT || cs_index_health(d->index) != CS_OK))
+        return 0;
+    if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, key, v->key_len,
+                                gone ? v->created_ms : 0, &op) != CS_OK)
+        return 0; /* shutting down */
+    pthread_mutex_lock(lock);
     if (fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        drop = errno == ENOENT; /* a row without a file: just drop it */
-    } else if (mtime_ms(&st) <= v->created_ms + 1000 && unlinkat(d->objects_fd, path, 0) == 0) {
-        /* (a file written well after the row is a PUT that replaced it just now) */
+        drop = errno == ENOENT && gone; /* still no file: just the stale row */
+    } else if (!gone && still_victim(d, path, &st, v) && unlinkat(d->objects_fd, path, 0) == 0) {
         drop = true;
         freed = v->dsize;
     }
@@ -82,40 +144,42 @@ static uint64_t evict_one(struct disk *d, const char *ns, const struct cs_index_
     return freed;
 }
 
-static bool on_victim(void *arg, const struct cs_index_victim *v)
-{
-    struct batch *b = arg;
-    uint64_t freed = evict_one(b->disk, b->ns->name, v);
-
-    b->seen++;
-    if (freed) {
-        b->freed += freed;
-        atomic_fetch_add_explicit(&b->ns->evictions, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&b->ns->evicted_bytes, freed, memory_order_relaxed);
-    }
-    return b->freed < b->need && !atomic_load_explicit(&b->disk->stopping, memory_order_relaxed);
-}
-
 /* Evicts from ns until need bytes are freed or it is empty. */
 static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need,
                            uint64_t *objects)
 {
-    struct batch b = {.disk = d, .ns = ns, .need = need};
+    struct batch *b = malloc(sizeof *b);
+    uint64_t freed = 0;
 
-    while (b.freed < need && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
-        uint64_t before = atomic_load(&ns->evictions);
-        b.seen = 0;
-        if (cs_index_oldest(d->index, ns->name, EVICT_BATCH, on_victim, &b) != CS_OK)
+    if (!b)
+        return 0;
+    while (freed < need && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
+        uint64_t before = *objects;
+        size_t i;
+        b->n = 0;
+        b->keys_used = 0;
+        if (cs_index_oldest(d->index, ns->name, EVICT_BATCH, collect_victim, b) != CS_OK)
             break;
+        for (i = 0; i < b->n && freed < need; i++) {
+            if (atomic_load_explicit(&d->stopping, memory_order_relaxed))
+                break;
+            uint64_t got = evict_one(d, ns->name, b->keys + b->v[i].key_off, &b->v[i]);
+            if (got) {
+                freed += got;
+                (*objects)++;
+                atomic_fetch_add_explicit(&ns->evictions, 1, memory_order_relaxed);
+                atomic_fetch_add_explicit(&ns->evicted_bytes, got, memory_order_relaxed);
+            }
+        }
         /* the rows must be gone before the next query sees them again;
          * while commits fail they are not, and the next round retries */
         if (cs_index_sync(d->index) != CS_OK)
             break;
-        *objects += atomic_load(&ns->evictions) - before;
-        if (b.seen == 0 || atomic_load(&ns->evictions) == before)
+        if (b->n == 0 || *objects == before)
             break;
     }
-    return b.freed;
+    free(b);
+    return freed;
 }
 
 static bool oldest_atime(void *arg, const struct cs_index_victim *v)

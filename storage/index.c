@@ -38,8 +38,12 @@
 #define QUEUE_WAIT_MS 100
 /* A failed commit is retried this often. */
 #define RETRY_MS 250
-/* At shutdown, how many more times a failing commit is tried. */
-#define CLOSE_RETRIES 20
+/* At shutdown, how long a failing commit is tried again. */
+#define CLOSE_RETRY_MS 5000
+/* How long the writer waits for sqlite's lock: another process writing the
+ * index (an operator's sqlite3 shell) is a failure to retry, and a long
+ * wait would stretch each retry and the shutdown. */
+#define WRITER_BUSY_MS 1000
 
 enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
 
@@ -99,6 +103,7 @@ struct cs_index {
     enum cs_status failure;       /* and failed for this reason */
     size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
     atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
+    bool closing;                 /* background writers no longer wait for room */
     bool stop;
 
     pthread_mutex_t touch_lock;   /* guards slots and full (not the slots' buffers) */
@@ -619,7 +624,7 @@ struct writer {
     struct cs_index_op *batch, **tail;
     uint64_t seq;                 /* the last write in batch */
     bool failing;
-    unsigned close_attempts;
+    int64_t close_deadline;       /* stopping: give up a failing commit then */
     int64_t last_collect, last_report;
     uint64_t failures;
 };
@@ -656,6 +661,21 @@ static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status 
         w->failing = true;
     }
     pthread_cond_broadcast(&idx->committed);
+}
+
+/* Names the first writes lost at shutdown, so an operator knows which. */
+static void log_lost(const struct cs_index_op *op)
+{
+    unsigned n = 0;
+
+    for (; op && n < 10; op = op->next) {
+        if (op->type == OP_COLLECT)
+            continue;
+        cs_log(CS_LOG_ERROR, "index: not recorded: %s of '%.*s' in '%.*s'", op_name(op->type),
+               (int)(op->key_len > 200 ? 200 : op->key_len), op->data + op->ns_len,
+               (int)op->ns_len, op->data);
+        n++;
+    }
 }
 
 /* Group commit: everything queued while the last transaction ran goes
@@ -707,7 +727,9 @@ static void *writer_main(void *arg)
 
         pthread_mutex_lock(&idx->lock);
         attempt_done(idx, &w, st, why);
-        if (stop && !idx->head && (!w.failing || ++w.close_attempts > CLOSE_RETRIES))
+        if (stop && !w.close_deadline)
+            w.close_deadline = cs_index_now_ms() + CLOSE_RETRY_MS;
+        if (stop && !idx->head && (!w.failing || cs_index_now_ms() >= w.close_deadline))
             break;
     }
     pthread_mutex_unlock(&idx->lock);
@@ -715,6 +737,7 @@ static void *writer_main(void *arg)
         cs_log(CS_LOG_ERROR, "index: %zu acknowledged write(s) could not be recorded before "
                              "shutdown (%s): their objects are removed by fsck at the next "
                              "start", count_ops(w.batch), cs_strerror(idx->failure));
+        log_lost(w.batch);
         release_ops(idx, w.batch);
     }
     return NULL;
@@ -746,13 +769,13 @@ static enum cs_status take_slot(struct cs_index *idx, enum cs_index_mode mode)
     if (mode == CS_INDEX_REQUEST && atomic_load(&idx->health) != CS_OK) {
         st = (enum cs_status)atomic_load(&idx->health);
     } else {
-        while (idx->n_ops >= idx->cap && !idx->stop) {
+        while (idx->n_ops >= idx->cap && !idx->stop && !idx->closing) {
             int64_t left = deadline - cs_index_now_ms();
             if (mode == CS_INDEX_REQUEST && left <= 0)
                 break;
             wait_ms(idx, &idx->room, mode == CS_INDEX_REQUEST ? left : 1000);
         }
-        if (idx->stop)
+        if (idx->stop || (idx->closing && idx->n_ops >= idx->cap))
             st = CS_ERR_INDEX;
         else if (idx->n_ops >= idx->cap)
             st = CS_ERR_OVERLOAD;
@@ -933,6 +956,14 @@ enum cs_status cs_index_sync_touches(struct cs_index *idx)
         return st;
     seq = cs_index_submit(idx, op);
     return cs_index_wait(idx, seq);
+}
+
+void cs_index_begin_close(struct cs_index *idx)
+{
+    pthread_mutex_lock(&idx->lock);
+    idx->closing = true;
+    pthread_cond_broadcast(&idx->room);
+    pthread_mutex_unlock(&idx->lock);
 }
 
 enum cs_status cs_index_health(const struct cs_index *idx)
@@ -1255,7 +1286,7 @@ static enum cs_status read_end(struct cs_index *idx, sqlite3 *db, sqlite3_stmt *
 enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
                                cs_index_victim_cb cb, void *arg)
 {
-    static const char sql[] = "SELECT key, dsize, created, atime FROM entries "
+    static const char sql[] = "SELECT key, dsize, created, atime, etag FROM entries "
                               "WHERE ns = ?1 AND kind = 0 ORDER BY atime LIMIT ?2";
     sqlite3 *db;
     sqlite3_stmt *st;
@@ -1272,6 +1303,7 @@ enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
             .dsize = (uint64_t)sqlite3_column_int64(st, 1),
             .created_ms = sqlite3_column_int64(st, 2),
             .atime_ms = sqlite3_column_int64(st, 3),
+            .etag = sqlite3_column_bytes(st, 4) == 32 ? sqlite3_column_blob(st, 4) : NULL,
         };
         if (!cb(arg, &v))
             break;
@@ -1480,6 +1512,8 @@ enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t qu
     st = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &idx->wdb, why, why_len);
     if (st == CS_OK)
         st = prepare_writer(idx, why, why_len);
+    if (st == CS_OK)
+        sqlite3_busy_timeout(idx->wdb, WRITER_BUSY_MS);
     if (st == CS_OK && pthread_create(&idx->writer, NULL, writer_main, idx) != 0) {
         snprintf(why, why_len, "index: cannot start the writer thread");
         st = CS_ERR_NOMEM;

@@ -127,6 +127,9 @@ enum cs_status cs_index_sync(struct cs_index *idx);
 /* The same, including every touch recorded before the call. */
 CS_MUST_CHECK
 enum cs_status cs_index_sync_touches(struct cs_index *idx);
+/* Shutdown begins: background writers waiting for room in the queue give
+ * up (CS_ERR_INDEX), so the threads that would make room can be joined. */
+void cs_index_begin_close(struct cs_index *idx);
 /* CS_OK, or why commits fail now (lock-free: the PUT path asks). */
 enum cs_status cs_index_health(const struct cs_index *idx);
 /* Writes prepared or queued, not yet committed (tests and stats). */
@@ -191,6 +194,7 @@ struct cs_index_victim {
     uint64_t dsize;
     int64_t created_ms;
     int64_t atime_ms;
+    const uint8_t *etag;      /* 32 bytes (the body's sha256), or NULL */
 };
 typedef bool (*cs_index_victim_cb)(void *arg, const struct cs_index_victim *v);
 

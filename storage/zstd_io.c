@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -103,6 +104,24 @@ ZSTD_DCtx *cs_thread_dctx(void)
 
 #define IN_BUF (64 * 1024)
 
+/* The registry of decompressing readers open now (see CS_ZSTD_STREAMS_MAX). */
+static atomic_uint open_streams;
+
+static bool stream_take(void)
+{
+    unsigned n = atomic_load(&open_streams);
+
+    while (n < CS_ZSTD_STREAMS_MAX)
+        if (atomic_compare_exchange_weak(&open_streams, &n, n + 1))
+            return true;
+    return false;
+}
+
+static void stream_give(void)
+{
+    atomic_fetch_sub(&open_streams, 1);
+}
+
 struct cs_body_reader {
     int fd;                  /* -1: body in memory */
     uint64_t pos, end;       /* file offsets still to read (stored bytes) */
@@ -112,6 +131,7 @@ struct cs_body_reader {
     ZSTD_inBuffer in;
     uint8_t *in_buf;
     bool frame_done;
+    bool counted;            /* holds a place in open_streams */
 };
 
 static ssize_t read_file(struct cs_body_reader *r, void *buf, size_t len);
@@ -160,6 +180,11 @@ enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader 
     obj->fd = -1;
     obj->body = NULL;
     if (r->fd >= 0 && obj->zstd) {
+        if (!stream_take()) {
+            cs_body_reader_close(r);
+            return CS_ERR_OVERLOAD;
+        }
+        r->counted = true;
         r->dctx = ZSTD_createDCtx();
         r->in_buf = malloc(IN_BUF);
         if (!r->dctx || !r->in_buf) {
@@ -253,5 +278,7 @@ void cs_body_reader_close(struct cs_body_reader *r)
     free(r->mem);
     ZSTD_freeDCtx(r->dctx);
     free(r->in_buf);
+    if (r->counted)
+        stream_give();
     free(r);
 }

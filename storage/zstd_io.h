@@ -15,6 +15,10 @@
  * decompressor holds one window per GET, whatever size the frame claims.
  * Levels up to 19 stay within it by themselves; 20-22 are held to it. */
 #define CS_ZSTD_WINDOW_LOG_MAX 23
+/* Decompressing readers open at once, in the whole process: each holds up
+ * to a window, so their number bounds the memory, whatever the number of
+ * connections (32 x 8 MiB at most; 32 x 2 MiB at the default level). */
+#define CS_ZSTD_STREAMS_MAX 32
 
 struct cs_zpool;
 
@@ -30,7 +34,9 @@ void cs_zpool_put(struct cs_zpool *p, ZSTD_CCtx *c);
 ZSTD_DCtx *cs_thread_dctx(void);
 
 /* Reads the raw body of an opened object from its current position.
- * Takes over obj's fd and body (obj is not used afterwards). */
+ * Takes over obj's fd and body (obj is not used afterwards). A compressed
+ * body is refused with CS_ERR_OVERLOAD while CS_ZSTD_STREAMS_MAX readers
+ * decompress, and with CS_ERR_IO when its frame needs a larger window. */
 struct cs_body_reader;
 enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out);
 /* Up to len bytes; 0 at the end; a negative status on error (also when a

@@ -150,6 +150,16 @@ for role in anonymous wrong other reader writer admin dave; do
         done
     done
 done
+# a COPY's Destination in another namespace: refused alike whether that
+# namespace exists and whatever its key looks like
+for dkey in x "x/../y" "%00"; do
+    s1=$(as writer COPY /a/obj -H "Destination: /b/$dkey")
+    b1=$(answer)
+    s2=$(as writer COPY /a/obj -H "Destination: /z/$dkey")
+    [ "$s1" = "$s2" ] && [ "$b1" = "$(answer)" ] ||
+        fail "COPY into an existing other namespace answers $s1 ($b1), into a missing one $s2 ($(answer))"
+    hidden=$((hidden + 1))
+done
 snapshot >"$TEST_TMP/after"
 cmp -s "$TEST_TMP/before" "$TEST_TMP/after" || fail "a request to a hidden namespace changed stored objects"
 ok "$hidden requests to a namespace without rights answered as to a missing one (OPTIONS too)"

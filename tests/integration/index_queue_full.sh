@@ -84,3 +84,41 @@ while read -r key; do
     cmp -s "$TEST_TMP/body" "$TEST_TMP/b${key#k}" || fail "$key differs after the restart"
 done <"$TEST_TMP/acked"
 ok "the 4 acknowledged PUTs are listed, and read back after kill -9 and a restart"
+
+# SIGTERM while commits fail, with eviction busy: the shutdown is bounded
+# (it used to wait out 20 retries of sqlite's 5 s busy wait, and an
+# evictor waiting for room in the full queue held it up for good), and the
+# log names what could not be recorded (found in review of issue 15)
+stop_server TERM
+cat >"$TEST_TMP/cstashd.conf" <<CONF
+limits = { index_queue = 4; };
+namespaces = ( { name = "n"; max_size = "1M"; read = [ "*" ]; write = [ "*" ]; } );
+CONF
+start_server "$data" --config "$TEST_TMP/cstashd.conf"
+head -c 240000 /dev/urandom >"$TEST_TMP/big"
+head -c 100000 /dev/urandom >"$TEST_TMP/late"
+for i in 1 2 3 4; do
+    expect_status 201 PUT "/n/big$i" -H 'Content-Type:' --data-binary @"$TEST_TMP/big"
+done
+hold_index_lock "$data"
+code=$(http PUT /n/late -H 'Content-Type:' --data-binary @"$TEST_TMP/late")
+[ "$code" = 201 ] || fail "PUT just as the index stalls: $code"
+# over max_size now: eviction works against the stalled index
+for i in $(seq 1 30); do
+    grep -q 'database is locked' "$SERVER_LOG" && break
+    sleep 0.1
+done
+sleep 1
+start=$(date +%s)
+kill -TERM "$SERVER_PID"
+for i in $(seq 1 200); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+took=$(($(date +%s) - start))
+kill -0 "$SERVER_PID" 2>/dev/null && fail "still running 20 s after SIGTERM with a stalled index"
+wait "$SERVER_PID" || true
+SERVER_PID=""
+[ "$took" -le 12 ] || fail "the shutdown took $took s"
+grep -q 'could not be recorded before shutdown' "$SERVER_LOG" ||
+    fail "the writes lost at shutdown are not in the log"
+grep -q "not recorded: a store of 'late'" "$SERVER_LOG" || fail "the lost write is not named"
+release_index_lock
+ok "SIGTERM with a stalled index and eviction running: exited in $took s, naming the write it could not record"
