@@ -49,27 +49,35 @@ static const struct {
     {"-isysroot", ARG_PATH},   {"--sysroot", ARG_PATH},  {"-B", ARG_PATH},
     {"-iprefix", ARG_PATH},    {"-iwithprefix", ARG_PATH}, {"-iwithprefixbefore", ARG_PATH},
     {"-L", ARG_PATH},          {"-D", ARG_PLAIN},        {"-U", ARG_PLAIN},
-    {"-Xpreprocessor", ARG_PLAIN}, {"-Xassembler", ARG_PLAIN}, {"-Xlinker", ARG_PLAIN},
-    {"-Xclang", ARG_PLAIN},    {"-target", ARG_PLAIN},   {"-A", ARG_PLAIN},
+    {"-Xassembler", ARG_PLAIN}, {"-Xlinker", ARG_PLAIN}, /* -Xclang etc.: forwarded() */
+    {"-target", ARG_PLAIN},    {"-A", ARG_PLAIN},
     {"--param", ARG_PLAIN},    {"-u", ARG_PLAIN},        {"-l", ARG_PLAIN},
     {"-T", ARG_PLAIN},         {"-G", ARG_PLAIN},        {"-gcc-toolchain", ARG_PATH},
     {"-imultilib", ARG_PLAIN}, {"-ivfsoverlay", ARG_PATH}, {"-arch", ARG_PLAIN},
 };
 
+/* The ways the driver hands an argument to cc1 as it is. */
+enum route { ROUTE_XCLANG, ROUTE_XPREPROCESSOR, ROUTE_WP, ROUTES };
+/* What the next argument handed on the same way is to the one before. */
+enum operand { OPERAND_NONE, OPERAND_PLAIN, OPERAND_FILE, OPERAND_PLUGIN_ARG };
+
 struct parse {
     const char *cwd, *basedir;
     struct cs_args *a;
     bool compile_only, has_E, has_S, has_M, output_given, seen_input;
+    bool in_config; /* reading a clang configuration file's options */
     int inputs, arches;
     enum cs_uncacheable input_reason;
     const char *lang_x;
+    enum operand pending[ROUTES];
 };
 
 static void uncacheable(struct parse *p, enum cs_uncacheable r, const char *detail)
 {
     if (p->a->reason == CS_UNC_NONE) {
         p->a->reason = r;
-        p->a->reason_detail = detail;
+        /* A configuration file's words do not outlive their reading. */
+        p->a->reason_detail = p->in_config ? NULL : detail;
     }
 }
 
@@ -105,6 +113,9 @@ enum { TO_PP = 1, TO_CC = 2, TO_HASH = 4, TO_ALL = 7 };
 static enum cs_status push(struct parse *p, int to, const char *s)
 {
     enum cs_status rc = CS_OK;
+    /* The compiler reads a configuration file's options itself. */
+    if (p->in_config)
+        to &= TO_HASH;
     if ((to & TO_PP) && (rc = cs_strv_push(&p->a->pp, s)) != CS_OK)
         return rc;
     if ((to & TO_CC) && (rc = cs_strv_push(&p->a->cc, s)) != CS_OK)
@@ -198,7 +209,8 @@ static bool is_unsupported_option(const char *s)
            cs_starts_with(s, "-print-") || cs_starts_with(s, "-dump") ||
            cs_starts_with(s, "-fmodules-") || cs_starts_with(s, "-fstack-usage") ||
            cs_starts_with(s, "-fcallgraph-info") || cs_starts_with(s, "-aux-info") ||
-           cs_starts_with(s, "-ftime-trace") || cs_starts_with(s, "--serialize-diagnostics");
+           cs_starts_with(s, "-ftime-trace") || cs_starts_with(s, "--serialize-diagnostics") ||
+           cs_starts_with(s, "--config-"); /* --config-system-dir= etc.: where configs are found */
 }
 
 static bool is_pch_option(const char *s)
@@ -323,9 +335,10 @@ enum cs_status cs_args_debug_dirs(const struct cs_args *a, const char *cwd, stru
  * directories is hashed from here, while gcc reads its own. */
 enum file_kind {
     FILE_PLUGIN,      /* dlopen()ed into the compiler */
-    FILE_TEXT,        /* specs, sanitizer ignore lists */
+    FILE_TEXT,        /* specs; sanitizer, coverage, xray and section lists */
     FILE_PROFILE,     /* a profile file (clang) */
     FILE_PROFILE_GCC, /* -fprofile-use=: a file for clang, a directory for gcc */
+    FILE_CONFIG,      /* clang --config: options, checked as the command line's */
 };
 static const struct {
     const char *name; /* ending in '=': joined; else the value is the next argument */
@@ -339,14 +352,43 @@ static const struct {
     {"--specs", FILE_TEXT},
     {"-fsanitize-blacklist=", FILE_TEXT},
     {"-fsanitize-ignorelist=", FILE_TEXT},
+    {"-fsanitize-system-blacklist=", FILE_TEXT},
+    {"-fsanitize-system-ignorelist=", FILE_TEXT},
+    {"-fsanitize-coverage-allowlist=", FILE_TEXT},
+    {"-fsanitize-coverage-ignorelist=", FILE_TEXT},
+    {"-fsanitize-coverage-whitelist=", FILE_TEXT},
+    {"-fsanitize-coverage-blacklist=", FILE_TEXT},
+    {"-fxray-attr-list=", FILE_TEXT},
+    {"-fxray-always-instrument=", FILE_TEXT},
+    {"-fxray-never-instrument=", FILE_TEXT},
+    {"-fbasic-block-sections=list=", FILE_TEXT},
     {"-fprofile-use=", FILE_PROFILE_GCC},
     {"-fprofile-instr-use=", FILE_PROFILE},
     {"-fprofile-sample-use=", FILE_PROFILE},
     {"-fauto-profile=", FILE_PROFILE},
+    {"-fprofile-instrument-use-path=", FILE_PROFILE}, /* cc1's name, reached by -Xclang */
+    {"--config=", FILE_CONFIG},                       /* clang 16 and later */
+    {"--config", FILE_CONFIG},
 };
 
-/* SHA-256 of a regular file's content. */
-static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
+/* The entry of file_options that arg is, or -1. */
+static int file_option_index(const char *arg)
+{
+    for (size_t k = 0; k < sizeof file_options / sizeof file_options[0]; k++) {
+        const char *n = file_options[k].name;
+        bool joined = n[strlen(n) - 1] == '=';
+        if (joined ? cs_starts_with(arg, n) : !strcmp(arg, n))
+            return (int)k;
+    }
+    return -1;
+}
+
+#define MAX_CONFIG ((size_t)1 << 20) /* a clang configuration file read for its options */
+
+/* SHA-256 of a regular file's content; with keep, the content is also
+ * appended there (CS_ERR_TOO_LARGE past max bytes). */
+static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN], struct cs_bytes *keep,
+                                size_t max)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -368,6 +410,10 @@ static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
             rc = cs_status_from_errno(errno);
         else if (n == 0)
             break;
+        else if (keep && keep->len + (size_t)n > max)
+            rc = CS_ERR_TOO_LARGE;
+        else if (keep && (rc = cs_bytes_append(keep, buf, (size_t)n)) != CS_OK)
+            break;
         else
             cs_sha256_update(&h, buf, (size_t)n);
     }
@@ -376,23 +422,80 @@ static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
     return rc;
 }
 
+static char *content_form(const uint8_t digest[CS_SHA256_LEN])
+{
+    char hex[CS_SHA256_HEX_LEN + 1];
+    cs_hex_encode(digest, CS_SHA256_LEN, hex);
+    return concat("content sha256 ", hex);
+}
+
+static enum cs_status config_options(struct parse *p, const struct cs_bytes *text);
+
+/* Puts the file an option names into the key: the option's name, the path
+ * (relative under CSTASH_BASEDIR) and the content's SHA-256. arg is the
+ * option as given, name its entry in file_options, value the file. */
+static enum cs_status key_file(struct parse *p, const char *arg, const char *name,
+                               enum file_kind kind, const char *value)
+{
+    /* gcc loads a plugin named without '/' from its own plugin directory,
+     * dlopen() looks for such a name on the library path, and clang looks
+     * a --config name without '/' up in its own directories: not files we
+     * can find here. A profile that is a directory (or missing) makes the
+     * compiler derive a file name per object: not guessed either. */
+    uint8_t digest[CS_SHA256_LEN];
+    struct cs_bytes text = {0};
+    bool elsewhere = (kind == FILE_PLUGIN || kind == FILE_CONFIG) && !strchr(value, '/');
+    enum cs_status rc = CS_ERR_INVALID;
+    if (value[0] && !elsewhere)
+        rc = hash_file(value, digest, kind == FILE_CONFIG ? &text : NULL, MAX_CONFIG);
+    if (rc != CS_OK) {
+        cs_bytes_free(&text);
+        if (rc == CS_ERR_NOMEM)
+            return rc;
+        bool profile = kind == FILE_PROFILE || kind == FILE_PROFILE_GCC;
+        uncacheable(p, profile ? CS_UNC_PROFILE : CS_UNC_OPTION, arg);
+        return push(p, TO_HASH, arg);
+    }
+    /* gcc reads -fprofile-use=PATH as a directory: it looks for
+     * PATH/<object path, mangled>.gcda and names that in a warning. */
+    if (kind == FILE_PROFILE_GCC)
+        p->a->output_in_key = true;
+    /* The compiler proper reads these through a -ivfsoverlay, if any. */
+    if (kind != FILE_PLUGIN && kind != FILE_CONFIG)
+        p->a->vfs_read_files = true;
+    char *path = kind == FILE_PROFILE_GCC ? strdup(value) : rewrite_path(p, value);
+    char *content = content_form(digest);
+    if (!path || !content) {
+        free(path);
+        free(content);
+        cs_bytes_free(&text);
+        return CS_ERR_NOMEM;
+    }
+    rc = push(p, TO_HASH, name);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, path); /* frees path on failure */
+    else
+        free(path);
+    if (rc == CS_OK)
+        rc = cs_strv_push_own(&p->a->hashed, content);
+    else
+        free(content);
+    if (rc == CS_OK && kind == FILE_CONFIG)
+        rc = config_options(p, &text);
+    cs_bytes_free(&text);
+    return rc;
+}
+
 /* *handled says whether argv[*i] is such an option; *i moves past its value. */
 static enum cs_status file_option(struct parse *p, int argc, char *const *argv, int *i,
                                   bool *handled)
 {
-    const char *arg = argv[*i], *name = NULL, *value = NULL;
-    enum file_kind kind = FILE_TEXT;
-    for (size_t k = 0; !name && k < sizeof file_options / sizeof file_options[0]; k++) {
-        const char *n = file_options[k].name;
-        bool joined = n[strlen(n) - 1] == '=';
-        if (joined ? cs_starts_with(arg, n) : !strcmp(arg, n)) {
-            name = n;
-            kind = file_options[k].kind;
-        }
-    }
-    *handled = name != NULL;
-    if (!name)
+    const char *arg = argv[*i], *value = NULL;
+    int k = file_option_index(arg);
+    *handled = k >= 0;
+    if (k < 0)
         return CS_OK;
+    const char *name = file_options[k].name;
     enum cs_status rc;
     if (name[strlen(name) - 1] == '=') {
         value = arg + strlen(name);
@@ -409,53 +512,156 @@ static enum cs_status file_option(struct parse *p, int argc, char *const *argv, 
     }
     if (rc != CS_OK)
         return rc;
-    /* gcc loads a plugin named without '/' from its own plugin directory,
-     * and dlopen() looks for such a name on the library path: not a file
-     * we can find here. A profile that is a directory (or missing) makes
-     * the compiler derive a file name per object: not guessed either. */
+    return key_file(p, arg, name, file_options[k].kind, value);
+}
+
+/* A plugin's argument (gcc -fplugin-arg-NAME-KEY=VALUE, clang -Xclang
+ * -plugin-arg-NAME -Xclang VALUE): a plugin may read a file it is told
+ * of, so when the value names a regular file its content goes into the
+ * key too. The key gets two entries either way. */
+static enum cs_status plugin_arg(struct parse *p, const char *arg, const char *value)
+{
+    enum cs_status rc = push(p, TO_HASH, arg);
+    struct stat st;
+    if (rc != CS_OK)
+        return rc;
+    if (!value[0] || stat(value, &st) != 0 || !S_ISREG(st.st_mode))
+        return push(p, TO_HASH, "not a file");
     uint8_t digest[CS_SHA256_LEN];
-    bool usable = value[0] && !(kind == FILE_PLUGIN && !strchr(value, '/')) &&
-                  hash_file(value, digest) == CS_OK;
-    if (!usable) {
-        bool profile = kind == FILE_PROFILE || kind == FILE_PROFILE_GCC;
-        uncacheable(p, profile ? CS_UNC_PROFILE : CS_UNC_OPTION, arg);
-        return push(p, TO_HASH, arg);
+    if ((rc = hash_file(value, digest, NULL, 0)) != CS_OK) {
+        if (rc == CS_ERR_NOMEM)
+            return rc;
+        uncacheable(p, CS_UNC_OPTION, arg);
+        return push(p, TO_HASH, "unreadable");
     }
-    /* gcc reads -fprofile-use=PATH as a directory: it looks for
-     * PATH/<object path, mangled>.gcda and names that in a warning. */
-    if (kind == FILE_PROFILE_GCC)
-        p->a->output_in_key = true;
-    char hex[CS_SHA256_HEX_LEN + 1];
-    cs_hex_encode(digest, sizeof digest, hex);
-    char *path = kind == FILE_PROFILE_GCC ? strdup(value) : rewrite_path(p, value);
-    char *content = concat("content sha256 ", hex);
-    if (!path || !content) {
-        free(path);
-        free(content);
-        return CS_ERR_NOMEM;
+    return cs_strv_push_own(&p->a->hashed, content_form(digest));
+}
+
+/* cc1 options reached through -Xclang, -Xpreprocessor or -Wp, whose next
+ * argument is a file the compiler reads (bitcode to link, a plugin, an
+ * AST, a file to remap, an overlay) or writes besides the object and the
+ * dependency file (a cached result would not have it): not followed,
+ * the compile runs uncached. */
+static const char *const cc1_file_next[] = {
+    "-load", "-load-pass-plugin", "-mlink-bitcode-file", "-mlink-builtin-bitcode",
+    "-mlink-cuda-bitcode", "-fcuda-include-gpubinary", "-fopenmp-host-ir-file-path",
+    "-ast-merge", "-chain-include", "-remap-file", "-include-pch", "-ivfsoverlay",
+    "-dependency-file", "-dependency-dot", "-header-include-file", "-diagnostic-log-file",
+    "-stack-usage-file", "-split-dwarf-file", "-split-dwarf-output", "-opt-record-file",
+    "-serialize-diagnostic-file", "-coverage-data-file", "-coverage-notes-file", "-o",
+};
+/* The same, joined to the option. */
+static const char *const cc1_file_joined[] = {
+    "-fmodule-file=", "-fmodule-map-file=", "-fmodules-embed-file=", "-fembed-offload-object=",
+    "-fthin-link-bitcode=", "-stats-file=", "-fverify-debuginfo-preserve-export=",
+};
+/* cc1 options whose next argument is a value, not an option. */
+static const char *const cc1_plain_next[] = {
+    "-plugin", "-add-plugin", "-mllvm", "-triple", "-target-cpu", "-target-feature",
+    "-target-abi", "-main-file-name", "-analyzer-config", "-analyzer-checker",
+};
+
+static bool in_list(const char *const *list, size_t n, const char *s, bool prefix)
+{
+    for (size_t k = 0; k < n; k++)
+        if (prefix ? cs_starts_with(s, list[k]) : !strcmp(s, list[k]))
+            return true;
+    return false;
+}
+#define IN_LIST(list, s, prefix) in_list(list, sizeof list / sizeof list[0], s, prefix)
+
+/* One argument the driver hands to cc1 as it is: -Xclang V and
+ * -Xpreprocessor V (gcc's and clang's), each piece of -Wp,A,B. It gets the
+ * checks of the command line's options, so -Xclang
+ * -fprofile-instrument-use-path=P is hashed like -fprofile-instr-use=P.
+ * An option taking a separate value gets it from the next argument handed
+ * on the same way; r says which. Pushes v's part of the key only. */
+static enum cs_status forwarded_value(struct parse *p, enum route r, const char *v)
+{
+    enum operand op = p->pending[r];
+    p->pending[r] = OPERAND_NONE;
+    if (op == OPERAND_PLUGIN_ARG)
+        return plugin_arg(p, v, v);
+    if (op != OPERAND_NONE) /* a plain value, or the file of a refused option */
+        return push(p, TO_HASH, v);
+    int k = file_option_index(v);
+    if (k >= 0) {
+        const char *name = file_options[k].name;
+        /* Not followed: a separate value (the next one handed on), and
+         * --config, which only the driver reads. */
+        if (name[strlen(name) - 1] == '=' && file_options[k].kind != FILE_CONFIG)
+            return key_file(p, v, name, file_options[k].kind, v + strlen(name));
+        uncacheable(p, CS_UNC_OPTION, v);
+    } else if (IN_LIST(cc1_file_next, v, false)) {
+        uncacheable(p, CS_UNC_OPTION, v);
+        p->pending[r] = OPERAND_FILE;
+    } else if (IN_LIST(cc1_file_joined, v, true)) {
+        uncacheable(p, CS_UNC_OPTION, v);
+    } else if (cs_starts_with(v, "-plugin-arg-")) {
+        p->pending[r] = OPERAND_PLUGIN_ARG;
+    } else if (IN_LIST(cc1_plain_next, v, false)) {
+        p->pending[r] = OPERAND_PLAIN;
+    } else if (cs_starts_with(v, "-fplugin-arg-") && strchr(v, '=')) {
+        return plugin_arg(p, v, strchr(v, '=') + 1);
+    } else if (cs_starts_with(v, "-M")) {
+        uncacheable(p, CS_UNC_OPTION, v); /* a dependency file the cache does not know of */
+    } else if (is_profile_option(v)) {
+        uncacheable(p, CS_UNC_PROFILE, v);
+    } else if (is_pch_option(v)) {
+        uncacheable(p, CS_UNC_PCH, v);
+    } else if (is_unsupported_option(v)) {
+        uncacheable(p, CS_UNC_OPTION, v);
     }
-    rc = push(p, TO_HASH, name);
+    return push(p, TO_HASH, v);
+}
+
+/* -Xclang V, -Xpreprocessor V. */
+static enum cs_status forwarded(struct parse *p, int argc, char *const *argv, int *i)
+{
+    const char *via = argv[*i];
+    if (*i + 1 >= argc) {
+        uncacheable(p, CS_UNC_OPTION, via);
+        return push(p, TO_ALL, via);
+    }
+    const char *v = argv[++*i];
+    enum cs_status rc = push(p, TO_PP | TO_CC, via);
     if (rc == CS_OK)
-        rc = cs_strv_push_own(&p->a->hashed, path); /* frees path on failure */
-    else
-        free(path);
+        rc = push(p, TO_PP | TO_CC, v);
     if (rc == CS_OK)
-        rc = cs_strv_push_own(&p->a->hashed, content);
-    else
-        free(content);
-    return rc;
+        rc = push(p, TO_HASH, via);
+    if (rc != CS_OK)
+        return rc;
+    return forwarded_value(p, !strcmp(via, "-Xclang") ? ROUTE_XCLANG : ROUTE_XPREPROCESSOR, v);
 }
 
 /* -Wp,-MD,file and -Wp,-MMD,file (the Linux kernel's way): a dependency
- * file the preprocessor writes. Other -M options inside -Wp are refused. */
+ * file the preprocessor writes. Other -M options inside -Wp are refused;
+ * the other pieces reach cc1 (gcc's and clang's, both preprocess in it)
+ * and are checked as such. */
 static enum cs_status wp_option(struct parse *p, const char *arg)
 {
     const char *rest = arg + 4;
     bool md = cs_starts_with(rest, "-MD,"), mmd = cs_starts_with(rest, "-MMD,");
+    enum cs_status rc;
     if (!md && !mmd) {
-        if (strstr(rest, "-M"))
+        if (strstr(rest, "-M")) {
             uncacheable(p, CS_UNC_OPTION, arg);
-        return push(p, TO_ALL, arg);
+            return push(p, TO_ALL, arg);
+        }
+        /* The whole argument first: its pieces' entries follow it. */
+        if ((rc = push(p, TO_ALL, arg)) != CS_OK)
+            return rc;
+        for (const char *s = rest;; s++) {
+            const char *comma = strchr(s, ',');
+            char *piece = comma ? strndup(s, (size_t)(comma - s)) : strdup(s);
+            if (!piece)
+                return CS_ERR_NOMEM;
+            rc = forwarded_value(p, ROUTE_WP, piece);
+            free(piece);
+            if (rc != CS_OK || !comma)
+                return rc;
+            s = comma;
+        }
     }
     const char *file = rest + (md ? 4 : 5);
     if (!*file || strchr(file, ',')) {
@@ -471,10 +677,31 @@ static enum cs_status wp_option(struct parse *p, const char *arg)
     free(p->a->dep_file);
     p->a->dep_file = f;
     char *cc = concat(md ? "-Wp,-MD," : "-Wp,-MMD,", f);
-    enum cs_status rc = cs_strv_push_own(&p->a->cc, cc);
+    rc = cs_strv_push_own(&p->a->cc, cc);
     if (rc == CS_OK)
         rc = push(p, TO_HASH, md ? "-Wp,-MD" : "-Wp,-MMD");
     return rc;
+}
+
+/* clang -ivfsoverlay FILE: the overlay's text decides which file the
+ * compiler reads for a path, so it goes into the key. The preprocessed
+ * text shows what headers it mapped, but its line markers may name the
+ * virtual paths ('use-external-names': false), which direct mode would
+ * stat instead of the files read: direct mode is off. Files the compiler
+ * proper reads through it (a sanitizer list named in an option) cannot be
+ * told from here: with both, the compile runs uncached (see finish). */
+static enum cs_status overlay_file(struct parse *p, const char *arg, const char *file)
+{
+    uint8_t digest[CS_SHA256_LEN];
+    enum cs_status rc = hash_file(file, digest, NULL, 0);
+    p->a->vfs_overlay = true;
+    if (rc != CS_OK) {
+        if (rc == CS_ERR_NOMEM)
+            return rc;
+        uncacheable(p, CS_UNC_OPTION, arg);
+        return push(p, TO_HASH, "unreadable");
+    }
+    return cs_strv_push_own(&p->a->hashed, content_form(digest));
 }
 
 /* An option with a value, separate or joined; *used is how many argv
@@ -535,9 +762,23 @@ static enum cs_status value_option(struct parse *p, int argc, char *const *argv,
             *used = 2;
         }
         free(v);
+        if (rc == CS_OK && !strcmp(name, "-ivfsoverlay"))
+            rc = overlay_file(p, arg, value);
         return rc;
     }
     return CS_OK;
+}
+
+/* Options of a configuration file that would change what cstash takes
+ * for the inputs and outputs (it reads only the command line for those),
+ * an @file (clang reads it relative to the configuration file) and
+ * anything that is not an option. */
+static bool config_refused(const char *arg)
+{
+    return arg[0] != '-' || !arg[1] || !strcmp(arg, "-c") || !strcmp(arg, "-E") ||
+           !strcmp(arg, "-S") || cs_starts_with(arg, "-o") || cs_starts_with(arg, "-x") ||
+           cs_starts_with(arg, "-M") || (cs_starts_with(arg, "-Wp,") && strstr(arg, "-M")) ||
+           !strcmp(arg, "-arch") || cs_starts_with(arg, "--config");
 }
 
 static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int *i)
@@ -547,6 +788,10 @@ static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int 
     enum cs_status rc;
     int used;
 
+    if (p->in_config && config_refused(arg)) {
+        uncacheable(p, CS_UNC_OPTION, NULL);
+        return push(p, TO_HASH, arg);
+    }
     if (arg[0] != '-' || arg[1] == '\0') {
         if (!strcmp(arg, "-")) {
             uncacheable(p, CS_UNC_STDIN, arg);
@@ -621,14 +866,16 @@ static enum cs_status one_arg(struct parse *p, int argc, char *const *argv, int 
     }
     if (cs_starts_with(arg, "-Wp,"))
         return wp_option(p, arg);
+    if (!strcmp(arg, "-Xclang") || !strcmp(arg, "-Xpreprocessor"))
+        return forwarded(p, argc, argv, i);
     bool handled;
     if ((rc = file_option(p, argc, argv, i, &handled)) != CS_OK || handled)
         return rc;
-    /* clang -Xclang -load -Xclang plugin.so: a file that is not hashed. */
-    if (!strcmp(arg, "-Xclang") && *i + 1 < argc &&
-        (!strcmp(argv[*i + 1], "-load") || cs_starts_with(argv[*i + 1], "-fpass-plugin=") ||
-         !strcmp(argv[*i + 1], "-load-pass-plugin")))
-        uncacheable(p, CS_UNC_OPTION, arg);
+    if (cs_starts_with(arg, "-fplugin-arg-") && strchr(arg, '=')) {
+        if ((rc = push(p, TO_PP | TO_CC, arg)) != CS_OK)
+            return rc;
+        return plugin_arg(p, arg, strchr(arg, '=') + 1);
+    }
     if (is_profile_option(arg))
         uncacheable(p, CS_UNC_PROFILE, arg);
     else if (is_pch_option(arg))
@@ -686,6 +933,61 @@ static enum cs_status split_response(const char *text, struct cs_strv *out)
     }
     cs_bytes_free(&word);
     return rc;
+}
+
+/* The options of a clang configuration file, read as clang 14 reads
+ * them: a line whose first non-blank is '#' is a comment, a backslash at
+ * the end of a line joins the next one to it (nothing in between), the
+ * rest splits like a response file. They get the command line's checks
+ * (a file named in them is hashed by content, a profile refused...) and
+ * go into the key only: the compiler reads them itself. */
+static enum cs_status config_options(struct parse *p, const struct cs_bytes *text)
+{
+    const char *s = text->data ? (const char *)text->data : "";
+    size_t n = text->len, i = 0;
+    if (memchr(s, '\0', n)) {
+        uncacheable(p, CS_UNC_OPTION, NULL);
+        return CS_OK;
+    }
+    struct cs_bytes joined = {0};
+    enum cs_status rc = cs_bytes_append(&joined, "", 0);
+    while (i < n && rc == CS_OK) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+            i++;
+        bool comment = i < n && s[i] == '#';
+        for (; i < n && s[i] != '\n' && rc == CS_OK; i++) {
+            if (comment)
+                continue;
+            if (s[i] == '\\' && i + 1 < n && s[i + 1] == '\n')
+                i++;
+            else if (s[i] == '\\' && i + 2 < n && s[i + 1] == '\r' && s[i + 2] == '\n')
+                i += 2;
+            else
+                rc = cs_bytes_append(&joined, s + i, 1);
+        }
+        if (rc == CS_OK)
+            rc = cs_bytes_append(&joined, "\n", 1);
+        i++;
+    }
+    struct cs_strv words = {0};
+    if (rc == CS_OK)
+        rc = split_response((const char *)joined.data, &words);
+    bool was = p->in_config;
+    p->in_config = true;
+    for (int k = 0; rc == CS_OK && k < (int)words.n; k++)
+        rc = one_arg(p, (int)words.n, words.v, &k);
+    p->in_config = was;
+    cs_strv_free(&words);
+    cs_bytes_free(&joined);
+    return rc;
+}
+
+/* An overlay may map the files the compiler proper reads for an option to
+ * others, whose content the key does not hold. */
+static void overlay_check(struct parse *p)
+{
+    if (p->a->vfs_overlay && p->a->vfs_read_files)
+        uncacheable(p, CS_UNC_OPTION, NULL);
 }
 
 /* argv with every @file replaced by its contents (nested up to 8 deep). */
@@ -799,11 +1101,48 @@ enum cs_status cs_args_parse(int argc, char *const *argv, const char *cwd, const
         a->reason_detail = NULL;
     if (rc == CS_OK)
         rc = finish(&p);
+    if (rc == CS_OK && a->reason == CS_UNC_NONE)
+        overlay_check(&p);
     if (a->reason_detail && a->reason_detail != a->output && a->reason_detail != a->input)
         a->reason_detail = NULL;
     cs_strv_free(&args);
     if (p.lang_x && a->lang == p.lang_x)
         a->lang = "explicit";
+    return rc;
+}
+
+enum cs_status cs_args_add_configs(struct cs_args *a, const char *cwd, const char *basedir,
+                                   const struct cs_strv *paths)
+{
+    struct parse p = {.cwd = cwd, .basedir = basedir, .a = a};
+    enum cs_status rc = CS_OK;
+    if (a->reason != CS_UNC_NONE)
+        return CS_OK;
+    for (size_t i = 0; rc == CS_OK && a->reason == CS_UNC_NONE && i < paths->n; i++) {
+        struct stat st;
+        if (stat(paths->v[i], &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+            continue;
+        uint8_t digest[CS_SHA256_LEN];
+        struct cs_bytes text = {0};
+        rc = hash_file(paths->v[i], digest, &text, MAX_CONFIG);
+        if (rc != CS_OK) {
+            cs_bytes_free(&text);
+            if (rc == CS_ERR_NOMEM)
+                return rc;
+            uncacheable(&p, CS_UNC_OPTION, NULL);
+            return CS_OK;
+        }
+        rc = push(&p, TO_HASH, "default config");
+        if (rc == CS_OK)
+            rc = push(&p, TO_HASH, paths->v[i]);
+        if (rc == CS_OK)
+            rc = cs_strv_push_own(&a->hashed, content_form(digest));
+        if (rc == CS_OK)
+            rc = config_options(&p, &text);
+        cs_bytes_free(&text);
+    }
+    if (rc == CS_OK)
+        overlay_check(&p);
     return rc;
 }
 

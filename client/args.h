@@ -41,6 +41,9 @@ struct cs_args {
     bool dep_target_given;     /* -MT/-MQ or -Wp,-MD: the .d target does not follow -o */
     bool debug;                /* -g: the working directory ends up in the object */
     bool output_in_key;        /* the compiler derives text from the object's path */
+    bool vfs_overlay;          /* -ivfsoverlay: line markers may name virtual paths, so
+                                  direct mode (which stats them) is off */
+    bool vfs_read_files;       /* cc1 reads a file named in an option (through any overlay) */
     struct cs_strv debug_maps; /* OLD=NEW of -fdebug-prefix-map/-ffile-prefix-map, in order */
     struct cs_strv pp;         /* arguments (no compiler) to preprocess to stdout */
     struct cs_strv cc;         /* arguments (no compiler) for the real compile */
@@ -53,6 +56,15 @@ struct cs_args {
 enum cs_status cs_args_parse(int argc, char *const *argv, const char *cwd, const char *basedir,
                              struct cs_args *a);
 void cs_args_free(struct cs_args *a);
+
+/* After cs_args_parse of a cacheable call: the configuration files the
+ * driver may read without being told (clang, see
+ * cs_compiler_default_configs). Each of paths that exists goes into the
+ * key like an explicit --config: its content, and its options checked as
+ * the command line's (a->reason is set when they make the compile
+ * uncacheable). A path that does not exist is left out. */
+enum cs_status cs_args_add_configs(struct cs_args *a, const char *cwd, const char *basedir,
+                                   const struct cs_strv *paths);
 
 /* The working directory as the debug info of this compile records it:
  * cwd (the compiler's own view of it, see compile.c) with the debug prefix

@@ -43,6 +43,7 @@ struct job {
     struct cs_remote *remote;
     bool remote_off; /* not configured, unavailable, or failed in this process */
     int64_t start_ns;
+    struct cs_bytes version; /* the compiler's version text (cs_compiler_version) */
     struct cs_sha256 common; /* everything but the source/preprocessed text */
 };
 
@@ -228,17 +229,11 @@ static void hash_str(struct cs_sha256 *h, const char *s)
 
 static enum cs_status hash_common(struct job *j)
 {
-    struct cs_bytes version = {0};
-    enum cs_status rc = cs_compiler_version(&j->comp, j->s.dir, &version);
-    if (rc != CS_OK) {
-        cs_bytes_free(&version);
-        return rc;
-    }
+    enum cs_status rc;
     cs_sha256_init(&j->common);
     hash_str(&j->common, "cstash-key-v1");
     hash_str(&j->common, j->comp.identity);
-    cs_sha256_update(&j->common, version.data, version.len);
-    cs_bytes_free(&version);
+    cs_sha256_update(&j->common, j->version.data, j->version.len);
     for (size_t i = 0; i < j->a.hashed.n; i++)
         hash_str(&j->common, j->a.hashed.v[i]);
     /* Debug info records the working directory, rewritten by the prefix
@@ -566,9 +561,12 @@ static int cached_compile(struct job *j)
 
     if (hash_common(j) != CS_OK) {
         count(j, CS_ST_INTERNAL_ERROR);
-        logf_(j, "cannot identify the compiler %s", j->comp.path);
+        logf_(j, "out of memory");
         return passthrough(j);
     }
+    /* An overlay's virtual paths may be what the line markers name. */
+    if (j->a.vfs_overlay)
+        direct_ok = false;
     /* Direct mode: hash the source, find the manifest, check its files. */
     if (direct_ok) {
         struct stat st;
@@ -646,6 +644,39 @@ done:
     return exit_code;
 }
 
+/* The compiler's default target: the -dumpmachine line of its version
+ * text, or the "Target:" line of --version. malloc'd; NULL if none. */
+static char *default_triple(const struct cs_bytes *version)
+{
+    const char *text = version->data ? (const char *)version->data : "";
+    const char *t = strstr(text, "Target: ");
+    if (t)
+        return strndup(t + 8, strcspn(t + 8, "\r\n"));
+    const char *line = NULL;
+    for (const char *l = text; *l;) {
+        size_t n = strcspn(l, "\r\n");
+        if (n > 0 && memchr(l, '-', n) && !memchr(l, ' ', n))
+            line = l;
+        l += n;
+        l += strspn(l, "\r\n");
+    }
+    return line ? strndup(line, strcspn(line, "\r\n")) : NULL;
+}
+
+/* The clang configuration files the driver may read on its own: into the
+ * key, and their options checked (cs_args_add_configs). */
+static enum cs_status default_configs(struct job *j)
+{
+    struct cs_strv paths = {0};
+    char *triple = default_triple(&j->version);
+    enum cs_status rc = cs_compiler_default_configs(&j->comp, triple, j->cwd, &paths);
+    if (rc == CS_OK)
+        rc = cs_args_add_configs(&j->a, j->cwd, j->s.basedir, &paths);
+    free(triple);
+    cs_strv_free(&paths);
+    return rc;
+}
+
 /* The working directory the compiler writes into debug info: like gcc's
  * getpwd() and LLVM's current_path(), $PWD as it is (symlinks kept, not
  * normalised) when it is absolute and names this directory, else
@@ -696,6 +727,17 @@ int cs_compile_main(int argc, char **argv)
         count(&j, CS_ST_INTERNAL_ERROR);
         return passthrough(&j);
     }
+    if (j.a.reason == CS_UNC_NONE) {
+        if (cs_compiler_version(&j.comp, j.s.dir, &j.version) != CS_OK) {
+            count(&j, CS_ST_INTERNAL_ERROR);
+            logf_(&j, "cannot identify the compiler %s", j.comp.path);
+            return passthrough(&j);
+        }
+        if (default_configs(&j) != CS_OK) {
+            count(&j, CS_ST_INTERNAL_ERROR);
+            return passthrough(&j);
+        }
+    }
     if (j.a.reason != CS_UNC_NONE) {
         count(&j, (enum cs_stat)(CS_ST_UNCACHEABLE + j.a.reason));
         logf_(&j, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
@@ -706,6 +748,7 @@ int cs_compile_main(int argc, char **argv)
     flush_stats(&j);
     cs_remote_close(j.remote);
     cs_args_free(&j.a);
+    cs_bytes_free(&j.version);
     cs_compiler_free(&j.comp);
     cs_settings_free(&j.s);
     free(j.cwd);

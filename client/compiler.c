@@ -3,6 +3,7 @@
 
 #include "client/compiler.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static enum cs_status set_identity(struct cs_compiler *c, const char *real)
     if (!(c->identity = malloc(n)))
         return CS_ERR_NOMEM;
     snprintf(c->identity, n, "%s%s", real, buf);
-    return CS_OK;
+    return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 
 enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
@@ -119,9 +120,96 @@ enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cach
     return rc;
 }
 
+/* Adds dir/name unless out has it. */
+static enum cs_status add_config(struct cs_strv *out, const char *dir, const char *name)
+{
+    char *path = cs_path_join(dir, name);
+    if (!path)
+        return CS_ERR_NOMEM;
+    for (size_t i = 0; i < out->n; i++)
+        if (!strcmp(out->v[i], path)) {
+            free(path);
+            return CS_OK;
+        }
+    return cs_strv_push_own(out, path);
+}
+
+/* The file names of cs_compiler_default_configs for the name base. */
+static enum cs_status config_names(const char *base, const char *triple, struct cs_strv *names)
+{
+    /* Less a version, as clang takes it off: clang-14, clang14.0 -> clang. */
+    size_t n = strlen(base), m = n;
+    while (m > 0 && (isdigit((unsigned char)base[m - 1]) || base[m - 1] == '.'))
+        m--;
+    if (m > 1 && m < n && base[m - 1] == '-')
+        m--;
+    if (m == 0)
+        m = n;
+    char *name = strndup(base, m);
+    if (!name)
+        return CS_ERR_NOMEM;
+    struct cs_bytes b = {0};
+    enum cs_status rc = CS_OK;
+    /* Every split at a '-': PREFIX.cfg and SUFFIX.cfg; k == 0 is the whole name. */
+    for (size_t k = 0; k < m && rc == CS_OK; k++) {
+        if (k > 0 && name[k] != '-')
+            continue;
+        const char *suffix = k == 0 ? name : name + k + 1;
+        for (int form = 0; form < 3 && rc == CS_OK; form++) {
+            b.len = 0;
+            if (form == 0 && k > 0)
+                rc = cs_bytes_append(&b, name, k); /* clang 14: <prefix>.cfg */
+            else if (form == 1)
+                rc = cs_bytes_append_str(&b, suffix); /* <prefix>-<mode>.cfg, <driver>.cfg */
+            else if (form == 2 && triple && *triple) {
+                rc = cs_bytes_append_str(&b, triple); /* clang 16: <triple>-<driver>.cfg */
+                if (rc == CS_OK)
+                    rc = cs_bytes_append(&b, "-", 1);
+                if (rc == CS_OK)
+                    rc = cs_bytes_append_str(&b, suffix);
+            }
+            if (rc == CS_OK && b.len > 0 && (rc = cs_bytes_append_str(&b, ".cfg")) == CS_OK)
+                rc = cs_strv_push(names, (const char *)b.data);
+        }
+    }
+    cs_bytes_free(&b);
+    free(name);
+    return rc;
+}
+
+enum cs_status cs_compiler_default_configs(const struct cs_compiler *c, const char *triple,
+                                           const char *cwd, struct cs_strv *out)
+{
+    const char *slash = strrchr(c->path, '/');
+    const char *base = slash ? slash + 1 : c->path;
+    char *dirs[2] = {NULL, NULL};
+    struct cs_strv names = {0};
+    enum cs_status rc = config_names(base, triple, &names);
+    /* The resolved directory (clang 14, and clang's default); the one run
+     * from (clang with -no-canonical-prefixes). */
+    const char *rslash = c->real ? strrchr(c->real, '/') : NULL;
+    if (rc == CS_OK && rslash && !(dirs[0] = strndup(c->real, (size_t)(rslash - c->real) + 1)))
+        rc = CS_ERR_NOMEM;
+    if (rc == CS_OK) {
+        char *dir = slash ? strndup(c->path, (size_t)(slash - c->path) + 1) : strdup(".");
+        dirs[1] = dir ? cs_path_absolute(dir, cwd) : NULL;
+        free(dir);
+        if (!dirs[1])
+            rc = CS_ERR_NOMEM;
+    }
+    for (int d = 0; d < 2 && rc == CS_OK; d++)
+        for (size_t i = 0; dirs[d] && i < names.n && rc == CS_OK; i++)
+            rc = add_config(out, dirs[d], names.v[i]);
+    free(dirs[0]);
+    free(dirs[1]);
+    cs_strv_free(&names);
+    return rc;
+}
+
 void cs_compiler_free(struct cs_compiler *c)
 {
     free(c->path);
+    free(c->real);
     free(c->identity);
-    c->path = c->identity = NULL;
+    c->path = c->real = c->identity = NULL;
 }

@@ -8,8 +8,9 @@
 #include "client/util.h"
 
 struct cs_compiler {
-    char *path;      /* what we exec */
-    char *identity;  /* "resolved-path size mtime_ns" */
+    char *path;     /* what we exec */
+    char *real;     /* path with every symlink resolved */
+    char *identity; /* "resolved-path size mtime_ns" */
 };
 
 /* Resolves name (a path, or a command looked up on PATH, skipping any file
@@ -19,6 +20,21 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c);
  * by running it (and then caching). */
 enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
                                    struct cs_bytes *out);
+/* The configuration files clang may read without --config, as absolute
+ * paths appended to out (most of them do not exist). clang 14 (seen here
+ * with strace) derives them from the name it is run as, less a version:
+ * x86_64-linux-gnu-clang-14 reads x86_64-linux-gnu-clang.cfg, else
+ * x86_64-linux-gnu.cfg, from the directory of its resolved path; a name
+ * without a target prefix reads none. clang 16 and later read
+ * <triple>-<driver>.cfg or <driver>.cfg (clang.cfg, clang++.cfg...). Every
+ * split of the name at a '-' is listed, with triple (the default target,
+ * may be NULL), from both the resolved directory and the one run from,
+ * so both rules are covered whatever the name. Not covered: directories
+ * built into clang (CLANG_CONFIG_FILE_SYSTEM_DIR/USER_DIR, none in
+ * Debian's clang 14) and the triple of a --target or -m32. cwd makes a
+ * relative path absolute. */
+enum cs_status cs_compiler_default_configs(const struct cs_compiler *c, const char *triple,
+                                           const char *cwd, struct cs_strv *out);
 void cs_compiler_free(struct cs_compiler *c);
 
 #endif

@@ -3,7 +3,10 @@
 # in direct mode and in preprocessed mode; and the pairs that should share
 # (two checkouts with a prefix map for each) still do.
 #   defect 20: files named in options (plugin, specs, sanitizer ignore list,
-#              profile) are hashed by content, not by path
+#              profile) are hashed by content, not by path; and (review of
+#              it) clang configuration files, coverage/xray/section lists,
+#              the -ivfsoverlay file, values handed on by -Xclang,
+#              -Xpreprocessor and -Wp,
 #   defect 21: OLD=NEW of a prefix map is split as the compiler splits it
 #   defect 22: the working directory is hashed after the prefix maps, and as
 #              the compiler sees it ($PWD)
@@ -181,6 +184,299 @@ C
     gcc -O2 -fprofile-use=cur.profdata -c p.c -o o2/p.o 2>eref
     cmp -s "$T/err" eref || fail "gcc -fprofile-use=FILE: the warning is not gcc's: $(cat "$T/err")"
     ok "profile: rewriting it misses (clang -fprofile-use=, -fprofile-instr-use=); gcc's profile directory runs uncached"
+fi
+
+# --- 20: clang configuration files (--config FILE, and the driver's own) ----
+if part config; then
+    mkdir -p "$T/config" && cd "$T/config"
+    # -O0/-O2 change the object, not the preprocessed text.
+    printf 'int f(int *p) { return *p * 3 + p[1]; }\nint g(int *p) { return p[1] + 7; }\n' >c.c
+    for mode in true false; do
+        printf -- '-O0\n' >t.cfg
+        settle
+        CSTASH_DIRECT=$mode expect_miss "config" "$CSTASH" clang --config ./t.cfg -c c.c -o one.o
+        CSTASH_DIRECT=$mode expect_hit "config unchanged" "$CSTASH" clang --config ./t.cfg -c c.c -o one.o
+        printf -- '# optimise\n-O2 \\\n  -fno-inline\n' >t.cfg
+        settle
+        CSTASH_DIRECT=$mode expect_miss "config edited (--config FILE, direct=$mode)" \
+            "$CSTASH" clang --config ./t.cfg -c c.c -o two.o
+        clang --config ./t.cfg -c c.c -o ref.o
+        cmp -s two.o ref.o || fail "--config edited: the object is not clang's"
+        cmp -s one.o two.o && fail "--config: the two versions made the same object"
+        # A file named inside it is hashed by content like one on the command line.
+        echo 'fun:f' >ign.txt
+        printf -- '-fsanitize=address -fsanitize-ignorelist=ign.txt\n' >t.cfg
+        settle
+        CSTASH_DIRECT=$mode expect_miss "config naming a list" "$CSTASH" clang --config ./t.cfg -c c.c -o one.o
+        echo 'fun:g' >ign.txt
+        settle
+        CSTASH_DIRECT=$mode expect_miss "list named in a config edited (direct=$mode)" \
+            "$CSTASH" clang --config ./t.cfg -c c.c -o two.o
+        clang --config ./t.cfg -c c.c -o ref.o
+        cmp -s two.o ref.o || fail "list named in a config: the object is not clang's"
+        "$CSTASH" --clear >/dev/null
+    done
+    # What cstash cannot follow runs uncached: a name clang looks up in its
+    # own directory, an @file inside the configuration.
+    printf -- '-O1\n' >inc.cfg
+    printf -- '@inc.cfg\n' >at.cfg
+    u=$(cstat uncacheable_unsupported_option)
+    set +e
+    "$CSTASH" clang --config t.cfg -c c.c -o x.o 2>/dev/null
+    "$CSTASH" clang --config ./at.cfg -c c.c -o x.o 2>/dev/null
+    set -e
+    [ "$(cstat uncacheable_unsupported_option)" = $((u + 2)) ] \
+        || fail "--config NAME or a config with @file was cached"
+    if clang --config=./t.cfg -c c.c -o /dev/null 2>/dev/null; then
+        printf -- '-O0\n' >t.cfg
+        settle
+        expect_miss "--config=FILE" "$CSTASH" clang --config=./t.cfg -c c.c -o one.o
+        printf -- '-O2\n' >t.cfg
+        settle
+        expect_miss "--config=FILE edited" "$CSTASH" clang --config=./t.cfg -c c.c -o two.o
+    else
+        echo "# $(clang --version | head -n 1) has no --config=FILE (clang 16 and later): only tests/unit/test_client checks it"
+    fi
+    # The file clang reads without --config: clang 14 run as
+    # <prefix>-clang reads <prefix>.cfg next to its resolved path (a copy
+    # here, as the real one lives in a system directory).
+    mkdir -p bin
+    cp "$(readlink -f "$(command -v clang)")" bin/x86_64-linux-gnu-clang
+    printf -- '-O0\n' >bin/x86_64-linux-gnu.cfg
+    if bin/x86_64-linux-gnu-clang --version | grep -q "^Configuration file: $PWD/bin/x86_64-linux-gnu.cfg"; then
+        for mode in true false; do
+            printf -- '-O0\n' >bin/x86_64-linux-gnu.cfg
+            settle
+            CSTASH_DIRECT=$mode expect_miss "default config" "$CSTASH" bin/x86_64-linux-gnu-clang -c c.c -o one.o
+            printf -- '-O2\n' >bin/x86_64-linux-gnu.cfg
+            settle
+            CSTASH_DIRECT=$mode expect_miss "default config edited (direct=$mode)" \
+                "$CSTASH" bin/x86_64-linux-gnu-clang -c c.c -o two.o
+            bin/x86_64-linux-gnu-clang -c c.c -o ref.o
+            cmp -s two.o ref.o || fail "default config edited: the object is not clang's"
+            cmp -s one.o two.o && fail "default config: the two versions made the same object"
+            "$CSTASH" --clear >/dev/null
+        done
+    else
+        echo "# this clang does not read <prefix>.cfg next to itself: the default config part is skipped"
+    fi
+    ok "clang config files: editing --config FILE, a file it names, or the driver's own <prefix>.cfg misses; what cannot be followed runs uncached"
+fi
+
+# --- 20: sanitizer coverage, xray and basic block section lists (clang) -----
+# gcc 12 has none of these options; -fsanitize-system-ignorelist= is unused
+# by clang 14's driver (it passes its own), so it is given to cc1 here.
+if part lists; then
+    mkdir -p "$T/lists" && cd "$T/lists"
+    printf 'int f(int *p) { return *p * 3; }\nint g(int *p) { return p[1] + 7; }\n' >l.c
+    # flags|option|first content|second content (printf %b)
+    while IFS='|' read -r flags opt one two; do
+        for mode in true false; do
+            printf '%b' "$one" >list.txt
+            settle
+            # shellcheck disable=SC2086 # flags are several words
+            CSTASH_DIRECT=$mode expect_miss "$opt" "$CSTASH" clang $flags "${opt}list.txt" -c l.c -o one.o
+            printf '%b' "$two" >list.txt
+            settle
+            # shellcheck disable=SC2086
+            CSTASH_DIRECT=$mode expect_miss "$opt edited (direct=$mode)" \
+                "$CSTASH" clang $flags "${opt}list.txt" -c l.c -o two.o
+            # shellcheck disable=SC2086
+            clang $flags "${opt}list.txt" -c l.c -o ref.o
+            cmp -s two.o ref.o || fail "$opt edited: the object is not clang's"
+            cmp -s one.o two.o && fail "$opt: the two lists made the same object"
+            "$CSTASH" --clear >/dev/null
+        done
+    done <<'LISTS'
+-fsanitize-coverage=trace-pc-guard|-fsanitize-coverage-allowlist=|src:*\nfun:f\n|src:*\nfun:g\n
+-fsanitize-coverage=trace-pc-guard|-fsanitize-coverage-whitelist=|src:*\nfun:f\n|src:*\nfun:g\n
+-fsanitize-coverage=trace-pc-guard|-fsanitize-coverage-ignorelist=|fun:f\n|fun:g\n
+-fsanitize-coverage=trace-pc-guard|-fsanitize-coverage-blacklist=|fun:f\n|fun:g\n
+-fxray-instrument|-fxray-always-instrument=|fun:f\n|fun:g\n
+-fxray-instrument -fxray-instruction-threshold=1|-fxray-never-instrument=|fun:f\n|fun:g\n
+-fxray-instrument|-fxray-attr-list=|[always]\nfun:f\n|[always]\nfun:g\n
+-O2|-fbasic-block-sections=list=|!f\n|!g\n
+-fsanitize=address -Xclang|-fsanitize-system-ignorelist=|fun:f\n|fun:g\n
+LISTS
+    u=$(cstat uncacheable_unsupported_option)
+    set +e
+    "$CSTASH" clang -fxray-instrument -fxray-attr-list=missing.txt -c l.c -o x.o 2>/dev/null
+    set -e
+    [ "$(cstat uncacheable_unsupported_option)" = $((u + 1)) ] || fail "a missing xray list was cached"
+    ok "coverage, xray and section lists: editing one misses (allowlist, ignorelist and their old names, xray always/never/attr-list, -fbasic-block-sections=list=, -Xclang -fsanitize-system-ignorelist=)"
+fi
+
+# --- 20: -ivfsoverlay: the overlay's content, and what it maps (clang) ------
+if part vfsoverlay; then
+    mkdir -p "$T/vfs" && cd "$T/vfs"
+    # (a) An overlay edited to map the system ignore list clang reads for
+    # -fsanitize=address elsewhere: the object changes, the preprocessed
+    # text does not.
+    share=$(clang -print-resource-dir)/share
+    printf 'int f(int *p) { return *p * 3; }\nint g(int *p) { return p[1] + 7; }\n' >s.c
+    echo 'fun:f' >one.txt
+    echo 'fun:g' >two.txt
+    overlay() { # overlay FILE ROOT NAME TARGET [use-external-names]
+        printf "{ 'version': 0, 'use-external-names': %s, 'roots': [ { 'name': '%s', 'type': 'directory', 'contents': [ { 'name': '%s', 'type': 'file', 'external-contents': '%s' } ] } ] }\n" \
+            "${5:-true}" "$2" "$3" "$4" >"$1"
+    }
+    if [ -f "$share/asan_ignorelist.txt" ]; then
+        for mode in true false; do
+            overlay o.yaml "$share" asan_ignorelist.txt "$PWD/one.txt"
+            settle
+            CSTASH_DIRECT=$mode expect_miss "overlay" "$CSTASH" clang -fsanitize=address -ivfsoverlay o.yaml -c s.c -o one.o
+            overlay o.yaml "$share" asan_ignorelist.txt "$PWD/two.txt"
+            settle
+            CSTASH_DIRECT=$mode expect_miss "overlay edited (direct=$mode)" \
+                "$CSTASH" clang -fsanitize=address -ivfsoverlay o.yaml -c s.c -o two.o
+            clang -fsanitize=address -ivfsoverlay o.yaml -c s.c -o ref.o
+            cmp -s two.o ref.o || fail "overlay edited: the object is not clang's"
+            cmp -s one.o two.o && fail "overlay: the two maps made the same object"
+            "$CSTASH" --clear >/dev/null
+        done
+    else
+        echo "# no $share/asan_ignorelist.txt: the overlay-edited part is skipped"
+    fi
+    # (b) 'use-external-names': false: the line markers name x.h, a real
+    # file, while the compiler reads real.h. Direct mode must not stat x.h.
+    printf '#include "x.h"\nint h(void) { return X; }\n' >h.c
+    printf '#define X 1\n' >x.h
+    printf '#define X 2\n' >real.h
+    overlay n.yaml "$PWD" x.h "$PWD/real.h" false
+    settle
+    expect_miss "overlay without external names" "$CSTASH" clang -ivfsoverlay n.yaml -c h.c -o one.o
+    printf '#define X 3\n' >real.h
+    settle
+    expect_miss "a file mapped by the overlay edited (direct mode)" "$CSTASH" clang -ivfsoverlay n.yaml -c h.c -o two.o
+    clang -ivfsoverlay n.yaml -c h.c -o ref.o
+    cmp -s two.o ref.o || fail "mapped file edited: the object is not clang's"
+    # (c) An option's file read through an overlay may be another file.
+    u=$(cstat uncacheable_unsupported_option)
+    "$CSTASH" clang -fsanitize=address -fsanitize-ignorelist=one.txt -ivfsoverlay o.yaml -c s.c -o x.o
+    [ "$(cstat uncacheable_unsupported_option)" = $((u + 1)) ] || fail "an overlay with a file option was cached"
+    ok "-ivfsoverlay: editing the overlay misses; a mapped header under a virtual name is not stat'ed by direct mode; with a file option it runs uncached"
+fi
+
+# --- 20: values the driver hands to cc1 (-Xclang, -Xpreprocessor, -Wp,) ----
+if part forwarded; then
+    mkdir -p "$T/fwd" && cd "$T/fwd"
+    # -Xclang -fprofile-instrument-use-path= is -fprofile-instr-use= for cc1.
+    cat >p.c <<'C'
+int f(int x) { return x * 3; }
+int g(int x) { return x + 7; }
+int main(int argc, char **argv) { (void)argv; int s = 0; for (int i = 0; i < 1000; i++) s += argc > 1 ? f(i) : g(i); return s & 1; }
+C
+    clang -O2 -fprofile-instr-generate p.c -o gen
+    LLVM_PROFILE_FILE=f.profraw ./gen 1 || true
+    LLVM_PROFILE_FILE=g.profraw ./gen || true
+    llvm-profdata merge -o f.profdata f.profraw
+    llvm-profdata merge -o g.profdata g.profraw
+    for mode in true false; do
+        cp f.profdata cur.profdata
+        settle
+        CSTASH_DIRECT=$mode expect_miss "-Xclang profile" \
+            "$CSTASH" clang -O2 -Xclang -fprofile-instrument-use-path=cur.profdata -c p.c -o one.o
+        cp g.profdata cur.profdata
+        settle
+        CSTASH_DIRECT=$mode expect_miss "-Xclang profile rewritten (direct=$mode)" \
+            "$CSTASH" clang -O2 -Xclang -fprofile-instrument-use-path=cur.profdata -c p.c -o two.o
+        clang -O2 -Xclang -fprofile-instrument-use-path=cur.profdata -c p.c -o ref.o
+        cmp -s two.o ref.o || fail "-Xclang profile rewritten: the object is not clang's"
+        cmp -s one.o two.o && fail "-Xclang profile: the two profiles made the same object"
+        "$CSTASH" --clear >/dev/null
+    done
+    # A plugin's argument naming a file: the plugin may read it (this one
+    # prints it, in the compile only).
+    cat >cplug.c <<'C'
+#include <stdio.h>
+#include <string.h>
+__attribute__((constructor)) static void init(void)
+{
+    char buf[16384], text[256];
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    const char *prev = "", *prev2 = "", *file = NULL;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+        if (!strcmp(buf + i, "-E"))
+            return;
+        if ((!strcmp(prev, "-plugin-arg-t") && strcmp(buf + i, "-Xclang")) ||
+            (!strcmp(prev2, "-plugin-arg-t") && !strcmp(prev, "-Xclang")))
+            file = buf + i;
+        prev2 = prev;
+        prev = buf + i;
+    }
+    if (file && (f = fopen(file, "r"))) {
+        text[fread(text, 1, sizeof text - 1, f)] = 0;
+        fclose(f);
+        fprintf(stderr, "plugin read %s", text);
+    }
+}
+C
+    clang -shared -fPIC cplug.c -o cplug.so
+    printf 'int a(void) { return 1; }\n' >a.c
+    for mode in true false; do
+        echo one >parg.txt
+        settle
+        CSTASH_DIRECT=$mode expect_miss "plugin argument" \
+            "$CSTASH" clang -fplugin=./cplug.so -Xclang -plugin-arg-t -Xclang parg.txt -c a.c -o a.o
+        grep -q "plugin read one" "$T/err" || fail "the clang plugin did not read its argument: $(cat "$T/err")"
+        echo two >parg.txt
+        settle
+        CSTASH_DIRECT=$mode expect_miss "file named by a plugin argument edited (direct=$mode)" \
+            "$CSTASH" clang -fplugin=./cplug.so -Xclang -plugin-arg-t -Xclang parg.txt -c a.c -o a.o
+        grep -q "plugin read two" "$T/err" || fail "the edited plugin argument's compile: $(cat "$T/err")"
+        "$CSTASH" --clear >/dev/null
+    done
+    # gcc's cc1 loads a plugin handed to it by -Wp, or -Xpreprocessor.
+    cat >plug.c <<'C'
+#include <stdio.h>
+#include <string.h>
+int plugin_is_GPL_compatible;
+int plugin_init(void *info, void *version);
+int plugin_init(void *info, void *version)
+{
+    char buf[16384];
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    (void)info, (void)version;
+    if (f)
+        fclose(f);
+    buf[n] = 0;
+    for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+        if (!strcmp(buf + i, "-E"))
+            return 0;
+    fprintf(stderr, "test plugin %s\n", BUILD);
+    return 0;
+}
+C
+    for spelling in "-Wp,-fplugin=./plug.so" "-Xpreprocessor -fplugin=./plug.so"; do
+        for mode in true false; do
+            gcc -shared -fPIC -DBUILD='"one"' plug.c -o plug.so
+            settle
+            # shellcheck disable=SC2086 # the spelling is one or two words
+            CSTASH_DIRECT=$mode expect_miss "gcc $spelling" "$CSTASH" gcc $spelling -c a.c -o a.o
+            grep -q "test plugin one" "$T/err" || fail "gcc $spelling: the plugin did not run: $(cat "$T/err")"
+            gcc -shared -fPIC -DBUILD='"two"' plug.c -o plug.so.new && mv plug.so.new plug.so
+            settle
+            # shellcheck disable=SC2086
+            CSTASH_DIRECT=$mode expect_miss "gcc $spelling, plugin rebuilt (direct=$mode)" "$CSTASH" gcc $spelling -c a.c -o a.o
+            grep -q "test plugin two" "$T/err" || fail "gcc $spelling rebuilt: $(cat "$T/err")"
+            "$CSTASH" --clear >/dev/null
+        done
+    done
+    # Files cc1 reads that cstash does not follow run uncached.
+    u=$(cstat uncacheable_unsupported_option)
+    set +e
+    "$CSTASH" clang -Xclang -load -Xclang ./cplug.so -c a.c -o x.o 2>/dev/null
+    "$CSTASH" clang -Xclang -mlink-bitcode-file -Xclang x.bc -c a.c -o x.o 2>/dev/null
+    "$CSTASH" gcc -Xpreprocessor -MD -c a.c -o x.o 2>/dev/null
+    set -e
+    [ "$(cstat uncacheable_unsupported_option)" = $((u + 3)) ] \
+        || fail "-Xclang -load, -Xclang -mlink-bitcode-file or -Xpreprocessor -MD was cached"
+    ok "-Xclang, -Xpreprocessor and -Wp, values get the file checks: a profile, a plugin argument's file, a plugin rebuilt in place miss"
 fi
 
 # --- 21: where OLD=NEW is split ----------------------------------------------

@@ -1,5 +1,6 @@
 /* The cstash client's pure logic: argument classification, path
- * rewriting, blob encoding (and hostile blobs), line-marker scanning. */
+ * rewriting, blob encoding (and hostile blobs), line-marker scanning, the
+ * names of clang's default configuration files. */
 #include "autoconfig.h"
 
 #include <check.h>
@@ -11,6 +12,7 @@
 
 #include "client/args.h"
 #include "client/blob.h"
+#include "client/compiler.h"
 #include "client/ppscan.h"
 #include "client/util.h"
 #include "tests/unit/check_main.h"
@@ -260,6 +262,212 @@ START_TEST(file_options)
 }
 END_TEST
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Issue 15, defect 20, review: more options that name files, clang
+ * configuration files, the -ivfsoverlay file, and values the driver hands
+ * to cc1 (-Xclang, -Xpreprocessor, -Wp,) get the same content checks. */
+START_TEST(more_file_options)
+{
+    write_file("p.so", "file v1");
+    write_file("ok.cfg", "# -fprofile-generate is a comment\n-O2 \\\n-DX=1\n");
+    write_file("at.cfg", "@other.cfg\n");
+    write_file("gen.cfg", "-fprofile-generate\n");
+    write_file("c.cfg", "-c\n");
+    write_file("out.cfg", "-o x.o\n");
+    write_file("plug.cfg", "-fplugin=./missing.so\n");
+    write_file("input.cfg", "b.c\n");
+    static const struct {
+        const char *line;
+        enum cs_uncacheable want;
+    } cases[] = {
+        {"-c a.c -fsanitize-coverage-allowlist=p.so", CS_UNC_NONE},
+        {"-c a.c -fsanitize-coverage-allowlist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-coverage-ignorelist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-coverage-whitelist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-coverage-blacklist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-system-ignorelist=missing", CS_UNC_OPTION},
+        {"-c a.c -fsanitize-system-blacklist=missing", CS_UNC_OPTION},
+        {"-c a.c -fxray-attr-list=missing", CS_UNC_OPTION},
+        {"-c a.c -fxray-always-instrument=missing", CS_UNC_OPTION},
+        {"-c a.c -fxray-never-instrument=p.so", CS_UNC_NONE},
+        {"-c a.c -fxray-never-instrument=missing", CS_UNC_OPTION},
+        {"-c a.c -fbasic-block-sections=list=missing", CS_UNC_OPTION},
+        {"-c a.c -fbasic-block-sections=list=p.so", CS_UNC_NONE},
+        {"-c a.c -fbasic-block-sections=all", CS_UNC_NONE},
+        /* clang --config FILE, --config=FILE (clang 16+) */
+        {"-c a.c --config ./ok.cfg", CS_UNC_NONE},
+        {"-c a.c --config=./ok.cfg", CS_UNC_NONE},
+        {"-c a.c --config ./missing.cfg", CS_UNC_OPTION},
+        {"-c a.c --config=./missing.cfg", CS_UNC_OPTION},
+        {"-c a.c --config ok.cfg", CS_UNC_OPTION}, /* no '/': clang's own directories */
+        {"-c a.c --config", CS_UNC_OPTION},
+        {"-c a.c --config ./at.cfg", CS_UNC_OPTION},
+        {"-c a.c --config ./gen.cfg", CS_UNC_PROFILE},
+        {"-c a.c --config ./c.cfg", CS_UNC_OPTION},
+        {"-c a.c --config ./out.cfg", CS_UNC_OPTION},
+        {"-c a.c --config ./plug.cfg", CS_UNC_OPTION},
+        {"-c a.c --config ./input.cfg", CS_UNC_OPTION},
+        {"-c a.c --config-system-dir=/etc/clang", CS_UNC_OPTION},
+        /* -ivfsoverlay: its content is hashed; with a file option, refused */
+        {"-c a.c -ivfsoverlay p.so", CS_UNC_NONE},
+        {"-c a.c -ivfsoverlay missing.yaml", CS_UNC_OPTION},
+        {"-c a.c -ivfsoverlay p.so -fsanitize-ignorelist=p.so", CS_UNC_OPTION},
+        {"-c a.c -ivfsoverlay p.so -fplugin=./p.so", CS_UNC_NONE}, /* dlopen: not through it */
+        /* -Xclang, -Xpreprocessor, -Wp, */
+        {"-c a.c -Xclang -fprofile-instrument-use-path=p.so", CS_UNC_NONE},
+        {"-c a.c -Xclang -fprofile-instrument-use-path=missing", CS_UNC_PROFILE},
+        {"-c a.c -Xclang -fsanitize-system-ignorelist=missing", CS_UNC_OPTION},
+        {"-c a.c -Xclang -fxray-attr-list=missing", CS_UNC_OPTION},
+        {"-c a.c -Xclang -fprofile-instrument=clang", CS_UNC_PROFILE},
+        {"-c a.c -Xclang -load -Xclang ./p.so", CS_UNC_OPTION},
+        {"-c a.c -Xclang -mlink-bitcode-file -Xclang p.so", CS_UNC_OPTION},
+        {"-c a.c -Xclang -dependency-file -Xclang x.d", CS_UNC_OPTION},
+        {"-c a.c -Xclang -fmodule-file=p.so", CS_UNC_OPTION},
+        {"-c a.c -Xclang -emit-pch", CS_UNC_PCH},
+        {"-c a.c -Xclang --config=./ok.cfg", CS_UNC_OPTION}, /* the driver's alone */
+        {"-c a.c -Xclang -specs -Xclang p.so", CS_UNC_OPTION},
+        {"-c a.c -Xclang", CS_UNC_OPTION},
+        /* an operand is not an option: here a plugin's argument */
+        {"-c a.c -Xclang -plugin-arg-x -Xclang -fsanitize-ignorelist=missing", CS_UNC_NONE},
+        {"-c a.c -Xclang -mllvm -Xclang -fsanitize-ignorelist=missing", CS_UNC_NONE},
+        {"-c a.c -Xclang -disable-O0-optnone", CS_UNC_NONE},
+        {"-c a.c -Xpreprocessor -fplugin=./missing.so", CS_UNC_OPTION},
+        {"-c a.c -Xpreprocessor -fplugin=./p.so", CS_UNC_NONE},
+        {"-c a.c -Xpreprocessor -MD", CS_UNC_OPTION},
+        {"-c a.c -Wp,-fplugin=./missing.so", CS_UNC_OPTION},
+        {"-c a.c -Wp,-DX,-fplugin=./p.so", CS_UNC_NONE},
+        {"-c a.c -Wp,-DX,-fsanitize-ignorelist=missing", CS_UNC_OPTION},
+        {"-c a.c -fplugin=./p.so -fplugin-arg-p-file=missing", CS_UNC_NONE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cs_args a;
+        enum cs_uncacheable got = classify(cases[i].line, &a);
+        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
+                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
+        cs_args_free(&a);
+    }
+    /* The file's content goes into the key: rewriting it changes the key. */
+    static const char *const keyed[] = {
+        "-c a.c -fsanitize-coverage-allowlist=p.so",
+        "-c a.c -fsanitize-coverage-ignorelist=p.so",
+        "-c a.c -fsanitize-coverage-whitelist=p.so",
+        "-c a.c -fsanitize-coverage-blacklist=p.so",
+        "-c a.c -fsanitize-system-ignorelist=p.so",
+        "-c a.c -fxray-attr-list=p.so",
+        "-c a.c -fxray-always-instrument=p.so",
+        "-c a.c -fxray-never-instrument=p.so",
+        "-c a.c -fbasic-block-sections=list=p.so",
+        "-c a.c --config ./p.so",
+        "-c a.c --config=./p.so",
+        "-c a.c -ivfsoverlay p.so",
+        "-c a.c -ivfsoverlayp.so",
+        "-c a.c -Xclang -fprofile-instrument-use-path=p.so",
+        "-c a.c -Xclang -fsanitize-system-ignorelist=p.so",
+        "-c a.c -Xclang -plugin-arg-x -Xclang p.so",
+        "-c a.c -fplugin-arg-x-file=p.so",
+        "-c a.c -Xpreprocessor -fplugin=./p.so",
+        "-c a.c -Wp,-fplugin=./p.so",
+    };
+    for (size_t i = 0; i < sizeof keyed / sizeof keyed[0]; i++) {
+        struct cs_args a, b;
+        write_file("p.so", "-O1\n");
+        ck_assert_msg(classify(keyed[i], &a) == CS_UNC_NONE, "\"%s\": %s", keyed[i],
+                      cs_uncacheable_name(a.reason));
+        write_file("p.so", "-O2\n");
+        ck_assert_msg(classify(keyed[i], &b) == CS_UNC_NONE, "\"%s\" (2)", keyed[i]);
+        bool same = a.hashed.n == b.hashed.n;
+        for (size_t k = 0; same && k < a.hashed.n; k++)
+            same = !strcmp(a.hashed.v[k], b.hashed.v[k]);
+        ck_assert_msg(!same, "\"%s\": the key does not change with the file", keyed[i]);
+        cs_args_free(&a);
+        cs_args_free(&b);
+    }
+    /* A configuration file's options reach the key, not the compile: the
+     * compiler reads them itself. */
+    struct cs_args a;
+    ck_assert_int_eq(classify("-c a.c --config ./ok.cfg", &a), CS_UNC_NONE);
+    ck_assert(has(&a.cc, "--config") && has(&a.cc, "./ok.cfg") && has(&a.pp, "./ok.cfg"));
+    ck_assert(has(&a.hashed, "-O2") && has(&a.hashed, "-DX=1") && !has(&a.cc, "-O2"));
+    ck_assert(!has(&a.hashed, "-fprofile-generate"));
+    cs_args_free(&a);
+    /* -Xclang's value reaches the compile as given; the key has its file. */
+    ck_assert_int_eq(classify("-c a.c -Xclang -fsanitize-system-ignorelist=p.so", &a), CS_UNC_NONE);
+    ck_assert(has(&a.cc, "-Xclang") && has(&a.cc, "-fsanitize-system-ignorelist=p.so"));
+    ck_assert(has(&a.hashed, "-fsanitize-system-ignorelist=") && has(&a.hashed, "p.so"));
+    cs_args_free(&a);
+    static const char *const files[] = {"p.so",  "ok.cfg",  "at.cfg",   "gen.cfg",
+                                        "c.cfg", "out.cfg", "plug.cfg", "input.cfg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+}
+END_TEST
+
+/* The configuration files clang reads without --config (clang 14, seen
+ * with strace: <prefix>-<mode>.cfg, then <prefix>.cfg, next to its
+ * resolved path; clang 16: <triple>-<driver>.cfg, <driver>.cfg), and how
+ * those that exist are read. */
+START_TEST(default_configs)
+{
+    struct cs_compiler c = {.path = "/usr/bin/x86_64-linux-gnu-clang-14",
+                            .real = "/opt/llvm/bin/clang"};
+    struct cs_strv paths = {0};
+    ck_assert_int_eq(cs_compiler_default_configs(&c, "x86_64-pc-linux-gnu", "/", &paths), CS_OK);
+    static const char *const want[] = {
+        "/opt/llvm/bin/x86_64-linux-gnu-clang.cfg", "/opt/llvm/bin/x86_64-linux-gnu.cfg",
+        "/opt/llvm/bin/clang.cfg", "/opt/llvm/bin/x86_64-pc-linux-gnu-clang.cfg",
+        "/usr/bin/x86_64-linux-gnu.cfg"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(has(&paths, want[i]), "%s is not listed", want[i]);
+    ck_assert(!has(&paths, "/opt/llvm/bin/x86_64-linux-gnu-clang-14.cfg"));
+    cs_strv_free(&paths);
+    struct cs_compiler plain = {.path = "clang++", .real = "/usr/lib/llvm-14/bin/clang"};
+    ck_assert_int_eq(cs_compiler_default_configs(&plain, NULL, dir, &paths), CS_OK);
+    ck_assert(has(&paths, "/usr/lib/llvm-14/bin/clang++.cfg"));
+    cs_strv_free(&paths);
+
+    /* Those that exist go into the key, their options checked. */
+    write_file("x.cfg", "-O2\n");
+    write_file("gen.cfg", "-fprofile-generate\n");
+    cs_strv_push(&paths, "missing.cfg");
+    cs_strv_push(&paths, "x.cfg");
+    struct cs_args a, b;
+    ck_assert_int_eq(classify("-c a.c", &a), CS_UNC_NONE);
+    size_t n = a.hashed.n;
+    ck_assert_int_eq(cs_args_add_configs(&a, dir, NULL, &paths), CS_OK);
+    ck_assert(a.reason == CS_UNC_NONE && a.hashed.n > n);
+    ck_assert(has(&a.hashed, "x.cfg") && has(&a.hashed, "-O2") && !has(&a.cc, "-O2"));
+    ck_assert(!has(&a.hashed, "missing.cfg"));
+    write_file("x.cfg", "-O1\n");
+    ck_assert_int_eq(classify("-c a.c", &b), CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_add_configs(&b, dir, NULL, &paths), CS_OK);
+    ck_assert(b.reason == CS_UNC_NONE && !has(&b.hashed, "-O2") && has(&b.hashed, "-O1"));
+    cs_args_free(&a);
+    cs_args_free(&b);
+    cs_strv_push(&paths, "gen.cfg");
+    ck_assert_int_eq(classify("-c a.c", &a), CS_UNC_NONE);
+    ck_assert_int_eq(cs_args_add_configs(&a, dir, NULL, &paths), CS_OK);
+    ck_assert_int_eq(a.reason, CS_UNC_PROFILE);
+    cs_args_free(&a);
+    cs_strv_free(&paths);
+    /* An overlay turns direct mode off (its line markers may be virtual). */
+    ck_assert_int_eq(classify("-c a.c -ivfsoverlay x.cfg", &a), CS_UNC_NONE);
+    ck_assert(a.vfs_overlay);
+    cs_args_free(&a);
+    ck_assert_int_eq(classify("-c a.c", &a), CS_UNC_NONE);
+    ck_assert(!a.vfs_overlay);
+    cs_args_free(&a);
+    unlink("x.cfg");
+    unlink("gen.cfg");
+}
+END_TEST
+
 START_TEST(basedir_rewrite)
 {
     char *argv[] = {"-c", "/base/proj/src/a.c", "-I/base/proj/inc", "-isystem", "/usr/include/x",
@@ -428,6 +636,8 @@ static Suite *suite(void)
     tcase_add_test(tc, include_hash_collision);
     tcase_add_test(tc, prefix_map_rules);
     tcase_add_test(tc, file_options);
+    tcase_add_test(tc, more_file_options);
+    tcase_add_test(tc, default_configs);
     suite_add_tcase(s, tc);
     return s;
 }
