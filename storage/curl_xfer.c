@@ -137,7 +137,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
         if (end != v && *end == '\0')
             x->meta.size = s;
     } else if (header_value(line, len, "Content-Type", v, sizeof v)) {
-        snprintf(x->meta.content_type, sizeof x->meta.content_type, "%s", v);
+        /* one too long to store is dropped, never cut (a cut type is wrong) */
+        size_t vlen = strlen(v);
+        if (vlen < sizeof x->meta.content_type)
+            memcpy(x->meta.content_type, v, vlen + 1);
     } else if (header_value(line, len, "Last-Modified", v, sizeof v)) {
         time_t t = curl_getdate(v, NULL);
         x->meta.mtime = t > 0 ? t : 0;
