@@ -43,12 +43,25 @@ expect_hit() {
     [ "$(chits)" = $((h + 1)) ] || fail "$what: not a hit ($(tail -n 1 "$CSTASH_LOG"))"
 }
 
-# --- 20: a plugin rebuilt in place -------------------------------------------
-if part plugin; then
-    mkdir -p "$T/plugin" && cd "$T/plugin"
-    # No gcc plugin headers needed: it says which build it is on stderr, in
-    # the compile only (not under -E, so the preprocessor's output and
-    # warnings are the same for both builds).
+# make_profiles: p.c and two clang profiles of it, f.profdata and
+# g.profdata, from runs that take different branches
+make_profiles() {
+    cat >p.c <<'C'
+int f(int x) { return x * 3; }
+int g(int x) { return x + 7; }
+int main(int argc, char **argv) { (void)argv; int s = 0; for (int i = 0; i < 1000; i++) s += argc > 1 ? f(i) : g(i); return s & 1; }
+C
+    clang -O2 -fprofile-instr-generate p.c -o gen
+    LLVM_PROFILE_FILE=f.profraw ./gen 1 || true
+    LLVM_PROFILE_FILE=g.profraw ./gen || true
+    llvm-profdata merge -o f.profdata f.profraw
+    llvm-profdata merge -o g.profdata g.profraw
+}
+
+# write_test_plugin: plug.c, a gcc plugin that needs no plugin headers: it
+# says which build it is (BUILD) on stderr, in the compile only (not under
+# -E, so the preprocessor's output and warnings are the same for both builds).
+write_test_plugin() {
     cat >plug.c <<'C'
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +83,12 @@ int plugin_init(void *info, void *version)
     return 0;
 }
 C
+}
+
+# --- 20: a plugin rebuilt in place -------------------------------------------
+if part plugin; then
+    mkdir -p "$T/plugin" && cd "$T/plugin"
+    write_test_plugin
     printf 'int f(void) { return 1; }\n' >a.c
     for mode in true false; do
         gcc -shared -fPIC -DBUILD='"one"' plug.c -o plug.so
@@ -145,16 +164,7 @@ fi
 # --- 20: a profile rewritten in place (clang), a profile directory (gcc) ----
 if part profile; then
     mkdir -p "$T/prof" && cd "$T/prof"
-    cat >p.c <<'C'
-int f(int x) { return x * 3; }
-int g(int x) { return x + 7; }
-int main(int argc, char **argv) { (void)argv; int s = 0; for (int i = 0; i < 1000; i++) s += argc > 1 ? f(i) : g(i); return s & 1; }
-C
-    clang -O2 -fprofile-instr-generate p.c -o gen
-    LLVM_PROFILE_FILE=f.profraw ./gen 1 || true
-    LLVM_PROFILE_FILE=g.profraw ./gen || true
-    llvm-profdata merge -o f.profdata f.profraw
-    llvm-profdata merge -o g.profdata g.profraw
+    make_profiles
     for opt in -fprofile-use -fprofile-instr-use; do
         for mode in true false; do
             cp f.profdata cur.profdata
@@ -361,16 +371,7 @@ fi
 if part forwarded; then
     mkdir -p "$T/fwd" && cd "$T/fwd"
     # -Xclang -fprofile-instrument-use-path= is -fprofile-instr-use= for cc1.
-    cat >p.c <<'C'
-int f(int x) { return x * 3; }
-int g(int x) { return x + 7; }
-int main(int argc, char **argv) { (void)argv; int s = 0; for (int i = 0; i < 1000; i++) s += argc > 1 ? f(i) : g(i); return s & 1; }
-C
-    clang -O2 -fprofile-instr-generate p.c -o gen
-    LLVM_PROFILE_FILE=f.profraw ./gen 1 || true
-    LLVM_PROFILE_FILE=g.profraw ./gen || true
-    llvm-profdata merge -o f.profdata f.profraw
-    llvm-profdata merge -o g.profdata g.profraw
+    make_profiles
     for mode in true false; do
         cp f.profdata cur.profdata
         settle
@@ -431,27 +432,7 @@ C
         "$CSTASH" --clear >/dev/null
     done
     # gcc's cc1 loads a plugin handed to it by -Wp, or -Xpreprocessor.
-    cat >plug.c <<'C'
-#include <stdio.h>
-#include <string.h>
-int plugin_is_GPL_compatible;
-int plugin_init(void *info, void *version);
-int plugin_init(void *info, void *version)
-{
-    char buf[16384];
-    FILE *f = fopen("/proc/self/cmdline", "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    (void)info, (void)version;
-    if (f)
-        fclose(f);
-    buf[n] = 0;
-    for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-        if (!strcmp(buf + i, "-E"))
-            return 0;
-    fprintf(stderr, "test plugin %s\n", BUILD);
-    return 0;
-}
-C
+    write_test_plugin
     for spelling in "-Wp,-fplugin=./plug.so" "-Xpreprocessor -fplugin=./plug.so"; do
         for mode in true false; do
             gcc -shared -fPIC -DBUILD='"one"' plug.c -o plug.so

@@ -47,12 +47,26 @@ static enum cs_uncacheable classify(const char *line, struct cs_args *a)
     return a->reason;
 }
 
+/* A command line and the reason it is not cached (CS_UNC_NONE: cached). */
+struct class_case {
+    const char *line;
+    enum cs_uncacheable want;
+};
+
+static void check_classes(const struct class_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cs_args a;
+        enum cs_uncacheable got = classify(cases[i].line, &a);
+        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
+                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
+        cs_args_free(&a);
+    }
+}
+
 START_TEST(cacheable_and_not)
 {
-    static const struct {
-        const char *line;
-        enum cs_uncacheable want;
-    } cases[] = {
+    static const struct class_case cases[] = {
         {"-c a.c", CS_UNC_NONE},
         {"-c a.c -o x.o -O2 -g -Wall -DX=1 -I inc -isystem sys -include a.h -std=c11", CS_UNC_NONE},
         {"-c a.c -MD -MF a.d -MT t -MQ q -MP", CS_UNC_NONE},
@@ -82,13 +96,7 @@ START_TEST(cacheable_and_not)
         {"-c a.c -I", CS_UNC_OPTION},
         {"-c nonexistent.c", CS_UNC_SPECIAL_FILE},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct cs_args a;
-        enum cs_uncacheable got = classify(cases[i].line, &a);
-        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
-                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
-        cs_args_free(&a);
-    }
+    check_classes(cases, sizeof cases / sizeof cases[0]);
 }
 END_TEST
 
@@ -206,10 +214,7 @@ START_TEST(file_options)
     fputs("plugin v1", f);
     fclose(f);
     ck_assert_int_eq(mkdir("prof.d", 0700), 0);
-    static const struct {
-        const char *line;
-        enum cs_uncacheable want;
-    } cases[] = {
+    static const struct class_case cases[] = {
         {"-c a.c -fplugin=./p.so -fplugin-arg-p-x=1", CS_UNC_NONE},
         {"-c a.c -fplugin=p.so", CS_UNC_OPTION}, /* no '/': not looked up in cwd */
         {"-c a.c -fplugin=./missing.so", CS_UNC_OPTION},
@@ -231,13 +236,7 @@ START_TEST(file_options)
         {"-c a.c -fprofile-use=p.so -fprofile-correction", CS_UNC_PROFILE},
         {"-c a.c -Xclang -load -Xclang ./p.so", CS_UNC_OPTION},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct cs_args a;
-        enum cs_uncacheable got = classify(cases[i].line, &a);
-        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
-                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
-        cs_args_free(&a);
-    }
+    check_classes(cases, sizeof cases / sizeof cases[0]);
     /* The content goes into the key, and a change of it changes the key. */
     struct cs_args a, b;
     ck_assert_int_eq(classify("-c a.c -fplugin=./p.so", &a), CS_UNC_NONE);
@@ -283,10 +282,7 @@ START_TEST(more_file_options)
     write_file("out.cfg", "-o x.o\n");
     write_file("plug.cfg", "-fplugin=./missing.so\n");
     write_file("input.cfg", "b.c\n");
-    static const struct {
-        const char *line;
-        enum cs_uncacheable want;
-    } cases[] = {
+    static const struct class_case cases[] = {
         {"-c a.c -fsanitize-coverage-allowlist=p.so", CS_UNC_NONE},
         {"-c a.c -fsanitize-coverage-allowlist=missing", CS_UNC_OPTION},
         {"-c a.c -fsanitize-coverage-ignorelist=missing", CS_UNC_OPTION},
@@ -346,13 +342,7 @@ START_TEST(more_file_options)
         {"-c a.c -Wp,-DX,-fsanitize-ignorelist=missing", CS_UNC_OPTION},
         {"-c a.c -fplugin=./p.so -fplugin-arg-p-file=missing", CS_UNC_NONE},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct cs_args a;
-        enum cs_uncacheable got = classify(cases[i].line, &a);
-        ck_assert_msg(got == cases[i].want, "\"%s\": got %s, want %s", cases[i].line,
-                      cs_uncacheable_name(got), cs_uncacheable_name(cases[i].want));
-        cs_args_free(&a);
-    }
+    check_classes(cases, sizeof cases / sizeof cases[0]);
     /* The file's content goes into the key: rewriting it changes the key. */
     static const char *const keyed[] = {
         "-c a.c -fsanitize-coverage-allowlist=p.so",
