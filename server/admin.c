@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "server/admin.h"
+#include "server/http_status.h"
 #include "server/key.h"
 #include "storage/disk.h"
 #include "storage/tiers.h"
@@ -304,7 +305,8 @@ static void purge(const struct cs_admin *a, const char *name, struct cs_reply *o
     }
     st = cs_disk_purge(a->backend, ns->name, &r);
     if (st != CS_OK) {
-        cs_reply_error(out, 500, "purge of '%s' failed: %s", ns->name, cs_strerror(st));
+        cs_reply_error(out, cs_http_status(st), "purge of '%s' failed: %s", ns->name,
+                       cs_strerror(st));
         return;
     }
     cs_log(CS_LOG_INFO, "purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes",

@@ -43,8 +43,6 @@ struct victim {
     size_t key_off, key_len;
     uint64_t dsize;
     int64_t created_ms;
-    bool has_etag;
-    uint8_t etag[CS_SHA256_LEN];
 };
 
 struct batch {
@@ -68,43 +66,21 @@ static bool collect_victim(void *arg, const struct cs_index_victim *iv)
     b->keys_used += iv->key_len;
     v->dsize = iv->dsize;
     v->created_ms = iv->created_ms;
-    v->has_etag = iv->etag != NULL;
-    if (iv->etag)
-        memcpy(v->etag, iv->etag, CS_SHA256_LEN);
     return true;
 }
 
-static int64_t mtime_ms(const struct stat *st)
-{
-    return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
-}
-
-/* Whether the file at path is still the object the victim's row
- * describes (object's lock held). Every change of a key's file is made,
- * and its row submitted, under that lock; so a file whose header has the
- * row's body digest holds that body, and evicting it evicts that key as it
- * is now, whatever row is still on its way. A COPY or MOVE keeps its
- * source's mtime, so the older rule (a file written well after the row is
- * a newer PUT) let eviction unlink an object just COPYed onto the key. */
-static bool still_victim(struct disk *d, const char *path, const struct stat *st,
-                         const struct victim *v)
-{
-    uint8_t etag[CS_SHA256_LEN];
-
-    if (!v->has_etag) /* a row from before ETags: only the time can tell */
-        return mtime_ms(st) <= v->created_ms + 1000;
-    return cs_disk_file_etag(d, path, etag) == CS_OK &&
-           memcmp(etag, v->etag, CS_SHA256_LEN) == 0;
-}
-
-/* Unlinks one victim's file unless it now holds another body, and drops
- * the key's row. The removal is prepared first (so a file is never
- * unlinked without it) and submitted under the object's lock, after any
- * write of the key that came before: the key ends up gone, row and file.
- * A row whose file is already gone is dropped (that version only), unless
- * commits are failing: then it was likely this eviction's own, still
- * waiting, and queueing it again would only fill the queue. Returns the
- * bytes freed. */
+/* Evicts one victim: its file and its row, if the row is still the
+ * latest version of the key. Every change of a key's file is made, and
+ * its index write submitted, under the object's lock; so with the lock
+ * held, no write of the key on its way (cs_index_pending) and the
+ * committed row still the victim's version, the file on disk is the one
+ * that row describes, and both can go. A key written since the victims
+ * were read (PUT, COPY, MOVE, an identical rewrite too) is not touched:
+ * the older rule ("a file written a second after the row is newer") let
+ * eviction unlink a COPY, which keeps its source's mtime. The removal is
+ * prepared before the lock (it may wait for room in the queue) and, while
+ * commits fail, not made for rows whose files are already gone: those are
+ * likely this eviction's own, still waiting. Returns the bytes freed. */
 static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
                           const struct victim *v)
 {
@@ -114,27 +90,28 @@ static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
     pthread_mutex_t *lock;
     struct stat st;
     uint64_t freed = 0;
-    bool drop = false, gone;
-    int err;
+    int64_t created;
+    bool drop = false;
 
     cs_object_id_init(&id, ns, key, v->key_len);
     cs_disk_rel_path(id.digest, path);
-    lock = cs_disk_key_lock(d, id.digest);
-    pthread_mutex_lock(lock);
-    gone = fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0;
-    err = gone ? errno : 0;
-    pthread_mutex_unlock(lock);
-    if (gone && (err != ENOENT || cs_index_health(d->index) != CS_OK))
+    if (cs_index_health(d->index) != CS_OK &&
+        fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return 0;
     if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, key, v->key_len,
-                                gone ? v->created_ms : 0, &op) != CS_OK)
+                                v->created_ms, &op) != CS_OK)
         return 0; /* shutting down */
+    lock = cs_disk_key_lock(d, id.digest);
     pthread_mutex_lock(lock);
-    if (fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        drop = errno == ENOENT && gone; /* still no file: just the stale row */
-    } else if (!gone && still_victim(d, path, &st, v) && unlinkat(d->objects_fd, path, 0) == 0) {
-        drop = true;
-        freed = v->dsize;
+    if (!cs_index_pending(d->index, ns, key, v->key_len) &&
+        cs_index_row_created(d->index, ns, key, v->key_len, &created) == CS_OK &&
+        created == v->created_ms) {
+        if (fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            drop = errno == ENOENT; /* a row without a file: the row goes */
+        } else if (unlinkat(d->objects_fd, path, 0) == 0) {
+            drop = true;
+            freed = cs_disk_dsize(d, (uint64_t)st.st_size);
+        }
     }
     if (drop)
         cs_index_submit(d->index, op);
@@ -144,21 +121,25 @@ static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
     return freed;
 }
 
-/* Evicts from ns until need bytes are freed or it is empty. */
+/* Evicts from ns until need bytes are freed or it is empty. The walk goes
+ * on in LRU order past victims it could not take (written meanwhile, or
+ * whose removal still waits while commits fail), so a round is not stuck
+ * on them. */
 static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need,
                            uint64_t *objects)
 {
     struct batch *b = malloc(sizeof *b);
+    struct cs_index_lru_cursor cur = {.started = false};
     uint64_t freed = 0;
 
     if (!b)
         return 0;
     while (freed < need && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
-        uint64_t before = *objects;
         size_t i;
         b->n = 0;
         b->keys_used = 0;
-        if (cs_index_oldest(d->index, ns->name, EVICT_BATCH, collect_victim, b) != CS_OK)
+        if (cs_index_oldest(d->index, ns->name, &cur, EVICT_BATCH, collect_victim, b) != CS_OK ||
+            b->n == 0)
             break;
         for (i = 0; i < b->n && freed < need; i++) {
             if (atomic_load_explicit(&d->stopping, memory_order_relaxed))
@@ -171,13 +152,11 @@ static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need
                 atomic_fetch_add_explicit(&ns->evicted_bytes, got, memory_order_relaxed);
             }
         }
-        /* the rows must be gone before the next query sees them again;
-         * while commits fail they are not, and the next round retries */
-        if (cs_index_sync(d->index) != CS_OK)
-            break;
-        if (b->n == 0 || *objects == before)
-            break;
     }
+    /* the rows must be gone before a later query sees them again; while
+     * commits fail they are not, and the next round retries */
+    if (cs_index_sync(d->index) != CS_OK)
+        cs_log(CS_LOG_DEBUG, "eviction of %s: its removals wait for the index", ns->name);
     free(b);
     return freed;
 }
@@ -200,7 +179,7 @@ static void evict_global(struct disk *d, uint64_t need, uint64_t *objects)
         size_t i;
         for (i = 0; i < d->usage.n; i++) {
             int64_t atime = INT64_MAX;
-            if (cs_index_oldest(d->index, d->usage.ns[i].name, 1, oldest_atime, &atime) ==
+            if (cs_index_oldest(d->index, d->usage.ns[i].name, NULL, 1, oldest_atime, &atime) ==
                     CS_OK &&
                 atime < best) {
                 best = atime;

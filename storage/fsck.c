@@ -251,7 +251,9 @@ static bool purge_entry(void *arg, const struct cs_index_entry *e)
     char path[CS_DISK_REL_PATH_LEN];
     pthread_mutex_t *lock;
 
-    p->st = cs_index_prepare_remove(p->d->index, CS_INDEX_BACKGROUND, p->ns, e->name,
+    /* a client's request (or the offline command): its waits are bounded,
+     * so a stalled index fails it rather than holding a thread for good */
+    p->st = cs_index_prepare_remove(p->d->index, CS_INDEX_REQUEST, p->ns, e->name,
                                     e->name_len, 0, &op);
     if (p->st != CS_OK)
         return false;

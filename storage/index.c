@@ -36,6 +36,8 @@
 /* How long a client's write waits for room in a full queue: short, since
  * it waits on an event thread (other requests on that thread wait too). */
 #define QUEUE_WAIT_MS 100
+/* Buckets of the table of keys with writes on their way (a power of two). */
+#define PENDING_BUCKETS 4096
 /* A failed commit is retried this often. */
 #define RETRY_MS 250
 /* At shutdown, how long a failing commit is tried again. */
@@ -51,6 +53,8 @@ enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
  * queue; submitted, it belongs to the writer until committed. */
 struct cs_index_op {
     struct cs_index_op *next;
+    struct cs_index_op *key_next;     /* submitted: the next of its key's bucket */
+    bool keyed;                       /* in the pending-keys table */
     enum op_type type;
     enum cs_index_kind kind;
     bool durable;
@@ -103,6 +107,9 @@ struct cs_index {
     enum cs_status failure;       /* and failed for this reason */
     size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
     atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
+    /* Submitted writes not yet committed, by key (chained in buckets): lets
+     * eviction tell a key's committed row is its latest version. */
+    struct cs_index_op *pending_keys[PENDING_BUCKETS];
     bool closing;                 /* background writers no longer wait for room */
     bool stop;
 
@@ -574,24 +581,53 @@ static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *
  * Called after usage_refresh: their bytes stop counting as pending only
  * once the committed totals include them, so they are never counted
  * nowhere. */
+static size_t key_bucket(const char *ns, size_t ns_len, const char *key, size_t key_len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+
+    for (i = 0; i < ns_len; i++)
+        h = (h ^ (unsigned char)ns[i]) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL; /* no ns/key split can shift bytes across */
+    for (i = 0; i < key_len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 32)) & (PENDING_BUCKETS - 1);
+}
+
+/* Takes a submitted op out of the pending-keys table (lock held). */
+static void unkey(struct cs_index *idx, struct cs_index_op *op)
+{
+    struct cs_index_op **pp =
+        &idx->pending_keys[key_bucket(op->data, op->ns_len, op->data + op->ns_len, op->key_len)];
+
+    while (*pp && *pp != op)
+        pp = &(*pp)->key_next;
+    if (*pp)
+        *pp = op->key_next;
+    op->keyed = false;
+}
+
 static void release_ops(struct cs_index *idx, struct cs_index_op *list)
 {
+    struct cs_index_op *op;
     size_t n = 0;
 
+    if (!list)
+        return;
+    pthread_mutex_lock(&idx->lock);
+    for (op = list; op; op = op->next, n++)
+        if (op->keyed)
+            unkey(idx, op);
+    idx->n_ops -= n;
+    pthread_cond_broadcast(&idx->room);
+    pthread_mutex_unlock(&idx->lock);
     while (list) {
         struct cs_index_op *next = list->next;
         if (list->pending_ns)
             cs_usage_release(list->pending_ns, list->pending);
         free(list);
         list = next;
-        n++;
     }
-    if (n == 0)
-        return;
-    pthread_mutex_lock(&idx->lock);
-    idx->n_ops -= n;
-    pthread_cond_broadcast(&idx->room);
-    pthread_mutex_unlock(&idx->lock);
 }
 
 static size_t count_ops(const struct cs_index_op *op)
@@ -854,6 +890,12 @@ uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
     else
         idx->head = op;
     idx->tail = op;
+    if (op->type != OP_COLLECT) {
+        size_t b = key_bucket(op->data, op->ns_len, op->data + op->ns_len, op->key_len);
+        op->key_next = idx->pending_keys[b];
+        idx->pending_keys[b] = op;
+        op->keyed = true;
+    }
     seq = ++idx->queued_seq;
     pthread_cond_signal(&idx->work);
     pthread_mutex_unlock(&idx->lock);
@@ -964,6 +1006,21 @@ void cs_index_begin_close(struct cs_index *idx)
     idx->closing = true;
     pthread_cond_broadcast(&idx->room);
     pthread_mutex_unlock(&idx->lock);
+}
+
+bool cs_index_pending(struct cs_index *idx, const char *ns, const char *key, size_t key_len)
+{
+    size_t ns_len = strlen(ns);
+    const struct cs_index_op *op;
+    bool found = false;
+
+    pthread_mutex_lock(&idx->lock);
+    for (op = idx->pending_keys[key_bucket(ns, ns_len, key, key_len)]; op && !found;
+         op = op->key_next)
+        found = op->ns_len == ns_len && op->key_len == key_len &&
+                memcmp(op->data, ns, ns_len) == 0 && memcmp(op->data + ns_len, key, key_len) == 0;
+    pthread_mutex_unlock(&idx->lock);
+    return found;
 }
 
 enum cs_status cs_index_health(const struct cs_index *idx)
@@ -1282,20 +1339,32 @@ static enum cs_status read_end(struct cs_index *idx, sqlite3 *db, sqlite3_stmt *
     return rc;
 }
 
-/* Least recently used objects of ns, oldest first. */
-enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
+/* Least recently used objects of ns, oldest first. The LRU index holds
+ * (ns, atime) and the primary key after it, so (atime, key) order is the
+ * index's own and resuming after a cursor is a seek. */
+enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,
+                               struct cs_index_lru_cursor *cur, size_t max,
                                cs_index_victim_cb cb, void *arg)
 {
-    static const char sql[] = "SELECT key, dsize, created, atime, etag FROM entries "
-                              "WHERE ns = ?1 AND kind = 0 ORDER BY atime LIMIT ?2";
+    static const char sql[2][200] = {
+        "SELECT key, dsize, created, atime FROM entries "
+        "WHERE ns = ?1 AND kind = 0 ORDER BY atime, key LIMIT ?2",
+        "SELECT key, dsize, created, atime FROM entries "
+        "WHERE ns = ?1 AND kind = 0 AND (atime, key) > (?3, ?4) ORDER BY atime, key LIMIT ?2",
+    };
+    bool after = cur && cur->started;
     sqlite3 *db;
     sqlite3_stmt *st;
     int step = SQLITE_DONE;
 
-    if (read_begin(idx, sql, &db, &st) != CS_OK)
+    if (read_begin(idx, sql[after], &db, &st) != CS_OK)
         return CS_ERR_IO;
     sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+    if (after) { /* copies: the cursor moves while the statement runs */
+        sqlite3_bind_int64(st, 3, cur->atime_ms);
+        sqlite3_bind_blob(st, 4, cur->key, (int)cur->key_len, SQLITE_TRANSIENT);
+    }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct cs_index_victim v = {
             .key = sqlite3_column_blob(st, 0),
@@ -1303,12 +1372,38 @@ enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
             .dsize = (uint64_t)sqlite3_column_int64(st, 1),
             .created_ms = sqlite3_column_int64(st, 2),
             .atime_ms = sqlite3_column_int64(st, 3),
-            .etag = sqlite3_column_bytes(st, 4) == 32 ? sqlite3_column_blob(st, 4) : NULL,
         };
-        if (!cb(arg, &v))
+        bool more = cb(arg, &v); /* false: not taken, the cursor stays */
+        if (more && cur && v.key_len <= sizeof cur->key) {
+            cur->started = true;
+            cur->atime_ms = v.atime_ms;
+            memcpy(cur->key, v.key, v.key_len);
+            cur->key_len = v.key_len;
+        }
+        if (!more)
             break;
     }
     return read_end(idx, db, st, step);
+}
+
+enum cs_status cs_index_row_created(struct cs_index *idx, const char *ns, const char *key,
+                                    size_t key_len, int64_t *created_ms)
+{
+    static const char sql[] = "SELECT created FROM entries WHERE ns = ?1 AND key = ?2";
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int step;
+    enum cs_status rc;
+
+    if (read_begin(idx, sql, &db, &st) != CS_OK)
+        return CS_ERR_IO;
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, key, (int)key_len, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *created_ms = sqlite3_column_int64(st, 0);
+    rc = read_end(idx, db, st, step);
+    return rc == CS_OK && step == SQLITE_DONE ? CS_ERR_NOT_FOUND : rc;
 }
 
 /* Every entry of every namespace in (ns, key) order, from the cursor on. */

@@ -130,6 +130,14 @@ enum cs_status cs_index_sync_touches(struct cs_index *idx);
 /* Shutdown begins: background writers waiting for room in the queue give
  * up (CS_ERR_INDEX), so the threads that would make room can be joined. */
 void cs_index_begin_close(struct cs_index *idx);
+/* Whether a write of this key is submitted and not yet committed. Asked
+ * under the object's lock (storage/disk.c), under which every write of
+ * the key is submitted, so the answer holds while the lock is. */
+bool cs_index_pending(struct cs_index *idx, const char *ns, const char *key, size_t key_len);
+/* The committed row's creation time (its version); CS_ERR_NOT_FOUND when
+ * there is no row. */
+enum cs_status cs_index_row_created(struct cs_index *idx, const char *ns, const char *key,
+                                    size_t key_len, int64_t *created_ms);
 /* CS_OK, or why commits fail now (lock-free: the PUT path asks). */
 enum cs_status cs_index_health(const struct cs_index *idx);
 /* Writes prepared or queued, not yet committed (tests and stats). */
@@ -194,12 +202,22 @@ struct cs_index_victim {
     uint64_t dsize;
     int64_t created_ms;
     int64_t atime_ms;
-    const uint8_t *etag;      /* 32 bytes (the body's sha256), or NULL */
 };
 typedef bool (*cs_index_victim_cb)(void *arg, const struct cs_index_victim *v);
 
-/* Up to max objects of ns, least recently used first. */
-enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns, size_t max,
+/* Where a walk in LRU order got to: the last (atime, key) seen. */
+struct cs_index_lru_cursor {
+    bool started;
+    int64_t atime_ms;
+    char key[1100];
+    size_t key_len;
+};
+
+/* Up to max objects of ns, least recently used first, after *cur when
+ * cur is given (and then moved to the last one cb took: cb returns false
+ * for one it does not take, and the walk stops there). */
+enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,
+                               struct cs_index_lru_cursor *cur, size_t max,
                                cs_index_victim_cb cb, void *arg);
 
 /* One row of a whole-index scan (fsck). */

@@ -225,7 +225,7 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
     meta.has_sha256 = true;
     memcpy(meta.sha256, obj.etag, CS_SHA256_LEN);
     memcpy(meta.content_type, obj.content_type, sizeof meta.content_type);
-    st = cs_body_reader_open(&obj, &reader);
+    st = cs_body_reader_open_uncapped(&obj, &reader);
     if (st != CS_OK)
         return st;
     rs.ctx = reader;

@@ -164,7 +164,7 @@ static enum cs_status start_frame(struct cs_body_reader *r)
     return CS_OK;
 }
 
-enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out)
+static enum cs_status reader_open(struct cs_object *obj, bool capped, struct cs_body_reader **out)
 {
     struct cs_body_reader *r = calloc(1, sizeof *r);
 
@@ -180,11 +180,11 @@ enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader 
     obj->fd = -1;
     obj->body = NULL;
     if (r->fd >= 0 && obj->zstd) {
-        if (!stream_take()) {
+        if (capped && !stream_take()) {
             cs_body_reader_close(r);
             return CS_ERR_OVERLOAD;
         }
-        r->counted = true;
+        r->counted = capped;
         r->dctx = ZSTD_createDCtx();
         r->in_buf = malloc(IN_BUF);
         if (!r->dctx || !r->in_buf) {
@@ -207,6 +207,16 @@ nomem:
     obj->fd = -1;
     obj->body = NULL;
     return CS_ERR_NOMEM;
+}
+
+enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out)
+{
+    return reader_open(obj, true, out);
+}
+
+enum cs_status cs_body_reader_open_uncapped(struct cs_object *obj, struct cs_body_reader **out)
+{
+    return reader_open(obj, false, out);
 }
 
 static ssize_t read_file(struct cs_body_reader *r, void *buf, size_t len)

@@ -39,6 +39,11 @@ ZSTD_DCtx *cs_thread_dctx(void);
  * decompress, and with CS_ERR_IO when its frame needs a larger window. */
 struct cs_body_reader;
 enum cs_status cs_body_reader_open(struct cs_object *obj, struct cs_body_reader **out);
+/* The same for the tiers' copies to a remote tier: not counted against
+ * CS_ZSTD_STREAMS_MAX (they are writes already acknowledged, which a cap
+ * full of slow clients must not drop; the tiers' own threads and the PUTs
+ * in flight bound them). */
+enum cs_status cs_body_reader_open_uncapped(struct cs_object *obj, struct cs_body_reader **out);
 /* Up to len bytes; 0 at the end; a negative status on error (also when a
  * compressed body decodes to other than its recorded size). */
 ssize_t cs_body_reader_read(struct cs_body_reader *r, void *buf, size_t len);

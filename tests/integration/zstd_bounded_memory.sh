@@ -101,3 +101,41 @@ curl -sS -H 'Accept-Encoding: zstd' "$URL/z/zeros" -o "$TEST_TMP/frame" -D "$TES
 grep -qi '^content-encoding: zstd' "$TEST_TMP/h" || fail "no zstd frame for Accept-Encoding: zstd"
 [ "$(zstd -dc "$TEST_TMP/frame" | wc -c)" = $size ] || fail "the stored frame does not decode to 1 GiB"
 ok "the body reads back as 1 GiB of zeros, raw and as the stored frame"
+
+# the cap is for clients: a write-through to a remote tier, already
+# acknowledged, is not dropped while 32 slow readers hold the streams
+# (second review: a sync PUT answered 201 and never reached the tier)
+stop_server TERM
+cat >"$TEST_TMP/up.conf" <<CONF
+namespaces = ( { name = "up"; read = [ "*" ]; write = [ "*" ]; } );
+CONF
+start_server "$TEST_TMP/updata" --config "$TEST_TMP/up.conf"
+UP_URL=$URL
+EXTRA_PIDS+=("$SERVER_PID")
+SERVER_PID=""
+cat >"$TEST_TMP/tier.conf" <<CONF
+namespaces = ( { name = "z"; compression = "zstd"; max_blob_size = "2G"; read = [ "*" ]; write = [ "*" ];
+                 tiers = ( { type = "disk"; }, { type = "http"; url = "$UP_URL/up"; } ); } );
+CONF
+start_server "$TEST_TMP/tdata" --config "$TEST_TMP/tier.conf"
+put_zeros big $((256 * 1024 * 1024))
+port=${URL##*:}
+python3 - "$port" >"$TEST_TMP/hold.out" <<'PY' &
+import socket, sys, time
+socks = []
+for i in range(32):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"GET /z/big HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+time.sleep(4)
+PY
+holder=$!
+sleep 1
+expect_status 503 GET /z/big
+put_zeros second $((8 * 1024 * 1024))
+code=$(curl -s -o /dev/null -w '%{http_code}' -I "$UP_URL/up/second")
+[ "$code" = 200 ] || fail "the PUT did not reach the remote tier while the streams were taken: $code"
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+ok "with every client stream taken (a GET gets 503), a PUT still writes through to the remote tier"
