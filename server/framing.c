@@ -9,6 +9,7 @@
 
 struct framing {
     unsigned content_length, transfer_encoding;
+    size_t bytes;   /* names, values, ": " and CRLF */
     const char *te; /* the Transfer-Encoding value */
     bool bad_name;
 };
@@ -48,6 +49,7 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
     size_t n = token_len(key);
 
     (void)kind;
+    f->bytes += (n ? n : strlen(key)) + (value ? strlen(value) : 0) + 4;
     if (n == 0) {
         f->bad_name = true;
     } else if (n == sizeof MHD_HTTP_HEADER_CONTENT_LENGTH - 1 &&
@@ -73,14 +75,16 @@ static bool target_has_nul(const char *url, const char *version, size_t target_l
 }
 
 const char *cs_framing_check(struct MHD_Connection *conn, const char *url, const char *version,
-                             size_t target_len, unsigned *status)
+                             size_t target_len, unsigned *status, size_t *header_bytes)
 {
-    struct framing f = {0, 0, NULL, false};
+    struct framing f = {0, 0, 0, NULL, false};
 
     *status = MHD_HTTP_BAD_REQUEST;
+    *header_bytes = 0;
     if (target_has_nul(url, version, target_len))
         return "request target contains a NUL byte";
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+    *header_bytes = f.bytes;
     if (f.bad_name)
         return "a header field name is not a token (space before the colon?)";
     if (f.content_length > 1)

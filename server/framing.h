@@ -15,8 +15,10 @@
  * *status gets the HTTP status to answer with. url and version are the
  * access handler's arguments; target_len is strlen of the target that
  * libmicrohttpd's URI-log callback saw (before it cuts the query or
- * decodes), or (size_t)-1 when unknown. */
+ * decodes), or (size_t)-1 when unknown. The same walk over the headers
+ * sums their size into *header_bytes (name, value and 4 bytes of ": " and
+ * CRLF each), for limits.header_size: one walk a request, not two. */
 const char *cs_framing_check(struct MHD_Connection *conn, const char *url, const char *version,
-                             size_t target_len, unsigned *status);
+                             size_t target_len, unsigned *status, size_t *header_bytes);
 
 #endif

@@ -83,6 +83,7 @@ enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_
 struct request {
     bool started;                   /* the access handler has seen it */
     size_t target_len;              /* strlen of the raw target, or (size_t)-1 */
+    size_t header_bytes;            /* the headers' size, from the framing check */
     const struct cs_policy *policy; /* held from the first call to completion */
     unsigned ticket;                /* for cs_live_leave */
     int uid;                        /* the client: a user, or -1 (anonymous) */
@@ -605,19 +606,9 @@ static bool authorize(struct request *req, const struct cs_namespace_config *ns,
     return false;
 }
 
-static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-                                       const char *value)
-{
-    size_t *sum = cls;
-
-    (void)kind;
-    *sum += strlen(key) + (value ? strlen(value) : 0) + 4;
-    return MHD_YES;
-}
-
 /* Request target and header sizes against the limits: 414 / 431. */
-static bool within_limits(struct cs_server *srv, struct request *req,
-                          struct MHD_Connection *conn, const char *method, const char *url)
+static bool within_limits(struct cs_server *srv, struct request *req, const char *method,
+                          const char *url)
 {
     char reason[REASON_MAX];
     size_t n = strlen(url);
@@ -628,8 +619,7 @@ static bool within_limits(struct cs_server *srv, struct request *req,
         prepare_error(req, method, url, MHD_HTTP_URI_TOO_LONG, reason);
         return false;
     }
-    n += strlen(method) + 12;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &n);
+    n += strlen(method) + 12 + req->header_bytes;
     if (n > srv->limits.header_size) {
         snprintf(reason, sizeof reason,
                  "request line and headers of %zu bytes are over limits.header_size %u", n,
@@ -866,7 +856,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
     char reason[REASON_MAX];
     enum cs_status st;
 
-    if (!within_limits(srv, req, conn, method, url))
+    if (!within_limits(srv, req, method, url))
         return;
     if (m == M_OPTIONS && strcmp(url, "*") == 0) {
         struct cs_reply reply;
@@ -1017,7 +1007,8 @@ static bool refuse_framing(struct request *req, struct MHD_Connection *conn, con
                            const char *method, const char *version)
 {
     unsigned status;
-    const char *why = cs_framing_check(conn, url, version, req->target_len, &status);
+    const char *why =
+        cs_framing_check(conn, url, version, req->target_len, &status, &req->header_bytes);
 
     if (!why)
         return false;

@@ -1241,8 +1241,15 @@ static void *fsck_main(void *arg)
     struct cs_fsck_report r;
     int64_t start = cs_index_now_ms();
 
-    if (cs_disk_fsck_run(d, true, &r) != CS_OK || atomic_load(&d->stopping))
+    enum cs_status st = cs_disk_fsck_run(d, true, &r);
+
+    if (atomic_load(&d->stopping))
         return NULL;
+    if (st != CS_OK) {
+        cs_log(CS_LOG_WARN, "fsck of %s not done: %s (it runs again at the next start, or as "
+                            "cstashd fsck)", d->root, cs_strerror(st));
+        return NULL;
+    }
     cs_log(CS_LOG_INFO,
            "fsck of %s done in %.1f s: %llu rows and %llu files checked; dropped %llu rows "
            "without a file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) "

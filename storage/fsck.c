@@ -190,17 +190,6 @@ static void check_files(struct row_pass *p, bool throttle)
     closedir(dir);
 }
 
-/* Waits for writes queued so far; while commits fail it goes on with what
- * is committed (said in the log). */
-static void sync_logged(struct disk *d, const char *what)
-{
-    enum cs_status st = cs_index_sync(d->index);
-
-    if (st != CS_OK)
-        cs_log(CS_LOG_WARN, "%s of %s works on the last committed index: %s", what, d->root,
-               cs_strerror(st));
-}
-
 enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_report *r)
 {
     struct row_pass p = {.d = d, .r = r, .start_ms = cs_index_now_ms()};
@@ -209,8 +198,11 @@ enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_re
 
     memset(r, 0, sizeof *r);
     memset(&cur, 0, sizeof cur);
-    /* rows are judged as committed; a failing index is no reason to stop */
-    sync_logged(d, "fsck");
+    /* Files are judged against the rows: while commits fail, files whose
+     * rows wait to be written would look like orphans, so no fsck then. */
+    st = cs_index_sync(d->index);
+    if (st != CS_OK)
+        return st;
     while (!cur.done && !p.oom && !atomic_load_explicit(&d->stopping, memory_order_relaxed)) {
         st = cs_index_scan_all(d->index, &cur, FSCK_BATCH, check_row, &p);
         if (st != CS_OK)
@@ -281,7 +273,7 @@ enum cs_status cs_disk_purge_run(struct disk *d, const char *ns, struct cs_purge
     enum cs_status st = CS_OK;
 
     memset(r, 0, sizeof *r);
-    sync_logged(d, "purge");
+    st = cs_index_sync(d->index); /* a purge is a write: refused while commits fail */
     while (!cur.done && st == CS_OK) {
         p.st = CS_OK;
         st = cs_index_walk(d->index, ns, "", 0, &cur, FSCK_BATCH, purge_entry, &p);

@@ -1028,16 +1028,6 @@ enum cs_status cs_index_health(const struct cs_index *idx)
     return (enum cs_status)atomic_load_explicit(&idx->health, memory_order_relaxed);
 }
 
-size_t cs_index_queued(struct cs_index *idx)
-{
-    size_t n;
-
-    pthread_mutex_lock(&idx->lock);
-    n = idx->n_ops;
-    pthread_mutex_unlock(&idx->lock);
-    return n;
-}
-
 uint64_t cs_index_touches_dropped(const struct cs_index *idx)
 {
     return atomic_load_explicit(&idx->touches_dropped, memory_order_relaxed);

@@ -140,8 +140,6 @@ enum cs_status cs_index_row_created(struct cs_index *idx, const char *ns, const 
                                     size_t key_len, int64_t *created_ms);
 /* CS_OK, or why commits fail now (lock-free: the PUT path asks). */
 enum cs_status cs_index_health(const struct cs_index *idx);
-/* Writes prepared or queued, not yet committed (tests and stats). */
-size_t cs_index_queued(struct cs_index *idx);
 
 /* Records a read of an object for LRU order. Costs no sqlite and no lock
  * shared with other threads: touches are buffered per thread and written

@@ -277,3 +277,16 @@ release_index_lock() {
     touch "$TEST_TMP/index-lock.go"
     wait "$LOCK_PID" 2>/dev/null || true
 }
+
+# mount_small_tmpfs DIR SIZE: a tmpfs of SIZE (e.g. 6m) on DIR, unmounted
+# at exit (it sets test_cleanup). Mounting needs root: without it, or
+# where mounting is not allowed, the test is skipped with the reason (CI
+# runs as root).
+mount_small_tmpfs() {
+    mkdir -p "$1"
+    [ "$(id -u)" = 0 ] || skip_test "mounting a small tmpfs needs root"
+    mount -t tmpfs -o "size=$2,mode=0700" cstash-test "$1" 2>"$TEST_TMP/mount.err" ||
+        skip_test "cannot mount a tmpfs here: $(cat "$TEST_TMP/mount.err")"
+    SMALL_TMPFS=$1
+    test_cleanup() { umount "$SMALL_TMPFS"; }
+}

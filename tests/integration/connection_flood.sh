@@ -9,8 +9,13 @@ source "$CS_SRCDIR/tests/lib.sh"
 cat >"$TEST_TMP/cstashd.conf" <<CONF
 namespaces = ( { name = "n"; read = [ "*" ]; write = [ "*" ]; } );
 CONF
+# a soft open-files limit of 1024, the common default: cstashd raises it to
+# the hard limit, or 1280 connections would run out of descriptors
+ulimit -Sn 1024
 start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
 port=${URL##*:}
+read -r soft hard < <(awk '/^Max open files/ { print $4, $5 }' "/proc/$SERVER_PID/limits")
+[ "$soft" = "$hard" ] || fail "the open-files limit was not raised: soft $soft, hard $hard"
 
 python3 - "$port" >"$TEST_TMP/flood.out" <<'PY' || fail "$(cat "$TEST_TMP/flood.out")"
 import resource, socket, sys, time

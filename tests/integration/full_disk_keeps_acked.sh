@@ -9,11 +9,7 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 mnt="$TEST_TMP/mnt"
-mkdir -p "$mnt"
-[ "$(id -u)" = 0 ] || skip_test "mounting a small tmpfs needs root"
-mount -t tmpfs -o size=20m,mode=0700 cstash-test "$mnt" 2>"$TEST_TMP/mount.err" ||
-    skip_test "cannot mount a tmpfs here: $(cat "$TEST_TMP/mount.err")"
-test_cleanup() { umount "$mnt"; }
+mount_small_tmpfs "$mnt" 20m
 
 for durable in false true; do
     data="$mnt/data-$durable"

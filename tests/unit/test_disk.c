@@ -322,12 +322,12 @@ END_TEST
 
 /* --- zstd at rest ------------------------------------------------------------ */
 
-/* Stores body (in chunks of step bytes) with compression at level 3. */
-static enum cs_status put_z(struct cs_backend *b, const struct cs_object_id *id,
-                            const uint8_t *body, size_t len, size_t step, bool hint,
-                            const uint8_t *expect)
+/* Stores body (in chunks of step bytes) with compression at level. */
+static enum cs_status put_zl(struct cs_backend *b, const struct cs_object_id *id,
+                             const uint8_t *body, size_t len, size_t step, bool hint,
+                             const uint8_t *expect, int level)
 {
-    struct cs_put_options opt = {.size_hint = hint ? len : 0, .compress_level = 3,
+    struct cs_put_options opt = {.size_hint = hint ? len : 0, .compress_level = level,
                                  .expect_sha256 = expect};
     struct cs_upload *up;
     bool created;
@@ -340,6 +340,14 @@ static enum cs_status put_z(struct cs_backend *b, const struct cs_object_id *id,
         ck_assert_int_eq(b->ops->put_write(up, body + at, n), CS_OK);
     }
     return b->ops->put_commit(up, &created);
+}
+
+/* The same at level 3, the default. */
+static enum cs_status put_z(struct cs_backend *b, const struct cs_object_id *id,
+                            const uint8_t *body, size_t len, size_t step, bool hint,
+                            const uint8_t *expect)
+{
+    return put_zl(b, id, body, len, step, hint, expect, 3);
 }
 
 /* Reads the object back both ways (streamed from the fd, and whole into
@@ -494,6 +502,130 @@ START_TEST(zstd_damage_is_an_error)
     cs_body_reader_close(r);
     b.ops->destroy(b.state);
     free(body);
+}
+END_TEST
+
+/* Level 22 would pick a 16 MiB window for a 12 MiB body; it is held to the
+ * 8 MiB every streaming reader accepts, so the object reads back. */
+START_TEST(zstd_ultra_levels_keep_the_window)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    char why[256];
+    size_t len = 12u << 20, i;
+    uint8_t *body = malloc(len), block[4096];
+
+    ck_assert_ptr_nonnull(body);
+    for (i = 0; i < sizeof block; i++)
+        block[i] = (uint8_t)(random() >> 7);
+    for (i = 0; i < len; i++) /* repeats from afar: a large window would pay */
+        body[i] = block[(i / 7) % sizeof block];
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "ultra", 5);
+    ck_assert_int_eq(put_zl(&b, &id, body, len, 1 << 20, true, NULL, 22), CS_OK);
+    ck_assert(check_z(&b, &id, body, len));
+    b.ops->destroy(b.state);
+    free(body);
+}
+END_TEST
+
+/* A stored frame that claims a window over the limit (as one written
+ * before the limit could) is refused when the reader opens, before any
+ * byte is promised and without the window's memory. */
+START_TEST(zstd_large_window_is_refused)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    struct cs_object obj;
+    struct cs_body_reader *r;
+    char why[256], path[600], hex[CS_SHA256_HEX_LEN + 1];
+    size_t len = 1u << 20, cap = ZSTD_compressBound(len), n, i;
+    uint8_t *body = malloc(len), *frame = malloc(cap);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    FILE *f;
+
+    ck_assert_ptr_nonnull(body);
+    ck_assert_ptr_nonnull(frame);
+    for (i = 0; i < len; i++)
+        body[i] = (uint8_t)('a' + i % 13);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "wide", 4);
+    ck_assert_int_eq(put_z(&b, &id, body, len, len, false, NULL), CS_OK);
+    ck_assert(check_z(&b, &id, body, len));
+    /* the same object with its frame swapped for one with a 128 MiB window */
+    ck_assert_int_eq(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 27)), 0);
+    { /* streamed, so no size is known up front and the window stays */
+        ZSTD_inBuffer in = {body, len, 0};
+        ZSTD_outBuffer out = {frame, cap, 0};
+        size_t left;
+        ck_assert_int_eq(ZSTD_isError(ZSTD_compressStream2(c, &out, &in, ZSTD_e_continue)), 0);
+        do
+            left = ZSTD_compressStream2(c, &out, &in, ZSTD_e_end);
+        while (!ZSTD_isError(left) && left != 0);
+        ck_assert_int_eq(ZSTD_isError(left), 0);
+        n = out.pos;
+    }
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    close(obj.fd);
+    cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
+    snprintf(path, sizeof path, "%s/objects/%.2s/%s", data, hex, hex);
+    f = fopen(path, "r+");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, (long)obj.offset, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(frame, 1, n, f), n);
+    ck_assert_int_eq(ftruncate(fileno(f), (off_t)(obj.offset + n)), 0);
+    fclose(f);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert(obj.zstd);
+    ck_assert_int_eq(cs_body_reader_open(&obj, &r), CS_ERR_IO);
+    ZSTD_freeCCtx(c);
+    b.ops->destroy(b.state);
+    free(body);
+    free(frame);
+}
+END_TEST
+
+/* While the index cannot commit (another process holds its lock), fsck
+ * refuses to run: files whose rows wait to be written would look like
+ * objects without a row. Once commits work, it runs and finds nothing. */
+START_TEST(fsck_waits_for_a_working_index)
+{
+    struct cs_backend b;
+    struct cs_object_id id;
+    struct cs_fsck_report r;
+    char why[256], db_path[400];
+    sqlite3 *db;
+    int i;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    cs_object_id_init(&id, "ns", "kept", 4);
+    put(&b, &id, "one", true);
+    snprintf(db_path, sizeof db_path, "%s/index.sqlite", data);
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    cs_object_id_init(&id, "ns", "waiting", 7);
+    {
+        struct cs_put_options opt = {.size_hint = 3};
+        struct cs_upload *up;
+        bool created;
+        ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
+        ck_assert_int_eq(b.ops->put_write(up, "two", 3), CS_OK);
+        ck_assert_int_eq(b.ops->put_commit(up, &created), CS_OK); /* not durable: queued */
+    }
+    for (i = 0; i < 100 && cs_index_health(cs_disk_index(&b)) == CS_OK; i++)
+        usleep(50000);
+    ck_assert_int_ne(cs_index_health(cs_disk_index(&b)), CS_OK);
+    usleep(2100000); /* old enough for fsck to judge the file */
+    ck_assert_int_ne(cs_disk_fsck(&b, false, &r), CS_OK);
+    ck_assert_uint_eq(r.orphans, 0);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (i = 0; i < 100 && cs_index_health(cs_disk_index(&b)) != CS_OK; i++)
+        usleep(50000);
+    ck_assert_int_eq(cs_disk_fsck(&b, false, &r), CS_OK);
+    ck_assert_uint_eq(r.orphans, 0);
+    expect_body(&b, &id, "two");
+    b.ops->destroy(b.state);
 }
 END_TEST
 
@@ -684,6 +816,9 @@ int main(void)
     tcase_add_test(tc, zstd_round_trip);
     tcase_add_test(tc, zstd_cas_and_quota);
     tcase_add_test(tc, zstd_damage_is_an_error);
+    tcase_add_test(tc, zstd_ultra_levels_keep_the_window);
+    tcase_add_test(tc, zstd_large_window_is_refused);
+    tcase_add_test(tc, fsck_waits_for_a_working_index);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
