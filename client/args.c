@@ -44,16 +44,21 @@ static const struct {
     const char *name;
     int kind;
 } with_value[] = {
-    {"-I", ARG_PATH},          {"-isystem", ARG_PATH},   {"-iquote", ARG_PATH},
-    {"-idirafter", ARG_PATH},  {"-include", ARG_PATH},   {"-imacros", ARG_PATH},
-    {"-isysroot", ARG_PATH},   {"--sysroot", ARG_PATH},  {"-B", ARG_PATH},
-    {"-iprefix", ARG_PATH},    {"-iwithprefix", ARG_PATH}, {"-iwithprefixbefore", ARG_PATH},
-    {"-L", ARG_PATH},          {"-D", ARG_PLAIN},        {"-U", ARG_PLAIN},
-    {"-Xassembler", ARG_PLAIN}, {"-Xlinker", ARG_PLAIN}, /* -Xclang etc.: forwarded() */
-    {"-target", ARG_PLAIN},    {"-A", ARG_PLAIN},
-    {"--param", ARG_PLAIN},    {"-u", ARG_PLAIN},        {"-l", ARG_PLAIN},
-    {"-T", ARG_PLAIN},         {"-G", ARG_PLAIN},        {"-gcc-toolchain", ARG_PATH},
-    {"-imultilib", ARG_PLAIN}, {"-ivfsoverlay", ARG_PATH}, {"-arch", ARG_PLAIN},
+    {"-I", ARG_PATH},           {"-isystem", ARG_PATH},
+    {"-iquote", ARG_PATH},      {"-idirafter", ARG_PATH},
+    {"-include", ARG_PATH},     {"-imacros", ARG_PATH},
+    {"-isysroot", ARG_PATH},    {"--sysroot", ARG_PATH},
+    {"-B", ARG_PATH},           {"-iprefix", ARG_PATH},
+    {"-iwithprefix", ARG_PATH}, {"-iwithprefixbefore", ARG_PATH},
+    {"-L", ARG_PATH},           {"-D", ARG_PLAIN},
+    {"-U", ARG_PLAIN},          {"-Xassembler", ARG_PLAIN},
+    {"-Xlinker", ARG_PLAIN}, /* -Xclang etc.: forwarded() */
+    {"-target", ARG_PLAIN},     {"-A", ARG_PLAIN},
+    {"--param", ARG_PLAIN},     {"-u", ARG_PLAIN},
+    {"-l", ARG_PLAIN},          {"-T", ARG_PLAIN},
+    {"-G", ARG_PLAIN},          {"-gcc-toolchain", ARG_PATH},
+    {"-imultilib", ARG_PLAIN},  {"-ivfsoverlay", ARG_PATH},
+    {"-arch", ARG_PLAIN},
 };
 
 /* The ways the driver hands an argument to cc1 as it is. */
@@ -139,12 +144,25 @@ static const char *lang_of_suffix(const char *path, enum cs_uncacheable *why)
         const char *ext, *lang;
         enum cs_uncacheable why;
     } map[] = {
-        {"c", "c", 0},          {"cc", "c++", 0},   {"cp", "c++", 0},   {"cxx", "c++", 0},
-        {"cpp", "c++", 0},      {"CPP", "c++", 0},  {"c++", "c++", 0},  {"C", "c++", 0},
-        {"m", "objective-c", 0}, {"mm", "objective-c++", 0}, {"M", "objective-c++", 0},
-        {"S", "assembler-with-cpp", 0}, {"sx", "assembler-with-cpp", 0},
-        {"h", NULL, CS_UNC_PCH}, {"hh", NULL, CS_UNC_PCH}, {"hpp", NULL, CS_UNC_PCH},
-        {"hxx", NULL, CS_UNC_PCH}, {"H", NULL, CS_UNC_PCH}, {"h++", NULL, CS_UNC_PCH},
+        {"c", "c", 0},
+        {"cc", "c++", 0},
+        {"cp", "c++", 0},
+        {"cxx", "c++", 0},
+        {"cpp", "c++", 0},
+        {"CPP", "c++", 0},
+        {"c++", "c++", 0},
+        {"C", "c++", 0},
+        {"m", "objective-c", 0},
+        {"mm", "objective-c++", 0},
+        {"M", "objective-c++", 0},
+        {"S", "assembler-with-cpp", 0},
+        {"sx", "assembler-with-cpp", 0},
+        {"h", NULL, CS_UNC_PCH},
+        {"hh", NULL, CS_UNC_PCH},
+        {"hpp", NULL, CS_UNC_PCH},
+        {"hxx", NULL, CS_UNC_PCH},
+        {"H", NULL, CS_UNC_PCH},
+        {"h++", NULL, CS_UNC_PCH},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(dot, map[i].ext) == 0) {
@@ -199,9 +217,10 @@ static bool is_profile_option(const char *s)
 
 static bool is_unsupported_option(const char *s)
 {
-    static const char *const exact[] = {"-gsplit-dwarf", "-fsyntax-only", "-frepo", "-###",
-                                        "-v", "--help", "--version", "-MG", "--", "-fmodules",
-                                        "-fcxx-modules", "-pipe-never"};
+    static const char *const exact[] = {
+        "-gsplit-dwarf", "-fsyntax-only", "-frepo", "-###", "-v",
+        "--help",        "--version",     "-MG",    "--",   "-fmodules",
+        "-fcxx-modules", "-pipe-never"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strcmp(s, exact[i]))
             return true;
@@ -215,8 +234,8 @@ static bool is_unsupported_option(const char *s)
 
 static bool is_pch_option(const char *s)
 {
-    return !strcmp(s, "-include-pch") || !strcmp(s, "-fpch-preprocess") || !strcmp(s, "-emit-pch") ||
-           cs_starts_with(s, "-fpch-") || !strcmp(s, "-Xclang-emit-pch");
+    return !strcmp(s, "-include-pch") || !strcmp(s, "-fpch-preprocess") ||
+           !strcmp(s, "-emit-pch") || cs_starts_with(s, "-fpch-") || !strcmp(s, "-Xclang-emit-pch");
 }
 
 /* How OLD of a prefix map goes into the key. It differs between
@@ -543,22 +562,45 @@ static enum cs_status plugin_arg(struct parse *p, const char *arg, const char *v
  * dependency file (a cached result would not have it): not followed,
  * the compile runs uncached. */
 static const char *const cc1_file_next[] = {
-    "-load", "-load-pass-plugin", "-mlink-bitcode-file", "-mlink-builtin-bitcode",
-    "-mlink-cuda-bitcode", "-fcuda-include-gpubinary", "-fopenmp-host-ir-file-path",
-    "-ast-merge", "-chain-include", "-remap-file", "-include-pch", "-ivfsoverlay",
-    "-dependency-file", "-dependency-dot", "-header-include-file", "-diagnostic-log-file",
-    "-stack-usage-file", "-split-dwarf-file", "-split-dwarf-output", "-opt-record-file",
-    "-serialize-diagnostic-file", "-coverage-data-file", "-coverage-notes-file", "-o",
+    "-load",
+    "-load-pass-plugin",
+    "-mlink-bitcode-file",
+    "-mlink-builtin-bitcode",
+    "-mlink-cuda-bitcode",
+    "-fcuda-include-gpubinary",
+    "-fopenmp-host-ir-file-path",
+    "-ast-merge",
+    "-chain-include",
+    "-remap-file",
+    "-include-pch",
+    "-ivfsoverlay",
+    "-dependency-file",
+    "-dependency-dot",
+    "-header-include-file",
+    "-diagnostic-log-file",
+    "-stack-usage-file",
+    "-split-dwarf-file",
+    "-split-dwarf-output",
+    "-opt-record-file",
+    "-serialize-diagnostic-file",
+    "-coverage-data-file",
+    "-coverage-notes-file",
+    "-o",
 };
 /* The same, joined to the option. */
 static const char *const cc1_file_joined[] = {
-    "-fmodule-file=", "-fmodule-map-file=", "-fmodules-embed-file=", "-fembed-offload-object=",
-    "-fthin-link-bitcode=", "-stats-file=", "-fverify-debuginfo-preserve-export=",
+    "-fmodule-file=",
+    "-fmodule-map-file=",
+    "-fmodules-embed-file=",
+    "-fembed-offload-object=",
+    "-fthin-link-bitcode=",
+    "-stats-file=",
+    "-fverify-debuginfo-preserve-export=",
 };
 /* cc1 options whose next argument is a value, not an option. */
 static const char *const cc1_plain_next[] = {
-    "-plugin", "-add-plugin", "-mllvm", "-triple", "-target-cpu", "-target-feature",
-    "-target-abi", "-main-file-name", "-analyzer-config", "-analyzer-checker",
+    "-plugin",         "-add-plugin", "-mllvm",          "-triple",          "-target-cpu",
+    "-target-feature", "-target-abi", "-main-file-name", "-analyzer-config", "-analyzer-checker",
 };
 
 static bool in_list(const char *const *list, size_t n, const char *s, bool prefix)

@@ -12,20 +12,20 @@
 /* Why an invocation is not cached; counted in the stats by name. */
 enum cs_uncacheable {
     CS_UNC_NONE = 0,
-    CS_UNC_LINK,           /* no -c: linking or a driver query */
-    CS_UNC_PREPROCESS,     /* -E, -M or -MM without -MD */
-    CS_UNC_ASSEMBLY_OUT,   /* -S */
-    CS_UNC_MULTIPLE,       /* more than one input */
+    CS_UNC_LINK,         /* no -c: linking or a driver query */
+    CS_UNC_PREPROCESS,   /* -E, -M or -MM without -MD */
+    CS_UNC_ASSEMBLY_OUT, /* -S */
+    CS_UNC_MULTIPLE,     /* more than one input */
     CS_UNC_NO_INPUT,
-    CS_UNC_NOT_SOURCE,     /* an input that is not a C/C++/ObjC/.S source */
-    CS_UNC_STDIN,          /* "-" as input */
-    CS_UNC_PCH,            /* precompiled headers */
-    CS_UNC_PROFILE,        /* -fprofile-*, coverage */
-    CS_UNC_RESPONSE_FILE,  /* an @file that cannot be read */
-    CS_UNC_OPTION,         /* an option the cache cannot reproduce */
-    CS_UNC_NATIVE,         /* -march=native and friends: depends on the host */
-    CS_UNC_SPECIAL_FILE,   /* input or output is not a regular file path */
-    CS_UNC_ARCH,           /* several -arch */
+    CS_UNC_NOT_SOURCE,    /* an input that is not a C/C++/ObjC/.S source */
+    CS_UNC_STDIN,         /* "-" as input */
+    CS_UNC_PCH,           /* precompiled headers */
+    CS_UNC_PROFILE,       /* -fprofile-*, coverage */
+    CS_UNC_RESPONSE_FILE, /* an @file that cannot be read */
+    CS_UNC_OPTION,        /* an option the cache cannot reproduce */
+    CS_UNC_NATIVE,        /* -march=native and friends: depends on the host */
+    CS_UNC_SPECIAL_FILE,  /* input or output is not a regular file path */
+    CS_UNC_ARCH,          /* several -arch */
     CS_UNC_COUNT
 };
 const char *cs_uncacheable_name(enum cs_uncacheable r);

@@ -89,7 +89,8 @@ static enum cs_status command(struct job *j, bool with_prefix, char *const *args
         char *copy = strdup(j->s.prefix), *save = NULL;
         if (!copy)
             return CS_ERR_NOMEM;
-        for (char *w = strtok_r(copy, " \t", &save); w && rc == CS_OK; w = strtok_r(NULL, " \t", &save))
+        for (char *w = strtok_r(copy, " \t", &save); w && rc == CS_OK;
+             w = strtok_r(NULL, " \t", &save))
             rc = cs_strv_push(out, w);
         free(copy);
     }
@@ -257,10 +258,18 @@ static enum cs_status hash_common(struct job *j)
     hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
     /* Include search paths from the environment change which headers a
      * direct-mode hit would find; the locale changes the diagnostics text. */
-    static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
-                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH", "LANG",
-                                      "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "GCC_EXEC_PREFIX",
-                                      "COMPILER_PATH", "SOURCE_DATE_EPOCH"};
+    static const char *const env[] = {"CPATH",
+                                      "C_INCLUDE_PATH",
+                                      "CPLUS_INCLUDE_PATH",
+                                      "OBJC_INCLUDE_PATH",
+                                      "OBJCPLUS_INCLUDE_PATH",
+                                      "LANG",
+                                      "LC_ALL",
+                                      "LC_MESSAGES",
+                                      "LC_CTYPE",
+                                      "GCC_EXEC_PREFIX",
+                                      "COMPILER_PATH",
+                                      "SOURCE_DATE_EPOCH"};
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
         const char *v = getenv(env[i]);
         hash_str(&j->common, env[i]);
@@ -271,7 +280,8 @@ static enum cs_status hash_common(struct job *j)
 
 static bool has_time_macros(const uint8_t *p, size_t n)
 {
-    return memmem(p, n, "__TIME__", 8) || memmem(p, n, "__DATE__", 8) || memmem(p, n, "__TIMESTAMP__", 13);
+    return memmem(p, n, "__TIME__", 8) || memmem(p, n, "__DATE__", 8) ||
+           memmem(p, n, "__TIMESTAMP__", 13);
 }
 
 static int64_t ns_of(const struct timespec *t)
@@ -286,12 +296,13 @@ static int64_t ns_of(const struct timespec *t)
  * timestamp tick: it is recorded, but a hit must check its hash, never
  * just its stat data. */
 enum freshness { FRESH_OLD, FRESH_RECENT, FRESH_DURING };
-#define DURING_MARGIN_NS (10 * 1000000LL)      /* jiffy-granular timestamps */
-#define RECENT_MARGIN_NS (2 * 1000000000LL)     /* 2 s: FAT/NFS granularity */
+#define DURING_MARGIN_NS (10 * 1000000LL)   /* jiffy-granular timestamps */
+#define RECENT_MARGIN_NS (2 * 1000000000LL) /* 2 s: FAT/NFS granularity */
 
 static enum freshness freshness(const struct job *j, const struct stat *st)
 {
-    int64_t changed = ns_of(&st->st_mtim) > ns_of(&st->st_ctim) ? ns_of(&st->st_mtim) : ns_of(&st->st_ctim);
+    int64_t changed =
+        ns_of(&st->st_mtim) > ns_of(&st->st_ctim) ? ns_of(&st->st_mtim) : ns_of(&st->st_ctim);
     if (changed >= j->start_ns - DURING_MARGIN_NS)
         return FRESH_DURING;
     return changed >= j->start_ns - RECENT_MARGIN_NS ? FRESH_RECENT : FRESH_OLD;
@@ -453,7 +464,10 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             if (ok)
                 e->nfiles++;
         } else {
-            logf_(j, "no direct mode entry: %s changed during the compile, is unreadable or uses time macros", path);
+            logf_(j,
+                  "no direct mode entry: %s changed during the compile, is unreadable or uses time "
+                  "macros",
+                  path);
         }
         cs_bytes_free(&b);
     }
@@ -488,8 +502,8 @@ static enum cs_status read_output(const char *path, struct cs_bytes *b)
 
 /* Compiles for real and stores the result. Returns the exit status. */
 static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_LEN], bool have_key,
-                             const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m, bool direct_ok,
-                             const struct cs_strv *includes)
+                             const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
+                             bool direct_ok, const struct cs_strv *includes)
 {
     struct cs_strv cmd = {0};
     struct cs_bytes out = {0}, err = {0};
@@ -570,8 +584,8 @@ static int cached_compile(struct job *j)
     /* Direct mode: hash the source, find the manifest, check its files. */
     if (direct_ok) {
         struct stat st;
-        direct_ok = cs_read_file(j->a.input, MAX_OBJECT, &src) == CS_OK && !has_time_macros(src.data, src.len) &&
-                    stat(j->a.input, &st) == 0;
+        direct_ok = cs_read_file(j->a.input, MAX_OBJECT, &src) == CS_OK &&
+                    !has_time_macros(src.data, src.len) && stat(j->a.input, &st) == 0;
         if (direct_ok) {
             uint8_t sh[CS_SHA256_LEN];
             const void *parts[] = {src.data ? (void *)src.data : ""};
@@ -586,10 +600,12 @@ static int cached_compile(struct job *j)
             if (freshness(j, &st) == FRESH_DURING)
                 direct_ok = false;
         }
-        if (direct_ok && !j->s.recache && fetch(j, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
+        if (direct_ok && !j->s.recache &&
+            fetch(j, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
             cs_manifest_decode(blob.data, blob.len, &m) == CS_OK && manifest_lookup(&m, rkey)) {
             bool res_remote;
-            if (fetch(j, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK && deliver(j, &blob) == CS_OK) {
+            if (fetch(j, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
+                deliver(j, &blob) == CS_OK) {
                 count(j, res_remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
                 j->shard = rkey[0] >> 4;
                 logf_(j, "direct hit (%s) for %s", res_remote ? "remote" : "local", j->a.output);
@@ -607,14 +623,15 @@ static int cached_compile(struct job *j)
         cs_strv_free(&cmd);
         if (rc != CS_OK || status != 0) {
             count(j, CS_ST_PREPROCESSOR_ERROR);
-            logf_(j, "preprocessor failed (%s, exit %d): compiling without the cache", cs_strerror(rc), status);
+            logf_(j, "preprocessor failed (%s, exit %d): compiling without the cache",
+                  cs_strerror(rc), status);
             exit_code = passthrough(j);
             goto done;
         }
         struct cs_sha256 h = j->common;
         hash_str(&h, "preprocessed");
-        rc = cs_ppscan((char *)(pp.data ? pp.data : (uint8_t *)""), pp.len, j->cwd, j->s.basedir, &h,
-                       &includes);
+        rc = cs_ppscan((char *)(pp.data ? pp.data : (uint8_t *)""), pp.len, j->cwd, j->s.basedir,
+                       &h, &includes);
         /* Preprocessor warnings are part of what a hit must replay. */
         cs_sha256_update(&h, pperr.data ? pperr.data : (uint8_t *)"", pperr.len);
         cs_sha256_final(&h, rkey);
@@ -625,7 +642,8 @@ static int cached_compile(struct job *j)
         }
     }
     j->shard = rkey[0] >> 4;
-    if (!j->s.recache && fetch(j, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK && deliver(j, &blob) == CS_OK) {
+    if (!j->s.recache && fetch(j, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK &&
+        deliver(j, &blob) == CS_OK) {
         count(j, from_remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
         logf_(j, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local", j->a.output);
         if (direct_ok && !j->s.readonly)
@@ -703,11 +721,13 @@ int cs_compile_main(int argc, char **argv)
     if (j.s.log)
         j.logfd = open(j.s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (rc != CS_OK) {
-        fprintf(stderr, "cstash: %s; compiling without the cache\n", err[0] ? err : cs_strerror(rc));
+        fprintf(stderr, "cstash: %s; compiling without the cache\n",
+                err[0] ? err : cs_strerror(rc));
         return passthrough(&j);
     }
     if (cs_compiler_find(argv[0], &j.comp) != CS_OK) {
-        fprintf(stderr, "cstash: compiler \"%s\" not found (on PATH, skipping cstash itself)\n", argv[0]);
+        fprintf(stderr, "cstash: compiler \"%s\" not found (on PATH, skipping cstash itself)\n",
+                argv[0]);
         return 127;
     }
     if (j.s.disable) {

@@ -138,8 +138,9 @@ static enum cs_status list_shard(const char *sdir, struct entry **out, size_t *n
                 *out = e;
                 cap = nc;
             }
-            (*out)[(*n)++] = (struct entry){p, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-                                            (int64_t)st.st_size};
+            (*out)[(*n)++] =
+                (struct entry){p, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                               (int64_t)st.st_size};
             *total += st.st_size;
         }
         if (d)

@@ -44,8 +44,7 @@ static void figures(const struct cs_admin *a, size_t slot, struct ns_figures *f)
 /* Whether the caller administers namespace slot. */
 static bool visible(const struct cs_admin *a, size_t slot)
 {
-    return (cs_config_rights(&a->cfg->namespaces[slot], a->uid) & CS_RIGHT_ADMIN) ==
-           CS_RIGHT_ADMIN;
+    return (cs_config_rights(&a->cfg->namespaces[slot], a->uid) & CS_RIGHT_ADMIN) == CS_RIGHT_ADMIN;
 }
 
 /* Stats need the admin right on at least one namespace. */
@@ -131,8 +130,10 @@ static void tier_metrics(const struct cs_admin *a, struct cs_buf *b)
          offsetof(struct cs_tier_stats, writes)},
         {"cstash_tier_write_errors_total", "counter", "Write-throughs that failed.",
          offsetof(struct cs_tier_stats, write_errors)},
-        {"cstash_tier_fills_total", "counter", "Objects copied to the tier after a hit in a "
-         "later tier.", offsetof(struct cs_tier_stats, fills)},
+        {"cstash_tier_fills_total", "counter",
+         "Objects copied to the tier after a hit in a "
+         "later tier.",
+         offsetof(struct cs_tier_stats, fills)},
         {"cstash_tier_dropped_total", "counter", "Async writes dropped: the queue was full.",
          offsetof(struct cs_tier_stats, dropped)},
         {"cstash_tier_breaker_opened_total", "counter", "Times the tier was taken out of the path.",
@@ -166,8 +167,10 @@ static void tier_metrics(const struct cs_admin *a, struct cs_buf *b)
                      "# TYPE cstash_tier_out_of_path gauge\n");
     for (i = 0; i < n; i++)
         if (visible_name(a, t[i].ns))
-            cs_buf_printf(b, "cstash_tier_out_of_path{namespace=\"%s\",tier=\"%u\",type=\"%s\"} "
-                             "%d\n", t[i].ns, t[i].index, t[i].type, t[i].out_of_path ? 1 : 0);
+            cs_buf_printf(b,
+                          "cstash_tier_out_of_path{namespace=\"%s\",tier=\"%u\",type=\"%s\"} "
+                          "%d\n",
+                          t[i].ns, t[i].index, t[i].type, t[i].out_of_path ? 1 : 0);
     free(t);
 }
 
@@ -178,8 +181,9 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
     size_t i;
 
     cs_buf_init(b, ADMIN_BODY_MAX);
-    cs_buf_printf(b, "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64
-                     ",\"touches_dropped\":%" PRIu64 "},\"namespaces\":{",
+    cs_buf_printf(b,
+                  "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64
+                  ",\"touches_dropped\":%" PRIu64 "},\"namespaces\":{",
                   u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
     bool first = true;
 
@@ -192,12 +196,11 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
         cs_buf_printf(b,
                       "%s\"%s\":{\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64
                       ",\"max_size\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
-                      ",\"puts\":%" PRIu64 ",\"evictions\":%" PRIu64
-                      ",\"evicted_bytes\":%" PRIu64 ",\"bytes_in\":%" PRIu64
-                      ",\"bytes_out\":%" PRIu64 "}",
-                      first ? "" : ",", f.name, f.objects, f.bytes, f.max_size,
-                      f.c[CS_STAT_HITS], f.c[CS_STAT_MISSES], f.c[CS_STAT_PUTS], f.evictions,
-                      f.evicted_bytes, f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
+                      ",\"puts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"evicted_bytes\":%" PRIu64
+                      ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 "}",
+                      first ? "" : ",", f.name, f.objects, f.bytes, f.max_size, f.c[CS_STAT_HITS],
+                      f.c[CS_STAT_MISSES], f.c[CS_STAT_PUTS], f.evictions, f.evicted_bytes,
+                      f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
         first = false;
     }
     cs_buf_printf(b, "}");
@@ -208,8 +211,8 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
 }
 
 /* One metric family: HELP, TYPE, then a sample per namespace. */
-static void metric(const struct cs_admin *a, struct cs_buf *b, const char *name,
-                   const char *type, const char *help, size_t field)
+static void metric(const struct cs_admin *a, struct cs_buf *b, const char *name, const char *type,
+                   const char *help, size_t field)
 {
     size_t i;
 
@@ -239,11 +242,12 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
 
     cs_buf_init(b, ADMIN_BODY_MAX);
     metric(a, b, "cstash_objects", "gauge", "Objects stored.", 100);
-    metric(a, b, "cstash_bytes", "gauge", "Bytes on disk, including uploads not yet indexed.",
-           101);
+    metric(a, b, "cstash_bytes", "gauge", "Bytes on disk, including uploads not yet indexed.", 101);
     metric(a, b, "cstash_max_size_bytes", "gauge", "Namespace max_size (0: none).", 102);
-    metric(a, b, "cstash_hits_total", "counter", "GET and HEAD requests answered from the "
-                                                 "cache.", CS_STAT_HITS);
+    metric(a, b, "cstash_hits_total", "counter",
+           "GET and HEAD requests answered from the "
+           "cache.",
+           CS_STAT_HITS);
     metric(a, b, "cstash_misses_total", "counter", "GET and HEAD requests for missing keys.",
            CS_STAT_MISSES);
     metric(a, b, "cstash_puts_total", "counter", "Objects stored.", CS_STAT_PUTS);
@@ -309,11 +313,12 @@ static void purge(const struct cs_admin *a, const char *name, struct cs_reply *o
                        cs_strerror(st));
         return;
     }
-    cs_log(CS_LOG_INFO, "purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes",
-           ns->name, r.objects, r.bytes);
+    cs_log(CS_LOG_INFO, "purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes", ns->name,
+           r.objects, r.bytes);
     cs_buf_init(&out->body, ADMIN_BODY_MAX);
-    cs_buf_printf(&out->body, "{\"namespace\":\"%s\",\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64
-                              "}\n", ns->name, r.objects, r.bytes);
+    cs_buf_printf(&out->body,
+                  "{\"namespace\":\"%s\",\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 "}\n",
+                  ns->name, r.objects, r.bytes);
     out->status = 200;
     out->content_type = "application/json";
 }
@@ -325,8 +330,8 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
 
     if (strncmp(endpoint, "ns/", 3) == 0) {
         if (strcmp(method, "DELETE") != 0) {
-            cs_reply_error(out, 405, "method %.32s is not allowed here (allowed: %s)",
-                       method, CS_ADMIN_NS_ALLOW);
+            cs_reply_error(out, 405, "method %.32s is not allowed here (allowed: %s)", method,
+                           CS_ADMIN_NS_ALLOW);
             out->allow = CS_ADMIN_NS_ALLOW;
             return;
         }
@@ -340,7 +345,7 @@ void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char 
     }
     if (!read) {
         cs_reply_error(out, 405, "method %.32s is not allowed here (allowed: %s)", method,
-                   CS_ADMIN_ALLOW);
+                       CS_ADMIN_ALLOW);
         out->allow = CS_ADMIN_ALLOW;
         return;
     }

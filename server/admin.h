@@ -23,7 +23,7 @@ struct cs_admin {
     const struct cs_backend *backend;
     struct cs_stats *stats;
     const struct cs_auth_limit *auth_limit;
-    int uid;                      /* the caller: a user, or -1 (anonymous) */
+    int uid; /* the caller: a user, or -1 (anonymous) */
 };
 
 #define CS_ADMIN_ALLOW "GET, HEAD"

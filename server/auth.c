@@ -23,23 +23,23 @@ struct token_entry {
 };
 
 struct cache_entry {
-    atomic_uint seq;                     /* odd while being written */
+    atomic_uint seq; /* odd while being written */
     atomic_uint_fast64_t key[CS_SHA256_LEN / 8];
     atomic_int uid;
-    atomic_int_fast64_t expires_ms;      /* 0: empty */
+    atomic_int_fast64_t expires_ms; /* 0: empty */
 };
 
 struct cs_auth {
     const struct cs_config *cfg;
-    struct token_entry *tokens;          /* sorted by hash */
+    struct token_entry *tokens; /* sorted by hash */
     size_t n_tokens;
-    int *by_name;                        /* user indices sorted by name */
-    uint8_t salt[CS_SHA256_LEN];         /* keys the cache: random per auth object */
+    int *by_name;                /* user indices sorted by name */
+    uint8_t salt[CS_SHA256_LEN]; /* keys the cache: random per auth object */
     struct cache_entry *cache;
     size_t n_sets;                       /* 0: no cache */
     pthread_mutex_t locks[LOCK_STRIPES]; /* writers of a set */
     int64_t ttl_ms;
-    const char *dummy_hash;              /* verified for unknown users, to take equal time */
+    const char *dummy_hash; /* verified for unknown users, to take equal time */
     atomic_uint_fast64_t hash_checks;
 };
 
@@ -272,8 +272,7 @@ enum cs_auth_result cs_auth_lookup(struct cs_auth *a, const struct cs_credential
     int found = -1;
 
     switch (c->scheme) {
-    case CS_CRED_NONE:
-        return CS_AUTH_ANONYMOUS;
+    case CS_CRED_NONE: return CS_AUTH_ANONYMOUS;
     case CS_CRED_BEARER: {
         const void *parts[] = {c->secret};
         size_t lens[] = {c->secret_len};
@@ -305,8 +304,7 @@ enum cs_auth_result cs_auth_lookup(struct cs_auth *a, const struct cs_credential
         r = CS_AUTH_SLOW;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     OPENSSL_cleanse(key, sizeof key);
     if (r == CS_AUTH_OK)
@@ -314,8 +312,7 @@ enum cs_auth_result cs_auth_lookup(struct cs_auth *a, const struct cs_credential
     return r;
 }
 
-enum cs_auth_result cs_auth_verify_slow(struct cs_auth *a, const struct cs_credentials *c,
-                                        int *uid)
+enum cs_auth_result cs_auth_verify_slow(struct cs_auth *a, const struct cs_credentials *c, int *uid)
 {
     uint8_t key[CS_SHA256_LEN];
     int user = c->scheme == CS_CRED_BASIC ? find_user(a, c->user) : -1;

@@ -158,8 +158,7 @@ static bool read_size(struct loader *ld, const config_setting_t *s, uint64_t *ou
         *out = (uint64_t)v;
         return true;
     }
-    if (type == CONFIG_TYPE_STRING &&
-        cs_parse_size(config_setting_get_string(s), out) == CS_OK)
+    if (type == CONFIG_TYPE_STRING && cs_parse_size(config_setting_get_string(s), out) == CS_OK)
         return true;
     add_error(ld, s, "%s must be a size like 1048576, \"512K\", \"64M\" or \"1G\"",
               config_setting_name(s));
@@ -231,8 +230,8 @@ static bool user_name_valid(const char *name)
 
 /* Accepts what this libcrypt verifies and does not call weak: yescrypt,
  * bcrypt, sha512crypt, sha256crypt, scrypt... */
-static bool password_hash_ok(struct loader *ld, const config_setting_t *where,
-                             const char *user, const char *hash)
+static bool password_hash_ok(struct loader *ld, const config_setting_t *where, const char *user,
+                             const char *hash)
 {
     int ok = crypt_checksalt(hash);
 
@@ -242,12 +241,14 @@ static bool password_hash_ok(struct loader *ld, const config_setting_t *where,
         add_error(ld, where,
                   "user \"%s\": $apr1$ (Apache MD5) hashes are not accepted, MD5 is too "
                   "fast to guard a password; re-create it with htpasswd -B (bcrypt) or "
-                  "cstashd hash-password", user);
+                  "cstashd hash-password",
+                  user);
     else
         add_error(ld, where,
                   "user \"%s\": password hash is not a crypt(3) hash this system accepts "
                   "(use yescrypt \"$y$\", bcrypt \"$2b$\" or sha512crypt \"$6$\": "
-                  "cstashd hash-password makes one)", user);
+                  "cstashd hash-password makes one)",
+                  user);
     return false;
 }
 
@@ -259,7 +260,8 @@ static struct cs_user *new_user(struct loader *ld, const config_setting_t *where
     if (!user_name_valid(name)) {
         add_error(ld, where,
                   "user name \"%.64s\" must be 1-128 printable characters without ':' or "
-                  "spaces, not starting with '@' or '*'", name);
+                  "spaces, not starting with '@' or '*'",
+                  name);
         return NULL;
     }
     if (cs_config_find_user(cfg, name) >= 0) {
@@ -284,11 +286,13 @@ static struct cs_user *new_user(struct loader *ld, const config_setting_t *where
 static void add_token(struct loader *ld, const config_setting_t *e, struct cs_user *u)
 {
     const char *hex = config_setting_get_string(e);
-    uint8_t (*grown)[CS_SHA256_BYTES];
+    uint8_t(*grown)[CS_SHA256_BYTES];
 
     if (!hex || strlen(hex) != 2 * CS_SHA256_BYTES) {
-        add_error(ld, e, "user \"%s\": a token hash is 64 hex digits (cstashd hash-token "
-                         "prints it), not the token itself", u->name);
+        add_error(ld, e,
+                  "user \"%s\": a token hash is 64 hex digits (cstashd hash-token "
+                  "prints it), not the token itself",
+                  u->name);
         return;
     }
     grown = realloc(u->tokens, (u->n_tokens + 1) * sizeof *grown);
@@ -343,11 +347,15 @@ static void load_user(struct loader *ld, const config_setting_t *g, struct cs_co
                 u->password_hash = strdup(h);
             }
         } else if (strcmp(key, "password") == 0) {
-            add_error(ld, e, "user \"%s\": plaintext passwords are not accepted: set "
-                             "password_hash (cstashd hash-password prints one)", u->name);
+            add_error(ld, e,
+                      "user \"%s\": plaintext passwords are not accepted: set "
+                      "password_hash (cstashd hash-password prints one)",
+                      u->name);
         } else if (strcmp(key, "token") == 0) {
-            add_error(ld, e, "user \"%s\": plaintext tokens are not accepted: set "
-                             "token_sha256 (cstashd hash-token prints it)", u->name);
+            add_error(ld, e,
+                      "user \"%s\": plaintext tokens are not accepted: set "
+                      "token_sha256 (cstashd hash-token prints it)",
+                      u->name);
         } else {
             add_error(ld, e, "unknown user setting '%s'", key);
         }
@@ -428,8 +436,10 @@ static bool read_seconds(struct loader *ld, const config_setting_t *s, unsigned 
             ms = 0;
     }
     if (ms < 1000 || ms / 1000 > 100000000) {
-        add_error(ld, s, "%s must be a duration of at least 1s, like 30, \"30s\", \"10m\" or "
-                         "\"1h\"", config_setting_name(s));
+        add_error(ld, s,
+                  "%s must be a duration of at least 1s, like 30, \"30s\", \"10m\" or "
+                  "\"1h\"",
+                  config_setting_name(s));
         return false;
     }
     *out = (unsigned)(ms / 1000);
@@ -524,8 +534,7 @@ static void read_string(struct loader *ld, const config_setting_t *s, char **out
     *out = strdup(v);
 }
 
-static void read_tier_type(struct loader *ld, const config_setting_t *s,
-                           struct cs_tier_config *t)
+static void read_tier_type(struct loader *ld, const config_setting_t *s, struct cs_tier_config *t)
 {
     static const char *const names[] = {"disk", "s3", "redis", "http"};
     const char *v = config_setting_get_string(s);
@@ -541,12 +550,10 @@ static void read_tier_type(struct loader *ld, const config_setting_t *s,
 }
 
 /* What each type needs, once all its keys are read. */
-static void check_tier(struct loader *ld, const config_setting_t *g,
-                       const struct cs_tier_config *t)
+static void check_tier(struct loader *ld, const config_setting_t *g, const struct cs_tier_config *t)
 {
     switch (t->type) {
-    case CS_TIER_DISK:
-        break;
+    case CS_TIER_DISK: break;
     case CS_TIER_S3:
         if (!t->bucket || !t->bucket[0])
             add_error(ld, g, "s3 tier needs bucket = \"...\"");
@@ -554,18 +561,18 @@ static void check_tier(struct loader *ld, const config_setting_t *g,
             strncmp(t->endpoint, "https://", 8) != 0)
             add_error(ld, g, "s3 endpoint must start with http:// or https://");
         if (!t->access_key != !t->secret_key)
-            add_error(ld, g, "s3 tier needs both access_key and secret_key (or neither, "
-                             "to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+            add_error(ld, g,
+                      "s3 tier needs both access_key and secret_key (or neither, "
+                      "to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
         break;
     case CS_TIER_REDIS:
-        if (!t->url || (strncmp(t->url, "redis://", 8) != 0 &&
-                        strncmp(t->url, "unix://", 7) != 0))
-            add_error(ld, g, "redis tier needs url = \"redis://[user:pass@]host:port/db\" "
-                             "or \"unix:///path/to/redis.sock\"");
+        if (!t->url || (strncmp(t->url, "redis://", 8) != 0 && strncmp(t->url, "unix://", 7) != 0))
+            add_error(ld, g,
+                      "redis tier needs url = \"redis://[user:pass@]host:port/db\" "
+                      "or \"unix:///path/to/redis.sock\"");
         break;
     case CS_TIER_HTTP:
-        if (!t->url || (strncmp(t->url, "http://", 7) != 0 &&
-                        strncmp(t->url, "https://", 8) != 0))
+        if (!t->url || (strncmp(t->url, "http://", 7) != 0 && strncmp(t->url, "https://", 8) != 0))
             add_error(ld, g, "http tier needs url = \"http(s)://host:port/namespace\"");
         break;
     }
@@ -636,8 +643,9 @@ static void load_tier(struct loader *ld, const config_setting_t *g, struct cs_ti
         }
     }
     if (!have_type)
-        add_error(ld, g, "tier without a type: type = \"disk\" | \"s3\" | \"redis\" | "
-                         "\"http\"");
+        add_error(ld, g,
+                  "tier without a type: type = \"disk\" | \"s3\" | \"redis\" | "
+                  "\"http\"");
     else
         check_tier(ld, g, t);
 }
@@ -664,8 +672,9 @@ static void load_tiers(struct loader *ld, const config_setting_t *list,
     int i, n;
 
     if (!config_setting_is_list(list) || config_setting_length(list) == 0) {
-        add_error(ld, list, "tiers must be a list: ( { type = \"disk\"; }, { type = \"s3\"; "
-                            "... } )");
+        add_error(ld, list,
+                  "tiers must be a list: ( { type = \"disk\"; }, { type = \"s3\"; "
+                  "... } )");
         return;
     }
     n = config_setting_length(list);
@@ -683,9 +692,10 @@ static void load_tiers(struct loader *ld, const config_setting_t *list,
         }
         load_tier(ld, g, &t);
         if ((i == 0) != (t.type == CS_TIER_DISK))
-            add_error(ld, g, i == 0 ? "the first tier must be { type = \"disk\"; }: "
-                                      "every object passes through the local disk"
-                                    : "only the first tier can be the disk");
+            add_error(ld, g,
+                      i == 0 ? "the first tier must be { type = \"disk\"; }: "
+                               "every object passes through the local disk"
+                             : "only the first tier can be the disk");
         if (i == 0) {
             tier_strings_free(&t); /* the disk has no settings to keep */
             continue;
@@ -709,8 +719,8 @@ static void read_compression(struct loader *ld, const config_setting_t *s,
     }
 }
 
-static void load_namespace(struct loader *ld, const config_setting_t *g,
-                           struct cs_config *cfg, struct cs_namespace_config *ns)
+static void load_namespace(struct loader *ld, const config_setting_t *g, struct cs_config *cfg,
+                           struct cs_namespace_config *ns)
 {
     int i, n = config_setting_length(g);
     bool have_name = false, compression = false;
@@ -769,8 +779,7 @@ static void load_namespace(struct loader *ld, const config_setting_t *g,
         ns->compress_level = 0;
 }
 
-static void load_namespaces(struct loader *ld, const config_setting_t *list,
-                            struct cs_config *cfg)
+static void load_namespaces(struct loader *ld, const config_setting_t *list, struct cs_config *cfg)
 {
     int i, j, n;
 
@@ -819,16 +828,17 @@ static void load_listen(struct loader *ld, const config_setting_t *s, struct cs_
         return;
     }
     for (i = 0; i < n; i++) {
-        const config_setting_t *e =
-            config_setting_type(s) == CONFIG_TYPE_STRING ? s
-                                                         : config_setting_get_elem(s, (unsigned)i);
+        const config_setting_t *e = config_setting_type(s) == CONFIG_TYPE_STRING
+                                        ? s
+                                        : config_setting_get_elem(s, (unsigned)i);
         const char *text = config_setting_get_string(e);
         bool tls = false;
         if (text)
             text = cs_listen_scheme(text, &tls);
         if (!text || cs_parse_listen_addr(text, host, sizeof host, &port) != CS_OK) {
-            add_error(ld, e, "listen address must be \"host:port\", \"[ipv6]:port\" or "
-                             "\"https://host:port\"");
+            add_error(ld, e,
+                      "listen address must be \"host:port\", \"[ipv6]:port\" or "
+                      "\"https://host:port\"");
             continue;
         }
         cfg->listen_tls[cfg->n_listen] = tls;
@@ -902,8 +912,9 @@ static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
         }
     }
     if (!cfg->n_namespaces && !config_setting_get_member(root, "namespaces"))
-        add_error(ld, NULL, "no namespaces defined: add namespaces = ( { name = \"default\"; "
-                            "read = [ \"*\" ]; write = [ \"*\" ]; } );");
+        add_error(ld, NULL,
+                  "no namespaces defined: add namespaces = ( { name = \"default\"; "
+                  "read = [ \"*\" ]; write = [ \"*\" ]; } );");
 }
 
 bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len)
@@ -918,8 +929,9 @@ bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len)
         return false;
     }
     if (cfg->tls_client_ca && !cfg->n_users) {
-        snprintf(why, why_len, "tls_client_ca maps a client certificate's CN to a user: "
-                               "define users");
+        snprintf(why, why_len,
+                 "tls_client_ca maps a client certificate's CN to a user: "
+                 "define users");
         return false;
     }
     return true;
@@ -1042,11 +1054,10 @@ static bool same_string(const char *a, const char *b);
 
 static bool same_tier(const struct cs_tier_config *a, const struct cs_tier_config *b)
 {
-    return a->type == b->type && a->write_async == b->write_async &&
-           same_string(a->url, b->url) && same_string(a->endpoint, b->endpoint) &&
-           same_string(a->bucket, b->bucket) && same_string(a->region, b->region) &&
-           same_string(a->prefix, b->prefix) && same_string(a->access_key, b->access_key) &&
-           same_string(a->secret_key, b->secret_key) &&
+    return a->type == b->type && a->write_async == b->write_async && same_string(a->url, b->url) &&
+           same_string(a->endpoint, b->endpoint) && same_string(a->bucket, b->bucket) &&
+           same_string(a->region, b->region) && same_string(a->prefix, b->prefix) &&
+           same_string(a->access_key, b->access_key) && same_string(a->secret_key, b->secret_key) &&
            same_string(a->session_token, b->session_token) && same_string(a->token, b->token) &&
            same_string(a->ca_file, b->ca_file) && a->path_style == b->path_style &&
            a->tls_verify == b->tls_verify && a->max_object_size == b->max_object_size &&
@@ -1151,8 +1162,8 @@ static bool same_string(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg,
-                          char *why, size_t why_len)
+bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg, char *why,
+                          size_t why_len)
 {
     size_t i;
 

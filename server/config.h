@@ -27,23 +27,23 @@
 /* A principal. Secrets are kept only as hashes. */
 struct cs_user {
     char *name;
-    uint8_t (*tokens)[CS_SHA256_BYTES];  /* sha256 of each bearer token */
+    uint8_t (*tokens)[CS_SHA256_BYTES]; /* sha256 of each bearer token */
     size_t n_tokens;
-    char *password_hash;                 /* crypt(3) string, or NULL */
+    char *password_hash; /* crypt(3) string, or NULL */
 };
 
 /* Hardening limits; 0 never means "none" here, defaults are in config.c. */
 struct cs_limits {
-    unsigned connections;          /* open connections per listener */
-    unsigned connections_per_ip;   /* per client address, per listener */
-    unsigned header_size;          /* bytes of request line and headers */
-    unsigned url_length;           /* bytes of the request target */
-    unsigned idle_timeout_s;       /* no byte in either direction */
-    unsigned header_timeout_s;     /* from connection (or last answer) to full headers */
-    unsigned request_timeout_s;    /* one request, headers to last byte of the answer */
-    unsigned propfind_results;     /* entries in one Depth: 1 answer */
-    unsigned index_queue;          /* index writes waiting to commit (503 when full) */
-    unsigned auth_failures;        /* failed password hashes per address per minute (429) */
+    unsigned connections;        /* open connections per listener */
+    unsigned connections_per_ip; /* per client address, per listener */
+    unsigned header_size;        /* bytes of request line and headers */
+    unsigned url_length;         /* bytes of the request target */
+    unsigned idle_timeout_s;     /* no byte in either direction */
+    unsigned header_timeout_s;   /* from connection (or last answer) to full headers */
+    unsigned request_timeout_s;  /* one request, headers to last byte of the answer */
+    unsigned propfind_results;   /* entries in one Depth: 1 answer */
+    unsigned index_queue;        /* index writes waiting to commit (503 when full) */
+    unsigned auth_failures;      /* failed password hashes per address per minute (429) */
 };
 
 struct cs_namespace_config {
@@ -52,31 +52,31 @@ struct cs_namespace_config {
     uint64_t max_size;  /* LRU eviction above this many bytes on disk; 0 = none of its own */
     bool durable;       /* fsync object and directory before acknowledging a PUT */
     int compress_level; /* zstd at rest: 0 = off */
-    struct cs_tier_config *tiers;   /* after the disk; NULL when the disk is all */
+    struct cs_tier_config *tiers; /* after the disk; NULL when the disk is all */
     size_t n_tiers;
-    unsigned rights_anyone;         /* CS_RIGHT_* granted by "*" (anonymous too) */
-    unsigned rights_authenticated;  /* granted by "@authenticated" */
-    uint8_t *rights;                /* per user (index in cfg->users), or NULL */
+    unsigned rights_anyone;        /* CS_RIGHT_* granted by "*" (anonymous too) */
+    unsigned rights_authenticated; /* granted by "@authenticated" */
+    uint8_t *rights;               /* per user (index in cfg->users), or NULL */
 };
 
 struct cs_config {
-    char *source;              /* file name, or "(embedded default)" */
-    char *listen[CS_MAX_LISTEN];   /* "host:port", without the scheme */
-    bool listen_tls[CS_MAX_LISTEN];  /* given as "https://host:port" */
+    char *source;                   /* file name, or "(embedded default)" */
+    char *listen[CS_MAX_LISTEN];    /* "host:port", without the scheme */
+    bool listen_tls[CS_MAX_LISTEN]; /* given as "https://host:port" */
     size_t n_listen;
-    char *tls_cert, *tls_key;      /* PEM files, needed by https listeners */
-    char *tls_client_ca;           /* PEM CA: ask clients for a certificate (mTLS) */
+    char *tls_cert, *tls_key; /* PEM files, needed by https listeners */
+    char *tls_client_ca;      /* PEM CA: ask clients for a certificate (mTLS) */
     char *data_dir;
-    unsigned threads;          /* worker threads per listener; 0 in a file = CPU count */
-    uint64_t max_blob_size;    /* default for namespaces that set none */
-    uint64_t max_size;         /* whole data dir; 0 = no limit */
-    bool track_access;         /* record reads for LRU order */
+    unsigned threads;       /* worker threads per listener; 0 in a file = CPU count */
+    uint64_t max_blob_size; /* default for namespaces that set none */
+    uint64_t max_size;      /* whole data dir; 0 = no limit */
+    bool track_access;      /* record reads for LRU order */
     struct cs_namespace_config *namespaces;
     size_t n_namespaces;
     struct cs_user *users;
     size_t n_users;
-    char *htpasswd;                /* file the users (also) come from, or NULL */
-    unsigned auth_cache_entries;   /* verified Basic passwords remembered */
+    char *htpasswd;              /* file the users (also) come from, or NULL */
+    unsigned auth_cache_entries; /* verified Basic passwords remembered */
     unsigned auth_cache_ttl_s;
     struct cs_limits limits;
 };
@@ -115,8 +115,8 @@ static inline unsigned cs_config_rights(const struct cs_namespace_config *ns, in
 /* Whether a reload from old to new can be applied to a running server:
  * what needs a restart (listeners, data dir, threads, TLS files, the list
  * of namespaces) must be equal. On false, why says what differs. */
-bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg,
-                          char *why, size_t why_len);
+bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *new_cfg, char *why,
+                          size_t why_len);
 
 /* TLS settings agree with the listeners (also after --listen). */
 bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len);
@@ -130,7 +130,6 @@ const struct cs_namespace_config *cs_config_find_namespace(const struct cs_confi
 
 /* Splits "host:port" or "[v6]:port" into host (without brackets) and port.
  * host must hold at least 256 bytes. */
-enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen,
-                                    uint16_t *port);
+enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen, uint16_t *port);
 
 #endif

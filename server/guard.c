@@ -163,8 +163,9 @@ struct cs_conn *cs_guard_add(struct cs_guard *g, int fd, unsigned listener)
         make_room(g, c);
     pthread_mutex_unlock(&g->lock);
     if (full && atomic_load(&g->cut_idle) + atomic_load(&g->refused) == 1)
-        cs_log(CS_LOG_WARN, "listener %u is at limits.connections (%u): the connections that "
-                            "waited longest for a request are closed to make room",
+        cs_log(CS_LOG_WARN,
+               "listener %u is at limits.connections (%u): the connections that "
+               "waited longest for a request are closed to make room",
                c->listener, g->cap);
     return c;
 }

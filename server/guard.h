@@ -33,10 +33,10 @@
 struct cs_conn {
     struct cs_conn *prev, *next;
     int fd;
-    unsigned listener;              /* index of the listening socket it came in on */
-    bool cut;                       /* shut down by the guard (guard's lock) */
-    atomic_int_fast64_t since_ms;   /* start of the current phase */
-    atomic_int phase;               /* enum cs_conn_phase */
+    unsigned listener;            /* index of the listening socket it came in on */
+    bool cut;                     /* shut down by the guard (guard's lock) */
+    atomic_int_fast64_t since_ms; /* start of the current phase */
+    atomic_int phase;             /* enum cs_conn_phase */
     /* mTLS: the verified client certificate's CN, looked up once */
     bool cert_checked;
     bool cert_ok;
@@ -47,14 +47,14 @@ enum cs_conn_phase { CS_CONN_HEADERS, CS_CONN_REQUEST, CS_CONN_CUT };
 
 struct cs_guard {
     pthread_mutex_t lock;
-    struct cs_conn head;            /* list sentinel */
+    struct cs_conn head; /* list sentinel */
     pthread_t thread;
     bool running;
     atomic_bool stop;
     unsigned header_timeout_s, request_timeout_s;
-    unsigned cap;                               /* connections per listener */
-    unsigned open[CS_GUARD_LISTENERS];          /* registered, per listener */
-    unsigned closing[CS_GUARD_LISTENERS];       /* of those, shut down, not yet gone */
+    unsigned cap;                         /* connections per listener */
+    unsigned open[CS_GUARD_LISTENERS];    /* registered, per listener */
+    unsigned closing[CS_GUARD_LISTENERS]; /* of those, shut down, not yet gone */
     atomic_uint_fast64_t cut_headers, cut_requests, cut_idle, refused;
 };
 

@@ -59,24 +59,34 @@
 struct cs_server {
     const struct cs_backend *backend;
     struct cs_index *index;
-    struct cs_live live;           /* config and users; replaced by reloads */
-    struct cs_limits limits;       /* from the first config: fixed until restart */
+    struct cs_live live;     /* config and users; replaced by reloads */
+    struct cs_limits limits; /* from the first config: fixed until restart */
     struct cs_guard guard;
     struct cs_auth_limit *auth_limit; /* failed password hashes per client address */
     struct cs_stats *stats;
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
-    struct listener_ref {            /* what a daemon's connection callback is told */
+    struct listener_ref { /* what a daemon's connection callback is told */
         struct cs_server *srv;
         unsigned index;
     } refs[CS_MAX_LISTEN];
-    struct MHD_Response *miss;     /* shared 404 for misses, the most common answer */
+    struct MHD_Response *miss; /* shared 404 for misses, the most common answer */
     atomic_bool draining;
-    char *tls_cert, *tls_key, *tls_ca;  /* PEM text for libmicrohttpd */
+    char *tls_cert, *tls_key, *tls_ca; /* PEM text for libmicrohttpd */
 };
 
-enum method { M_GET, M_HEAD, M_PUT, M_DELETE, M_OPTIONS, M_PROPFIND, M_MKCOL, M_COPY,
-              M_MOVE, M_OTHER };
+enum method {
+    M_GET,
+    M_HEAD,
+    M_PUT,
+    M_DELETE,
+    M_OPTIONS,
+    M_PROPFIND,
+    M_MKCOL,
+    M_COPY,
+    M_MOVE,
+    M_OTHER
+};
 
 /* Per-request state, made when the request line arrives (on_request_line)
  * and freed in on_completed. */
@@ -89,16 +99,16 @@ struct request {
     int uid;                        /* the client: a user, or -1 (anonymous) */
     struct MHD_Response *response;  /* prepared, queued on the next call */
     unsigned status;
-    bool shared_response;           /* srv->miss: never destroyed here */
-    uint64_t sent_bytes;            /* body bytes of a GET answer, as sent */
+    bool shared_response; /* srv->miss: never destroyed here */
+    uint64_t sent_bytes;  /* body bytes of a GET answer, as sent */
     bool queued;
-    struct cs_upload *upload;       /* PUT in progress */
+    struct cs_upload *upload; /* PUT in progress */
     const struct cs_namespace_config *ns;
-    size_t ns_slot;                 /* ns's index in the config, for the counters */
+    size_t ns_slot; /* ns's index in the config, for the counters */
     uint64_t received;
-    uint64_t limit;                 /* max_blob_size for this PUT */
-    struct cs_route *route;         /* PROPFIND: kept until its body is in */
-    struct cs_buf body;             /* PROPFIND body */
+    uint64_t limit;         /* max_blob_size for this PUT */
+    struct cs_route *route; /* PROPFIND: kept until its body is in */
+    struct cs_buf body;     /* PROPFIND body */
 };
 
 static enum method parse_method(const char *m)
@@ -156,8 +166,8 @@ static void prepare_text(struct request *req, unsigned status, const char *text)
     req->status = status;
 }
 
-static void prepare_error(struct request *req, const char *method, const char *url,
-                          unsigned status, const char *reason)
+static void prepare_error(struct request *req, const char *method, const char *url, unsigned status,
+                          const char *reason)
 {
     log_request_error(req, method, url, status, reason);
     prepare_text(req, status, reason);
@@ -165,8 +175,7 @@ static void prepare_error(struct request *req, const char *method, const char *u
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"cstash\", Bearer realm=\"cstash\"");
     if (req->response && cs_http_status_retry(status))
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER,
-                                CS_HTTP_RETRY_AFTER);
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, CS_HTTP_RETRY_AFTER);
 }
 
 static void prepare_method_not_allowed(struct request *req, const char *method, const char *url,
@@ -281,8 +290,8 @@ static bool not_modified(struct MHD_Connection *conn, const struct cs_object *ob
  * without q=0). */
 static bool accepts_zstd(struct MHD_Connection *conn)
 {
-    const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *ae =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     const char *p = ae ? strcasestr(ae, "zstd") : NULL;
 
     if (!p)
@@ -384,8 +393,8 @@ static enum cs_status prepare_object(struct request *req, struct MHD_Connection 
         if (obj->fd >= 0)
             close(obj->fd);
     } else if (obj->body) {
-        req->response = MHD_create_response_from_buffer(obj->size, obj->body,
-                                                        MHD_RESPMEM_MUST_FREE);
+        req->response =
+            MHD_create_response_from_buffer(obj->size, obj->body, MHD_RESPMEM_MUST_FREE);
         if (!req->response)
             free(obj->body);
     } else if (obj->zstd) {
@@ -394,8 +403,7 @@ static enum cs_status prepare_object(struct request *req, struct MHD_Connection 
             return st;
     } else {
         /* GET streams with sendfile; HEAD reports the same length, unsent */
-        req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd,
-                                                                obj->offset);
+        req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd, obj->offset);
         if (!req->response)
             close(obj->fd);
     }
@@ -419,8 +427,8 @@ static void prepare_reply(struct request *req, struct cs_reply *r, const char *m
         log_request_error(req, method, url, r->status, line);
     }
     if (r->body.len) {
-        req->response = MHD_create_response_from_buffer(r->body.len, r->body.data,
-                                                        MHD_RESPMEM_MUST_FREE);
+        req->response =
+            MHD_create_response_from_buffer(r->body.len, r->body.data, MHD_RESPMEM_MUST_FREE);
         if (req->response)
             r->body.data = NULL; /* the response owns it now */
     } else {
@@ -437,16 +445,17 @@ static void prepare_reply(struct request *req, struct cs_reply *r, const char *m
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"cstash\", Bearer realm=\"cstash\"");
     if (req->response && cs_http_status_retry(r->status))
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER,
-                                CS_HTTP_RETRY_AFTER);
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, CS_HTTP_RETRY_AFTER);
     cs_reply_free(r);
 }
 
 static void handle_admin(struct cs_server *srv, struct request *req, const struct cs_route *r,
                          const char *method, const char *url)
 {
-    struct cs_admin admin = {.cfg = req->policy->cfg, .backend = srv->backend,
-                             .stats = srv->stats, .auth_limit = srv->auth_limit,
+    struct cs_admin admin = {.cfg = req->policy->cfg,
+                             .backend = srv->backend,
+                             .stats = srv->stats,
+                             .auth_limit = srv->auth_limit,
                              .uid = req->uid};
     struct cs_reply reply;
 
@@ -512,9 +521,9 @@ static const struct sockaddr *client_addr(struct MHD_Connection *conn)
 /* A password that takes a hash to check: hashed only while the client's
  * address is within its budget of failures (else 429, no hash), and a
  * wrong one spends from it. false when the request is answered. */
-static bool verify_password(struct cs_server *srv, struct request *req,
-                            struct MHD_Connection *conn, const struct cs_credentials *cred,
-                            enum cs_auth_result *r, const char *method, const char *url)
+static bool verify_password(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
+                            const struct cs_credentials *cred, enum cs_auth_result *r,
+                            const char *method, const char *url)
 {
     const struct sockaddr *addr = client_addr(conn);
     char reason[REASON_MAX], retry[16];
@@ -536,11 +545,11 @@ static bool verify_password(struct cs_server *srv, struct request *req,
 }
 
 /* Who the client is: req->uid. false when the request is answered (401). */
-static bool authenticate(struct cs_server *srv, struct request *req,
-                         struct MHD_Connection *conn, const char *method, const char *url)
+static bool authenticate(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
+                         const char *method, const char *url)
 {
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     struct cs_credentials cred;
     char reason[REASON_MAX];
     const char *why = "";
@@ -614,8 +623,8 @@ static bool within_limits(struct cs_server *srv, struct request *req, const char
     size_t n = strlen(url);
 
     if (n > srv->limits.url_length) {
-        snprintf(reason, sizeof reason, "request path of %zu bytes is over limits.url_length %u",
-                 n, srv->limits.url_length);
+        snprintf(reason, sizeof reason, "request path of %zu bytes is over limits.url_length %u", n,
+                 srv->limits.url_length);
         prepare_error(req, method, url, MHD_HTTP_URI_TOO_LONG, reason);
         return false;
     }
@@ -655,11 +664,13 @@ static void store_reason(const struct request *req, enum cs_status st, char *out
                  "and eviction could not free space in time; retry later",
                  req->ns->name);
     else if (st == CS_ERR_NO_SPACE)
-        snprintf(out, len, "insufficient storage: the data dir's file system is full; "
-                           "eviction is freeing space, retry later");
+        snprintf(out, len,
+                 "insufficient storage: the data dir's file system is full; "
+                 "eviction is freeing space, retry later");
     else if (st == CS_ERR_INDEX)
-        snprintf(out, len, "cannot store now: the index cannot record writes (see the "
-                           "server log); reads work, retry later");
+        snprintf(out, len,
+                 "cannot store now: the index cannot record writes (see the "
+                 "server log); reads work, retry later");
     else if (st == CS_ERR_OVERLOAD)
         snprintf(out, len, "cannot store now: too many writes wait for the index; retry later");
     else
@@ -670,14 +681,14 @@ static void store_reason(const struct request *req, enum cs_status st, char *out
 static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
                       const struct cs_object_id *id, const char *method, const char *url)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
-    struct cs_put_options opt = {.durable = req->ns->durable, .size_hint = 0,
-                                 .compress_level = req->ns->compress_level};
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *ct =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    struct cs_put_options opt = {
+        .durable = req->ns->durable, .size_hint = 0, .compress_level = req->ns->compress_level};
     uint8_t expect[CS_SHA256_LEN];
     char reason[REASON_MAX];
     enum cs_status st;
@@ -701,8 +712,7 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
         return;
     }
     if (ct && strlen(ct) > CS_CONTENT_TYPE_MAX) {
-        prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
-                      "Content-Type longer than 127 bytes");
+        prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST, "Content-Type longer than 127 bytes");
         return;
     }
     if (ct && strcmp(ct, "application/octet-stream") != 0)
@@ -724,8 +734,8 @@ static void begin_put(struct cs_server *srv, struct request *req, struct MHD_Con
 }
 
 /* PUT, later calls: one chunk of body, or the end of it. */
-static void continue_put(struct cs_server *srv, struct request *req, const char *data,
-                         size_t len, const char *method, const char *url)
+static void continue_put(struct cs_server *srv, struct request *req, const char *data, size_t len,
+                         const char *method, const char *url)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
     char reason[REASON_MAX];
@@ -792,9 +802,7 @@ static void dispatch_dav(struct cs_server *srv, struct request *req, struct MHD_
     dav_of(srv, req, &dav);
     cs_reply_init(&reply);
     switch (m) {
-    case M_OPTIONS:
-        cs_dav_options(&dav, route, &reply);
-        break;
+    case M_OPTIONS: cs_dav_options(&dav, route, &reply); break;
     case M_PROPFIND:
         req->route = malloc(sizeof *req->route);
         if (!req->route) {
@@ -806,40 +814,32 @@ static void dispatch_dav(struct cs_server *srv, struct request *req, struct MHD_
         cs_buf_init(&req->body, CS_PROPFIND_BODY_MAX);
         cs_reply_free(&reply);
         return;
-    case M_MKCOL:
-        cs_dav_mkcol(&dav, route, has_body(conn), &reply);
-        break;
-    case M_DELETE:
-        cs_dav_delete_collection(&dav, route, &reply);
-        break;
+    case M_MKCOL: cs_dav_mkcol(&dav, route, has_body(conn), &reply); break;
+    case M_DELETE: cs_dav_delete_collection(&dav, route, &reply); break;
     case M_COPY:
     case M_MOVE:
         cs_dav_copy_move(&dav, route, m == M_MOVE, header(conn, "Destination"),
                          header(conn, MHD_HTTP_HEADER_HOST), header(conn, "Overwrite"),
                          header(conn, "Depth"), &reply);
         break;
-    default:
-        cs_reply_free(&reply);
-        return;
+    default: cs_reply_free(&reply); return;
     }
     prepare_reply(req, &reply, method, url);
 }
 
-static void finish_propfind(struct cs_server *srv, struct request *req,
-                            struct MHD_Connection *conn, const char *method, const char *url)
+static void finish_propfind(struct cs_server *srv, struct request *req, struct MHD_Connection *conn,
+                            const char *method, const char *url)
 {
     struct cs_reply reply;
     struct cs_dav dav;
 
     dav_of(srv, req, &dav);
     if (req->body.overflow) {
-        prepare_error(req, method, url, MHD_HTTP_CONTENT_TOO_LARGE,
-                      "PROPFIND body over 64 KiB");
+        prepare_error(req, method, url, MHD_HTTP_CONTENT_TOO_LARGE, "PROPFIND body over 64 KiB");
         return;
     }
     cs_reply_init(&reply);
-    cs_dav_propfind(&dav, req->route, header(conn, "Depth"), req->body.data,
-                    req->body.len, &reply);
+    cs_dav_propfind(&dav, req->route, header(conn, "Depth"), req->body.data, req->body.len, &reply);
     prepare_reply(req, &reply, method, url);
 }
 
@@ -900,8 +900,7 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         prepare_error(req, method, url, cs_http_status(st), reason);
         return;
     }
-    if (m != M_GET && m != M_HEAD && m != M_PUT &&
-        !(m == M_DELETE && !route.collection)) {
+    if (m != M_GET && m != M_HEAD && m != M_PUT && !(m == M_DELETE && !route.collection)) {
         dispatch_dav(srv, req, conn, &route, m, method, url);
         return;
     }
@@ -929,13 +928,10 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         } else if (st == CS_ERR_NOT_FOUND) {
             prepare_miss(srv, req);
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
-        }
-        else
+        } else
             prepare_error(req, method, url, cs_http_status(st), cs_strerror(st));
         break;
-    case M_PUT:
-        begin_put(srv, req, conn, &id, method, url);
-        break;
+    case M_PUT: begin_put(srv, req, conn, &id, method, url); break;
     case M_DELETE:
         st = ops->remove(srv->backend->state, &id, route.ns->durable);
         if (st == CS_OK)
@@ -945,15 +941,14 @@ static void dispatch(struct cs_server *srv, struct request *req, struct MHD_Conn
         else
             prepare_error(req, method, url, cs_http_status(st), cs_strerror(st));
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 static bool has_body(struct MHD_Connection *conn)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
     return (cl && strcmp(cl, "0") != 0) ||
            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -990,10 +985,9 @@ static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
  * which can destroy the answer before the client reads it. */
 static bool refuse_before_body(struct MHD_Connection *conn)
 {
-    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_EXPECT);
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
     if (expect && strcasecmp(expect, "100-continue") == 0)
         return true;
@@ -1032,9 +1026,8 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     struct cs_server *srv = cls;
     struct request *req = *req_cls;
@@ -1149,8 +1142,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     /* libmicrohttpd says this for every failed handshake, most often a
      * client that does not trust our certificate and hangs up. */
     if (strstr(msg, "handshake message out of context")) {
-        cs_log(CS_LOG_WARN, "TLS handshake failed (libmicrohttpd: %s); a client that does not trust "
-                            "the certificate does this, see docs/security.md", msg);
+        cs_log(CS_LOG_WARN,
+               "TLS handshake failed (libmicrohttpd: %s); a client that does not trust "
+               "the certificate does this, see docs/security.md",
+               msg);
         return;
     }
     cs_log(CS_LOG_WARN, "libmicrohttpd: %s", msg);
@@ -1234,8 +1229,7 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
     OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL);
     OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, NULL);
     OPT(MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s, NULL);
-    OPT(MHD_OPTION_CONNECTION_LIMIT, (srv->limits.connections + MHD_HEADROOM) * cfg->threads,
-        NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, (srv->limits.connections + MHD_HEADROOM) * cfg->threads, NULL);
     OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, srv->limits.connections_per_ip, NULL);
     if (tls) {
         OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert);
@@ -1245,12 +1239,11 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-                            mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, &srv->refs[index],
-                            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_request_line, NULL,
-                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        &srv->refs[index], MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 static void free_server(struct cs_server *srv)
@@ -1292,8 +1285,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
     srv->limits = cfg->limits;
     srv->index = cs_disk_index(backend);
     atomic_init(&srv->draining, false);
-    st = cs_guard_start(&srv->guard, cfg->limits.header_timeout_s,
-                        cfg->limits.request_timeout_s, cfg->limits.connections);
+    st = cs_guard_start(&srv->guard, cfg->limits.header_timeout_s, cfg->limits.request_timeout_s,
+                        cfg->limits.connections);
     if (st == CS_OK && !srv->index)
         st = CS_ERR_INVALID;
     if (st == CS_OK)
@@ -1317,8 +1310,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
     }
     for (i = 0; i < n; i++) {
         srv->refs[i] = (struct listener_ref){srv, (unsigned)i};
-        struct MHD_Daemon *d = start_daemon(srv, cfg, &listeners[i], cfg->listen_tls[i],
-                                            (unsigned)i);
+        struct MHD_Daemon *d =
+            start_daemon(srv, cfg, &listeners[i], cfg->listen_tls[i], (unsigned)i);
         if (!d) {
             cs_log(CS_LOG_ERROR, "cannot start the HTTP server on %s", listeners[i].url);
             cs_server_stop(srv);

@@ -44,45 +44,44 @@ struct options {
     const char *data_dir;
     char *listen[CS_MAX_LISTEN];
     size_t n_listen;
-    long threads;        /* -1 = from config */
+    long threads; /* -1 = from config */
     bool check_config;
     bool print_clients;
     enum cs_log_level log_level;
-    const char *command;       /* NULL: run the server; "fsck" or "purge" */
-    const char *command_arg;   /* purge: the namespace */
+    const char *command;     /* NULL: run the server; "fsck" or "purge" */
+    const char *command_arg; /* purge: the namespace */
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: cstashd [OPTION]...              run the server\n"
-            "       cstashd [OPTION]... fsck         reconcile the index with the files\n"
-            "       cstashd [OPTION]... purge NAME   empty namespace NAME\n"
-            "       cstashd hash-token               read a token on stdin, print the\n"
-            "                                        token_sha256 for the config\n"
-            "       cstashd hash-password            read a password on stdin, print a\n"
-            "                                        password_hash (yescrypt)\n"
-            "A multi-tenant HTTP build cache for ccache, Bazel, Gradle and WebDAV clients.\n"
-            "fsck and purge work on the data dir of -c/-d while no server uses it; while\n"
-            "one runs, purge with: curl -X DELETE http://HOST:PORT/_/ns/NAME (as a user\n"
-            "with the namespace's admin right), and the server runs fsck by itself after\n"
-            "each start.\n"
-            "\n"
-            "  -c, --config FILE        read settings from FILE (default: embedded default)\n"
-            "  -l, --listen HOST:PORT   listen here instead of the config's addresses;\n"
-            "                           repeatable; [v6addr]:PORT for IPv6, port 0 = any\n"
-            "  -d, --data-dir DIR       store objects in DIR\n"
-            "  -t, --threads N          worker threads per listener (default: CPU count)\n"
-            "      --check-config       validate the configuration, print each error as\n"
-            "                           file:line: reason, exit 0 if valid, 1 if not\n"
-            "      --print-client-config  print settings for ccache, Bazel, Gradle and\n"
-            "                           sccache once listening\n"
-            "      --log-level LEVEL    error, warn, info (default) or debug\n"
-            "  -V, --version            print the version and exit\n"
-            "  -h, --help               print this help and exit\n"
-            "\n"
-            "Exit status: 0 ok, 1 bad command line or config, 2 data dir unusable,\n"
-            "3 cannot listen, 4 runtime failure. See cstashd(8) and cstashd.conf(5).\n");
+    fprintf(out, "Usage: cstashd [OPTION]...              run the server\n"
+                 "       cstashd [OPTION]... fsck         reconcile the index with the files\n"
+                 "       cstashd [OPTION]... purge NAME   empty namespace NAME\n"
+                 "       cstashd hash-token               read a token on stdin, print the\n"
+                 "                                        token_sha256 for the config\n"
+                 "       cstashd hash-password            read a password on stdin, print a\n"
+                 "                                        password_hash (yescrypt)\n"
+                 "A multi-tenant HTTP build cache for ccache, Bazel, Gradle and WebDAV clients.\n"
+                 "fsck and purge work on the data dir of -c/-d while no server uses it; while\n"
+                 "one runs, purge with: curl -X DELETE http://HOST:PORT/_/ns/NAME (as a user\n"
+                 "with the namespace's admin right), and the server runs fsck by itself after\n"
+                 "each start.\n"
+                 "\n"
+                 "  -c, --config FILE        read settings from FILE (default: embedded default)\n"
+                 "  -l, --listen HOST:PORT   listen here instead of the config's addresses;\n"
+                 "                           repeatable; [v6addr]:PORT for IPv6, port 0 = any\n"
+                 "  -d, --data-dir DIR       store objects in DIR\n"
+                 "  -t, --threads N          worker threads per listener (default: CPU count)\n"
+                 "      --check-config       validate the configuration, print each error as\n"
+                 "                           file:line: reason, exit 0 if valid, 1 if not\n"
+                 "      --print-client-config  print settings for ccache, Bazel, Gradle and\n"
+                 "                           sccache once listening\n"
+                 "      --log-level LEVEL    error, warn, info (default) or debug\n"
+                 "  -V, --version            print the version and exit\n"
+                 "  -h, --help               print this help and exit\n"
+                 "\n"
+                 "Exit status: 0 ok, 1 bad command line or config, 2 data dir unusable,\n"
+                 "3 cannot listen, 4 runtime failure. See cstashd(8) and cstashd.conf(5).\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -128,10 +127,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case OPT_CHECK: o->check_config = true; break;
         case OPT_PRINT: o->print_clients = true; break;
         case OPT_LOG:
-            if (strcmp(optarg, "error") == 0) o->log_level = CS_LOG_ERROR;
-            else if (strcmp(optarg, "warn") == 0) o->log_level = CS_LOG_WARN;
-            else if (strcmp(optarg, "info") == 0) o->log_level = CS_LOG_INFO;
-            else if (strcmp(optarg, "debug") == 0) o->log_level = CS_LOG_DEBUG;
+            if (strcmp(optarg, "error") == 0)
+                o->log_level = CS_LOG_ERROR;
+            else if (strcmp(optarg, "warn") == 0)
+                o->log_level = CS_LOG_WARN;
+            else if (strcmp(optarg, "info") == 0)
+                o->log_level = CS_LOG_INFO;
+            else if (strcmp(optarg, "debug") == 0)
+                o->log_level = CS_LOG_DEBUG;
             else {
                 fprintf(stderr, "cstashd: --log-level must be error, warn, info or debug\n");
                 return EXIT_CONFIG;
@@ -152,8 +155,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->command_arg = argv[optind++];
         } else if (strcmp(o->command, "fsck") != 0 && strcmp(o->command, "hash-token") != 0 &&
                    strcmp(o->command, "hash-password") != 0) {
-            fprintf(stderr, "cstashd: unknown command '%s': use fsck, purge, hash-token or "
-                            "hash-password (see --help)\n",
+            fprintf(stderr,
+                    "cstashd: unknown command '%s': use fsck, purge, hash-token or "
+                    "hash-password (see --help)\n",
                     o->command);
             return EXIT_CONFIG;
         }
@@ -278,9 +282,10 @@ static void raise_fd_limit(const struct cs_config *cfg)
             return;
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
-        cs_log(CS_LOG_WARN, "open files are limited to %llu, and limits.connections (%u) on %zu "
-                            "listener(s) needs about %llu: raise the limit (LimitNOFILE= in "
-                            "systemd, ulimit -n) or lower limits.connections",
+        cs_log(CS_LOG_WARN,
+               "open files are limited to %llu, and limits.connections (%u) on %zu "
+               "listener(s) needs about %llu: raise the limit (LimitNOFILE= in "
+               "systemd, ulimit -n) or lower limits.connections",
                (unsigned long long)rl.rlim_cur, cfg->limits.connections, cfg->n_listen,
                (unsigned long long)need);
 }
@@ -379,9 +384,8 @@ static void reload(const struct options *o, struct cs_server *srv, struct cs_con
         cs_log(CS_LOG_ERROR, "reload rejected: %s (needs a restart); the running config is kept",
                why);
     else
-        cs_log(CS_LOG_INFO, "reloaded %s: %zu users, %zu namespaces",
-               cs_server_config(srv)->source, cs_server_config(srv)->n_users,
-               cs_server_config(srv)->n_namespaces);
+        cs_log(CS_LOG_INFO, "reloaded %s: %zu users, %zu namespaces", cs_server_config(srv)->source,
+               cs_server_config(srv)->n_users, cs_server_config(srv)->n_namespaces);
 }
 
 /* Serves until SIGTERM/SIGINT (reloading on SIGHUP), then drains: stop
@@ -412,8 +416,7 @@ static void serve_and_drain(const struct options *o, struct cs_server *srv)
     while (cs_server_active(srv) > 0 && time(NULL) < deadline) {
         sig = next_signal(50);
         if (sig == SIGTERM || sig == SIGINT) {
-            cs_log(CS_LOG_WARN, "second signal: closing %u request(s) now",
-                   cs_server_active(srv));
+            cs_log(CS_LOG_WARN, "second signal: closing %u request(s) now", cs_server_active(srv));
             break;
         }
     }
@@ -422,8 +425,8 @@ static void serve_and_drain(const struct options *o, struct cs_server *srv)
 }
 
 /* The remote tiers of the namespaces that have any, around the disk. */
-static enum cs_status add_tiers(const struct cs_config *cfg, struct cs_backend *backend,
-                                char *why, size_t why_len)
+static enum cs_status add_tiers(const struct cs_config *cfg, struct cs_backend *backend, char *why,
+                                size_t why_len)
 {
     struct cs_tiers_ns *ns;
     size_t i, n = 0;
@@ -443,7 +446,8 @@ static enum cs_status add_tiers(const struct cs_config *cfg, struct cs_backend *
         const struct cs_namespace_config *c = &cfg->namespaces[i];
         if (c->n_tiers == 0)
             continue;
-        ns[n++] = (struct cs_tiers_ns){.name = c->name, .tiers = c->tiers,
+        ns[n++] = (struct cs_tiers_ns){.name = c->name,
+                                       .tiers = c->tiers,
                                        .n_tiers = c->n_tiers,
                                        .compress_level = c->compress_level,
                                        .max_blob_size = c->max_blob_size};
@@ -462,8 +466,12 @@ static enum cs_status open_storage(const struct cs_config *cfg, bool background,
 {
     struct cs_disk_ns *ns = calloc(cfg->n_namespaces, sizeof *ns);
     struct cs_disk_options opt = {
-        .data_dir = cfg->data_dir, .max_size = cfg->max_size, .ns = ns,
-        .n_ns = cfg->n_namespaces, .track_access = cfg->track_access, .background = background,
+        .data_dir = cfg->data_dir,
+        .max_size = cfg->max_size,
+        .ns = ns,
+        .n_ns = cfg->n_namespaces,
+        .track_access = cfg->track_access,
+        .background = background,
         .index_queue = cfg->limits.index_queue,
     };
     enum cs_status st;
@@ -493,8 +501,7 @@ static int run_fsck(const struct cs_backend *backend, const char *dir)
         fprintf(stderr, "cstashd: fsck of %s failed: %s\n", dir, cs_strerror(st));
         return EXIT_RUNTIME;
     }
-    printf("fsck %s: %" PRIu64 " index rows and %" PRIu64 " files checked\n", dir, r.rows,
-           r.files);
+    printf("fsck %s: %" PRIu64 " index rows and %" PRIu64 " files checked\n", dir, r.rows, r.files);
     printf("  rows without a file, dropped:      %" PRIu64 "\n", r.rows_dropped);
     printf("  rows with a wrong size, corrected: %" PRIu64 "\n", r.rows_resized);
     printf("  objects without a row, removed:    %" PRIu64 " (%" PRIu64 " bytes)\n", r.orphans,
@@ -521,8 +528,8 @@ static int run_purge(const struct cs_config *cfg, const struct cs_backend *backe
         fprintf(stderr, "cstashd: purge of '%s' failed: %s\n", name, cs_strerror(st));
         return EXIT_RUNTIME;
     }
-    printf("purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes freed\n", name,
-           r.objects, r.bytes);
+    printf("purged namespace '%s': %" PRIu64 " objects, %" PRIu64 " bytes freed\n", name, r.objects,
+           r.bytes);
     return EXIT_OK;
 }
 

@@ -192,9 +192,8 @@ enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfin
 
     memset(out, 0, sizeof *out);
     out->kind = CS_PROPFIND_ALLPROP;
-    for (i = 0; i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
-                            body[i] == '\n');
-         i++)
+    for (i = 0;
+         i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'); i++)
         ;
     if (i == len)
         return CS_OK;
@@ -207,8 +206,7 @@ enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfin
     rc = XML_Parse(p, body, (int)len, 1);
     if (rc != XML_STATUS_OK) {
         snprintf(reason, reason_len, "PROPFIND body is not well-formed XML: %s (line %lu)",
-                 XML_ErrorString(XML_GetErrorCode(p)),
-                 (unsigned long)XML_GetCurrentLineNumber(p));
+                 XML_ErrorString(XML_GetErrorCode(p)), (unsigned long)XML_GetCurrentLineNumber(p));
         XML_ParserFree(p);
         return CS_ERR_INVALID;
     }
@@ -331,11 +329,18 @@ static void xml_escape(struct cs_buf *out, const char *s, size_t n)
     }
 }
 
-enum prop_id { P_RESOURCETYPE, P_LASTMODIFIED, P_CONTENTLENGTH, P_ETAG, P_CONTENTTYPE,
-               P_DISPLAYNAME, P_COUNT };
+enum prop_id {
+    P_RESOURCETYPE,
+    P_LASTMODIFIED,
+    P_CONTENTLENGTH,
+    P_ETAG,
+    P_CONTENTTYPE,
+    P_DISPLAYNAME,
+    P_COUNT
+};
 static const char *const prop_names[P_COUNT] = {
-    "resourcetype", "getlastmodified", "getcontentlength", "getetag", "getcontenttype",
-    "displayname",
+    "resourcetype", "getlastmodified", "getcontentlength",
+    "getetag",      "getcontenttype",  "displayname",
 };
 
 static bool prop_applies(enum prop_id id, const struct cs_dav_resource *r)
@@ -395,8 +400,7 @@ static void add_prop(struct cs_buf *out, enum prop_id id, const struct cs_dav_re
             xml_escape(out, r->path, r->path_len);
         cs_buf_add(out, "</D:displayname>", 16);
         break;
-    case P_COUNT:
-        break;
+    case P_COUNT: break;
     }
 }
 

@@ -17,7 +17,7 @@
 enum cs_propfind_kind { CS_PROPFIND_ALLPROP, CS_PROPFIND_PROPNAME, CS_PROPFIND_PROP };
 
 struct cs_prop_name {
-    char ns[128];   /* namespace URI, "DAV:" for ours */
+    char ns[128]; /* namespace URI, "DAV:" for ours */
     char name[64];
 };
 
@@ -37,7 +37,7 @@ enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfin
 struct cs_buf {
     char *data;
     size_t len, cap, max;
-    bool overflow;     /* a write would have passed max */
+    bool overflow; /* a write would have passed max */
 };
 void cs_buf_init(struct cs_buf *b, size_t max);
 void cs_buf_add(struct cs_buf *b, const char *s, size_t n);
@@ -46,14 +46,14 @@ void cs_buf_free(struct cs_buf *b);
 
 /* What one response element describes. */
 struct cs_dav_resource {
-    const char *ns;            /* namespace, first segment of the href */
-    const char *path;          /* key or collection path, decoded, no trailing slash */
+    const char *ns;   /* namespace, first segment of the href */
+    const char *path; /* key or collection path, decoded, no trailing slash */
     size_t path_len;
     bool collection;
     uint64_t size;
     time_t mtime;
-    const uint8_t *etag;       /* 32 bytes or NULL */
-    const char *content_type;  /* NULL or "" = application/octet-stream */
+    const uint8_t *etag;      /* 32 bytes or NULL */
+    const char *content_type; /* NULL or "" = application/octet-stream */
 };
 
 void cs_propfind_begin(struct cs_buf *out);

@@ -15,7 +15,7 @@
 #include "server/http_status.h"
 #include "server/webdav.h"
 
-#define REPLY_MAX (64u << 20)   /* bytes of one multistatus body */
+#define REPLY_MAX (64u << 20) /* bytes of one multistatus body */
 #define WALK_BATCH 256
 
 void cs_reply_init(struct cs_reply *r)
@@ -61,8 +61,8 @@ static size_t dir_of(const char *key, size_t key_len, char *out)
     return key_len;
 }
 
-static enum cs_status collection_exists(const struct cs_dav *dav, const char *ns,
-                                        const char *key, size_t key_len, time_t *mtime)
+static enum cs_status collection_exists(const struct cs_dav *dav, const char *ns, const char *key,
+                                        size_t key_len, time_t *mtime)
 {
     char dir[CS_KEY_MAX + 2];
     size_t dir_len;
@@ -161,8 +161,7 @@ static bool list_one(void *arg, const struct cs_index_entry *e)
 static void list_children(const struct cs_dav *dav, const struct cs_route *route,
                           const struct cs_propfind_request *req, struct cs_reply *out)
 {
-    struct listing l = {.out = &out->body, .req = req, .ns = route->ns->name,
-                        .max = dav->list_max};
+    struct listing l = {.out = &out->body, .req = req, .ns = route->ns->name, .max = dav->list_max};
     struct cs_index_cursor cur = {.started = false};
     enum cs_status st = CS_OK;
 
@@ -173,8 +172,9 @@ static void list_children(const struct cs_dav *dav, const struct cs_route *route
     if (st != CS_OK)
         cs_reply_error(out, 500, "cannot list the collection: %s", cs_strerror(st));
     else if (out->body.overflow || l.count > l.max)
-        cs_reply_error(out, 507, "collection has more than %zu entries (limits.propfind_results) "
-                                 "or a listing over %u MiB: list a deeper collection",
+        cs_reply_error(out, 507,
+                       "collection has more than %zu entries (limits.propfind_results) "
+                       "or a listing over %u MiB: list a deeper collection",
                        l.max, REPLY_MAX >> 20);
 }
 
@@ -195,8 +195,8 @@ void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, con
                      const char *body, size_t body_len, struct cs_reply *out)
 {
     struct cs_propfind_request req;
-    struct cs_dav_resource r = {.ns = route->ns->name, .path = route->key,
-                                .path_len = route->key_len};
+    struct cs_dav_resource r = {
+        .ns = route->ns->name, .path = route->key, .path_len = route->key_len};
     struct cs_object obj;
     char reason[320];
     enum cs_status st;
@@ -375,8 +375,7 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
         if (t->kind != T_DELETE)
             st = cs_index_put_collection(t->dav->index, t->ns, dst, dst_len, t->durable, NULL);
         if (st == CS_OK && t->kind != T_COPY)
-            st = cs_index_remove(t->dav->index, CS_INDEX_REQUEST, t->ns, it->key, it->len, 0,
-                                 NULL);
+            st = cs_index_remove(t->dav->index, CS_INDEX_REQUEST, t->ns, it->key, it->len, 0, NULL);
         return st;
     }
     cs_object_id_init(&from, t->ns, it->key, it->len);
@@ -385,7 +384,7 @@ static enum cs_status tree_one(struct tree_op *t, const struct walk_item *it)
     } else {
         cs_object_id_init(&to, t->ns, dst, dst_len);
         st = (t->kind == T_MOVE ? ops->move : ops->copy)(state, &from, &to, true, t->durable,
-                                                           &created);
+                                                         &created);
     }
     if (st == CS_ERR_NOT_FOUND) /* gone from disk behind the index's back: drop the stale row */
         st = cs_index_remove(t->dav->index, CS_INDEX_REQUEST, t->ns, it->key, it->len, 0, NULL);
@@ -407,8 +406,8 @@ static enum cs_status tree_apply(struct tree_op *t)
     st = cs_index_sync(t->dav->index);
     while (!cur.done && st == CS_OK) {
         b.n = 0;
-        st = cs_index_walk(t->dav->index, t->ns, t->src_dir, t->src_len, &cur, WALK_BATCH,
-                           collect, &b);
+        st = cs_index_walk(t->dav->index, t->ns, t->src_dir, t->src_len, &cur, WALK_BATCH, collect,
+                           &b);
         for (i = 0; i < b.n && st == CS_OK; i++, t->done++)
             st = tree_one(t, &b.items[i]);
     }
@@ -424,8 +423,11 @@ static enum cs_status delete_tree(const struct cs_dav *dav, const struct cs_rout
                                   const char *key, size_t key_len)
 {
     char dir[CS_KEY_MAX + 2];
-    struct tree_op t = {.dav = dav, .ns = route->ns->name, .durable = route->ns->durable,
-                        .kind = T_DELETE, .src_dir = dir};
+    struct tree_op t = {.dav = dav,
+                        .ns = route->ns->name,
+                        .durable = route->ns->durable,
+                        .kind = T_DELETE,
+                        .src_dir = dir};
 
     t.src_len = dir_of(key, key_len, dir);
     return tree_apply(&t);
@@ -552,8 +554,12 @@ static void copy_move_tree(const struct cs_dav *dav, const struct cs_route *src,
 {
     const struct cs_backend_ops *ops = dav->backend->ops;
     char src_dir[CS_KEY_MAX + 2], dst_dir[CS_KEY_MAX + 2];
-    struct tree_op t = {.dav = dav, .ns = src->ns->name, .durable = src->ns->durable,
-                        .kind = move ? T_MOVE : T_COPY, .src_dir = src_dir, .dst_dir = dst_dir};
+    struct tree_op t = {.dav = dav,
+                        .ns = src->ns->name,
+                        .durable = src->ns->durable,
+                        .kind = move ? T_MOVE : T_COPY,
+                        .src_dir = src_dir,
+                        .dst_dir = dst_dir};
     struct cs_object_id id;
     enum cs_status st = CS_OK;
 
@@ -614,8 +620,11 @@ void cs_dav_copy_move(const struct cs_dav *dav, const struct cs_route *route, bo
 
     st = cs_destination_parse(dav->cfg, destination, host, route, &dst, reason, sizeof reason);
     if (st != CS_OK) {
-        cs_reply_error(out, st == CS_ERR_CONFLICT ? 502 : st == CS_ERR_PERM ? 403 : 400, "%s",
-                    reason);
+        cs_reply_error(out,
+                       st == CS_ERR_CONFLICT ? 502
+                       : st == CS_ERR_PERM   ? 403
+                                             : 400,
+                       "%s", reason);
         return;
     }
     if (!parse_overwrite(overwrite_h, &overwrite)) {

@@ -91,9 +91,9 @@ static void give_back(struct cs_curl_pool *p, CURL *c)
 struct xfer {
     const struct cs_curl_request *r;
     CURL *curl;
-    long status;               /* of the final answer, once its headers ended */
+    long status; /* of the final answer, once its headers ended */
     bool began;
-    enum cs_status local;      /* a sink or source error */
+    enum cs_status local; /* a sink or source error */
     struct cs_remote_meta meta;
 };
 
@@ -185,8 +185,7 @@ static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
     return (size_t)got;
 }
 
-static void setup(struct cs_curl_pool *p, CURL *c, const struct cs_curl_request *r,
-                  struct xfer *x)
+static void setup(struct cs_curl_pool *p, CURL *c, const struct cs_curl_request *r, struct xfer *x)
 {
     curl_easy_setopt(c, CURLOPT_URL, r->url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -70,22 +70,22 @@ struct disk_upload {
     int fd;
     bool durable;
     bool check_digest;
-    uint8_t digest[CS_SHA256_LEN];     /* the object's name */
-    uint8_t expect[CS_SHA256_LEN];     /* the body's digest it must have */
+    uint8_t digest[CS_SHA256_LEN]; /* the object's name */
+    uint8_t expect[CS_SHA256_LEN]; /* the body's digest it must have */
     struct cs_sha256 body_hash;
     uint64_t body_len;
     uint8_t header[HDR_MAX];
     size_t header_len;
     char tmp_name[64];
-    char *ns;                          /* ns '\0' key, for the index */
+    char *ns; /* ns '\0' key, for the index */
     size_t key_len;
-    struct cs_usage_ns *usage;         /* NULL: namespace not accounted (cannot happen
-                                          for configured ones) */
-    uint64_t reserved;                 /* bytes counted as pending for this upload */
-    uint64_t stored_len;               /* bytes written after the header */
+    struct cs_usage_ns *usage; /* NULL: namespace not accounted (cannot happen
+                                  for configured ones) */
+    uint64_t reserved;         /* bytes counted as pending for this upload */
+    uint64_t stored_len;       /* bytes written after the header */
     enum zmode zmode;
-    ZSTD_CCtx *cctx;                   /* from the disk's pool, while compressing */
-    uint8_t *probe;                    /* Z_PROBING: the body so far */
+    ZSTD_CCtx *cctx; /* from the disk's pool, while compressing */
+    uint8_t *probe;  /* Z_PROBING: the body so far */
     size_t probe_len;
 };
 
@@ -132,8 +132,10 @@ static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t b
 static void note_disk_full(struct disk *d)
 {
     if (!atomic_exchange(&d->usage.disk_full, true))
-        cs_log(CS_LOG_WARN, "data dir %s: no space left on its file system: evicting "
-                            "least recently used objects", d->root);
+        cs_log(CS_LOG_WARN,
+               "data dir %s: no space left on its file system: evicting "
+               "least recently used objects",
+               d->root);
     if (d->evictor)
         cs_evictor_kick(d->evictor);
 }
@@ -188,8 +190,7 @@ static enum cs_status corrupt(int fd, const struct cs_object_id *id)
 
     close(fd);
     cs_hex_encode(id->digest, CS_SHA256_LEN, hex);
-    cs_log(CS_LOG_ERROR, "object %s (ns=%s) has a damaged header: served as an error", hex,
-           id->ns);
+    cs_log(CS_LOG_ERROR, "object %s (ns=%s) has a damaged header: served as an error", hex, id->ns);
     return CS_ERR_IO;
 }
 
@@ -246,8 +247,8 @@ static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
     return CS_OK;
 }
 
-static enum cs_status disk_open_object(void *state, const struct cs_object_id *id,
-                                       size_t read_max, struct cs_object *out)
+static enum cs_status disk_open_object(void *state, const struct cs_object_id *id, size_t read_max,
+                                       struct cs_object *out)
 {
     struct disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
@@ -362,8 +363,7 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     }
     snprintf(up->tmp_name, sizeof up->tmp_name, "%d-%ld-%lu.tmp", (int)getpid(),
              (long)syscall(SYS_gettid), ++seq);
-    up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                             0644)
+    up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
                     : -1;
     /* the body goes after the header, which is written at commit */
     if (up->fd < 0 || lseek(up->fd, (off_t)up->header_len, SEEK_SET) < 0) {
@@ -428,8 +428,7 @@ static enum cs_status write_stored(struct disk_upload *up, const void *data, siz
 
 /* Runs len bytes (possibly 0) through the compressor and writes what
  * comes out; end finishes the frame. */
-static enum cs_status compress_chunk(struct disk_upload *up, const void *data, size_t len,
-                                     bool end)
+static enum cs_status compress_chunk(struct disk_upload *up, const void *data, size_t len, bool end)
 {
     uint8_t out[Z_OUT_BUF];
     ZSTD_inBuffer in = {data, len, 0};
@@ -576,8 +575,7 @@ static enum cs_status make_parent(struct disk *d, const char *path, bool durable
 /* Moves the finished temp file into place. RENAME_NOREPLACE tells a new
  * key (201) from an overwrite (204) without a separate, racy stat. */
 static enum cs_status move_into_place(struct disk *d, int from_fd, const char *from,
-                                      const char *path, bool overwrite, bool durable,
-                                      bool *created)
+                                      const char *path, bool overwrite, bool durable, bool *created)
 {
     int attempt;
 
@@ -657,9 +655,15 @@ static enum cs_status prepare_record(struct disk *d, struct disk_upload *up,
 {
     uint64_t dsize = cs_disk_dsize(d, up->header_len + up->stored_len);
     struct cs_index_record rec = {
-        .ns = up->ns, .key = up->ns + strlen(up->ns) + 1, .key_len = up->key_len,
-        .kind = CS_INDEX_OBJECT, .size = up->body_len, .dsize = dsize, .mtime = time(NULL),
-        .etag = up->header + 8, .durable = up->durable,
+        .ns = up->ns,
+        .key = up->ns + strlen(up->ns) + 1,
+        .key_len = up->key_len,
+        .kind = CS_INDEX_OBJECT,
+        .size = up->body_len,
+        .dsize = dsize,
+        .mtime = time(NULL),
+        .etag = up->header + 8,
+        .durable = up->durable,
     };
     enum cs_status st;
 
@@ -745,8 +749,8 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
     struct cs_index_op *op;
     uint64_t seq = 0;
     int err = 0;
-    enum cs_status st = cs_index_prepare_remove(d->index, CS_INDEX_REQUEST, id->ns, id->key,
-                                                id->key_len, 0, &op);
+    enum cs_status st =
+        cs_index_prepare_remove(d->index, CS_INDEX_REQUEST, id->ns, id->key, id->key_len, 0, &op);
 
     if (st != CS_OK)
         return st;
@@ -824,8 +828,7 @@ static enum cs_status relocate_file(struct disk *d, const char *src, const char 
 
     if (!keep_source)
         return move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
-    snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid),
-             ++seq);
+    snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid), ++seq);
     if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
         return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
     st = move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
@@ -868,9 +871,15 @@ static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
         if (st != CS_OK)
             return st;
         struct cs_index_record rec = {
-            .ns = to->ns, .key = to->key, .key_len = to->key_len, .kind = CS_INDEX_OBJECT,
-            .size = obj.size, .dsize = cs_disk_dsize(d, (uint64_t)before.st_size),
-            .mtime = time(NULL), .etag = obj.etag, .durable = durable,
+            .ns = to->ns,
+            .key = to->key,
+            .key_len = to->key_len,
+            .kind = CS_INDEX_OBJECT,
+            .size = obj.size,
+            .dsize = cs_disk_dsize(d, (uint64_t)before.st_size),
+            .mtime = time(NULL),
+            .etag = obj.etag,
+            .durable = durable,
         };
         st = cs_index_prepare_put(d->index, CS_INDEX_REQUEST, &rec, &put_op);
         if (st == CS_OK && !keep_source)
@@ -1005,8 +1014,8 @@ struct cs_usage *cs_disk_usage(const struct cs_backend *b)
     return b->ops == &disk_ops ? &((struct disk *)b->state)->usage : NULL;
 }
 
-void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
-                        const struct cs_disk_ns *ns, size_t n_ns)
+void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size, const struct cs_disk_ns *ns,
+                        size_t n_ns)
 {
     struct disk *d;
     size_t i;
@@ -1025,8 +1034,7 @@ void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
         cs_evictor_kick(d->evictor);
 }
 
-enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
-                            struct cs_fsck_report *out)
+enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle, struct cs_fsck_report *out)
 {
     b = unwrap(b);
     if (b->ops != &disk_ops)
@@ -1161,8 +1169,10 @@ static enum cs_status upgrade_format(struct disk *d, char *why, size_t why_len)
         snprintf(why, why_len, "cannot open %s/objects: %s", d->root, strerror(errno));
         return cs_status_from_errno(errno);
     }
-    cs_log(CS_LOG_WARN, "data dir %s had layout 1 (objects without key names): its cached "
-                        "objects are dropped and the layout upgraded to 2", d->root);
+    cs_log(CS_LOG_WARN,
+           "data dir %s had layout 1 (objects without key names): its cached "
+           "objects are dropped and the layout upgraded to 2",
+           d->root);
     return write_format(d, why, why_len);
 }
 
@@ -1184,8 +1194,10 @@ static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
     if (strcmp(buf, DISK_FORMAT_1) == 0)
         return upgrade_format(d, why, why_len);
     if (strcmp(buf, DISK_FORMAT) != 0) {
-        snprintf(why, why_len, "%s/FORMAT is not \"cstash-data 2\": data dir from another "
-                               "version or program", d->root);
+        snprintf(why, why_len,
+                 "%s/FORMAT is not \"cstash-data 2\": data dir from another "
+                 "version or program",
+                 d->root);
         return CS_ERR_INVALID;
     }
     return CS_OK;
@@ -1246,18 +1258,20 @@ static void *fsck_main(void *arg)
     if (atomic_load(&d->stopping))
         return NULL;
     if (st != CS_OK) {
-        cs_log(CS_LOG_WARN, "fsck of %s not done: %s (it runs again at the next start, or as "
-                            "cstashd fsck)", d->root, cs_strerror(st));
+        cs_log(CS_LOG_WARN,
+               "fsck of %s not done: %s (it runs again at the next start, or as "
+               "cstashd fsck)",
+               d->root, cs_strerror(st));
         return NULL;
     }
     cs_log(CS_LOG_INFO,
            "fsck of %s done in %.1f s: %llu rows and %llu files checked; dropped %llu rows "
            "without a file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) "
-           "and %llu stray files", d->root, (double)(cs_index_now_ms() - start) / 1000.0,
-           (unsigned long long)r.rows, (unsigned long long)r.files,
-           (unsigned long long)r.rows_dropped, (unsigned long long)r.rows_resized,
-           (unsigned long long)r.orphans, (unsigned long long)r.orphan_bytes,
-           (unsigned long long)r.strays);
+           "and %llu stray files",
+           d->root, (double)(cs_index_now_ms() - start) / 1000.0, (unsigned long long)r.rows,
+           (unsigned long long)r.files, (unsigned long long)r.rows_dropped,
+           (unsigned long long)r.rows_resized, (unsigned long long)r.orphans,
+           (unsigned long long)r.orphan_bytes, (unsigned long long)r.strays);
     return NULL;
 }
 
@@ -1270,8 +1284,7 @@ static enum cs_status setup_usage(struct disk *d, const struct cs_disk_options *
     if (cs_usage_init(&d->usage, opt->max_size) != CS_OK)
         return CS_ERR_NOMEM;
     for (i = 0; i < opt->n_ns; i++)
-        if (!cs_usage_add(&d->usage, opt->ns[i].name, strlen(opt->ns[i].name),
-                          opt->ns[i].max_size))
+        if (!cs_usage_add(&d->usage, opt->ns[i].name, strlen(opt->ns[i].name), opt->ns[i].max_size))
             return CS_ERR_NOMEM;
     return CS_OK;
 }
@@ -1290,8 +1303,8 @@ static enum cs_status start_background(struct disk *d, char *why, size_t why_len
     return CS_OK;
 }
 
-enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out,
-                            char *why, size_t why_len)
+enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out, char *why,
+                            size_t why_len)
 {
     struct disk *d = calloc(1, sizeof *d);
     enum cs_status st;

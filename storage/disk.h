@@ -20,18 +20,18 @@
 
 struct cs_disk_ns {
     const char *name;
-    uint64_t max_size;        /* 0: only the data dir's limit applies */
+    uint64_t max_size; /* 0: only the data dir's limit applies */
 };
 
 struct cs_disk_options {
     const char *data_dir;
-    uint64_t max_size;        /* the whole data dir; 0: no limit */
+    uint64_t max_size; /* the whole data dir; 0: no limit */
     const struct cs_disk_ns *ns;
     size_t n_ns;
-    bool track_access;        /* record reads for LRU order (else eviction is FIFO) */
-    size_t index_queue;       /* index writes waiting to commit, at most (0: default) */
-    bool background;          /* run eviction and a throttled fsck after start (the
-                                 server); false for the offline commands and tests */
+    bool track_access;  /* record reads for LRU order (else eviction is FIFO) */
+    size_t index_queue; /* index writes waiting to commit, at most (0: default) */
+    bool background;    /* run eviction and a throttled fsck after start (the
+                           server); false for the offline commands and tests */
 };
 
 /* Opens (creating if needed) the data directory. On failure *why gets a
@@ -42,8 +42,8 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
 /* The index the disk backend keeps its keys in; NULL for other backends. */
 /* New max_size values (a config reload): the data dir's and those of the
  * namespaces named in ns (others keep theirs). Eviction follows at once. */
-void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size,
-                        const struct cs_disk_ns *ns, size_t n_ns);
+void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size, const struct cs_disk_ns *ns,
+                        size_t n_ns);
 
 struct cs_index *cs_disk_index(const struct cs_backend *b);
 /* Sets an object file's mtime to now (the s3 tier's age refresh marks
@@ -55,8 +55,8 @@ struct cs_usage *cs_disk_usage(const struct cs_backend *b);
 /* Empties one namespace: every object and collection marker. Other
  * namespaces are untouched. Runs in the calling thread. */
 struct cs_purge_report {
-    uint64_t objects;         /* objects removed */
-    uint64_t bytes;           /* bytes on disk freed */
+    uint64_t objects; /* objects removed */
+    uint64_t bytes;   /* bytes on disk freed */
 };
 enum cs_status cs_disk_purge(const struct cs_backend *b, const char *ns,
                              struct cs_purge_report *out);
@@ -67,16 +67,15 @@ enum cs_status cs_disk_purge(const struct cs_backend *b, const char *ns,
  * things older than the start of the run are touched, so it is safe while
  * the server runs. throttle: pause between batches (background use). */
 struct cs_fsck_report {
-    uint64_t rows;            /* index rows checked */
-    uint64_t rows_dropped;    /* rows without a file */
-    uint64_t rows_resized;    /* rows whose on-disk size was wrong */
-    uint64_t files;           /* object files checked */
-    uint64_t orphans;         /* object files without a row, removed */
+    uint64_t rows;         /* index rows checked */
+    uint64_t rows_dropped; /* rows without a file */
+    uint64_t rows_resized; /* rows whose on-disk size was wrong */
+    uint64_t files;        /* object files checked */
+    uint64_t orphans;      /* object files without a row, removed */
     uint64_t orphan_bytes;
-    uint64_t strays;          /* files not named like objects, removed */
+    uint64_t strays; /* files not named like objects, removed */
 };
-enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle,
-                            struct cs_fsck_report *out);
+enum cs_status cs_disk_fsck(const struct cs_backend *b, bool throttle, struct cs_fsck_report *out);
 
 /* Runs one eviction round now (tests and the purge/fsck commands). */
 uint64_t cs_disk_evict(const struct cs_backend *b);

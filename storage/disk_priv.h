@@ -31,15 +31,15 @@ struct disk {
     int objects_fd;
     int tmp_fd;
     int lock_fd;
-    uint64_t block;               /* file system block: on-disk sizes round up to it */
-    bool track_access;            /* record GETs for LRU order */
+    uint64_t block;    /* file system block: on-disk sizes round up to it */
+    bool track_access; /* record GETs for LRU order */
     struct cs_index *index;
     struct cs_usage usage;
-    struct cs_evictor *evictor;   /* NULL without background work */
+    struct cs_evictor *evictor; /* NULL without background work */
     pthread_t fsck_thread;
     bool fsck_started;
-    atomic_bool stopping;         /* background work gives up */
-    struct cs_zpool *zpool;       /* compression contexts for zstd at rest */
+    atomic_bool stopping;   /* background work gives up */
+    struct cs_zpool *zpool; /* compression contexts for zstd at rest */
     pthread_mutex_t key_locks[CS_DISK_KEY_LOCKS];
 };
 

@@ -81,8 +81,7 @@ static bool collect_victim(void *arg, const struct cs_index_victim *iv)
  * prepared before the lock (it may wait for room in the queue) and, while
  * commits fail, not made for rows whose files are already gone: those are
  * likely this eviction's own, still waiting. Returns the bytes freed. */
-static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
-                          const struct victim *v)
+static uint64_t evict_one(struct disk *d, const char *ns, const char *key, const struct victim *v)
 {
     struct cs_object_id id;
     char path[CS_DISK_REL_PATH_LEN];
@@ -98,8 +97,8 @@ static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
     if (cs_index_health(d->index) != CS_OK &&
         fstatat(d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return 0;
-    if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, key, v->key_len,
-                                v->created_ms, &op) != CS_OK)
+    if (cs_index_prepare_remove(d->index, CS_INDEX_BACKGROUND, ns, key, v->key_len, v->created_ms,
+                                &op) != CS_OK)
         return 0; /* shutting down */
     lock = cs_disk_key_lock(d, id.digest);
     pthread_mutex_lock(lock);
@@ -125,8 +124,7 @@ static uint64_t evict_one(struct disk *d, const char *ns, const char *key,
  * on in LRU order past victims it could not take (written meanwhile, or
  * whose removal still waits while commits fail), so a round is not stuck
  * on them. */
-static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need,
-                           uint64_t *objects)
+static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need, uint64_t *objects)
 {
     struct batch *b = malloc(sizeof *b);
     struct cs_index_lru_cursor cur = {.started = false};

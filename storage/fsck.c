@@ -87,8 +87,8 @@ static bool check_row(void *arg, const struct cs_index_row *row)
     cs_disk_rel_path(id.digest, path);
     if (fstatat(p->d->objects_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno == ENOENT && row->created_ms < p->start_ms - FSCK_SETTLE_MS) {
-            if (cs_index_remove(p->d->index, CS_INDEX_BACKGROUND, row->ns, row->key,
-                                row->key_len, row->created_ms, NULL) != CS_OK)
+            if (cs_index_remove(p->d->index, CS_INDEX_BACKGROUND, row->ns, row->key, row->key_len,
+                                row->created_ms, NULL) != CS_OK)
                 return false; /* stopping */
             p->r->rows_dropped++;
         }
@@ -245,8 +245,8 @@ static bool purge_entry(void *arg, const struct cs_index_entry *e)
 
     /* a client's request (or the offline command): its waits are bounded,
      * so a stalled index fails it rather than holding a thread for good */
-    p->st = cs_index_prepare_remove(p->d->index, CS_INDEX_REQUEST, p->ns, e->name,
-                                    e->name_len, 0, &op);
+    p->st =
+        cs_index_prepare_remove(p->d->index, CS_INDEX_REQUEST, p->ns, e->name, e->name_len, 0, &op);
     if (p->st != CS_OK)
         return false;
     if (e->kind != CS_INDEX_OBJECT) {

@@ -53,8 +53,8 @@ enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
  * queue; submitted, it belongs to the writer until committed. */
 struct cs_index_op {
     struct cs_index_op *next;
-    struct cs_index_op *key_next;     /* submitted: the next of its key's bucket */
-    bool keyed;                       /* in the pending-keys table */
+    struct cs_index_op *key_next; /* submitted: the next of its key's bucket */
+    bool keyed;                   /* in the pending-keys table */
     enum op_type type;
     enum cs_index_kind kind;
     bool durable;
@@ -63,7 +63,7 @@ struct cs_index_op {
     time_t mtime;
     int64_t created_ms;
     uint8_t etag[32];
-    struct cs_usage_ns *pending_ns;   /* bytes to take off pending once committed */
+    struct cs_usage_ns *pending_ns; /* bytes to take off pending once committed */
     uint64_t pending;
     size_t ns_len, key_len;
     char data[];
@@ -83,43 +83,43 @@ struct touch_slot {
     pthread_mutex_t lock;
     struct touch_buf *buf;
     struct touch_slot *next;
-    uint64_t recent_tag[TOUCH_DEDUP_SLOTS];   /* owner thread only */
+    uint64_t recent_tag[TOUCH_DEDUP_SLOTS]; /* owner thread only */
     int64_t recent_ms[TOUCH_DEDUP_SLOTS];
 };
 
 struct cs_index {
     char *path;
-    uint64_t id;                  /* tells this index from an earlier one at the same address */
+    uint64_t id; /* tells this index from an earlier one at the same address */
     struct cs_usage *usage;
-    sqlite3 *wdb;                 /* owned by the writer thread after open */
+    sqlite3 *wdb; /* owned by the writer thread after open */
     sqlite3_stmt *st_put, *st_remove, *st_remove_if, *st_set_dsize, *st_touch, *st_usage;
     pthread_t writer;
     bool writer_started;
 
-    pthread_mutex_t lock;         /* guards the queue, its counters, failure and stop */
-    pthread_cond_t work;          /* writer: something to do */
-    pthread_cond_t committed;     /* waiters: committed_seq or failed_seq moved */
-    pthread_cond_t room;          /* producers: a place in the queue was freed */
-    struct cs_index_op *head, *tail;  /* submitted, not yet taken by the writer */
-    uint64_t queued_seq;          /* the last write submitted */
-    uint64_t committed_seq;       /* every write up to here is committed */
-    uint64_t failed_seq;          /* the last failed commit held the writes up to here */
-    enum cs_status failure;       /* and failed for this reason */
-    size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
-    atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
+    pthread_mutex_t lock;            /* guards the queue, its counters, failure and stop */
+    pthread_cond_t work;             /* writer: something to do */
+    pthread_cond_t committed;        /* waiters: committed_seq or failed_seq moved */
+    pthread_cond_t room;             /* producers: a place in the queue was freed */
+    struct cs_index_op *head, *tail; /* submitted, not yet taken by the writer */
+    uint64_t queued_seq;             /* the last write submitted */
+    uint64_t committed_seq;          /* every write up to here is committed */
+    uint64_t failed_seq;             /* the last failed commit held the writes up to here */
+    enum cs_status failure;          /* and failed for this reason */
+    size_t n_ops, cap;               /* writes prepared or queued and not yet freed; the cap */
+    atomic_int health;               /* CS_OK or the last commit's failure, for lock-free reads */
     /* Submitted writes not yet committed, by key (chained in buckets): lets
      * eviction tell a key's committed row is its latest version. */
     struct cs_index_op *pending_keys[PENDING_BUCKETS];
-    bool closing;                 /* background writers no longer wait for room */
+    bool closing; /* background writers no longer wait for room */
     bool stop;
 
-    pthread_mutex_t touch_lock;   /* guards slots and full (not the slots' buffers) */
+    pthread_mutex_t touch_lock; /* guards slots and full (not the slots' buffers) */
     struct touch_slot *slots;
     struct touch_buf *full;
-    atomic_size_t n_full;         /* written under touch_lock; the writer peeks without it */
+    atomic_size_t n_full; /* written under touch_lock; the writer peeks without it */
     atomic_uint_fast64_t touches_dropped;
 
-    pthread_mutex_t pool_lock;    /* guards readers[] */
+    pthread_mutex_t pool_lock; /* guards readers[] */
     sqlite3 *readers[READERS_MAX];
     size_t n_readers;
 };
@@ -168,8 +168,7 @@ static const char accounting_sql[] =
     "    bytes = bytes - old.dsize + new.dsize WHERE ns = new.ns;"
     " END;";
 
-static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *why,
-                              size_t why_len)
+static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *why, size_t why_len)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -268,8 +267,8 @@ static enum cs_status apply(struct cs_index *idx, const struct cs_index_op *op)
         rc = status_of(sqlite3_extended_errcode(idx->wdb));
         if (rc == CS_OK)
             rc = CS_ERR_INDEX;
-        cs_log(CS_LOG_DEBUG, "index: cannot record %s of a key in '%.*s': %s",
-               op_name(op->type), (int)op->ns_len, ns, sqlite3_errmsg(idx->wdb));
+        cs_log(CS_LOG_DEBUG, "index: cannot record %s of a key in '%.*s': %s", op_name(op->type),
+               (int)op->ns_len, ns, sqlite3_errmsg(idx->wdb));
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -536,8 +535,8 @@ static void usage_refresh(struct cs_index *idx)
  * unless all of it commits: on failure it is rolled back and the caller
  * keeps the batch for the next attempt (the touches are dropped, LRU
  * order being a hint). */
-static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch,
-                                bool collect, char *why, size_t why_len)
+static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch, bool collect,
+                                char *why, size_t why_len)
 {
     struct touch_buf *touches = collect ? touch_gather(idx) : NULL;
     const struct cs_index_op *op;
@@ -658,24 +657,25 @@ static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
  * after). */
 struct writer {
     struct cs_index_op *batch, **tail;
-    uint64_t seq;                 /* the last write in batch */
+    uint64_t seq; /* the last write in batch */
     bool failing;
-    int64_t close_deadline;       /* stopping: give up a failing commit then */
+    int64_t close_deadline; /* stopping: give up a failing commit then */
     int64_t last_collect, last_report;
     uint64_t failures;
 };
 
 /* After an attempt, with idx->lock held: publish its outcome. */
-static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status st,
-                         const char *why)
+static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status st, const char *why)
 {
     int64_t now = cs_index_now_ms();
 
     if (st == CS_OK) {
         idx->committed_seq = w->seq;
         if (w->failing)
-            cs_log(CS_LOG_WARN, "index: commits work again after %llu failed attempt(s); "
-                                "writes are accepted", (unsigned long long)w->failures);
+            cs_log(CS_LOG_WARN,
+                   "index: commits work again after %llu failed attempt(s); "
+                   "writes are accepted",
+                   (unsigned long long)w->failures);
         w->failing = false;
         w->failures = 0;
         atomic_store(&idx->health, CS_OK);
@@ -689,8 +689,9 @@ static void attempt_done(struct cs_index *idx, struct writer *w, enum cs_status 
         w->failures++;
         /* once when it starts, then every 10 s: each attempt fails alike */
         if (!w->failing || now - w->last_report >= 10000) {
-            cs_log(CS_LOG_ERROR, "%s: %zu write(s) wait to be recorded; client writes get %s "
-                                 "until a commit succeeds (retried every %d ms)",
+            cs_log(CS_LOG_ERROR,
+                   "%s: %zu write(s) wait to be recorded; client writes get %s "
+                   "until a commit succeeds (retried every %d ms)",
                    why, count_ops(w->batch), st == CS_ERR_NO_SPACE ? "507" : "503", RETRY_MS);
             w->last_report = now;
         }
@@ -708,8 +709,8 @@ static void log_lost(const struct cs_index_op *op)
         if (op->type == OP_COLLECT)
             continue;
         cs_log(CS_LOG_ERROR, "index: not recorded: %s of '%.*s' in '%.*s'", op_name(op->type),
-               (int)(op->key_len > 200 ? 200 : op->key_len), op->data + op->ns_len,
-               (int)op->ns_len, op->data);
+               (int)(op->key_len > 200 ? 200 : op->key_len), op->data + op->ns_len, (int)op->ns_len,
+               op->data);
         n++;
     }
 }
@@ -770,9 +771,11 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&idx->lock);
     if (w.batch) {
-        cs_log(CS_LOG_ERROR, "index: %zu acknowledged write(s) could not be recorded before "
-                             "shutdown (%s): their objects are removed by fsck at the next "
-                             "start", count_ops(w.batch), cs_strerror(idx->failure));
+        cs_log(CS_LOG_ERROR,
+               "index: %zu acknowledged write(s) could not be recorded before "
+               "shutdown (%s): their objects are removed by fsck at the next "
+               "start",
+               count_ops(w.batch), cs_strerror(idx->failure));
         log_lost(w.batch);
         release_ops(idx, w.batch);
     }
@@ -842,8 +845,7 @@ static enum cs_status prepare(struct cs_index *idx, enum cs_index_mode mode, enu
 }
 
 enum cs_status cs_index_prepare_put(struct cs_index *idx, enum cs_index_mode mode,
-                                    const struct cs_index_record *rec,
-                                    struct cs_index_op **out)
+                                    const struct cs_index_record *rec, struct cs_index_op **out)
 {
     struct cs_index_op *op;
     enum cs_status st = prepare(idx, mode, OP_PUT, rec->ns, rec->key, rec->key_len, &op);
@@ -869,8 +871,8 @@ enum cs_status cs_index_prepare_remove(struct cs_index *idx, enum cs_index_mode 
                                        const char *ns, const char *key, size_t key_len,
                                        int64_t created_ms, struct cs_index_op **out)
 {
-    enum cs_status st = prepare(idx, mode, created_ms ? OP_REMOVE_IF : OP_REMOVE, ns, key,
-                                key_len, out);
+    enum cs_status st =
+        prepare(idx, mode, created_ms ? OP_REMOVE_IF : OP_REMOVE, ns, key, key_len, out);
 
     if (st == CS_OK)
         (*out)->created_ms = created_ms;
@@ -935,16 +937,18 @@ enum cs_status cs_index_put(struct cs_index *idx, enum cs_index_mode mode,
 enum cs_status cs_index_put_collection(struct cs_index *idx, const char *ns, const char *dir,
                                        size_t dir_len, bool durable, uint64_t *seq)
 {
-    struct cs_index_record rec = {.ns = ns, .key = dir, .key_len = dir_len,
-                                  .kind = CS_INDEX_COLLECTION, .mtime = time(NULL),
+    struct cs_index_record rec = {.ns = ns,
+                                  .key = dir,
+                                  .key_len = dir_len,
+                                  .kind = CS_INDEX_COLLECTION,
+                                  .mtime = time(NULL),
                                   .durable = durable};
 
     return cs_index_put(idx, CS_INDEX_REQUEST, &rec, seq);
 }
 
 enum cs_status cs_index_remove(struct cs_index *idx, enum cs_index_mode mode, const char *ns,
-                               const char *key, size_t key_len, int64_t created_ms,
-                               uint64_t *seq)
+                               const char *key, size_t key_len, int64_t created_ms, uint64_t *seq)
 {
     struct cs_index_op *op = NULL;
     enum cs_status st = cs_index_prepare_remove(idx, mode, ns, key, key_len, created_ms, &op);
@@ -1087,11 +1091,13 @@ static size_t prefix_upper(const char *prefix, size_t len, char *out)
 static const char *const next_sql[2][2] = {
     {"SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key > ?2 "
      "ORDER BY key LIMIT ?5",
-     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key > ?2 AND key < ?3 "
+     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key > ?2 AND key < "
+     "?3 "
      "ORDER BY key LIMIT ?5"},
     {"SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key >= ?2 "
      "ORDER BY key LIMIT ?5",
-     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key >= ?2 AND key < ?3 "
+     "SELECT key, kind, size, mtime, etag, dsize FROM entries WHERE ns = ?1 AND key >= ?2 AND key "
+     "< ?3 "
      "ORDER BY key LIMIT ?5"},
 };
 
@@ -1156,8 +1162,8 @@ static void read_entry(sqlite3_stmt *st, struct cs_index_entry *e)
 {
     e->name = sqlite3_column_blob(st, 0);
     e->name_len = (size_t)sqlite3_column_bytes(st, 0);
-    e->kind = sqlite3_column_int(st, 1) == CS_INDEX_COLLECTION ? CS_INDEX_COLLECTION
-                                                                : CS_INDEX_OBJECT;
+    e->kind =
+        sqlite3_column_int(st, 1) == CS_INDEX_COLLECTION ? CS_INDEX_COLLECTION : CS_INDEX_OBJECT;
     e->size = (uint64_t)sqlite3_column_int64(st, 2);
     e->mtime = (time_t)sqlite3_column_int64(st, 3);
     e->etag = sqlite3_column_bytes(st, 4) == 32 ? sqlite3_column_blob(st, 4) : NULL;
@@ -1333,8 +1339,8 @@ static enum cs_status read_end(struct cs_index *idx, sqlite3 *db, sqlite3_stmt *
  * (ns, atime) and the primary key after it, so (atime, key) order is the
  * index's own and resuming after a cursor is a seek. */
 enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,
-                               struct cs_index_lru_cursor *cur, size_t max,
-                               cs_index_victim_cb cb, void *arg)
+                               struct cs_index_lru_cursor *cur, size_t max, cs_index_victim_cb cb,
+                               void *arg)
 {
     static const char sql[2][200] = {
         "SELECT key, dsize, created, atime FROM entries "
@@ -1397,12 +1403,11 @@ enum cs_status cs_index_row_created(struct cs_index *idx, const char *ns, const 
 }
 
 /* Every entry of every namespace in (ns, key) order, from the cursor on. */
-enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_cursor *cur,
-                                 size_t max, cs_index_row_cb cb, void *arg)
+enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_cursor *cur, size_t max,
+                                 cs_index_row_cb cb, void *arg)
 {
-    static const char sql[] =
-        "SELECT ns, key, kind, dsize, created FROM entries "
-        "WHERE (ns, key) > (?1, ?2) ORDER BY ns, key LIMIT ?3";
+    static const char sql[] = "SELECT ns, key, kind, dsize, created FROM entries "
+                              "WHERE (ns, key) > (?1, ?2) ORDER BY ns, key LIMIT ?3";
     sqlite3 *db;
     sqlite3_stmt *st;
     size_t n = 0;
@@ -1423,7 +1428,7 @@ enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_curs
             .key = sqlite3_column_blob(st, 1),
             .key_len = (size_t)sqlite3_column_bytes(st, 1),
             .kind = sqlite3_column_int(st, 2) == CS_INDEX_COLLECTION ? CS_INDEX_COLLECTION
-                                                                      : CS_INDEX_OBJECT,
+                                                                     : CS_INDEX_OBJECT,
             .dsize = (uint64_t)sqlite3_column_int64(st, 3),
             .created_ms = sqlite3_column_int64(st, 4),
         };
@@ -1459,8 +1464,10 @@ static enum cs_status upgrade_schema(struct cs_index *idx, char *why, size_t why
     if (strcmp(version, SCHEMA_VERSION) == 0)
         return CS_OK;
     if (strcmp(version, "1") != 0) {
-        snprintf(why, why_len, "index %s has schema '%s', this cstashd knows 1 and "
-                 SCHEMA_VERSION ": written by a newer version?", idx->path, version);
+        snprintf(why, why_len,
+                 "index %s has schema '%s', this cstashd knows 1 and " SCHEMA_VERSION
+                 ": written by a newer version?",
+                 idx->path, version);
         return CS_ERR_INVALID;
     }
     rc = exec(idx->wdb, "BEGIN", why, why_len);
@@ -1483,8 +1490,7 @@ static enum cs_status fill_usage(struct cs_index *idx, char *why, size_t why_len
     sqlite3_stmt *st;
     bool empty;
 
-    if (sqlite3_prepare_v2(idx->wdb, "SELECT 1 FROM usage LIMIT 1", -1, &st, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(idx->wdb, "SELECT 1 FROM usage LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
         snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
         return CS_ERR_IO;
     }
@@ -1540,16 +1546,18 @@ static enum cs_status prepare_writer(struct cs_index *idx, char *why, size_t why
         "UPDATE entries SET atime = ?3 WHERE ns = ?1 AND key = ?2 AND atime < ?3",
         "SELECT ns, objects, bytes FROM usage",
     };
-    sqlite3_stmt **out[] = {&idx->st_put,        &idx->st_remove, &idx->st_remove_if,
-                            &idx->st_set_dsize,  &idx->st_touch,  &idx->st_usage};
+    sqlite3_stmt **out[] = {&idx->st_put,       &idx->st_remove, &idx->st_remove_if,
+                            &idx->st_set_dsize, &idx->st_touch,  &idx->st_usage};
     enum cs_status st;
     size_t i;
 
     /* The writer reads pages through a memory map (no read() per page
      * miss) and keeps more of them: touches update rows and LRU-index
      * entries all over the file. */
-    st = exec(idx->wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;", why, why_len);
+    st = exec(idx->wdb,
+              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+              "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
+              why, why_len);
     if (st == CS_OK)
         st = exec(idx->wdb, schema_sql, why, why_len);
     if (st == CS_OK)

@@ -48,14 +48,14 @@ struct cs_index_record {
     const char *key;
     size_t key_len;
     enum cs_index_kind kind;
-    uint64_t size;            /* body bytes */
-    uint64_t dsize;           /* bytes on disk */
+    uint64_t size;  /* body bytes */
+    uint64_t dsize; /* bytes on disk */
     time_t mtime;
-    int64_t created_ms;       /* 0: when submitted; also the first atime */
-    const uint8_t *etag;      /* 32 bytes, or NULL */
-    bool durable;             /* commit with fsync (the caller waits before answering) */
-    struct cs_usage_ns *pending_ns;  /* NULL, or bytes to take off its pending count */
-    uint64_t pending;                /* once the row is committed (the op owns them) */
+    int64_t created_ms;             /* 0: when submitted; also the first atime */
+    const uint8_t *etag;            /* 32 bytes, or NULL */
+    bool durable;                   /* commit with fsync (the caller waits before answering) */
+    struct cs_usage_ns *pending_ns; /* NULL, or bytes to take off its pending count */
+    uint64_t pending;               /* once the row is committed (the op owns them) */
 };
 
 /* Writes are queued and committed by the writer thread in groups. The
@@ -69,10 +69,10 @@ struct cs_index_record {
  * writes are refused with that status, and waiters on the failed writes
  * get it. Reads go on. */
 enum cs_index_mode {
-    CS_INDEX_REQUEST,     /* a client's write: refused while commits fail, waits
-                             briefly for room in the queue (then CS_ERR_OVERLOAD) */
-    CS_INDEX_BACKGROUND,  /* eviction, fsck, purge: queued whatever the health,
-                             waits for room as long as it takes */
+    CS_INDEX_REQUEST,    /* a client's write: refused while commits fail, waits
+                            briefly for room in the queue (then CS_ERR_OVERLOAD) */
+    CS_INDEX_BACKGROUND, /* eviction, fsck, purge: queued whatever the health,
+                            waits for room as long as it takes */
 };
 
 struct cs_index_op;
@@ -82,8 +82,7 @@ struct cs_index_op;
  * full, CS_ERR_NOMEM. The caller then submits or cancels *out. */
 CS_MUST_CHECK
 enum cs_status cs_index_prepare_put(struct cs_index *idx, enum cs_index_mode mode,
-                                    const struct cs_index_record *rec,
-                                    struct cs_index_op **out);
+                                    const struct cs_index_record *rec, struct cs_index_op **out);
 /* A row removal; created_ms 0 removes whatever version is there, else only
  * the version created then (eviction and fsck must not drop a row that a
  * new PUT just wrote). */
@@ -108,8 +107,7 @@ enum cs_status cs_index_put_collection(struct cs_index *idx, const char *ns, con
                                        size_t dir_len, bool durable, uint64_t *seq);
 CS_MUST_CHECK
 enum cs_status cs_index_remove(struct cs_index *idx, enum cs_index_mode mode, const char *ns,
-                               const char *key, size_t key_len, int64_t created_ms,
-                               uint64_t *seq);
+                               const char *key, size_t key_len, int64_t created_ms, uint64_t *seq);
 /* fsck's correction of a row's on-disk size (background). */
 CS_MUST_CHECK
 enum cs_status cs_index_set_dsize(struct cs_index *idx, const char *ns, const char *key,
@@ -158,8 +156,8 @@ struct cs_index_entry {
     enum cs_index_kind kind;
     uint64_t size;
     time_t mtime;
-    const uint8_t *etag;   /* 32 bytes (sha256 of the body), NULL for collections */
-    uint64_t dsize;        /* bytes on disk */
+    const uint8_t *etag; /* 32 bytes (sha256 of the body), NULL for collections */
+    uint64_t dsize;      /* bytes on disk */
 };
 
 /* Resumable position in a listing: the last key seen. */
@@ -167,7 +165,7 @@ struct cs_index_cursor {
     char key[1100];
     size_t key_len;
     bool started;
-    bool inclusive;  /* next key may equal key (after a skipped subtree) */
+    bool inclusive; /* next key may equal key (after a skipped subtree) */
     bool done;
 };
 
@@ -215,8 +213,8 @@ struct cs_index_lru_cursor {
  * cur is given (and then moved to the last one cb took: cb returns false
  * for one it does not take, and the walk stops there). */
 enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,
-                               struct cs_index_lru_cursor *cur, size_t max,
-                               cs_index_victim_cb cb, void *arg);
+                               struct cs_index_lru_cursor *cur, size_t max, cs_index_victim_cb cb,
+                               void *arg);
 
 /* One row of a whole-index scan (fsck). */
 struct cs_index_row {
@@ -238,7 +236,7 @@ struct cs_index_scan_cursor {
 
 /* Every row of every namespace in (ns, key) order, at most max per call,
  * resuming at *cur (zeroed to start). */
-enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_cursor *cur,
-                                 size_t max, cs_index_row_cb cb, void *arg);
+enum cs_status cs_index_scan_all(struct cs_index *idx, struct cs_index_scan_cursor *cur, size_t max,
+                                 cs_index_row_cb cb, void *arg);
 
 #endif

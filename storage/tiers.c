@@ -33,25 +33,25 @@ struct breaker {
     pthread_mutex_t lock;
     enum breaker_state state;
     unsigned failures;
-    struct timespec retry_at;     /* B_OPEN: when one request may probe */
+    struct timespec retry_at; /* B_OPEN: when one request may probe */
     unsigned backoff_s;
-    atomic_bool open;             /* lock-free view for the stats */
+    atomic_bool open; /* lock-free view for the stats */
 };
 
 enum job_kind { J_WRITE, J_FILL, J_REFRESH };
 
 struct job {
     enum job_kind kind;
-    char *key;                    /* owned */
+    char *key; /* owned */
     size_t key_len;
 };
 
 struct tier {
     struct cs_remote remote;
-    const char *ns;               /* the namespace's name (owned by struct ns_tiers) */
+    const char *ns; /* the namespace's name (owned by struct ns_tiers) */
     unsigned index;
     bool write_async;
-    uint64_t max_object;          /* 0: no cap */
+    uint64_t max_object; /* 0: no cap */
     unsigned refresh_age_s;
     struct breaker br;
     /* the background queue: writes (async), fills and refreshes */
@@ -88,7 +88,7 @@ struct tiers {
     struct cs_backend disk;
     struct ns_tiers *ns;
     size_t n_ns;
-    pthread_mutex_t inflight_lock;   /* taken on disk misses only */
+    pthread_mutex_t inflight_lock; /* taken on disk misses only */
     struct inflight *inflight;
 };
 
@@ -159,16 +159,17 @@ static void breaker_result(struct tier *t, bool ok)
     atomic_store(&t->br.open, t->br.state != B_CLOSED);
     pthread_mutex_unlock(&t->br.lock);
     if (ok && was != B_CLOSED) {
-        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) answers again: back in the path", t->ns,
-               t->index, t->remote.ops->type);
+        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) answers again: back in the path", t->ns, t->index,
+               t->remote.ops->type);
     } else if (!ok && was == B_CLOSED && t->br.state == B_OPEN) {
         atomic_fetch_add(&t->breaker_opened, 1);
-        cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) failed %u times in a row: out of the path, "
-                            "retried every %us (clients see misses; PUTs are kept on the disk)",
+        cs_log(CS_LOG_WARN,
+               "ns=%s tier %u (%s) failed %u times in a row: out of the path, "
+               "retried every %us (clients see misses; PUTs are kept on the disk)",
                t->ns, t->index, t->remote.ops->type, BREAKER_FAILURES, t->br.backoff_s);
     } else if (!ok && was == B_PROBING) {
-        cs_log(CS_LOG_DEBUG, "ns=%s tier %u (%s) still failing: retried in %us", t->ns,
-               t->index, t->remote.ops->type, t->br.backoff_s);
+        cs_log(CS_LOG_DEBUG, "ns=%s tier %u (%s) still failing: retried in %us", t->ns, t->index,
+               t->remote.ops->type, t->br.backoff_s);
     }
 }
 
@@ -235,8 +236,7 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
 }
 
 /* A write to tier t (now or from the queue), with its accounting. */
-static void write_through(struct tiers *T, struct tier *t, const struct cs_object_id *id,
-                          bool fill)
+static void write_through(struct tiers *T, struct tier *t, const struct cs_object_id *id, bool fill)
 {
     enum cs_status st;
 
@@ -254,8 +254,8 @@ static void write_through(struct tiers *T, struct tier *t, const struct cs_objec
 
 static bool enqueue(struct tier *t, enum job_kind kind, const struct cs_object_id *id)
 {
-    struct job j = {.kind = kind, .key = malloc(id->key_len ? id->key_len : 1),
-                    .key_len = id->key_len};
+    struct job j = {
+        .kind = kind, .key = malloc(id->key_len ? id->key_len : 1), .key_len = id->key_len};
     bool ok = false;
 
     if (j.key) {
@@ -283,9 +283,7 @@ static void run_job(struct tier *t, const struct job *j)
     cs_object_id_init(&id, t->ns, j->key, j->key_len);
     switch (j->kind) {
     case J_WRITE:
-    case J_FILL:
-        write_through(t->owner, t, &id, j->kind == J_FILL);
-        break;
+    case J_FILL: write_through(t->owner, t, &id, j->kind == J_FILL); break;
     case J_REFRESH:
         if (!breaker_allow(t))
             break;
@@ -391,16 +389,18 @@ static enum cs_status fill_from(struct tiers *T, const struct ns_tiers *nt, stru
     if (st == CS_ERR_DIGEST) {
         char hex[CS_SHA256_HEX_LEN + 1];
         cs_remote_digest_hex(id, hex);
-        cs_log(CS_LOG_ERROR, "ns=%s tier %u (%s): object %s does not match its recorded "
-                             "sha256: not served", id->ns, t->index, t->remote.ops->type, hex);
+        cs_log(CS_LOG_ERROR,
+               "ns=%s tier %u (%s): object %s does not match its recorded "
+               "sha256: not served",
+               id->ns, t->index, t->remote.ops->type, hex);
     }
     return st;
 }
 
 /* An old object's age in a tier with lifecycle expiry is reset (copy in
  * place) when it is hit on the disk; the disk file's mtime marks when. */
-static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt,
-                          const struct cs_object_id *id, time_t mtime)
+static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id,
+                          time_t mtime)
 {
     time_t now = time(NULL);
     size_t i;
@@ -564,8 +564,8 @@ static enum cs_status tiers_put_write(struct cs_upload *base, const void *data, 
 {
     if (base->ops != &tiers_ops)
         return base->ops->put_write(base, data, len);
-    return ((struct tier_upload *)base)->inner->ops->put_write(
-        ((struct tier_upload *)base)->inner, data, len);
+    return ((struct tier_upload *)base)
+        ->inner->ops->put_write(((struct tier_upload *)base)->inner, data, len);
 }
 
 /* Writes through to each remote tier: now, or through its queue. */
@@ -798,8 +798,7 @@ enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *
         }
         for (j = 0; j < ns[i].n_tiers && st == CS_OK; j++) {
             nt->n = j + 1; /* tier_close cleans up a half-made one too */
-            st = tier_init(T, &nt->t[j], nt->name, (unsigned)j + 1, &ns[i].tiers[j], why,
-                           why_len);
+            st = tier_init(T, &nt->t[j], nt->name, (unsigned)j + 1, &ns[i].tiers[j], why, why_len);
         }
     }
     if (st != CS_OK) {

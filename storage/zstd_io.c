@@ -123,15 +123,15 @@ static void stream_give(void)
 }
 
 struct cs_body_reader {
-    int fd;                  /* -1: body in memory */
-    uint64_t pos, end;       /* file offsets still to read (stored bytes) */
-    uint8_t *mem;            /* the raw body, when in memory */
+    int fd;            /* -1: body in memory */
+    uint64_t pos, end; /* file offsets still to read (stored bytes) */
+    uint8_t *mem;      /* the raw body, when in memory */
     uint64_t mem_pos, raw_size, raw_done;
-    ZSTD_DCtx *dctx;         /* compressed body */
+    ZSTD_DCtx *dctx; /* compressed body */
     ZSTD_inBuffer in;
     uint8_t *in_buf;
     bool frame_done;
-    bool counted;            /* holds a place in open_streams */
+    bool counted; /* holds a place in open_streams */
 };
 
 static ssize_t read_file(struct cs_body_reader *r, void *buf, size_t len);
@@ -146,8 +146,7 @@ static enum cs_status start_frame(struct cs_body_reader *r)
     ssize_t n;
     size_t rc;
 
-    if (ZSTD_isError(ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax,
-                                            CS_ZSTD_WINDOW_LOG_MAX)))
+    if (ZSTD_isError(ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, CS_ZSTD_WINDOW_LOG_MAX)))
         return CS_ERR_NOMEM;
     n = read_file(r, r->in_buf, IN_BUF);
     if (n <= 0)
@@ -156,8 +155,9 @@ static enum cs_status start_frame(struct cs_body_reader *r)
     r->in.pos = 0;
     rc = ZSTD_decompressStream(r->dctx, &o, &r->in);
     if (ZSTD_isError(rc)) {
-        cs_log(CS_LOG_ERROR, "a stored zstd frame cannot be read with bounded memory "
-                             "(window over %u MiB) or is damaged: %s; served as an error",
+        cs_log(CS_LOG_ERROR,
+               "a stored zstd frame cannot be read with bounded memory "
+               "(window over %u MiB) or is damaged: %s; served as an error",
                1u << (CS_ZSTD_WINDOW_LOG_MAX - 20), ZSTD_getErrorName(rc));
         return CS_ERR_IO;
     }

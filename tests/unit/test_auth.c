@@ -39,8 +39,8 @@ static struct cs_config *load(const char *extra)
     return cfg;
 }
 
-static enum cs_auth_result check(struct cs_auth *a, enum cs_cred_scheme scheme,
-                                 const char *user, const char *secret, int *uid)
+static enum cs_auth_result check(struct cs_auth *a, enum cs_cred_scheme scheme, const char *user,
+                                 const char *secret, int *uid)
 {
     struct cs_credentials c = {.scheme = scheme};
 
@@ -191,15 +191,15 @@ START_TEST(live_grace_period)
     seen = cs_live_enter(&live, &t1);
     ck_assert_ptr_eq(seen, p1);
     ck_assert(cs_live_publish(&live, p2));
-    ck_assert_ptr_eq(live.retired, p1);        /* still held by the request */
+    ck_assert_ptr_eq(live.retired, p1); /* still held by the request */
     ck_assert(!cs_live_reclaim(&live));
-    ck_assert(!cs_live_publish(&live, p3));    /* must wait */
+    ck_assert(!cs_live_publish(&live, p3)); /* must wait */
     seen = cs_live_enter(&live, &t2);
-    ck_assert_ptr_eq(seen, p2);                /* new requests see the new policy */
+    ck_assert_ptr_eq(seen, p2); /* new requests see the new policy */
     ck_assert_uint_eq(cs_live_active(&live), 2);
     cs_live_leave(&live, t1);
-    ck_assert(cs_live_reclaim(&live));         /* p1 freed */
-    ck_assert(cs_live_publish(&live, p3));     /* p2 retires, held by t2 */
+    ck_assert(cs_live_reclaim(&live));     /* p1 freed */
+    ck_assert(cs_live_publish(&live, p3)); /* p2 retires, held by t2 */
     ck_assert(!cs_live_reclaim(&live));
     cs_live_leave(&live, t2);
     ck_assert(cs_live_reclaim(&live));

@@ -460,7 +460,7 @@ END_TEST
 
 START_TEST(basedir_rewrite)
 {
-    char *argv[] = {"-c", "/base/proj/src/a.c", "-I/base/proj/inc", "-isystem", "/usr/include/x",
+    char *argv[] = {"-c", "/base/proj/src/a.c",  "-I/base/proj/inc", "-isystem", "/usr/include/x",
                     "-o", "/base/proj/build/a.o"};
     struct cs_args a;
     /* The source need not exist for the rewrite; classification then says so. */
@@ -482,7 +482,9 @@ START_TEST(paths)
     p = cs_path_absolute("../../../..", "/a");
     ck_assert_str_eq(p, "/");
     free(p);
-    static const struct { const char *abs, *base, *cwd, *want; } cases[] = {
+    static const struct {
+        const char *abs, *base, *cwd, *want;
+    } cases[] = {
         {"/x/one/inc", "/x/one", "/x/one/build", "../inc"},
         {"/x/one/build/sub/f.c", "/x/one", "/x/one/build", "sub/f.c"},
         {"/x/one", "/x/one", "/x/one/build", ".."},
@@ -496,8 +498,8 @@ START_TEST(paths)
         if (!cases[i].want)
             ck_assert_msg(r == NULL, "%s: got %s", cases[i].abs, r);
         else
-            ck_assert_msg(r && !strcmp(r, cases[i].want), "%s from %s: got %s, want %s", cases[i].abs,
-                          cases[i].cwd, r ? r : "(null)", cases[i].want);
+            ck_assert_msg(r && !strcmp(r, cases[i].want), "%s from %s: got %s, want %s",
+                          cases[i].abs, cases[i].cwd, r ? r : "(null)", cases[i].want);
         free(r);
     }
 }
@@ -507,13 +509,15 @@ START_TEST(result_roundtrip_and_hostile)
 {
     struct cs_result r = {0}, back;
     r.has[CS_SEC_OBJECT] = r.has[CS_SEC_STDERR] = true;
-    cs_bytes_append_str(&r.sec[CS_SEC_OBJECT], "\x7f" "ELF object bytes");
+    cs_bytes_append_str(&r.sec[CS_SEC_OBJECT], "\x7f"
+                                               "ELF object bytes");
     cs_bytes_append_str(&r.sec[CS_SEC_STDERR], "warning: x");
     struct cs_bytes blob = {0};
     ck_assert_int_eq(cs_result_encode(&r, &blob), CS_OK);
     ck_assert_int_eq(cs_result_decode(blob.data, blob.len, &back), CS_OK);
     ck_assert(back.has[CS_SEC_OBJECT] && back.has[CS_SEC_STDERR] && !back.has[CS_SEC_DEP]);
-    ck_assert_mem_eq(back.sec[CS_SEC_OBJECT].data, r.sec[CS_SEC_OBJECT].data, r.sec[CS_SEC_OBJECT].len);
+    ck_assert_mem_eq(back.sec[CS_SEC_OBJECT].data, r.sec[CS_SEC_OBJECT].data,
+                     r.sec[CS_SEC_OBJECT].len);
     cs_result_free(&back);
     /* Every truncation and every single-byte change is refused or decodes
      * to something bounded: never a crash (ASan watches). */

@@ -221,9 +221,9 @@ static unsigned index_children(struct cs_backend *b, const char *ns, const char 
 
     ck_assert_int_eq(cs_index_sync(cs_disk_index(b)), CS_OK);
     while (!cur.done)
-        ck_assert_int_eq(cs_index_children(cs_disk_index(b), ns, dir, strlen(dir), &cur, 2,
-                                           count_entry, &n),
-                         CS_OK);
+        ck_assert_int_eq(
+            cs_index_children(cs_disk_index(b), ns, dir, strlen(dir), &cur, 2, count_entry, &n),
+            CS_OK);
     return n;
 }
 
@@ -327,8 +327,8 @@ static enum cs_status put_zl(struct cs_backend *b, const struct cs_object_id *id
                              const uint8_t *body, size_t len, size_t step, bool hint,
                              const uint8_t *expect, int level)
 {
-    struct cs_put_options opt = {.size_hint = hint ? len : 0, .compress_level = level,
-                                 .expect_sha256 = expect};
+    struct cs_put_options opt = {
+        .size_hint = hint ? len : 0, .compress_level = level, .expect_sha256 = expect};
     struct cs_upload *up;
     bool created;
     size_t at;
@@ -720,8 +720,8 @@ END_TEST
 START_TEST(data_dir_limit_evicts_oldest_across_namespaces)
 {
     static const struct cs_disk_ns ns[] = {{"a", 0}, {"b", 0}};
-    struct cs_disk_options opt = {.data_dir = data, .max_size = 40000, .ns = ns, .n_ns = 2,
-                                  .track_access = true};
+    struct cs_disk_options opt = {
+        .data_dir = data, .max_size = 40000, .ns = ns, .n_ns = 2, .track_access = true};
     struct cs_backend b;
     char why[256], key[16];
     int i;
