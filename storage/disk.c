@@ -1246,22 +1246,38 @@ fail:
 }
 
 /* The background fsck after start: catches what a crash left behind
- * without delaying the first request. */
+ * without delaying the first request. It judges files against committed
+ * rows, so it waits for an index that can commit (checked every 100 ms),
+ * and starts again if it was refused before it began. */
+static bool wait_for_commits(struct disk *d)
+{
+    while (!atomic_load(&d->stopping) && cs_index_health(d->index) != CS_OK)
+        usleep(100 * 1000);
+    return !atomic_load(&d->stopping);
+}
+
 static void *fsck_main(void *arg)
 {
     struct disk *d = arg;
     struct cs_fsck_report r;
-    int64_t start = cs_index_now_ms();
+    int64_t start;
+    enum cs_status st;
 
-    enum cs_status st = cs_disk_fsck_run(d, true, &r);
-
-    if (atomic_load(&d->stopping))
-        return NULL;
+    do {
+        if (!wait_for_commits(d))
+            return NULL;
+        start = cs_index_now_ms();
+        st = cs_disk_fsck_run(d, true, &r);
+        if (atomic_load(&d->stopping))
+            return NULL;
+    } while (st != CS_OK && r.rows == 0 && r.files == 0); /* refused before it began */
     if (st != CS_OK) {
         cs_log(CS_LOG_WARN,
-               "fsck of %s not done: %s (it runs again at the next start, or as "
-               "cstashd fsck)",
-               d->root, cs_strerror(st));
+               "fsck of %s stopped: %s; by then %llu rows and %llu files were checked and "
+               "%llu unindexed objects removed (its index corrections wait for commits to "
+               "work again)",
+               d->root, cs_strerror(st), (unsigned long long)r.rows, (unsigned long long)r.files,
+               (unsigned long long)r.orphans);
         return NULL;
     }
     cs_log(CS_LOG_INFO,

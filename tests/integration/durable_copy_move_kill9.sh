@@ -20,7 +20,8 @@ data="$TEST_TMP/data"
 wait_fsck() {
     local i
     for i in $(seq 1 100); do
-        grep -q "fsck of .* done" "$SERVER_LOG" && return 0
+        grep -q "fsck of .* done in" "$SERVER_LOG" && return 0
+        grep -q "fsck of .* stopped" "$SERVER_LOG" && fail "the background fsck stopped: $(grep 'fsck of' "$SERVER_LOG")"
         sleep 0.1
     done
     fail "the background fsck did not finish"
