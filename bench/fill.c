@@ -43,7 +43,7 @@ static void *fill(void *arg)
         memcpy(body, key, (size_t)n < j->size ? (size_t)n : j->size);
         cs_object_id_init(&id, j->ns, key, (size_t)n);
         if (j->b->ops->put_begin(j->b->state, &id, &opt, &up) != CS_OK ||
-            j->b->ops->put_write(up, body, j->size) != CS_OK ||
+            j->b->ops->put_write(up, body, j->size, 0) != CS_OK ||
             j->b->ops->put_commit(up, &created) != CS_OK) {
             fprintf(stderr, "fill: cannot store %s\n", key);
             j->failed = 1;

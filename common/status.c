@@ -25,6 +25,7 @@ const char *cs_strerror(enum cs_status st)
     case CS_ERR_UNAVAILABLE: return "remote storage tier unavailable";
     case CS_ERR_INDEX: return "the index cannot record writes now";
     case CS_ERR_OVERLOAD: return "too many writes waiting to be recorded";
+    case CS_ERR_WOULD_BLOCK: return "would have to wait (asked not to)";
     }
     return "unknown error";
 }

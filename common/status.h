@@ -21,6 +21,7 @@ enum cs_status {
     CS_ERR_UNAVAILABLE = -14, /* a remote tier failed, timed out or is switched off */
     CS_ERR_INDEX = -15,       /* the index cannot commit writes (not for lack of space) */
     CS_ERR_OVERLOAD = -16,    /* a bounded queue is full: retry later */
+    CS_ERR_WOULD_BLOCK = -17, /* asked not to wait, and the work would have to */
 };
 
 /* On functions whose status decides whether a request may be acknowledged:

@@ -235,6 +235,27 @@ static void metric(const struct cs_admin *a, struct cs_buf *b, const char *name,
     }
 }
 
+/* The worker pool that runs blocking request work (server/work.h). */
+static void work_metrics(const struct cs_admin *a, struct cs_buf *b)
+{
+    struct cs_work_stats w = {0};
+
+    if (a->work)
+        cs_work_pool_stats(a->work, &w);
+    cs_buf_printf(b,
+                  "# HELP cstash_work_queued Requests waiting for a worker.\n"
+                  "# TYPE cstash_work_queued gauge\ncstash_work_queued %" PRIu64 "\n"
+                  "# HELP cstash_work_running Requests in a worker.\n"
+                  "# TYPE cstash_work_running gauge\ncstash_work_running %" PRIu64 "\n",
+                  w.queued, w.running);
+    cs_buf_printf(b,
+                  "# HELP cstash_work_refused_total Requests refused with 503: the worker "
+                  "queue (limits.work_queue) was full.\n"
+                  "# TYPE cstash_work_refused_total counter\n"
+                  "cstash_work_refused_total %" PRIu64 "\n",
+                  w.refused);
+}
+
 static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
 {
     struct cs_usage *u = cs_disk_usage(a->backend);
@@ -278,6 +299,7 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   "cstash_auth_throttled_total %" PRIu64 "\n",
                   a->auth_limit ? cs_auth_limit_failures(a->auth_limit) : 0,
                   a->auth_limit ? cs_auth_limit_refused(a->auth_limit) : 0);
+    work_metrics(a, b);
     tier_metrics(a, b);
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -321,6 +343,11 @@ static void purge(const struct cs_admin *a, const char *name, struct cs_reply *o
                   ns->name, r.objects, r.bytes);
     out->status = 200;
     out->content_type = "application/json";
+}
+
+bool cs_admin_blocks(const char *endpoint, const char *method)
+{
+    return strncmp(endpoint, "ns/", 3) == 0 && strcmp(method, "DELETE") == 0;
 }
 
 void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char *method,

@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/stats.h"
 #include "server/webdav.h"
+#include "server/work.h"
 #include "storage/backend.h"
 
 struct cs_admin {
@@ -23,11 +24,15 @@ struct cs_admin {
     const struct cs_backend *backend;
     struct cs_stats *stats;
     const struct cs_auth_limit *auth_limit;
+    struct cs_work_pool *work; /* NULL: no worker figures */
     int uid; /* the caller: a user, or -1 (anonymous) */
 };
 
 #define CS_ADMIN_ALLOW "GET, HEAD"
 #define CS_ADMIN_NS_ALLOW "DELETE"
+
+/* Whether the endpoint's work may block (a purge): it runs in a worker. */
+bool cs_admin_blocks(const char *endpoint, const char *method);
 
 /* endpoint: the path after "/_/". */
 void cs_admin_handle(const struct cs_admin *a, const char *endpoint, const char *method,

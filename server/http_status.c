@@ -22,6 +22,7 @@ unsigned cs_http_status(enum cs_status st)
     case CS_ERR_UNAVAILABLE:
     case CS_ERR_INDEX:
     case CS_ERR_OVERLOAD: return MHD_HTTP_SERVICE_UNAVAILABLE;
+    case CS_ERR_WOULD_BLOCK: /* never reaches a client: the work moves to a worker */
     case CS_ERR_NOMEM:
     case CS_ERR_IO:
     case CS_ERR_PERM: return MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -107,7 +107,7 @@ static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, cons
     enum cs_status st;
 
     cs_object_id_init(&id, ns, key, key_len);
-    st = dav->backend->ops->open(dav->backend->state, &id, 0, obj);
+    st = dav->backend->ops->open(dav->backend->state, &id, 0, 0, obj);
     if (st != CS_OK)
         return st;
     if (obj->fd >= 0)
@@ -493,7 +493,7 @@ static enum cs_status probe_destination(const struct cs_dav *dav, const struct c
 
     ds->object = ds->collection = false;
     cs_object_id_init(&id, dst->ns->name, dst->key, dst->key_len);
-    st = dav->backend->ops->exists(dav->backend->state, &id);
+    st = dav->backend->ops->exists(dav->backend->state, &id, 0);
     if (st == CS_OK)
         ds->object = true;
     else if (st != CS_ERR_NOT_FOUND)

@@ -50,6 +50,7 @@ struct cs_upload {
 
 struct cs_put_options {
     bool durable;          /* data and directory entry on stable storage before commit returns */
+    bool nowait;           /* CS_ERR_WOULD_BLOCK rather than wait for eviction to make room */
     uint64_t size_hint;    /* expected length, 0 when unknown (chunked) */
     const char *content_type;           /* NULL or at most CS_CONTENT_TYPE_MAX bytes */
     const uint8_t *expect_sha256;       /* NULL, or the digest the body must have */
@@ -57,18 +58,34 @@ struct cs_put_options {
                               when the start of the body shows it pays */
 };
 
+/* Flags of open and exists. CS_NOWAIT: answer only from what is at hand
+ * (the disk), and give CS_ERR_WOULD_BLOCK, having done nothing, where the
+ * answer needs a remote tier; the caller asks again without the flag from
+ * a thread that may wait (server/work.c). */
+#define CS_NOWAIT 1u
+/* A flag of put_write: the last bytes of the body. */
+#define CS_PUT_END 2u
+
 struct cs_backend_ops {
     const char *name;
     /* CS_ERR_NOT_FOUND on a miss. Bodies up to read_max bytes are read
      * into out->body and the file is closed: one read for small objects. */
     enum cs_status (*open)(void *state, const struct cs_object_id *id, size_t read_max,
-                           struct cs_object *out);
-    /* CS_OK when the object exists, CS_ERR_NOT_FOUND when not. Cheap. */
-    enum cs_status (*exists)(void *state, const struct cs_object_id *id);
+                           unsigned flags, struct cs_object *out);
+    /* CS_OK when the object exists, CS_ERR_NOT_FOUND when not. */
+    enum cs_status (*exists)(void *state, const struct cs_object_id *id, unsigned flags);
     /* Starts an upload that stays invisible until commit. */
     enum cs_status (*put_begin)(void *state, const struct cs_object_id *id,
                                 const struct cs_put_options *opt, struct cs_upload **out);
-    enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len);
+    /* Appends len bytes of body. flags CS_NOWAIT: the call does not wait
+     * for quota; CS_ERR_WOULD_BLOCK then says the bytes are taken but some
+     * wait to be written, and put_flush (which may wait) must come before
+     * anything else. CS_PUT_END: the body ends here (len may be 0), so
+     * that the commit writes no body bytes. */
+    enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len,
+                                unsigned flags);
+    /* Writes the bytes that wait for quota, waiting for it if need be. */
+    enum cs_status (*put_flush)(struct cs_upload *up);
     /* Makes the upload visible atomically and frees the handle, success or
      * not. *created tells a new key from an overwrite. CS_ERR_DIGEST when
      * the body does not have the expected digest: nothing is stored. */

@@ -87,6 +87,10 @@ struct disk_upload {
     ZSTD_CCtx *cctx; /* from the disk's pool, while compressing */
     uint8_t *probe;  /* Z_PROBING: the body so far */
     size_t probe_len;
+    bool nowait;      /* this call must not wait for quota: bytes go to pending */
+    bool finished;    /* the end of the body is written (or pending) */
+    uint8_t *pending; /* stored bytes that wait for quota (put_flush) */
+    size_t pending_len, pending_cap;
 };
 
 /* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
@@ -108,7 +112,7 @@ uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
 /* Counts bytes an upload will write against its namespace's quota. Over
  * the hard limit, asks for eviction and waits a little for it: PUTs slow
  * down rather than fail while eviction keeps up. */
-static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t bytes)
+static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t bytes, bool wait)
 {
     int waited = 0;
 
@@ -121,6 +125,8 @@ static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t b
         if (!d->evictor || waited >= QUOTA_WAIT_MS)
             return CS_ERR_QUOTA;
         cs_evictor_kick(d->evictor);
+        if (!wait)
+            return CS_ERR_WOULD_BLOCK;
         usleep(QUOTA_POLL_MS * 1000);
         waited += QUOTA_POLL_MS;
     }
@@ -248,7 +254,7 @@ static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
 }
 
 static enum cs_status disk_open_object(void *state, const struct cs_object_id *id, size_t read_max,
-                                       struct cs_object *out)
+                                       unsigned flags, struct cs_object *out)
 {
     struct disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
@@ -256,6 +262,8 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     struct stat st;
     ssize_t n;
     int fd;
+
+    (void)flags; /* the disk does not wait for anything but itself */
 
     cs_disk_rel_path(id->digest, path);
     fd = openat(d->objects_fd, path, O_RDONLY | O_CLOEXEC);
@@ -281,10 +289,12 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     return CS_OK;
 }
 
-static enum cs_status disk_exists(void *state, const struct cs_object_id *id)
+static enum cs_status disk_exists(void *state, const struct cs_object_id *id, unsigned flags)
 {
     struct disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
+
+    (void)flags; /* the disk does not wait for anything but itself */
 
     cs_disk_rel_path(id->digest, path);
     if (faccessat(d->objects_fd, path, F_OK, 0) == 0)
@@ -353,7 +363,8 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
     /* a body to be compressed is charged as its compressed bytes are written */
     if (opt->size_hint && up->zmode == Z_OFF) {
-        enum cs_status st = reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint));
+        enum cs_status st =
+            reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint), !opt->nowait);
         if (st != CS_OK) {
             cs_zpool_put(d->zpool, up->cctx);
             free(up->ns);
@@ -393,23 +404,65 @@ static struct disk_upload *upload_of(struct cs_upload *base)
     return (struct disk_upload *)base; /* base is its first member */
 }
 
+/* Reserves quota up to need bytes of file, a step ahead. */
+static enum cs_status reserve_upto(struct disk_upload *up, uint64_t need, bool wait)
+{
+    uint64_t step;
+
+    if (need <= up->reserved)
+        return CS_OK;
+    step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
+    /* a namespace smaller than a step: only what is needed */
+    if (up->usage && (step > cs_usage_hard_limit(up->usage->max_size) ||
+                      step > cs_usage_hard_limit(up->disk->usage.max_size)))
+        step = cs_disk_dsize(up->disk, need) - up->reserved;
+    return reserve(up->disk, up, step, wait);
+}
+
+/* Keeps stored bytes that wait for quota, in order, for put_flush. Bounded
+ * by what one put_write makes of its chunk (the chunk, or its compressed
+ * bytes and those of the probe). */
+static enum cs_status keep_pending(struct disk_upload *up, const void *data, size_t len)
+{
+    if (up->pending_len + len > up->pending_cap) {
+        size_t cap = up->pending_cap ? up->pending_cap : 64 * 1024;
+        while (cap < up->pending_len + len)
+            cap *= 2;
+        uint8_t *grown = realloc(up->pending, cap);
+        if (!grown)
+            return CS_ERR_NOMEM;
+        up->pending = grown;
+        up->pending_cap = cap;
+    }
+    memcpy(up->pending + up->pending_len, data, len);
+    up->pending_len += len;
+    return CS_OK;
+}
+
+static enum cs_status write_raw(struct disk_upload *up, const void *data, size_t len);
+
 /* Appends stored bytes (plain or compressed) to the temp file, reserving
- * quota for them first: quotas count what is on disk. */
+ * quota for them first: quotas count what is on disk. When the call may
+ * not wait and the quota is not at hand, the bytes wait in pending. */
 static enum cs_status write_stored(struct disk_upload *up, const void *data, size_t len)
 {
-    const char *p = data;
-    uint64_t need = up->header_len + up->stored_len + len;
+    enum cs_status st;
 
-    if (need > up->reserved) {
-        uint64_t step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
-        /* a namespace smaller than a step: only what is needed */
-        if (up->usage && (step > cs_usage_hard_limit(up->usage->max_size) ||
-                          step > cs_usage_hard_limit(up->disk->usage.max_size)))
-            step = cs_disk_dsize(up->disk, need) - up->reserved;
-        enum cs_status st = reserve(up->disk, up, step);
-        if (st != CS_OK)
-            return st;
-    }
+    if (up->pending_len) /* behind bytes that wait: keep the order */
+        return keep_pending(up, data, len);
+    st = reserve_upto(up, up->header_len + up->stored_len + len, !up->nowait);
+    if (st == CS_ERR_WOULD_BLOCK)
+        return keep_pending(up, data, len);
+    if (st != CS_OK)
+        return st;
+    return write_raw(up, data, len);
+}
+
+/* Writes bytes whose quota is reserved. */
+static enum cs_status write_raw(struct disk_upload *up, const void *data, size_t len)
+{
+    const char *p = data;
+
     up->stored_len += len;
     while (len > 0) {
         ssize_t n = write(up->fd, p, len);
@@ -505,9 +558,46 @@ static enum cs_status decide_compression(struct disk_upload *up, bool end)
     return st;
 }
 
-static enum cs_status disk_put_write(struct cs_upload *base, const void *data, size_t len)
+static enum cs_status finish_body(struct disk_upload *up);
+
+/* Writes what waits for quota, waiting for it if need be. */
+static enum cs_status disk_put_flush(struct cs_upload *base)
 {
     struct disk_upload *up = upload_of(base);
+    enum cs_status st;
+
+    if (!up->pending_len)
+        return CS_OK;
+    st = reserve_upto(up, up->header_len + up->stored_len + up->pending_len, true);
+    if (st == CS_OK)
+        st = write_raw(up, up->pending, up->pending_len);
+    free(up->pending);
+    up->pending = NULL;
+    up->pending_len = up->pending_cap = 0;
+    return st;
+}
+
+static enum cs_status write_body(struct disk_upload *up, const void *data, size_t len);
+
+static enum cs_status disk_put_write(struct cs_upload *base, const void *data, size_t len,
+                                     unsigned flags)
+{
+    struct disk_upload *up = upload_of(base);
+    enum cs_status st = disk_put_flush(base); /* the caller should have; if not, wait now */
+
+    up->nowait = (flags & CS_NOWAIT) != 0;
+    if (st == CS_OK && len)
+        st = write_body(up, data, len);
+    if (st == CS_OK && (flags & CS_PUT_END) && !up->finished) {
+        st = finish_body(up);
+        up->finished = true;
+    }
+    up->nowait = false;
+    return st == CS_OK && up->pending_len ? CS_ERR_WOULD_BLOCK : st;
+}
+
+static enum cs_status write_body(struct disk_upload *up, const void *data, size_t len)
+{
     const uint8_t *p = data;
 
     cs_sha256_update(&up->body_hash, data, len);
@@ -537,6 +627,7 @@ static void upload_free(struct disk_upload *up, bool unlink_tmp)
 {
     cs_zpool_put(up->disk->zpool, up->cctx);
     free(up->probe);
+    free(up->pending);
     if (up->usage && up->reserved)
         cs_usage_release(up->usage, up->reserved);
     if (up->fd >= 0)
@@ -636,7 +727,10 @@ static enum cs_status write_header(struct disk_upload *up)
     cs_sha256_final(&up->body_hash, up->header + 8);
     if (up->check_digest && memcmp(up->header + 8, up->expect, CS_SHA256_LEN) != 0)
         return CS_ERR_DIGEST;
-    st = finish_body(up);
+    st = up->finished ? CS_OK : finish_body(up);
+    up->finished = true;
+    if (st == CS_OK)
+        st = disk_put_flush(&up->base);
     if (st != CS_OK)
         return st;
     n = pwrite(up->fd, up->header, up->header_len, 0);
@@ -975,6 +1069,7 @@ static const struct cs_backend_ops disk_ops = {
     .exists = disk_exists,
     .put_begin = disk_put_begin,
     .put_write = disk_put_write,
+    .put_flush = disk_put_flush,
     .put_commit = disk_put_commit,
     .put_abort = disk_put_abort,
     .remove = disk_remove,

@@ -210,7 +210,7 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
     struct cs_remote_meta meta;
     struct cs_body_reader *reader;
     struct cs_remote_source rs = {source_read, NULL};
-    enum cs_status st = T->disk.ops->open(T->disk.state, id, SEND_FROM_MEMORY, &obj);
+    enum cs_status st = T->disk.ops->open(T->disk.state, id, SEND_FROM_MEMORY, 0, &obj);
 
     if (st != CS_OK)
         return st;
@@ -368,7 +368,7 @@ static enum cs_status fill_begin(void *ctx, const struct cs_remote_meta *m)
 static enum cs_status fill_write(void *ctx, const void *data, size_t len)
 {
     struct fill *f = ctx;
-    return f->T->disk.ops->put_write(f->up, data, len);
+    return f->T->disk.ops->put_write(f->up, data, len, 0);
 }
 
 /* Reads id from tier t into the disk. */
@@ -489,10 +489,10 @@ static void fetch_once(struct tiers *T, const struct ns_tiers *nt, const struct 
 }
 
 static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
-                                 struct cs_object *out)
+                                 unsigned flags, struct cs_object *out)
 {
     struct tiers *T = state;
-    enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, out);
+    enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, flags, out);
     const struct ns_tiers *nt;
 
     if (st != CS_OK && st != CS_ERR_NOT_FOUND)
@@ -504,19 +504,23 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
         maybe_refresh(T, nt, id, out->mtime);
         return st;
     }
+    if (flags & CS_NOWAIT)
+        return CS_ERR_WOULD_BLOCK;
     fetch_once(T, nt, id);
-    return T->disk.ops->open(T->disk.state, id, read_max, out);
+    return T->disk.ops->open(T->disk.state, id, read_max, flags, out);
 }
 
-static enum cs_status tiers_exists(void *state, const struct cs_object_id *id)
+static enum cs_status tiers_exists(void *state, const struct cs_object_id *id, unsigned flags)
 {
     struct tiers *T = state;
-    enum cs_status st = T->disk.ops->exists(T->disk.state, id);
+    enum cs_status st = T->disk.ops->exists(T->disk.state, id, flags);
     const struct ns_tiers *nt;
     size_t i;
 
-    if (st != CS_ERR_NOT_FOUND || !(nt = find_ns(T, id->ns)))
+    if (st != CS_ERR_NOT_FOUND || !(nt = find_ns(T, id->ns)) || nt->n == 0)
         return st;
+    if (flags & CS_NOWAIT)
+        return CS_ERR_WOULD_BLOCK;
     for (i = 0; i < nt->n; i++) {
         struct tier *t = &nt->t[i];
         struct cs_remote_meta m;
@@ -560,12 +564,20 @@ static enum cs_status tiers_put_begin(void *state, const struct cs_object_id *id
     return CS_OK;
 }
 
-static enum cs_status tiers_put_write(struct cs_upload *base, const void *data, size_t len)
+static enum cs_status tiers_put_write(struct cs_upload *base, const void *data, size_t len,
+                                      unsigned flags)
 {
     if (base->ops != &tiers_ops)
-        return base->ops->put_write(base, data, len);
+        return base->ops->put_write(base, data, len, flags);
     return ((struct tier_upload *)base)
-        ->inner->ops->put_write(((struct tier_upload *)base)->inner, data, len);
+        ->inner->ops->put_write(((struct tier_upload *)base)->inner, data, len, flags);
+}
+
+static enum cs_status tiers_put_flush(struct cs_upload *base)
+{
+    if (base->ops != &tiers_ops)
+        return base->ops->put_flush(base);
+    return ((struct tier_upload *)base)->inner->ops->put_flush(((struct tier_upload *)base)->inner);
 }
 
 /* Writes through to each remote tier: now, or through its queue. */
@@ -712,6 +724,7 @@ static const struct cs_backend_ops tiers_ops = {
     .exists = tiers_exists,
     .put_begin = tiers_put_begin,
     .put_write = tiers_put_write,
+    .put_flush = tiers_put_flush,
     .put_commit = tiers_put_commit,
     .put_abort = tiers_put_abort,
     .remove = tiers_remove,

@@ -67,7 +67,7 @@ static void put(struct cs_backend *b, const struct cs_object_id *id, const char 
     bool created = !expect_created;
 
     ck_assert_int_eq(b->ops->put_begin(b->state, id, &opt, &up), CS_OK);
-    ck_assert_int_eq(b->ops->put_write(up, body, strlen(body)), CS_OK);
+    ck_assert_int_eq(b->ops->put_write(up, body, strlen(body), 0), CS_OK);
     ck_assert_int_eq(b->ops->put_commit(up, &created), CS_OK);
     ck_assert(created == expect_created);
 }
@@ -78,14 +78,14 @@ static void expect_body(struct cs_backend *b, const struct cs_object_id *id, con
     char buf[256];
 
     /* large-object path: header parsed, body read from the fd at its offset */
-    ck_assert_int_eq(b->ops->open(b->state, id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b->ops->open(b->state, id, 0, 0, &obj), CS_OK);
     ck_assert_uint_eq(obj.size, strlen(body));
     ck_assert_ptr_null(obj.body);
     ck_assert_int_eq(pread(obj.fd, buf, sizeof buf, (off_t)obj.offset), (ssize_t)strlen(body));
     ck_assert_int_eq(memcmp(buf, body, strlen(body)), 0);
     close(obj.fd);
     /* small-object path: one read, body handed over in memory */
-    ck_assert_int_eq(b->ops->open(b->state, id, 4096, &obj), CS_OK);
+    ck_assert_int_eq(b->ops->open(b->state, id, 4096, 0, &obj), CS_OK);
     ck_assert_int_eq(obj.fd, -1);
     ck_assert_uint_eq(obj.size, strlen(body));
     ck_assert_int_eq(memcmp(obj.body, body, strlen(body)), 0);
@@ -102,16 +102,16 @@ START_TEST(put_get_delete)
     ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "ab/cdef", 7);
     cs_object_id_init(&other, "ns2", "ab/cdef", 7);
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_ERR_NOT_FOUND);
     put(&b, &id, "first", true);
     expect_body(&b, &id, "first");
     put(&b, &id, "second version", false);
     expect_body(&b, &id, "second version");
     /* same key, other namespace: a different object */
-    ck_assert_int_eq(b.ops->open(b.state, &other, 0, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &other, 0, 0, &obj), CS_ERR_NOT_FOUND);
     ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_OK);
     ck_assert_int_eq(b.ops->remove(b.state, &id, false), CS_ERR_NOT_FOUND);
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_ERR_NOT_FOUND);
     b.ops->destroy(b.state);
 }
 END_TEST
@@ -149,14 +149,14 @@ START_TEST(invisible_until_commit_and_abort_leaves_nothing)
     cs_object_id_init(&id, "ns", "k", 1);
     put(&b, &id, "old", true);
     ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
-    ck_assert_int_eq(b.ops->put_write(up, "partial new", 11), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "partial new", 11, 0), CS_OK);
     expect_body(&b, &id, "old"); /* readers see the old object, not the part */
     snprintf(tmp, sizeof tmp, "%s/tmp", data);
     ck_assert_uint_eq(count_files(tmp), 1);
     b.ops->put_abort(up);
     ck_assert_uint_eq(count_files(tmp), 0);
     expect_body(&b, &id, "old");
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     close(obj.fd);
     b.ops->destroy(b.state);
 }
@@ -244,16 +244,16 @@ START_TEST(etag_content_type_and_cas_digest)
     ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     cs_object_id_init(&id, "ns", "cas/x", 5);
     ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
-    ck_assert_int_eq(b.ops->put_write(up, "hello", 5), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "hello", 5, 0), CS_OK);
     ck_assert_int_eq(b.ops->put_commit(up, &created), CS_OK);
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     close(obj.fd);
     ck_assert_str_eq(obj.content_type, "application/x-test");
     ck_assert_int_eq(memcmp(obj.etag, want, CS_SHA256_LEN), 0);
     /* a body that does not hash to the expected digest is not stored */
     opt.expect_sha256 = wrong;
     ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
-    ck_assert_int_eq(b.ops->put_write(up, "evil!", 5), CS_OK);
+    ck_assert_int_eq(b.ops->put_write(up, "evil!", 5, 0), CS_OK);
     ck_assert_int_eq(b.ops->put_commit(up, &created), CS_ERR_DIGEST);
     expect_body(&b, &id, "hello");
     b.ops->destroy(b.state);
@@ -279,7 +279,7 @@ START_TEST(copy_move_and_index)
     put(&b, &a, "new payload", false);
     expect_body(&b, &c, "payload");
     ck_assert_int_eq(b.ops->move(b.state, &c, &m, true, false, &created), CS_OK);
-    ck_assert_int_eq(b.ops->exists(b.state, &c), CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(b.ops->exists(b.state, &c, 0), CS_ERR_NOT_FOUND);
     expect_body(&b, &m, "payload");
     ck_assert_uint_eq(index_children(&b, "ns", ""), 2);   /* d/ and e/ */
     ck_assert_uint_eq(index_children(&b, "ns", "d/"), 1); /* a */
@@ -337,7 +337,7 @@ static enum cs_status put_zl(struct cs_backend *b, const struct cs_object_id *id
     ck_assert_int_eq(st, CS_OK);
     for (at = 0; at < len; at += step) {
         size_t n = len - at < step ? len - at : step;
-        ck_assert_int_eq(b->ops->put_write(up, body + at, n), CS_OK);
+        ck_assert_int_eq(b->ops->put_write(up, body + at, n, 0), CS_OK);
     }
     return b->ops->put_commit(up, &created);
 }
@@ -363,7 +363,7 @@ static bool check_z(struct cs_backend *b, const struct cs_object_id *id, const u
     bool z;
 
     ck_assert_ptr_nonnull(got);
-    ck_assert_int_eq(b->ops->open(b->state, id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b->ops->open(b->state, id, 0, 0, &obj), CS_OK);
     ck_assert_uint_eq(obj.size, len);
     z = obj.zstd;
     if (!z)
@@ -376,7 +376,7 @@ static bool check_z(struct cs_backend *b, const struct cs_object_id *id, const u
     ck_assert_uint_eq(at, len);
     ck_assert(len == 0 || memcmp(got, body, len) == 0);
     free(got);
-    ck_assert_int_eq(b->ops->open(b->state, id, len + 1, &obj), CS_OK);
+    ck_assert_int_eq(b->ops->open(b->state, id, len + 1, 0, &obj), CS_OK);
     ck_assert_int_eq(obj.fd, -1);
     ck_assert_uint_eq(obj.size, len);
     ck_assert(len == 0 || memcmp(obj.body, body, len) == 0);
@@ -446,7 +446,7 @@ START_TEST(zstd_cas_and_quota)
     cs_object_id_init(&id, "ns", "cas/one", 7);
     ck_assert_int_eq(put_z(&b, &id, body, len, 65536, true, digest), CS_OK);
     ck_assert(check_z(&b, &id, body, len));
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     close(obj.fd);
     ck_assert_int_eq(memcmp(obj.etag, digest, CS_SHA256_LEN), 0); /* ETag: raw bytes */
     ck_assert_uint_lt(obj.stored_size, len / 50);
@@ -493,8 +493,8 @@ START_TEST(zstd_damage_is_an_error)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 60), 0); /* the frame cut short */
     close(fd);
-    ck_assert_int_eq(b.ops->open(b.state, &id, len, &obj), CS_ERR_IO);
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, len, 0, &obj), CS_ERR_IO);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     ck_assert_int_eq(cs_body_reader_open(&obj, &r), CS_OK);
     while ((n = cs_body_reader_read(r, buf, sizeof buf)) > 0)
         ;
@@ -565,7 +565,7 @@ START_TEST(zstd_large_window_is_refused)
         ck_assert_int_eq(ZSTD_isError(left), 0);
         n = out.pos;
     }
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     close(obj.fd);
     cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", data, hex, hex);
@@ -575,7 +575,7 @@ START_TEST(zstd_large_window_is_refused)
     ck_assert_uint_eq(fwrite(frame, 1, n, f), n);
     ck_assert_int_eq(ftruncate(fileno(f), (off_t)(obj.offset + n)), 0);
     fclose(f);
-    ck_assert_int_eq(b.ops->open(b.state, &id, 0, &obj), CS_OK);
+    ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
     ck_assert(obj.zstd);
     ck_assert_int_eq(cs_body_reader_open(&obj, &r), CS_ERR_IO);
     ZSTD_freeCCtx(c);
@@ -609,7 +609,7 @@ START_TEST(fsck_waits_for_a_working_index)
         struct cs_upload *up;
         bool created;
         ck_assert_int_eq(b.ops->put_begin(b.state, &id, &opt, &up), CS_OK);
-        ck_assert_int_eq(b.ops->put_write(up, "two", 3), CS_OK);
+        ck_assert_int_eq(b.ops->put_write(up, "two", 3, 0), CS_OK);
         ck_assert_int_eq(b.ops->put_commit(up, &created), CS_OK); /* not durable: queued */
     }
     for (i = 0; i < 100 && cs_index_health(cs_disk_index(&b)) == CS_OK; i++)
@@ -642,7 +642,7 @@ static void put_key(struct cs_backend *b, const char *ns, const char *key, enum 
     ck_assert_int_eq(b->ops->put_begin(b->state, &id, &opt, &up), want);
     if (want != CS_OK)
         return;
-    ck_assert_int_eq(b->ops->put_write(up, body, sizeof body), CS_OK);
+    ck_assert_int_eq(b->ops->put_write(up, body, sizeof body, 0), CS_OK);
     ck_assert_int_eq(b->ops->put_commit(up, &created), CS_OK);
 }
 
@@ -651,7 +651,7 @@ static bool has_key(struct cs_backend *b, const char *ns, const char *key)
     struct cs_object_id id;
 
     cs_object_id_init(&id, ns, key, strlen(key));
-    return b->ops->exists(b->state, &id) == CS_OK;
+    return b->ops->exists(b->state, &id, 0) == CS_OK;
 }
 
 static void read_key(struct cs_backend *b, const char *ns, const char *key)
@@ -660,7 +660,7 @@ static void read_key(struct cs_backend *b, const char *ns, const char *key)
     struct cs_object obj;
 
     cs_object_id_init(&id, ns, key, strlen(key));
-    ck_assert_int_eq(b->ops->open(b->state, &id, 4096, &obj), CS_OK);
+    ck_assert_int_eq(b->ops->open(b->state, &id, 4096, 0, &obj), CS_OK);
     free(obj.body);
 }
 
