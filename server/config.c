@@ -52,6 +52,8 @@ static void default_limits(struct cs_limits *l)
     l->propfind_results = 100000;
     l->index_queue = 65536;
     l->auth_failures = 10;
+    l->workers = 16;
+    l->work_queue = 256;
 }
 
 static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_limits *l)
@@ -86,6 +88,10 @@ static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_
             cs_config_read_count(ld, s, 1, 10000000, &l->index_queue);
         else if (strcmp(key, "auth_failures") == 0)
             cs_config_read_count(ld, s, 1, 1000000, &l->auth_failures);
+        else if (strcmp(key, "workers") == 0)
+            cs_config_read_count(ld, s, 1, 256, &l->workers);
+        else if (strcmp(key, "work_queue") == 0)
+            cs_config_read_count(ld, s, 1, 65536, &l->work_queue);
         else
             cs_config_error(ld, s, "unknown limits setting '%s'", key);
     }
