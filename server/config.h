@@ -44,6 +44,8 @@ struct cs_limits {
     unsigned propfind_results;   /* entries in one Depth: 1 answer */
     unsigned index_queue;        /* index writes waiting to commit (503 when full) */
     unsigned auth_failures;      /* failed password hashes per address per minute (429) */
+    unsigned workers;            /* threads for blocking request work, off the event threads */
+    unsigned work_queue;         /* requests waiting for a worker (503 when full) */
 };
 
 struct cs_namespace_config {

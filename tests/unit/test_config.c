@@ -45,6 +45,8 @@ START_TEST(embedded_default)
     ck_assert_uint_eq(cfg->n_users, 0);
     ck_assert_uint_eq(cfg->limits.connections_per_ip, 256);
     ck_assert_uint_eq(cfg->limits.header_timeout_s, 30);
+    ck_assert_uint_eq(cfg->limits.workers, 16);
+    ck_assert_uint_eq(cfg->limits.work_queue, 256);
     ck_assert(!cfg->namespaces[0].durable);
     ck_assert_uint_eq(cfg->max_size, 10ull << 30);
     ck_assert(cfg->track_access);
@@ -243,6 +245,56 @@ START_TEST(users_and_acls)
 }
 END_TEST
 
+#define ONE_NS "namespaces = ( { name = \"n\"; } );\n"
+
+START_TEST(worker_limits)
+{
+    struct cs_config *low = NULL, *high = NULL, *cfg = NULL;
+    char why[128];
+
+    ck_assert_int_eq(cs_config_load_string("limits = { workers = 1; work_queue = 1; };\n" ONE_NS,
+                                           "w.conf", &low, &errs),
+                     CS_OK);
+    ck_assert_uint_eq(low->limits.workers, 1);
+    ck_assert_uint_eq(low->limits.work_queue, 1);
+    ck_assert_int_eq(
+        cs_config_load_string("limits = { workers = 256; work_queue = \"64K\"; };\n" ONE_NS,
+                              "w.conf", &high, &errs),
+        CS_OK);
+    ck_assert_uint_eq(high->limits.workers, 256);
+    ck_assert_uint_eq(high->limits.work_queue, 65536);
+    /* the pool is made at start: a reload cannot resize it */
+    ck_assert(!cs_config_reloadable(low, high, why, sizeof why));
+    ck_assert_str_eq(why, "limits or track_access changed");
+    cs_config_free(low);
+    cs_config_free(high);
+
+    ck_assert_int_eq(cs_config_load_string("limits = {\n"
+                                           "  workers = 0;\n"    /* 2 */
+                                           "  work_queue = 0;\n" /* 3 */
+                                           "};\n" ONE_NS,
+                                           "bad.conf", &cfg, &errs),
+                     CS_ERR_INVALID);
+    ck_assert_ptr_null(cfg);
+    ck_assert(errors_contain("bad.conf:2: workers must be from 1 to 256"));
+    ck_assert(errors_contain("bad.conf:3: work_queue must be from 1 to 65536"));
+    cs_config_errors_clear(&errs);
+    ck_assert_int_eq(cs_config_load_string("limits = { workers = 257;\n"
+                                           "  work_queue = 65537; };\n" ONE_NS,
+                                           "bad.conf", &cfg, &errs),
+                     CS_ERR_INVALID);
+    ck_assert(errors_contain("bad.conf:1: workers must be from 1 to 256"));
+    ck_assert(errors_contain("bad.conf:2: work_queue must be from 1 to 65536"));
+    cs_config_errors_clear(&errs);
+    ck_assert_int_eq(
+        cs_config_load_string("limits = { workers = -1; work_queue = \"lots\"; };\n" ONE_NS,
+                              "bad.conf", &cfg, &errs),
+        CS_ERR_INVALID);
+    ck_assert(errors_contain("bad.conf:1: workers must not be negative"));
+    ck_assert(errors_contain("bad.conf:1: work_queue must be a size"));
+}
+END_TEST
+
 START_TEST(secrets_are_never_plaintext)
 {
     struct cs_config *cfg = NULL;
@@ -429,6 +481,7 @@ int main(void)
     tcase_add_test(tc, no_namespaces);
     tcase_add_test(tc, listen_addresses);
     tcase_add_test(tc, users_and_acls);
+    tcase_add_test(tc, worker_limits);
     tcase_add_test(tc, tiers_and_compression);
     tcase_add_test(tc, secrets_are_never_plaintext);
     tcase_add_test(tc, htpasswd_file);
