@@ -12,6 +12,7 @@
 #include "server/http_status.h"
 #include "server/key.h"
 #include "storage/disk.h"
+#include "storage/index.h"
 #include "storage/tiers.h"
 
 #define ADMIN_BODY_MAX (4 * 1024 * 1024)

@@ -15,7 +15,7 @@
 #include "server/auth_limit.h"
 #include "server/config.h"
 #include "server/stats.h"
-#include "server/webdav.h"
+#include "server/reply.h"
 #include "server/work.h"
 #include "storage/backend.h"
 

@@ -96,9 +96,6 @@ static enum cs_status load_tls(struct cs_server *srv, const struct cs_config *cf
  * its limit among the threads, so each thread gets room for the whole cap. */
 #define MHD_HEADROOM 64
 
-#define CS_WORKERS_DEFAULT 16
-#define CS_WORK_QUEUE_DEFAULT 256
-
 static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_config *cfg,
                                        const struct cs_listener *l, bool tls, unsigned index)
 {
@@ -182,7 +179,7 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
     if (st == CS_OK)
         st = cs_auth_limit_new(cfg->limits.auth_failures, &srv->auth_limit);
     if (st == CS_OK)
-        st = cs_work_pool_new(CS_WORKERS_DEFAULT, CS_WORK_QUEUE_DEFAULT, &srv->work);
+        st = cs_work_pool_new(cfg->limits.workers, cfg->limits.work_queue, &srv->work);
     if (st == CS_OK)
         st = load_tls(srv, cfg);
     if (st == CS_OK) {

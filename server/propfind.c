@@ -4,81 +4,12 @@
 #include "autoconfig.h"
 
 #include <expat.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
 #include "server/propfind.h"
-
-/* --- output buffer -------------------------------------------------------- */
-
-void cs_buf_init(struct cs_buf *b, size_t max)
-{
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->max = max;
-    b->overflow = false;
-}
-
-static bool buf_reserve(struct cs_buf *b, size_t n)
-{
-    size_t want = b->len + n + 1, cap;
-    char *p;
-
-    if (b->overflow || want > b->max) {
-        b->overflow = true;
-        return false;
-    }
-    if (want <= b->cap)
-        return true;
-    cap = b->cap ? b->cap : 4096;
-    while (cap < want)
-        cap *= 2;
-    if (cap > b->max)
-        cap = b->max;
-    p = realloc(b->data, cap);
-    if (!p) {
-        b->overflow = true;
-        return false;
-    }
-    b->data = p;
-    b->cap = cap;
-    return true;
-}
-
-void cs_buf_add(struct cs_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void cs_buf_printf(struct cs_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n >= sizeof tmp)
-        n = sizeof tmp - 1;
-    cs_buf_add(b, tmp, (size_t)n);
-}
-
-void cs_buf_free(struct cs_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
 
 /* --- request body ---------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "common/status.h"
 
 #define CS_PROPFIND_BODY_MAX (64 * 1024)
@@ -32,17 +33,6 @@ struct cs_propfind_request {
  * one-line reason. */
 enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfind_request *out,
                                  char *reason, size_t reason_len);
-
-/* A growable output buffer with a hard cap. */
-struct cs_buf {
-    char *data;
-    size_t len, cap, max;
-    bool overflow; /* a write would have passed max */
-};
-void cs_buf_init(struct cs_buf *b, size_t max);
-void cs_buf_add(struct cs_buf *b, const char *s, size_t n);
-void cs_buf_printf(struct cs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cs_buf_free(struct cs_buf *b);
 
 /* What one response element describes. */
 struct cs_dav_resource {

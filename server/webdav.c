@@ -15,35 +15,7 @@
 #include "server/http_status.h"
 #include "server/webdav.h"
 
-#define REPLY_MAX (64u << 20) /* bytes of one multistatus body */
 #define WALK_BATCH 256
-
-void cs_reply_init(struct cs_reply *r)
-{
-    memset(r, 0, sizeof *r);
-    cs_buf_init(&r->body, REPLY_MAX);
-}
-
-void cs_reply_free(struct cs_reply *r)
-{
-    cs_buf_free(&r->body);
-}
-
-void cs_reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
-{
-    char text[400];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    cs_buf_free(&out->body);
-    cs_buf_init(&out->body, REPLY_MAX);
-    cs_buf_printf(&out->body, "%s\n", text);
-    out->status = status;
-    out->content_type = "text/plain; charset=utf-8";
-    out->error = true;
-}
 
 static void reply_empty(struct cs_reply *out, unsigned status)
 {
@@ -175,7 +147,7 @@ static void list_children(const struct cs_dav *dav, const struct cs_route *route
         cs_reply_error(out, 507,
                        "collection has more than %zu entries (limits.propfind_results) "
                        "or a listing over %u MiB: list a deeper collection",
-                       l.max, REPLY_MAX >> 20);
+                       l.max, CS_REPLY_MAX >> 20);
 }
 
 /* The 403 for Depth: infinity on a collection, with the precondition
@@ -184,7 +156,7 @@ static void reply_finite_depth(struct cs_reply *out)
 {
     cs_reply_error(out, 403, "PROPFIND needs Depth: 0 or 1 (infinity is refused)");
     cs_buf_free(&out->body);
-    cs_buf_init(&out->body, REPLY_MAX);
+    cs_buf_init(&out->body, CS_REPLY_MAX);
     cs_buf_printf(&out->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                               "<D:error xmlns:D=\"DAV:\"><D:propfind-finite-depth/>"
                               "</D:error>\n");

@@ -11,6 +11,7 @@
 
 #include "server/config.h"
 #include "server/propfind.h"
+#include "server/reply.h"
 #include "server/route.h"
 #include "storage/backend.h"
 #include "storage/index.h"
@@ -23,21 +24,6 @@ struct cs_dav {
     struct cs_index *index;
     size_t list_max;            /* most entries in one Depth: 1 answer; more: 507 */
 };
-
-struct cs_reply {
-    unsigned status;
-    struct cs_buf body;         /* owned: XML, or a one-line reason */
-    const char *content_type;   /* of body; NULL with an empty body */
-    const char *allow;          /* static Allow header value, or NULL */
-    bool dav_header;            /* add "DAV: 1" */
-    bool error;                 /* body is a reason worth logging */
-};
-
-void cs_reply_init(struct cs_reply *r);
-void cs_reply_free(struct cs_reply *r);
-/* A plain-text one-line answer (a reason, logged by http.c as an error). */
-void cs_reply_error(struct cs_reply *out, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 void cs_dav_options(const struct cs_dav *dav, const struct cs_route *route,
                     struct cs_reply *out);

@@ -19,7 +19,7 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src" -I"$build" $(pkg-config --cflags libconfig expat libcrypto libzstd))
 libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
-common=("$src"/common/{base64,hash,log,size,status}.c
+common=("$src"/common/{base64,buf,hash,log,size,status}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind}.c
         "$src"/client/{args,blob,ppscan,util}.c)

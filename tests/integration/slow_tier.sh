@@ -41,7 +41,7 @@ data_dir = "$2";
 threads = 2;
 limits = { workers = $3; work_queue = $4; };
 namespaces = (
-  { name = "fast"; read = ["*"]; write = ["*"]; },
+  { name = "fast"; read = ["*"]; write = ["*"]; admin = ["*"]; },
   { name = "slow"; read = ["*"]; write = ["*"];
     tiers = ( { type = "disk"; },
               { type = "http"; url = "http://127.0.0.1:$SLOW_PORT/up"; timeout = 10; } ); } );
