@@ -1,7 +1,8 @@
 # A slow remote tier does not hold up disk hits: a namespace's http tier
 # answers after 2 s, 16 misses of it are in flight, and meanwhile another
-# client's 200 disk hits (a new connection each, so they land on every
-# event thread) all complete with p99 under 50 ms. Before the worker pool
+# 200 disk hits of 4 other clients (a new connection each, so they land on
+# every event thread) all complete with p99 under 50 ms and none waits a
+# second. Before the worker pool
 # the misses blocked the event threads and the hits queued behind them.
 # Then: a full worker queue answers 503 with Retry-After, and what was
 # in flight still completes.
@@ -62,23 +63,29 @@ for i in $(seq 1 16); do
 done
 sleep 0.5 # all 16 reach the server and wait for the tier
 
-# 200 disk hits, one connection each, timed one by one.
+# 200 disk hits from 4 clients at once, a new connection each, each timed.
 python3 - "$URL" "$TEST_TMP/obj" >"$TEST_TMP/hits" <<'EOF'
-import http.client, sys, time, urllib.parse
+import http.client, sys, threading, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 want = open(sys.argv[2], "rb").read()
-times = []
-for i in range(200):
-    t = time.monotonic()
-    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
-    c.request("GET", "/fast/hit")
-    r = c.getresponse()
-    body = r.read()
-    c.close()
-    times.append((time.monotonic() - t) * 1000)
-    if r.status != 200 or body != want:
-        print("bad", r.status, len(body))
-        sys.exit(1)
+times, bad = [], []
+def client():
+    for i in range(50):
+        t = time.monotonic()
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        c.request("GET", "/fast/hit")
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        times.append((time.monotonic() - t) * 1000)
+        if r.status != 200 or body != want:
+            bad.append((r.status, len(body)))
+threads = [threading.Thread(target=client) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+if bad or len(times) != 200:
+    print("bad", len(times), bad[:3])
+    sys.exit(1)
 times.sort()
 print("p50 %.2f p99 %.2f max %.2f" % (times[99], times[197], times[199]))
 EOF
@@ -88,8 +95,9 @@ for i in $(seq 1 16); do
     read -r code t <"$TEST_TMP/miss.$i"
     [ "$code" = 404 ] || fail "miss $i through the slow tier: $code"
 done
-awk -v p="$p99" 'BEGIN { exit !(p < 50) }' ||
-    fail "disk hits with 16 slow misses in flight: p99 $p99 ms (p50 $p50, max $max), want < 50"
+# a hit that queued behind the tier waits for its 2 s answer
+awk -v p="$p99" -v m="$max" 'BEGIN { exit !(p < 50 && m < 1000) }' ||
+    fail "disk hits with 16 slow misses in flight: p99 $p99 ms, max $max ms (p50 $p50), want p99 < 50 and max < 1000"
 ok "200 disk hits while 16 misses wait 2 s for a tier: p50 $p50 ms, p99 $p99 ms, max $max ms"
 curl -s "$URL/_/metrics" >"$TEST_TMP/metrics"
 grep -q '^cstash_work_refused_total 0$' "$TEST_TMP/metrics" || fail "work refused with a queue of 256"
