@@ -471,8 +471,7 @@ static enum MHD_Result body_call(struct cs_server *srv, struct cs_request *req,
     if (req->upload &&
         !http_continue_put(srv, req, data, len, CS_NOWAIT, req->method, req->url) &&
         !http_work_start(srv, req, conn, JOB_PUT_FLUSH)) {
-        srv->backend->ops->put_abort(req->upload); /* refused (503): drop the rest */
-        req->upload = NULL;
+        http_put_drop(srv, req); /* refused (503): drop the rest */
     } else if (!req->upload && req->propfind) {
         cs_buf_add(&req->body, data, len);
     }
@@ -494,10 +493,8 @@ static enum MHD_Result last_call(struct cs_server *srv, struct cs_request *req,
         job = JOB_PROPFIND;
     if (job != JOB_NONE && http_work_start(srv, req, conn, job))
         return MHD_YES;
-    if (job == JOB_PUT_COMMIT) { /* refused (503): nothing is stored */
-        srv->backend->ops->put_abort(req->upload);
-        req->upload = NULL;
-    }
+    if (job == JOB_PUT_COMMIT)
+        http_put_drop(srv, req); /* refused (503): nothing is stored */
     return req->queued ? MHD_YES : queue(srv, conn, req);
 }
 
@@ -538,8 +535,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         *req_cls = NULL;
         return;
     }
-    if (req->upload) /* aborted or failed upload: leave nothing behind */
-        srv->backend->ops->put_abort(req->upload);
+    http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
     if (req->cred) {

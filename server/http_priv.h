@@ -100,7 +100,7 @@ struct cs_request {
     bool shared_response; /* srv->miss: never destroyed here */
     uint64_t sent_bytes;  /* body bytes of a GET answer, as sent */
     bool queued;
-    struct cs_upload *upload; /* PUT in progress */
+    struct cs_upload *upload; /* PUT in progress: owned here, until commit or http_put_drop */
     const struct cs_namespace_config *ns;
     size_t ns_slot; /* ns's index in the config, for the counters */
     uint64_t received;
@@ -194,6 +194,8 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
  * drops the upload. */
 bool http_continue_put(struct cs_server *srv, struct cs_request *req, const char *data, size_t len,
                        unsigned flags, const char *method, const char *url);
+/* The upload's one way out other than its commit: nothing is left behind. */
+void http_put_drop(struct cs_server *srv, struct cs_request *req);
 void http_flush_put(struct cs_server *srv, struct cs_request *req, const char *method,
                     const char *url);
 /* PUT, the last call: commit and answer. With CS_NOWAIT, false and nothing

@@ -99,6 +99,13 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
     return true;
 }
 
+void http_put_drop(struct cs_server *srv, struct cs_request *req)
+{
+    if (req->upload)
+        srv->backend->ops->put_abort(req->upload);
+    req->upload = NULL;
+}
+
 static void fail_put(struct cs_server *srv, struct cs_request *req, enum cs_status st,
                      const char *method, const char *url)
 {
@@ -109,8 +116,7 @@ static void fail_put(struct cs_server *srv, struct cs_request *req, enum cs_stat
                  req->ns->name);
     else
         store_reason(req, st, reason, sizeof reason);
-    srv->backend->ops->put_abort(req->upload);
-    req->upload = NULL;
+    http_put_drop(srv, req);
     http_prepare_error(req, method, url, cs_http_status(st), reason);
 }
 
