@@ -56,7 +56,7 @@ static void default_limits(struct cs_limits *l)
     l->work_queue = 256;
 }
 
-static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_limits *l)
+static void load_limits(struct cs_config_loader *ld, const config_setting_t *g, struct cs_limits *l)
 {
     int i, n;
 
@@ -97,7 +97,7 @@ static void load_limits(struct loader *ld, const config_setting_t *g, struct cs_
     }
 }
 
-static void read_compression(struct loader *ld, const config_setting_t *s,
+static void read_compression(struct cs_config_loader *ld, const config_setting_t *s,
                              struct cs_namespace_config *ns)
 {
     const char *v = config_setting_get_string(s);
@@ -112,7 +112,7 @@ static void read_compression(struct loader *ld, const config_setting_t *s,
     }
 }
 
-static void load_namespace(struct loader *ld, const config_setting_t *g, struct cs_config *cfg,
+static void load_namespace(struct cs_config_loader *ld, const config_setting_t *g, struct cs_config *cfg,
                            struct cs_namespace_config *ns)
 {
     int i, n = config_setting_length(g);
@@ -172,7 +172,7 @@ static void load_namespace(struct loader *ld, const config_setting_t *g, struct 
         ns->compress_level = 0;
 }
 
-static void load_namespaces(struct loader *ld, const config_setting_t *list, struct cs_config *cfg)
+static void load_namespaces(struct cs_config_loader *ld, const config_setting_t *list, struct cs_config *cfg)
 {
     int i, j, n;
 
@@ -203,7 +203,7 @@ static void load_namespaces(struct loader *ld, const config_setting_t *list, str
     }
 }
 
-static void load_root(struct loader *ld, config_t *lc, struct cs_config *cfg)
+static void load_root(struct cs_config_loader *ld, config_t *lc, struct cs_config *cfg)
 {
     config_setting_t *root = config_root_setting(lc);
     const config_setting_t *s;
@@ -281,7 +281,7 @@ static unsigned cpu_count(void)
 static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
                                   struct cs_config **out, struct cs_config_errors *errs)
 {
-    struct loader ld = {.file = name, .errs = errs, .failed = false};
+    struct cs_config_loader ld = {.file = name, .errs = errs, .failed = false};
     struct cs_config *cfg = calloc(1, sizeof *cfg);
 
     if (!cfg)

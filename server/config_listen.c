@@ -56,7 +56,7 @@ enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen
     return CS_OK;
 }
 
-void cs_config_load_listen(struct loader *ld, const config_setting_t *s, struct cs_config *cfg)
+void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *s, struct cs_config *cfg)
 {
     int i, n;
     char host[256];
@@ -140,7 +140,7 @@ bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len)
     return true;
 }
 
-void cs_config_check_tls(struct loader *ld, const struct cs_config *cfg)
+void cs_config_check_tls(struct cs_config_loader *ld, const struct cs_config *cfg)
 {
     char why[160];
 

@@ -34,7 +34,7 @@ void cs_config_errors_push(struct cs_config_errors *errs, char *line)
     errs->lines[errs->count++] = line;
 }
 
-void cs_config_error(struct loader *ld, const config_setting_t *where, const char *fmt, ...)
+void cs_config_error(struct cs_config_loader *ld, const config_setting_t *where, const char *fmt, ...)
 {
     char reason[512];
     char *line = NULL;
@@ -72,7 +72,7 @@ void cs_config_errors_clear(struct cs_config_errors *errs)
 }
 
 /* Reads a size given as an integer or a string like "1G". */
-bool cs_config_read_size(struct loader *ld, const config_setting_t *s, uint64_t *out)
+bool cs_config_read_size(struct cs_config_loader *ld, const config_setting_t *s, uint64_t *out)
 {
     int type = config_setting_type(s);
 
@@ -92,7 +92,7 @@ bool cs_config_read_size(struct loader *ld, const config_setting_t *s, uint64_t 
     return false;
 }
 
-bool cs_config_read_bool(struct loader *ld, const config_setting_t *s, bool *out)
+bool cs_config_read_bool(struct cs_config_loader *ld, const config_setting_t *s, bool *out)
 {
     if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
         cs_config_error(ld, s, "%s must be true or false", config_setting_name(s));
@@ -103,7 +103,7 @@ bool cs_config_read_bool(struct loader *ld, const config_setting_t *s, bool *out
 }
 
 /* A duration in whole seconds, from a number of seconds or "30s", "10m". */
-bool cs_config_read_seconds(struct loader *ld, const config_setting_t *s, unsigned *out)
+bool cs_config_read_seconds(struct cs_config_loader *ld, const config_setting_t *s, unsigned *out)
 {
     int type = config_setting_type(s);
     uint64_t ms = 0;
@@ -126,7 +126,7 @@ bool cs_config_read_seconds(struct loader *ld, const config_setting_t *s, unsign
     return true;
 }
 
-bool cs_config_read_count(struct loader *ld, const config_setting_t *s, unsigned min, unsigned max,
+bool cs_config_read_count(struct cs_config_loader *ld, const config_setting_t *s, unsigned min, unsigned max,
                           unsigned *out)
 {
     uint64_t v;
@@ -141,7 +141,7 @@ bool cs_config_read_count(struct loader *ld, const config_setting_t *s, unsigned
     return true;
 }
 
-void cs_config_read_path(struct loader *ld, const config_setting_t *s, char **out)
+void cs_config_read_path(struct cs_config_loader *ld, const config_setting_t *s, char **out)
 {
     const char *v = config_setting_get_string(s);
 
@@ -153,7 +153,7 @@ void cs_config_read_path(struct loader *ld, const config_setting_t *s, char **ou
     *out = strdup(v);
 }
 
-void cs_config_read_string(struct loader *ld, const config_setting_t *s, char **out)
+void cs_config_read_string(struct cs_config_loader *ld, const config_setting_t *s, char **out)
 {
     const char *v = config_setting_get_string(s);
 

@@ -32,7 +32,7 @@ static bool user_name_valid(const char *name)
 
 /* Accepts what this libcrypt verifies and does not call weak: yescrypt,
  * bcrypt, sha512crypt, sha256crypt, scrypt... */
-static bool password_hash_ok(struct loader *ld, const config_setting_t *where, const char *user,
+static bool password_hash_ok(struct cs_config_loader *ld, const config_setting_t *where, const char *user,
                              const char *hash)
 {
     int ok = crypt_checksalt(hash);
@@ -54,7 +54,7 @@ static bool password_hash_ok(struct loader *ld, const config_setting_t *where, c
     return false;
 }
 
-static struct cs_user *new_user(struct loader *ld, const config_setting_t *where,
+static struct cs_user *new_user(struct cs_config_loader *ld, const config_setting_t *where,
                                 struct cs_config *cfg, const char *name)
 {
     struct cs_user *grown;
@@ -85,7 +85,7 @@ static struct cs_user *new_user(struct loader *ld, const config_setting_t *where
     return &grown[cfg->n_users++];
 }
 
-static void add_token(struct loader *ld, const config_setting_t *e, struct cs_user *u)
+static void add_token(struct cs_config_loader *ld, const config_setting_t *e, struct cs_user *u)
 {
     const char *hex = config_setting_get_string(e);
     uint8_t(*grown)[CS_SHA256_BYTES];
@@ -110,7 +110,7 @@ static void add_token(struct loader *ld, const config_setting_t *e, struct cs_us
     u->n_tokens++;
 }
 
-static void load_user(struct loader *ld, const config_setting_t *g, struct cs_config *cfg)
+static void load_user(struct cs_config_loader *ld, const config_setting_t *g, struct cs_config *cfg)
 {
     const config_setting_t *s = config_setting_get_member(g, "name");
     const char *name = s ? config_setting_get_string(s) : NULL;
@@ -165,7 +165,7 @@ static void load_user(struct loader *ld, const config_setting_t *g, struct cs_co
     }
 }
 
-void cs_config_load_users(struct loader *ld, const config_setting_t *list, struct cs_config *cfg)
+void cs_config_load_users(struct cs_config_loader *ld, const config_setting_t *list, struct cs_config *cfg)
 {
     int i, n;
 
@@ -179,7 +179,7 @@ void cs_config_load_users(struct loader *ld, const config_setting_t *list, struc
 }
 
 /* Apache htpasswd: "user:hash" lines; '#' comments and blank lines skipped. */
-void cs_config_load_htpasswd(struct loader *ld, const config_setting_t *s, struct cs_config *cfg)
+void cs_config_load_htpasswd(struct cs_config_loader *ld, const config_setting_t *s, struct cs_config *cfg)
 {
     const char *path = config_setting_get_string(s);
     char line[1024];
@@ -237,7 +237,7 @@ int cs_config_find_user(const struct cs_config *cfg, const char *name)
 
 /* A list of principal names granting right: "*", "@authenticated" or
  * users (which cs_config_load_users has read already). */
-void cs_config_read_acl(struct loader *ld, const config_setting_t *s, const struct cs_config *cfg,
+void cs_config_read_acl(struct cs_config_loader *ld, const config_setting_t *s, const struct cs_config *cfg,
                         struct cs_namespace_config *ns, unsigned right)
 {
     int i, n;
