@@ -19,10 +19,13 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # test time); zstd checks bodies sent as stored; nginx (WebDAV) is an
 # upstream of the http tier; litmus (neon's WebDAV test suite) checks our
 # WebDAV against the RFC (tests/integration/litmus.sh).
+# clang-format, clang-tidy and cppcheck: the style check (scripts/lint.sh,
+# make lint, tests/lint.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
-    redis-server zstd nginx litmus)
+    redis-server zstd nginx litmus
+    clang-format clang-tidy cppcheck)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 passed=0 failed=0 skipped=0
-for log in tests/unit/*.log tests/integration/*.log tests/e2e/*.log; do
+for log in tests/*.log tests/unit/*.log tests/integration/*.log tests/e2e/*.log; do
     [ -f "$log" ] || continue
     trs=${log%.log}.trs
     result=$(sed -n 's/^:test-result: //p' "$trs" 2>/dev/null | head -n 1)
