@@ -66,7 +66,7 @@ static const struct cs_backend_ops disk_ops;
 
 struct disk_upload {
     struct cs_upload base;
-    struct disk *disk;
+    struct cs_disk *disk;
     int fd;
     bool durable;
     bool check_digest;
@@ -104,7 +104,7 @@ void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_
     out[CS_DISK_DIR_LEN] = '/';
 }
 
-uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
+uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size)
 {
     return (file_size + d->block - 1) / d->block * d->block;
 }
@@ -112,7 +112,7 @@ uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size)
 /* Counts bytes an upload will write against its namespace's quota. Over
  * the hard limit, asks for eviction and waits a little for it: PUTs slow
  * down rather than fail while eviction keeps up. */
-static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t bytes, bool wait)
+static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_t bytes, bool wait)
 {
     int waited = 0;
 
@@ -135,7 +135,7 @@ static enum cs_status reserve(struct disk *d, struct disk_upload *up, uint64_t b
 }
 
 /* The file system is full: evict to make room, whatever the quotas say. */
-static void note_disk_full(struct disk *d)
+static void note_disk_full(struct cs_disk *d)
 {
     if (!atomic_exchange(&d->usage.disk_full, true))
         cs_log(CS_LOG_WARN,
@@ -256,7 +256,7 @@ static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
 static enum cs_status disk_open_object(void *state, const struct cs_object_id *id, size_t read_max,
                                        unsigned flags, struct cs_object *out)
 {
-    struct disk *d = state;
+    struct cs_disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
     uint8_t hdr[HDR_MAX];
     struct stat st;
@@ -291,7 +291,7 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
 
 static enum cs_status disk_exists(void *state, const struct cs_object_id *id, unsigned flags)
 {
-    struct disk *d = state;
+    struct cs_disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
 
     (void)flags; /* the disk does not wait for anything but itself */
@@ -319,7 +319,7 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
 {
     /* Per-thread sequence: unique names without a counter shared by threads. */
     static __thread unsigned long seq;
-    struct disk *d = state;
+    struct cs_disk *d = state;
     size_t ct_len = opt->content_type ? strlen(opt->content_type) : 0;
     struct disk_upload *up;
     enum cs_status health = cs_index_health(d->index);
@@ -652,7 +652,7 @@ static enum cs_status fsync_dir_at(int base_fd, const char *rel)
 }
 
 /* Creates objects/ab on the first object that needs it. */
-static enum cs_status make_parent(struct disk *d, const char *path, bool durable)
+static enum cs_status make_parent(struct cs_disk *d, const char *path, bool durable)
 {
     char dir[CS_DISK_DIR_LEN + 1];
 
@@ -665,7 +665,7 @@ static enum cs_status make_parent(struct disk *d, const char *path, bool durable
 
 /* Moves the finished temp file into place. RENAME_NOREPLACE tells a new
  * key (201) from an overwrite (204) without a separate, racy stat. */
-static enum cs_status move_into_place(struct disk *d, int from_fd, const char *from,
+static enum cs_status move_into_place(struct cs_disk *d, int from_fd, const char *from,
                                       const char *path, bool overwrite, bool durable, bool *created)
 {
     int attempt;
@@ -744,7 +744,7 @@ static enum cs_status write_header(struct disk_upload *up)
  * then the bytes stay counted as pending. Prepared before the rename, so
  * that a write the index cannot take is refused before it replaces
  * anything. */
-static enum cs_status prepare_record(struct disk *d, struct disk_upload *up,
+static enum cs_status prepare_record(struct cs_disk *d, struct disk_upload *up,
                                      struct cs_index_op **op)
 {
     uint64_t dsize = cs_disk_dsize(d, up->header_len + up->stored_len);
@@ -779,7 +779,7 @@ static enum cs_status prepare_record(struct disk *d, struct disk_upload *up,
 
 /* A durable write is acknowledged once its directory entry and its index
  * row are on stable storage. */
-static enum cs_status make_durable(struct disk *d, const char *path, uint64_t seq)
+static enum cs_status make_durable(struct cs_disk *d, const char *path, uint64_t seq)
 {
     char dir[CS_DISK_DIR_LEN + 1];
     enum cs_status st;
@@ -793,7 +793,7 @@ static enum cs_status make_durable(struct disk *d, const char *path, uint64_t se
 static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
 {
     struct disk_upload *up = upload_of(base);
-    struct disk *d = up->disk;
+    struct cs_disk *d = up->disk;
     char path[CS_DISK_REL_PATH_LEN];
     struct cs_index_op *op = NULL;
     pthread_mutex_t *lock = cs_disk_key_lock(d, up->digest);
@@ -837,7 +837,7 @@ static void disk_put_abort(struct cs_upload *base)
 
 static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bool durable)
 {
-    struct disk *d = state;
+    struct cs_disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
     pthread_mutex_t *lock = cs_disk_key_lock(d, id->digest);
     struct cs_index_op *op;
@@ -864,7 +864,7 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
 
 /* An object's header (size, ETag, type) and the identity of its file,
  * without reading the body or counting a read. */
-static enum cs_status read_meta(struct disk *d, const char *rel, struct cs_object *out,
+static enum cs_status read_meta(struct cs_disk *d, const char *rel, struct cs_object *out,
                                 struct stat *st)
 {
     uint8_t hdr[HDR_MAX];
@@ -883,7 +883,7 @@ static enum cs_status read_meta(struct disk *d, const char *rel, struct cs_objec
     return rc;
 }
 
-enum cs_status cs_disk_file_etag(struct disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN])
+enum cs_status cs_disk_file_etag(struct cs_disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN])
 {
     struct cs_object obj;
     struct stat st;
@@ -913,7 +913,7 @@ static void unlock_pair(pthread_mutex_t *a, pthread_mutex_t *b)
 }
 
 /* The link or rename itself, under both objects' locks. */
-static enum cs_status relocate_file(struct disk *d, const char *src, const char *dst,
+static enum cs_status relocate_file(struct cs_disk *d, const char *src, const char *dst,
                                     bool overwrite, bool durable, bool keep_source, bool *created)
 {
     static __thread unsigned long seq;
@@ -941,7 +941,7 @@ static enum cs_status relocate_file(struct disk *d, const char *src, const char 
  * the destination is prepared from the source's header before anything
  * moves, and the file is linked only if it is still the one that header
  * came from, so the row always describes the file it names. */
-static enum cs_status relocate(struct disk *d, const struct cs_object_id *from,
+static enum cs_status relocate(struct cs_disk *d, const struct cs_object_id *from,
                                const struct cs_object_id *to, bool overwrite, bool durable,
                                bool keep_source, bool *created)
 {
@@ -1028,14 +1028,14 @@ static enum cs_status disk_move(void *state, const struct cs_object_id *from,
     return relocate(state, from, to, overwrite, durable, false, created);
 }
 
-pthread_mutex_t *cs_disk_key_lock(struct disk *d, const uint8_t digest[CS_SHA256_LEN])
+pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d, const uint8_t digest[CS_SHA256_LEN])
 {
     return &d->key_locks[digest[CS_SHA256_LEN - 1] % CS_DISK_KEY_LOCKS];
 }
 
 static void disk_destroy(void *state)
 {
-    struct disk *d = state;
+    struct cs_disk *d = state;
     size_t i;
 
     if (!d)
@@ -1094,25 +1094,25 @@ void cs_disk_touch(const struct cs_backend *b, const struct cs_object_id *id)
     if (b->ops != &disk_ops)
         return;
     cs_disk_rel_path(id->digest, path);
-    utimensat(((struct disk *)b->state)->objects_fd, path, NULL, 0);
+    utimensat(((struct cs_disk *)b->state)->objects_fd, path, NULL, 0);
 }
 
 struct cs_index *cs_disk_index(const struct cs_backend *b)
 {
     b = unwrap(b);
-    return b->ops == &disk_ops ? ((struct disk *)b->state)->index : NULL;
+    return b->ops == &disk_ops ? ((struct cs_disk *)b->state)->index : NULL;
 }
 
 struct cs_usage *cs_disk_usage(const struct cs_backend *b)
 {
     b = unwrap(b);
-    return b->ops == &disk_ops ? &((struct disk *)b->state)->usage : NULL;
+    return b->ops == &disk_ops ? &((struct cs_disk *)b->state)->usage : NULL;
 }
 
 void cs_disk_set_limits(const struct cs_backend *b, uint64_t max_size, const struct cs_disk_ns *ns,
                         size_t n_ns)
 {
-    struct disk *d;
+    struct cs_disk *d;
     size_t i;
 
     b = unwrap(b);
@@ -1207,7 +1207,7 @@ static unsigned remove_tree(int parent_fd, const char *name)
 /* Leftovers of a crash: uploads that never committed, and objects of an
  * old layout set aside by upgrade_format. Safe because the lock says no
  * other server uses this directory. */
-static void clean_tmp(struct disk *d)
+static void clean_tmp(struct cs_disk *d)
 {
     int fd = dup(d->tmp_fd);
     DIR *dir;
@@ -1231,7 +1231,7 @@ static void clean_tmp(struct disk *d)
         cs_log(CS_LOG_INFO, "removed %u leftover file(s) from %s/tmp", removed, d->root);
 }
 
-static enum cs_status write_format(struct disk *d, char *why, size_t why_len)
+static enum cs_status write_format(struct cs_disk *d, char *why, size_t why_len)
 {
     int fd = openat(d->root_fd, "FORMAT.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
@@ -1250,7 +1250,7 @@ static enum cs_status write_format(struct disk *d, char *why, size_t why_len)
 /* Layout 1 stored bare bodies with no record of their keys: they cannot
  * be listed, typed or given an ETag, so a cache upgrade drops them (they
  * are set aside in tmp/ and removed by clean_tmp). */
-static enum cs_status upgrade_format(struct disk *d, char *why, size_t why_len)
+static enum cs_status upgrade_format(struct cs_disk *d, char *why, size_t why_len)
 {
     close(d->objects_fd);
     d->objects_fd = -1;
@@ -1271,7 +1271,7 @@ static enum cs_status upgrade_format(struct disk *d, char *why, size_t why_len)
     return write_format(d, why, why_len);
 }
 
-static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
+static enum cs_status check_format(struct cs_disk *d, char *why, size_t why_len)
 {
     char buf[64];
     int fd = openat(d->root_fd, "FORMAT", O_RDONLY | O_CLOEXEC);
@@ -1298,7 +1298,7 @@ static enum cs_status check_format(struct disk *d, char *why, size_t why_len)
     return CS_OK;
 }
 
-static enum cs_status open_layout(struct disk *d, char *why, size_t why_len)
+static enum cs_status open_layout(struct cs_disk *d, char *why, size_t why_len)
 {
     const char *step;
 
@@ -1344,7 +1344,7 @@ fail:
  * without delaying the first request. It judges files against committed
  * rows, so it waits for an index that can commit (checked every 100 ms),
  * and starts again if it was refused before it began. */
-static bool wait_for_commits(struct disk *d)
+static bool wait_for_commits(struct cs_disk *d)
 {
     while (!atomic_load(&d->stopping) && cs_index_health(d->index) != CS_OK)
         usleep(100 * 1000);
@@ -1353,7 +1353,7 @@ static bool wait_for_commits(struct disk *d)
 
 static void *fsck_main(void *arg)
 {
-    struct disk *d = arg;
+    struct cs_disk *d = arg;
     struct cs_fsck_report r;
     int64_t start;
     enum cs_status st;
@@ -1386,7 +1386,7 @@ static void *fsck_main(void *arg)
     return NULL;
 }
 
-static enum cs_status setup_usage(struct disk *d, const struct cs_disk_options *opt)
+static enum cs_status setup_usage(struct cs_disk *d, const struct cs_disk_options *opt)
 {
     struct statvfs vfs;
     size_t i;
@@ -1400,7 +1400,7 @@ static enum cs_status setup_usage(struct disk *d, const struct cs_disk_options *
     return CS_OK;
 }
 
-static enum cs_status start_background(struct disk *d, char *why, size_t why_len)
+static enum cs_status start_background(struct cs_disk *d, char *why, size_t why_len)
 {
     if (cs_evictor_start(d, &d->evictor) != CS_OK) {
         snprintf(why, why_len, "cannot start the eviction thread");
@@ -1417,7 +1417,7 @@ static enum cs_status start_background(struct disk *d, char *why, size_t why_len
 enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out, char *why,
                             size_t why_len)
 {
-    struct disk *d = calloc(1, sizeof *d);
+    struct cs_disk *d = calloc(1, sizeof *d);
     enum cs_status st;
 
     if (!d)

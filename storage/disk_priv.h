@@ -25,7 +25,7 @@
 struct cs_evictor;
 struct cs_zpool;
 
-struct disk {
+struct cs_disk {
     char *root;
     int root_fd;
     int objects_fd;
@@ -44,26 +44,26 @@ struct disk {
 };
 
 /* The lock of the object named digest (see CS_DISK_KEY_LOCKS). */
-pthread_mutex_t *cs_disk_key_lock(struct disk *d, const uint8_t digest[CS_SHA256_LEN]);
+pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d, const uint8_t digest[CS_SHA256_LEN]);
 /* The body's sha256 in the header of object file rel ("ab/<hex>"). */
-enum cs_status cs_disk_file_etag(struct disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN]);
+enum cs_status cs_disk_file_etag(struct cs_disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN]);
 
 void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN]);
 /* Bytes a file of file_size bytes takes on disk. */
-uint64_t cs_disk_dsize(const struct disk *d, uint64_t file_size);
+uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size);
 
 /* The eviction thread: started by cs_disk_open, stopped before the index
  * closes. kick asks for a round now (cheap: a flag and a signal). */
-enum cs_status cs_evictor_start(struct disk *d, struct cs_evictor **out);
+enum cs_status cs_evictor_start(struct cs_disk *d, struct cs_evictor **out);
 void cs_evictor_kick(struct cs_evictor *ev);
 void cs_evictor_stop(struct cs_evictor *ev);
 /* One eviction round in the calling thread; returns objects evicted. */
-uint64_t cs_evict_round(struct disk *d);
+uint64_t cs_evict_round(struct cs_disk *d);
 
 /* Reconcile the index with the files (see cs_disk_fsck). */
 struct cs_fsck_report;
-enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_report *out);
+enum cs_status cs_disk_fsck_run(struct cs_disk *d, bool throttle, struct cs_fsck_report *out);
 struct cs_purge_report;
-enum cs_status cs_disk_purge_run(struct disk *d, const char *ns, struct cs_purge_report *out);
+enum cs_status cs_disk_purge_run(struct cs_disk *d, const char *ns, struct cs_purge_report *out);
 
 #endif

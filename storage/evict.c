@@ -28,7 +28,7 @@
 #define EVICT_PERIOD_MS 1000
 
 struct cs_evictor {
-    struct disk *disk;
+    struct cs_disk *disk;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -81,7 +81,8 @@ static bool collect_victim(void *arg, const struct cs_index_victim *iv)
  * prepared before the lock (it may wait for room in the queue) and, while
  * commits fail, not made for rows whose files are already gone: those are
  * likely this eviction's own, still waiting. Returns the bytes freed. */
-static uint64_t evict_one(struct disk *d, const char *ns, const char *key, const struct victim *v)
+static uint64_t evict_one(struct cs_disk *d, const char *ns, const char *key,
+                          const struct victim *v)
 {
     struct cs_object_id id;
     char path[CS_DISK_REL_PATH_LEN];
@@ -124,7 +125,8 @@ static uint64_t evict_one(struct disk *d, const char *ns, const char *key, const
  * on in LRU order past victims it could not take (written meanwhile, or
  * whose removal still waits while commits fail), so a round is not stuck
  * on them. */
-static uint64_t evict_from(struct disk *d, struct cs_usage_ns *ns, uint64_t need, uint64_t *objects)
+static uint64_t evict_from(struct cs_disk *d, struct cs_usage_ns *ns, uint64_t need,
+                           uint64_t *objects)
 {
     struct batch *b = malloc(sizeof *b);
     struct cs_index_lru_cursor cur = {.started = false};
@@ -167,7 +169,7 @@ static bool oldest_atime(void *arg, const struct cs_index_victim *v)
 
 /* Over the data dir's limit: evict a batch at a time from the namespace
  * whose least recently used object is the oldest. */
-static void evict_global(struct disk *d, uint64_t need, uint64_t *objects)
+static void evict_global(struct cs_disk *d, uint64_t need, uint64_t *objects)
 {
     uint64_t freed = 0;
 
@@ -198,7 +200,7 @@ static void evict_global(struct disk *d, uint64_t need, uint64_t *objects)
 
 /* Touches recorded so far go into the index before victims are chosen;
  * true either way (a failing index gives its last committed order). */
-static bool sync_touches(struct disk *d)
+static bool sync_touches(struct cs_disk *d)
 {
     enum cs_status st = cs_index_sync_touches(d->index);
 
@@ -208,7 +210,7 @@ static bool sync_touches(struct disk *d)
     return true;
 }
 
-uint64_t cs_evict_round(struct disk *d)
+uint64_t cs_evict_round(struct cs_disk *d)
 {
     struct cs_usage *u = &d->usage;
     uint64_t objects = 0, total;
@@ -269,7 +271,7 @@ static void *evictor_main(void *arg)
     return NULL;
 }
 
-enum cs_status cs_evictor_start(struct disk *d, struct cs_evictor **out)
+enum cs_status cs_evictor_start(struct cs_disk *d, struct cs_evictor **out)
 {
     struct cs_evictor *ev = calloc(1, sizeof *ev);
 

@@ -33,7 +33,7 @@ struct tags {
 };
 
 struct row_pass {
-    struct disk *d;
+    struct cs_disk *d;
     struct cs_fsck_report *r;
     struct tags tags;
     int64_t start_ms;
@@ -190,7 +190,7 @@ static void check_files(struct row_pass *p, bool throttle)
     closedir(dir);
 }
 
-enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_report *r)
+enum cs_status cs_disk_fsck_run(struct cs_disk *d, bool throttle, struct cs_fsck_report *r)
 {
     struct row_pass p = {.d = d, .r = r, .start_ms = cs_index_now_ms()};
     struct cs_index_scan_cursor cur;
@@ -226,7 +226,7 @@ enum cs_status cs_disk_fsck_run(struct disk *d, bool throttle, struct cs_fsck_re
 /* --- purge ------------------------------------------------------------- */
 
 struct purge {
-    struct disk *d;
+    struct cs_disk *d;
     const char *ns;
     struct cs_purge_report *r;
     enum cs_status st;
@@ -266,7 +266,7 @@ static bool purge_entry(void *arg, const struct cs_index_entry *e)
     return true;
 }
 
-enum cs_status cs_disk_purge_run(struct disk *d, const char *ns, struct cs_purge_report *r)
+enum cs_status cs_disk_purge_run(struct cs_disk *d, const char *ns, struct cs_purge_report *r)
 {
     struct purge p = {.d = d, .ns = ns, .r = r};
     struct cs_index_cursor cur = {.started = false};

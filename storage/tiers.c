@@ -61,7 +61,7 @@ struct tier {
     size_t cap, head, count;
     bool busy, stopping, thread_started;
     pthread_t thread;
-    struct tiers *owner;
+    struct cs_tiers *owner;
     atomic_uint_fast64_t hits, misses, errors, skipped, fills, writes, write_errors, dropped,
         too_large, refreshes, breaker_opened;
 };
@@ -84,7 +84,7 @@ struct inflight {
     struct inflight *next;
 };
 
-struct tiers {
+struct cs_tiers {
     struct cs_backend disk;
     struct ns_tiers *ns;
     size_t n_ns;
@@ -95,7 +95,7 @@ struct tiers {
 /* A PUT through the tiers: the disk's upload, and what write-through needs. */
 struct tier_upload {
     struct cs_upload base;
-    struct tiers *tiers;
+    struct cs_tiers *tiers;
     const struct ns_tiers *nt;
     struct cs_upload *inner;
     char *key;
@@ -185,7 +185,7 @@ static void record(struct tier *t, enum cs_status st)
 
 /* --- lookup ---------------------------------------------------------------- */
 
-static const struct ns_tiers *find_ns(const struct tiers *T, const char *ns)
+static const struct ns_tiers *find_ns(const struct cs_tiers *T, const char *ns)
 {
     size_t i;
 
@@ -204,7 +204,8 @@ static ssize_t source_read(void *ctx, void *buf, size_t len)
 
 /* Sends the disk's copy of id to tier t. CS_ERR_NOT_FOUND when the disk
  * no longer has it (evicted, deleted, replaced meanwhile). */
-static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct cs_object_id *id)
+static enum cs_status send_to_tier(struct cs_tiers *T, struct tier *t,
+                                   const struct cs_object_id *id)
 {
     struct cs_object obj;
     struct cs_remote_meta meta;
@@ -236,7 +237,8 @@ static enum cs_status send_to_tier(struct tiers *T, struct tier *t, const struct
 }
 
 /* A write to tier t (now or from the queue), with its accounting. */
-static void write_through(struct tiers *T, struct tier *t, const struct cs_object_id *id, bool fill)
+static void write_through(struct cs_tiers *T, struct tier *t, const struct cs_object_id *id,
+                          bool fill)
 {
     enum cs_status st;
 
@@ -339,7 +341,7 @@ static void *worker(void *arg)
 
 /* A GET's body from a remote tier, on its way into the disk. */
 struct fill {
-    struct tiers *T;
+    struct cs_tiers *T;
     const struct ns_tiers *nt;
     const struct cs_object_id *id;
     struct cs_upload *up;
@@ -372,7 +374,7 @@ static enum cs_status fill_write(void *ctx, const void *data, size_t len)
 }
 
 /* Reads id from tier t into the disk. */
-static enum cs_status fill_from(struct tiers *T, const struct ns_tiers *nt, struct tier *t,
+static enum cs_status fill_from(struct cs_tiers *T, const struct ns_tiers *nt, struct tier *t,
                                 const struct cs_object_id *id)
 {
     struct fill f = {.T = T, .nt = nt, .id = id};
@@ -399,8 +401,8 @@ static enum cs_status fill_from(struct tiers *T, const struct ns_tiers *nt, stru
 
 /* An old object's age in a tier with lifecycle expiry is reset (copy in
  * place) when it is hit on the disk; the disk file's mtime marks when. */
-static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id,
-                          time_t mtime)
+static void maybe_refresh(struct cs_tiers *T, const struct ns_tiers *nt,
+                          const struct cs_object_id *id, time_t mtime)
 {
     time_t now = time(NULL);
     size_t i;
@@ -416,7 +418,7 @@ static void maybe_refresh(struct tiers *T, const struct ns_tiers *nt, const stru
 }
 
 /* Walks the remote tiers for id; on a hit the object is on the disk after. */
-static enum cs_status fetch_remote(struct tiers *T, const struct ns_tiers *nt,
+static enum cs_status fetch_remote(struct cs_tiers *T, const struct ns_tiers *nt,
                                    const struct cs_object_id *id)
 {
     size_t i, j;
@@ -445,7 +447,7 @@ static enum cs_status fetch_remote(struct tiers *T, const struct ns_tiers *nt,
 /* fetch_remote, once per object at a time: a miss of an object that
  * another request is fetching waits for that fetch (its result is then on
  * the disk, or nowhere). */
-static void fetch_once(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
+static void fetch_once(struct cs_tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
 {
     struct inflight *f, **pp;
 
@@ -491,7 +493,7 @@ static void fetch_once(struct tiers *T, const struct ns_tiers *nt, const struct 
 static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
                                  unsigned flags, struct cs_object *out)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     enum cs_status st = T->disk.ops->open(T->disk.state, id, read_max, flags, out);
     const struct ns_tiers *nt;
 
@@ -512,7 +514,7 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
 
 static enum cs_status tiers_exists(void *state, const struct cs_object_id *id, unsigned flags)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     enum cs_status st = T->disk.ops->exists(T->disk.state, id, flags);
     const struct ns_tiers *nt;
     size_t i;
@@ -537,7 +539,7 @@ static enum cs_status tiers_exists(void *state, const struct cs_object_id *id, u
 static enum cs_status tiers_put_begin(void *state, const struct cs_object_id *id,
                                       const struct cs_put_options *opt, struct cs_upload **out)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     const struct ns_tiers *nt = find_ns(T, id->ns);
     struct tier_upload *up;
     enum cs_status st;
@@ -581,7 +583,7 @@ static enum cs_status tiers_put_flush(struct cs_upload *base)
 }
 
 /* Writes through to each remote tier: now, or through its queue. */
-static void propagate(struct tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
+static void propagate(struct cs_tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
 {
     size_t i;
 
@@ -639,7 +641,7 @@ static void remove_remote(const struct ns_tiers *nt, const struct cs_object_id *
 
 static enum cs_status tiers_remove(void *state, const struct cs_object_id *id, bool durable)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     enum cs_status st = T->disk.ops->remove(T->disk.state, id, durable);
 
     if (st == CS_OK || st == CS_ERR_NOT_FOUND)
@@ -651,7 +653,7 @@ static enum cs_status tiers_copy(void *state, const struct cs_object_id *from,
                                  const struct cs_object_id *to, bool overwrite, bool durable,
                                  bool *created)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     enum cs_status st = T->disk.ops->copy(T->disk.state, from, to, overwrite, durable, created);
     const struct ns_tiers *nt = find_ns(T, to->ns);
 
@@ -664,7 +666,7 @@ static enum cs_status tiers_move(void *state, const struct cs_object_id *from,
                                  const struct cs_object_id *to, bool overwrite, bool durable,
                                  bool *created)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     enum cs_status st = T->disk.ops->move(T->disk.state, from, to, overwrite, durable, created);
     const struct ns_tiers *nt = find_ns(T, to->ns);
 
@@ -695,7 +697,7 @@ static void tier_close(struct tier *t)
 
 static void tiers_destroy(void *state)
 {
-    struct tiers *T = state;
+    struct cs_tiers *T = state;
     size_t i, j;
 
     if (!T)
@@ -715,7 +717,7 @@ static void tiers_destroy(void *state)
 
 static const struct cs_backend *tiers_lower(void *state)
 {
-    return &((struct tiers *)state)->disk;
+    return &((struct cs_tiers *)state)->disk;
 }
 
 static const struct cs_backend_ops tiers_ops = {
@@ -736,7 +738,7 @@ static const struct cs_backend_ops tiers_ops = {
 
 /* --- set-up ---------------------------------------------------------------- */
 
-static enum cs_status tier_init(struct tiers *T, struct tier *t, const char *ns, unsigned index,
+static enum cs_status tier_init(struct cs_tiers *T, struct tier *t, const char *ns, unsigned index,
                                 const struct cs_tier_config *c, char *why, size_t why_len)
 {
     enum cs_status st;
@@ -780,7 +782,7 @@ static enum cs_status tier_init(struct tiers *T, struct tier *t, const char *ns,
 enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *ns, size_t n_ns,
                              struct cs_backend *out, char *why, size_t why_len)
 {
-    struct tiers *T = calloc(1, sizeof *T);
+    struct cs_tiers *T = calloc(1, sizeof *T);
     enum cs_status st = CS_OK;
     size_t i, j;
 
@@ -825,7 +827,7 @@ enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *
 
 size_t cs_tiers_stats(const struct cs_backend *b, struct cs_tier_stats *out, size_t max)
 {
-    const struct tiers *T;
+    const struct cs_tiers *T;
     size_t i, j, n = 0;
 
     if (b->ops != &tiers_ops)
