@@ -4,7 +4,10 @@
  * (http). Every operation may run on any thread at the same time; each
  * tier keeps its own connections. Failures are CS_ERR_UNAVAILABLE (with
  * the reason logged at debug level): the tier layer decides what a client
- * sees. */
+ * sees.
+ *
+ * Dependencies point one way: tiers.c opens and calls the tiers (s3.c,
+ * redis.c, upstream.c); they use remote.c and curl_xfer.c, never tiers.c. */
 #ifndef CS_REMOTE_H
 #define CS_REMOTE_H
 
@@ -93,7 +96,8 @@ enum cs_status cs_redis_open(const struct cs_tier_config *cfg, const char *ns,
 enum cs_status cs_upstream_open(const struct cs_tier_config *cfg, const char *ns,
                                 struct cs_remote *out, char *why, size_t why_len);
 
-/* The digest as 64 lowercase hex digits: how s3 and redis name objects. */
+/* The digest as 64 lowercase hex digits: how s3 and redis name objects
+ * (remote.c). */
 void cs_remote_digest_hex(const struct cs_object_id *id, char out[CS_SHA256_HEX_LEN + 1]);
 
 #endif

@@ -104,11 +104,6 @@ struct tier_upload {
 
 static const struct cs_backend_ops tiers_ops;
 
-void cs_remote_digest_hex(const struct cs_object_id *id, char out[CS_SHA256_HEX_LEN + 1])
-{
-    cs_hex_encode(id->digest, CS_SHA256_LEN, out);
-}
-
 /* --- circuit breaker ------------------------------------------------------- */
 
 static void now_plus(struct timespec *t, unsigned s)
