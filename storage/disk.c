@@ -18,6 +18,8 @@
 #include "common/log.h"
 #include "storage/disk.h"
 #include "storage/disk_priv.h"
+#include "storage/evict.h"
+#include "storage/fsck.h"
 #include "storage/index.h"
 #include "storage/zstd_io.h"
 
@@ -92,22 +94,6 @@ struct disk_upload {
     uint8_t *pending; /* stored bytes that wait for quota (put_flush) */
     size_t pending_len, pending_cap;
 };
-
-/* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
- * second level (65536 directories) made every new key dirty a different
- * directory block and cost ~40% of PUT throughput; ext4's hashed
- * directories hold millions of entries each without trouble. */
-void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN])
-{
-    cs_hex_encode(digest, CS_SHA256_LEN, out + CS_DISK_DIR_LEN + 1);
-    memcpy(out, out + CS_DISK_DIR_LEN + 1, CS_DISK_DIR_LEN);
-    out[CS_DISK_DIR_LEN] = '/';
-}
-
-uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size)
-{
-    return (file_size + d->block - 1) / d->block * d->block;
-}
 
 /* Counts bytes an upload will write against its namespace's quota. Over
  * the hard limit, asks for eviction and waits a little for it: PUTs slow
@@ -1028,11 +1014,6 @@ static enum cs_status disk_move(void *state, const struct cs_object_id *from,
     return relocate(state, from, to, overwrite, durable, false, created);
 }
 
-pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d, const uint8_t digest[CS_SHA256_LEN])
-{
-    return &d->key_locks[digest[CS_SHA256_LEN - 1] % CS_DISK_KEY_LOCKS];
-}
-
 static void disk_destroy(void *state)
 {
     struct cs_disk *d = state;
@@ -1043,8 +1024,7 @@ static void disk_destroy(void *state)
     atomic_store(&d->stopping, true);
     if (d->index) /* a background thread waiting for room must not hold up the joins */
         cs_index_begin_close(d->index);
-    if (d->fsck_started)
-        pthread_join(d->fsck_thread, NULL);
+    cs_fsck_stop(d->fsck);
     cs_evictor_stop(d->evictor);
     if (d->objects_fd >= 0)
         close(d->objects_fd);
@@ -1340,52 +1320,6 @@ fail:
     return cs_status_from_errno(errno);
 }
 
-/* The background fsck after start: catches what a crash left behind
- * without delaying the first request. It judges files against committed
- * rows, so it waits for an index that can commit (checked every 100 ms),
- * and starts again if it was refused before it began. */
-static bool wait_for_commits(struct cs_disk *d)
-{
-    while (!atomic_load(&d->stopping) && cs_index_health(d->index) != CS_OK)
-        usleep(100 * 1000);
-    return !atomic_load(&d->stopping);
-}
-
-static void *fsck_main(void *arg)
-{
-    struct cs_disk *d = arg;
-    struct cs_fsck_report r;
-    int64_t start;
-    enum cs_status st;
-
-    do {
-        if (!wait_for_commits(d))
-            return NULL;
-        start = cs_index_now_ms();
-        st = cs_disk_fsck_run(d, true, &r);
-        if (atomic_load(&d->stopping))
-            return NULL;
-    } while (st != CS_OK && r.rows == 0 && r.files == 0); /* refused before it began */
-    if (st != CS_OK) {
-        cs_log(CS_LOG_WARN,
-               "fsck of %s stopped: %s; by then %llu rows and %llu files were checked and "
-               "%llu unindexed objects removed (its index corrections wait for commits to "
-               "work again)",
-               d->root, cs_strerror(st), (unsigned long long)r.rows, (unsigned long long)r.files,
-               (unsigned long long)r.orphans);
-        return NULL;
-    }
-    cs_log(CS_LOG_INFO,
-           "fsck of %s done in %.1f s: %llu rows and %llu files checked; dropped %llu rows "
-           "without a file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) "
-           "and %llu stray files",
-           d->root, (double)(cs_index_now_ms() - start) / 1000.0, (unsigned long long)r.rows,
-           (unsigned long long)r.files, (unsigned long long)r.rows_dropped,
-           (unsigned long long)r.rows_resized, (unsigned long long)r.orphans,
-           (unsigned long long)r.orphan_bytes, (unsigned long long)r.strays);
-    return NULL;
-}
-
 static enum cs_status setup_usage(struct cs_disk *d, const struct cs_disk_options *opt)
 {
     struct statvfs vfs;
@@ -1406,11 +1340,10 @@ static enum cs_status start_background(struct cs_disk *d, char *why, size_t why_
         snprintf(why, why_len, "cannot start the eviction thread");
         return CS_ERR_NOMEM;
     }
-    if (pthread_create(&d->fsck_thread, NULL, fsck_main, d) != 0) {
+    if (cs_fsck_start(d, &d->fsck) != CS_OK) {
         snprintf(why, why_len, "cannot start the fsck thread");
         return CS_ERR_NOMEM;
     }
-    d->fsck_started = true;
     return CS_OK;
 }
 

@@ -1,6 +1,12 @@
-/* Internals shared by the disk backend's files: disk.c (objects),
- * evict.c (LRU eviction) and fsck.c (reconcile, purge). Not for use
- * outside storage/. */
+/* Internals of the disk backend: its state and the helpers its files
+ * share. Not for use outside storage/.
+ *
+ * Dependencies point one way. disk.c (the backend) uses this header;
+ * evict.c (LRU eviction) and fsck.c (reconcile, purge) use it too, and
+ * call no function of disk.c: what they need of the disk is here, inline.
+ * The disk calls them only through their narrow interfaces, evict.h
+ * (start, kick, stop, one round) and fsck.h (start, stop, run, purge),
+ * and never touches their state. */
 #ifndef CS_DISK_PRIV_H
 #define CS_DISK_PRIV_H
 
@@ -8,7 +14,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "common/hash.h"
 #include "storage/backend.h"
 #include "storage/index.h"
 #include "storage/usage.h"
@@ -23,6 +31,7 @@
 #define CS_DISK_KEY_LOCKS 256
 
 struct cs_evictor;
+struct cs_fsck_task;
 struct cs_zpool;
 
 struct cs_disk {
@@ -36,34 +45,38 @@ struct cs_disk {
     struct cs_index *index;
     struct cs_usage usage;
     struct cs_evictor *evictor; /* NULL without background work */
-    pthread_t fsck_thread;
-    bool fsck_started;
+    struct cs_fsck_task *fsck;  /* the fsck after start; NULL without background work */
     atomic_bool stopping;   /* background work gives up */
     struct cs_zpool *zpool; /* compression contexts for zstd at rest */
     pthread_mutex_t key_locks[CS_DISK_KEY_LOCKS];
 };
 
 /* The lock of the object named digest (see CS_DISK_KEY_LOCKS). */
-pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d, const uint8_t digest[CS_SHA256_LEN]);
+static inline pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d,
+                                                const uint8_t digest[CS_SHA256_LEN])
+{
+    return &d->key_locks[digest[CS_SHA256_LEN - 1] % CS_DISK_KEY_LOCKS];
+}
+
+/* "ab/<64 hex>" relative to objects/. One level of 256 directories: a
+ * second level (65536 directories) made every new key dirty a different
+ * directory block and cost ~40% of PUT throughput; ext4's hashed
+ * directories hold millions of entries each without trouble. */
+static inline void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN],
+                                    char out[CS_DISK_REL_PATH_LEN])
+{
+    cs_hex_encode(digest, CS_SHA256_LEN, out + CS_DISK_DIR_LEN + 1);
+    memcpy(out, out + CS_DISK_DIR_LEN + 1, CS_DISK_DIR_LEN);
+    out[CS_DISK_DIR_LEN] = '/';
+}
+
+/* Bytes a file of file_size bytes takes on disk. */
+static inline uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size)
+{
+    return (file_size + d->block - 1) / d->block * d->block;
+}
+
 /* The body's sha256 in the header of object file rel ("ab/<hex>"). */
 enum cs_status cs_disk_file_etag(struct cs_disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN]);
-
-void cs_disk_rel_path(const uint8_t digest[CS_SHA256_LEN], char out[CS_DISK_REL_PATH_LEN]);
-/* Bytes a file of file_size bytes takes on disk. */
-uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size);
-
-/* The eviction thread: started by cs_disk_open, stopped before the index
- * closes. kick asks for a round now (cheap: a flag and a signal). */
-enum cs_status cs_evictor_start(struct cs_disk *d, struct cs_evictor **out);
-void cs_evictor_kick(struct cs_evictor *ev);
-void cs_evictor_stop(struct cs_evictor *ev);
-/* One eviction round in the calling thread; returns objects evicted. */
-uint64_t cs_evict_round(struct cs_disk *d);
-
-/* Reconcile the index with the files (see cs_disk_fsck). */
-struct cs_fsck_report;
-enum cs_status cs_disk_fsck_run(struct cs_disk *d, bool throttle, struct cs_fsck_report *out);
-struct cs_purge_report;
-enum cs_status cs_disk_purge_run(struct cs_disk *d, const char *ns, struct cs_purge_report *out);
 
 #endif

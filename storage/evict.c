@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "storage/disk_priv.h"
+#include "storage/evict.h"
 
 #define EVICT_BATCH 1024
 /* Bytes of keys one batch copies (keys are at most 1 KiB; 256 KiB takes a

@@ -1,4 +1,5 @@
-/* Reconciling the index with the object files, and purging a namespace.
+/* Reconciling the index with the object files (on demand, and throttled
+ * in a thread of its own after every start), and purging a namespace.
  *
  * Files are named by a hash of (namespace, key), so a file cannot say
  * which key it holds: a file without a row cannot be adopted, only
@@ -18,6 +19,7 @@
 #include "common/log.h"
 #include "storage/disk.h"
 #include "storage/disk_priv.h"
+#include "storage/fsck.h"
 
 #define FSCK_BATCH 512
 /* Only things older than the run's start by this much are changed: a PUT
@@ -221,6 +223,80 @@ enum cs_status cs_disk_fsck_run(struct cs_disk *d, bool throttle, struct cs_fsck
     if (st == CS_OK)
         st = cs_index_sync(d->index); /* its corrections are committed when it says done */
     return st;
+}
+
+/* --- the run after start ---------------------------------------------- */
+
+struct cs_fsck_task {
+    pthread_t thread;
+};
+
+/* The background fsck after start: catches what a crash left behind
+ * without delaying the first request. It judges files against committed
+ * rows, so it waits for an index that can commit (checked every 100 ms),
+ * and starts again if it was refused before it began. */
+static bool wait_for_commits(struct cs_disk *d)
+{
+    while (!atomic_load(&d->stopping) && cs_index_health(d->index) != CS_OK)
+        usleep(100 * 1000);
+    return !atomic_load(&d->stopping);
+}
+
+static void *fsck_main(void *arg)
+{
+    struct cs_disk *d = arg;
+    struct cs_fsck_report r;
+    int64_t start;
+    enum cs_status st;
+
+    do {
+        if (!wait_for_commits(d))
+            return NULL;
+        start = cs_index_now_ms();
+        st = cs_disk_fsck_run(d, true, &r);
+        if (atomic_load(&d->stopping))
+            return NULL;
+    } while (st != CS_OK && r.rows == 0 && r.files == 0); /* refused before it began */
+    if (st != CS_OK) {
+        cs_log(CS_LOG_WARN,
+               "fsck of %s stopped: %s; by then %llu rows and %llu files were checked and "
+               "%llu unindexed objects removed (its index corrections wait for commits to "
+               "work again)",
+               d->root, cs_strerror(st), (unsigned long long)r.rows, (unsigned long long)r.files,
+               (unsigned long long)r.orphans);
+        return NULL;
+    }
+    cs_log(CS_LOG_INFO,
+           "fsck of %s done in %.1f s: %llu rows and %llu files checked; dropped %llu rows "
+           "without a file, corrected %llu sizes, removed %llu unindexed objects (%llu bytes) "
+           "and %llu stray files",
+           d->root, (double)(cs_index_now_ms() - start) / 1000.0, (unsigned long long)r.rows,
+           (unsigned long long)r.files, (unsigned long long)r.rows_dropped,
+           (unsigned long long)r.rows_resized, (unsigned long long)r.orphans,
+           (unsigned long long)r.orphan_bytes, (unsigned long long)r.strays);
+    return NULL;
+}
+
+enum cs_status cs_fsck_start(struct cs_disk *d, struct cs_fsck_task **out)
+{
+    struct cs_fsck_task *task = calloc(1, sizeof *task);
+
+    if (!task)
+        return CS_ERR_NOMEM;
+    if (pthread_create(&task->thread, NULL, fsck_main, d) != 0) {
+        free(task);
+        return CS_ERR_NOMEM;
+    }
+    *out = task;
+    return CS_OK;
+}
+
+void cs_fsck_stop(struct cs_fsck_task *task)
+{
+    if (!task)
+        return;
+    pthread_join(task->thread, NULL);
+    free(task);
 }
 
 /* --- purge ------------------------------------------------------------- */
