@@ -21,33 +21,11 @@
 #include "storage/evict.h"
 #include "storage/fsck.h"
 #include "storage/index.h"
+#include "storage/object_file.h"
 #include "storage/zstd_io.h"
 
 #define DISK_FORMAT "cstash-data 2\n"
 #define DISK_FORMAT_1 "cstash-data 1\n"
-
-/* Object file: a small header, then the body.
- *   0  "CSTO"   magic
- *   4  1        header version
- *   5  n        content-type length (0..127)
- *   6  0 0      reserved
- *   8  sha256 of the body (the ETag; for Bazel CAS keys, the key itself)
- *  40  content type, n bytes
- * The body starts at 40 + n. The header is written last, at commit, when
- * the digest is known; the file becomes visible only after that.
- * Version 2 (zstd at rest) is the same, with
- *   6  flags    bit 0: the body is one zstd frame
- *  40  raw size, 8 bytes little-endian: the body's length decompressed
- *  48  content type, n bytes
- * Plain bodies keep version 1, so a data dir without compression reads
- * the same with older builds. */
-#define HDR_MAGIC "CSTO"
-#define HDR_VERSION 1
-#define HDR_VERSION_Z 2
-#define HDR_FIXED 40
-#define HDR_FIXED_Z 48
-#define HDR_FLAG_ZSTD 1
-#define HDR_MAX (HDR_FIXED_Z + CS_CONTENT_TYPE_MAX)
 
 /* zstd at rest: the first PROBE_BYTES of a body are compressed before
  * anything is written; when they shrink by less than 1/PROBE_GAIN the
@@ -76,8 +54,7 @@ struct disk_upload {
     uint8_t expect[CS_SHA256_LEN]; /* the body's digest it must have */
     struct cs_sha256 body_hash;
     uint64_t body_len;
-    uint8_t header[HDR_MAX];
-    size_t header_len;
+    struct cs_object_header hdr;
     char tmp_name[64];
     char *ns; /* ns '\0' key, for the index */
     size_t key_len;
@@ -140,42 +117,6 @@ static int close_fd(int fd)
     return rc < 0 && errno == EINTR ? 0 : rc;
 }
 
-/* Checks a header read from the start of a file of file_size bytes. */
-static enum cs_status parse_header(const uint8_t *h, size_t avail, uint64_t file_size,
-                                   struct cs_object *out)
-{
-    size_t ct_len, fixed;
-
-    if (avail < HDR_FIXED || memcmp(h, HDR_MAGIC, 4) != 0)
-        return CS_ERR_IO;
-    if (h[4] == HDR_VERSION)
-        fixed = HDR_FIXED;
-    else if (h[4] == HDR_VERSION_Z && avail >= HDR_FIXED_Z)
-        fixed = HDR_FIXED_Z;
-    else
-        return CS_ERR_IO;
-    ct_len = h[5];
-    if (ct_len > CS_CONTENT_TYPE_MAX || fixed + ct_len > avail || fixed + ct_len > file_size)
-        return CS_ERR_IO;
-    memcpy(out->etag, h + 8, CS_SHA256_LEN);
-    memcpy(out->content_type, h + fixed, ct_len);
-    out->content_type[ct_len] = '\0';
-    out->offset = fixed + ct_len;
-    out->stored_size = file_size - out->offset;
-    out->size = out->stored_size;
-    out->zstd = false;
-    if (fixed == HDR_FIXED_Z) {
-        uint64_t raw = 0;
-        for (int i = 7; i >= 0; i--)
-            raw = raw << 8 | h[HDR_FIXED + i];
-        out->zstd = (h[6] & HDR_FLAG_ZSTD) != 0;
-        if (!out->zstd && raw != out->stored_size)
-            return CS_ERR_IO;
-        out->size = raw;
-    }
-    return CS_OK;
-}
-
 static enum cs_status corrupt(int fd, const struct cs_object_id *id)
 {
     char hex[CS_SHA256_HEX_LEN + 1];
@@ -203,7 +144,8 @@ static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
         return CS_ERR_NOMEM;
     }
     n = pread(fd, buf, file_size, 0);
-    if (n != (ssize_t)file_size || parse_header(buf, (size_t)n, file_size, out) != CS_OK) {
+    if (n != (ssize_t)file_size ||
+        cs_object_header_parse(buf, (size_t)n, file_size, out) != CS_OK) {
         free(buf);
         return corrupt(fd, id);
     }
@@ -244,7 +186,7 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
 {
     struct cs_disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
-    uint8_t hdr[HDR_MAX];
+    uint8_t hdr[CS_OBJECT_HDR_MAX];
     struct stat st;
     ssize_t n;
     int fd;
@@ -265,12 +207,13 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     out->mtime = st.st_mtime;
     if (d->track_access)
         cs_index_touch(d->index, id->ns, id->key, id->key_len, id->digest);
-    if ((uint64_t)st.st_size <= read_max + HDR_FIXED && st.st_size > 0)
+    if ((uint64_t)st.st_size <= read_max + CS_OBJECT_HDR_FIXED && st.st_size > 0)
         return read_whole(fd, (uint64_t)st.st_size, read_max, id, out);
     n = pread(fd, hdr, sizeof hdr, 0);
-    if (n < 0 || parse_header(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
+    if (n < 0 || cs_object_header_parse(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
         return corrupt(fd, id);
-    if (out->zstd && out->size <= read_max && (uint64_t)st.st_size <= 2 * read_max + HDR_MAX)
+    if (out->zstd && out->size <= read_max &&
+        (uint64_t)st.st_size <= 2 * read_max + CS_OBJECT_HDR_MAX)
         return read_whole(fd, (uint64_t)st.st_size, read_max, id, out); /* small raw too */
     return CS_OK;
 }
@@ -332,25 +275,14 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
         memcpy(up->expect, opt->expect_sha256, CS_SHA256_LEN);
     }
     cs_sha256_init(&up->body_hash);
-    memcpy(up->header, HDR_MAGIC, 4);
-    up->header[4] = HDR_VERSION;
-    up->header[5] = (uint8_t)ct_len;
-    if (ct_len)
-        memcpy(up->header + HDR_FIXED, opt->content_type, ct_len);
-    up->header_len = HDR_FIXED + ct_len;
-    if (up->zmode != Z_OFF) {
-        /* room for the longer header, in case the body compresses */
-        up->header[4] = HDR_VERSION_Z;
-        memmove(up->header + HDR_FIXED_Z, up->header + HDR_FIXED, ct_len);
-        up->header_len = HDR_FIXED_Z + ct_len;
-    }
+    cs_object_header_init(&up->hdr, opt->content_type, ct_len, up->zmode != Z_OFF);
     up->ns = id_copy(id);
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
     /* a body to be compressed is charged as its compressed bytes are written */
     if (opt->size_hint && up->zmode == Z_OFF) {
         enum cs_status st =
-            reserve(d, up, cs_disk_dsize(d, up->header_len + opt->size_hint), !opt->nowait);
+            reserve(d, up, cs_disk_dsize(d, up->hdr.len + opt->size_hint), !opt->nowait);
         if (st != CS_OK) {
             cs_zpool_put(d->zpool, up->cctx);
             free(up->ns);
@@ -363,7 +295,7 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
                     : -1;
     /* the body goes after the header, which is written at commit */
-    if (up->fd < 0 || lseek(up->fd, (off_t)up->header_len, SEEK_SET) < 0) {
+    if (up->fd < 0 || lseek(up->fd, (off_t)up->hdr.len, SEEK_SET) < 0) {
         int err = up->ns ? errno : ENOMEM;
         if (up->fd >= 0) {
             close(up->fd);
@@ -436,7 +368,7 @@ static enum cs_status write_stored(struct disk_upload *up, const void *data, siz
 
     if (up->pending_len) /* behind bytes that wait: keep the order */
         return keep_pending(up, data, len);
-    st = reserve_upto(up, up->header_len + up->stored_len + len, !up->nowait);
+    st = reserve_upto(up, up->hdr.len + up->stored_len + len, !up->nowait);
     if (st == CS_ERR_WOULD_BLOCK)
         return keep_pending(up, data, len);
     if (st != CS_OK)
@@ -492,15 +424,9 @@ static enum cs_status store_plain(struct disk_upload *up)
 {
     enum cs_status st = CS_OK;
 
-    if (up->header[4] == HDR_VERSION_Z) {
-        /* nothing is written yet: the body starts after the version 1 header */
-        size_t ct_len = up->header[5];
-        up->header[4] = HDR_VERSION;
-        memmove(up->header + HDR_FIXED, up->header + HDR_FIXED_Z, ct_len);
-        up->header_len = HDR_FIXED + ct_len;
-        if (lseek(up->fd, (off_t)up->header_len, SEEK_SET) < 0)
-            st = cs_status_from_errno(errno);
-    }
+    /* nothing is written yet: the body starts after the version 1 header */
+    if (cs_object_header_plain(&up->hdr) && lseek(up->fd, (off_t)up->hdr.len, SEEK_SET) < 0)
+        st = cs_status_from_errno(errno);
     if (st == CS_OK && up->probe_len)
         st = write_stored(up, up->probe, up->probe_len);
     cs_zpool_put(up->disk->zpool, up->cctx);
@@ -554,7 +480,7 @@ static enum cs_status disk_put_flush(struct cs_upload *base)
 
     if (!up->pending_len)
         return CS_OK;
-    st = reserve_upto(up, up->header_len + up->stored_len + up->pending_len, true);
+    st = reserve_upto(up, up->hdr.len + up->stored_len + up->pending_len, true);
     if (st == CS_OK)
         st = write_raw(up, up->pending, up->pending_len);
     free(up->pending);
@@ -697,11 +623,8 @@ static enum cs_status finish_body(struct disk_upload *up)
         st = compress_chunk(up, NULL, 0, true);
     if (st != CS_OK)
         return st;
-    if (up->zmode == Z_ON) {
-        up->header[6] = HDR_FLAG_ZSTD;
-        for (int i = 0; i < 8; i++)
-            up->header[HDR_FIXED + i] = (uint8_t)(up->body_len >> (8 * i));
-    }
+    if (up->zmode == Z_ON)
+        cs_object_header_set_zstd(&up->hdr, up->body_len);
     return CS_OK;
 }
 
@@ -710,8 +633,8 @@ static enum cs_status write_header(struct disk_upload *up)
     ssize_t n;
     enum cs_status st;
 
-    cs_sha256_final(&up->body_hash, up->header + 8);
-    if (up->check_digest && memcmp(up->header + 8, up->expect, CS_SHA256_LEN) != 0)
+    cs_sha256_final(&up->body_hash, cs_object_header_etag(&up->hdr));
+    if (up->check_digest && memcmp(cs_object_header_etag(&up->hdr), up->expect, CS_SHA256_LEN) != 0)
         return CS_ERR_DIGEST;
     st = up->finished ? CS_OK : finish_body(up);
     up->finished = true;
@@ -719,10 +642,10 @@ static enum cs_status write_header(struct disk_upload *up)
         st = disk_put_flush(&up->base);
     if (st != CS_OK)
         return st;
-    n = pwrite(up->fd, up->header, up->header_len, 0);
+    n = pwrite(up->fd, up->hdr.bytes, up->hdr.len, 0);
     if (n < 0)
         return cs_status_from_errno(errno);
-    return n == (ssize_t)up->header_len ? CS_OK : CS_ERR_IO;
+    return n == (ssize_t)up->hdr.len ? CS_OK : CS_ERR_IO;
 }
 
 /* The upload's reservation, made exact now that the size is known, goes
@@ -733,7 +656,7 @@ static enum cs_status write_header(struct disk_upload *up)
 static enum cs_status prepare_record(struct cs_disk *d, struct disk_upload *up,
                                      struct cs_index_op **op)
 {
-    uint64_t dsize = cs_disk_dsize(d, up->header_len + up->stored_len);
+    uint64_t dsize = cs_disk_dsize(d, up->hdr.len + up->stored_len);
     struct cs_index_record rec = {
         .ns = up->ns,
         .key = up->ns + strlen(up->ns) + 1,
@@ -742,7 +665,7 @@ static enum cs_status prepare_record(struct cs_disk *d, struct disk_upload *up,
         .size = up->body_len,
         .dsize = dsize,
         .mtime = time(NULL),
-        .etag = up->header + 8,
+        .etag = cs_object_header_etag(&up->hdr),
         .durable = up->durable,
     };
     enum cs_status st;
@@ -848,38 +771,6 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
     return durable ? make_durable(d, path, seq) : CS_OK;
 }
 
-/* An object's header (size, ETag, type) and the identity of its file,
- * without reading the body or counting a read. */
-static enum cs_status read_meta(struct cs_disk *d, const char *rel, struct cs_object *out,
-                                struct stat *st)
-{
-    uint8_t hdr[HDR_MAX];
-    enum cs_status rc = CS_OK;
-    ssize_t n;
-    int fd = openat(d->objects_fd, rel, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
-    if (fstat(fd, st) < 0)
-        rc = cs_status_from_errno(errno);
-    else if ((n = pread(fd, hdr, sizeof hdr, 0)) < 0 ||
-             parse_header(hdr, (size_t)n, (uint64_t)st->st_size, out) != CS_OK)
-        rc = CS_ERR_IO;
-    close(fd);
-    return rc;
-}
-
-enum cs_status cs_disk_file_etag(struct cs_disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN])
-{
-    struct cs_object obj;
-    struct stat st;
-    enum cs_status rc = read_meta(d, rel, &obj, &st);
-
-    if (rc == CS_OK)
-        memcpy(etag, obj.etag, CS_SHA256_LEN);
-    return rc;
-}
-
 /* Locks the objects of two names, in a fixed order (one lock if they share it). */
 static void lock_pair(pthread_mutex_t *a, pthread_mutex_t *b)
 {
@@ -947,7 +838,7 @@ static enum cs_status relocate(struct cs_disk *d, const struct cs_object_id *fro
         struct cs_object obj;
         struct stat before, now;
         uint8_t etag[CS_SHA256_LEN];
-        st = read_meta(d, src, &obj, &before);
+        st = cs_object_file_meta(d->objects_fd, src, &obj, &before);
         if (st != CS_OK)
             return st;
         struct cs_index_record rec = {
@@ -973,7 +864,7 @@ static enum cs_status relocate(struct cs_disk *d, const struct cs_object_id *fro
         if (fstatat(d->objects_fd, src, &now, AT_SYMLINK_NOFOLLOW) < 0)
             st = errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
         else if (now.st_ino != before.st_ino || now.st_dev != before.st_dev ||
-                 cs_disk_file_etag(d, src, etag) != CS_OK ||
+                 cs_object_file_etag(d->objects_fd, src, etag) != CS_OK ||
                  memcmp(etag, obj.etag, CS_SHA256_LEN) != 0)
             st = CS_ERR_BUSY; /* replaced meanwhile (an inode number can come back): again */
         else

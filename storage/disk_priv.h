@@ -76,7 +76,4 @@ static inline uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size
     return (file_size + d->block - 1) / d->block * d->block;
 }
 
-/* The body's sha256 in the header of object file rel ("ab/<hex>"). */
-enum cs_status cs_disk_file_etag(struct cs_disk *d, const char *rel, uint8_t etag[CS_SHA256_LEN]);
-
 #endif
