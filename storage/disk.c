@@ -243,12 +243,11 @@ static char *id_copy(const struct cs_object_id *id)
     return p;
 }
 
-static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
-                                     const struct cs_put_options *opt, struct cs_upload **out)
+enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *id,
+                                 const struct cs_put_options *opt, struct cs_upload **out)
 {
     /* Per-thread sequence: unique names without a counter shared by threads. */
     static __thread unsigned long seq;
-    struct cs_disk *d = state;
     size_t ct_len = opt->content_type ? strlen(opt->content_type) : 0;
     struct disk_upload *up;
     enum cs_status health = cs_index_health(d->index);
@@ -260,7 +259,6 @@ static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
     up = calloc(1, sizeof *up);
     if (!up)
         return CS_ERR_NOMEM;
-    up->base.ops = &disk_ops;
     up->disk = d;
     up->durable = opt->durable;
     if (opt->compress_level > 0) {
@@ -473,7 +471,7 @@ static enum cs_status decide_compression(struct disk_upload *up, bool end)
 static enum cs_status finish_body(struct disk_upload *up);
 
 /* Writes what waits for quota, waiting for it if need be. */
-static enum cs_status disk_put_flush(struct cs_upload *base)
+enum cs_status cs_disk_put_flush(struct cs_upload *base)
 {
     struct disk_upload *up = upload_of(base);
     enum cs_status st;
@@ -491,11 +489,11 @@ static enum cs_status disk_put_flush(struct cs_upload *base)
 
 static enum cs_status write_body(struct disk_upload *up, const void *data, size_t len);
 
-static enum cs_status disk_put_write(struct cs_upload *base, const void *data, size_t len,
-                                     unsigned flags)
+enum cs_status cs_disk_put_write(struct cs_upload *base, const void *data, size_t len,
+                                 unsigned flags)
 {
     struct disk_upload *up = upload_of(base);
-    enum cs_status st = disk_put_flush(base); /* the caller should have; if not, wait now */
+    enum cs_status st = cs_disk_put_flush(base); /* the caller should have; if not, wait now */
 
     up->nowait = (flags & CS_NOWAIT) != 0;
     if (st == CS_OK && len)
@@ -550,7 +548,7 @@ static void upload_free(struct disk_upload *up, bool unlink_tmp)
     free(up);
 }
 
-static enum cs_status fsync_dir_at(int base_fd, const char *rel)
+enum cs_status cs_disk_fsync_dir_at(int base_fd, const char *rel)
 {
     int fd = openat(base_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     enum cs_status st = CS_OK;
@@ -572,13 +570,14 @@ static enum cs_status make_parent(struct cs_disk *d, const char *path, bool dura
     dir[CS_DISK_DIR_LEN] = '\0';
     if (mkdirat(d->objects_fd, dir, 0755) < 0 && errno != EEXIST)
         return cs_status_from_errno(errno);
-    return durable ? fsync_dir_at(d->objects_fd, ".") : CS_OK;
+    return durable ? cs_disk_fsync_dir_at(d->objects_fd, ".") : CS_OK;
 }
 
 /* Moves the finished temp file into place. RENAME_NOREPLACE tells a new
  * key (201) from an overwrite (204) without a separate, racy stat. */
-static enum cs_status move_into_place(struct cs_disk *d, int from_fd, const char *from,
-                                      const char *path, bool overwrite, bool durable, bool *created)
+enum cs_status cs_disk_move_into_place(struct cs_disk *d, int from_fd, const char *from,
+                                       const char *path, bool overwrite, bool durable,
+                                       bool *created)
 {
     int attempt;
 
@@ -639,7 +638,7 @@ static enum cs_status write_header(struct disk_upload *up)
     st = up->finished ? CS_OK : finish_body(up);
     up->finished = true;
     if (st == CS_OK)
-        st = disk_put_flush(&up->base);
+        st = cs_disk_put_flush(&up->base);
     if (st != CS_OK)
         return st;
     n = pwrite(up->fd, up->hdr.bytes, up->hdr.len, 0);
@@ -688,18 +687,18 @@ static enum cs_status prepare_record(struct cs_disk *d, struct disk_upload *up,
 
 /* A durable write is acknowledged once its directory entry and its index
  * row are on stable storage. */
-static enum cs_status make_durable(struct cs_disk *d, const char *path, uint64_t seq)
+enum cs_status cs_disk_make_durable(struct cs_disk *d, const char *path, uint64_t seq)
 {
     char dir[CS_DISK_DIR_LEN + 1];
     enum cs_status st;
 
     memcpy(dir, path, CS_DISK_DIR_LEN);
     dir[CS_DISK_DIR_LEN] = '\0';
-    st = fsync_dir_at(d->objects_fd, dir);
+    st = cs_disk_fsync_dir_at(d->objects_fd, dir);
     return st == CS_OK ? cs_index_wait(d->index, seq) : st;
 }
 
-static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
+enum cs_status cs_disk_put_commit(struct cs_upload *base, bool *created)
 {
     struct disk_upload *up = upload_of(base);
     struct cs_disk *d = up->disk;
@@ -722,7 +721,7 @@ static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
     }
     cs_disk_rel_path(up->digest, path);
     pthread_mutex_lock(lock);
-    st = move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
+    st = cs_disk_move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
     if (st == CS_OK)
         seq = cs_index_submit(d->index, op);
     pthread_mutex_unlock(lock);
@@ -732,14 +731,14 @@ static enum cs_status disk_put_commit(struct cs_upload *base, bool *created)
         return st;
     }
     if (up->durable)
-        st = make_durable(d, path, seq);
+        st = cs_disk_make_durable(d, path, seq);
     if (d->evictor && cs_usage_needs_eviction(&d->usage))
         cs_evictor_kick(d->evictor);
     upload_free(up, false);
     return st;
 }
 
-static void disk_put_abort(struct cs_upload *base)
+void cs_disk_put_abort(struct cs_upload *base)
 {
     upload_free(upload_of(base), true);
 }
@@ -768,7 +767,7 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
         cs_index_cancel(d->index, op);
         return err == ENOENT || err == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(err);
     }
-    return durable ? make_durable(d, path, seq) : CS_OK;
+    return durable ? cs_disk_make_durable(d, path, seq) : CS_OK;
 }
 
 /* Locks the objects of two names, in a fixed order (one lock if they share it). */
@@ -798,11 +797,11 @@ static enum cs_status relocate_file(struct cs_disk *d, const char *src, const ch
     enum cs_status st;
 
     if (!keep_source)
-        return move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
+        return cs_disk_move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
     snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid), ++seq);
     if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
         return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
-    st = move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
+    st = cs_disk_move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);
     if (st != CS_OK)
         unlinkat(d->tmp_fd, tmp, 0);
     return st;
@@ -886,9 +885,9 @@ static enum cs_status relocate(struct cs_disk *d, const struct cs_object_id *fro
         char dir[CS_DISK_DIR_LEN + 1];
         memcpy(dir, src, CS_DISK_DIR_LEN);
         dir[CS_DISK_DIR_LEN] = '\0';
-        st = fsync_dir_at(d->objects_fd, dir);
+        st = cs_disk_fsync_dir_at(d->objects_fd, dir);
     }
-    return st == CS_OK ? make_durable(d, dst, seq) : st;
+    return st == CS_OK ? cs_disk_make_durable(d, dst, seq) : st;
 }
 
 static enum cs_status disk_copy(void *state, const struct cs_object_id *from,
@@ -905,9 +904,8 @@ static enum cs_status disk_move(void *state, const struct cs_object_id *from,
     return relocate(state, from, to, overwrite, durable, false, created);
 }
 
-static void disk_destroy(void *state)
+void cs_disk_dir_close(struct cs_disk *d)
 {
-    struct cs_disk *d = state;
     size_t i;
 
     if (!d)
@@ -934,15 +932,30 @@ static void disk_destroy(void *state)
     free(d);
 }
 
+static void disk_destroy(void *state)
+{
+    cs_disk_dir_close(state);
+}
+
+static enum cs_status disk_put_begin(void *state, const struct cs_object_id *id,
+                                     const struct cs_put_options *opt, struct cs_upload **out)
+{
+    enum cs_status st = cs_disk_put_begin(state, id, opt, out);
+
+    if (st == CS_OK)
+        (*out)->ops = &disk_ops; /* the handle routes the calls that take it */
+    return st;
+}
+
 static const struct cs_backend_ops disk_ops = {
     .name = "disk",
     .open = disk_open_object,
     .exists = disk_exists,
     .put_begin = disk_put_begin,
-    .put_write = disk_put_write,
-    .put_flush = disk_put_flush,
-    .put_commit = disk_put_commit,
-    .put_abort = disk_put_abort,
+    .put_write = cs_disk_put_write,
+    .put_flush = cs_disk_put_flush,
+    .put_commit = cs_disk_put_commit,
+    .put_abort = cs_disk_put_abort,
     .remove = disk_remove,
     .copy = disk_copy,
     .move = disk_move,
@@ -1238,8 +1251,8 @@ static enum cs_status start_background(struct cs_disk *d, char *why, size_t why_
     return CS_OK;
 }
 
-enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out, char *why,
-                            size_t why_len)
+enum cs_status cs_disk_dir_open(const struct cs_disk_options *opt, struct cs_disk **out, char *why,
+                                size_t why_len)
 {
     struct cs_disk *d = calloc(1, sizeof *d);
     enum cs_status st;
@@ -1276,9 +1289,21 @@ enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend
             st = start_background(d, why, why_len);
     }
     if (st != CS_OK) {
-        disk_destroy(d);
+        cs_disk_dir_close(d);
         return st;
     }
+    *out = d;
+    return CS_OK;
+}
+
+enum cs_status cs_disk_open(const struct cs_disk_options *opt, struct cs_backend *out, char *why,
+                            size_t why_len)
+{
+    struct cs_disk *d;
+    enum cs_status st = cs_disk_dir_open(opt, &d, why, why_len);
+
+    if (st != CS_OK)
+        return st;
     out->ops = &disk_ops;
     out->state = d;
     return CS_OK;

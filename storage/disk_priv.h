@@ -18,6 +18,7 @@
 
 #include "common/hash.h"
 #include "storage/backend.h"
+#include "storage/disk.h"
 #include "storage/index.h"
 #include "storage/usage.h"
 
@@ -75,5 +76,39 @@ static inline uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size
 {
     return (file_size + d->block - 1) / d->block * d->block;
 }
+
+/* The data directory. */
+
+/* Opens (creating if needed) the data directory of opt into a new disk,
+ * with its index, and starts the background work opt asks for. On failure
+ * *why says why in one line. */
+enum cs_status cs_disk_dir_open(const struct cs_disk_options *opt, struct cs_disk **out, char *why,
+                                size_t why_len);
+/* Stops the background work, closes the index and the directory, frees d
+ * (NULL: nothing to do). */
+void cs_disk_dir_close(struct cs_disk *d);
+/* fsync of directory rel under base_fd. */
+enum cs_status cs_disk_fsync_dir_at(int base_fd, const char *rel);
+/* Moves from_fd/from into place as objects/path. RENAME_NOREPLACE tells a
+ * new key (*created) from an overwrite without a separate, racy stat;
+ * overwrite false and an existing path give CS_ERR_EXISTS. Creates
+ * objects/ab on the first object that needs it. Called under the
+ * object's lock. */
+enum cs_status cs_disk_move_into_place(struct cs_disk *d, int from_fd, const char *from,
+                                       const char *path, bool overwrite, bool durable,
+                                       bool *created);
+/* A durable change is acknowledged once the directory entry of path and
+ * the index write seq are on stable storage. */
+enum cs_status cs_disk_make_durable(struct cs_disk *d, const char *path, uint64_t seq);
+
+/* Uploads: put_begin makes a handle whose ops field the caller sets; the
+ * others are the backend's put_write, put_flush, put_commit, put_abort. */
+enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *id,
+                                 const struct cs_put_options *opt, struct cs_upload **out);
+enum cs_status cs_disk_put_write(struct cs_upload *up, const void *data, size_t len,
+                                 unsigned flags);
+enum cs_status cs_disk_put_flush(struct cs_upload *up);
+enum cs_status cs_disk_put_commit(struct cs_upload *up, bool *created);
+void cs_disk_put_abort(struct cs_upload *up);
 
 #endif
