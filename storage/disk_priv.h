@@ -1,12 +1,19 @@
-/* Internals of the disk backend: its state and the helpers its files
- * share. Not for use outside storage/.
+/* Internals of the disk backend: its state and what its files share. Not
+ * for use outside storage/.
  *
- * Dependencies point one way. disk.c (the backend) uses this header;
- * evict.c (LRU eviction) and fsck.c (reconcile, purge) use it too, and
- * call no function of disk.c: what they need of the disk is here, inline.
- * The disk calls them only through their narrow interfaces, evict.h
- * (start, kick, stop, one round) and fsck.h (start, stop, run, purge),
- * and never touches their state. */
+ * Dependencies point one way, down this list; nothing calls up it:
+ *   disk.c         the backend: its ops table, open/exists/remove/copy/
+ *                  move, and disk.h's functions
+ *   disk_put.c     uploads (PUT) up to their commit
+ *   disk_dir.c     the data directory: placing files, FORMAT, the lock,
+ *                  tmp/, opening and closing
+ *   object_file.c  the object file format (object_file.h)
+ *   evict.c, fsck.c  LRU eviction; reconcile and purge. They use the
+ *                  disk's state and the inline helpers of this header and
+ *                  call no function of the disk*.c files.
+ * The disk*.c files call eviction and fsck only through their narrow
+ * interfaces, evict.h (start, kick, stop, one round) and fsck.h (start,
+ * stop, run, purge), and never touch their state. */
 #ifndef CS_DISK_PRIV_H
 #define CS_DISK_PRIV_H
 
@@ -77,7 +84,7 @@ static inline uint64_t cs_disk_dsize(const struct cs_disk *d, uint64_t file_size
     return (file_size + d->block - 1) / d->block * d->block;
 }
 
-/* The data directory. */
+/* --- disk_dir.c: the data directory --------------------------------- */
 
 /* Opens (creating if needed) the data directory of opt into a new disk,
  * with its index, and starts the background work opt asks for. On failure
@@ -101,7 +108,9 @@ enum cs_status cs_disk_move_into_place(struct cs_disk *d, int from_fd, const cha
  * the index write seq are on stable storage. */
 enum cs_status cs_disk_make_durable(struct cs_disk *d, const char *path, uint64_t seq);
 
-/* Uploads: put_begin makes a handle whose ops field the caller sets; the
+/* --- disk_put.c: uploads -------------------------------------------- */
+
+/* put_begin makes a handle whose ops field the caller sets; the
  * others are the backend's put_write, put_flush, put_commit, put_abort. */
 enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *id,
                                  const struct cs_put_options *opt, struct cs_upload **out);
