@@ -18,8 +18,8 @@
 
 #include "common/log.h"
 #include "storage/index.h"
+#include "storage/index_priv.h"
 
-#define READERS_MAX 8
 #define SCHEMA_VERSION "2"
 /* The writer wakes at least this often to gather GET touches. */
 #define TOUCH_FLUSH_MS 200
@@ -36,8 +36,6 @@
 /* How long a client's write waits for room in a full queue: short, since
  * it waits on an event thread (other requests on that thread wait too). */
 #define QUEUE_WAIT_MS 100
-/* Buckets of the table of keys with writes on their way (a power of two). */
-#define PENDING_BUCKETS 4096
 /* A failed commit is retried this often. */
 #define RETRY_MS 250
 /* At shutdown, how long a failing commit is tried again. */
@@ -73,60 +71,23 @@ struct cs_index_op {
  * which only the writer also takes (every TOUCH_FLUSH_MS): no lock is
  * shared by the GET threads. Record: u8 ns_len, u16 key_len, i64 ms, ns, key. */
 #define TOUCH_REC_FIXED (1 + 2 + 8)
-struct touch_buf {
-    struct touch_buf *next;
+struct cs_touch_buf {
+    struct cs_touch_buf *next;
     size_t used;
     unsigned char data[TOUCH_BUF_BYTES];
 };
 
-struct touch_slot {
+struct cs_touch_slot {
     pthread_mutex_t lock;
-    struct touch_buf *buf;
-    struct touch_slot *next;
+    struct cs_touch_buf *buf;
+    struct cs_touch_slot *next;
     uint64_t recent_tag[TOUCH_DEDUP_SLOTS]; /* owner thread only */
     int64_t recent_ms[TOUCH_DEDUP_SLOTS];
 };
 
-struct cs_index {
-    char *path;
-    uint64_t id; /* tells this index from an earlier one at the same address */
-    struct cs_usage *usage;
-    sqlite3 *wdb; /* owned by the writer thread after open */
-    sqlite3_stmt *st_put, *st_remove, *st_remove_if, *st_set_dsize, *st_touch, *st_usage;
-    pthread_t writer;
-    bool writer_started;
-
-    pthread_mutex_t lock;            /* guards the queue, its counters, failure and stop */
-    pthread_cond_t work;             /* writer: something to do */
-    pthread_cond_t committed;        /* waiters: committed_seq or failed_seq moved */
-    pthread_cond_t room;             /* producers: a place in the queue was freed */
-    struct cs_index_op *head, *tail; /* submitted, not yet taken by the writer */
-    uint64_t queued_seq;             /* the last write submitted */
-    uint64_t committed_seq;          /* every write up to here is committed */
-    uint64_t failed_seq;             /* the last failed commit held the writes up to here */
-    enum cs_status failure;          /* and failed for this reason */
-    size_t n_ops, cap;               /* writes prepared or queued and not yet freed; the cap */
-    atomic_int health;               /* CS_OK or the last commit's failure, for lock-free reads */
-    /* Submitted writes not yet committed, by key (chained in buckets): lets
-     * eviction tell a key's committed row is its latest version. */
-    struct cs_index_op *pending_keys[PENDING_BUCKETS];
-    bool closing; /* background writers no longer wait for room */
-    bool stop;
-
-    pthread_mutex_t touch_lock; /* guards slots and full (not the slots' buffers) */
-    struct touch_slot *slots;
-    struct touch_buf *full;
-    atomic_size_t n_full; /* written under touch_lock; the writer peeks without it */
-    atomic_uint_fast64_t touches_dropped;
-
-    pthread_mutex_t pool_lock; /* guards readers[] */
-    sqlite3 *readers[READERS_MAX];
-    size_t n_readers;
-};
-
 /* Tells index instances apart for the per-thread touch slot. */
 static atomic_uint_fast64_t index_ids = 1;
-static __thread struct touch_slot *tls_slot;
+static __thread struct cs_touch_slot *tls_slot;
 static __thread uint64_t tls_slot_owner;
 
 static const char schema_sql[] =
@@ -168,7 +129,8 @@ static const char accounting_sql[] =
     "    bytes = bytes - old.dsize + new.dsize WHERE ns = new.ns;"
     " END;";
 
-static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *why, size_t why_len)
+enum cs_status cs_index_db_open(const char *path, int flags, sqlite3 **out, char *why,
+                                size_t why_len)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -186,7 +148,7 @@ static enum cs_status db_open(const char *path, int flags, sqlite3 **out, char *
 }
 
 /* What a failed sqlite call means for the writes it was to record. */
-static enum cs_status status_of(int rc)
+enum cs_status cs_index_sqlite_status(int rc)
 {
     switch (rc & 0xff) {
     case SQLITE_OK:
@@ -198,7 +160,7 @@ static enum cs_status status_of(int rc)
     }
 }
 
-static enum cs_status exec(sqlite3 *db, const char *sql, char *why, size_t why_len)
+enum cs_status cs_index_exec(sqlite3 *db, const char *sql, char *why, size_t why_len)
 {
     char *err = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
@@ -206,7 +168,7 @@ static enum cs_status exec(sqlite3 *db, const char *sql, char *why, size_t why_l
     if (rc != SQLITE_OK) {
         snprintf(why, why_len, "index: %s", err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
-        enum cs_status st = status_of(sqlite3_extended_errcode(db));
+        enum cs_status st = cs_index_sqlite_status(sqlite3_extended_errcode(db));
         return st == CS_OK ? CS_ERR_INDEX : st;
     }
     return CS_OK;
@@ -264,7 +226,7 @@ static enum cs_status apply(struct cs_index *idx, const struct cs_index_op *op)
         sqlite3_bind_int64(st, 3, (sqlite3_int64)op->dsize);
     }
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = status_of(sqlite3_extended_errcode(idx->wdb));
+        rc = cs_index_sqlite_status(sqlite3_extended_errcode(idx->wdb));
         if (rc == CS_OK)
             rc = CS_ERR_INDEX;
         cs_log(CS_LOG_DEBUG, "index: cannot record %s of a key in '%.*s': %s", op_name(op->type),
@@ -277,9 +239,9 @@ static enum cs_status apply(struct cs_index *idx, const struct cs_index_op *op)
 
 /* --- touches ----------------------------------------------------------- */
 
-static struct touch_slot *touch_slot_for(struct cs_index *idx)
+static struct cs_touch_slot *touch_slot_for(struct cs_index *idx)
 {
-    struct touch_slot *slot;
+    struct cs_touch_slot *slot;
 
     if (tls_slot && tls_slot_owner == idx->id)
         return tls_slot;
@@ -305,9 +267,9 @@ static struct touch_slot *touch_slot_for(struct cs_index *idx)
 
 /* The slot's buffer is full: hand it to the writer and start a new one.
  * Called with slot->lock held. */
-static bool touch_swap(struct cs_index *idx, struct touch_slot *slot)
+static bool touch_swap(struct cs_index *idx, struct cs_touch_slot *slot)
 {
-    struct touch_buf *fresh;
+    struct cs_touch_buf *fresh;
     bool handed = false;
 
     pthread_mutex_lock(&idx->touch_lock);
@@ -335,7 +297,7 @@ static bool touch_swap(struct cs_index *idx, struct touch_slot *slot)
 void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
                     const uint8_t digest[32])
 {
-    struct touch_slot *slot = touch_slot_for(idx);
+    struct cs_touch_slot *slot = touch_slot_for(idx);
     size_t ns_len = strlen(ns), need = TOUCH_REC_FIXED + ns_len + key_len;
     int64_t now = cs_index_now_ms();
     uint64_t tag;
@@ -368,17 +330,17 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
 
 /* Takes every touch recorded so far: the full buffers and each thread's
  * current one (swapped for an empty buffer). */
-static struct touch_buf *touch_gather(struct cs_index *idx)
+struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx)
 {
-    struct touch_buf *list;
-    struct touch_slot *slot;
+    struct cs_touch_buf *list;
+    struct cs_touch_slot *slot;
 
     pthread_mutex_lock(&idx->touch_lock);
     list = idx->full;
     idx->full = NULL;
     idx->n_full = 0;
     for (slot = idx->slots; slot; slot = slot->next) {
-        struct touch_buf *fresh = NULL;
+        struct cs_touch_buf *fresh = NULL;
         pthread_mutex_lock(&slot->lock);
         if (slot->buf->used > 0 && (fresh = malloc(sizeof *fresh)) != NULL) {
             fresh->used = 0;
@@ -435,7 +397,7 @@ static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
     sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, ms);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = status_of(sqlite3_extended_errcode(idx->wdb));
+        rc = cs_index_sqlite_status(sqlite3_extended_errcode(idx->wdb));
         if (rc == CS_OK)
             rc = CS_ERR_INDEX;
     }
@@ -443,7 +405,7 @@ static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
     return rc;
 }
 
-static size_t touch_count(const struct touch_buf *list)
+size_t cs_index_touch_count(const struct cs_touch_buf *list)
 {
     size_t n = 0;
 
@@ -461,10 +423,10 @@ static size_t touch_count(const struct touch_buf *list)
     return n;
 }
 
-static void touch_free(struct touch_buf *list)
+void cs_index_touch_free(struct cs_touch_buf *list)
 {
     while (list) {
-        struct touch_buf *next = list->next;
+        struct cs_touch_buf *next = list->next;
         free(list);
         list = next;
     }
@@ -474,11 +436,11 @@ static void touch_free(struct touch_buf *list)
  * sort array (out of memory) are dropped: LRU order is a hint. A failed
  * update stops the rest (the transaction fails): they are counted as
  * dropped. */
-static enum cs_status touch_apply(struct cs_index *idx, struct touch_buf *list)
+enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_buf *list)
 {
     const unsigned char **recs = NULL;
     size_t n = 0, cap = 0, i;
-    struct touch_buf *b;
+    struct cs_touch_buf *b;
 
     for (b = list; b; b = b->next) {
         size_t off = 0;
@@ -505,14 +467,30 @@ static enum cs_status touch_apply(struct cs_index *idx, struct touch_buf *list)
     for (i = 0; i < n && rc == CS_OK; i++)
         rc = touch_update(idx, recs[i]);
     free(recs);
-    touch_free(list);
+    cs_index_touch_free(list);
     return rc;
+}
+
+void cs_index_touch_slots_free(struct cs_index *idx)
+{
+    while (idx->slots) {
+        struct cs_touch_slot *next = idx->slots->next;
+        free(idx->slots->buf);
+        pthread_mutex_destroy(&idx->slots->lock);
+        free(idx->slots);
+        idx->slots = next;
+    }
+    while (idx->full) {
+        struct cs_touch_buf *next = idx->full->next;
+        free(idx->full);
+        idx->full = next;
+    }
 }
 
 /* --- writer ------------------------------------------------------------ */
 
 /* The committed totals, published to the usage registry. */
-static void usage_refresh(struct cs_index *idx)
+void cs_index_usage_refresh(struct cs_index *idx)
 {
     sqlite3_stmt *st = idx->st_usage;
 
@@ -538,7 +516,7 @@ static void usage_refresh(struct cs_index *idx)
 static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch, bool collect,
                                 char *why, size_t why_len)
 {
-    struct touch_buf *touches = collect ? touch_gather(idx) : NULL;
+    struct cs_touch_buf *touches = collect ? cs_index_touch_gather(idx) : NULL;
     const struct cs_index_op *op;
     bool durable = false;
     char ignored[256];
@@ -550,29 +528,30 @@ static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *
         durable |= op->durable;
     /* A durable write is acknowledged after this commit: its row must
      * survive a power loss as its file does. */
-    st = durable ? exec(idx->wdb, "PRAGMA synchronous=FULL", why, why_len) : CS_OK;
+    st = durable ? cs_index_exec(idx->wdb, "PRAGMA synchronous=FULL", why, why_len) : CS_OK;
     if (st == CS_OK)
-        st = exec(idx->wdb, "BEGIN", why, why_len);
+        st = cs_index_exec(idx->wdb, "BEGIN", why, why_len);
     for (op = batch; op && st == CS_OK; op = op->next)
         if ((st = apply(idx, op)) != CS_OK)
             snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
     if (touches) {
-        size_t n = touch_count(touches);
-        if (st == CS_OK && (st = touch_apply(idx, touches)) != CS_OK)
+        size_t n = cs_index_touch_count(touches);
+        if (st == CS_OK && (st = cs_index_touch_apply(idx, touches)) != CS_OK)
             snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
         else if (st != CS_OK)
-            touch_free(touches);
+            cs_index_touch_free(touches);
         if (st != CS_OK)
             atomic_fetch_add_explicit(&idx->touches_dropped, n, memory_order_relaxed);
     }
     if (st == CS_OK)
-        st = exec(idx->wdb, "COMMIT", why, why_len);
+        st = cs_index_exec(idx->wdb, "COMMIT", why, why_len);
     if (st != CS_OK && !sqlite3_get_autocommit(idx->wdb))
-        exec(idx->wdb, "ROLLBACK", ignored, sizeof ignored); /* the failure is st */
-    if (durable && exec(idx->wdb, "PRAGMA synchronous=NORMAL", ignored, sizeof ignored) != CS_OK)
+        cs_index_exec(idx->wdb, "ROLLBACK", ignored, sizeof ignored); /* the failure is st */
+    if (durable &&
+        cs_index_exec(idx->wdb, "PRAGMA synchronous=NORMAL", ignored, sizeof ignored) != CS_OK)
         cs_log(CS_LOG_WARN, "%s: later commits may fsync more than needed", ignored);
     if (st == CS_OK)
-        usage_refresh(idx);
+        cs_index_usage_refresh(idx);
     return st;
 }
 
@@ -719,7 +698,7 @@ static void log_lost(const struct cs_index_op *op)
  * into the next one. Under load batches grow by themselves; when idle a
  * single write commits at once (no fsync in WAL with synchronous=NORMAL).
  * A failed commit keeps its writes and is retried every RETRY_MS. */
-static void *writer_main(void *arg)
+void *cs_index_writer_main(void *arg)
 {
     struct cs_index *idx = arg;
     struct writer w = {.batch = NULL, .tail = &w.batch, .last_collect = cs_index_now_ms()};
@@ -1050,7 +1029,7 @@ static sqlite3 *reader_get(struct cs_index *idx)
     pthread_mutex_unlock(&idx->pool_lock);
     if (db)
         return db;
-    if (db_open(idx->path, SQLITE_OPEN_READONLY, &db, why, sizeof why) != CS_OK) {
+    if (cs_index_db_open(idx->path, SQLITE_OPEN_READONLY, &db, why, sizeof why) != CS_OK) {
         cs_log(CS_LOG_ERROR, "%s", why);
         return NULL;
     }
@@ -1470,13 +1449,13 @@ static enum cs_status upgrade_schema(struct cs_index *idx, char *why, size_t why
                  idx->path, version);
         return CS_ERR_INVALID;
     }
-    rc = exec(idx->wdb, "BEGIN", why, why_len);
+    rc = cs_index_exec(idx->wdb, "BEGIN", why, why_len);
     if (rc == CS_OK)
-        rc = exec(idx->wdb, upgrade_1_sql, why, why_len);
+        rc = cs_index_exec(idx->wdb, upgrade_1_sql, why, why_len);
     if (rc == CS_OK)
-        rc = exec(idx->wdb, "COMMIT", why, why_len);
+        rc = cs_index_exec(idx->wdb, "COMMIT", why, why_len);
     else
-        exec(idx->wdb, "ROLLBACK", why, why_len);
+        cs_index_exec(idx->wdb, "ROLLBACK", why, why_len);
     if (rc == CS_OK)
         cs_log(CS_LOG_INFO, "index %s upgraded to schema " SCHEMA_VERSION, idx->path);
     return rc;
@@ -1498,10 +1477,10 @@ static enum cs_status fill_usage(struct cs_index *idx, char *why, size_t why_len
     sqlite3_finalize(st);
     if (!empty)
         return CS_OK;
-    return exec(idx->wdb,
-                "INSERT INTO usage(ns, objects, bytes) "
-                "SELECT ns, sum(kind = 0), sum(dsize) FROM entries GROUP BY ns;",
-                why, why_len);
+    return cs_index_exec(idx->wdb,
+                         "INSERT INTO usage(ns, objects, bytes) "
+                         "SELECT ns, sum(kind = 0), sum(dsize) FROM entries GROUP BY ns;",
+                         why, why_len);
 }
 
 /* Namespaces that hold data but are no longer configured still count
@@ -1526,7 +1505,7 @@ static enum cs_status register_namespaces(struct cs_index *idx, char *why, size_
         }
     }
     sqlite3_finalize(st);
-    usage_refresh(idx);
+    cs_index_usage_refresh(idx);
     return CS_OK;
 }
 
@@ -1554,16 +1533,16 @@ static enum cs_status prepare_writer(struct cs_index *idx, char *why, size_t why
     /* The writer reads pages through a memory map (no read() per page
      * miss) and keeps more of them: touches update rows and LRU-index
      * entries all over the file. */
-    st = exec(idx->wdb,
-              "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-              "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
-              why, why_len);
+    st = cs_index_exec(idx->wdb,
+                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                       "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
+                       why, why_len);
     if (st == CS_OK)
-        st = exec(idx->wdb, schema_sql, why, why_len);
+        st = cs_index_exec(idx->wdb, schema_sql, why, why_len);
     if (st == CS_OK)
         st = upgrade_schema(idx, why, why_len);
     if (st == CS_OK)
-        st = exec(idx->wdb, accounting_sql, why, why_len);
+        st = cs_index_exec(idx->wdb, accounting_sql, why, why_len);
     if (st == CS_OK)
         st = fill_usage(idx, why, why_len);
     if (st != CS_OK)
@@ -1602,12 +1581,13 @@ enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t qu
         cs_index_close(idx);
         return CS_ERR_NOMEM;
     }
-    st = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &idx->wdb, why, why_len);
+    st =
+        cs_index_db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &idx->wdb, why, why_len);
     if (st == CS_OK)
         st = prepare_writer(idx, why, why_len);
     if (st == CS_OK)
         sqlite3_busy_timeout(idx->wdb, WRITER_BUSY_MS);
-    if (st == CS_OK && pthread_create(&idx->writer, NULL, writer_main, idx) != 0) {
+    if (st == CS_OK && pthread_create(&idx->writer, NULL, cs_index_writer_main, idx) != 0) {
         snprintf(why, why_len, "index: cannot start the writer thread");
         st = CS_ERR_NOMEM;
     }
@@ -1643,18 +1623,7 @@ void cs_index_close(struct cs_index *idx)
     sqlite3_finalize(idx->st_touch);
     sqlite3_finalize(idx->st_usage);
     sqlite3_close(idx->wdb);
-    while (idx->slots) {
-        struct touch_slot *next = idx->slots->next;
-        free(idx->slots->buf);
-        pthread_mutex_destroy(&idx->slots->lock);
-        free(idx->slots);
-        idx->slots = next;
-    }
-    while (idx->full) {
-        struct touch_buf *next = idx->full->next;
-        free(idx->full);
-        idx->full = next;
-    }
+    cs_index_touch_slots_free(idx);
     pthread_cond_destroy(&idx->work);
     pthread_cond_destroy(&idx->committed);
     pthread_cond_destroy(&idx->room);
