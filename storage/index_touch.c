@@ -1,0 +1,299 @@
+/* GET touches for LRU order: each thread records its reads in a buffer of
+ * its own, which the writer gathers, sorts by key and applies in its next
+ * transaction. No lock is shared by the GET threads, and a touch that
+ * does not fit is dropped and counted: LRU order is a hint, not data. */
+#include "autoconfig.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "storage/index.h"
+#include "storage/index_priv.h"
+
+/* Per-thread touch buffer, and how many full ones may wait for the
+ * writer before touches are dropped (LRU order is a hint, not data). */
+#define TOUCH_BUF_BYTES (32 * 1024)
+#define TOUCH_FULL_MAX 256
+/* A key read again within this time by the same thread is not touched
+ * again: a hot object costs two index writes a second, not one per GET. */
+#define TOUCH_DEDUP_MS 500
+#define TOUCH_DEDUP_SLOTS 1024
+
+/* Touches: each thread appends to its own buffer under its own mutex,
+ * which only the writer also takes (every TOUCH_FLUSH_MS): no lock is
+ * shared by the GET threads. Record: u8 ns_len, u16 key_len, i64 ms, ns, key. */
+#define TOUCH_REC_FIXED (1 + 2 + 8)
+struct cs_touch_buf {
+    struct cs_touch_buf *next;
+    size_t used;
+    unsigned char data[TOUCH_BUF_BYTES];
+};
+
+struct cs_touch_slot {
+    pthread_mutex_t lock;
+    struct cs_touch_buf *buf;
+    struct cs_touch_slot *next;
+    uint64_t recent_tag[TOUCH_DEDUP_SLOTS]; /* owner thread only */
+    int64_t recent_ms[TOUCH_DEDUP_SLOTS];
+};
+
+static __thread struct cs_touch_slot *tls_slot;
+static __thread uint64_t tls_slot_owner;
+
+/* --- touches ----------------------------------------------------------- */
+
+static struct cs_touch_slot *touch_slot_for(struct cs_index *idx)
+{
+    struct cs_touch_slot *slot;
+
+    if (tls_slot && tls_slot_owner == idx->id)
+        return tls_slot;
+    slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return NULL;
+    slot->buf = malloc(sizeof *slot->buf);
+    if (!slot->buf) {
+        free(slot);
+        return NULL;
+    }
+    slot->buf->used = 0;
+    slot->buf->next = NULL;
+    pthread_mutex_init(&slot->lock, NULL);
+    pthread_mutex_lock(&idx->touch_lock);
+    slot->next = idx->slots;
+    idx->slots = slot;
+    pthread_mutex_unlock(&idx->touch_lock);
+    tls_slot = slot;
+    tls_slot_owner = idx->id;
+    return slot;
+}
+
+/* The slot's buffer is full: hand it to the writer and start a new one.
+ * Called with slot->lock held. */
+static bool touch_swap(struct cs_index *idx, struct cs_touch_slot *slot)
+{
+    struct cs_touch_buf *fresh;
+    bool handed = false;
+
+    pthread_mutex_lock(&idx->touch_lock);
+    if (idx->n_full < TOUCH_FULL_MAX) {
+        fresh = malloc(sizeof *fresh);
+        if (fresh) {
+            slot->buf->next = idx->full;
+            idx->full = slot->buf;
+            idx->n_full++;
+            fresh->used = 0;
+            fresh->next = NULL;
+            slot->buf = fresh;
+            handed = true;
+        }
+    }
+    pthread_mutex_unlock(&idx->touch_lock);
+    if (handed) {
+        pthread_mutex_lock(&idx->lock);
+        pthread_cond_signal(&idx->work);
+        pthread_mutex_unlock(&idx->lock);
+    }
+    return handed;
+}
+
+void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_t key_len,
+                    const uint8_t digest[32])
+{
+    struct cs_touch_slot *slot = touch_slot_for(idx);
+    size_t ns_len = strlen(ns), need = TOUCH_REC_FIXED + ns_len + key_len;
+    int64_t now = cs_index_now_ms();
+    uint64_t tag;
+    size_t h;
+
+    if (!slot || ns_len > 255 || key_len > 65535)
+        return;
+    memcpy(&tag, digest, sizeof tag);
+    h = (size_t)(tag % TOUCH_DEDUP_SLOTS);
+    if (slot->recent_tag[h] == tag && now - slot->recent_ms[h] < TOUCH_DEDUP_MS)
+        return;
+    slot->recent_tag[h] = tag;
+    slot->recent_ms[h] = now;
+    pthread_mutex_lock(&slot->lock);
+    if (slot->buf->used + need > TOUCH_BUF_BYTES && !touch_swap(idx, slot)) {
+        pthread_mutex_unlock(&slot->lock);
+        atomic_fetch_add_explicit(&idx->touches_dropped, 1, memory_order_relaxed);
+        return;
+    }
+    unsigned char *p = slot->buf->data + slot->buf->used;
+    uint16_t kl = (uint16_t)key_len;
+    p[0] = (unsigned char)ns_len;
+    memcpy(p + 1, &kl, 2);
+    memcpy(p + 3, &now, 8);
+    memcpy(p + TOUCH_REC_FIXED, ns, ns_len);
+    memcpy(p + TOUCH_REC_FIXED + ns_len, key, key_len);
+    slot->buf->used += need;
+    pthread_mutex_unlock(&slot->lock);
+}
+
+/* Takes every touch recorded so far: the full buffers and each thread's
+ * current one (swapped for an empty buffer). */
+struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx)
+{
+    struct cs_touch_buf *list;
+    struct cs_touch_slot *slot;
+
+    pthread_mutex_lock(&idx->touch_lock);
+    list = idx->full;
+    idx->full = NULL;
+    idx->n_full = 0;
+    for (slot = idx->slots; slot; slot = slot->next) {
+        struct cs_touch_buf *fresh = NULL;
+        pthread_mutex_lock(&slot->lock);
+        if (slot->buf->used > 0 && (fresh = malloc(sizeof *fresh)) != NULL) {
+            fresh->used = 0;
+            fresh->next = NULL;
+            slot->buf->next = list;
+            list = slot->buf;
+            slot->buf = fresh;
+        }
+        pthread_mutex_unlock(&slot->lock);
+    }
+    pthread_mutex_unlock(&idx->touch_lock);
+    return list;
+}
+
+/* A touch record's parts. */
+static void touch_parse(const unsigned char *p, size_t *ns_len, uint16_t *key_len, int64_t *ms)
+{
+    *ns_len = p[0];
+    memcpy(key_len, p + 1, 2);
+    memcpy(ms, p + 3, 8);
+}
+
+/* Orders records by namespace and key, so the updates walk the table in
+ * key order instead of jumping across it. */
+static int touch_cmp(const void *a, const void *b)
+{
+    const unsigned char *p = *(const unsigned char *const *)a;
+    const unsigned char *q = *(const unsigned char *const *)b;
+    size_t pn, qn;
+    uint16_t pk, qk;
+    int64_t pm, qm;
+    int c;
+
+    touch_parse(p, &pn, &pk, &pm);
+    touch_parse(q, &qn, &qk, &qm);
+    c = memcmp(p + TOUCH_REC_FIXED, q + TOUCH_REC_FIXED, pn + pk < qn + qk ? pn + pk : qn + qk);
+    if (c == 0)
+        c = (pn + pk > qn + qk) - (pn + pk < qn + qk);
+    return c;
+}
+
+/* A failure here fails the whole transaction: sqlite may have rolled it
+ * back already (disk full), and later statements must not run outside it. */
+static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
+{
+    sqlite3_stmt *st = idx->st_touch;
+    enum cs_status rc = CS_OK;
+    size_t ns_len;
+    uint16_t key_len;
+    int64_t ms;
+
+    touch_parse(p, &ns_len, &key_len, &ms);
+    sqlite3_bind_text(st, 1, (const char *)p + TOUCH_REC_FIXED, (int)ns_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, p + TOUCH_REC_FIXED + ns_len, key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, ms);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = cs_index_sqlite_status(sqlite3_extended_errcode(idx->wdb));
+        if (rc == CS_OK)
+            rc = CS_ERR_INDEX;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+size_t cs_index_touch_count(const struct cs_touch_buf *list)
+{
+    size_t n = 0;
+
+    for (; list; list = list->next) {
+        size_t off = 0;
+        while (off + TOUCH_REC_FIXED <= list->used) {
+            size_t ns_len;
+            uint16_t key_len;
+            int64_t ms;
+            touch_parse(list->data + off, &ns_len, &key_len, &ms);
+            off += TOUCH_REC_FIXED + ns_len + key_len;
+            n++;
+        }
+    }
+    return n;
+}
+
+void cs_index_touch_free(struct cs_touch_buf *list)
+{
+    while (list) {
+        struct cs_touch_buf *next = list->next;
+        free(list);
+        list = next;
+    }
+}
+
+/* Applies and frees the gathered buffers. Records that do not fit in the
+ * sort array (out of memory) are dropped: LRU order is a hint. A failed
+ * update stops the rest (the transaction fails): they are counted as
+ * dropped. */
+enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_buf *list)
+{
+    const unsigned char **recs = NULL;
+    size_t n = 0, cap = 0, i;
+    struct cs_touch_buf *b;
+
+    for (b = list; b; b = b->next) {
+        size_t off = 0;
+        while (off + TOUCH_REC_FIXED <= b->used) {
+            size_t ns_len;
+            uint16_t key_len;
+            int64_t ms;
+            if (n == cap) {
+                size_t grown_cap = cap ? cap * 2 : 1024;
+                const unsigned char **grown = realloc(recs, grown_cap * sizeof *recs);
+                if (!grown)
+                    break;
+                recs = grown;
+                cap = grown_cap;
+            }
+            recs[n++] = b->data + off;
+            touch_parse(b->data + off, &ns_len, &key_len, &ms);
+            off += TOUCH_REC_FIXED + ns_len + key_len;
+        }
+    }
+    if (n > 0)
+        qsort(recs, n, sizeof *recs, touch_cmp);
+    enum cs_status rc = CS_OK;
+    for (i = 0; i < n && rc == CS_OK; i++)
+        rc = touch_update(idx, recs[i]);
+    free(recs);
+    cs_index_touch_free(list);
+    return rc;
+}
+
+void cs_index_touch_slots_free(struct cs_index *idx)
+{
+    while (idx->slots) {
+        struct cs_touch_slot *next = idx->slots->next;
+        free(idx->slots->buf);
+        pthread_mutex_destroy(&idx->slots->lock);
+        free(idx->slots);
+        idx->slots = next;
+    }
+    while (idx->full) {
+        struct cs_touch_buf *next = idx->full->next;
+        free(idx->full);
+        idx->full = next;
+    }
+}
+
+uint64_t cs_index_touches_dropped(const struct cs_index *idx)
+{
+    return atomic_load_explicit(&idx->touches_dropped, memory_order_relaxed);
+}
