@@ -29,18 +29,23 @@ void cs_object_id_init(struct cs_object_id *id, const char *ns, const char *key,
 
 #define CS_CONTENT_TYPE_MAX 127
 
-/* An object opened for reading. */
+/* An object opened for reading. The caller owns what it holds (fd, body)
+ * and gives it back with cs_object_release. */
 struct cs_object {
-    int fd;               /* -1 when body holds all of it; else the caller closes it */
+    int fd;               /* -1 when body holds all of it; else open (cs_object_release) */
     uint64_t offset;      /* where the body starts in fd */
     uint64_t size;        /* bytes of body */
     time_t mtime;
     uint8_t etag[CS_SHA256_LEN];                  /* sha256 of the body */
     char content_type[CS_CONTENT_TYPE_MAX + 1];   /* as stored; "" when none was given */
-    void *body;           /* the whole body when size <= read_max, else NULL; caller frees */
+    void *body;           /* the whole body when size <= read_max, else NULL (cs_object_release) */
     bool zstd;            /* fd holds the body as one zstd frame (body, when set, is raw) */
     uint64_t stored_size; /* bytes from offset in fd: size, or the compressed size */
 };
+
+/* Frees obj->body and closes obj->fd when it is open, and resets both
+ * (NULL, -1): a second call does nothing. Touches only obj. */
+void cs_object_release(struct cs_object *obj);
 
 /* An upload in progress. Each backend puts this first in its own upload
  * struct and converts back in put_write/commit/abort. */

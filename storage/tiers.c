@@ -211,9 +211,7 @@ static enum cs_status send_to_tier(struct cs_tiers *T, struct tier *t,
     if (st != CS_OK)
         return st;
     if (t->max_object && obj.size > t->max_object) {
-        if (obj.fd >= 0)
-            close(obj.fd);
-        free(obj.body);
+        cs_object_release(&obj);
         atomic_fetch_add(&t->too_large, 1);
         return CS_ERR_TOO_LARGE;
     }

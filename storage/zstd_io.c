@@ -201,11 +201,7 @@ static enum cs_status reader_open(struct cs_object *obj, bool capped, struct cs_
     *out = r;
     return CS_OK;
 nomem:
-    if (obj->fd >= 0)
-        close(obj->fd);
-    free(obj->body);
-    obj->fd = -1;
-    obj->body = NULL;
+    cs_object_release(obj);
     return CS_ERR_NOMEM;
 }
 

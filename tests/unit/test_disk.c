@@ -83,13 +83,13 @@ static void expect_body(struct cs_backend *b, const struct cs_object_id *id, con
     ck_assert_ptr_null(obj.body);
     ck_assert_int_eq(pread(obj.fd, buf, sizeof buf, (off_t)obj.offset), (ssize_t)strlen(body));
     ck_assert_int_eq(memcmp(buf, body, strlen(body)), 0);
-    close(obj.fd);
+    cs_object_release(&obj);
     /* small-object path: one read, body handed over in memory */
     ck_assert_int_eq(b->ops->open(b->state, id, 4096, 0, &obj), CS_OK);
     ck_assert_int_eq(obj.fd, -1);
     ck_assert_uint_eq(obj.size, strlen(body));
     ck_assert_int_eq(memcmp(obj.body, body, strlen(body)), 0);
-    free(obj.body);
+    cs_object_release(&obj);
 }
 
 START_TEST(put_get_delete)
@@ -157,7 +157,7 @@ START_TEST(invisible_until_commit_and_abort_leaves_nothing)
     ck_assert_uint_eq(count_files(tmp), 0);
     expect_body(&b, &id, "old");
     ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
-    close(obj.fd);
+    cs_object_release(&obj);
     b.ops->destroy(b.state);
 }
 END_TEST
@@ -247,7 +247,7 @@ START_TEST(etag_content_type_and_cas_digest)
     ck_assert_int_eq(b.ops->put_write(up, "hello", 5, 0), CS_OK);
     ck_assert_int_eq(b.ops->put_commit(up, &created), CS_OK);
     ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
-    close(obj.fd);
+    cs_object_release(&obj);
     ck_assert_str_eq(obj.content_type, "application/x-test");
     ck_assert_int_eq(memcmp(obj.etag, want, CS_SHA256_LEN), 0);
     /* a body that does not hash to the expected digest is not stored */
@@ -380,7 +380,7 @@ static bool check_z(struct cs_backend *b, const struct cs_object_id *id, const u
     ck_assert_int_eq(obj.fd, -1);
     ck_assert_uint_eq(obj.size, len);
     ck_assert(len == 0 || memcmp(obj.body, body, len) == 0);
-    free(obj.body);
+    cs_object_release(&obj);
     return z;
 }
 
@@ -447,7 +447,7 @@ START_TEST(zstd_cas_and_quota)
     ck_assert_int_eq(put_z(&b, &id, body, len, 65536, true, digest), CS_OK);
     ck_assert(check_z(&b, &id, body, len));
     ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
-    close(obj.fd);
+    cs_object_release(&obj);
     ck_assert_int_eq(memcmp(obj.etag, digest, CS_SHA256_LEN), 0); /* ETag: raw bytes */
     ck_assert_uint_lt(obj.stored_size, len / 50);
     /* a wrong digest is refused and the stored object stays */
@@ -566,7 +566,7 @@ START_TEST(zstd_large_window_is_refused)
         n = out.pos;
     }
     ck_assert_int_eq(b.ops->open(b.state, &id, 0, 0, &obj), CS_OK);
-    close(obj.fd);
+    cs_object_release(&obj);
     cs_hex_encode(id.digest, CS_SHA256_LEN, hex);
     snprintf(path, sizeof path, "%s/objects/%.2s/%s", data, hex, hex);
     f = fopen(path, "r+");
@@ -661,7 +661,7 @@ static void read_key(struct cs_backend *b, const char *ns, const char *key)
 
     cs_object_id_init(&id, ns, key, strlen(key));
     ck_assert_int_eq(b->ops->open(b->state, &id, 4096, 0, &obj), CS_OK);
-    free(obj.body);
+    cs_object_release(&obj);
 }
 
 /* Ten one-block objects in a namespace of max_size 40000 (hard limit
