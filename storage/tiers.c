@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "storage/disk.h"
 #include "storage/tiers.h"
+#include "storage/tiers_priv.h"
 #include "storage/zstd_io.h"
 
 /* Consecutive failures that take a tier out of the path. One would let a
@@ -25,50 +26,9 @@
 #define SEND_FROM_MEMORY (256 * 1024)
 #define READ_BUF (64 * 1024)
 
-enum breaker_state { B_CLOSED, B_OPEN, B_PROBING };
-
-/* The circuit breaker of one tier. Only disk misses and write-through
- * touch it, never a disk hit. */
-struct breaker {
-    pthread_mutex_t lock;
-    enum breaker_state state;
-    unsigned failures;
-    struct timespec retry_at; /* B_OPEN: when one request may probe */
-    unsigned backoff_s;
-    atomic_bool open; /* lock-free view for the stats */
-};
-
-enum job_kind { J_WRITE, J_FILL, J_REFRESH };
-
-struct job {
-    enum job_kind kind;
-    char *key; /* owned */
-    size_t key_len;
-};
-
-struct tier {
-    struct cs_remote remote;
-    const char *ns; /* the namespace's name (owned by struct ns_tiers) */
-    unsigned index;
-    bool write_async;
-    uint64_t max_object; /* 0: no cap */
-    unsigned refresh_age_s;
-    struct breaker br;
-    /* the background queue: writes (async), fills and refreshes */
-    pthread_mutex_t qlock;
-    pthread_cond_t qcond;
-    struct job *jobs;
-    size_t cap, head, count;
-    bool busy, stopping, thread_started;
-    pthread_t thread;
-    struct cs_tiers *owner;
-    atomic_uint_fast64_t hits, misses, errors, skipped, fills, writes, write_errors, dropped,
-        too_large, refreshes, breaker_opened;
-};
-
 struct ns_tiers {
     char *name;
-    struct tier *t;
+    struct cs_tier *t;
     size_t n;
     int compress_level;
     uint64_t max_blob_size;
@@ -95,7 +55,6 @@ struct cs_tiers {
 /* A PUT through the tiers: the disk's upload, and what write-through needs. */
 struct tier_upload {
     struct cs_upload base;
-    struct cs_tiers *tiers;
     const struct ns_tiers *nt;
     struct cs_upload *inner;
     char *key;
@@ -122,14 +81,14 @@ static bool passed(const struct timespec *t)
 
 /* Whether a request may go to the tier now. After the backoff, one
  * request (the probe) goes; the others keep skipping until it answers. */
-static bool breaker_allow(struct tier *t)
+bool cs_tier_allow(struct cs_tier *t)
 {
     bool allow;
 
     pthread_mutex_lock(&t->br.lock);
-    allow = t->br.state == B_CLOSED;
-    if (t->br.state == B_OPEN && passed(&t->br.retry_at)) {
-        t->br.state = B_PROBING;
+    allow = t->br.state == CS_BREAKER_CLOSED;
+    if (t->br.state == CS_BREAKER_OPEN && passed(&t->br.retry_at)) {
+        t->br.state = CS_BREAKER_PROBING;
         allow = true;
     }
     pthread_mutex_unlock(&t->br.lock);
@@ -138,31 +97,31 @@ static bool breaker_allow(struct tier *t)
     return allow;
 }
 
-static void breaker_result(struct tier *t, bool ok)
+static void breaker_result(struct cs_tier *t, bool ok)
 {
-    enum breaker_state was;
+    enum cs_breaker_state was;
 
     pthread_mutex_lock(&t->br.lock);
     was = t->br.state;
     if (ok) {
         t->br.failures = 0;
-        t->br.state = B_CLOSED;
-    } else if (was == B_PROBING || ++t->br.failures >= BREAKER_FAILURES) {
-        t->br.state = B_OPEN;
+        t->br.state = CS_BREAKER_CLOSED;
+    } else if (was == CS_BREAKER_PROBING || ++t->br.failures >= BREAKER_FAILURES) {
+        t->br.state = CS_BREAKER_OPEN;
         now_plus(&t->br.retry_at, t->br.backoff_s);
     }
-    atomic_store(&t->br.open, t->br.state != B_CLOSED);
+    atomic_store(&t->br.open, t->br.state != CS_BREAKER_CLOSED);
     pthread_mutex_unlock(&t->br.lock);
-    if (ok && was != B_CLOSED) {
+    if (ok && was != CS_BREAKER_CLOSED) {
         cs_log(CS_LOG_WARN, "ns=%s tier %u (%s) answers again: back in the path", t->ns, t->index,
                t->remote.ops->type);
-    } else if (!ok && was == B_CLOSED && t->br.state == B_OPEN) {
+    } else if (!ok && was == CS_BREAKER_CLOSED && t->br.state == CS_BREAKER_OPEN) {
         atomic_fetch_add(&t->breaker_opened, 1);
         cs_log(CS_LOG_WARN,
                "ns=%s tier %u (%s) failed %u times in a row: out of the path, "
                "retried every %us (clients see misses; PUTs are kept on the disk)",
                t->ns, t->index, t->remote.ops->type, BREAKER_FAILURES, t->br.backoff_s);
-    } else if (!ok && was == B_PROBING) {
+    } else if (!ok && was == CS_BREAKER_PROBING) {
         cs_log(CS_LOG_DEBUG, "ns=%s tier %u (%s) still failing: retried in %us", t->ns, t->index,
                t->remote.ops->type, t->br.backoff_s);
     }
@@ -170,7 +129,7 @@ static void breaker_result(struct tier *t, bool ok)
 
 /* Counts the outcome of a remote call; local errors do not count against
  * the tier. */
-static void record(struct tier *t, enum cs_status st)
+void cs_tier_record(struct cs_tier *t, enum cs_status st)
 {
     if (st == CS_OK || st == CS_ERR_NOT_FOUND)
         breaker_result(t, true);
@@ -199,14 +158,13 @@ static ssize_t source_read(void *ctx, void *buf, size_t len)
 
 /* Sends the disk's copy of id to tier t. CS_ERR_NOT_FOUND when the disk
  * no longer has it (evicted, deleted, replaced meanwhile). */
-static enum cs_status send_to_tier(struct cs_tiers *T, struct tier *t,
-                                   const struct cs_object_id *id)
+static enum cs_status send_to_tier(struct cs_tier *t, const struct cs_object_id *id)
 {
     struct cs_object obj;
     struct cs_remote_meta meta;
     struct cs_body_reader *reader;
     struct cs_remote_source rs = {source_read, NULL};
-    enum cs_status st = T->disk.ops->open(T->disk.state, id, SEND_FROM_MEMORY, 0, &obj);
+    enum cs_status st = t->disk->ops->open(t->disk->state, id, SEND_FROM_MEMORY, 0, &obj);
 
     if (st != CS_OK)
         return st;
@@ -230,15 +188,14 @@ static enum cs_status send_to_tier(struct cs_tiers *T, struct tier *t,
 }
 
 /* A write to tier t (now or from the queue), with its accounting. */
-static void write_through(struct cs_tiers *T, struct tier *t, const struct cs_object_id *id,
-                          bool fill)
+void cs_tier_write_through(struct cs_tier *t, const struct cs_object_id *id, bool fill)
 {
     enum cs_status st;
 
-    if (!breaker_allow(t))
+    if (!cs_tier_allow(t))
         return;
-    st = send_to_tier(T, t, id);
-    record(t, st);
+    st = send_to_tier(t, id);
+    cs_tier_record(t, st);
     if (st == CS_OK)
         atomic_fetch_add(fill ? &t->fills : &t->writes, 1);
     else if (st != CS_ERR_NOT_FOUND && st != CS_ERR_TOO_LARGE)
@@ -247,9 +204,15 @@ static void write_through(struct cs_tiers *T, struct tier *t, const struct cs_ob
 
 /* --- the background queue -------------------------------------------------- */
 
-static bool enqueue(struct tier *t, enum job_kind kind, const struct cs_object_id *id)
+struct cs_tier_job {
+    enum cs_tier_job_kind kind;
+    char *key; /* owned */
+    size_t key_len;
+};
+
+bool cs_tier_enqueue(struct cs_tier *t, enum cs_tier_job_kind kind, const struct cs_object_id *id)
 {
-    struct job j = {
+    struct cs_tier_job j = {
         .kind = kind, .key = malloc(id->key_len ? id->key_len : 1), .key_len = id->key_len};
     bool ok = false;
 
@@ -270,31 +233,31 @@ static bool enqueue(struct tier *t, enum job_kind kind, const struct cs_object_i
     return ok;
 }
 
-static void run_job(struct tier *t, const struct job *j)
+static void run_job(struct cs_tier *t, const struct cs_tier_job *j)
 {
     struct cs_object_id id;
     enum cs_status st;
 
     cs_object_id_init(&id, t->ns, j->key, j->key_len);
     switch (j->kind) {
-    case J_WRITE:
-    case J_FILL: write_through(t->owner, t, &id, j->kind == J_FILL); break;
-    case J_REFRESH:
-        if (!breaker_allow(t))
+    case CS_TIER_WRITE:
+    case CS_TIER_FILL: cs_tier_write_through(t, &id, j->kind == CS_TIER_FILL); break;
+    case CS_TIER_REFRESH:
+        if (!cs_tier_allow(t))
             break;
         st = t->remote.ops->refresh(t->remote.state, &id);
-        record(t, st);
+        cs_tier_record(t, st);
         if (st == CS_OK)
             atomic_fetch_add(&t->refreshes, 1);
         else if (st == CS_ERR_NOT_FOUND)
-            write_through(t->owner, t, &id, true); /* expired there: send it again */
+            cs_tier_write_through(t, &id, true); /* expired there: send it again */
         break;
     }
 }
 
 static void *worker(void *arg)
 {
-    struct tier *t = arg;
+    struct cs_tier *t = arg;
     struct timespec deadline = {0};
     bool draining = false;
 
@@ -308,7 +271,7 @@ static void *worker(void *arg)
         }
         if (t->count == 0 || (draining && passed(&deadline)))
             break;
-        struct job j = t->jobs[t->head];
+        struct cs_tier_job j = t->jobs[t->head];
         t->head = (t->head + 1) % t->cap;
         t->count--;
         t->busy = true;
@@ -367,7 +330,7 @@ static enum cs_status fill_write(void *ctx, const void *data, size_t len)
 }
 
 /* Reads id from tier t into the disk. */
-static enum cs_status fill_from(struct cs_tiers *T, const struct ns_tiers *nt, struct tier *t,
+static enum cs_status fill_from(struct cs_tiers *T, const struct ns_tiers *nt, struct cs_tier *t,
                                 const struct cs_object_id *id)
 {
     struct fill f = {.T = T, .nt = nt, .id = id};
@@ -402,9 +365,9 @@ static void maybe_refresh(struct cs_tiers *T, const struct ns_tiers *nt,
     bool queued = false;
 
     for (i = 0; i < nt->n; i++) {
-        struct tier *t = &nt->t[i];
+        struct cs_tier *t = &nt->t[i];
         if (t->refresh_age_s && t->remote.ops->refresh && now - mtime > t->refresh_age_s)
-            queued |= enqueue(t, J_REFRESH, id);
+            queued |= cs_tier_enqueue(t, CS_TIER_REFRESH, id);
     }
     if (queued)
         cs_disk_touch(&T->disk, id);
@@ -418,15 +381,15 @@ static enum cs_status fetch_remote(struct cs_tiers *T, const struct ns_tiers *nt
     enum cs_status st;
 
     for (i = 0; i < nt->n; i++) {
-        struct tier *t = &nt->t[i];
-        if (!breaker_allow(t))
+        struct cs_tier *t = &nt->t[i];
+        if (!cs_tier_allow(t))
             continue;
         st = fill_from(T, nt, t, id);
-        record(t, st);
+        cs_tier_record(t, st);
         if (st == CS_OK) {
             atomic_fetch_add(&t->hits, 1);
             for (j = 0; j < i; j++)
-                enqueue(&nt->t[j], J_FILL, id);
+                cs_tier_enqueue(&nt->t[j], CS_TIER_FILL, id);
             return CS_OK;
         }
         if (st == CS_ERR_NOT_FOUND)
@@ -517,12 +480,12 @@ static enum cs_status tiers_exists(void *state, const struct cs_object_id *id, u
     if (flags & CS_NOWAIT)
         return CS_ERR_WOULD_BLOCK;
     for (i = 0; i < nt->n; i++) {
-        struct tier *t = &nt->t[i];
+        struct cs_tier *t = &nt->t[i];
         struct cs_remote_meta m;
-        if (!breaker_allow(t))
+        if (!cs_tier_allow(t))
             continue;
         st = t->remote.ops->head(t->remote.state, id, &m);
-        record(t, st);
+        cs_tier_record(t, st);
         if (st == CS_OK)
             return CS_OK;
     }
@@ -547,7 +510,6 @@ static enum cs_status tiers_put_begin(void *state, const struct cs_object_id *id
     memcpy(up->key, id->key, id->key_len);
     up->key_len = id->key_len;
     up->base.ops = &tiers_ops;
-    up->tiers = T;
     up->nt = nt;
     st = T->disk.ops->put_begin(T->disk.state, id, opt, &up->inner);
     if (st != CS_OK) {
@@ -576,16 +538,16 @@ static enum cs_status tiers_put_flush(struct cs_upload *base)
 }
 
 /* Writes through to each remote tier: now, or through its queue. */
-static void propagate(struct cs_tiers *T, const struct ns_tiers *nt, const struct cs_object_id *id)
+static void propagate(const struct ns_tiers *nt, const struct cs_object_id *id)
 {
     size_t i;
 
     for (i = 0; i < nt->n; i++) {
-        struct tier *t = &nt->t[i];
+        struct cs_tier *t = &nt->t[i];
         if (t->write_async)
-            enqueue(t, J_WRITE, id);
+            cs_tier_enqueue(t, CS_TIER_WRITE, id);
         else
-            write_through(T, t, id, false);
+            cs_tier_write_through(t, id, false);
     }
 }
 
@@ -600,7 +562,7 @@ static enum cs_status tiers_put_commit(struct cs_upload *base, bool *created)
     st = up->inner->ops->put_commit(up->inner, created);
     if (st == CS_OK) {
         cs_object_id_init(&id, up->nt->name, up->key, up->key_len);
-        propagate(up->tiers, up->nt, &id);
+        propagate(up->nt, &id);
     }
     free(up->key);
     free(up);
@@ -626,9 +588,9 @@ static void remove_remote(const struct ns_tiers *nt, const struct cs_object_id *
     size_t i;
 
     for (i = 0; nt && i < nt->n; i++) {
-        struct tier *t = &nt->t[i];
-        if (breaker_allow(t))
-            record(t, t->remote.ops->remove(t->remote.state, id));
+        struct cs_tier *t = &nt->t[i];
+        if (cs_tier_allow(t))
+            cs_tier_record(t, t->remote.ops->remove(t->remote.state, id));
     }
 }
 
@@ -651,7 +613,7 @@ static enum cs_status tiers_copy(void *state, const struct cs_object_id *from,
     const struct ns_tiers *nt = find_ns(T, to->ns);
 
     if (st == CS_OK && nt)
-        propagate(T, nt, to);
+        propagate(nt, to);
     return st;
 }
 
@@ -666,12 +628,12 @@ static enum cs_status tiers_move(void *state, const struct cs_object_id *from,
     if (st == CS_OK) {
         remove_remote(find_ns(T, from->ns), from);
         if (nt)
-            propagate(T, nt, to);
+            propagate(nt, to);
     }
     return st;
 }
 
-static void tier_close(struct tier *t)
+void cs_tier_close(struct cs_tier *t)
 {
     if (t->thread_started) {
         pthread_mutex_lock(&t->qlock);
@@ -697,7 +659,7 @@ static void tiers_destroy(void *state)
         return;
     for (i = 0; i < T->n_ns; i++) {
         for (j = 0; j < T->ns[i].n; j++)
-            tier_close(&T->ns[i].t[j]);
+            cs_tier_close(&T->ns[i].t[j]);
         free(T->ns[i].t);
         free(T->ns[i].name);
     }
@@ -731,8 +693,9 @@ static const struct cs_backend_ops tiers_ops = {
 
 /* --- set-up ---------------------------------------------------------------- */
 
-static enum cs_status tier_init(struct cs_tiers *T, struct tier *t, const char *ns, unsigned index,
-                                const struct cs_tier_config *c, char *why, size_t why_len)
+enum cs_status cs_tier_init(struct cs_tier *t, const struct cs_backend *disk, const char *ns,
+                            unsigned index, const struct cs_tier_config *c, char *why,
+                            size_t why_len)
 {
     enum cs_status st;
     int rc;
@@ -740,7 +703,7 @@ static enum cs_status tier_init(struct cs_tiers *T, struct tier *t, const char *
     pthread_mutex_init(&t->qlock, NULL);
     pthread_cond_init(&t->qcond, NULL);
     pthread_mutex_init(&t->br.lock, NULL);
-    t->owner = T;
+    t->disk = disk;
     t->ns = ns;
     t->index = index;
     t->write_async = c->write_async;
@@ -806,7 +769,8 @@ enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *
         }
         for (j = 0; j < ns[i].n_tiers && st == CS_OK; j++) {
             nt->n = j + 1; /* tier_close cleans up a half-made one too */
-            st = tier_init(T, &nt->t[j], nt->name, (unsigned)j + 1, &ns[i].tiers[j], why, why_len);
+            st = cs_tier_init(&nt->t[j], &T->disk, nt->name, (unsigned)j + 1, &ns[i].tiers[j], why,
+                              why_len);
         }
     }
     if (st != CS_OK) {
@@ -828,7 +792,7 @@ size_t cs_tiers_stats(const struct cs_backend *b, struct cs_tier_stats *out, siz
     T = b->state;
     for (i = 0; i < T->n_ns; i++) {
         for (j = 0; j < T->ns[i].n; j++, n++) {
-            struct tier *t = &T->ns[i].t[j];
+            struct cs_tier *t = &T->ns[i].t[j];
             if (n >= max)
                 continue;
             struct cs_tier_stats *s = &out[n];
