@@ -6,8 +6,9 @@
  * the reason logged at debug level): the tier layer decides what a client
  * sees.
  *
- * Dependencies point one way: tiers.c opens and calls the tiers (s3.c,
- * redis.c, upstream.c); they use remote.c and curl_xfer.c, never tiers.c. */
+ * Dependencies point one way: the tier layer (tiers.c, tier.c) opens and
+ * calls the tiers (s3.c, redis.c, upstream.c); they use remote.c and
+ * curl_xfer.c, never the tier layer. */
 #ifndef CS_REMOTE_H
 #define CS_REMOTE_H
 
