@@ -18,10 +18,10 @@
 
 /* What names an object: a namespace and a validated key. */
 struct cs_object_id {
-    const char *ns;                  /* namespace name, NUL-terminated */
-    const char *key;                 /* decoded key */
+    const char *ns;  /* namespace name, NUL-terminated */
+    const char *key; /* decoded key */
     size_t key_len;
-    uint8_t digest[CS_SHA256_LEN];   /* sha256(ns || NUL || key): the name in storage */
+    uint8_t digest[CS_SHA256_LEN]; /* sha256(ns || NUL || key): the name in storage */
 };
 
 /* Fills id and computes its digest. Thread-safe. */
@@ -32,12 +32,12 @@ void cs_object_id_init(struct cs_object_id *id, const char *ns, const char *key,
 /* An object opened for reading. The caller owns what it holds (fd, body)
  * and gives it back with cs_object_release. */
 struct cs_object {
-    int fd;               /* -1 when body holds all of it; else open (cs_object_release) */
-    uint64_t offset;      /* where the body starts in fd */
-    uint64_t size;        /* bytes of body */
+    int fd;          /* -1 when body holds all of it; else open (cs_object_release) */
+    uint64_t offset; /* where the body starts in fd */
+    uint64_t size;   /* bytes of body */
     time_t mtime;
-    uint8_t etag[CS_SHA256_LEN];                  /* sha256 of the body */
-    char content_type[CS_CONTENT_TYPE_MAX + 1];   /* as stored; "" when none was given */
+    uint8_t etag[CS_SHA256_LEN];                /* sha256 of the body */
+    char content_type[CS_CONTENT_TYPE_MAX + 1]; /* as stored; "" when none was given */
     void *body;           /* the whole body when size <= read_max, else NULL (cs_object_release) */
     bool zstd;            /* fd holds the body as one zstd frame (body, when set, is raw) */
     uint64_t stored_size; /* bytes from offset in fd: size, or the compressed size */
@@ -50,17 +50,17 @@ void cs_object_release(struct cs_object *obj);
 /* An upload in progress. Each backend puts this first in its own upload
  * struct and converts back in put_write/commit/abort. */
 struct cs_upload {
-    const struct cs_backend_ops *ops;   /* the backend that made it */
+    const struct cs_backend_ops *ops; /* the backend that made it */
 };
 
 struct cs_put_options {
-    bool durable;          /* data and directory entry on stable storage before commit returns */
-    bool nowait;           /* CS_ERR_WOULD_BLOCK rather than wait for eviction to make room */
-    uint64_t size_hint;    /* expected length, 0 when unknown (chunked) */
-    const char *content_type;           /* NULL or at most CS_CONTENT_TYPE_MAX bytes */
-    const uint8_t *expect_sha256;       /* NULL, or the digest the body must have */
-    int compress_level;    /* 0: stored as sent; else zstd at rest at this level,
-                              when the start of the body shows it pays */
+    bool durable;             /* data and directory entry on stable storage before commit returns */
+    bool nowait;              /* CS_ERR_WOULD_BLOCK rather than wait for eviction to make room */
+    uint64_t size_hint;       /* expected length, 0 when unknown (chunked) */
+    const char *content_type; /* NULL or at most CS_CONTENT_TYPE_MAX bytes */
+    const uint8_t *expect_sha256; /* NULL, or the digest the body must have */
+    int compress_level;           /* 0: stored as sent; else zstd at rest at this level,
+                                     when the start of the body shows it pays */
 };
 
 /* Flags of open and exists. CS_NOWAIT: answer only from what is at hand
@@ -87,8 +87,7 @@ struct cs_backend_ops {
      * wait to be written, and put_flush (which may wait) must come before
      * anything else. CS_PUT_END: the body ends here (len may be 0), so
      * that the commit writes no body bytes. */
-    enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len,
-                                unsigned flags);
+    enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len, unsigned flags);
     /* Writes the bytes that wait for quota, waiting for it if need be. */
     enum cs_status (*put_flush)(struct cs_upload *up);
     /* Makes the upload visible atomically and frees the handle, success or

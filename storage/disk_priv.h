@@ -54,8 +54,8 @@ struct cs_disk {
     struct cs_usage usage;
     struct cs_evictor *evictor; /* NULL without background work */
     struct cs_fsck_task *fsck;  /* the fsck after start; NULL without background work */
-    atomic_bool stopping;   /* background work gives up */
-    struct cs_zpool *zpool; /* compression contexts for zstd at rest */
+    atomic_bool stopping;       /* background work gives up */
+    struct cs_zpool *zpool;     /* compression contexts for zstd at rest */
     pthread_mutex_t key_locks[CS_DISK_KEY_LOCKS];
 };
 

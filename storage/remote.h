@@ -25,31 +25,31 @@ enum cs_tier_type { CS_TIER_DISK, CS_TIER_S3, CS_TIER_REDIS, CS_TIER_HTTP };
 
 struct cs_tier_config {
     enum cs_tier_type type;
-    bool write_async;          /* write = "async": through a bounded queue */
-    char *url;                 /* redis, http */
-    char *endpoint, *bucket, *region, *prefix;   /* s3 (prefix: also redis) */
+    bool write_async;                              /* write = "async": through a bounded queue */
+    char *url;                                     /* redis, http */
+    char *endpoint, *bucket, *region, *prefix;     /* s3 (prefix: also redis) */
     char *access_key, *secret_key, *session_token; /* s3; NULL: from AWS_* variables */
-    char *token;               /* http: bearer token */
-    char *ca_file;             /* s3, http: PEM CA bundle instead of the system's */
-    bool path_style;           /* s3: endpoint/bucket/key rather than bucket.endpoint/key */
-    bool tls_verify;           /* s3, http: on unless set false */
-    uint64_t max_object_size;  /* larger objects skip this tier; 0: no cap */
-    unsigned ttl_s;            /* redis: expiry; 0: none */
-    unsigned timeout_s;        /* a request that moves no byte this long fails */
+    char *token;                                   /* http: bearer token */
+    char *ca_file;            /* s3, http: PEM CA bundle instead of the system's */
+    bool path_style;          /* s3: endpoint/bucket/key rather than bucket.endpoint/key */
+    bool tls_verify;          /* s3, http: on unless set false */
+    uint64_t max_object_size; /* larger objects skip this tier; 0: no cap */
+    unsigned ttl_s;           /* redis: expiry; 0: none */
+    unsigned timeout_s;       /* a request that moves no byte this long fails */
     unsigned connect_timeout_s;
-    unsigned backoff_s;        /* the tier stays out of the path this long after failing */
-    unsigned queue;            /* async writes waiting; more are dropped (and counted) */
-    unsigned refresh_age_s;    /* s3: copy-in-place objects older than this on a hit; 0: off */
+    unsigned backoff_s;     /* the tier stays out of the path this long after failing */
+    unsigned queue;         /* async writes waiting; more are dropped (and counted) */
+    unsigned refresh_age_s; /* s3: copy-in-place objects older than this on a hit; 0: off */
 };
 
 #define CS_REMOTE_SIZE_UNKNOWN UINT64_MAX
 
 struct cs_remote_meta {
-    uint64_t size;             /* body bytes, or CS_REMOTE_SIZE_UNKNOWN */
+    uint64_t size; /* body bytes, or CS_REMOTE_SIZE_UNKNOWN */
     bool has_sha256;
-    uint8_t sha256[CS_SHA256_LEN];   /* of the body, when the tier keeps it */
+    uint8_t sha256[CS_SHA256_LEN]; /* of the body, when the tier keeps it */
     char content_type[CS_CONTENT_TYPE_MAX + 1];
-    time_t mtime;              /* when the tier last wrote it; 0: unknown */
+    time_t mtime; /* when the tier last wrote it; 0: unknown */
 };
 
 /* Where a GET's body goes: begin once (before any write), then the body. */
@@ -70,8 +70,7 @@ struct cs_remote_ops {
     /* CS_ERR_NOT_FOUND on a miss (sink untouched). */
     enum cs_status (*get)(void *state, const struct cs_object_id *id,
                           const struct cs_remote_sink *sink);
-    enum cs_status (*head)(void *state, const struct cs_object_id *id,
-                           struct cs_remote_meta *out);
+    enum cs_status (*head)(void *state, const struct cs_object_id *id, struct cs_remote_meta *out);
     /* meta->size is exact; the source gives exactly that many bytes. */
     enum cs_status (*put)(void *state, const struct cs_object_id *id,
                           const struct cs_remote_meta *meta, const struct cs_remote_source *src);
@@ -90,8 +89,8 @@ struct cs_remote {
 
 /* Each opens one tier for one namespace; no connection is made yet. On
  * failure *why says why in one line. */
-enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns,
-                          struct cs_remote *out, char *why, size_t why_len);
+enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns, struct cs_remote *out,
+                          char *why, size_t why_len);
 enum cs_status cs_redis_open(const struct cs_tier_config *cfg, const char *ns,
                              struct cs_remote *out, char *why, size_t why_len);
 enum cs_status cs_upstream_open(const struct cs_tier_config *cfg, const char *ns,
