@@ -213,33 +213,47 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* The response takes what obj holds: obj's fd or body is handed over. */
+static struct MHD_Response *from_fd(struct cs_object *obj, uint64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(size, obj->fd, obj->offset);
+
+    if (resp)
+        obj->fd = -1;
+    return resp;
+}
+
+static struct MHD_Response *from_body(struct cs_object *obj)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(obj->size, obj->body, MHD_RESPMEM_MUST_FREE);
+
+    if (resp)
+        obj->body = NULL;
+    return resp;
+}
+
 /* A body stored compressed, too large to have been decompressed into
  * memory: sent as stored (as_stored, for clients that take zstd), else
- * decompressed while it is sent. CS_OK and *out, or why not (the object's
- * fd is closed either way). */
+ * decompressed while it is sent. CS_OK and *out, or why not. */
 static enum cs_status compressed_response(struct cs_request *req, struct cs_object *obj,
                                           bool as_stored, bool head, struct MHD_Response **out)
 {
     struct cs_body_reader *r;
     enum cs_status st;
 
-    *out = NULL;
     if (as_stored) {
         req->sent_bytes = obj->stored_size;
-        *out = MHD_create_response_from_fd_at_offset64(obj->stored_size, obj->fd, obj->offset);
-        if (!*out) {
-            close(obj->fd);
-            return CS_ERR_NOMEM;
-        }
-        MHD_add_response_header(*out, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
-        return CS_OK;
+        *out = from_fd(obj, obj->stored_size);
+        if (*out)
+            MHD_add_response_header(*out, MHD_HTTP_HEADER_CONTENT_ENCODING, "zstd");
+        return *out ? CS_OK : CS_ERR_NOMEM;
     }
     if (head) {
-        close(obj->fd);
         *out = MHD_create_response_from_callback(obj->size, 4096, no_body, NULL, NULL);
         return *out ? CS_OK : CS_ERR_NOMEM;
     }
-    st = cs_body_reader_open(obj, &r);
+    st = cs_body_reader_open(obj, &r); /* takes obj's fd, success or not */
     if (st != CS_OK)
         return st;
     *out = MHD_create_response_from_callback(obj->size, 64 * 1024, read_body, r, close_body);
@@ -250,10 +264,8 @@ static enum cs_status compressed_response(struct cs_request *req, struct cs_obje
     return CS_OK;
 }
 
-/* The response for an opened object; CS_OK, or why there is none (the
- * object is released either way). */
 enum cs_status http_prepare_object(struct cs_request *req, struct MHD_Connection *conn,
-                                     struct cs_object *obj, bool head)
+                                   struct cs_object *obj, bool head)
 {
     enum cs_status st = CS_OK;
 
@@ -268,29 +280,22 @@ enum cs_status http_prepare_object(struct cs_request *req, struct MHD_Connection
     if (not_modified(conn, obj, as_stored)) {
         req->status = MHD_HTTP_NOT_MODIFIED;
         req->response = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        free(obj->body);
-        if (obj->fd >= 0)
-            close(obj->fd);
     } else if (obj->body) {
-        req->response =
-            MHD_create_response_from_buffer(obj->size, obj->body, MHD_RESPMEM_MUST_FREE);
-        if (!req->response)
-            free(obj->body);
+        req->response = from_body(obj);
     } else if (obj->zstd) {
         st = compressed_response(req, obj, as_stored, head, &req->response);
-        if (st != CS_OK)
-            return st;
     } else {
         /* GET streams with sendfile; HEAD reports the same length, unsent */
-        req->response = MHD_create_response_from_fd_at_offset64(obj->size, obj->fd, obj->offset);
-        if (!req->response)
-            close(obj->fd);
+        req->response = from_fd(obj, obj->size);
     }
-    if (!req->response)
-        return CS_ERR_NOMEM;
-    add_object_headers(req->response, obj, as_stored);
-    if (obj->zstd)
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (st == CS_OK && !req->response)
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK) {
+        add_object_headers(req->response, obj, as_stored);
+        if (obj->zstd)
+            MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    }
+    cs_object_release(obj); /* what the response did not take */
     return st;
 }
 

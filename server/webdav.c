@@ -82,11 +82,7 @@ static enum cs_status stat_object(const struct cs_dav *dav, const char *ns, cons
     st = dav->backend->ops->open(dav->backend->state, &id, 0, 0, obj);
     if (st != CS_OK)
         return st;
-    if (obj->fd >= 0)
-        close(obj->fd);
-    obj->fd = -1;
-    free(obj->body);
-    obj->body = NULL;
+    cs_object_release(obj);
     return st;
 }
 
