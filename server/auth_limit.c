@@ -118,7 +118,7 @@ static struct slot *slot_for(struct cs_auth_limit *l, const uint8_t key[9], int6
     return victim;
 }
 
-bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s)
+bool cs_auth_limit_begin(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s)
 {
     uint8_t key[9];
     struct slot *s;
@@ -129,7 +129,9 @@ bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, u
     pthread_mutex_lock(&l->lock);
     s = slot_for(l, key, now_ms());
     allow = s->tokens >= 1.0;
-    if (!allow)
+    if (allow)
+        s->tokens -= 1.0; /* spent now: hashes in flight count against the budget */
+    else
         *retry_s = (unsigned)((1.0 - s->tokens) / l->per_ms / 1000.0) + 1;
     pthread_mutex_unlock(&l->lock);
     if (!allow)
@@ -137,17 +139,19 @@ bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, u
     return allow;
 }
 
-void cs_auth_limit_failed(struct cs_auth_limit *l, const struct sockaddr *addr)
+void cs_auth_limit_end(struct cs_auth_limit *l, const struct sockaddr *addr,
+                       enum cs_auth_limit_outcome how)
 {
     uint8_t key[9];
     struct slot *s;
 
-    atomic_fetch_add_explicit(&l->failures, 1, memory_order_relaxed);
-    if (!addr || !key_of(addr, key))
-        return;
+    if (how == CS_AUTH_LIMIT_WRONG)
+        atomic_fetch_add_explicit(&l->failures, 1, memory_order_relaxed);
+    if (how != CS_AUTH_LIMIT_RIGHT || !addr || !key_of(addr, key))
+        return; /* its token stays spent */
     pthread_mutex_lock(&l->lock);
     s = slot_for(l, key, now_ms());
-    s->tokens = s->tokens >= 1.0 ? s->tokens - 1.0 : 0.0;
+    s->tokens = s->tokens + 1.0 > l->capacity ? l->capacity : s->tokens + 1.0;
     pthread_mutex_unlock(&l->lock);
 }
 

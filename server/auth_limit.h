@@ -24,12 +24,21 @@ struct cs_auth_limit;
 enum cs_status cs_auth_limit_new(unsigned failures, struct cs_auth_limit **out);
 void cs_auth_limit_free(struct cs_auth_limit *l);
 
-/* Whether a client at addr may have its password hashed now; if not,
- * *retry_s says in how many seconds it may (and the refusal is counted).
- * A NULL addr (unknown) is always allowed. */
-bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s);
-/* A hashed password from addr was wrong. */
-void cs_auth_limit_failed(struct cs_auth_limit *l, const struct sockaddr *addr);
+/* A password hash for a client at addr is about to run: it takes one from
+ * the address's budget at once, so that hashes in flight at the same time
+ * count (true). false: the budget is spent; *retry_s says in how many
+ * seconds it may be tried (and the refusal is counted). A NULL addr
+ * (unknown) is always allowed. Each true is followed by one _end. */
+bool cs_auth_limit_begin(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s);
+/* How a hash that began ended. */
+enum cs_auth_limit_outcome {
+    CS_AUTH_LIMIT_RIGHT,   /* a right password, or a hash that did not run: given back */
+    CS_AUTH_LIMIT_WRONG,   /* a wrong password: stays spent, and is counted */
+    CS_AUTH_LIMIT_REFUSED, /* too many hashes ran at once: stays spent, so an address
+                              that keeps them busy is throttled (429), not counted */
+};
+void cs_auth_limit_end(struct cs_auth_limit *l, const struct sockaddr *addr,
+                       enum cs_auth_limit_outcome how);
 
 /* Failed checks, and requests refused for being over the budget. */
 uint64_t cs_auth_limit_failures(const struct cs_auth_limit *l);

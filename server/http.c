@@ -130,14 +130,15 @@ static bool keep_route(struct cs_request *req, const struct cs_route *route)
     return true;
 }
 
-/* Hands job to a worker with the route kept for it. */
-static void start_job(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+/* Hands job to a worker with the route kept for it; false when the
+ * request is answered instead (503, out of memory). */
+static bool start_job(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
                       const struct cs_route *route, enum cs_job job)
 {
     if (route && req->route != route && !keep_route(req, route))
-        return;
+        return false;
     req->job_first_call = true;
-    http_work_start(srv, req, conn, job);
+    return http_work_start(srv, req, conn, job);
 }
 
 /* WebDAV methods: OPTIONS answers at once; PROPFIND waits for its body;
@@ -211,8 +212,11 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
 }
 
 /* DELETE of an object, or of a collection when no object has the name. */
-static void run_delete(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
-                       const struct cs_route *route)
+/* DELETE of an object, or of a collection when no object has the name:
+ * false (on the event thread, in_worker false) when that walk is left to
+ * a worker. */
+static bool run_delete(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+                       const struct cs_route *route, bool in_worker)
 {
     struct cs_object_id id;
     enum cs_status st;
@@ -221,10 +225,13 @@ static void run_delete(struct cs_server *srv, struct cs_request *req, struct MHD
     st = srv->backend->ops->remove(srv->backend->state, &id, route->ns->durable);
     if (st == CS_OK)
         http_prepare_empty(req, MHD_HTTP_NO_CONTENT);
+    else if (st == CS_ERR_NOT_FOUND && !in_worker)
+        return false;
     else if (st == CS_ERR_NOT_FOUND)
         run_dav(srv, req, conn, route, M_DELETE, req->method, req->url); /* maybe a collection */
     else
         http_prepare_error(req, req->method, req->url, cs_http_status(st), cs_strerror(st));
+    return true;
 }
 
 /* Object methods: what the disk answers at once is answered here; what
@@ -248,8 +255,8 @@ static void dispatch_object(struct cs_server *srv, struct cs_request *req,
     case M_DELETE:
         if (route->ns->durable || route->ns->n_tiers > 0)
             start_job(srv, req, conn, route, JOB_DELETE);
-        else
-            run_delete(srv, req, conn, route);
+        else if (!run_delete(srv, req, conn, route, false))
+            start_job(srv, req, conn, route, JOB_DAV); /* maybe a collection: a walk */
         break;
     default: break;
     }
@@ -276,8 +283,8 @@ static void dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_C
     st = cs_route_parse(cfg, url, &route, reason, sizeof reason);
     req->ns = route.kind == CS_ROUTE_OBJECT ? route.ns : NULL;
     auth = http_authenticate(srv, req, conn, method, url);
-    if (auth == HTTP_AUTH_SLOW)
-        start_job(srv, req, conn, NULL, JOB_AUTH);
+    if (auth == HTTP_AUTH_SLOW && !start_job(srv, req, conn, NULL, JOB_AUTH))
+        http_auth_cancel(srv, req);
     if (auth != HTTP_AUTH_OK)
         return;
     if (st == CS_OK && route.kind == CS_ROUTE_ADMIN) {
@@ -338,7 +345,7 @@ void http_run_job(struct cs_server *srv, struct cs_request *req)
     case JOB_PUT_BEGIN: http_begin_put(srv, req, conn, &id, 0, req->method, req->url); break;
     case JOB_PUT_FLUSH: http_flush_put(srv, req, req->method, req->url); break;
     case JOB_PUT_COMMIT: http_commit_put(srv, req, 0, req->method, req->url); break;
-    case JOB_DELETE: run_delete(srv, req, conn, req->route); break;
+    case JOB_DELETE: (void)run_delete(srv, req, conn, req->route, true); break;
     case JOB_DAV: run_dav(srv, req, conn, req->route, req->m, req->method, req->url); break;
     case JOB_PROPFIND: run_propfind(srv, req, conn, req->method, req->url); break;
     case JOB_ADMIN: handle_admin(srv, req, req->route, req->method, req->url); break;
@@ -468,12 +475,13 @@ static enum MHD_Result body_call(struct cs_server *srv, struct cs_request *req,
     size_t len = *upload_data_size;
 
     *upload_data_size = 0;
-    if (req->upload &&
-        !http_continue_put(srv, req, data, len, CS_NOWAIT, req->method, req->url) &&
-        !http_work_start(srv, req, conn, JOB_PUT_FLUSH)) {
-        http_put_drop(srv, req); /* refused (503): drop the rest */
-    } else if (!req->upload && req->propfind) {
-        cs_buf_add(&req->body, data, len);
+    if (req->upload) {
+        /* once the job is handed over, the worker owns the request */
+        if (!http_continue_put(srv, req, data, len, CS_NOWAIT, req->method, req->url) &&
+            !http_work_start(srv, req, conn, JOB_PUT_FLUSH))
+            http_put_drop(srv, req); /* refused (503): drop the rest */
+    } else if (req->propfind) {
+        (void)cs_buf_add(&req->body, data, len); /* an overflow is answered at the end */
     }
     return MHD_YES;
 }
@@ -498,6 +506,17 @@ static enum MHD_Result last_call(struct cs_server *srv, struct cs_request *req,
     return req->queued ? MHD_YES : queue(srv, conn, req);
 }
 
+/* libmicrohttpd 0.9.75 goes on calling the access handler with the body
+ * chunks it holds (a chunked body) after the handler suspended the
+ * connection: the job still runs, and the request is not ours to touch. */
+static bool suspended(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_SUSPENDED);
+
+    return ci && ci->suspended;
+}
+
 enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                 const char *method, const char *version, const char *upload_data,
                                 size_t *upload_data_size, void **req_cls)
@@ -514,6 +533,8 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
     }
     if (!req->started)
         return first_call(srv, req, conn, url, method, version);
+    if (req->job != JOB_NONE && suspended(conn))
+        return MHD_YES; /* the bytes stay: they come again after the resume */
     if (req->job != JOB_NONE)
         return after_job(srv, req, conn, upload_data, upload_data_size);
     if (*upload_data_size > 0)
@@ -538,10 +559,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
-    if (req->cred) {
-        cs_credentials_clear(req->cred);
-        free(req->cred);
-    }
+    http_auth_cancel(srv, req);
     free(req->route);
     cs_buf_free(&req->body);
     cs_live_leave(&srv->live, req->ticket);

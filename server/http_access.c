@@ -4,6 +4,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,7 @@ static bool may_hash(struct cs_server *srv, struct cs_request *req, const struct
     char reason[REASON_MAX], retry[16];
     unsigned retry_s = 1;
 
-    if (cs_auth_limit_allow(srv->auth_limit, addr, &retry_s))
+    if (cs_auth_limit_begin(srv->auth_limit, addr, &retry_s))
         return true;
     snprintf(reason, sizeof reason,
              "too many failed authentications from this address: retry in %u s", retry_s);
@@ -85,20 +86,67 @@ static bool may_hash(struct cs_server *srv, struct cs_request *req, const struct
     return false;
 }
 
-/* Keeps the credentials for JOB_AUTH; false when the request is answered. */
-static bool keep_for_hash(struct cs_request *req, struct cs_credentials *cred,
-                          const struct sockaddr *addr, const char *method, const char *url)
+/* Hashes that may run at once, whatever the addresses: the rest of the
+ * pool stays for tier misses and commits. */
+static unsigned hashes_max(const struct cs_server *srv)
 {
+    return srv->limits.workers > 1 ? srv->limits.workers / 2 : 1;
+}
+
+/* Keeps the credentials for JOB_AUTH, which has its place in the budget
+ * (may_hash) and among the hashes in flight; false when the request is
+ * answered. */
+static bool keep_for_hash(struct cs_server *srv, struct cs_request *req,
+                          struct cs_credentials *cred, const struct sockaddr *addr,
+                          const char *method, const char *url)
+{
+    char reason[REASON_MAX];
+
+    if (atomic_fetch_add(&srv->hashes, 1) >= hashes_max(srv)) {
+        /* counted like a failure: an address that keeps the hashes busy
+         * is throttled (429) instead of retrying into the 503s */
+        atomic_fetch_sub(&srv->hashes, 1);
+        cs_auth_limit_end(srv->auth_limit, addr, CS_AUTH_LIMIT_REFUSED);
+        cs_credentials_clear(cred);
+        snprintf(reason, sizeof reason,
+                 "server busy: %u password checks in flight (half of limits.workers); retry later",
+                 hashes_max(srv));
+        http_prepare_error(req, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, reason);
+        return false;
+    }
+    req->hash_held = true;
+    req->client_addr = addr;
     req->cred = malloc(sizeof *req->cred);
     if (!req->cred) {
         cs_credentials_clear(cred);
+        http_auth_cancel(srv, req);
         http_prepare_error(req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return false;
     }
     *req->cred = *cred;
     cs_credentials_clear(cred);
-    req->client_addr = addr;
     return true;
+}
+
+/* The hash is done, or will not run: its places are given back. */
+static void hash_done(struct cs_server *srv, struct cs_request *req, bool failed)
+{
+    if (req->hash_held) {
+        cs_auth_limit_end(srv->auth_limit, req->client_addr,
+                          failed ? CS_AUTH_LIMIT_WRONG : CS_AUTH_LIMIT_RIGHT);
+        atomic_fetch_sub(&srv->hashes, 1);
+        req->hash_held = false;
+    }
+    if (req->cred) {
+        cs_credentials_clear(req->cred);
+        free(req->cred);
+        req->cred = NULL;
+    }
+}
+
+void http_auth_cancel(struct cs_server *srv, struct cs_request *req)
+{
+    hash_done(srv, req, false);
 }
 
 void http_verify_password(struct cs_server *srv, struct cs_request *req)
@@ -106,11 +154,7 @@ void http_verify_password(struct cs_server *srv, struct cs_request *req)
     int uid = -1;
     enum cs_auth_result r = cs_auth_verify_slow(req->policy->auth, req->cred, &uid);
 
-    if (r == CS_AUTH_DENIED)
-        cs_auth_limit_failed(srv->auth_limit, req->client_addr);
-    cs_credentials_clear(req->cred);
-    free(req->cred);
-    req->cred = NULL;
+    hash_done(srv, req, r == CS_AUTH_DENIED);
     req->uid = uid;
     req->auth_result = r;
     req->auth_done = true;
@@ -172,7 +216,8 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
             cs_credentials_clear(&cred);
             return HTTP_AUTH_ANSWERED;
         }
-        return keep_for_hash(req, &cred, addr, method, url) ? HTTP_AUTH_SLOW : HTTP_AUTH_ANSWERED;
+        return keep_for_hash(srv, req, &cred, addr, method, url) ? HTTP_AUTH_SLOW
+                                                                  : HTTP_AUTH_ANSWERED;
     }
     cs_credentials_clear(&cred);
     return r == CS_AUTH_DENIED ? denied(req, method, url) : HTTP_AUTH_OK;

@@ -53,6 +53,7 @@ struct cs_server {
     } refs[CS_MAX_LISTEN];
     struct cs_work_pool *work; /* blocking work, off the event threads */
     struct MHD_Response *miss; /* shared 404 for misses, the most common answer */
+    atomic_uint hashes;        /* password hashes in flight (JOB_AUTH) */
     atomic_bool draining;
     char *tls_cert, *tls_key, *tls_ca; /* PEM text for libmicrohttpd */
 };
@@ -118,6 +119,7 @@ struct cs_request {
     enum cs_job job;                    /* in a worker, or done and not yet seen */
     bool job_first_call;                /* the job was started by the first call */
     struct cs_credentials *cred;        /* JOB_AUTH: to verify */
+    bool hash_held;                     /* JOB_AUTH holds a place in the budget and in hashes */
     const struct sockaddr *client_addr; /* JOB_AUTH: whose failure budget it spends */
     bool auth_done;                     /* JOB_AUTH ran: auth_result is its outcome */
     int auth_result;                    /* enum cs_auth_result */
@@ -159,6 +161,8 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
                                  struct MHD_Connection *conn, const char *method, const char *url);
 /* JOB_AUTH, in a worker: the hash of req->cred. */
 void http_verify_password(struct cs_server *srv, struct cs_request *req);
+/* A JOB_AUTH that will not run gives back its places; idempotent. */
+void http_auth_cancel(struct cs_server *srv, struct cs_request *req);
 /* Whether the client has the right need on ns (401 / 403 if not). */
 bool http_authorize(struct cs_request *req, const struct cs_namespace_config *ns, unsigned need,
                     const char *method, const char *url);

@@ -1,12 +1,15 @@
 /* Work that leaves the event threads. A request whose next step may block
  * (see enum cs_job) has its connection suspended and the step handed to
  * the worker pool; the worker does it and resumes the connection, and
- * libmicrohttpd calls the access handler again in the same state it was
+ * libmicrohttpd calls the access handler again in the state it was
  * suspended in (measured on 0.9.75):
  *   - suspended in the first call: called again with no body, and may
  *     still queue an answer before the body (a refusal);
- *   - suspended in a body call, the bytes not consumed: called again with
- *     the same bytes, which the worker has written (req->skip);
+ *   - suspended in a body call whose bytes were taken: called with the
+ *     next bytes. But a chunked body's chunks already read are handed to
+ *     the handler in a loop that does not look at the suspension, so it
+ *     is called while suspended too: http.c then takes nothing, and the
+ *     bytes come again after the resume;
  *   - suspended in the last call: called again, and queues the answer.
  * While the worker runs, the event thread does not touch the request, and
  * the worker does not queue anything: only the access handler does. */
@@ -36,9 +39,13 @@ bool http_work_start(struct cs_server *srv, struct cs_request *req, struct MHD_C
 
     if (!cs_work_reserve(srv->work)) {
         cs_work_pool_stats(srv->work, &ws);
-        snprintf(reason, sizeof reason,
-                 "server busy: %llu requests wait for a worker (limits.work_queue); retry later",
-                 (unsigned long long)ws.queued);
+        if (ws.stopping)
+            snprintf(reason, sizeof reason, "server shutting down: it takes no new work; retry");
+        else
+            snprintf(reason, sizeof reason,
+                     "server busy: %llu requests wait for a worker (limits.work_queue); "
+                     "retry later",
+                     (unsigned long long)ws.queued);
         http_prepare_error(req, req->method, req->url, MHD_HTTP_SERVICE_UNAVAILABLE, reason);
         return false;
     }

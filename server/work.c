@@ -93,6 +93,7 @@ void cs_work_pool_stats(struct cs_work_pool *p, struct cs_work_stats *out)
 {
     pthread_mutex_lock(&p->lock);
     *out = p->stats;
+    out->stopping = p->stopping;
     pthread_mutex_unlock(&p->lock);
 }
 

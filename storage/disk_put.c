@@ -372,9 +372,13 @@ enum cs_status cs_disk_put_write(struct cs_upload *base, const void *data, size_
                                  unsigned flags)
 {
     struct disk_upload *up = upload_of(base);
-    enum cs_status st = cs_disk_put_flush(base); /* the caller should have; if not, wait now */
+    enum cs_status st = CS_OK;
 
     up->nowait = (flags & CS_NOWAIT) != 0;
+    /* bytes still wait for quota: a caller that may wait writes them now;
+     * one that may not adds these behind them (write_stored keeps order) */
+    if (!up->nowait)
+        st = cs_disk_put_flush(base);
     if (st == CS_OK && len)
         st = write_body(up, data, len);
     if (st == CS_OK && (flags & CS_PUT_END) && !up->finished) {

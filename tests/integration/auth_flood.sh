@@ -111,3 +111,44 @@ grep -q '^cstash_auth_throttled_total [1-9]' "$TEST_TMP/body" || fail "no thrott
 # another address is not limited by the flood's
 expect_status 200 GET /n/obj -u carol:carol-pw
 ok "/_/metrics counts the refusals; a password from 127.0.0.1 is hashed as usual"
+
+# A burst: 100 wrong passwords sent at once from 127.0.0.3, each on its own
+# connection. With hashes in a worker pool the budget must hold for hashes
+# in flight together: each takes its place before it runs, so about
+# limits.auth_failures are hashed and the rest get 429 (once every one of
+# them passed the check before the first failure counted: 200 hashed of 200).
+before=$(curl -s -H 'Authorization: Bearer alice-token' "$URL/_/metrics" |
+    awk '$1 == "cstash_auth_failures_total" { print $2 }')
+python3 - "$port" >"$TEST_TMP/burst.out" <<'PY' || fail "$(cat "$TEST_TMP/burst.out")"
+import base64, socket, sys
+port = int(sys.argv[1])
+socks = []
+for i in range(100):
+    s = socket.socket()
+    s.bind(("127.0.0.3", 0))
+    s.connect(("127.0.0.1", port))
+    socks.append(s)
+for i, s in enumerate(socks):
+    cred = base64.b64encode(("bob:burst-%d" % i).encode()).decode()
+    s.sendall(("GET /n/obj HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
+               "Connection: close\r\n\r\n" % cred).encode())
+codes = {}
+for s in socks:
+    s.settimeout(120)
+    data = b""
+    while True:
+        part = s.recv(4096)
+        if not part:
+            break
+        data += part
+    code = data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "none"
+    codes[code] = codes.get(code, 0) + 1
+print(" ".join("%s:%d" % kv for kv in sorted(codes.items())))
+PY
+after=$(curl -s -H 'Authorization: Bearer alice-token' "$URL/_/metrics" |
+    awk '$1 == "cstash_auth_failures_total" { print $2 }')
+hashed=$((after - before))
+codes=$(cat "$TEST_TMP/burst.out")
+[ "$hashed" -le 10 ] || fail "a burst of 100 wrong passwords from one address: $hashed hashed ($codes), want about limits.auth_failures (10)"
+case " $codes " in *" 429:"*) ;; *) fail "a burst of wrong passwords got no 429: $codes" ;; esac
+ok "a burst of 100 wrong passwords at once from one address: $hashed hashed, answers $codes"

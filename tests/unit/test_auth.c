@@ -122,19 +122,48 @@ START_TEST(failure_budget_per_address)
     inet_pton(AF_INET6, "2001:db8::ffff:1", &v6b.sin6_addr); /* the same /64 */
     ck_assert_int_eq(cs_auth_limit_new(3, &l), CS_OK);
     for (i = 0; i < 3; i++) {
-        ck_assert(cs_auth_limit_allow(l, (struct sockaddr *)&one, &retry));
-        cs_auth_limit_failed(l, (struct sockaddr *)&one);
+        ck_assert(cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+        cs_auth_limit_end(l, (struct sockaddr *)&one, CS_AUTH_LIMIT_WRONG);
     }
-    ck_assert(!cs_auth_limit_allow(l, (struct sockaddr *)&one, &retry));
+    ck_assert(!cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
     ck_assert_uint_ge(retry, 1);
     ck_assert_uint_le(retry, 21); /* one failure back every 20 s */
-    ck_assert(cs_auth_limit_allow(l, (struct sockaddr *)&two, &retry)); /* others unaffected */
-    for (i = 0; i < 3; i++)
-        cs_auth_limit_failed(l, (struct sockaddr *)&v6a);
-    ck_assert(!cs_auth_limit_allow(l, (struct sockaddr *)&v6b, &retry));
-    ck_assert(cs_auth_limit_allow(l, NULL, &retry));
+    ck_assert(cs_auth_limit_begin(l, (struct sockaddr *)&two, &retry)); /* others unaffected */
+    cs_auth_limit_end(l, (struct sockaddr *)&two, CS_AUTH_LIMIT_RIGHT);
+    for (i = 0; i < 3; i++) {
+        ck_assert(cs_auth_limit_begin(l, (struct sockaddr *)&v6a, &retry));
+        cs_auth_limit_end(l, (struct sockaddr *)&v6a, CS_AUTH_LIMIT_WRONG);
+    }
+    ck_assert(!cs_auth_limit_begin(l, (struct sockaddr *)&v6b, &retry));
+    ck_assert(cs_auth_limit_begin(l, NULL, &retry));
     ck_assert_uint_eq(cs_auth_limit_failures(l), 6);
     ck_assert_uint_eq(cs_auth_limit_refused(l), 2);
+    cs_auth_limit_free(l);
+}
+END_TEST
+
+/* Hashes that run at once spend the budget before any of them fails: a
+ * burst of wrong passwords from one address in the worker pool was all
+ * hashed (200 of 200) before the first failure counted. */
+START_TEST(hashes_in_flight_spend_the_budget)
+{
+    struct cs_auth_limit *l = NULL;
+    struct sockaddr_in one = {.sin_family = AF_INET};
+    unsigned retry = 0;
+    int i;
+
+    one.sin_addr.s_addr = htonl(0x7f000001);
+    ck_assert_int_eq(cs_auth_limit_new(3, &l), CS_OK);
+    for (i = 0; i < 3; i++) /* three in flight, none done */
+        ck_assert(cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+    ck_assert(!cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+    cs_auth_limit_end(l, (struct sockaddr *)&one, CS_AUTH_LIMIT_RIGHT); /* gives back */
+    ck_assert(cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+    ck_assert(!cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+    /* refused for the hashes in flight: spent, not a failure */
+    cs_auth_limit_end(l, (struct sockaddr *)&one, CS_AUTH_LIMIT_REFUSED);
+    ck_assert(!cs_auth_limit_begin(l, (struct sockaddr *)&one, &retry));
+    ck_assert_uint_eq(cs_auth_limit_failures(l), 0);
     cs_auth_limit_free(l);
 }
 END_TEST
@@ -217,6 +246,7 @@ int main(void)
     tcase_add_test(tc, basic_password_is_hashed_once);
     tcase_add_test(tc, wrong_passwords_never_cached);
     tcase_add_test(tc, failure_budget_per_address);
+    tcase_add_test(tc, hashes_in_flight_spend_the_budget);
     tcase_add_test(tc, tokens);
     tcase_add_test(tc, cache_can_be_off);
     tcase_add_test(tc, live_grace_period);
