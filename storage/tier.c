@@ -59,6 +59,17 @@ bool cs_tier_allow(struct cs_tier *t)
     return allow;
 }
 
+bool cs_tier_may_allow(struct cs_tier *t)
+{
+    bool may;
+
+    pthread_mutex_lock(&t->br.lock);
+    may = t->br.state == CS_BREAKER_CLOSED ||
+          (t->br.state == CS_BREAKER_OPEN && passed(&t->br.retry_at));
+    pthread_mutex_unlock(&t->br.lock);
+    return may;
+}
+
 static void breaker_result(struct cs_tier *t, bool ok)
 {
     enum cs_breaker_state was;

@@ -220,6 +220,20 @@ static void fetch_once(struct cs_tiers *T, const struct ns_tiers *nt, const stru
     pthread_mutex_unlock(&T->inflight_lock);
 }
 
+/* Whether a miss would ask any tier: with every breaker open, it is a
+ * miss at once, on the calling thread (no worker needed). */
+static bool any_tier_open(const struct ns_tiers *nt)
+{
+    size_t i;
+
+    for (i = 0; i < nt->n; i++)
+        if (cs_tier_may_allow(&nt->t[i]))
+            return true;
+    for (i = 0; i < nt->n; i++) /* each skipped, as a call would count it */
+        atomic_fetch_add(&nt->t[i].skipped, 1);
+    return false;
+}
+
 static enum cs_status tiers_open(void *state, const struct cs_object_id *id, size_t read_max,
                                  unsigned flags, struct cs_object *out)
 {
@@ -237,7 +251,7 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
         return st;
     }
     if (flags & CS_NOWAIT)
-        return CS_ERR_WOULD_BLOCK;
+        return any_tier_open(nt) ? CS_ERR_WOULD_BLOCK : st;
     fetch_once(T, nt, id);
     return T->disk.ops->open(T->disk.state, id, read_max, flags, out);
 }
@@ -252,7 +266,7 @@ static enum cs_status tiers_exists(void *state, const struct cs_object_id *id, u
     if (st != CS_ERR_NOT_FOUND || !(nt = find_ns(T, id->ns)) || nt->n == 0)
         return st;
     if (flags & CS_NOWAIT)
-        return CS_ERR_WOULD_BLOCK;
+        return any_tier_open(nt) ? CS_ERR_WOULD_BLOCK : st;
     for (i = 0; i < nt->n; i++) {
         struct cs_tier *t = &nt->t[i];
         struct cs_remote_meta m;

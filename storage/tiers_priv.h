@@ -62,6 +62,9 @@ struct cs_tier {
 /* Whether a request may go to the tier now. After the backoff, one
  * request (the probe) goes; the others keep skipping until it answers. */
 bool cs_tier_allow(struct cs_tier *t);
+/* Whether cs_tier_allow would let a call through now, without taking the
+ * probe of an open breaker or counting a skip. */
+bool cs_tier_may_allow(struct cs_tier *t);
 /* Counts the outcome st of a remote call; local errors do not count
  * against the tier. */
 void cs_tier_record(struct cs_tier *t, enum cs_status st);

@@ -123,3 +123,18 @@ wait "$P1" "$P2"
 curl -s "$URL/_/metrics" | grep -q '^cstash_work_refused_total 1$' ||
     fail "cstash_work_refused_total is not 1"
 ok "a full worker queue answers 503 with Retry-After; queued work completes; disk answers do not wait"
+
+# The tier goes away: three failed misses open its breaker, and then a
+# miss is answered on the event thread (no tier to ask): a burst larger
+# than the worker queue gets 404s, not 503s.
+for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+for i in 1 2 3 4; do http GET "/slow/gone-$i" >/dev/null; done
+BURST_PIDS=()
+for i in $(seq 1 20); do
+    curl -s -o /dev/null -w '%{http_code}\n' "$URL/slow/burst-$i" >"$TEST_TMP/burst.$i" &
+    BURST_PIDS+=("$!")
+done
+wait "${BURST_PIDS[@]}"
+codes=$(sort "$TEST_TMP"/burst.* | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+[ "$codes" = "404:20 " ] || fail "misses with the tier's breaker open: $codes, want 404:20"
+ok "with the tier's breaker open, 20 misses at once are 404s on a pool of one worker"
