@@ -162,7 +162,7 @@ static void drop(struct cs_http *h)
     h->in.len = 0;
 }
 
-static enum cs_status fail_(struct cs_http *h, enum cs_status rc, bool unreachable, const char *what)
+static enum cs_status request_failed(struct cs_http *h, enum cs_status rc, bool unreachable, const char *what)
 {
     h->unreachable = unreachable;
     snprintf(h->error, sizeof h->error, "%s", what);
@@ -188,7 +188,7 @@ static bool wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static enum cs_status connect_(struct cs_http *h)
+static enum cs_status open_connection(struct cs_http *h)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int e = getaddrinfo(h->host, h->port, &hints, &res);
@@ -366,7 +366,7 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
                      "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
                      method, h->path, rel, h->host_header, h->auth ? h->auth : "");
     if (n < 0 || (size_t)n >= sizeof head - 64)
-        return fail_(h, CS_ERR_INVALID, false, "request line too long");
+        return request_failed(h, CS_ERR_INVALID, false, "request line too long");
     if (body || strcmp(method, "PUT") == 0)
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
     n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
@@ -383,22 +383,22 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
             drop(h);
             return rc;
         }
-        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out" : "connection lost");
+        return request_failed(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out" : "connection lost");
     }
     int major, minor, code;
     if (sscanf(line, "HTTP/%d.%d %d", &major, &minor, &code) != 3)
-        return fail_(h, CS_ERR_INVALID, false, "not an HTTP response");
+        return request_failed(h, CS_ERR_INVALID, false, "not an HTTP response");
     int64_t clen = -1;
     bool chunked = false, close_after = major == 1 && minor == 0;
     size_t header_bytes = 0;
     for (;;) {
         if ((rc = read_line(h, line, sizeof line, deadline)) != CS_OK)
-            return fail_(h, rc, rc == CS_ERR_BUSY, "bad response headers");
+            return request_failed(h, rc, rc == CS_ERR_BUSY, "bad response headers");
         header_bytes += strlen(line) + 2;
         if (!line[0])
             break;
         if (header_bytes > MAX_HEADER)
-            return fail_(h, CS_ERR_INVALID, false, "response headers too large");
+            return request_failed(h, CS_ERR_INVALID, false, "response headers too large");
         char *v = strchr(line, ':');
         if (!v)
             continue;
@@ -437,7 +437,7 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
         close_after = true;
     }
     if (rc != CS_OK)
-        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out reading the body" : "bad response body");
+        return request_failed(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out reading the body" : "bad response body");
     if (close_after)
         drop(h);
     h->unreachable = false;
@@ -451,7 +451,7 @@ enum cs_status cs_http_request(struct cs_http *h, const char *method, const char
     h->error[0] = '\0';
     for (int tries = 0; tries < 2; tries++) {
         if (h->fd < 0) {
-            enum cs_status rc = connect_(h);
+            enum cs_status rc = open_connection(h);
             if (rc != CS_OK)
                 return rc;
         }
