@@ -184,10 +184,8 @@ enum cs_status cs_http_body_feed(struct cs_http_body *b, const uint8_t *data, si
         return rc;
     }
     if (b->framing == CS_HTTP_UNTIL_CLOSE) {
-        /* Kept by the caller until the end; past the limit, given up. */
-        if (len > b->max)
-            b->done = true;
-        return CS_OK;
+        /* Kept by the caller until the end, refused past the limit. */
+        return len > b->max ? CS_ERR_INVALID : CS_OK;
     }
     while (!b->done && *used < len) {
         size_t n;

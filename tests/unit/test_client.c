@@ -731,6 +731,29 @@ START_TEST(http_response_parse)
 }
 END_TEST
 
+/* A body without Content-Length or chunks (it ends with the connection)
+ * over the body limit was taken as complete and empty: a 200 with no body
+ * (found by tests/fuzz/fuzz_http_response.c). */
+START_TEST(http_until_close_over_limit)
+{
+    struct cs_http_limits small = cs_http_limits_default;
+    struct cs_http_head h;
+    struct cs_bytes body = {0};
+    size_t used;
+    small.body = 4;
+    for (size_t piece = 0; piece < 3; piece++) {
+        ck_assert_int_eq(http_read("HTTP/1.1 200 OK\r\n\r\n0123456789", &small, piece, true, &h,
+                                   &body, &used),
+                         CS_ERR_INVALID);
+        ck_assert_uint_eq(body.len, 0);
+    }
+    ck_assert_int_eq(http_read("HTTP/1.1 200 OK\r\n\r\n0123", &small, 0, true, &h, &body, &used),
+                     CS_OK);
+    ck_assert_str_eq((char *)body.data, "0123");
+    cs_bytes_free(&body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -749,6 +772,7 @@ static Suite *suite(void)
     tcase_add_test(tc, more_file_options);
     tcase_add_test(tc, default_configs);
     tcase_add_test(tc, http_response_parse);
+    tcase_add_test(tc, http_until_close_over_limit);
     suite_add_tcase(s, tc);
     return s;
 }
