@@ -4,6 +4,7 @@
 
 #include "client/http_response.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,25 @@ static enum cs_status take_data(struct cs_http_body *b, const uint8_t *data, siz
     return CS_OK;
 }
 
+/* A chunk-size line: hex digits, then maybe blanks and extensions after
+ * ';'. CS_ERR_INVALID for anything else or a size over max. */
+static enum cs_status chunk_size(const char *line, uint64_t max, uint64_t *n)
+{
+    const char *s = line;
+    *n = 0;
+    for (; isxdigit((unsigned char)*s); s++) {
+        uint64_t d = (uint64_t)(isdigit((unsigned char)*s) ? *s - '0'
+                                                           : tolower((unsigned char)*s) - 'a' + 10);
+        if (*n > max / 16 || d > max - *n * 16)
+            return CS_ERR_INVALID;
+        *n = *n * 16 + d;
+    }
+    bool digits = s > line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return digits && (!*s || *s == ';') ? CS_OK : CS_ERR_INVALID;
+}
+
 /* One step of a chunked body: a line or a piece of data. */
 static enum cs_status chunked_step(struct cs_http_body *b, const uint8_t *data, size_t len,
                                    struct cs_bytes *out, size_t *used)
@@ -158,13 +178,14 @@ static enum cs_status chunked_step(struct cs_http_body *b, const uint8_t *data, 
     if (!*used)
         return CS_OK;
     if (b->step == CHUNK_DATA_END) {
+        if (line[0]) /* more data than the chunk's size said */
+            return CS_ERR_INVALID;
         b->step = CHUNK_SIZE;
     } else if (b->step == CHUNK_TRAILER) {
         b->done = !line[0]; /* trailers end with an empty line */
     } else {
-        char *end;
-        unsigned long long n = strtoull(line, &end, 16);
-        if (end == line || n > b->max || b->seen + n > b->max)
+        uint64_t n;
+        if (chunk_size(line, b->max - b->seen, &n) != CS_OK)
             return CS_ERR_INVALID;
         b->left = n;
         b->step = n ? CHUNK_DATA : CHUNK_TRAILER;

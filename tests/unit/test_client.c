@@ -754,6 +754,36 @@ START_TEST(http_until_close_over_limit)
 }
 END_TEST
 
+/* A chunk's data must be followed by its line end: whatever came before
+ * it was dropped, so a chunk longer than its size line said gave a body
+ * cut short as if complete. The size is hex digits: strtoull also took
+ * "0x5", "+5" and " 5". (Found by reading, writing the fuzz target.) */
+START_TEST(http_chunk_framing)
+{
+    const struct cs_http_limits *lim = &cs_http_limits_default;
+    static const char *const bad[] = {
+        "5\r\nhelloXYZ\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "+5\r\nhello\r\n0\r\n\r\n",
+        " 5\r\nhello\r\n0\r\n\r\n",   "5 x\r\nhello\r\n0\r\n\r\n",  ";\r\n0\r\n\r\n",
+        "ffffffffffffffffff\r\n",
+    };
+    char resp[256];
+    struct cs_http_head h;
+    struct cs_bytes body = {0};
+    size_t used;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s", bad[i]);
+        ck_assert_msg(http_read(resp, lim, 0, true, &h, &body, &used) == CS_ERR_INVALID,
+                      "chunks \"%s\" taken", bad[i]);
+        body.len = 0;
+    }
+    snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+             "A \t;x\r\n0123456789\r\n00\r\n\r\n");
+    ck_assert_int_eq(http_read(resp, lim, 0, true, &h, &body, &used), CS_OK);
+    ck_assert_str_eq((char *)body.data, "0123456789");
+    cs_bytes_free(&body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -773,6 +803,7 @@ static Suite *suite(void)
     tcase_add_test(tc, default_configs);
     tcase_add_test(tc, http_response_parse);
     tcase_add_test(tc, http_until_close_over_limit);
+    tcase_add_test(tc, http_chunk_framing);
     suite_add_tcase(s, tc);
     return s;
 }
