@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "client/http_response.h"
+#include "client/resolve.h"
 #include "common/base64.h"
 
 struct cs_http {
@@ -188,15 +189,17 @@ static bool wait_fd(int fd, short events, int64_t deadline)
 
 static enum cs_status open_connection(struct cs_http *h)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    int e = getaddrinfo(h->host, h->port, &hints, &res);
-    if (e != 0) {
-        snprintf(h->error, sizeof h->error, "cannot resolve %s: %s", h->host, gai_strerror(e));
-        h->unreachable = true;
-        return CS_ERR_IO;
-    }
+    /* The connect timeout covers the name lookup too (as libcurl's does). */
     int64_t deadline = now_ms() + h->connect_timeout_ms;
-    enum cs_status rc = CS_ERR_IO;
+    struct addrinfo *res = NULL;
+    const char *why = "";
+    enum cs_status rc = cs_resolve(h->host, h->port, h->connect_timeout_ms, &res, &why);
+    if (rc != CS_OK) {
+        snprintf(h->error, sizeof h->error, "cannot resolve %s: %s", h->host, why);
+        h->unreachable = true;
+        return rc == CS_ERR_BUSY ? CS_ERR_BUSY : CS_ERR_IO;
+    }
+    rc = CS_ERR_IO;
     bool timed_out = false;
     for (struct addrinfo *ai = res; ai && rc != CS_OK; ai = ai->ai_next) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);

@@ -156,3 +156,68 @@ fault hang "http://127.0.0.1:$phang/ns"
 [ "$(at "$TEST_TMP/f-hang" remote_timeout)" -ge 1 ] || fail "hang: no timeout counted"
 [ "$(at "$TEST_TMP/f-hang" remote_skipped)" -ge 150 ] || fail "hang: the remote was not skipped after timing out"
 ok "remote down, answering 500, or hanging: every build compiles all 200 files in bounded time, errors counted"
+
+# A name whose lookup never ends costs a compile no more than the connect
+# timeout (getaddrinfo waited out the resolver's timeouts and retries: 10 s
+# here). The DNS server reads and never answers; it and a resolv.conf that
+# names it live in a network and mount namespace of the test's own, so the
+# machine's resolver is untouched (needs root: unshare, mount, ip).
+if [ "$(id -u)" != 0 ]; then
+    echo "# not root: the bound on name lookups is not tested (unshare -m -n needs root)"
+else
+    command -v unshare >/dev/null && command -v ip >/dev/null || fail "unshare and ip (util-linux, iproute2) are needed as root"
+    mkdir -p "$TEST_TMP/dns"
+    printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' >"$TEST_TMP/dns/resolv.conf"
+    printf 'int dns(void) { return 1; }\n' >"$TEST_TMP/dns/dns.c"
+    sleep 0.1
+    cat >"$TEST_TMP/dns/run.sh" <<'NS'
+set -euo pipefail
+d=$1
+ip link set lo up
+mount --bind "$d/resolv.conf" /etc/resolv.conf
+# reads queries and never answers; gone after 60 s whatever happens
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53)); s.settimeout(60)
+open(sys.argv[1], "w").write("ready\n")
+try:
+    while True: s.recvfrom(4096)
+except socket.timeout:
+    pass
+' "$d/ready" &
+dns=$!
+trap 'kill $dns 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$d/ready" ] && break; sleep 0.1; done
+[ -s "$d/ready" ] || { echo "the silent DNS server did not start"; exit 1; }
+cd "$d"
+compile() { # compile CACHE REMOTE: one compile, its milliseconds on stdout
+    local t0 t1
+    t0=$(date +%s%N)
+    CSTASH_DIR=$d/$1 CSTASH_REMOTE=$2 CSTASH_CONNECT_TIMEOUT=1s CSTASH_TIMEOUT=1s \
+        "$CSTASH" gcc -c dns.c -o "$1.o" >&2
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+}
+echo "name $(compile name http://cstash-dns-test.example:8080/ns)"
+echo "again $(compile name http://cstash-dns-test.example:8080/ns)"
+# a numeric host never asks the DNS server: refused at once
+echo "numeric $(compile numeric "http://127.0.0.1:$2/ns")"
+NS
+    timeout 60 unshare -m -n env CSTASH="$CSTASH" bash "$TEST_TMP/dns/run.sh" "$TEST_TMP/dns" "$pdead" \
+        >"$TEST_TMP/dns/times" 2>"$TEST_TMP/dns/err" || { cat "$TEST_TMP/dns/err"; fail "the compiles in the DNS namespace failed"; }
+    read -r _ t_name <<<"$(grep '^name ' "$TEST_TMP/dns/times")"
+    read -r _ t_again <<<"$(grep '^again ' "$TEST_TMP/dns/times")"
+    read -r _ t_numeric <<<"$(grep '^numeric ' "$TEST_TMP/dns/times")"
+    echo "# a name that never resolves: ${t_name} ms, then ${t_again} ms (backoff); a numeric host: ${t_numeric} ms"
+    [ -s "$TEST_TMP/dns/name.o" ] && [ -s "$TEST_TMP/dns/numeric.o" ] || fail "a compile with an unresolvable remote made no object"
+    [ "$t_name" -le 3000 ] || fail "a name that never resolves held the compile ${t_name} ms (connect timeout 1 s)"
+    [ "$(at "$TEST_TMP/dns/name" remote_timeout)" = 1 ] || fail "the lookup's timeout was not counted as a remote timeout"
+    [ "$(at "$TEST_TMP/dns/name" remote_skipped)" = 1 ] && [ "$t_again" -le 1000 ] \
+        || fail "after a lookup timed out the next compile did not skip the remote (${t_again} ms)"
+    [ "$t_numeric" -le 1000 ] && [ "$(at "$TEST_TMP/dns/numeric" remote_error)" = 1 ] \
+        || fail "a numeric host: ${t_numeric} ms, $(at "$TEST_TMP/dns/numeric" remote_error) errors"
+    grep -q 'cannot resolve cstash-dns-test.example: the name lookup took longer' "$CSTASH_LOG" \
+        || fail "the log does not say the lookup timed out"
+    ok "a remote name whose DNS server never answers: the compile waits ${t_name} ms (connect timeout 1 s), then the remote is skipped; a numeric host asks no DNS server"
+fi
