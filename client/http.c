@@ -23,6 +23,10 @@
 #include "client/resolve.h"
 #include "common/base64.h"
 
+/* The request line and headers: room for long bearer tokens, and as much
+ * as cstashd takes by default (limits.header_size). */
+#define MAX_REQUEST_HEAD (16 * 1024)
+
 struct cs_http {
     char *host, *port, *path, *host_header, *auth;
     int fd;
@@ -328,6 +332,22 @@ static enum cs_status read_body(struct cs_http *h, const struct cs_http_head *he
     return rc;
 }
 
+/* The request line and headers into req[MAX_REQUEST_HEAD]; their length,
+ * 0 when they do not fit. */
+static size_t request_head(const struct cs_http *h, const char *method, const char *rel,
+                           bool with_length, size_t len, char *req)
+{
+    int n = snprintf(req, MAX_REQUEST_HEAD,
+                     "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
+                     method, h->path, rel, h->host_header, h->auth ? h->auth : "");
+    if (n < 0 || (size_t)n >= MAX_REQUEST_HEAD - 64)
+        return 0;
+    if (with_length)
+        n += snprintf(req + n, MAX_REQUEST_HEAD - (size_t)n, "Content-Length: %zu\r\n", len);
+    n += snprintf(req + n, MAX_REQUEST_HEAD - (size_t)n, "\r\n");
+    return (size_t)n;
+}
+
 /* One attempt on the current connection. *retry: the server had closed a
  * reused connection before answering, so the request may be sent again. */
 static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel, const void *body,
@@ -336,19 +356,14 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
     *retry = false;
     int64_t deadline = now_ms() + h->timeout_ms;
     bool was_reused = h->reused;
-    char req[2048];
-    int n = snprintf(req, sizeof req,
-                     "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
-                     method, h->path, rel, h->host_header, h->auth ? h->auth : "");
-    if (n < 0 || (size_t)n >= sizeof req - 64)
-        return request_failed(h, CS_ERR_INVALID, false, "request line too long");
-    if (body || strcmp(method, "PUT") == 0)
-        n += snprintf(req + n, sizeof req - (size_t)n, "Content-Length: %zu\r\n", len);
-    n += snprintf(req + n, sizeof req - (size_t)n, "\r\n");
+    char req[MAX_REQUEST_HEAD];
+    size_t n = request_head(h, method, rel, body || strcmp(method, "PUT") == 0, len, req);
+    if (!n)
+        return request_failed(h, CS_ERR_INVALID, false, "request headers over 16 KiB");
     h->reused = true;
     struct cs_http_head head;
     const char *why = "";
-    enum cs_status rc = send_all(h, req, (size_t)n, deadline);
+    enum cs_status rc = send_all(h, req, n, deadline);
     if (rc == CS_OK && len)
         rc = send_all(h, body, len, deadline);
     if (rc == CS_OK)
