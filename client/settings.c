@@ -124,10 +124,16 @@ static enum cs_status read_config_file(struct cs_settings *s, char *err, size_t 
         return CS_ERR_INVALID;
     }
     s->config_file_read = true;
-    char line[4096], where[4200];
+    /* Room for long bearer tokens (client/http.c sends 16 KiB of headers). */
+    char line[16384], where[4200];
     enum cs_status rc = CS_OK;
     for (unsigned lineno = 1; rc == CS_OK && fgets(line, sizeof line, f); lineno++) {
         snprintf(where, sizeof where, "%s:%u", s->config_file, lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s: line longer than %zu bytes", where, sizeof line - 2);
+            rc = CS_ERR_INVALID;
+            break;
+        }
         char *t = trim(line);
         if (!*t || *t == '#')
             continue;

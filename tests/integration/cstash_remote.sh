@@ -112,8 +112,9 @@ ok "a 6 KiB bearer token reaches cstashd (which refuses tokens over 512 bytes wi
 stop_server
 
 # The same token end to end, against a stand-in that serves only requests
-# carrying exactly it: a compile stores, one from another cache dir hits;
-# a token one byte longer gets 401.
+# carrying exactly it: a compile stores, one from another cache dir hits,
+# with the token from CSTASH_TOKEN and from the config file (a line of
+# over 4 KiB there was split in two); a token one byte longer gets 401.
 python3 - "$TEST_TMP/standin.port" "$long" <<'PY' &
 import http.server, sys
 port_file, token = sys.argv[1], sys.argv[2]
@@ -147,6 +148,7 @@ PY
 EXTRA_PIDS+=($!)
 for _ in $(seq 50); do [ -s "$TEST_TMP/standin.port" ] && break; sleep 0.1; done
 standin=http://127.0.0.1:$(cat "$TEST_TMP/standin.port")/ns
+printf 'token = %s\n' "$long" >"$TEST_TMP/long-token.conf"
 long_compile() { # long_compile CACHE [env...]
     local dir=$1
     shift
@@ -158,12 +160,14 @@ long_compile "$TEST_TMP/l1" CSTASH_TOKEN="$long"
     || fail "6 KiB token, first compile: $(at "$TEST_TMP/l1" remote_error) remote errors ($(tail -n 1 "$CSTASH_LOG"))"
 long_compile "$TEST_TMP/l2" CSTASH_TOKEN="$long"
 [ "$(at "$TEST_TMP/l2" direct_hit_remote)" = 1 ] || fail "6 KiB token from CSTASH_TOKEN: no remote hit ($(tail -n 1 "$CSTASH_LOG"))"
+long_compile "$TEST_TMP/l3" CSTASH_CONFIG="$TEST_TMP/long-token.conf"
+[ "$(at "$TEST_TMP/l3" direct_hit_remote)" = 1 ] || fail "6 KiB token from the config file: no remote hit ($(tail -n 1 "$CSTASH_LOG"))"
 long_compile "$TEST_TMP/l4" CSTASH_TOKEN="${long}x"
 [ "$(at "$TEST_TMP/l4" miss)" = 1 ] && [ "$(at "$TEST_TMP/l4" remote_error)" = 1 ] \
     || fail "the stand-in took a token that is not its own"
 kill "${EXTRA_PIDS[-1]}"
 rm -f "$proj/longtok.c" "$proj/longtok.o"
-ok "a 6 KiB bearer token: stored and hit through a server that checks it"
+ok "a 6 KiB bearer token from CSTASH_TOKEN or the config file: stored and hit through a server that checks it"
 
 # HTTPS (through libcurl) with a CA made here: verified with CSTASH_CACERT,
 # refused without it (an error counted, the build fine).
