@@ -21,7 +21,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
 common=("$src"/common/{base64,hash,log,size,status}.c
         "$src"/server/{config,key,route,credentials,destination,propfind}.c
-        "$src"/client/{args,blob,http_response,ppscan,util}.c)
+        "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
     local dir=$out/corpus-$1 i=0
