@@ -406,8 +406,8 @@ static enum cs_status dep_value_option(struct args_state *p, int argc, char *con
                                        bool *handled)
 {
     const char *arg = argv[*i];
-    *handled = cs_starts_with(arg, "-MF") || cs_starts_with(arg, "-MT") ||
-               cs_starts_with(arg, "-MQ");
+    *handled =
+        cs_starts_with(arg, "-MF") || cs_starts_with(arg, "-MT") || cs_starts_with(arg, "-MQ");
     if (!*handled)
         return CS_OK;
     const char *v = option_value(3, argc, argv, i);
@@ -617,7 +617,8 @@ static enum cs_status finish(struct args_state *p)
     if ((rc = cs_args_push(p, TO_CC | TO_HASH, "-c")) != CS_OK)
         return rc;
     if (p->output_given) {
-        if ((rc = cs_args_push(p, TO_CC, "-o")) != CS_OK || (rc = cs_args_push(p, TO_CC, a->output)) != CS_OK)
+        if ((rc = cs_args_push(p, TO_CC, "-o")) != CS_OK ||
+            (rc = cs_args_push(p, TO_CC, a->output)) != CS_OK)
             return rc;
     }
     return cs_args_push(p, TO_PP, "-E");

@@ -169,4 +169,3 @@ enum cs_status cs_args_wp_option(struct args_state *p, const char *arg)
         rc = cs_args_push(p, TO_HASH, md ? "-Wp,-MD" : "-Wp,-MMD");
     return rc;
 }
-

@@ -177,7 +177,7 @@ static enum cs_status key_file(struct args_state *p, const char *arg, const char
 
 /* *handled says whether argv[*i] is such an option; *i moves past its value. */
 enum cs_status cs_args_file_option(struct args_state *p, int argc, char *const *argv, int *i,
-                                  bool *handled)
+                                   bool *handled)
 {
     const char *arg = argv[*i], *value = NULL;
     int k = file_option_index(arg);
@@ -363,4 +363,3 @@ enum cs_status cs_args_add_configs(struct cs_args *a, const char *cwd, const cha
         cs_args_overlay_check(&p);
     return rc;
 }
-

@@ -113,4 +113,3 @@ enum cs_status cs_args_debug_dirs(const struct cs_args *a, const char *cwd, stru
                 out, cs_prefix_map_apply(&a->debug_maps, cwd, split_last, (enum cs_map_choice)c));
     return rc;
 }
-

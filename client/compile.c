@@ -464,10 +464,11 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             if (ok)
                 e->nfiles++;
         } else {
-            job_log(j,
-                  "no direct mode entry: %s changed during the compile, is unreadable or uses time "
-                  "macros",
-                  path);
+            job_log(
+                j,
+                "no direct mode entry: %s changed during the compile, is unreadable or uses time "
+                "macros",
+                path);
         }
         cs_bytes_free(&b);
     }
@@ -624,7 +625,7 @@ static int cached_compile(struct job *j)
         if (rc != CS_OK || status != 0) {
             count(j, CS_ST_PREPROCESSOR_ERROR);
             job_log(j, "preprocessor failed (%s, exit %d): compiling without the cache",
-                  cs_strerror(rc), status);
+                    cs_strerror(rc), status);
             exit_code = passthrough(j);
             goto done;
         }

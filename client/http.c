@@ -46,7 +46,10 @@ static int64_t now_ms(void)
 
 static int pct(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes s[0..n) into a new string. */
@@ -165,7 +168,8 @@ static void drop(struct cs_http *h)
     h->in.len = 0;
 }
 
-static enum cs_status request_failed(struct cs_http *h, enum cs_status rc, bool unreachable, const char *what)
+static enum cs_status request_failed(struct cs_http *h, enum cs_status rc, bool unreachable,
+                                     const char *what)
 {
     h->unreachable = unreachable;
     snprintf(h->error, sizeof h->error, "%s", what);
@@ -206,7 +210,8 @@ static enum cs_status open_connection(struct cs_http *h)
     rc = CS_ERR_IO;
     bool timed_out = false;
     for (struct addrinfo *ai = res; ai && rc != CS_OK; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
         int one = 1;
@@ -230,7 +235,8 @@ static enum cs_status open_connection(struct cs_http *h)
             h->in.len = 0;
             rc = CS_OK;
         } else {
-            snprintf(h->error, sizeof h->error, "connect to %s:%s: %s", h->host, h->port, strerror(err));
+            snprintf(h->error, sizeof h->error, "connect to %s:%s: %s", h->host, h->port,
+                     strerror(err));
             close(fd);
         }
     }
@@ -337,9 +343,10 @@ static enum cs_status read_body(struct cs_http *h, const struct cs_http_head *he
 static size_t request_head(const struct cs_http *h, const char *method, const char *rel,
                            bool with_length, size_t len, char *req)
 {
-    int n = snprintf(req, MAX_REQUEST_HEAD,
-                     "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
-                     method, h->path, rel, h->host_header, h->auth ? h->auth : "");
+    int n =
+        snprintf(req, MAX_REQUEST_HEAD,
+                 "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
+                 method, h->path, rel, h->host_header, h->auth ? h->auth : "");
     if (n < 0 || (size_t)n >= MAX_REQUEST_HEAD - 64)
         return 0;
     if (with_length)
@@ -350,8 +357,9 @@ static size_t request_head(const struct cs_http *h, const char *method, const ch
 
 /* One attempt on the current connection. *retry: the server had closed a
  * reused connection before answering, so the request may be sent again. */
-static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel, const void *body,
-                              size_t len, struct cs_bytes *out, int *status, bool *retry)
+static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel,
+                              const void *body, size_t len, struct cs_bytes *out, int *status,
+                              bool *retry)
 {
     *retry = false;
     int64_t deadline = now_ms() + h->timeout_ms;
@@ -388,7 +396,8 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
     rc = read_body(h, &head, head.status == 200 ? out : NULL, deadline);
     if (rc != CS_OK)
         return request_failed(h, rc, rc == CS_ERR_BUSY,
-                              rc == CS_ERR_BUSY ? "timed out reading the body" : "bad response body");
+                              rc == CS_ERR_BUSY ? "timed out reading the body"
+                                                : "bad response body");
     bool close_after = head.close;
     if (close_after)
         drop(h);
