@@ -63,7 +63,7 @@ static bool in_list(const char *const *list, size_t n, const char *s, bool prefi
             return true;
     return false;
 }
-#define IN_LIST(list, s, prefix) in_list(list, sizeof list / sizeof list[0], s, prefix)
+#define IN_LIST(list, s, prefix) in_list(list, sizeof(list) / sizeof((list)[0]), s, prefix)
 
 /* One argument the driver hands to cc1 as it is: -Xclang V and
  * -Xpreprocessor V (gcc's and clang's), each piece of -Wp,A,B. It gets the

@@ -99,6 +99,12 @@ static void chunk(const struct cs_bytes *body, const uint8_t *splits, size_t nsp
     cs_bytes_append_str(out, "0\r\n\r\n");
 }
 
+static bool same_head(const struct cs_http_head *a, const struct cs_http_head *b)
+{
+    return a->major == b->major && a->minor == b->minor && a->status == b->status &&
+           a->framing == b->framing && a->length == b->length && a->close == b->close;
+}
+
 static void check_head(const uint8_t *buf, size_t len, bool head_request,
                        const struct cs_http_limits *lim, const struct cs_http_head *head,
                        size_t used)
@@ -109,7 +115,7 @@ static void check_head(const uint8_t *buf, size_t len, bool head_request,
     CHECK(used <= len && used <= lim->head);
     /* The same head from exactly its bytes. */
     CHECK(cs_http_head_parse(buf, used, head_request, lim, &again, &used2, &why) == CS_OK);
-    CHECK(used2 == used && !memcmp(head, &again, sizeof again));
+    CHECK(used2 == used && same_head(head, &again));
     /* One byte less is never a complete head. */
     enum cs_status rc = cs_http_head_parse(buf, used - 1, head_request, lim, &again, &used2, &why);
     CHECK(rc != CS_OK || used2 == 0);
