@@ -47,7 +47,7 @@ struct job {
     struct cs_sha256 common; /* everything but the source/preprocessed text */
 };
 
-__attribute__((format(printf, 2, 3))) static void logf_(struct job *j, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void job_log(struct job *j, const char *fmt, ...)
 {
     if (j->logfd < 0)
         return;
@@ -76,7 +76,7 @@ static void flush_stats(struct job *j)
     for (int i = 0; i < CS_ST_COUNT; i++)
         any |= j->delta.v[i] != 0;
     if (any && cs_stats_add(j->s.dir, j->shard, &j->delta) != CS_OK)
-        logf_(j, "cannot update the stats in %s", j->s.dir);
+        job_log(j, "cannot update the stats in %s", j->s.dir);
     memset(&j->delta, 0, sizeof j->delta);
 }
 
@@ -135,7 +135,7 @@ static void remote_init(struct job *j)
         if (until > (long long)time(NULL)) {
             j->remote_off = true;
             count(j, CS_ST_REMOTE_SKIPPED);
-            logf_(j, "remote skipped: unavailable until %lld", until);
+            job_log(j, "remote skipped: unavailable until %lld", until);
         }
     }
     cs_bytes_free(&b);
@@ -150,7 +150,7 @@ static struct cs_remote *remote(struct job *j)
         const char *why = "";
         j->remote = cs_remote_open(&j->s, &why);
         if (!j->remote) {
-            logf_(j, "remote disabled: %s", why);
+            job_log(j, "remote disabled: %s", why);
             count(j, CS_ST_REMOTE_ERROR);
             j->remote_off = true;
         }
@@ -163,7 +163,7 @@ static struct cs_remote *remote(struct job *j)
 static void remote_failed(struct job *j, enum cs_status rc)
 {
     count(j, rc == CS_ERR_BUSY ? CS_ST_REMOTE_TIMEOUT : CS_ST_REMOTE_ERROR);
-    logf_(j, "remote error: %s", cs_remote_error(j->remote));
+    job_log(j, "remote error: %s", cs_remote_error(j->remote));
     j->remote_off = true;
     if (cs_remote_unreachable(j->remote) && j->s.remote_backoff_s > 0) {
         char *f = backoff_file(j);
@@ -187,7 +187,7 @@ static enum cs_status fetch(struct job *j, const uint8_t key[CS_SHA256_LEN], enu
         return CS_OK;
     if (rc != CS_ERR_NOT_FOUND) {
         count(j, CS_ST_LOCAL_ERROR);
-        logf_(j, "local cache read: %s", cs_strerror(rc));
+        job_log(j, "local cache read: %s", cs_strerror(rc));
     }
     struct cs_remote *r = remote(j);
     if (!r)
@@ -214,7 +214,7 @@ static void store(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind 
     enum cs_status rc = cs_local_put(j->s.dir, key, kind, blob->data, blob->len, j->s.maxsize);
     if (rc != CS_OK) {
         count(j, CS_ST_LOCAL_ERROR);
-        logf_(j, "local cache write: %s", cs_strerror(rc));
+        job_log(j, "local cache write: %s", cs_strerror(rc));
     }
     struct cs_remote *r = j->s.remote_readonly ? NULL : remote(j);
     if (r && (rc = cs_remote_put(r, key, blob->data, blob->len)) != CS_OK)
@@ -464,10 +464,11 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             if (ok)
                 e->nfiles++;
         } else {
-            logf_(j,
-                  "no direct mode entry: %s changed during the compile, is unreadable or uses time "
-                  "macros",
-                  path);
+            job_log(
+                j,
+                "no direct mode entry: %s changed during the compile, is unreadable or uses time "
+                "macros",
+                path);
         }
         cs_bytes_free(&b);
     }
@@ -516,7 +517,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         cs_bytes_free(&out);
         cs_bytes_free(&err);
         count(j, CS_ST_INTERNAL_ERROR);
-        logf_(j, "running the compiler: %s", cs_strerror(rc));
+        job_log(j, "running the compiler: %s", cs_strerror(rc));
         return passthrough(j);
     }
     replay(1, &out);
@@ -554,7 +555,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
     cs_result_free(&r);
     if (rc != CS_OK) {
         count(j, CS_ST_INTERNAL_ERROR);
-        logf_(j, "not cached: %s", cs_strerror(rc));
+        job_log(j, "not cached: %s", cs_strerror(rc));
     } else if (have_key) {
         store(j, result_key, CS_KIND_RESULT, &blob);
         if (direct_ok && !j->s.readonly)
@@ -575,7 +576,7 @@ static int cached_compile(struct job *j)
 
     if (hash_common(j) != CS_OK) {
         count(j, CS_ST_INTERNAL_ERROR);
-        logf_(j, "out of memory");
+        job_log(j, "out of memory");
         return passthrough(j);
     }
     /* An overlay's virtual paths may be what the line markers name. */
@@ -608,7 +609,7 @@ static int cached_compile(struct job *j)
                 deliver(j, &blob) == CS_OK) {
                 count(j, res_remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
                 j->shard = rkey[0] >> 4;
-                logf_(j, "direct hit (%s) for %s", res_remote ? "remote" : "local", j->a.output);
+                job_log(j, "direct hit (%s) for %s", res_remote ? "remote" : "local", j->a.output);
                 goto done;
             }
         }
@@ -623,8 +624,8 @@ static int cached_compile(struct job *j)
         cs_strv_free(&cmd);
         if (rc != CS_OK || status != 0) {
             count(j, CS_ST_PREPROCESSOR_ERROR);
-            logf_(j, "preprocessor failed (%s, exit %d): compiling without the cache",
-                  cs_strerror(rc), status);
+            job_log(j, "preprocessor failed (%s, exit %d): compiling without the cache",
+                    cs_strerror(rc), status);
             exit_code = passthrough(j);
             goto done;
         }
@@ -645,12 +646,12 @@ static int cached_compile(struct job *j)
     if (!j->s.recache && fetch(j, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK &&
         deliver(j, &blob) == CS_OK) {
         count(j, from_remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
-        logf_(j, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local", j->a.output);
+        job_log(j, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local", j->a.output);
         if (direct_ok && !j->s.readonly)
             update_manifest(j, mkey, &m, &includes, rkey);
         goto done;
     }
-    logf_(j, "miss for %s", j->a.output);
+    job_log(j, "miss for %s", j->a.output);
     exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes);
 done:
     cs_manifest_free(&m);
@@ -750,7 +751,7 @@ int cs_compile_main(int argc, char **argv)
     if (j.a.reason == CS_UNC_NONE) {
         if (cs_compiler_version(&j.comp, j.s.dir, &j.version) != CS_OK) {
             count(&j, CS_ST_INTERNAL_ERROR);
-            logf_(&j, "cannot identify the compiler %s", j.comp.path);
+            job_log(&j, "cannot identify the compiler %s", j.comp.path);
             return passthrough(&j);
         }
         if (default_configs(&j) != CS_OK) {
@@ -760,7 +761,7 @@ int cs_compile_main(int argc, char **argv)
     }
     if (j.a.reason != CS_UNC_NONE) {
         count(&j, (enum cs_stat)(CS_ST_UNCACHEABLE + j.a.reason));
-        logf_(&j, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
+        job_log(&j, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
         return passthrough(&j);
     }
     remote_init(&j);

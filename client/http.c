@@ -1,6 +1,7 @@
 /* Minimal HTTP/1.1: Content-Length or chunked bodies, keep-alive with one
  * retry when a reused connection turns out closed, every wait bounded by
- * poll(2) against the request's deadline. */
+ * poll(2) against the request's deadline. The bytes read are parsed by
+ * client/http_response.c. */
 #include "autoconfig.h"
 
 #include "client/http.h"
@@ -14,15 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client/http_response.h"
+#include "client/resolve.h"
 #include "common/base64.h"
 
-#define MAX_HEADER (64 * 1024)
-#define MAX_BODY ((size_t)1 << 30)
+/* The request line and headers: room for long bearer tokens, and as much
+ * as cstashd takes by default (limits.header_size). */
+#define MAX_REQUEST_HEAD (16 * 1024)
 
 struct cs_http {
     char *host, *port, *path, *host_header, *auth;
@@ -43,7 +46,10 @@ static int64_t now_ms(void)
 
 static int pct(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes s[0..n) into a new string. */
@@ -162,7 +168,8 @@ static void drop(struct cs_http *h)
     h->in.len = 0;
 }
 
-static enum cs_status fail_(struct cs_http *h, enum cs_status rc, bool unreachable, const char *what)
+static enum cs_status request_failed(struct cs_http *h, enum cs_status rc, bool unreachable,
+                                     const char *what)
 {
     h->unreachable = unreachable;
     snprintf(h->error, sizeof h->error, "%s", what);
@@ -188,20 +195,23 @@ static bool wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
-static enum cs_status connect_(struct cs_http *h)
+static enum cs_status open_connection(struct cs_http *h)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    int e = getaddrinfo(h->host, h->port, &hints, &res);
-    if (e != 0) {
-        snprintf(h->error, sizeof h->error, "cannot resolve %s: %s", h->host, gai_strerror(e));
-        h->unreachable = true;
-        return CS_ERR_IO;
-    }
+    /* The connect timeout covers the name lookup too (as libcurl's does). */
     int64_t deadline = now_ms() + h->connect_timeout_ms;
-    enum cs_status rc = CS_ERR_IO;
+    struct addrinfo *res = NULL;
+    const char *why = "";
+    enum cs_status rc = cs_resolve(h->host, h->port, h->connect_timeout_ms, &res, &why);
+    if (rc != CS_OK) {
+        snprintf(h->error, sizeof h->error, "cannot resolve %s: %s", h->host, why);
+        h->unreachable = true;
+        return rc == CS_ERR_BUSY ? CS_ERR_BUSY : CS_ERR_IO;
+    }
+    rc = CS_ERR_IO;
     bool timed_out = false;
     for (struct addrinfo *ai = res; ai && rc != CS_OK; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0)
             continue;
         int one = 1;
@@ -225,7 +235,8 @@ static enum cs_status connect_(struct cs_http *h)
             h->in.len = 0;
             rc = CS_OK;
         } else {
-            snprintf(h->error, sizeof h->error, "connect to %s:%s: %s", h->host, h->port, strerror(err));
+            snprintf(h->error, sizeof h->error, "connect to %s:%s: %s", h->host, h->port,
+                     strerror(err));
             close(fd);
         }
     }
@@ -284,160 +295,110 @@ static void consume(struct cs_http *h, size_t n)
     h->in.len -= n;
 }
 
-/* Moves exactly n body bytes to out (NULL: discard). */
-static enum cs_status read_exact(struct cs_http *h, size_t n, struct cs_bytes *out, int64_t deadline)
-{
-    while (n) {
-        if (h->in.len == 0) {
-            enum cs_status rc = fill(h, deadline);
-            if (rc != CS_OK)
-                return rc == CS_ERR_NOT_FOUND ? CS_ERR_IO : rc;
-        }
-        size_t take = h->in.len < n ? h->in.len : n;
-        if (out && cs_bytes_append(out, h->in.data, take) != CS_OK)
-            return CS_ERR_NOMEM;
-        consume(h, take);
-        n -= take;
-    }
-    return CS_OK;
-}
-
-/* A CRLF-terminated line at the front of h->in (without the CRLF). */
-static enum cs_status read_line(struct cs_http *h, char *line, size_t cap, int64_t deadline)
+/* Reads until h->in holds the response's head, then consumes it. */
+static enum cs_status read_head(struct cs_http *h, bool head_request, struct cs_http_head *head,
+                                int64_t deadline, const char **why)
 {
     for (;;) {
-        uint8_t *nl = h->in.len ? memchr(h->in.data, '\n', h->in.len) : NULL;
-        if (nl) {
-            size_t n = (size_t)(nl - h->in.data);
-            if (n >= cap)
-                return CS_ERR_INVALID;
-            memcpy(line, h->in.data, n);
-            line[n] = '\0';
-            if (n && line[n - 1] == '\r')
-                line[n - 1] = '\0';
-            consume(h, n + 1);
+        size_t used;
+        enum cs_status rc = cs_http_head_parse(h->in.data, h->in.len, head_request,
+                                               &cs_http_limits_default, head, &used, why);
+        if (rc != CS_OK)
+            return rc;
+        if (used) {
+            consume(h, used);
             return CS_OK;
         }
-        if (h->in.len > cap)
-            return CS_ERR_INVALID;
-        enum cs_status rc = fill(h, deadline);
+        rc = fill(h, deadline);
         if (rc != CS_OK)
             return rc == CS_ERR_NOT_FOUND ? CS_ERR_IO : rc;
     }
 }
 
-static enum cs_status read_chunked(struct cs_http *h, struct cs_bytes *out, int64_t deadline)
+/* Reads the body that head announces to out (NULL: dropped). */
+static enum cs_status read_body(struct cs_http *h, const struct cs_http_head *head,
+                                struct cs_bytes *out, int64_t deadline)
 {
-    char line[256];
-    for (;;) {
-        enum cs_status rc = read_line(h, line, sizeof line, deadline);
+    struct cs_http_body b;
+    enum cs_status rc = cs_http_body_start(&b, head, &cs_http_limits_default);
+    while (rc == CS_OK) {
+        size_t used;
+        rc = cs_http_body_feed(&b, h->in.data, h->in.len, out, &used);
         if (rc != CS_OK)
-            return rc;
-        char *end;
-        unsigned long long n = strtoull(line, &end, 16);
-        if (end == line || n > MAX_BODY || (out && out->len + n > MAX_BODY))
-            return CS_ERR_INVALID;
-        if (n == 0)
             break;
-        if ((rc = read_exact(h, (size_t)n, out, deadline)) != CS_OK ||
-            (rc = read_line(h, line, sizeof line, deadline)) != CS_OK)
-            return rc;
+        consume(h, used);
+        if (b.done)
+            break;
+        rc = fill(h, deadline);
+        if (rc == CS_ERR_NOT_FOUND) {
+            rc = cs_http_body_end(&b, h->in.data, h->in.len, out);
+            h->in.len = 0;
+        }
     }
-    /* Trailers end with an empty line. */
-    for (;;) {
-        enum cs_status rc = read_line(h, line, sizeof line, deadline);
-        if (rc != CS_OK)
-            return rc;
-        if (!line[0])
-            return CS_OK;
-    }
+    return rc;
+}
+
+/* The request line and headers into req[MAX_REQUEST_HEAD]; their length,
+ * 0 when they do not fit. */
+static size_t request_head(const struct cs_http *h, const char *method, const char *rel,
+                           bool with_length, size_t len, char *req)
+{
+    int n =
+        snprintf(req, MAX_REQUEST_HEAD,
+                 "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
+                 method, h->path, rel, h->host_header, h->auth ? h->auth : "");
+    if (n < 0 || (size_t)n >= MAX_REQUEST_HEAD - 64)
+        return 0;
+    if (with_length)
+        n += snprintf(req + n, MAX_REQUEST_HEAD - (size_t)n, "Content-Length: %zu\r\n", len);
+    n += snprintf(req + n, MAX_REQUEST_HEAD - (size_t)n, "\r\n");
+    return (size_t)n;
 }
 
 /* One attempt on the current connection. *retry: the server had closed a
  * reused connection before answering, so the request may be sent again. */
-static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel, const void *body,
-                              size_t len, struct cs_bytes *out, int *status, bool *retry)
+static enum cs_status attempt(struct cs_http *h, const char *method, const char *rel,
+                              const void *body, size_t len, struct cs_bytes *out, int *status,
+                              bool *retry)
 {
     *retry = false;
     int64_t deadline = now_ms() + h->timeout_ms;
     bool was_reused = h->reused;
-    char head[2048];
-    int n = snprintf(head, sizeof head,
-                     "%s %s/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: cstash/" PACKAGE_VERSION "\r\n%s",
-                     method, h->path, rel, h->host_header, h->auth ? h->auth : "");
-    if (n < 0 || (size_t)n >= sizeof head - 64)
-        return fail_(h, CS_ERR_INVALID, false, "request line too long");
-    if (body || strcmp(method, "PUT") == 0)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Length: %zu\r\n", len);
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    char req[MAX_REQUEST_HEAD];
+    size_t n = request_head(h, method, rel, body || strcmp(method, "PUT") == 0, len, req);
+    if (!n)
+        return request_failed(h, CS_ERR_INVALID, false, "request headers over 16 KiB");
     h->reused = true;
-    enum cs_status rc = send_all(h, head, (size_t)n, deadline);
+    struct cs_http_head head;
+    const char *why = "";
+    enum cs_status rc = send_all(h, req, n, deadline);
     if (rc == CS_OK && len)
         rc = send_all(h, body, len, deadline);
-    char line[8192];
     if (rc == CS_OK)
-        rc = read_line(h, line, sizeof line, deadline);
+        rc = read_head(h, strcmp(method, "HEAD") == 0, &head, deadline, &why);
     if (rc != CS_OK) {
-        if (rc != CS_ERR_BUSY && was_reused) {
+        /* Closed before the status line: a reused connection the server
+         * had given up on. */
+        bool no_line = !h->in.len || !memchr(h->in.data, '\n', h->in.len);
+        if (rc != CS_ERR_BUSY && rc != CS_ERR_INVALID && was_reused && no_line) {
             *retry = true;
             drop(h);
             return rc;
         }
-        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out" : "connection lost");
+        if (rc == CS_ERR_BUSY)
+            why = "timed out";
+        else if (rc != CS_ERR_INVALID)
+            why = no_line ? "connection lost" : "bad response headers";
+        return request_failed(h, rc, rc == CS_ERR_BUSY, why);
     }
-    int major, minor, code;
-    if (sscanf(line, "HTTP/%d.%d %d", &major, &minor, &code) != 3)
-        return fail_(h, CS_ERR_INVALID, false, "not an HTTP response");
-    int64_t clen = -1;
-    bool chunked = false, close_after = major == 1 && minor == 0;
-    size_t header_bytes = 0;
-    for (;;) {
-        if ((rc = read_line(h, line, sizeof line, deadline)) != CS_OK)
-            return fail_(h, rc, rc == CS_ERR_BUSY, "bad response headers");
-        header_bytes += strlen(line) + 2;
-        if (!line[0])
-            break;
-        if (header_bytes > MAX_HEADER)
-            return fail_(h, CS_ERR_INVALID, false, "response headers too large");
-        char *v = strchr(line, ':');
-        if (!v)
-            continue;
-        *v++ = '\0';
-        while (*v == ' ' || *v == '\t')
-            v++;
-        if (!strcasecmp(line, "Content-Length"))
-            clen = strtoll(v, NULL, 10);
-        else if (!strcasecmp(line, "Transfer-Encoding") && strcasestr(v, "chunked"))
-            chunked = true;
-        else if (!strcasecmp(line, "Connection") && strcasestr(v, "close"))
-            close_after = true;
-    }
-    *status = code;
-    struct cs_bytes *sink = code == 200 ? out : NULL; /* error bodies are dropped */
-    if (!strcmp(method, "HEAD") || code == 204 || code == 304 || (code >= 100 && code < 200)) {
-        rc = CS_OK;
-    } else if (chunked) {
-        rc = read_chunked(h, sink, deadline);
-    } else if (clen >= 0) {
-        rc = (uint64_t)clen > MAX_BODY ? CS_ERR_INVALID : read_exact(h, (size_t)clen, sink, deadline);
-    } else {
-        /* Until the server closes. */
-        for (;;) {
-            rc = fill(h, deadline);
-            if (rc == CS_ERR_NOT_FOUND) {
-                rc = CS_OK;
-                if (sink)
-                    rc = cs_bytes_append(sink, h->in.data, h->in.len);
-                h->in.len = 0;
-                break;
-            }
-            if (rc != CS_OK || h->in.len > MAX_BODY)
-                break;
-        }
-        close_after = true;
-    }
+    *status = head.status;
+    /* error bodies are dropped */
+    rc = read_body(h, &head, head.status == 200 ? out : NULL, deadline);
     if (rc != CS_OK)
-        return fail_(h, rc, rc == CS_ERR_BUSY, rc == CS_ERR_BUSY ? "timed out reading the body" : "bad response body");
+        return request_failed(h, rc, rc == CS_ERR_BUSY,
+                              rc == CS_ERR_BUSY ? "timed out reading the body"
+                                                : "bad response body");
+    bool close_after = head.close;
     if (close_after)
         drop(h);
     h->unreachable = false;
@@ -451,7 +412,7 @@ enum cs_status cs_http_request(struct cs_http *h, const char *method, const char
     h->error[0] = '\0';
     for (int tries = 0; tries < 2; tries++) {
         if (h->fd < 0) {
-            enum cs_status rc = connect_(h);
+            enum cs_status rc = open_connection(h);
             if (rc != CS_OK)
                 return rc;
         }

@@ -86,7 +86,8 @@ static enum cs_status set_value(struct cs_settings *s, const struct key *k, cons
         return CS_OK;
     case K_SIZE:
         if (cs_parse_size(v, &n) != CS_OK || n == 0) {
-            snprintf(err, errlen, "%s: %s = \"%s\": want a size like 5G or 500M", where, k->name, v);
+            snprintf(err, errlen, "%s: %s = \"%s\": want a size like 5G or 500M", where, k->name,
+                     v);
             return CS_ERR_INVALID;
         }
         *(uint64_t *)field = n;
@@ -124,10 +125,16 @@ static enum cs_status read_config_file(struct cs_settings *s, char *err, size_t 
         return CS_ERR_INVALID;
     }
     s->config_file_read = true;
-    char line[4096], where[4200];
+    /* Room for long bearer tokens (client/http.c sends 16 KiB of headers). */
+    char line[16384], where[4200];
     enum cs_status rc = CS_OK;
     for (unsigned lineno = 1; rc == CS_OK && fgets(line, sizeof line, f); lineno++) {
         snprintf(where, sizeof where, "%s:%u", s->config_file, lineno);
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s: line longer than %zu bytes", where, sizeof line - 2);
+            rc = CS_ERR_INVALID;
+            break;
+        }
         char *t = trim(line);
         if (!*t || *t == '#')
             continue;
@@ -201,7 +208,8 @@ enum cs_status cs_settings_load(struct cs_settings *s, char *err, size_t errlen)
     s->remote_backoff_s = 30;
     s->dir = home_path("XDG_CACHE_HOME", ".cache", "cstash");
     const char *cf = getenv("CSTASH_CONFIG");
-    s->config_file = cf ? strdup(cf) : home_path("XDG_CONFIG_HOME", ".config", "cstash/cstash.conf");
+    s->config_file =
+        cf ? strdup(cf) : home_path("XDG_CONFIG_HOME", ".config", "cstash/cstash.conf");
     if (!s->dir || !s->config_file)
         return CS_ERR_NOMEM;
     enum cs_status rc = read_config_file(s, err, errlen);
@@ -213,8 +221,10 @@ enum cs_status cs_settings_load(struct cs_settings *s, char *err, size_t errlen)
         snprintf(err, errlen, "dir must be an absolute path (CSTASH_DIR)");
         return CS_ERR_INVALID;
     }
-    if (s->remote && !cs_starts_with(s->remote, "http://") && !cs_starts_with(s->remote, "https://")) {
-        snprintf(err, errlen, "remote \"%s\": want http://host:port/namespace or https://…", s->remote);
+    if (s->remote && !cs_starts_with(s->remote, "http://") &&
+        !cs_starts_with(s->remote, "https://")) {
+        snprintf(err, errlen, "remote \"%s\": want http://host:port/namespace or https://…",
+                 s->remote);
         return CS_ERR_INVALID;
     }
     if (s->remote) {
@@ -277,12 +287,8 @@ void cs_settings_print(const struct cs_settings *s)
             cs_format_size(*(const uint64_t *)field, size, sizeof size);
             printf("%s = %s\n", keys[i].name, size);
             break;
-        case K_MS:
-            printf("%s = %ums\n", keys[i].name, *(const uint32_t *)field);
-            break;
-        case K_SECONDS:
-            printf("%s = %us\n", keys[i].name, *(const uint32_t *)field);
-            break;
+        case K_MS: printf("%s = %ums\n", keys[i].name, *(const uint32_t *)field); break;
+        case K_SECONDS: printf("%s = %us\n", keys[i].name, *(const uint32_t *)field); break;
         }
     }
 }

@@ -22,7 +22,7 @@ libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
 common=("$src"/common/{base64,buf,hash,log,size,status}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind}.c
-        "$src"/client/{args,blob,ppscan,util}.c)
+        "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
     local dir=$out/corpus-$1 i=0
@@ -49,13 +49,21 @@ if [ -x "$build/client/cstash" ] && command -v gcc >/dev/null; then
         "$build/client/cstash" gcc -Wall -MD -c s.c -o s.o 2>/dev/null) || true
     find "$out/seedcache" -name '*.[RM]' -exec cp {} "$out/corpus-blob/" \; 2>/dev/null || true
 fi
+# The first bytes choose the limits, HEAD or not, the end of the
+# connection and the read sizes (fuzz_http_response.c).
+http=$'\xff\xff\xff\x02\x04\x07'
+seed http_response "${http}"$'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' \
+    "${http}"$'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1\r\n!\r\n0\r\nT: 1\r\n\r\n' \
+    "${http}"$'HTTP/1.0 200 OK\nServer: x\n\nuntil the end' \
+    "${http}"$'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' \
+    $'\x20\x40\x10\x03\x05\x01\x02HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\n\r\n'
 seed ppscan "$(printf '# 1 "/base/p/a.c"\n# 0 "/base/p//"\n#line 3 "/usr/x.h" 2\nint x;\n')" \
     '-c a.c -o /base/p/o.o -MD -Wp,-MMD,x.d -I/base/p/inc'
 
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config blob ppscan; do
+for t in key credentials propfind destination config blob ppscan http_response; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \

@@ -95,7 +95,79 @@ printf 'int extra(void) { return 1; }\n' >"$proj/extra.c"
 rm -f "$proj/extra.c" "$proj/extra.o"
 [ "$(grep -c 'PUT /team/' "$SERVER_LOG" || true)" = "$before" ] || fail "CSTASH_REMOTE_READONLY still wrote"
 ok "bearer token and user:pass share hits; a wrong token: 401, no hits, build fine; read-only writes nothing"
+
+# A bearer token of 6 KiB: more request headers than the 2 KiB the client
+# had room for (it gave up before sending). The request reaches cstashd
+# whole; cstashd takes tokens of at most 512 bytes (server/credentials.h)
+# and says so in its 401; the compile goes on.
+long=$(head -c 4608 /dev/urandom | base64 -w0 | tr '+/' '-_')
+[ ${#long} = 6144 ] || fail "the long token is ${#long} characters"
+printf 'int longtok(void) { return 6; }\n' >"$proj/longtok.c"
+sleep 0.1
+(cd "$proj" && CSTASH_DIR=$TEST_TMP/t4 CSTASH_REMOTE=$URL/team CSTASH_TOKEN=$long "$CSTASH" gcc -c longtok.c -o longtok.o) \
+    || fail "a compile with a 6 KiB token failed"
+grep -q 'GET /team/[0-9a-f]\{2\}/[0-9a-f]\{62\}: 401 malformed Authorization header: Bearer token too long' "$SERVER_LOG" \
+    || fail "a 6 KiB bearer token did not reach cstashd: $(tail -n 2 "$CSTASH_LOG")"
+ok "a 6 KiB bearer token reaches cstashd (which refuses tokens over 512 bytes with 401); the compile goes on"
 stop_server
+
+# The same token end to end, against a stand-in that serves only requests
+# carrying exactly it: a compile stores, one from another cache dir hits,
+# with the token from CSTASH_TOKEN and from the config file (a line of
+# over 4 KiB there was split in two); a token one byte longer gets 401.
+python3 - "$TEST_TMP/standin.port" "$long" <<'PY' &
+import http.server, sys
+port_file, token = sys.argv[1], sys.argv[2]
+store = {}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    def reply(self, code, body=b''):
+        self.send_response(code)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def authorised(self):
+        if self.headers.get('Authorization') == 'Bearer ' + token:
+            return True
+        self.reply(401)
+        return False
+    def do_GET(self):
+        if self.authorised():
+            body = store.get(self.path)
+            self.reply(404) if body is None else self.reply(200, body)
+    def do_PUT(self):
+        body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+        if self.authorised():
+            store[self.path] = body
+            self.reply(201)
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+open(port_file, 'w').write('%d\n' % s.server_address[1])
+s.serve_forever()
+PY
+EXTRA_PIDS+=($!)
+for _ in $(seq 50); do [ -s "$TEST_TMP/standin.port" ] && break; sleep 0.1; done
+standin=http://127.0.0.1:$(cat "$TEST_TMP/standin.port")/ns
+printf 'token = %s\n' "$long" >"$TEST_TMP/long-token.conf"
+long_compile() { # long_compile CACHE [env...]
+    local dir=$1
+    shift
+    (cd "$proj" && env CSTASH_DIR="$dir" CSTASH_REMOTE="$standin" "$@" "$CSTASH" gcc -c longtok.c -o longtok.o) \
+        || fail "a compile with a 6 KiB token failed"
+}
+long_compile "$TEST_TMP/l1" CSTASH_TOKEN="$long"
+[ "$(at "$TEST_TMP/l1" miss)" = 1 ] && [ "$(at "$TEST_TMP/l1" remote_error)" = 0 ] \
+    || fail "6 KiB token, first compile: $(at "$TEST_TMP/l1" remote_error) remote errors ($(tail -n 1 "$CSTASH_LOG"))"
+long_compile "$TEST_TMP/l2" CSTASH_TOKEN="$long"
+[ "$(at "$TEST_TMP/l2" direct_hit_remote)" = 1 ] || fail "6 KiB token from CSTASH_TOKEN: no remote hit ($(tail -n 1 "$CSTASH_LOG"))"
+long_compile "$TEST_TMP/l3" CSTASH_CONFIG="$TEST_TMP/long-token.conf"
+[ "$(at "$TEST_TMP/l3" direct_hit_remote)" = 1 ] || fail "6 KiB token from the config file: no remote hit ($(tail -n 1 "$CSTASH_LOG"))"
+long_compile "$TEST_TMP/l4" CSTASH_TOKEN="${long}x"
+[ "$(at "$TEST_TMP/l4" miss)" = 1 ] && [ "$(at "$TEST_TMP/l4" remote_error)" = 1 ] \
+    || fail "the stand-in took a token that is not its own"
+kill "${EXTRA_PIDS[-1]}"
+rm -f "$proj/longtok.c" "$proj/longtok.o"
+ok "a 6 KiB bearer token from CSTASH_TOKEN or the config file: stored and hit through a server that checks it"
 
 # HTTPS (through libcurl) with a CA made here: verified with CSTASH_CACERT,
 # refused without it (an error counted, the build fine).
@@ -156,3 +228,68 @@ fault hang "http://127.0.0.1:$phang/ns"
 [ "$(at "$TEST_TMP/f-hang" remote_timeout)" -ge 1 ] || fail "hang: no timeout counted"
 [ "$(at "$TEST_TMP/f-hang" remote_skipped)" -ge 150 ] || fail "hang: the remote was not skipped after timing out"
 ok "remote down, answering 500, or hanging: every build compiles all 200 files in bounded time, errors counted"
+
+# A name whose lookup never ends costs a compile no more than the connect
+# timeout (getaddrinfo waited out the resolver's timeouts and retries: 10 s
+# here). The DNS server reads and never answers; it and a resolv.conf that
+# names it live in a network and mount namespace of the test's own, so the
+# machine's resolver is untouched (needs root: unshare, mount, ip).
+if [ "$(id -u)" != 0 ]; then
+    echo "# not root: the bound on name lookups is not tested (unshare -m -n needs root)"
+else
+    command -v unshare >/dev/null && command -v ip >/dev/null || fail "unshare and ip (util-linux, iproute2) are needed as root"
+    mkdir -p "$TEST_TMP/dns"
+    printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:2\n' >"$TEST_TMP/dns/resolv.conf"
+    printf 'int dns(void) { return 1; }\n' >"$TEST_TMP/dns/dns.c"
+    sleep 0.1
+    cat >"$TEST_TMP/dns/run.sh" <<'NS'
+set -euo pipefail
+d=$1
+ip link set lo up
+mount --bind "$d/resolv.conf" /etc/resolv.conf
+# reads queries and never answers; gone after 60 s whatever happens
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53)); s.settimeout(60)
+open(sys.argv[1], "w").write("ready\n")
+try:
+    while True: s.recvfrom(4096)
+except socket.timeout:
+    pass
+' "$d/ready" &
+dns=$!
+trap 'kill $dns 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [ -s "$d/ready" ] && break; sleep 0.1; done
+[ -s "$d/ready" ] || { echo "the silent DNS server did not start"; exit 1; }
+cd "$d"
+compile() { # compile CACHE REMOTE: one compile, its milliseconds on stdout
+    local t0 t1
+    t0=$(date +%s%N)
+    CSTASH_DIR=$d/$1 CSTASH_REMOTE=$2 CSTASH_CONNECT_TIMEOUT=1s CSTASH_TIMEOUT=1s \
+        "$CSTASH" gcc -c dns.c -o "$1.o" >&2
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+}
+echo "name $(compile name http://cstash-dns-test.example:8080/ns)"
+echo "again $(compile name http://cstash-dns-test.example:8080/ns)"
+# a numeric host never asks the DNS server: refused at once
+echo "numeric $(compile numeric "http://127.0.0.1:$2/ns")"
+NS
+    timeout 60 unshare -m -n env CSTASH="$CSTASH" bash "$TEST_TMP/dns/run.sh" "$TEST_TMP/dns" "$pdead" \
+        >"$TEST_TMP/dns/times" 2>"$TEST_TMP/dns/err" || { cat "$TEST_TMP/dns/err"; fail "the compiles in the DNS namespace failed"; }
+    read -r _ t_name <<<"$(grep '^name ' "$TEST_TMP/dns/times")"
+    read -r _ t_again <<<"$(grep '^again ' "$TEST_TMP/dns/times")"
+    read -r _ t_numeric <<<"$(grep '^numeric ' "$TEST_TMP/dns/times")"
+    echo "# a name that never resolves: ${t_name} ms, then ${t_again} ms (backoff); a numeric host: ${t_numeric} ms"
+    [ -s "$TEST_TMP/dns/name.o" ] && [ -s "$TEST_TMP/dns/numeric.o" ] || fail "a compile with an unresolvable remote made no object"
+    [ "$t_name" -le 3000 ] || fail "a name that never resolves held the compile ${t_name} ms (connect timeout 1 s)"
+    [ "$(at "$TEST_TMP/dns/name" remote_timeout)" = 1 ] || fail "the lookup's timeout was not counted as a remote timeout"
+    [ "$(at "$TEST_TMP/dns/name" remote_skipped)" = 1 ] && [ "$t_again" -le 1000 ] \
+        || fail "after a lookup timed out the next compile did not skip the remote (${t_again} ms)"
+    [ "$t_numeric" -le 1000 ] && [ "$(at "$TEST_TMP/dns/numeric" remote_error)" = 1 ] \
+        || fail "a numeric host: ${t_numeric} ms, $(at "$TEST_TMP/dns/numeric" remote_error) errors"
+    grep -q 'cannot resolve cstash-dns-test.example: the name lookup took longer' "$CSTASH_LOG" \
+        || fail "the log does not say the lookup timed out"
+    ok "a remote name whose DNS server never answers: the compile waits ${t_name} ms (connect timeout 1 s), then the remote is skipped; a numeric host asks no DNS server"
+fi

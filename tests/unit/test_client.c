@@ -1,6 +1,7 @@
 /* The cstash client's pure logic: argument classification, path
  * rewriting, blob encoding (and hostile blobs), line-marker scanning, the
- * names of clang's default configuration files. */
+ * names of clang's default configuration files, the parse of HTTP
+ * responses. */
 #include "autoconfig.h"
 
 #include <check.h>
@@ -13,6 +14,7 @@
 #include "client/args.h"
 #include "client/blob.h"
 #include "client/compiler.h"
+#include "client/http_response.h"
 #include "client/ppscan.h"
 #include "client/util.h"
 #include "tests/unit/check_main.h"
@@ -615,6 +617,157 @@ START_TEST(include_hash_collision)
 }
 END_TEST
 
+/* resp parsed as client/http.c reads one: piece bytes at a time (0: all),
+ * then the connection ends if eof. The body's status (into body, emptied
+ * first); *used: the bytes head and body took. */
+static enum cs_status http_read(const char *resp, const struct cs_http_limits *lim, size_t piece,
+                                bool eof, struct cs_http_head *head, struct cs_bytes *body,
+                                size_t *used)
+{
+    size_t len = strlen(resp), start = 0, end = 0, n = 0;
+    const uint8_t *p = (const uint8_t *)resp;
+    const char *why = NULL;
+    body->len = 0;
+    while (n == 0) {
+        end = piece && end + piece < len ? end + piece : len;
+        ck_assert_int_eq(cs_http_head_parse(p, end, false, lim, head, &n, &why), CS_OK);
+        ck_assert_msg(n || end < len, "the head of \"%s\" is not complete", resp);
+    }
+    struct cs_http_body b;
+    enum cs_status rc = cs_http_body_start(&b, head, lim);
+    for (start = n; rc == CS_OK && !b.done;) {
+        rc = cs_http_body_feed(&b, p + start, end - start, body, &n);
+        start += rc == CS_OK ? n : 0;
+        if (rc == CS_OK && !b.done && end == len) {
+            if (eof && (rc = cs_http_body_end(&b, p + start, end - start, body)) == CS_OK)
+                start = end;
+            break;
+        }
+        end = piece && end + piece < len ? end + piece : len;
+    }
+    *used = start;
+    return rc == CS_OK && !b.done ? CS_ERR_IO : rc;
+}
+
+/* cs_http_head_parse of all of s. */
+static enum cs_status head_of(const char *s, bool head_request, const struct cs_http_limits *lim,
+                              struct cs_http_head *h, size_t *used)
+{
+    const char *why = NULL;
+    return cs_http_head_parse((const uint8_t *)s, strlen(s), head_request, lim, h, used, &why);
+}
+
+START_TEST(http_response_parse)
+{
+    const struct cs_http_limits *lim = &cs_http_limits_default;
+    struct cs_http_head h;
+    struct cs_bytes body = {0};
+    size_t used;
+    const char *next = "HTTP/1.1 204 No Content\r\n\r\n";
+    char resp[512];
+    for (size_t piece = 0; piece < 4; piece++) {
+        snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello%s", next);
+        ck_assert_int_eq(http_read(resp, lim, piece, false, &h, &body, &used), CS_OK);
+        ck_assert(h.status == 200 && h.framing == CS_HTTP_LENGTH && !h.close);
+        ck_assert_str_eq((char *)body.data, "hello");
+        ck_assert_uint_eq(used, strlen(resp) - strlen(next)); /* the next response is left */
+        snprintf(resp, sizeof resp,
+                 "HTTP/1.1 200 OK\nTransfer-encoding: chunked\nConnection: close\n\n"
+                 "3;ext=1\r\nhel\r\n2\nlo\n0\r\nTrailer: x\r\n\r\n%s",
+                 next);
+        ck_assert_int_eq(http_read(resp, lim, piece, false, &h, &body, &used), CS_OK);
+        ck_assert(h.close && h.framing == CS_HTTP_CHUNKED);
+        ck_assert_str_eq((char *)body.data, "hello");
+        ck_assert_uint_eq(used, strlen(resp) - strlen(next));
+        ck_assert_int_eq(
+            http_read("HTTP/1.0 200 OK\r\n\r\nto the end", lim, piece, true, &h, &body, &used),
+            CS_OK);
+        ck_assert(h.close && h.framing == CS_HTTP_UNTIL_CLOSE);
+        ck_assert_str_eq((char *)body.data, "to the end");
+        static const char *const cut[] = {
+            "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello"};
+        for (size_t i = 0; i < 2; i++) /* cut short */
+            ck_assert_int_eq(http_read(cut[i], lim, piece, true, &h, &body, &used), CS_ERR_IO);
+    }
+    /* No body for HEAD, 204, 304 and 1xx, whatever the headers say. */
+    const char *s = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    ck_assert_int_eq(head_of(s, true, lim, &h, &used), CS_OK);
+    ck_assert(used == strlen(s) && h.framing == CS_HTTP_NO_BODY);
+    s = "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n";
+    ck_assert(head_of(s, false, lim, &h, &used) == CS_OK && h.framing == CS_HTTP_NO_BODY);
+    /* Not complete yet; not a response; over the limits. */
+    s = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n";
+    ck_assert(head_of(s, false, lim, &h, &used) == CS_OK && used == 0);
+    ck_assert_int_eq(head_of("SSH-2.0-OpenSSH_9.2\r\n\r\n", false, lim, &h, &used), CS_ERR_INVALID);
+    struct cs_http_limits small = {.head = 48, .line = 28, .body = 4};
+    s = "HTTP/1.1 200 OK\r\nX-Long: 0123456789abcdefghijk\r\n"; /* a line of 29 */
+    ck_assert_int_eq(head_of(s, false, &small, &h, &used), CS_ERR_INVALID);
+    s = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 56789"; /* 49 bytes, not complete */
+    ck_assert_int_eq(head_of(s, false, &small, &h, &used), CS_ERR_INVALID);
+    struct cs_http_body b;
+    s = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    ck_assert_int_eq(head_of(s, false, &small, &h, &used), CS_OK);
+    ck_assert_int_eq(cs_http_body_start(&b, &h, &small), CS_ERR_INVALID);
+    ck_assert_int_eq(http_read("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+                               "2\r\nde\r\n0\r\n\r\n",
+                               &small, 0, false, &h, &body, &used),
+                     CS_ERR_INVALID);
+    cs_bytes_free(&body);
+}
+END_TEST
+
+/* A body without Content-Length or chunks (it ends with the connection)
+ * over the body limit was taken as complete and empty: a 200 with no body
+ * (found by tests/fuzz/fuzz_http_response.c). */
+START_TEST(http_until_close_over_limit)
+{
+    struct cs_http_limits small = {.head = 1024, .line = 256, .body = 4};
+    struct cs_http_head h;
+    struct cs_bytes body = {0};
+    size_t used;
+    for (size_t piece = 0; piece < 3; piece++) {
+        ck_assert_int_eq(
+            http_read("HTTP/1.1 200 OK\r\n\r\n0123456789", &small, piece, true, &h, &body, &used),
+            CS_ERR_INVALID);
+        ck_assert_uint_eq(body.len, 0);
+    }
+    ck_assert_int_eq(http_read("HTTP/1.1 200 OK\r\n\r\n0123", &small, 0, true, &h, &body, &used),
+                     CS_OK);
+    ck_assert_str_eq((char *)body.data, "0123");
+    cs_bytes_free(&body);
+}
+END_TEST
+
+/* A chunk's data must be followed by its line end: whatever came before
+ * it was dropped, so a chunk longer than its size line said gave a body
+ * cut short as if complete. The size is hex digits: strtoull also took
+ * "0x5", "+5" and " 5". (Found by reading, writing the fuzz target.) */
+START_TEST(http_chunk_framing)
+{
+    static const char *const bad[] = {
+        "5\r\nhelloXYZ\r\n0\r\n\r\n", "0x5\r\nhello\r\n0\r\n\r\n", "+5\r\nhello\r\n0\r\n\r\n",
+        " 5\r\nhello\r\n0\r\n\r\n",   "5 x\r\nhello\r\n0\r\n\r\n", ";\r\n0\r\n\r\n",
+        "ffffffffffffffffff\r\n",
+    };
+    const char *te = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char resp[256];
+    struct cs_http_head h;
+    struct cs_bytes body = {0};
+    size_t used;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(resp, sizeof resp, "%s%s", te, bad[i]);
+        ck_assert_msg(http_read(resp, &cs_http_limits_default, 0, true, &h, &body, &used) ==
+                          CS_ERR_INVALID,
+                      "chunks \"%s\" taken", bad[i]);
+    }
+    snprintf(resp, sizeof resp, "%sB \t;x\r\nhello world\r\n00\r\n\r\n", te);
+    ck_assert_int_eq(http_read(resp, &cs_http_limits_default, 0, true, &h, &body, &used), CS_OK);
+    ck_assert_str_eq((char *)body.data, "hello world");
+    cs_bytes_free(&body);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -632,6 +785,9 @@ static Suite *suite(void)
     tcase_add_test(tc, file_options);
     tcase_add_test(tc, more_file_options);
     tcase_add_test(tc, default_configs);
+    tcase_add_test(tc, http_response_parse);
+    tcase_add_test(tc, http_until_close_over_limit);
+    tcase_add_test(tc, http_chunk_framing);
     suite_add_tcase(s, tc);
     return s;
 }
