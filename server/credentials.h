@@ -9,7 +9,9 @@
 #include "common/status.h"
 
 #define CS_CRED_USER_MAX 128
-#define CS_CRED_SECRET_MAX 512
+/* Tokens such as JWTs run to a few KiB; clients send up to 16 KiB of
+ * headers (limits.header_size bounds the whole request head). */
+#define CS_CRED_SECRET_MAX 8192
 
 enum cs_cred_scheme { CS_CRED_NONE, CS_CRED_BASIC, CS_CRED_BEARER };
 

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "server/auth.h"
 #include "server/config.h"
+#include "server/credentials.h"
 #include "server/hints.h"
 #include "server/http.h"
 #include "server/listen.h"
@@ -209,8 +210,10 @@ static int load_config(const struct options *o, struct cs_config **cfg, bool to_
     return EXIT_OK;
 }
 
-/* One line of stdin without its newline; no echo when stdin is a terminal. */
-static bool read_secret(const char *prompt, char *buf, size_t len)
+/* One line of stdin without its newline; no echo when stdin is a terminal.
+ * false with *too_long when the line does not fit in len - 1 bytes (it is
+ * refused, never cut: a hash of part of a token would not match it). */
+static bool read_secret(const char *prompt, char *buf, size_t len, bool *too_long)
 {
     struct termios old, quiet;
     bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
@@ -227,8 +230,13 @@ static bool read_secret(const char *prompt, char *buf, size_t len)
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
         fprintf(stderr, "\n");
     }
+    *too_long = false;
     if (!ok)
         return false;
+    if (!strchr(buf, '\n') && strlen(buf) == len - 1 && !feof(stdin)) {
+        *too_long = true;
+        return false;
+    }
     buf[strcspn(buf, "\r\n")] = '\0';
     return buf[0] != '\0';
 }
@@ -236,12 +244,17 @@ static bool read_secret(const char *prompt, char *buf, size_t len)
 /* hash-token and hash-password: what goes into the config instead of a secret. */
 static int run_hash(const char *command)
 {
-    char secret[1024];
-    bool token = strcmp(command, "hash-token") == 0;
+    char secret[CS_CRED_SECRET_MAX + 2]; /* the secret, its newline, the NUL */
+    bool token = strcmp(command, "hash-token") == 0, too_long;
 
-    if (!read_secret(token ? "token: " : "password: ", secret, sizeof secret)) {
-        fprintf(stderr, "cstashd: %s reads the %s on stdin; got nothing\n", command,
-                token ? "token" : "password");
+    if (!read_secret(token ? "token: " : "password: ", secret, sizeof secret, &too_long)) {
+        if (too_long)
+            fprintf(stderr, "cstashd: %s: the %s is longer than %d bytes; clients cannot send it\n",
+                    command, token ? "token" : "password", CS_CRED_SECRET_MAX);
+        else
+            fprintf(stderr, "cstashd: %s reads the %s on stdin; got nothing\n", command,
+                    token ? "token" : "password");
+        OPENSSL_cleanse(secret, sizeof secret);
         return EXIT_CONFIG;
     }
     if (token) {

@@ -133,3 +133,16 @@ grep -q "url = '$URL/default/'" "$SERVER_LOG.out" || fail "gradle line"
 grep -q "SCCACHE_WEBDAV_ENDPOINT=$URL/default" "$SERVER_LOG.out" || fail "sccache line"
 stop_server
 ok "--print-client-config prints ccache, Bazel, Gradle and sccache settings"
+
+# hash-token hashes the whole token (8 KiB at most, what the server takes)
+# and refuses a longer one: it once hashed its first 1023 bytes in silence,
+# which no client's token then matched.
+tok=$(head -c 6000 /dev/zero | tr '\0' t)
+[ "$(printf %s "$tok" | "$CSTASHD" hash-token)" = "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" ] ||
+    fail "hash-token of a 6000-byte token is not its sha256"
+if head -c 9000 /dev/zero | tr '\0' t | "$CSTASHD" hash-token >"$TEST_TMP/out" 2>"$TEST_TMP/err"; then
+    fail "hash-token took a token of 9000 bytes: $(cat "$TEST_TMP/out")"
+fi
+grep -q 'longer than 8192 bytes' "$TEST_TMP/err" || fail "hash-token's refusal: $(cat "$TEST_TMP/err")"
+[ ! -s "$TEST_TMP/out" ] || fail "hash-token printed a hash for a token it refused"
+ok "hash-token: a 6000-byte token hashed whole; 9000 bytes refused, naming the limit"
