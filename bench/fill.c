@@ -75,8 +75,12 @@ int main(int argc, char **argv)
     }
     count = strtoul(argv[3], NULL, 10);
     for (i = 0; i < 2; i++) {
-        jobs[i] = (struct job){&b, argv[2], count * (unsigned long)i / 2,
-                               count * (unsigned long)(i + 1) / 2, strtoul(argv[4], NULL, 10), 0};
+        jobs[i] = (struct job){&b,
+                               argv[2],
+                               count * (unsigned long)i / 2,
+                               count * (unsigned long)(i + 1) / 2,
+                               strtoul(argv[4], NULL, 10),
+                               0};
         pthread_create(&t[i], NULL, fill, &jobs[i]);
     }
     for (i = 0; i < 2; i++) {

@@ -44,7 +44,8 @@ static enum cs_status seal(const char magic[4], const struct cs_bytes *raw, stru
         out->cap = at + bound + 1;
     }
     /* Level 1: compiles are latency-bound; zstd -1 still shrinks objects ~3x. */
-    size_t n = ZSTD_compress(out->data + at, bound, raw->data ? raw->data : (uint8_t *)"", raw->len, 1);
+    size_t n =
+        ZSTD_compress(out->data + at, bound, raw->data ? raw->data : (uint8_t *)"", raw->len, 1);
     if (ZSTD_isError(n))
         return CS_ERR_INVALID;
     out->len = at + n;
@@ -52,7 +53,8 @@ static enum cs_status seal(const char magic[4], const struct cs_bytes *raw, stru
     return CS_OK;
 }
 
-static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t len, struct cs_bytes *raw)
+static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t len,
+                             struct cs_bytes *raw)
 {
     if (len < 12 || memcmp(data, magic, 4) != 0)
         return CS_ERR_INVALID;
@@ -172,12 +174,12 @@ enum cs_status cs_manifest_decode(const uint8_t *data, size_t len, struct cs_man
     struct cs_bytes raw = {0};
     enum cs_status rc = unseal("CSM1", data, len, &raw);
     size_t o = 0;
-#define NEED(k) \
-    do { \
-        if (raw.len - o < (size_t)(k)) { \
-            rc = CS_ERR_INVALID; \
-            goto out; \
-        } \
+#define NEED(k)                                                                                    \
+    do {                                                                                           \
+        if (raw.len - o < (size_t)(k)) {                                                           \
+            rc = CS_ERR_INVALID;                                                                   \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
     if (rc != CS_OK)
         goto out;

@@ -16,40 +16,39 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: cstash COMPILER [ARGS...]   compile through the cache\n"
-            "       cstash OPTION\n"
-            "A compiler cache for gcc and clang: a hit replays the object file, the\n"
-            "dependency file and the warnings; a miss compiles and stores. Results are\n"
-            "shared through a remote cache (cstashd or any WebDAV server) by GET/PUT.\n"
-            "Also works as a compiler launcher (CMAKE_C_COMPILER_LAUNCHER=cstash) or as\n"
-            "a symlink named like the compiler, placed early on PATH.\n"
-            "\n"
-            "  -s, --show-stats   print the counters and the local cache size\n"
-            "  -z, --zero-stats   zero the counters\n"
-            "  -C, --clear        remove every cached result from the local cache\n"
-            "  -c, --cleanup      shrink the local cache to its size limit now\n"
-            "  -p, --show-config  print the settings in effect and where they came from\n"
-            "  -V, --version      print the version\n"
-            "  -h, --help         print this help\n"
-            "\n"
-            "Settings (environment, or \"key = value\" lines in ~/.config/cstash/cstash.conf\n"
-            "or $CSTASH_CONFIG, key = the variable name without CSTASH_, lower case):\n"
-            "  CSTASH_DIR          local cache directory (~/.cache/cstash)\n"
-            "  CSTASH_MAXSIZE      local cache size limit (5G)\n"
-            "  CSTASH_REMOTE       http(s)://[user:pass@]host:port/namespace\n"
-            "  CSTASH_TOKEN        bearer token for the remote\n"
-            "  CSTASH_CACERT       CA bundle for an https remote (default: the system's)\n"
-            "  CSTASH_READONLY, CSTASH_REMOTE_READONLY   do not write (either / the remote)\n"
-            "  CSTASH_DIRECT       direct mode, on by default (false: always preprocess)\n"
-            "  CSTASH_DISABLE      just run the compiler\n"
-            "  CSTASH_RECACHE      compile and store, ignoring cached results\n"
-            "  CSTASH_BASEDIR      paths under it are hashed relative to the working dir\n"
-            "  CSTASH_CACHE_BUSTER any text: a new value starts a fresh cache\n"
-            "  CSTASH_PREFIX       command put before the compiler on a miss (distcc)\n"
-            "  CSTASH_LOG          append a line per compile to this file\n"
-            "  CSTASH_CONNECT_TIMEOUT (1s), CSTASH_TIMEOUT (10s), CSTASH_REMOTE_BACKOFF (30s)\n"
-            "See cstash(1).\n");
+    fprintf(f, "Usage: cstash COMPILER [ARGS...]   compile through the cache\n"
+               "       cstash OPTION\n"
+               "A compiler cache for gcc and clang: a hit replays the object file, the\n"
+               "dependency file and the warnings; a miss compiles and stores. Results are\n"
+               "shared through a remote cache (cstashd or any WebDAV server) by GET/PUT.\n"
+               "Also works as a compiler launcher (CMAKE_C_COMPILER_LAUNCHER=cstash) or as\n"
+               "a symlink named like the compiler, placed early on PATH.\n"
+               "\n"
+               "  -s, --show-stats   print the counters and the local cache size\n"
+               "  -z, --zero-stats   zero the counters\n"
+               "  -C, --clear        remove every cached result from the local cache\n"
+               "  -c, --cleanup      shrink the local cache to its size limit now\n"
+               "  -p, --show-config  print the settings in effect and where they came from\n"
+               "  -V, --version      print the version\n"
+               "  -h, --help         print this help\n"
+               "\n"
+               "Settings (environment, or \"key = value\" lines in ~/.config/cstash/cstash.conf\n"
+               "or $CSTASH_CONFIG, key = the variable name without CSTASH_, lower case):\n"
+               "  CSTASH_DIR          local cache directory (~/.cache/cstash)\n"
+               "  CSTASH_MAXSIZE      local cache size limit (5G)\n"
+               "  CSTASH_REMOTE       http(s)://[user:pass@]host:port/namespace\n"
+               "  CSTASH_TOKEN        bearer token for the remote\n"
+               "  CSTASH_CACERT       CA bundle for an https remote (default: the system's)\n"
+               "  CSTASH_READONLY, CSTASH_REMOTE_READONLY   do not write (either / the remote)\n"
+               "  CSTASH_DIRECT       direct mode, on by default (false: always preprocess)\n"
+               "  CSTASH_DISABLE      just run the compiler\n"
+               "  CSTASH_RECACHE      compile and store, ignoring cached results\n"
+               "  CSTASH_BASEDIR      paths under it are hashed relative to the working dir\n"
+               "  CSTASH_CACHE_BUSTER any text: a new value starts a fresh cache\n"
+               "  CSTASH_PREFIX       command put before the compiler on a miss (distcc)\n"
+               "  CSTASH_LOG          append a line per compile to this file\n"
+               "  CSTASH_CONNECT_TIMEOUT (1s), CSTASH_TIMEOUT (10s), CSTASH_REMOTE_BACKOFF (30s)\n"
+               "See cstash(1).\n");
 }
 
 static int load(struct cs_settings *s)
@@ -133,7 +132,8 @@ int main(int argc, char **argv)
     }
     if (argv[1][0] == '-') {
         if (argc > 2) {
-            fprintf(stderr, "cstash: %s takes no arguments; to compile: cstash COMPILER ARGS...\n", argv[1]);
+            fprintf(stderr, "cstash: %s takes no arguments; to compile: cstash COMPILER ARGS...\n",
+                    argv[1]);
             return EXIT_USAGE;
         }
         return command(argv[1]);

@@ -155,8 +155,8 @@ static enum cs_status status_of(struct cs_remote *r, long code, const char *what
 }
 
 /* The outcome of a request through client/http.c. */
-static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int code, const char *what,
-                                   bool get)
+static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int code,
+                                   const char *what, bool get)
 {
     r->unreachable = cs_http_unreachable(r->http);
     if (rc != CS_OK) {
@@ -202,7 +202,8 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
         r->unreachable = cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_COULDNT_CONNECT ||
                          cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_GOT_NOTHING ||
                          cc == CURLE_RECV_ERROR || cc == CURLE_SEND_ERROR;
-        snprintf(r->error, sizeof r->error, "%s: %s", what, r->errbuf[0] ? r->errbuf : r->api.easy_strerror(cc));
+        snprintf(r->error, sizeof r->error, "%s: %s", what,
+                 r->errbuf[0] ? r->errbuf : r->api.easy_strerror(cc));
         return cc == CURLE_OPERATION_TIMEDOUT ? CS_ERR_BUSY : CS_ERR_IO;
     }
     long code = 0;
@@ -210,7 +211,8 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
     return status_of(r, code, what, get);
 }
 
-enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_bytes *out)
+enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN],
+                             struct cs_bytes *out)
 {
     if (r->http) {
         char rel[CS_SHA256_HEX_LEN + 2];
@@ -240,8 +242,8 @@ enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
     return rc;
 }
 
-enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], const void *data,
-                             size_t len)
+enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN],
+                             const void *data, size_t len)
 {
     if (r->http) {
         char rel[CS_SHA256_HEX_LEN + 2];

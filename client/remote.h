@@ -18,9 +18,10 @@ struct cs_remote;
 /* NULL when libcurl cannot be loaded (*why says so). */
 struct cs_remote *cs_remote_open(const struct cs_settings *s, const char **why);
 /* CS_OK (out filled), CS_ERR_NOT_FOUND (a miss) or an error. */
-enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], struct cs_bytes *out);
-enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN], const void *data,
-                             size_t len);
+enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN],
+                             struct cs_bytes *out);
+enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN],
+                             const void *data, size_t len);
 /* Whether the last failure was a timeout or refused connection, i.e. the
  * server is away rather than unhappy with one request. */
 bool cs_remote_unreachable(const struct cs_remote *r);

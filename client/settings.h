@@ -26,7 +26,7 @@ struct cs_settings {
     char *cache_buster;   /* hashed into every key */
     uint32_t connect_timeout_ms, timeout_ms;
     uint32_t remote_backoff_s; /* skip the remote this long after a failure */
-    char *config_file;    /* the file read (or looked for) */
+    char *config_file;         /* the file read (or looked for) */
     bool config_file_read;
 };
 

@@ -17,9 +17,22 @@
 #include "common/size.h"
 
 static const char *const names[CS_ST_UNCACHEABLE] = {
-    "direct_hit_local", "direct_hit_remote", "preprocessed_hit_local", "preprocessed_hit_remote",
-    "miss", "compile_failed", "preprocessor_error", "remote_error", "remote_timeout",
-    "remote_skipped", "local_error", "internal_error", "disabled", "files", "bytes", "cleanups",
+    "direct_hit_local",
+    "direct_hit_remote",
+    "preprocessed_hit_local",
+    "preprocessed_hit_remote",
+    "miss",
+    "compile_failed",
+    "preprocessor_error",
+    "remote_error",
+    "remote_timeout",
+    "remote_skipped",
+    "local_error",
+    "internal_error",
+    "disabled",
+    "files",
+    "bytes",
+    "cleanups",
 };
 
 static void stat_name(int i, char *buf, size_t len)
@@ -27,7 +40,8 @@ static void stat_name(int i, char *buf, size_t len)
     if (i < CS_ST_UNCACHEABLE)
         snprintf(buf, len, "%s", names[i]);
     else
-        snprintf(buf, len, "uncacheable_%s", cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)));
+        snprintf(buf, len, "uncacheable_%s",
+                 cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)));
 }
 
 static char *shard_file(const char *dir, unsigned shard)
@@ -214,29 +228,31 @@ void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
     printf("cacheable calls:      %" PRId64 "\n", cacheable);
     printf("  hits:               %" PRId64 " (%.1f%%)\n", hits,
            cacheable ? 100.0 * (double)hits / (double)cacheable : 0.0);
-    printf("    local:            %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n", local,
-           v[CS_ST_DIRECT_HIT_LOCAL], v[CS_ST_PP_HIT_LOCAL]);
-    printf("    remote:           %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n", remote,
-           v[CS_ST_DIRECT_HIT_REMOTE], v[CS_ST_PP_HIT_REMOTE]);
+    printf("    local:            %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n",
+           local, v[CS_ST_DIRECT_HIT_LOCAL], v[CS_ST_PP_HIT_LOCAL]);
+    printf("    remote:           %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n",
+           remote, v[CS_ST_DIRECT_HIT_REMOTE], v[CS_ST_PP_HIT_REMOTE]);
     printf("  misses:             %" PRId64 "\n", v[CS_ST_MISS]);
     printf("uncacheable calls:    %" PRId64 "\n", unc);
     for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
         if (v[i])
-            printf("  %-20s%" PRId64 "\n", cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)),
-                   v[i]);
+            printf("  %-20s%" PRId64 "\n",
+                   cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)), v[i]);
     printf("failed compiles:      %" PRId64 "\n", v[CS_ST_COMPILE_FAILED]);
     printf("errors:\n");
     printf("  preprocessor:       %" PRId64 "\n", v[CS_ST_PREPROCESSOR_ERROR]);
-    printf("  remote:             %" PRId64 " (timeouts %" PRId64 ", skipped while unavailable %" PRId64 ")\n",
-           v[CS_ST_REMOTE_ERROR] + v[CS_ST_REMOTE_TIMEOUT], v[CS_ST_REMOTE_TIMEOUT], v[CS_ST_REMOTE_SKIPPED]);
+    printf("  remote:             %" PRId64 " (timeouts %" PRId64
+           ", skipped while unavailable %" PRId64 ")\n",
+           v[CS_ST_REMOTE_ERROR] + v[CS_ST_REMOTE_TIMEOUT], v[CS_ST_REMOTE_TIMEOUT],
+           v[CS_ST_REMOTE_SKIPPED]);
     printf("  local cache:        %" PRId64 "\n", v[CS_ST_LOCAL_ERROR]);
     printf("  internal:           %" PRId64 "\n", v[CS_ST_INTERNAL_ERROR]);
     printf("disabled calls:       %" PRId64 "\n", v[CS_ST_DISABLED]);
     char size[32], max[32];
     cs_format_size((uint64_t)v[CS_ST_BYTES], size, sizeof size);
     cs_format_size(maxsize, max, sizeof max);
-    printf("local cache size:     %" PRId64 " bytes (%s) in %" PRId64 " files, limit %s\n", v[CS_ST_BYTES],
-           size, v[CS_ST_FILES], max);
+    printf("local cache size:     %" PRId64 " bytes (%s) in %" PRId64 " files, limit %s\n",
+           v[CS_ST_BYTES], size, v[CS_ST_FILES], max);
     printf("cleanups:             %" PRId64 "\n", v[CS_ST_CLEANUPS]);
     /* Machine-readable lines for scripts and tests. */
     printf("\n");

@@ -23,8 +23,8 @@ struct cs_strv {
     char **v;
     size_t n, cap;
 };
-enum cs_status cs_strv_push(struct cs_strv *sv, const char *s);  /* copies s */
-enum cs_status cs_strv_push_own(struct cs_strv *sv, char *s);    /* takes s (NULL: NOMEM) */
+enum cs_status cs_strv_push(struct cs_strv *sv, const char *s); /* copies s */
+enum cs_status cs_strv_push_own(struct cs_strv *sv, char *s);   /* takes s (NULL: NOMEM) */
 void cs_strv_free(struct cs_strv *sv);
 
 /* Reads a whole file of at most max bytes into b (appends). */

@@ -25,8 +25,7 @@ static int b64_value(unsigned char c, int *alphabet)
     return -1;
 }
 
-bool cs_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
-                      size_t *out_len)
+bool cs_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len)
 {
     uint32_t acc = 0;
     size_t n = 0, i, bits = 0, data_len = in_len;

@@ -10,8 +10,7 @@
 /* Decodes in[0..in_len) into out (cap bytes). Padding is optional, but
  * when present it must be right; the two alphabets may not be mixed; no
  * whitespace. Returns false on malformed input or when out is too small. */
-bool cs_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
-                      size_t *out_len);
+bool cs_base64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap, size_t *out_len);
 
 /* Standard-alphabet encoding with padding; out needs
  * cs_base64_encoded_len(in_len) + 1 bytes (NUL-terminated). */

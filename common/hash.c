@@ -34,7 +34,8 @@ void cs_hex_encode(const uint8_t *in, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
-_Static_assert(sizeof(struct cs_sha256) >= sizeof(SHA256_CTX), "cs_sha256 too small for SHA256_CTX");
+_Static_assert(sizeof(struct cs_sha256) >= sizeof(SHA256_CTX),
+               "cs_sha256 too small for SHA256_CTX");
 
 void cs_sha256_init(struct cs_sha256 *h)
 {

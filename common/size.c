@@ -29,7 +29,7 @@ enum cs_status cs_parse_size(const char *text, uint64_t *out)
         const char *u = strchr(units, toupper((unsigned char)*p));
         if (!u)
             return (*p == 'b' || *p == 'B') && p[1] == '\0' ? (*out = value, CS_OK)
-                                                           : CS_ERR_INVALID;
+                                                            : CS_ERR_INVALID;
         shift = 10u * (unsigned)(u - units + 1);
         p++;
         if (*p == 'i')
@@ -47,7 +47,10 @@ enum cs_status cs_parse_size(const char *text, uint64_t *out)
 
 enum cs_status cs_parse_duration(const char *text, uint64_t *ms)
 {
-    static const struct { const char *suffix; uint64_t ms; } units[] = {
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = {
         {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
     };
     const char *p = text;

@@ -25,7 +25,7 @@ struct cs_admin {
     struct cs_stats *stats;
     const struct cs_auth_limit *auth_limit;
     struct cs_work_pool *work; /* NULL: no worker figures */
-    int uid; /* the caller: a user, or -1 (anonymous) */
+    int uid;                   /* the caller: a user, or -1 (anonymous) */
 };
 
 #define CS_ADMIN_ALLOW "GET, HEAD"

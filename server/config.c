@@ -112,8 +112,8 @@ static void read_compression(struct cs_config_loader *ld, const config_setting_t
     }
 }
 
-static void load_namespace(struct cs_config_loader *ld, const config_setting_t *g, struct cs_config *cfg,
-                           struct cs_namespace_config *ns)
+static void load_namespace(struct cs_config_loader *ld, const config_setting_t *g,
+                           struct cs_config *cfg, struct cs_namespace_config *ns)
 {
     int i, n = config_setting_length(g);
     bool have_name = false, compression = false;
@@ -172,7 +172,8 @@ static void load_namespace(struct cs_config_loader *ld, const config_setting_t *
         ns->compress_level = 0;
 }
 
-static void load_namespaces(struct cs_config_loader *ld, const config_setting_t *list, struct cs_config *cfg)
+static void load_namespaces(struct cs_config_loader *ld, const config_setting_t *list,
+                            struct cs_config *cfg)
 {
     int i, j, n;
 

@@ -56,7 +56,8 @@ enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen
     return CS_OK;
 }
 
-void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *s, struct cs_config *cfg)
+void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *s,
+                           struct cs_config *cfg)
 {
     int i, n;
     char host[256];

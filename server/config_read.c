@@ -34,7 +34,8 @@ void cs_config_errors_push(struct cs_config_errors *errs, char *line)
     errs->lines[errs->count++] = line;
 }
 
-void cs_config_error(struct cs_config_loader *ld, const config_setting_t *where, const char *fmt, ...)
+void cs_config_error(struct cs_config_loader *ld, const config_setting_t *where, const char *fmt,
+                     ...)
 {
     char reason[512];
     char *line = NULL;
@@ -126,8 +127,8 @@ bool cs_config_read_seconds(struct cs_config_loader *ld, const config_setting_t 
     return true;
 }
 
-bool cs_config_read_count(struct cs_config_loader *ld, const config_setting_t *s, unsigned min, unsigned max,
-                          unsigned *out)
+bool cs_config_read_count(struct cs_config_loader *ld, const config_setting_t *s, unsigned min,
+                          unsigned max, unsigned *out)
 {
     uint64_t v;
 

@@ -11,7 +11,8 @@
 #include "server/config_priv.h"
 #include "storage/remote.h"
 
-static void read_tier_type(struct cs_config_loader *ld, const config_setting_t *s, struct cs_tier_config *t)
+static void read_tier_type(struct cs_config_loader *ld, const config_setting_t *s,
+                           struct cs_tier_config *t)
 {
     static const char *const names[] = {"disk", "s3", "redis", "http"};
     const char *v = config_setting_get_string(s);
@@ -27,7 +28,8 @@ static void read_tier_type(struct cs_config_loader *ld, const config_setting_t *
 }
 
 /* What each type needs, once all its keys are read. */
-static void check_tier(struct cs_config_loader *ld, const config_setting_t *g, const struct cs_tier_config *t)
+static void check_tier(struct cs_config_loader *ld, const config_setting_t *g,
+                       const struct cs_tier_config *t)
 {
     switch (t->type) {
     case CS_TIER_DISK: break;
@@ -55,7 +57,8 @@ static void check_tier(struct cs_config_loader *ld, const config_setting_t *g, c
     }
 }
 
-static void load_tier(struct cs_config_loader *ld, const config_setting_t *g, struct cs_tier_config *t)
+static void load_tier(struct cs_config_loader *ld, const config_setting_t *g,
+                      struct cs_tier_config *t)
 {
     int i, n = config_setting_length(g);
     bool have_type = false;

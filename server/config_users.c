@@ -32,8 +32,8 @@ static bool user_name_valid(const char *name)
 
 /* Accepts what this libcrypt verifies and does not call weak: yescrypt,
  * bcrypt, sha512crypt, sha256crypt, scrypt... */
-static bool password_hash_ok(struct cs_config_loader *ld, const config_setting_t *where, const char *user,
-                             const char *hash)
+static bool password_hash_ok(struct cs_config_loader *ld, const config_setting_t *where,
+                             const char *user, const char *hash)
 {
     int ok = crypt_checksalt(hash);
 
@@ -165,7 +165,8 @@ static void load_user(struct cs_config_loader *ld, const config_setting_t *g, st
     }
 }
 
-void cs_config_load_users(struct cs_config_loader *ld, const config_setting_t *list, struct cs_config *cfg)
+void cs_config_load_users(struct cs_config_loader *ld, const config_setting_t *list,
+                          struct cs_config *cfg)
 {
     int i, n;
 
@@ -179,7 +180,8 @@ void cs_config_load_users(struct cs_config_loader *ld, const config_setting_t *l
 }
 
 /* Apache htpasswd: "user:hash" lines; '#' comments and blank lines skipped. */
-void cs_config_load_htpasswd(struct cs_config_loader *ld, const config_setting_t *s, struct cs_config *cfg)
+void cs_config_load_htpasswd(struct cs_config_loader *ld, const config_setting_t *s,
+                             struct cs_config *cfg)
 {
     const char *path = config_setting_get_string(s);
     char line[1024];
@@ -237,8 +239,8 @@ int cs_config_find_user(const struct cs_config *cfg, const char *name)
 
 /* A list of principal names granting right: "*", "@authenticated" or
  * users (which cs_config_load_users has read already). */
-void cs_config_read_acl(struct cs_config_loader *ld, const config_setting_t *s, const struct cs_config *cfg,
-                        struct cs_namespace_config *ns, unsigned right)
+void cs_config_read_acl(struct cs_config_loader *ld, const config_setting_t *s,
+                        const struct cs_config *cfg, struct cs_namespace_config *ns, unsigned right)
 {
     int i, n;
 

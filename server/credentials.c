@@ -23,8 +23,7 @@ static size_t trimmed_len(const char *p)
     return n;
 }
 
-static enum cs_status parse_basic(const char *p, struct cs_credentials *out,
-                                  const char **reason)
+static enum cs_status parse_basic(const char *p, struct cs_credentials *out, const char **reason)
 {
     uint8_t buf[CS_CRED_USER_MAX + 1 + CS_CRED_SECRET_MAX];
     size_t len = trimmed_len(p), n, i, user_len;
@@ -60,8 +59,7 @@ static enum cs_status parse_basic(const char *p, struct cs_credentials *out,
     return CS_OK;
 }
 
-static enum cs_status parse_bearer(const char *p, struct cs_credentials *out,
-                                   const char **reason)
+static enum cs_status parse_bearer(const char *p, struct cs_credentials *out, const char **reason)
 {
     size_t len = trimmed_len(p), i;
 

@@ -17,8 +17,8 @@ enum cs_cred_scheme { CS_CRED_NONE, CS_CRED_BASIC, CS_CRED_BEARER };
 
 struct cs_credentials {
     enum cs_cred_scheme scheme;
-    char user[CS_CRED_USER_MAX + 1];      /* Basic only */
-    char secret[CS_CRED_SECRET_MAX + 1];  /* Basic password or Bearer token */
+    char user[CS_CRED_USER_MAX + 1];     /* Basic only */
+    char secret[CS_CRED_SECRET_MAX + 1]; /* Basic password or Bearer token */
     size_t secret_len;
 };
 

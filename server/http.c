@@ -109,8 +109,7 @@ static void run_dav(struct cs_server *srv, struct cs_request *req, struct MHD_Co
                          header(conn, "Depth"), &reply);
         break;
     default:
-        cs_reply_error(&reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "no WebDAV handler for %s",
-                       method);
+        cs_reply_error(&reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "no WebDAV handler for %s", method);
         break;
     }
     http_prepare_reply(req, &reply, method, url);
@@ -188,7 +187,8 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
     const struct cs_backend_ops *ops = srv->backend->ops;
     bool head = req->m == M_HEAD;
     struct cs_object obj;
-    enum cs_status st = ops->open(srv->backend->state, id, head ? 0 : SMALL_OBJECT_MAX, flags, &obj);
+    enum cs_status st =
+        ops->open(srv->backend->state, id, head ? 0 : SMALL_OBJECT_MAX, flags, &obj);
 
     if (st == CS_ERR_WOULD_BLOCK)
         return false;
@@ -325,8 +325,9 @@ static void dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_C
     }
     if (route.collection) {
         http_prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
-                           route.key_len ? "path ends with '/': it names a collection, not an object"
-                                         : "no key after the namespace: use /<namespace>/<key>");
+                           route.key_len
+                               ? "path ends with '/': it names a collection, not an object"
+                               : "no key after the namespace: use /<namespace>/<key>");
         return;
     }
     dispatch_object(srv, req, conn, &route);
@@ -571,7 +572,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 /* Every connection is known to the guard, which enforces its time limits
  * and the listener's connection cap. */
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+                        enum MHD_ConnectionNotificationCode code)
 {
     const struct cs_listener_ref *ref = cls;
     struct cs_server *srv = ref->srv;

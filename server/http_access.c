@@ -217,7 +217,7 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
             return HTTP_AUTH_ANSWERED;
         }
         return keep_for_hash(srv, req, &cred, addr, method, url) ? HTTP_AUTH_SLOW
-                                                                  : HTTP_AUTH_ANSWERED;
+                                                                 : HTTP_AUTH_ANSWERED;
     }
     cs_credentials_clear(&cred);
     return r == CS_AUTH_DENIED ? denied(req, method, url) : HTTP_AUTH_OK;
@@ -228,7 +228,7 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
  * help), 403 for users. Said before looking at the key, so the answer
  * does not depend on whether it exists. */
 bool http_authorize(struct cs_request *req, const struct cs_namespace_config *ns, unsigned need,
-                      const char *method, const char *url)
+                    const char *method, const char *url)
 {
     char reason[REASON_MAX];
 
@@ -249,7 +249,7 @@ bool http_authorize(struct cs_request *req, const struct cs_namespace_config *ns
 
 /* Request target and header sizes against the limits: 414 / 431. */
 bool http_within_limits(struct cs_server *srv, struct cs_request *req, const char *method,
-                          const char *url)
+                        const char *url)
 {
     char reason[REASON_MAX];
     size_t n = strlen(url);

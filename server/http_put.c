@@ -68,11 +68,12 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
         }
     } else if (!te || !strcasestr(te, "chunked")) {
         http_prepare_error(req, method, url, MHD_HTTP_LENGTH_REQUIRED,
-                      "PUT needs a Content-Length header (or chunked transfer encoding)");
+                           "PUT needs a Content-Length header (or chunked transfer encoding)");
         return true;
     }
     if (ct && strlen(ct) > CS_CONTENT_TYPE_MAX) {
-        http_prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST, "Content-Type longer than 127 bytes");
+        http_prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
+                           "Content-Type longer than 127 bytes");
         return true;
     }
     if (ct && strcmp(ct, "application/octet-stream") != 0)

@@ -53,8 +53,8 @@ static void prepare_text(struct cs_request *req, unsigned status, const char *te
     req->status = status;
 }
 
-void http_prepare_error(struct cs_request *req, const char *method, const char *url, unsigned status,
-                          const char *reason)
+void http_prepare_error(struct cs_request *req, const char *method, const char *url,
+                        unsigned status, const char *reason)
 {
     log_request_error(req, method, url, status, reason);
     prepare_text(req, status, reason);
@@ -66,7 +66,7 @@ void http_prepare_error(struct cs_request *req, const char *method, const char *
 }
 
 void http_prepare_method_not_allowed(struct cs_request *req, const char *method, const char *url,
-                                       const char *allow)
+                                     const char *allow)
 {
     char reason[REASON_MAX];
 
@@ -301,7 +301,7 @@ enum cs_status http_prepare_object(struct cs_request *req, struct MHD_Connection
 
 /* A WebDAV handler's reply becomes the response. */
 void http_prepare_reply(struct cs_request *req, struct cs_reply *r, const char *method,
-                          const char *url)
+                        const char *url)
 {
     if (r->error) {
         size_t n = r->body.len;

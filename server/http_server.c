@@ -102,8 +102,8 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
     struct MHD_OptionItem opts[24];
     size_t n = 0;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (l->ipv6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (l->ipv6 ? MHD_USE_IPv6 : 0) |
+                     (tls ? MHD_USE_TLS : 0);
     size_t memory = CONNECTION_MEMORY;
 
     if (srv->limits.header_size + 16 * 1024 > memory)
@@ -123,11 +123,12 @@ static struct MHD_Daemon *start_daemon(struct cs_server *srv, const struct cs_co
     }
     OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, http_on_connection,
-        &srv->refs[index], MHD_OPTION_UNESCAPE_CALLBACK, http_keep_escaped, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, http_on_request_line, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, http_on_completed, srv,
+                            MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, &srv->refs[index],
+                            MHD_OPTION_UNESCAPE_CALLBACK, http_keep_escaped, NULL,
+                            MHD_OPTION_URI_LOG_CALLBACK, http_on_request_line, NULL,
+                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 }
 
 static void free_server(struct cs_server *srv)

@@ -8,8 +8,8 @@
 #include "common/hash.h"
 #include "server/key.h"
 
-static enum cs_status percent_decode(const char *raw, size_t raw_len, char *out,
-                                     size_t *out_len, const char **reason)
+static enum cs_status percent_decode(const char *raw, size_t raw_len, char *out, size_t *out_len,
+                                     const char **reason)
 {
     size_t i = 0, n = 0;
 

@@ -10,9 +10,9 @@
 
 #include "common/status.h"
 
-#define CS_KEY_MAX 1024         /* bytes of a decoded key */
-#define CS_KEY_SEGMENT_MAX 255  /* bytes of one '/'-separated segment */
-#define CS_NAMESPACE_MAX 64     /* bytes of a namespace name */
+#define CS_KEY_MAX 1024        /* bytes of a decoded key */
+#define CS_KEY_SEGMENT_MAX 255 /* bytes of one '/'-separated segment */
+#define CS_NAMESPACE_MAX 64    /* bytes of a namespace name */
 
 /* Percent-decodes raw[0..raw_len) into out (at least CS_KEY_MAX + 1 bytes)
  * and validates it. On CS_ERR_BAD_KEY, *reason is a static one-line text. */

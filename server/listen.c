@@ -45,8 +45,7 @@ static void describe(const struct sockaddr *sa, struct cs_listener *out)
     }
 }
 
-enum cs_status cs_listen_open(const char *addr, struct cs_listener *out, char *why,
-                              size_t why_len)
+enum cs_status cs_listen_open(const char *addr, struct cs_listener *out, char *why, size_t why_len)
 {
     struct addrinfo hints, *res = NULL;
     struct sockaddr_storage bound;

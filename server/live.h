@@ -19,8 +19,8 @@
 #include "server/config.h"
 
 struct cs_policy {
-    struct cs_config *cfg;   /* owned */
-    struct cs_auth *auth;    /* owned, built from cfg */
+    struct cs_config *cfg; /* owned */
+    struct cs_auth *auth;  /* owned, built from cfg */
 };
 
 /* Takes ownership of cfg on success. */
@@ -30,8 +30,8 @@ void cs_policy_free(struct cs_policy *p);
 struct cs_live {
     _Atomic(struct cs_policy *) current;
     atomic_uint epoch;
-    atomic_uint active[2];       /* requests in flight, by the parity they entered in */
-    struct cs_policy *retired;   /* replaced, waiting for its readers; reloader only */
+    atomic_uint active[2];     /* requests in flight, by the parity they entered in */
+    struct cs_policy *retired; /* replaced, waiting for its readers; reloader only */
     unsigned retired_parity;
 };
 

@@ -11,18 +11,18 @@
 #include "server/key.h"
 
 enum cs_route_kind {
-    CS_ROUTE_OBJECT,    /* /<ns>/<key> */
-    CS_ROUTE_ADMIN,     /* /_/<endpoint> */
+    CS_ROUTE_OBJECT, /* /<ns>/<key> */
+    CS_ROUTE_ADMIN,  /* /_/<endpoint> */
 };
 
 struct cs_route {
     enum cs_route_kind kind;
     const struct cs_namespace_config *ns;
-    const char *admin;              /* for CS_ROUTE_ADMIN: the text after "/_/" */
-    char key[CS_KEY_MAX + 1];       /* for CS_ROUTE_OBJECT: the decoded key, without the
-                                       trailing slash of a collection path */
-    size_t key_len;                 /* 0 for the namespace root ("/ns" or "/ns/") */
-    bool collection;                /* the path ended with '/', or is the root */
+    const char *admin;        /* for CS_ROUTE_ADMIN: the text after "/_/" */
+    char key[CS_KEY_MAX + 1]; /* for CS_ROUTE_OBJECT: the decoded key, without the
+                                 trailing slash of a collection path */
+    size_t key_len;           /* 0 for the namespace root ("/ns" or "/ns/") */
+    bool collection;          /* the path ended with '/', or is the root */
 };
 
 /* url is the raw (still percent-encoded) path without the query string.

@@ -17,7 +17,7 @@ struct block {
 struct cs_stats {
     uint64_t id;
     size_t n_ns;
-    pthread_mutex_t lock;    /* guards the list, taken once per thread */
+    pthread_mutex_t lock; /* guards the list, taken once per thread */
     struct block *blocks;
 };
 
@@ -96,7 +96,7 @@ void cs_stats_sum(struct cs_stats *s, size_t ns_slot, uint64_t out[CS_STAT_COUNT
     pthread_mutex_lock(&s->lock);
     for (b = s->blocks; b; b = b->next)
         for (i = 0; i < CS_STAT_COUNT; i++)
-            out[i] += atomic_load_explicit(&b->v[ns_slot * CS_STAT_COUNT + i],
-                                           memory_order_relaxed);
+            out[i] +=
+                atomic_load_explicit(&b->v[ns_slot * CS_STAT_COUNT + i], memory_order_relaxed);
     pthread_mutex_unlock(&s->lock);
 }

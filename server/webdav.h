@@ -22,11 +22,10 @@ struct cs_dav {
     const struct cs_config *cfg;
     const struct cs_backend *backend;
     struct cs_index *index;
-    size_t list_max;            /* most entries in one Depth: 1 answer; more: 507 */
+    size_t list_max; /* most entries in one Depth: 1 answer; more: 507 */
 };
 
-void cs_dav_options(const struct cs_dav *dav, const struct cs_route *route,
-                    struct cs_reply *out);
+void cs_dav_options(const struct cs_dav *dav, const struct cs_route *route, struct cs_reply *out);
 void cs_dav_propfind(const struct cs_dav *dav, const struct cs_route *route, const char *depth,
                      const char *body, size_t body_len, struct cs_reply *out);
 void cs_dav_mkcol(const struct cs_dav *dav, const struct cs_route *route, bool has_body,

@@ -14,7 +14,7 @@ struct cs_work_pool {
     pthread_mutex_t lock;
     pthread_cond_t ready; /* work was posted, or the pool stops */
     struct cs_work *head, *tail;
-    unsigned places;    /* reserved or queued, not yet taken by a worker */
+    unsigned places; /* reserved or queued, not yet taken by a worker */
     unsigned queue_max;
     bool stopping;
     struct cs_work_stats stats;

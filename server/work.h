@@ -27,11 +27,11 @@ struct cs_work {
 struct cs_work_pool;
 
 struct cs_work_stats {
-    uint64_t queued;   /* waiting for a worker now */
-    uint64_t running;  /* in a worker now */
-    uint64_t done;     /* since start */
-    uint64_t refused;  /* found the queue full (or the pool stopping) */
-    bool stopping;     /* cs_work_pool_stop was called */
+    uint64_t queued;  /* waiting for a worker now */
+    uint64_t running; /* in a worker now */
+    uint64_t done;    /* since start */
+    uint64_t refused; /* found the queue full (or the pool stopping) */
+    bool stopping;    /* cs_work_pool_stop was called */
 };
 
 /* threads workers and a queue of at most queue_max waiting works. */

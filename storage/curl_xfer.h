@@ -15,15 +15,15 @@ struct cs_curl_pool *cs_curl_pool_new(const struct cs_tier_config *cfg);
 void cs_curl_pool_free(struct cs_curl_pool *p);
 
 struct cs_curl_request {
-    const char *method;                    /* GET HEAD PUT DELETE */
+    const char *method; /* GET HEAD PUT DELETE */
     const char *url;
-    const struct curl_slist *headers;      /* extra request headers */
-    const char *userpwd;                   /* "user:pass" for Basic, or NULL */
-    const struct cs_remote_source *src;    /* PUT body */
+    const struct curl_slist *headers;   /* extra request headers */
+    const char *userpwd;                /* "user:pass" for Basic, or NULL */
+    const struct cs_remote_source *src; /* PUT body */
     uint64_t src_size;
-    const struct cs_remote_sink *sink;     /* GET body (2xx only) */
-    struct cs_remote_meta *meta;           /* filled from the answer's headers, or NULL */
-    const char *meta_sha256_header;        /* the header holding a hex sha256, or NULL */
+    const struct cs_remote_sink *sink; /* GET body (2xx only) */
+    struct cs_remote_meta *meta;       /* filled from the answer's headers, or NULL */
+    const char *meta_sha256_header;    /* the header holding a hex sha256, or NULL */
 };
 
 /* 2xx: CS_OK; 404: CS_ERR_NOT_FOUND; other answers, connection errors and

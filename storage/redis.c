@@ -25,7 +25,7 @@
 #define DEFAULT_MAX_OBJECT (4u << 20)
 
 struct redis {
-    char *host;              /* NULL with a unix socket */
+    char *host; /* NULL with a unix socket */
     int port;
     char *socket_path;
     char *user, *password;
@@ -184,8 +184,7 @@ static enum cs_status fetch(struct redis *r, const struct cs_object_id *id, bool
                   : run(r, "GETRANGE", "GETRANGE %s 0 %d", key, VALUE_FIXED + CS_CONTENT_TYPE_MAX);
     if (!reply)
         return CS_ERR_UNAVAILABLE;
-    if (reply->type == REDIS_REPLY_NIL ||
-        (reply->type == REDIS_REPLY_STRING && reply->len == 0)) {
+    if (reply->type == REDIS_REPLY_NIL || (reply->type == REDIS_REPLY_STRING && reply->len == 0)) {
         freeReplyObject(reply);
         return CS_ERR_NOT_FOUND;
     }

@@ -25,19 +25,19 @@
 #define URL_MAX 2048
 
 struct s3 {
-    char *base;         /* scheme://host[:port] */
-    char *host;         /* Host header: host[:port], with the bucket for vhost style */
-    char *path_base;    /* "/bucket/prefix" (path style) or "/prefix", URI-encoded */
-    char *copy_base;    /* "/bucket/prefix": x-amz-copy-source in either style */
+    char *base;      /* scheme://host[:port] */
+    char *host;      /* Host header: host[:port], with the bucket for vhost style */
+    char *path_base; /* "/bucket/prefix" (path style) or "/prefix", URI-encoded */
+    char *copy_base; /* "/bucket/prefix": x-amz-copy-source in either style */
     char *region;
-    char *access_key, *secret_key, *session_token;  /* NULL: unsigned requests */
+    char *access_key, *secret_key, *session_token; /* NULL: unsigned requests */
     struct cs_curl_pool *pool;
 };
 
 static bool unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 /* SigV4's URI encoding; '/' kept (it separates path segments). */
@@ -125,9 +125,17 @@ static enum cs_status sign(const struct s3 *s, const char *method, const char *p
     out->headers = curl_slist_append(out->headers, "Expect:"); /* no 100-continue round trip */
     if (s->access_key) {
         struct cs_sigv4_request r = {
-            .method = method, .path = path, .query = "", .headers = h, .nheaders = nh,
-            .payload_sha256 = payload_sha256, .amz_date = date, .region = s->region,
-            .service = "s3", .access_key = s->access_key, .secret_key = s->secret_key,
+            .method = method,
+            .path = path,
+            .query = "",
+            .headers = h,
+            .nheaders = nh,
+            .payload_sha256 = payload_sha256,
+            .amz_date = date,
+            .region = s->region,
+            .service = "s3",
+            .access_key = s->access_key,
+            .secret_key = s->secret_key,
         };
         enum cs_status st = cs_sigv4_authorization(&r, auth, sizeof auth);
         if (st != CS_OK) {
@@ -184,8 +192,7 @@ static enum cs_status s3_head(void *state, const struct cs_object_id *id,
 }
 
 static enum cs_status s3_put(void *state, const struct cs_object_id *id,
-                             const struct cs_remote_meta *meta,
-                             const struct cs_remote_source *src)
+                             const struct cs_remote_meta *meta, const struct cs_remote_source *src)
 {
     char sha[CS_SHA256_HEX_LEN + 1];
     struct cs_sigv4_header extra[2];
@@ -252,8 +259,8 @@ static const struct cs_remote_ops s3_ops = {
     .destroy = s3_destroy,
 };
 
-enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns,
-                          struct cs_remote *out, char *why, size_t why_len)
+enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns, struct cs_remote *out,
+                          char *why, size_t why_len)
 {
     struct s3 *s = calloc(1, sizeof *s);
     const char *region = cfg->region ? cfg->region : "us-east-1";
@@ -317,8 +324,9 @@ enum cs_status cs_s3_open(const struct cs_tier_config *cfg, const char *ns,
         s->session_token = dup_nonempty(getenv("AWS_SESSION_TOKEN"));
     }
     if (!s->access_key != !s->secret_key) {
-        snprintf(why, why_len, "s3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
-                               "must be set together");
+        snprintf(why, why_len,
+                 "s3 credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                 "must be set together");
         s3_destroy(s);
         return CS_ERR_INVALID;
     }

@@ -157,7 +157,8 @@ enum cs_status cs_sigv4_authorization(const struct cs_sigv4_request *r, char *ou
     cs_hex_encode(digest, sizeof digest, hex);
     memcpy(day, r->amz_date, 8);
     day[8] = '\0';
-    if ((size_t)snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", day, r->region, r->service) >= sizeof scope) {
+    if ((size_t)snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", day, r->region,
+                         r->service) >= sizeof scope) {
         rc = CS_ERR_INVALID;
         goto out;
     }
@@ -185,8 +186,9 @@ enum cs_status cs_sigv4_authorization(const struct cs_sigv4_request *r, char *ou
     hmac(k4, 32, s->buf, sig);
     OPENSSL_cleanse(kseed, sizeof kseed);
     cs_hex_encode(sig, sizeof sig, hex);
-    int n = snprintf(out, outlen, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-                     r->access_key, scope, sh->buf, hex);
+    int n =
+        snprintf(out, outlen, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+                 r->access_key, scope, sh->buf, hex);
     if (n < 0 || (size_t)n >= outlen)
         rc = CS_ERR_TOO_LARGE;
 out:

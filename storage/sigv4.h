@@ -16,8 +16,8 @@ struct cs_sigv4_header {
 
 struct cs_sigv4_request {
     const char *method;
-    const char *path;   /* URI-encoded, e.g. "/bucket/key" */
-    const char *query;  /* URI-encoded "a=1&b=2" in any order, or "" */
+    const char *path;                      /* URI-encoded, e.g. "/bucket/key" */
+    const char *query;                     /* URI-encoded "a=1&b=2" in any order, or "" */
     const struct cs_sigv4_header *headers; /* every header to sign, host included */
     size_t nheaders;
     const char *payload_sha256; /* hex, or "UNSIGNED-PAYLOAD" */

@@ -26,10 +26,10 @@
 
 struct cs_tiers_ns {
     const char *name;
-    const struct cs_tier_config *tiers;  /* the remote tiers, in order */
+    const struct cs_tier_config *tiers; /* the remote tiers, in order */
     size_t n_tiers;
-    int compress_level;                  /* for objects filled from a remote tier */
-    uint64_t max_blob_size;              /* larger remote objects are not filled */
+    int compress_level;     /* for objects filled from a remote tier */
+    uint64_t max_blob_size; /* larger remote objects are not filled */
 };
 
 /* Wraps disk (which the result owns from now on, also on failure) with
@@ -41,11 +41,11 @@ enum cs_status cs_tiers_open(struct cs_backend *disk, const struct cs_tiers_ns *
 struct cs_tier_stats {
     const char *ns;
     const char *type;
-    unsigned index;        /* 1 for the first remote tier (the disk is 0) */
-    bool out_of_path;      /* the breaker is open */
-    uint64_t hits, misses, errors, skipped, fills, writes, write_errors, dropped,
-        too_large, refreshes, breaker_opened;
-    uint64_t queued;       /* async jobs waiting now */
+    unsigned index;   /* 1 for the first remote tier (the disk is 0) */
+    bool out_of_path; /* the breaker is open */
+    uint64_t hits, misses, errors, skipped, fills, writes, write_errors, dropped, too_large,
+        refreshes, breaker_opened;
+    uint64_t queued; /* async jobs waiting now */
 };
 
 /* Up to max tiers' stats, in namespace then tier order; returns how many

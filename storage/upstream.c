@@ -16,8 +16,8 @@
 #define URL_MAX 4096
 
 struct upstream {
-    char *base;                  /* url without a trailing '/' */
-    struct curl_slist *auth;     /* Authorization: Bearer, or NULL */
+    char *base;              /* url without a trailing '/' */
+    struct curl_slist *auth; /* Authorization: Bearer, or NULL */
     struct cs_curl_pool *pool;
 };
 
@@ -83,8 +83,7 @@ static enum cs_status up_head(void *state, const struct cs_object_id *id,
 }
 
 static enum cs_status up_put(void *state, const struct cs_object_id *id,
-                             const struct cs_remote_meta *meta,
-                             const struct cs_remote_source *src)
+                             const struct cs_remote_meta *meta, const struct cs_remote_source *src)
 {
     struct cs_curl_request r = {.src = src, .src_size = meta->size};
     char ct[CS_CONTENT_TYPE_MAX + 32];

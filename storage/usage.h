@@ -28,10 +28,10 @@
 
 struct cs_usage_ns {
     char name[CS_USAGE_NAME_MAX + 1];
-    atomic_uint_fast64_t max_size;  /* 0: no limit of its own; a reload may change it */
-    atomic_uint_fast64_t objects;   /* committed */
-    atomic_uint_fast64_t bytes;     /* committed, on disk */
-    atomic_int_fast64_t pending;    /* written, not yet committed */
+    atomic_uint_fast64_t max_size; /* 0: no limit of its own; a reload may change it */
+    atomic_uint_fast64_t objects;  /* committed */
+    atomic_uint_fast64_t bytes;    /* committed, on disk */
+    atomic_int_fast64_t pending;   /* written, not yet committed */
     atomic_uint_fast64_t evictions;
     atomic_uint_fast64_t evicted_bytes;
 };
@@ -39,8 +39,8 @@ struct cs_usage_ns {
 struct cs_usage {
     struct cs_usage_ns *ns;
     size_t n;
-    atomic_uint_fast64_t max_size;  /* whole data dir; 0: no limit */
-    atomic_bool disk_full;          /* ENOSPC seen: evict to make room */
+    atomic_uint_fast64_t max_size; /* whole data dir; 0: no limit */
+    atomic_bool disk_full;         /* ENOSPC seen: evict to make room */
 };
 
 enum cs_status cs_usage_init(struct cs_usage *u, uint64_t max_size);

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     b.len = 0;
     if (cs_manifest_decode(data, size, &m) == CS_OK) {
-        if (cs_manifest_encode(&m, &b) != CS_OK || cs_manifest_decode(b.data, b.len, &m2) != CS_OK ||
-            m.n != m2.n)
+        if (cs_manifest_encode(&m, &b) != CS_OK ||
+            cs_manifest_decode(b.data, b.len, &m2) != CS_OK || m.n != m2.n)
             abort();
         cs_manifest_free(&m2);
         cs_manifest_free(&m);

@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct cs_route r;
     size_t len = 0;
 
-    if (!cfg && cs_config_load_string("namespaces = ( { name = \"ns\"; } );", "f", &cfg,
-                                      &errs) != CS_OK)
+    if (!cfg &&
+        cs_config_load_string("namespaces = ( { name = \"ns\"; } );", "f", &cfg, &errs) != CS_OK)
         abort();
     if (cs_key_normalize((const char *)data, size, out, &len, &why) == CS_OK) {
         if (len > CS_KEY_MAX || memchr(out, '\0', len) || strstr(out, "/../") ||

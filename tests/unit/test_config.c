@@ -61,17 +61,17 @@ END_TEST
 START_TEST(full_file)
 {
     struct cs_config *cfg = NULL;
-    const char *text =
-        "listen = [ \"127.0.0.1:9000\", \"[::1]:9001\" ];\n"
-        "data_dir = \"/srv/cache\";\n"
-        "threads = 3;\n"
-        "max_blob_size = \"64M\";\n"
-        "max_size = \"2T\";\n"
-        "track_access = false;\n"
-        "namespaces = (\n"
-        "  { name = \"a\"; durable = true; max_size = \"5G\"; read = [ \"*\" ]; write = [ \"*\" ]; },\n"
-        "  { name = \"b\"; max_blob_size = 1024; read = [ \"*\" ]; }\n"
-        ");\n";
+    const char *text = "listen = [ \"127.0.0.1:9000\", \"[::1]:9001\" ];\n"
+                       "data_dir = \"/srv/cache\";\n"
+                       "threads = 3;\n"
+                       "max_blob_size = \"64M\";\n"
+                       "max_size = \"2T\";\n"
+                       "track_access = false;\n"
+                       "namespaces = (\n"
+                       "  { name = \"a\"; durable = true; max_size = \"5G\"; read = [ \"*\" ]; "
+                       "write = [ \"*\" ]; },\n"
+                       "  { name = \"b\"; max_blob_size = 1024; read = [ \"*\" ]; }\n"
+                       ");\n";
 
     ck_assert_int_eq(cs_config_load_string(text, "t.conf", &cfg, &errs), CS_OK);
     ck_assert_uint_eq(cfg->n_listen, 2);
@@ -95,16 +95,15 @@ END_TEST
 START_TEST(errors_have_lines)
 {
     struct cs_config *cfg = NULL;
-    const char *text =
-        "listen = [ \"nope\" ];\n"                                   /* 1 */
-        "threads = -2;\n"                                            /* 2 */
-        "max_blob_size = \"lots\";\n"                                /* 3 */
-        "colour = \"blue\"; max_size = -1;\n"                        /* 4 */
-        "namespaces = (\n"                                           /* 5 */
-        "  { name = \"ok\"; read = [ \"ci\" ]; },\n"                 /* 6 */
-        "  { name = \"_bad\"; },\n"                                  /* 7 */
-        "  { name = \"ok\"; durable = \"yes\"; flavour = 1; }\n"     /* 8 */
-        ");\n";
+    const char *text = "listen = [ \"nope\" ];\n"                               /* 1 */
+                       "threads = -2;\n"                                        /* 2 */
+                       "max_blob_size = \"lots\";\n"                            /* 3 */
+                       "colour = \"blue\"; max_size = -1;\n"                    /* 4 */
+                       "namespaces = (\n"                                       /* 5 */
+                       "  { name = \"ok\"; read = [ \"ci\" ]; },\n"             /* 6 */
+                       "  { name = \"_bad\"; },\n"                              /* 7 */
+                       "  { name = \"ok\"; durable = \"yes\"; flavour = 1; }\n" /* 8 */
+                       ");\n";
 
     ck_assert_int_eq(cs_config_load_string(text, "bad.conf", &cfg, &errs), CS_ERR_INVALID);
     ck_assert_ptr_null(cfg);
@@ -125,8 +124,7 @@ START_TEST(syntax_error)
 {
     struct cs_config *cfg = NULL;
 
-    ck_assert_int_eq(cs_config_load_string("a = ;\n\n", "syn.conf", &cfg, &errs),
-                     CS_ERR_INVALID);
+    ck_assert_int_eq(cs_config_load_string("a = ;\n\n", "syn.conf", &cfg, &errs), CS_ERR_INVALID);
     ck_assert_uint_eq(errs.count, 1);
     ck_assert_msg(strncmp(errs.lines[0], "syn.conf:1: ", 12) == 0, "%s", errs.lines[0]);
 }
@@ -182,8 +180,7 @@ START_TEST(listen_addresses)
     ck_assert_uint_eq(port, 0);
     ck_assert_int_eq(cs_parse_listen_addr("localhost:65535", host, sizeof host, &port), CS_OK);
     ck_assert_int_eq(cs_parse_listen_addr("::1:80", host, sizeof host, &port), CS_ERR_INVALID);
-    ck_assert_int_eq(cs_parse_listen_addr("host:65536", host, sizeof host, &port),
-                     CS_ERR_INVALID);
+    ck_assert_int_eq(cs_parse_listen_addr("host:65536", host, sizeof host, &port), CS_ERR_INVALID);
     ck_assert_int_eq(cs_parse_listen_addr("host:", host, sizeof host, &port), CS_ERR_INVALID);
     ck_assert_int_eq(cs_parse_listen_addr(":80", host, sizeof host, &port), CS_ERR_INVALID);
     ck_assert_int_eq(cs_parse_listen_addr("host", host, sizeof host, &port), CS_ERR_INVALID);
@@ -227,9 +224,9 @@ START_TEST(users_and_acls)
     a = &cfg->namespaces[0];
     pub = &cfg->namespaces[1];
     ck_assert_uint_eq(cs_config_rights(a, -1), 0);
-    ck_assert_uint_eq(cs_config_rights(a, 0), CS_RIGHT_WRITE);   /* write implies read */
-    ck_assert_uint_eq(cs_config_rights(a, 1), CS_RIGHT_READ);    /* @authenticated */
-    ck_assert_uint_eq(cs_config_rights(a, 2), CS_RIGHT_ADMIN);   /* admin implies write */
+    ck_assert_uint_eq(cs_config_rights(a, 0), CS_RIGHT_WRITE); /* write implies read */
+    ck_assert_uint_eq(cs_config_rights(a, 1), CS_RIGHT_READ);  /* @authenticated */
+    ck_assert_uint_eq(cs_config_rights(a, 2), CS_RIGHT_ADMIN); /* admin implies write */
     ck_assert_uint_eq(cs_config_rights(pub, -1), CS_RIGHT_READ);
     ck_assert_uint_eq(cs_config_rights(pub, 1), CS_RIGHT_WRITE);
     ck_assert_uint_eq(cfg->limits.connections, 10);
@@ -298,15 +295,14 @@ END_TEST
 START_TEST(secrets_are_never_plaintext)
 {
     struct cs_config *cfg = NULL;
-    const char *text =
-        "users = ( { name = \"a\"; password = \"hunter2\"; },\n"
-        "          { name = \"b\"; token = \"abc\"; },\n"
-        "          { name = \"c\"; token_sha256 = \"abc\"; },\n"
-        "          { name = \"d\"; password_hash = \"hunter2\"; },\n"
-        "          { name = \"e\"; password_hash = \"$apr1$x$y\"; },\n"
-        "          { name = \"a:b\"; },\n"
-        "          { name = \"c\"; } );\n"
-        "namespaces = ( { name = \"n\"; } );\n";
+    const char *text = "users = ( { name = \"a\"; password = \"hunter2\"; },\n"
+                       "          { name = \"b\"; token = \"abc\"; },\n"
+                       "          { name = \"c\"; token_sha256 = \"abc\"; },\n"
+                       "          { name = \"d\"; password_hash = \"hunter2\"; },\n"
+                       "          { name = \"e\"; password_hash = \"$apr1$x$y\"; },\n"
+                       "          { name = \"a:b\"; },\n"
+                       "          { name = \"c\"; } );\n"
+                       "namespaces = ( { name = \"n\"; } );\n";
 
     ck_assert_int_eq(cs_config_load_string(text, "s.conf", &cfg, &errs), CS_ERR_INVALID);
     ck_assert(errors_contain("s.conf:1: user \"a\": plaintext passwords are not accepted"));
@@ -363,11 +359,12 @@ START_TEST(tls_needs_cert_and_key)
                      CS_ERR_INVALID);
     ck_assert(errors_contain("an https:// listener needs tls_cert and tls_key"));
     cs_config_errors_clear(&errs);
-    ck_assert_int_eq(cs_config_load_string("listen = [ \"127.0.0.1:80\", \"https://[::1]:8443\" ];\n"
-                                           "tls_cert = \"/c.pem\"; tls_key = \"/k.pem\";\n"
-                                           "namespaces = ( { name = \"n\"; } );\n",
-                                           "t.conf", &cfg, &errs),
-                     CS_OK);
+    ck_assert_int_eq(
+        cs_config_load_string("listen = [ \"127.0.0.1:80\", \"https://[::1]:8443\" ];\n"
+                              "tls_cert = \"/c.pem\"; tls_key = \"/k.pem\";\n"
+                              "namespaces = ( { name = \"n\"; } );\n",
+                              "t.conf", &cfg, &errs),
+        CS_OK);
     ck_assert_str_eq(cfg->listen[1], "[::1]:8443");
     ck_assert(!cfg->listen_tls[0]);
     ck_assert(cfg->listen_tls[1]);
@@ -380,12 +377,16 @@ START_TEST(reload_needs_same_namespaces)
     struct cs_config *a = NULL, *b = NULL, *c = NULL;
     char why[128];
 
-    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; } );\n", "a", &a,
-                                           &errs), CS_OK);
+    ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; } );\n", "a", &a, &errs),
+                     CS_OK);
     ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; max_size = 5; "
-                                           "read = [ \"*\" ]; } );\n", "b", &b, &errs), CS_OK);
+                                           "read = [ \"*\" ]; } );\n",
+                                           "b", &b, &errs),
+                     CS_OK);
     ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; }, { name = \"m\"; "
-                                           "} );\n", "c", &c, &errs), CS_OK);
+                                           "} );\n",
+                                           "c", &c, &errs),
+                     CS_OK);
     ck_assert(cs_config_reloadable(a, b, why, sizeof why));
     ck_assert(!cs_config_reloadable(a, c, why, sizeof why));
     ck_assert_str_eq(why, "namespaces were added or removed");
@@ -403,10 +404,12 @@ START_TEST(tiers_and_compression)
     const char *good =
         "namespaces = ( { name = \"n\"; compression = \"zstd\"; compression_level = 7;\n"
         "  tiers = ( { type = \"disk\"; },\n"
-        "    { type = \"redis\"; url = \"redis://u:p@127.0.0.1:6379/2\"; max_object_size = \"1M\";\n"
+        "    { type = \"redis\"; url = \"redis://u:p@127.0.0.1:6379/2\"; max_object_size = "
+        "\"1M\";\n"
         "      ttl = \"7d\"; },\n"
         "    { type = \"s3\"; endpoint = \"http://127.0.0.1:9000\"; bucket = \"cache\";\n"
-        "      region = \"us-east-1\"; prefix = \"team-a/\"; access_key = \"k\"; secret_key = \"s\";\n"
+        "      region = \"us-east-1\"; prefix = \"team-a/\"; access_key = \"k\"; secret_key = "
+        "\"s\";\n"
         "      path_style = true; write = \"async\"; refresh_age = \"1d\"; },\n"
         "    { type = \"http\"; url = \"http://other:8080/ns\"; token = \"t\"; } ); },\n"
         "  { name = \"plain\"; } );\n";
@@ -447,7 +450,8 @@ START_TEST(tiers_and_compression)
 
     /* tiers cannot change on a reload: they hold connections and queues */
     ck_assert_int_eq(cs_config_load_string("namespaces = ( { name = \"n\"; }, "
-                                           "{ name = \"plain\"; } );\n", "o", &other, &errs),
+                                           "{ name = \"plain\"; } );\n",
+                                           "o", &other, &errs),
                      CS_OK);
     ck_assert(!cs_config_reloadable(cfg, other, why, sizeof why));
     ck_assert_str_eq(why, "the tiers of namespace 'n' changed");

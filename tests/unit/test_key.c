@@ -59,10 +59,9 @@ END_TEST
 START_TEST(hostile_keys)
 {
     static const char *const keys[] = {
-        "",        "..",       ".",          "a/../b",     "a/./b",      "../etc/passwd",
-        "a//b",    "/a",       "a/",         "%2e%2e/x",   "a/%2E%2E",   "a%2F..%2Fb",
-        "a%00b",   "a%0ab",    "a%7fb",      "a\tb",       "a%",         "a%4",
-        "a%zz",    "%",        "a/b/%2e",
+        "",   "..",       ".",        "a/../b",     "a/./b",   "../etc/passwd", "a//b",  "/a",
+        "a/", "%2e%2e/x", "a/%2E%2E", "a%2F..%2Fb", "a%00b",   "a%0ab",         "a%7fb", "a\tb",
+        "a%", "a%4",      "a%zz",     "%",          "a/b/%2e",
     };
     char out[CS_KEY_MAX + 1];
     size_t len, i;
@@ -118,7 +117,8 @@ START_TEST(namespace_names)
     ck_assert(!cs_namespace_name_valid("-x", 2));
     ck_assert(!cs_namespace_name_valid("a b", 3));
     ck_assert(!cs_namespace_name_valid("a/b", 3));
-    ck_assert(!cs_namespace_name_valid("0123456789012345678901234567890123456789012345678901234567890123456789", 70));
+    ck_assert(!cs_namespace_name_valid(
+        "0123456789012345678901234567890123456789012345678901234567890123456789", 70));
 }
 END_TEST
 

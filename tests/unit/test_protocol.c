@@ -50,8 +50,8 @@ START_TEST(base64_both_alphabets)
     ck_assert_str_eq(decode("YQ=="), "a");
     ck_assert_str_eq(decode("YQ"), "a"); /* unpadded, as some clients send */
     ck_assert_str_eq(decode(""), "");
-    ck_assert_ptr_null(decode("Y"));        /* one leftover character */
-    ck_assert_ptr_null(decode("YQ="));      /* padding without a full quantum */
+    ck_assert_ptr_null(decode("Y"));   /* one leftover character */
+    ck_assert_ptr_null(decode("YQ=")); /* padding without a full quantum */
     ck_assert_ptr_null(decode("Y==="));
     ck_assert_ptr_null(decode("YR=="));     /* non-zero leftover bits */
     ck_assert_ptr_null(decode("Pz8+Pz8_")); /* mixed alphabets */
@@ -104,7 +104,8 @@ START_TEST(propfind_bodies)
 
     ck_assert_int_eq(cs_propfind_parse("", 0, &r, why, sizeof why), CS_OK);
     ck_assert_int_eq(r.kind, CS_PROPFIND_ALLPROP);
-    const char *all = "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:allprop/></D:propfind>";
+    const char *all =
+        "<?xml version=\"1.0\"?><D:propfind xmlns:D=\"DAV:\"><D:allprop/></D:propfind>";
     ck_assert_int_eq(cs_propfind_parse(all, strlen(all), &r, why, sizeof why), CS_OK);
     ck_assert_int_eq(r.kind, CS_PROPFIND_ALLPROP);
     const char *names = "<propfind xmlns=\"DAV:\"><propname/></propfind>";
@@ -119,10 +120,10 @@ START_TEST(propfind_bodies)
     ck_assert_str_eq(r.props[0].name, "getetag");
     ck_assert_str_eq(r.props[1].ns, "urn:o");
     const char *bad[] = {
-        "<D:propfind xmlns:D=\"DAV:\">",                       /* unclosed */
-        "<propfind><allprop/></propfind>",                   /* not in DAV: */
-        "<D:propfind xmlns:D=\"DAV:\"><D:x/></D:propfind>",    /* unknown kind */
-        "<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>",          /* DTD */
+        "<D:propfind xmlns:D=\"DAV:\">",                    /* unclosed */
+        "<propfind><allprop/></propfind>",                  /* not in DAV: */
+        "<D:propfind xmlns:D=\"DAV:\"><D:x/></D:propfind>", /* unknown kind */
+        "<!DOCTYPE a [<!ENTITY e \"x\">]><a>&e;</a>",       /* DTD */
         "garbage",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -138,43 +139,43 @@ START_TEST(destinations)
     char why[256];
 
     ck_assert_int_eq(cs_route_parse(cfg, "/default/a/b", &src, why, sizeof why), CS_OK);
-    ck_assert_int_eq(cs_destination_parse(cfg, "http://h:1/default/x%20y", "h:1", &src, &dst,
-                                          why, sizeof why),
-                     CS_OK);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "http://h:1/default/x%20y", "h:1", &src, &dst, why, sizeof why),
+        CS_OK);
     ck_assert_str_eq(dst.key, "x y");
     ck_assert_int_eq(cs_destination_parse(cfg, "/default/c/", "h:1", &src, &dst, why, sizeof why),
                      CS_OK);
     ck_assert(dst.collection);
-    ck_assert_int_eq(cs_destination_parse(cfg, "HTTPS://H:1/default/q?x#y", "h:1", &src, &dst,
-                                          why, sizeof why),
-                     CS_OK);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "HTTPS://H:1/default/q?x#y", "h:1", &src, &dst, why, sizeof why),
+        CS_OK);
     ck_assert_str_eq(dst.key, "q");
-    ck_assert_int_eq(cs_destination_parse(cfg, "http://evil/default/x", "h:1", &src, &dst, why,
-                                          sizeof why),
-                     CS_ERR_CONFLICT);
-    ck_assert_int_eq(cs_destination_parse(cfg, "http://h:1/team-a/x", "h:1", &src, &dst, why,
-                                          sizeof why),
-                     CS_ERR_PERM);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "http://evil/default/x", "h:1", &src, &dst, why, sizeof why),
+        CS_ERR_CONFLICT);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "http://h:1/team-a/x", "h:1", &src, &dst, why, sizeof why),
+        CS_ERR_PERM);
     ck_assert_int_eq(cs_destination_parse(cfg, "/nope/x", "h:1", &src, &dst, why, sizeof why),
                      CS_ERR_PERM);
     ck_assert_int_eq(cs_destination_parse(cfg, "/_/health", "h:1", &src, &dst, why, sizeof why),
                      CS_ERR_PERM);
     ck_assert_int_eq(cs_destination_parse(cfg, "/default/", "h:1", &src, &dst, why, sizeof why),
                      CS_ERR_PERM);
-    ck_assert_int_eq(cs_destination_parse(cfg, "/default/a/../../team-a/x", "h:1", &src, &dst,
-                                          why, sizeof why),
-                     CS_ERR_INVALID);
-    ck_assert_int_eq(cs_destination_parse(cfg, "/default/%2e%2e/x", "h:1", &src, &dst, why,
-                                          sizeof why),
-                     CS_ERR_INVALID);
-    ck_assert_int_eq(cs_destination_parse(cfg, "file:///etc/passwd", "h:1", &src, &dst, why,
-                                          sizeof why),
-                     CS_ERR_INVALID);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "/default/a/../../team-a/x", "h:1", &src, &dst, why, sizeof why),
+        CS_ERR_INVALID);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "/default/%2e%2e/x", "h:1", &src, &dst, why, sizeof why),
+        CS_ERR_INVALID);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "file:///etc/passwd", "h:1", &src, &dst, why, sizeof why),
+        CS_ERR_INVALID);
     ck_assert_int_eq(cs_destination_parse(cfg, NULL, "h:1", &src, &dst, why, sizeof why),
                      CS_ERR_INVALID);
-    ck_assert_int_eq(cs_destination_parse(cfg, "http://h:1/default/x", NULL, &src, &dst, why,
-                                          sizeof why),
-                     CS_ERR_CONFLICT);
+    ck_assert_int_eq(
+        cs_destination_parse(cfg, "http://h:1/default/x", NULL, &src, &dst, why, sizeof why),
+        CS_ERR_CONFLICT);
 }
 END_TEST
 

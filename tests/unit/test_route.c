@@ -62,8 +62,7 @@ START_TEST(errors)
     struct cs_route r;
     char reason[256];
 
-    ck_assert_int_eq(cs_route_parse(cfg, "/nope/key", &r, reason, sizeof reason),
-                     CS_ERR_NOT_FOUND);
+    ck_assert_int_eq(cs_route_parse(cfg, "/nope/key", &r, reason, sizeof reason), CS_ERR_NOT_FOUND);
     ck_assert_str_eq(reason, "unknown namespace 'nope'");
     ck_assert_ptr_null(r.ns);
     /* a hostile name is not echoed back */
@@ -83,8 +82,7 @@ START_TEST(errors)
     ck_assert_str_eq(r.key, "a/b c");
     ck_assert_int_eq(cs_route_parse(cfg, "/default/a//", &r, reason, sizeof reason),
                      CS_ERR_BAD_KEY);
-    ck_assert_int_eq(cs_route_parse(cfg, "/default//", &r, reason, sizeof reason),
-                     CS_ERR_BAD_KEY);
+    ck_assert_int_eq(cs_route_parse(cfg, "/default//", &r, reason, sizeof reason), CS_ERR_BAD_KEY);
     ck_assert_int_eq(cs_route_parse(cfg, "*", &r, reason, sizeof reason), CS_ERR_BAD_KEY);
     ck_assert_int_eq(r.kind, CS_ROUTE_OBJECT);
     ck_assert_ptr_null(r.ns);

@@ -14,18 +14,27 @@
 
 static void sign(const char *method, const char *query, const char *want_sig)
 {
-    const struct cs_sigv4_header h[] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+    const struct cs_sigv4_header h[] = {{"Host", "example.amazonaws.com"},
+                                        {"X-Amz-Date", "20150830T123600Z"}};
     struct cs_sigv4_request r = {
-        .method = method, .path = "/", .query = query, .headers = h, .nheaders = 2,
-        .payload_sha256 = EMPTY_SHA256, .amz_date = "20150830T123600Z", .region = "us-east-1",
-        .service = "service", .access_key = "AKIDEXAMPLE",
+        .method = method,
+        .path = "/",
+        .query = query,
+        .headers = h,
+        .nheaders = 2,
+        .payload_sha256 = EMPTY_SHA256,
+        .amz_date = "20150830T123600Z",
+        .region = "us-east-1",
+        .service = "service",
+        .access_key = "AKIDEXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
     };
     char out[512], want[512];
     ck_assert_int_eq(cs_sigv4_authorization(&r, out, sizeof out), CS_OK);
     snprintf(want, sizeof want,
              "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-             "SignedHeaders=host;x-amz-date, Signature=%s", want_sig);
+             "SignedHeaders=host;x-amz-date, Signature=%s",
+             want_sig);
     ck_assert_str_eq(out, want);
 }
 
@@ -46,16 +55,24 @@ START_TEST(s3_get_object)
         {"Host", "examplebucket.s3.amazonaws.com"},
     };
     struct cs_sigv4_request r = {
-        .method = "GET", .path = "/test.txt", .query = "", .headers = h, .nheaders = 4,
-        .payload_sha256 = EMPTY_SHA256, .amz_date = "20130524T000000Z", .region = "us-east-1",
-        .service = "s3", .access_key = "AKIAIOSFODNN7EXAMPLE",
+        .method = "GET",
+        .path = "/test.txt",
+        .query = "",
+        .headers = h,
+        .nheaders = 4,
+        .payload_sha256 = EMPTY_SHA256,
+        .amz_date = "20130524T000000Z",
+        .region = "us-east-1",
+        .service = "s3",
+        .access_key = "AKIAIOSFODNN7EXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     };
     char out[512];
     ck_assert_int_eq(cs_sigv4_authorization(&r, out, sizeof out), CS_OK);
-    ck_assert_str_eq(out, "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-                          "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-                          "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+    ck_assert_str_eq(
+        out, "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+             "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+             "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 }
 END_TEST
 
@@ -64,9 +81,16 @@ START_TEST(query_order_and_errors)
     /* The canonical query is sorted: both orders sign alike. */
     const struct cs_sigv4_header h[] = {{"host", "example.amazonaws.com"}};
     struct cs_sigv4_request r = {
-        .method = "GET", .path = "/", .query = "Param2=value2&Param1=value1", .headers = h,
-        .nheaders = 1, .payload_sha256 = EMPTY_SHA256, .amz_date = "20150830T123600Z",
-        .region = "us-east-1", .service = "service", .access_key = "AKIDEXAMPLE",
+        .method = "GET",
+        .path = "/",
+        .query = "Param2=value2&Param1=value1",
+        .headers = h,
+        .nheaders = 1,
+        .payload_sha256 = EMPTY_SHA256,
+        .amz_date = "20150830T123600Z",
+        .region = "us-east-1",
+        .service = "service",
+        .access_key = "AKIDEXAMPLE",
         .secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
     };
     char a[512], b[512];

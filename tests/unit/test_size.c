@@ -9,7 +9,10 @@
 
 START_TEST(parse_good)
 {
-    static const struct { const char *text; uint64_t value; } cases[] = {
+    static const struct {
+        const char *text;
+        uint64_t value;
+    } cases[] = {
         {"0", 0},
         {"512", 512},
         {"1K", 1024},
