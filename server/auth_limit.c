@@ -118,25 +118,38 @@ static struct slot *slot_for(struct cs_auth_limit *l, const uint8_t key[9], int6
     return victim;
 }
 
-bool cs_auth_limit_begin(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s)
+/* The address's tokens now, or capacity for an unknown address. */
+static bool has_token(struct cs_auth_limit *l, const uint8_t key[9], bool take, unsigned *retry_s)
 {
-    uint8_t key[9];
     struct slot *s;
     bool allow;
 
-    if (!addr || !key_of(addr, key))
-        return true;
     pthread_mutex_lock(&l->lock);
     s = slot_for(l, key, now_ms());
     allow = s->tokens >= 1.0;
-    if (allow)
-        s->tokens -= 1.0; /* spent now: hashes in flight count against the budget */
-    else
+    if (allow && take)
+        s->tokens -= 1.0;
+    else if (!allow)
         *retry_s = (unsigned)((1.0 - s->tokens) / l->per_ms / 1000.0) + 1;
     pthread_mutex_unlock(&l->lock);
     if (!allow)
         atomic_fetch_add_explicit(&l->refused, 1, memory_order_relaxed);
     return allow;
+}
+
+bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s)
+{
+    uint8_t key[9];
+
+    return !addr || !key_of(addr, key) || has_token(l, key, false, retry_s);
+}
+
+bool cs_auth_limit_begin(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s)
+{
+    uint8_t key[9];
+
+    /* spent now: hashes in flight at once count against the budget */
+    return !addr || !key_of(addr, key) || has_token(l, key, true, retry_s);
 }
 
 void cs_auth_limit_end(struct cs_auth_limit *l, const struct sockaddr *addr,

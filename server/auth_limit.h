@@ -24,6 +24,10 @@ struct cs_auth_limit;
 enum cs_status cs_auth_limit_new(unsigned failures, struct cs_auth_limit **out);
 void cs_auth_limit_free(struct cs_auth_limit *l);
 
+/* Whether a client at addr may have a password hashed at all now (its
+ * budget is not spent): a cheap refusal on the event thread, taking
+ * nothing. false: *retry_s as for _begin (and the refusal is counted). */
+bool cs_auth_limit_allow(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s);
 /* A password hash for a client at addr is about to run: it takes one from
  * the address's budget at once, so that hashes in flight at the same time
  * count (true). false: the budget is spent; *retry_s says in how many
@@ -32,10 +36,8 @@ void cs_auth_limit_free(struct cs_auth_limit *l);
 bool cs_auth_limit_begin(struct cs_auth_limit *l, const struct sockaddr *addr, unsigned *retry_s);
 /* How a hash that began ended. */
 enum cs_auth_limit_outcome {
-    CS_AUTH_LIMIT_RIGHT,   /* a right password, or a hash that did not run: given back */
-    CS_AUTH_LIMIT_WRONG,   /* a wrong password: stays spent, and is counted */
-    CS_AUTH_LIMIT_REFUSED, /* too many hashes ran at once: stays spent, so an address
-                              that keeps them busy is throttled (429), not counted */
+    CS_AUTH_LIMIT_RIGHT, /* a right password, or a hash that did not run: given back */
+    CS_AUTH_LIMIT_WRONG, /* a wrong password: stays spent, and is counted */
 };
 void cs_auth_limit_end(struct cs_auth_limit *l, const struct sockaddr *addr,
                        enum cs_auth_limit_outcome how);

@@ -29,24 +29,25 @@ static enum cs_status parse_basic(const char *p, struct cs_credentials *out, con
     size_t len = trimmed_len(p), n, i, user_len;
     const uint8_t *colon;
 
+    n = 0;
     if (!cs_base64_decode(p, len, buf, sizeof buf, &n)) {
         *reason = "Basic credentials are not valid base64 (or too long)";
-        return CS_ERR_INVALID;
+        goto refuse;
     }
     colon = memchr(buf, ':', n);
     if (!colon) {
         *reason = "Basic credentials lack the ':' between user and password";
-        return CS_ERR_INVALID;
+        goto refuse;
     }
     user_len = (size_t)(colon - buf);
     if (user_len > CS_CRED_USER_MAX || n - user_len - 1 > CS_CRED_SECRET_MAX) {
         *reason = "Basic credentials too long";
-        return CS_ERR_INVALID;
+        goto refuse;
     }
     for (i = 0; i < n; i++) {
         if (buf[i] == '\0' || buf[i] < 0x20 || buf[i] == 0x7f) {
             *reason = "Basic credentials contain control characters";
-            return CS_ERR_INVALID;
+            goto refuse;
         }
     }
     memcpy(out->user, buf, user_len);
@@ -55,8 +56,11 @@ static enum cs_status parse_basic(const char *p, struct cs_credentials *out, con
     memcpy(out->secret, colon + 1, out->secret_len);
     out->secret[out->secret_len] = '\0';
     out->scheme = CS_CRED_BASIC;
-    memset(buf, 0, sizeof buf);
+    explicit_bzero(buf, n);
     return CS_OK;
+refuse:
+    explicit_bzero(buf, n < sizeof buf ? n : sizeof buf); /* the decoded password too */
+    return CS_ERR_INVALID;
 }
 
 static enum cs_status parse_bearer(const char *p, struct cs_credentials *out, const char **reason)
@@ -86,7 +90,11 @@ enum cs_status cs_credentials_parse(const char *header, struct cs_credentials *o
 {
     const char *p;
 
-    memset(out, 0, sizeof *out);
+    /* not the whole struct: its 8 KiB secret is written only as far as used */
+    out->scheme = CS_CRED_NONE;
+    out->user[0] = '\0';
+    out->secret[0] = '\0';
+    out->secret_len = 0;
     if (!header)
         return CS_OK;
     p = skip_spaces(header);
@@ -101,6 +109,7 @@ enum cs_status cs_credentials_parse(const char *header, struct cs_credentials *o
 void cs_credentials_clear(struct cs_credentials *c)
 {
     /* explicit_bzero: the compiler may not drop a store to dead memory */
-    explicit_bzero(c->secret, sizeof c->secret);
+    explicit_bzero(c->secret,
+                   c->secret_len < sizeof c->secret ? c->secret_len + 1 : sizeof c->secret);
     c->secret_len = 0;
 }

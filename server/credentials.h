@@ -12,6 +12,9 @@
 /* Tokens such as JWTs run to a few KiB; clients send up to 16 KiB of
  * headers (limits.header_size bounds the whole request head). */
 #define CS_CRED_SECRET_MAX 8192
+/* crypt(3) (libxcrypt) takes passphrases shorter than 512 bytes: a longer
+ * Basic password can only be a token. */
+#define CS_PASSWORD_HASH_MAX 511
 
 enum cs_cred_scheme { CS_CRED_NONE, CS_CRED_BASIC, CS_CRED_BEARER };
 

@@ -4,11 +4,12 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+#include "server/auth_flight.h"
 #include "server/credentials.h"
 #include "server/http_priv.h"
 
@@ -66,60 +67,39 @@ static const struct sockaddr *client_addr(struct MHD_Connection *conn)
     return ci ? ci->client_addr : NULL;
 }
 
-/* A password that takes a hash to check is hashed only while the
- * client's address is within its budget of failures (else 429, no hash).
- * false when the request is answered. */
-static bool may_hash(struct cs_server *srv, struct cs_request *req, const struct sockaddr *addr,
-                     const char *method, const char *url)
+/* 429: the client's address spent its budget of failed hashes. */
+static void prepare_throttled(struct cs_request *req, unsigned retry_s, const char *method,
+                              const char *url)
 {
     char reason[REASON_MAX], retry[16];
-    unsigned retry_s = 1;
 
-    if (cs_auth_limit_begin(srv->auth_limit, addr, &retry_s))
-        return true;
     snprintf(reason, sizeof reason,
              "too many failed authentications from this address: retry in %u s", retry_s);
     http_prepare_error(req, method, url, MHD_HTTP_TOO_MANY_REQUESTS, reason);
     snprintf(retry, sizeof retry, "%u", retry_s);
     if (req->response)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-    return false;
 }
 
-/* Hashes that may run at once, whatever the addresses: the rest of the
- * pool stays for tier misses and commits. */
-static unsigned hashes_max(const struct cs_server *srv)
-{
-    return srv->limits.workers > 1 ? srv->limits.workers / 2 : 1;
-}
-
-/* Keeps the credentials for JOB_AUTH, which has its place in the budget
- * (may_hash) and among the hashes in flight; false when the request is
- * answered. */
+/* Keeps the credentials for JOB_AUTH, unless the address has spent its
+ * budget already (429 without a hash, nor a worker). false when the
+ * request is answered. The budget itself is taken in the worker, just
+ * before the hash: hashes that run at once must each find it. */
 static bool keep_for_hash(struct cs_server *srv, struct cs_request *req,
                           struct cs_credentials *cred, const struct sockaddr *addr,
                           const char *method, const char *url)
 {
-    char reason[REASON_MAX];
+    unsigned retry_s = 1;
 
-    if (atomic_fetch_add(&srv->hashes, 1) >= hashes_max(srv)) {
-        /* counted like a failure: an address that keeps the hashes busy
-         * is throttled (429) instead of retrying into the 503s */
-        atomic_fetch_sub(&srv->hashes, 1);
-        cs_auth_limit_end(srv->auth_limit, addr, CS_AUTH_LIMIT_REFUSED);
+    if (!cs_auth_limit_allow(srv->auth_limit, addr, &retry_s)) {
         cs_credentials_clear(cred);
-        snprintf(reason, sizeof reason,
-                 "server busy: %u password checks in flight (half of limits.workers); retry later",
-                 hashes_max(srv));
-        http_prepare_error(req, method, url, MHD_HTTP_SERVICE_UNAVAILABLE, reason);
+        prepare_throttled(req, retry_s, method, url);
         return false;
     }
-    req->hash_held = true;
     req->client_addr = addr;
     req->cred = malloc(sizeof *req->cred);
     if (!req->cred) {
         cs_credentials_clear(cred);
-        http_auth_cancel(srv, req);
         http_prepare_error(req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return false;
     }
@@ -128,15 +108,9 @@ static bool keep_for_hash(struct cs_server *srv, struct cs_request *req,
     return true;
 }
 
-/* The hash is done, or will not run: its places are given back. */
-static void hash_done(struct cs_server *srv, struct cs_request *req, bool failed)
+void http_auth_cancel(struct cs_server *srv, struct cs_request *req)
 {
-    if (req->hash_held) {
-        cs_auth_limit_end(srv->auth_limit, req->client_addr,
-                          failed ? CS_AUTH_LIMIT_WRONG : CS_AUTH_LIMIT_RIGHT);
-        atomic_fetch_sub(&srv->hashes, 1);
-        req->hash_held = false;
-    }
+    (void)srv;
     if (req->cred) {
         cs_credentials_clear(req->cred);
         free(req->cred);
@@ -144,18 +118,57 @@ static void hash_done(struct cs_server *srv, struct cs_request *req, bool failed
     }
 }
 
-void http_auth_cancel(struct cs_server *srv, struct cs_request *req)
+/* What names one credential for the single-flight table. */
+static void credential_key(const struct cs_credentials *c, uint8_t key[CS_SHA256_LEN])
 {
-    hash_done(srv, req, false);
+    const void *parts[] = {c->user, "", c->secret};
+    size_t lens[] = {strlen(c->user), 1, c->secret_len};
+
+    cs_sha256_parts(parts, lens, 3, key);
+}
+
+/* One hash, within the address's budget and alone for its credential.
+ * false: the budget is spent (*retry_s). */
+static bool hash_once(struct cs_server *srv, struct cs_request *req, int place, int *uid,
+                      enum cs_auth_result *r, unsigned *retry_s)
+{
+    if (!cs_auth_limit_begin(srv->auth_limit, req->client_addr, retry_s)) {
+        cs_auth_flight_end(srv->auth_flight, place);
+        return false;
+    }
+    *r = cs_auth_verify_slow(req->policy->auth, req->cred, uid);
+    cs_auth_limit_end(srv->auth_limit, req->client_addr,
+                      *r == CS_AUTH_DENIED ? CS_AUTH_LIMIT_WRONG : CS_AUTH_LIMIT_RIGHT);
+    cs_auth_flight_end(srv->auth_flight, place);
+    return true;
 }
 
 void http_verify_password(struct cs_server *srv, struct cs_request *req)
 {
+    uint8_t key[CS_SHA256_LEN];
+    enum cs_auth_result r;
+    unsigned retry_s = 1;
     int uid = -1;
-    enum cs_auth_result r = cs_auth_verify_slow(req->policy->auth, req->cred, &uid);
 
-    hash_done(srv, req, r == CS_AUTH_DENIED);
-    req->uid = uid;
+    credential_key(req->cred, key);
+    req->auth_throttled = false;
+    for (;;) {
+        /* another request may have verified the same password meanwhile */
+        r = cs_auth_lookup(req->policy->auth, req->cred, &uid);
+        if (r != CS_AUTH_SLOW)
+            break;
+        int place = cs_auth_flight_begin(srv->auth_flight, key);
+        if (place == CS_FLIGHT_WAITED)
+            continue;
+        if (!hash_once(srv, req, place, &uid, &r, &retry_s)) {
+            req->auth_throttled = true;
+            req->retry_s = retry_s;
+            r = CS_AUTH_DENIED;
+        }
+        break;
+    }
+    http_auth_cancel(srv, req);
+    req->uid = r == CS_AUTH_DENIED ? -1 : uid;
     req->auth_result = r;
     req->auth_done = true;
 }
@@ -198,6 +211,11 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
     const char *why = "";
     enum cs_auth_result r;
 
+    if (req->auth_done && req->auth_throttled) {
+        req->uid = -1;
+        prepare_throttled(req, req->retry_s, method, url);
+        return HTTP_AUTH_ANSWERED;
+    }
     if (req->auth_done) /* the hash ran in a worker and set req->uid */
         return req->auth_result == CS_AUTH_DENIED ? denied(req, method, url) : HTTP_AUTH_OK;
     req->uid = -1;
@@ -212,10 +230,6 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
     if (r == CS_AUTH_SLOW) {
         const struct sockaddr *addr = client_addr(conn);
         req->uid = -1;
-        if (!may_hash(srv, req, addr, method, url)) {
-            cs_credentials_clear(&cred);
-            return HTTP_AUTH_ANSWERED;
-        }
         return keep_for_hash(srv, req, &cred, addr, method, url) ? HTTP_AUTH_SLOW
                                                                  : HTTP_AUTH_ANSWERED;
     }

@@ -51,9 +51,9 @@ struct cs_server {
         struct cs_server *srv;
         unsigned index;
     } refs[CS_MAX_LISTEN];
-    struct cs_work_pool *work; /* blocking work, off the event threads */
-    struct MHD_Response *miss; /* shared 404 for misses, the most common answer */
-    atomic_uint hashes;        /* password hashes in flight (JOB_AUTH) */
+    struct cs_work_pool *work;          /* blocking work, off the event threads */
+    struct MHD_Response *miss;          /* shared 404 for misses, the most common answer */
+    struct cs_auth_flight *auth_flight; /* one hash per credential at a time */
     atomic_bool draining;
     char *tls_cert, *tls_key, *tls_ca; /* PEM text for libmicrohttpd */
 };
@@ -119,7 +119,8 @@ struct cs_request {
     enum cs_job job;                    /* in a worker, or done and not yet seen */
     bool job_first_call;                /* the job was started by the first call */
     struct cs_credentials *cred;        /* JOB_AUTH: to verify */
-    bool hash_held;                     /* JOB_AUTH holds a place in the budget and in hashes */
+    bool auth_throttled;                /* JOB_AUTH found the address's budget spent */
+    unsigned retry_s;                   /* then: when it may try again */
     const struct sockaddr *client_addr; /* JOB_AUTH: whose failure budget it spends */
     bool auth_done;                     /* JOB_AUTH ran: auth_result is its outcome */
     int auth_result;                    /* enum cs_auth_result */
@@ -161,7 +162,7 @@ enum http_auth http_authenticate(struct cs_server *srv, struct cs_request *req,
                                  struct MHD_Connection *conn, const char *method, const char *url);
 /* JOB_AUTH, in a worker: the hash of req->cred. */
 void http_verify_password(struct cs_server *srv, struct cs_request *req);
-/* A JOB_AUTH that will not run gives back its places; idempotent. */
+/* Drops what a JOB_AUTH that will not run kept; idempotent. */
 void http_auth_cancel(struct cs_server *srv, struct cs_request *req);
 /* Whether the client has the right need on ns (401 / 403 if not). */
 bool http_authorize(struct cs_request *req, const struct cs_namespace_config *ns, unsigned need,

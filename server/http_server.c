@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "server/auth_flight.h"
 #include "server/http_priv.h"
 #include "storage/disk.h"
 
@@ -138,6 +139,7 @@ static void free_server(struct cs_server *srv)
     cs_work_pool_free(srv->work);
     cs_stats_free(srv->stats);
     cs_auth_limit_free(srv->auth_limit);
+    cs_auth_flight_free(srv->auth_flight);
     cs_guard_stop(&srv->guard);
     cs_live_destroy(&srv->live);
     free(srv->tls_cert);
@@ -179,6 +181,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = cs_stats_new(cfg->n_namespaces, &srv->stats);
     if (st == CS_OK)
         st = cs_auth_limit_new(cfg->limits.auth_failures, &srv->auth_limit);
+    if (st == CS_OK)
+        st = cs_auth_flight_new(&srv->auth_flight);
     if (st == CS_OK)
         st = cs_work_pool_new(cfg->limits.workers, cfg->limits.work_queue, &srv->work);
     if (st == CS_OK)

@@ -238,13 +238,17 @@ static bool read_secret(const char *prompt, char *buf, size_t len, bool *too_lon
         return false;
     }
     buf[strcspn(buf, "\r\n")] = '\0';
+    if (strlen(buf) > CS_CRED_SECRET_MAX) {
+        *too_long = true;
+        return false;
+    }
     return buf[0] != '\0';
 }
 
 /* hash-token and hash-password: what goes into the config instead of a secret. */
 static int run_hash(const char *command)
 {
-    char secret[CS_CRED_SECRET_MAX + 2]; /* the secret, its newline, the NUL */
+    char secret[CS_CRED_SECRET_MAX + 3]; /* the secret, CR LF, the NUL */
     bool token = strcmp(command, "hash-token") == 0, too_long;
 
     if (!read_secret(token ? "token: " : "password: ", secret, sizeof secret, &too_long)) {
@@ -265,6 +269,13 @@ static int run_hash(const char *command)
         cs_sha256_parts(parts, lens, 1, hash);
         cs_hex_encode(hash, CS_SHA256_LEN, hex);
         printf("%s\n", hex);
+    } else if (strlen(secret) > CS_PASSWORD_HASH_MAX) {
+        OPENSSL_cleanse(secret, sizeof secret);
+        fprintf(stderr,
+                "cstashd: hash-password: the password is longer than %d bytes, more than "
+                "crypt(3) takes; use a token (hash-token) for long secrets\n",
+                CS_PASSWORD_HASH_MAX);
+        return EXIT_CONFIG;
     } else {
         char *hash = cs_auth_hash_password(secret);
         if (!hash) {

@@ -64,8 +64,8 @@ bool cs_tier_may_allow(struct cs_tier *t)
     bool may;
 
     pthread_mutex_lock(&t->br.lock);
-    may = t->br.state == CS_BREAKER_CLOSED ||
-          (t->br.state == CS_BREAKER_OPEN && passed(&t->br.retry_at));
+    /* probing: a miss of the key being probed waits for that fetch */
+    may = t->br.state != CS_BREAKER_OPEN || passed(&t->br.retry_at);
     pthread_mutex_unlock(&t->br.lock);
     return may;
 }

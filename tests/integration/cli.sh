@@ -146,3 +146,11 @@ fi
 grep -q 'longer than 8192 bytes' "$TEST_TMP/err" || fail "hash-token's refusal: $(cat "$TEST_TMP/err")"
 [ ! -s "$TEST_TMP/out" ] || fail "hash-token printed a hash for a token it refused"
 ok "hash-token: a 6000-byte token hashed whole; 9000 bytes refused, naming the limit"
+tok=$(head -c 8192 /dev/zero | tr '\0' t)
+[ "$(printf '%s\r\n' "$tok" | "$CSTASHD" hash-token)" = "$(printf %s "$tok" | sha256sum | cut -d' ' -f1)" ] ||
+    fail "hash-token of an 8192-byte token ending in CRLF is not its sha256"
+if head -c 600 /dev/zero | tr '\0' p | "$CSTASHD" hash-password >"$TEST_TMP/out" 2>"$TEST_TMP/err"; then
+    fail "hash-password took a 600-byte password, which crypt(3) cannot check"
+fi
+grep -q 'longer than 511 bytes' "$TEST_TMP/err" || fail "hash-password's refusal: $(cat "$TEST_TMP/err")"
+ok "hash-token: 8192 bytes with CRLF hashed whole; hash-password refuses what crypt(3) cannot take (> 511 bytes)"
