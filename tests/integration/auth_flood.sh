@@ -120,19 +120,23 @@ ok "/_/metrics counts the refusals; a password from 127.0.0.1 is hashed as usual
 # them passed the check before the first failure counted: 200 hashed of 200).
 before=$(curl -s -H 'Authorization: Bearer alice-token' "$URL/_/metrics" |
     awk '$1 == "cstash_auth_failures_total" { print $2 }')
-python3 - "$port" >"$TEST_TMP/burst.out" <<'PY' || fail "$(cat "$TEST_TMP/burst.out")"
+# burst SRC N USER:PASSWORD: N requests at once from address SRC, each on
+# its own connection (a %d in the password is the request's number);
+# prints the answers' status counts, e.g. "401:10 429:90".
+burst() {
+    python3 - "$port" "$1" "$2" "$3" <<'PY'
 import base64, socket, sys
-port = int(sys.argv[1])
+port, src, n, cred = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 socks = []
-for i in range(100):
+for i in range(n):
     s = socket.socket()
-    s.bind(("127.0.0.3", 0))
+    s.bind((src, 0))
     s.connect(("127.0.0.1", port))
     socks.append(s)
 for i, s in enumerate(socks):
-    cred = base64.b64encode(("bob:burst-%d" % i).encode()).decode()
+    b64 = base64.b64encode((cred.replace("%d", str(i))).encode()).decode()
     s.sendall(("GET /n/obj HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
-               "Connection: close\r\n\r\n" % cred).encode())
+               "Connection: close\r\n\r\n" % b64).encode())
 codes = {}
 for s in socks:
     s.settimeout(120)
@@ -146,6 +150,8 @@ for s in socks:
     codes[code] = codes.get(code, 0) + 1
 print(" ".join("%s:%d" % kv for kv in sorted(codes.items())))
 PY
+}
+burst 127.0.0.3 100 'bob:burst-%d' >"$TEST_TMP/burst.out" || fail "$(cat "$TEST_TMP/burst.out")"
 after=$(curl -s -H 'Authorization: Bearer alice-token' "$URL/_/metrics" |
     awk '$1 == "cstash_auth_failures_total" { print $2 }')
 hashed=$((after - before))
@@ -158,32 +164,7 @@ ok "a burst of 100 wrong passwords at once from one address: $hashed hashed, ans
 # after a restart): 40 requests at once from 127.0.0.4. One hash runs, the
 # others wait for it and find it cached; none spends the address's budget
 # (once each took a place in it: 30 got 429 for a right password).
-python3 - "$port" >"$TEST_TMP/right.out" <<'PY' || fail "$(cat "$TEST_TMP/right.out")"
-import base64, socket, sys
-port = int(sys.argv[1])
-cred = base64.b64encode(b"dave:dave-pw").decode()
-socks = []
-for i in range(40):
-    s = socket.socket()
-    s.bind(("127.0.0.4", 0))
-    s.connect(("127.0.0.1", port))
-    socks.append(s)
-for s in socks:
-    s.sendall(("GET /n/obj HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"
-               "Connection: close\r\n\r\n" % cred).encode())
-codes = {}
-for s in socks:
-    s.settimeout(120)
-    data = b""
-    while True:
-        part = s.recv(4096)
-        if not part:
-            break
-        data += part
-    code = data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") else "none"
-    codes[code] = codes.get(code, 0) + 1
-print(" ".join("%s:%d" % kv for kv in sorted(codes.items())))
-PY
+burst 127.0.0.4 40 'dave:dave-pw' >"$TEST_TMP/right.out" || fail "$(cat "$TEST_TMP/right.out")"
 [ "$(cat "$TEST_TMP/right.out")" = "200:40" ] ||
     fail "40 requests at once with a right, unverified password: $(cat "$TEST_TMP/right.out"), want 200:40"
 ok "40 requests at once with a right, unverified password from one address: all 200"
