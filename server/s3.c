@@ -129,9 +129,9 @@ static enum s3_op op_of_object(enum cs_method m, const char *method, struct MHD_
  * plain GET or PUT of the object (a PUT ?tagging must not replace it). */
 static const char *unsupported_subresource(struct MHD_Connection *conn, bool bucket)
 {
-    static const char *const object_only[] = {"tagging", "acl",       "retention", "legal-hold",
-                                              "torrent", "restore",   "select",    "attributes",
-                                              NULL};
+    static const char *const object_only[] = {"tagging",    "acl",        "retention",
+                                              "legal-hold", "torrent",    "restore",
+                                              "select",     "attributes", NULL};
     size_t i;
 
     if (bucket)
@@ -182,8 +182,7 @@ static bool route(struct cs_request *req, struct MHD_Connection *conn, const cha
 }
 
 /* Who signed the request: req->uid. false with a 403 prepared. */
-static bool authenticate(struct cs_server *srv, struct cs_request *req,
-                         struct MHD_Connection *conn)
+static bool authenticate(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn)
 {
     enum cs_s3_err e = s3_authenticate(srv, req, conn);
 
@@ -330,8 +329,7 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
         return;
     }
     if ((sub = unsupported_subresource(conn, !s3->has_key)) != NULL) {
-        s3_prepare_error(req, 501, "NotImplemented", "the ?%s sub-resource is not supported",
-                         sub);
+        s3_prepare_error(req, 501, "NotImplemented", "the ?%s sub-resource is not supported", sub);
         return;
     }
     if (!authorize(req))
