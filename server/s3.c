@@ -63,6 +63,9 @@ static bool virtual_host_bucket(const struct cs_config *cfg, struct MHD_Connecti
     return true;
 }
 
+/* On every request, so the common case costs little: the listener, the
+ * Authorization header (looked up again by the HTTP path), the query only
+ * when the target has one, Host only when s3.domain is set. */
 bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
                    struct MHD_Connection *conn)
 {
@@ -76,10 +79,11 @@ bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
         return true;
     if (auth && (strncmp(auth, "AWS4-", 5) == 0 || strncmp(auth, "AWS ", 4) == 0))
         return true;
-    if (has_query(conn, "X-Amz-Algorithm") || has_query(conn, "X-Amz-Credential") ||
-        (has_query(conn, "AWSAccessKeyId") && has_query(conn, "Signature")))
+    if (req->target_len != (size_t)-1 && req->target_len > strlen(req->url) &&
+        (has_query(conn, "X-Amz-Algorithm") || has_query(conn, "X-Amz-Credential") ||
+         (has_query(conn, "AWSAccessKeyId") && has_query(conn, "Signature"))))
         return true;
-    return virtual_host_bucket(cfg, conn, bucket, sizeof bucket);
+    return cfg->s3.domain && virtual_host_bucket(cfg, conn, bucket, sizeof bucket);
 }
 
 /* Request ids: a random start and a counter, 16 hex digits. */
