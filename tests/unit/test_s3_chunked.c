@@ -47,7 +47,8 @@ static struct cs_s3_auth aws_auth(const char *seed)
     return a;
 }
 
-/* body: the raw aws-chunked bytes; grows as parts are appended */
+/* body: the raw aws-chunked bytes; grows as parts are appended, and is kept
+ * NUL-terminated (past len) so the tests may strstr() into it */
 struct body {
     char *p;
     size_t len;
@@ -55,10 +56,11 @@ struct body {
 
 static void put(struct body *b, const void *s, size_t n)
 {
-    b->p = realloc(b->p, b->len + n);
+    b->p = realloc(b->p, b->len + n + 1);
     ck_assert_ptr_nonnull(b->p);
     memcpy(b->p + b->len, s, n);
     b->len += n;
+    b->p[b->len] = '\0';
 }
 
 static void puts_(struct body *b, const char *s)

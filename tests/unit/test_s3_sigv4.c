@@ -6,6 +6,7 @@
 #include "autoconfig.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,49 @@ START_TEST(aws_put_object)
     ck_assert_int_eq(check(&r, &a), CS_S3_OK);
     strcpy(r.path, "/test%24file.text%");
     ck_assert_int_eq(check(&r, &a), CS_S3_ERR_INVALID_URI);
+}
+END_TEST
+
+/* S3 API reference: GET Bucket Lifecycle (a bare "?lifecycle") and GET
+ * Bucket (List Objects, two parameters in sorted order). */
+static void bucket_get(struct req *r, const char *query, const char *sig)
+{
+    char auth[512];
+
+    memset(r, 0, sizeof *r);
+    strcpy(r->method, "GET");
+    strcpy(r->path, "/");
+    set_query(r, query);
+    add_header(r, "Host", "examplebucket.s3.amazonaws.com");
+    add_header(r, "x-amz-date", "20130524T000000Z");
+    add_header(r, "x-amz-content-sha256", EMPTY_SHA256);
+    snprintf(auth, sizeof auth,
+             "AWS4-HMAC-SHA256 Credential=" AK "/20130524/us-east-1/s3/aws4_request,"
+             "SignedHeaders=host;x-amz-content-sha256;x-amz-date,Signature=%s",
+             sig);
+    add_header(r, "Authorization", auth);
+    r->now = T20130524;
+}
+
+START_TEST(aws_bucket_examples)
+{
+    struct req r;
+    struct cs_s3_auth a;
+
+    bucket_get(&r, "lifecycle", "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+    ck_assert_int_eq(check(&r, &a), CS_S3_OK);
+    bucket_get(&r,
+               "lifecycle=", "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
+    ck_assert_int_eq(check(&r, &a), CS_S3_OK); /* "?lifecycle" and "?lifecycle=" sign alike */
+    bucket_get(&r, "max-keys=2&prefix=J",
+               "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+    ck_assert_int_eq(check(&r, &a), CS_S3_OK);
+    bucket_get(&r, "prefix=J&max-keys=2", /* received in another order */
+               "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+    ck_assert_int_eq(check(&r, &a), CS_S3_OK);
+    bucket_get(&r, "max-keys=2&prefix=K",
+               "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
+    ck_assert_int_eq(check(&r, &a), CS_S3_ERR_SIGNATURE);
 }
 END_TEST
 
@@ -477,6 +521,50 @@ START_TEST(key_cache)
 }
 END_TEST
 
+/* Threads verifying at once through one cache: all succeed, and the key
+ * is derived at most once per thread (a race may derive it twice, never
+ * wrongly). */
+struct thread_arg {
+    struct cs_s3_keycache *cache;
+    int failures;
+};
+
+static void *verify_loop(void *p)
+{
+    struct thread_arg *t = p;
+    struct req r;
+    struct cs_s3_auth a;
+    const char *secret = SK;
+
+    get_object(&r);
+    struct cs_s3_sigreq s = view(&r);
+    for (int i = 0; i < 2000; i++)
+        if (cs_s3_sigv4_verify(&s, rotating_secret, &secret, t->cache, &a) != CS_S3_OK)
+            t->failures++;
+    return NULL;
+}
+
+START_TEST(key_cache_threads)
+{
+    struct cs_s3_keycache *cache = cs_s3_keycache_new();
+    pthread_t th[4];
+    struct thread_arg args[4];
+    unsigned long n0 = cs_sigv4_key_derivations();
+
+    ck_assert_ptr_nonnull(cache);
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct thread_arg){cache, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, verify_loop, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(args[i].failures, 0);
+    }
+    ck_assert_uint_le(cs_sigv4_key_derivations() - n0, 4);
+    cs_s3_keycache_free(cache);
+}
+END_TEST
+
 /* botocore signed these offline (s3_sigv4_vectors.py): odd keys, secrets,
  * query values, '+' for space on the wire, a key with '/' in it. */
 START_TEST(botocore_vectors_verify)
@@ -758,6 +846,7 @@ int main(void)
     TCase *tc = tcase_create("verify");
     tcase_add_test(tc, aws_get_object);
     tcase_add_test(tc, aws_put_object);
+    tcase_add_test(tc, aws_bucket_examples);
     tcase_add_test(tc, aws_presigned);
     tcase_add_test(tc, aws_chunked_seed);
     tcase_add_test(tc, aws_chunked_trailer_seed);
@@ -765,6 +854,7 @@ int main(void)
     tcase_add_test(tc, clock_skew);
     tcase_add_test(tc, keys);
     tcase_add_test(tc, key_cache);
+    tcase_add_test(tc, key_cache_threads);
     tcase_add_test(tc, botocore_vectors_verify);
     tcase_add_test(tc, authorization_forms);
     tcase_add_test(tc, duplicate_headers);
