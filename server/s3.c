@@ -239,15 +239,13 @@ static bool authorize(struct cs_request *req)
         return false;
     }
     req->ns = cs_config_find_namespace(cfg, s3->bucket, strlen(s3->bucket));
-    if (!req->ns) {
-        if (s3->op == S3_PUT_BUCKET)
-            s3_prepare_error(req, 403, "AccessDenied",
-                             "bucket '%s' does not exist and buckets are created in the "
-                             "config (namespaces), not by clients",
-                             s3->bucket);
-        else
-            s3_prepare_error(req, 404, "NoSuchBucket", "the bucket '%s' does not exist",
-                             s3->bucket);
+    if (!req->ns || cs_config_rights(req->ns, req->uid) == 0) {
+        /* A bucket the caller has no right on gets the answer a missing
+         * one gets, word for word, as on the HTTP side: no one learns which
+         * names exist. (403, not 404: a user with a right elsewhere gets
+         * AccessDenied either way.) */
+        req->ns = NULL;
+        s3_prepare_error(req, 403, "AccessDenied", "Access Denied");
         return false;
     }
     req->ns_slot = (size_t)(req->ns - cfg->namespaces);

@@ -551,7 +551,13 @@ void s3_mpu_abort(struct cs_server *srv, struct cs_request *req)
         s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
         return;
     }
+    bool same_key = record.size == req->s3->key_len &&
+                    memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
     cs_object_release(&record);
+    if (!same_key) {
+        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
+        return;
+    }
     drop_upload(srv, req, req->s3->upload_id);
     s3_prepare_empty(req, 204);
 }
@@ -606,7 +612,13 @@ void s3_mpu_list_parts(struct cs_server *srv, struct cs_request *req, struct MHD
         s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
         return;
     }
+    bool same_key = record.size == req->s3->key_len &&
+                    memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
     cs_object_release(&record);
+    if (!same_key) {
+        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
+        return;
+    }
     unsigned from = marker ? (unsigned)strtoul(marker, NULL, 10) : 0;
     struct cs_s3_list_req lr = {.kind = CS_S3_LIST_PARTS,
                                 .bucket = req->ns->name,
