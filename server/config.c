@@ -221,6 +221,8 @@ static void load_root(struct cs_config_loader *ld, config_t *lc, struct cs_confi
     s = config_setting_get_member(root, "htpasswd");
     if (s)
         cs_config_load_htpasswd(ld, s, cfg);
+    cs_config_load_s3(ld, config_setting_get_member(root, "s3"), cfg);
+    cs_config_load_s3_secrets(ld, cfg);
     for (i = 0; i < n; i++) {
         s = config_setting_get_elem(root, (unsigned)i);
         const char *key = config_setting_name(s);
@@ -243,7 +245,7 @@ static void load_root(struct cs_config_loader *ld, config_t *lc, struct cs_confi
             else
                 cfg->threads = (unsigned)t;
         } else if (strcmp(key, "max_blob_size") == 0 || strcmp(key, "users") == 0 ||
-                   strcmp(key, "htpasswd") == 0) {
+                   strcmp(key, "htpasswd") == 0 || strcmp(key, "s3") == 0) {
             /* read above */
         } else if (strcmp(key, "tls_cert") == 0) {
             cs_config_read_path(ld, s, &cfg->tls_cert);
@@ -375,6 +377,7 @@ void cs_config_free(struct cs_config *cfg)
         free(cfg->users[i].password_hash);
     }
     free(cfg->users);
+    cs_config_s3_free(&cfg->s3);
     free(cfg->htpasswd);
     free(cfg->tls_cert);
     free(cfg->tls_key);

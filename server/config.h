@@ -61,10 +61,29 @@ struct cs_namespace_config {
     uint8_t *rights;               /* per user (index in cfg->users), or NULL */
 };
 
+/* An S3 access key: SigV4 needs the secret itself, so secrets come from a
+ * separate file (mode 0600), never from the config or the logs. */
+struct cs_s3_key {
+    char *access_key;
+    char *secret;
+    int uid; /* the user it signs for */
+};
+
+/* The S3 front end (docs/s3.md). */
+struct cs_s3_config {
+    char *domain;               /* virtual-hosted style: <bucket>.<domain>; NULL: path-style only */
+    char *region;               /* what GetBucketLocation answers; any region signs */
+    char *secrets_file;         /* "user access-key secret" lines; NULL: no keys */
+    struct cs_s3_key *keys;     /* from secrets_file, re-read by every load (SIGHUP) */
+    size_t n_keys;
+    unsigned multipart_max_age_s; /* unfinished multipart uploads are removed after this */
+};
+
 struct cs_config {
     char *source;                   /* file name, or "(embedded default)" */
     char *listen[CS_MAX_LISTEN];    /* "host:port", without the scheme */
     bool listen_tls[CS_MAX_LISTEN]; /* given as "https://host:port" */
+    bool listen_s3[CS_MAX_LISTEN];  /* "s3://" or "s3+https://": every request is S3 */
     size_t n_listen;
     char *tls_cert, *tls_key; /* PEM files, needed by https listeners */
     char *tls_client_ca;      /* PEM CA: ask clients for a certificate (mTLS) */
@@ -81,6 +100,7 @@ struct cs_config {
     unsigned auth_cache_entries; /* verified Basic passwords remembered */
     unsigned auth_cache_ttl_s;
     struct cs_limits limits;
+    struct cs_s3_config s3;
 };
 
 /* Diagnostics collected while loading: one "file:line: reason" per entry. */
@@ -103,6 +123,9 @@ void cs_config_errors_clear(struct cs_config_errors *errs);
 enum cs_status cs_config_set_listen(struct cs_config *cfg, char *const *addrs, size_t n);
 enum cs_status cs_config_set_data_dir(struct cs_config *cfg, const char *dir);
 
+/* The key with this access key id, or NULL. */
+const struct cs_s3_key *cs_config_find_s3_key(const struct cs_config *cfg, const char *access_key);
+
 /* Index of the user called name, or -1. */
 int cs_config_find_user(const struct cs_config *cfg, const char *name);
 
@@ -123,9 +146,10 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
 /* TLS settings agree with the listeners (also after --listen). */
 bool cs_config_tls_ok(const struct cs_config *cfg, char *why, size_t why_len);
 
-/* Splits "https://host:port", "http://host:port" or "host:port" into the
- * address (a pointer into text) and whether it is TLS. */
-const char *cs_listen_scheme(const char *text, bool *tls);
+/* Splits "https://host:port", "http://host:port", "s3://host:port",
+ * "s3+https://host:port" or "host:port" into the address (a pointer into
+ * text), whether it is TLS and whether it is an S3 listener. */
+const char *cs_listen_scheme(const char *text, bool *tls, bool *s3);
 
 const struct cs_namespace_config *cs_config_find_namespace(const struct cs_config *cfg,
                                                            const char *name, size_t len);

@@ -11,9 +11,18 @@
 #include "server/config.h"
 #include "server/config_priv.h"
 
-const char *cs_listen_scheme(const char *text, bool *tls)
+const char *cs_listen_scheme(const char *text, bool *tls, bool *s3)
 {
     *tls = false;
+    *s3 = false;
+    if (strncmp(text, "s3+https://", 11) == 0) {
+        *tls = *s3 = true;
+        return text + 11;
+    }
+    if (strncmp(text, "s3://", 5) == 0) {
+        *s3 = true;
+        return text + 5;
+    }
     if (strncmp(text, "https://", 8) == 0) {
         *tls = true;
         return text + 8;
@@ -80,16 +89,18 @@ void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *
                                         ? s
                                         : config_setting_get_elem(s, (unsigned)i);
         const char *text = config_setting_get_string(e);
-        bool tls = false;
+        bool tls = false, s3 = false;
         if (text)
-            text = cs_listen_scheme(text, &tls);
+            text = cs_listen_scheme(text, &tls, &s3);
         if (!text || cs_parse_listen_addr(text, host, sizeof host, &port) != CS_OK) {
             cs_config_error(ld, e,
-                            "listen address must be \"host:port\", \"[ipv6]:port\" or "
-                            "\"https://host:port\"");
+                            "listen address must be \"host:port\", \"[ipv6]:port\", "
+                            "\"https://host:port\", \"s3://host:port\" or "
+                            "\"s3+https://host:port\"");
             continue;
         }
         cfg->listen_tls[cfg->n_listen] = tls;
+        cfg->listen_s3[cfg->n_listen] = s3;
         cfg->listen[cfg->n_listen] = strdup(text);
         if (cfg->listen[cfg->n_listen])
             cfg->n_listen++;
@@ -101,19 +112,20 @@ enum cs_status cs_config_set_listen(struct cs_config *cfg, char *const *addrs, s
     char host[256];
     uint16_t port;
     size_t i;
-    bool tls;
+    bool tls, s3;
 
     if (n == 0 || n > CS_MAX_LISTEN)
         return CS_ERR_INVALID;
     for (i = 0; i < n; i++)
-        if (cs_parse_listen_addr(cs_listen_scheme(addrs[i], &tls), host, sizeof host, &port) !=
+        if (cs_parse_listen_addr(cs_listen_scheme(addrs[i], &tls, &s3), host, sizeof host, &port) !=
             CS_OK)
             return CS_ERR_INVALID;
     for (i = 0; i < cfg->n_listen; i++)
         free(cfg->listen[i]);
     cfg->n_listen = 0;
     for (i = 0; i < n; i++) {
-        cfg->listen[i] = strdup(cs_listen_scheme(addrs[i], &cfg->listen_tls[i]));
+        cfg->listen[i] =
+            strdup(cs_listen_scheme(addrs[i], &cfg->listen_tls[i], &cfg->listen_s3[i]));
         if (!cfg->listen[i])
             return CS_ERR_NOMEM;
         cfg->n_listen++;

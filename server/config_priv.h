@@ -48,6 +48,13 @@ void cs_config_read_acl(struct cs_config_loader *ld, const config_setting_t *s,
                         const struct cs_config *cfg, struct cs_namespace_config *ns,
                         unsigned right);
 
+/* The s3 group; its secrets file is read by cs_config_load_s3_secrets
+ * once the users are known. */
+void cs_config_load_s3(struct cs_config_loader *ld, const config_setting_t *g,
+                       struct cs_config *cfg);
+void cs_config_load_s3_secrets(struct cs_config_loader *ld, struct cs_config *cfg);
+void cs_config_s3_free(struct cs_s3_config *s3);
+
 void cs_config_load_tiers(struct cs_config_loader *ld, const config_setting_t *list,
                           struct cs_namespace_config *ns);
 void cs_config_tiers_free(struct cs_tier_config *t, size_t n);

@@ -40,7 +40,8 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
     }
     for (i = 0; i < old->n_listen; i++) {
         if (strcmp(old->listen[i], new_cfg->listen[i]) != 0 ||
-            old->listen_tls[i] != new_cfg->listen_tls[i]) {
+            old->listen_tls[i] != new_cfg->listen_tls[i] ||
+            old->listen_s3[i] != new_cfg->listen_s3[i]) {
             snprintf(why, why_len, "listen changed");
             return false;
         }

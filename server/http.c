@@ -31,6 +31,7 @@
 #include "server/live.h"
 #include "server/propfind.h"
 #include "server/route.h"
+#include "server/s3.h"
 #include "server/webdav.h"
 #include "storage/disk.h"
 
@@ -138,6 +139,12 @@ static bool start_job(struct cs_server *srv, struct cs_request *req, struct MHD_
         return false;
     req->job_first_call = true;
     return http_work_start(srv, req, conn, job);
+}
+
+bool http_start_job(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+                    enum cs_job job)
+{
+    return start_job(srv, req, conn, NULL, job);
 }
 
 /* WebDAV methods: OPTIONS answers at once; PROPFIND waits for its body;
@@ -340,6 +347,10 @@ void http_run_job(struct cs_server *srv, struct cs_request *req)
 
     if (req->route && req->route->kind == CS_ROUTE_OBJECT)
         cs_object_id_init(&id, req->route->ns->name, req->route->key, req->route->key_len);
+    if (req->s3 && (req->job == JOB_OPEN || req->job == JOB_DELETE || req->job == JOB_S3)) {
+        s3_run_job(srv, req);
+        return;
+    }
     switch (req->job) {
     case JOB_AUTH: http_verify_password(srv, req); break;
     case JOB_OPEN: serve_object(srv, req, conn, &id, 0); break;
@@ -350,6 +361,7 @@ void http_run_job(struct cs_server *srv, struct cs_request *req)
     case JOB_DAV: run_dav(srv, req, conn, req->route, req->m, req->method, req->url); break;
     case JOB_PROPFIND: run_propfind(srv, req, conn, req->method, req->url); break;
     case JOB_ADMIN: handle_admin(srv, req, req->route, req->method, req->url); break;
+    case JOB_S3: /* S3 requests only, above */
     case JOB_NONE: break;
     }
 }
@@ -369,6 +381,8 @@ static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
 
     req->queued = true;
     log_access(req, req->method, req->url);
+    if (req->s3)
+        s3_finish_response(req);
     if (!req->response)
         return MHD_NO; /* out of memory: libmicrohttpd closes the connection */
     if (!req->shared_response && atomic_load_explicit(&srv->draining, memory_order_relaxed))
@@ -435,7 +449,10 @@ static enum MHD_Result first_call(struct cs_server *srv, struct cs_request *req,
     cs_conn_phase(http_conn_of(conn), CS_CONN_REQUEST);
     if (refuse_framing(req, conn, url, method, version))
         return queue(srv, conn, req);
-    dispatch(srv, req, conn, url, method);
+    if (s3_is_request(srv, req, conn))
+        s3_dispatch(srv, req, conn);
+    else
+        dispatch(srv, req, conn, url, method);
     return end_first_call(srv, req, conn);
 }
 
@@ -476,7 +493,10 @@ static enum MHD_Result body_call(struct cs_server *srv, struct cs_request *req,
     size_t len = *upload_data_size;
 
     *upload_data_size = 0;
-    if (req->upload) {
+    if (req->s3) {
+        if (!s3_body(srv, req, data, len) && !http_work_start(srv, req, conn, JOB_PUT_FLUSH))
+            http_put_drop(srv, req); /* refused (503): drop the rest */
+    } else if (req->upload) {
         /* once the job is handed over, the worker owns the request */
         if (!http_continue_put(srv, req, data, len, CS_NOWAIT, req->method, req->url) &&
             !http_work_start(srv, req, conn, JOB_PUT_FLUSH))
@@ -493,7 +513,9 @@ static enum MHD_Result last_call(struct cs_server *srv, struct cs_request *req,
 {
     enum cs_job job = JOB_NONE;
 
-    if (req->upload && !http_commit_put(srv, req, CS_NOWAIT, req->method, req->url))
+    if (req->s3 && s3_end_body(srv, req))
+        job = JOB_S3;
+    else if (req->upload && !http_commit_put(srv, req, CS_NOWAIT, req->method, req->url))
         job = JOB_PUT_COMMIT;
     else if (req->propfind && !req->response && req->body.overflow)
         http_prepare_error(req, req->method, req->url, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -561,6 +583,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
     http_auth_cancel(srv, req);
+    s3_request_free(req);
     free(req->route);
     cs_buf_free(&req->body);
     cs_live_leave(&srv->live, req->ticket);

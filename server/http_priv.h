@@ -55,6 +55,8 @@ struct cs_server {
     struct MHD_Response *miss;          /* shared 404 for misses, the most common answer */
     struct cs_auth_flight *auth_flight; /* one hash per credential at a time */
     atomic_bool draining;
+    atomic_uint_fast64_t s3_request_seq; /* x-amz-request-id: a random start, then +1 */
+    struct cs_s3_keycache *s3_keys;      /* derived SigV4 signing keys */
     char *tls_cert, *tls_key, *tls_ca; /* PEM text for libmicrohttpd */
 };
 
@@ -85,6 +87,7 @@ enum cs_job {
     JOB_DAV,        /* MKCOL, COPY, MOVE, DELETE of a collection (first call) */
     JOB_PROPFIND,   /* the listing (the last call) */
     JOB_ADMIN,      /* a purge (first call) */
+    JOB_S3,         /* an S3 listing, bucket call, copy, batch delete or multipart step */
 };
 
 /* Per-request state, made when the request line arrives (on_request_line)
@@ -124,6 +127,7 @@ struct cs_request {
     const struct sockaddr *client_addr; /* JOB_AUTH: whose failure budget it spends */
     bool auth_done;                     /* JOB_AUTH ran: auth_result is its outcome */
     int auth_result;                    /* enum cs_auth_result */
+    struct cs_s3_req *s3;               /* an S3 request's own state (server/s3_priv.h) */
 };
 
 /* http.c: the libmicrohttpd callbacks */
@@ -136,6 +140,11 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 size_t http_keep_escaped(void *cls, struct MHD_Connection *conn, char *s);
+
+/* http.c: hands job to a worker, as started by the first call; false
+ * when the request is answered instead (503). */
+bool http_start_job(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+                    enum cs_job job);
 
 /* http.c: does req->job in the calling thread (a worker). */
 void http_run_job(struct cs_server *srv, struct cs_request *req);

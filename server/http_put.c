@@ -11,6 +11,7 @@
 #include "server/bazel.h"
 #include "server/http_priv.h"
 #include "server/http_status.h"
+#include "server/s3.h"
 
 /* Why a store failed, in words a client's log can act on. */
 static void store_reason(const struct cs_request *req, enum cs_status st, char *out, size_t len)
@@ -49,14 +50,18 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
                                  .nowait = (flags & CS_NOWAIT) != 0,
                                  .size_hint = 0,
                                  .compress_level = req->ns->compress_level};
-    uint8_t expect[CS_SHA256_LEN];
+    uint8_t expect[CS_SHA256_LEN], signed_sha256[CS_SHA256_LEN];
     char reason[REASON_MAX];
     enum cs_status st;
 
     req->limit = req->ns->max_blob_size;
+    if (req->s3 && !s3_put_options(srv, req, conn, &opt, signed_sha256))
+        return true;
     if (cl) {
-        /* libmicrohttpd has already rejected a malformed Content-Length */
-        opt.size_hint = strtoull(cl, NULL, 10);
+        /* libmicrohttpd has already rejected a malformed Content-Length;
+         * an aws-chunked body's own length is what S3 gave as size_hint */
+        if (!opt.size_hint)
+            opt.size_hint = strtoull(cl, NULL, 10);
         if (opt.size_hint > req->limit) {
             char limit[32];
             cs_format_size(req->limit, limit, sizeof limit);
@@ -79,13 +84,21 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
     if (ct && strcmp(ct, "application/octet-stream") != 0)
         opt.content_type = ct;
     if (cs_bazel_cas_digest(id->key, id->key_len, expect)) {
+        if (opt.expect_sha256 && memcmp(opt.expect_sha256, expect, sizeof expect) != 0) {
+            http_prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
+                               "x-amz-content-sha256 is not the digest in the cas/ key");
+            return true;
+        }
         /* Bazel uploads every blob without asking first: a blob we hold is
          * named by its content, so keep ours and drop the body unread. */
         st = srv->backend->ops->exists(srv->backend->state, id, flags);
         if (st == CS_ERR_WOULD_BLOCK)
             return false;
         if (st == CS_OK) {
-            http_prepare_empty(req, MHD_HTTP_NO_CONTENT);
+            if (req->s3) /* a PutObject answers 200: OpenDAL fails a write on 204 */
+                s3_stored_unread(req);
+            else
+                http_prepare_empty(req, MHD_HTTP_NO_CONTENT);
             return true;
         }
         opt.expect_sha256 = expect;
@@ -171,6 +184,10 @@ bool http_commit_put(struct cs_server *srv, struct cs_request *req, unsigned fla
     }
     st = ops->put_commit(req->upload, &created);
     req->upload = NULL; /* commit frees the handle, success or not */
+    if (st == CS_ERR_DIGEST && req->s3) {
+        s3_digest_mismatch(req);
+        return true;
+    }
     if (st == CS_ERR_DIGEST) {
         http_prepare_error(req, method, url, MHD_HTTP_BAD_REQUEST,
                            "body does not hash to the sha256 in its cas/ key: not stored");
@@ -181,7 +198,10 @@ bool http_commit_put(struct cs_server *srv, struct cs_request *req, unsigned fla
         http_prepare_error(req, method, url, cs_http_status(st), reason);
         return true;
     }
-    http_prepare_empty(req, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+    if (req->s3)
+        s3_stored(req, created);
+    else
+        http_prepare_empty(req, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
     cs_stats_add(srv->stats, req->ns_slot, CS_STAT_PUTS, 1);
     cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_IN, req->received);
     return true;

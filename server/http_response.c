@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "server/http_priv.h"
 #include "server/http_status.h"
+#include "server/s3.h"
 #include "storage/zstd_io.h"
 
 /* An object stored as zstd has two representations, the raw body and the
@@ -56,6 +57,10 @@ static void prepare_text(struct cs_request *req, unsigned status, const char *te
 void http_prepare_error(struct cs_request *req, const char *method, const char *url,
                         unsigned status, const char *reason)
 {
+    if (req->s3) { /* S3 clients read an XML error with a code */
+        s3_status_error(req, status, reason);
+        return;
+    }
     log_request_error(req, method, url, status, reason);
     prepare_text(req, status, reason);
     if (req->response && status == MHD_HTTP_UNAUTHORIZED)

@@ -10,6 +10,8 @@
 
 #include "common/log.h"
 #include "server/auth_flight.h"
+#include "server/s3.h"
+#include "server/s3_sigv4.h"
 #include "server/http_priv.h"
 #include "storage/disk.h"
 
@@ -140,6 +142,7 @@ static void free_server(struct cs_server *srv)
     cs_stats_free(srv->stats);
     cs_auth_limit_free(srv->auth_limit);
     cs_auth_flight_free(srv->auth_flight);
+    cs_s3_keycache_free(srv->s3_keys);
     cs_guard_stop(&srv->guard);
     cs_live_destroy(&srv->live);
     free(srv->tls_cert);
@@ -183,6 +186,10 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = cs_auth_limit_new(cfg->limits.auth_failures, &srv->auth_limit);
     if (st == CS_OK)
         st = cs_auth_flight_new(&srv->auth_flight);
+    if (st == CS_OK && !(srv->s3_keys = cs_s3_keycache_new()))
+        st = CS_ERR_NOMEM;
+    if (st == CS_OK)
+        st = s3_request_id_seed(srv);
     if (st == CS_OK)
         st = cs_work_pool_new(cfg->limits.workers, cfg->limits.work_queue, &srv->work);
     if (st == CS_OK)

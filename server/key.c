@@ -82,6 +82,15 @@ enum cs_status cs_key_normalize(const char *raw, size_t raw_len, char *out, size
     return check_segments(out, *out_len, reason);
 }
 
+enum cs_status cs_key_validate(const char *key, size_t len, const char **reason)
+{
+    if (len > CS_KEY_MAX) {
+        *reason = "key longer than 1024 bytes";
+        return CS_ERR_BAD_KEY;
+    }
+    return check_segments(key, len, reason);
+}
+
 bool cs_namespace_name_valid(const char *name, size_t len)
 {
     size_t i;

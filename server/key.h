@@ -19,6 +19,9 @@
 enum cs_status cs_key_normalize(const char *raw, size_t raw_len, char *out, size_t *out_len,
                                 const char **reason);
 
+/* Validates a key that is already decoded (from an XML body, say). */
+enum cs_status cs_key_validate(const char *key, size_t len, const char **reason);
+
 /* Namespace names: 1..64 of [A-Za-z0-9._-], not starting with '.', '_' or '-'. */
 bool cs_namespace_name_valid(const char *name, size_t len);
 

@@ -10,6 +10,7 @@
 
 #include "common/hash.h"
 #include "server/propfind.h"
+#include "server/text.h"
 
 /* --- request body ---------------------------------------------------------- */
 
@@ -157,107 +158,17 @@ enum cs_status cs_propfind_parse(const char *body, size_t len, struct cs_propfin
 
 /* --- multistatus output ----------------------------------------------------- */
 
+/* The date, escaping and percent-encoding are shared with the S3 answers
+ * (text.h), so both treat key bytes the same way. */
 void cs_http_date(time_t t, char *out, size_t len)
 {
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (cs_imf_date(t, out, len) != CS_OK && len)
+        out[0] = '\0';
 }
 
 void cs_href_encode(struct cs_buf *out, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-            cs_buf_add(out, (const char *)&s[i], 1);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            cs_buf_add(out, esc, 3);
-        }
-    }
-}
-
-/* Length of the well-formed UTF-8 sequence at s (n bytes left) that
- * encodes an XML 1.0 Char, or 0. Strict (RFC 3629): no overlong forms, no
- * surrogates, nothing past U+10FFFF; XML also excludes C0 controls other
- * than tab, CR and LF, and U+FFFE/U+FFFF. */
-static size_t xml_char_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0; /* a continuation byte, C0/C1 (overlong) or F5..FF */
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0; /* overlong, or past Unicode */
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
-        return 0;
-    return len;
-}
-
-/* XML text escaping for values we echo (display names, content types,
- * property names). The body is declared UTF-8, and keys and stored
- * content types are bytes: a byte that does not start an XML character
- * becomes U+FFFD, so the document stays well-formed (hrefs carry the
- * exact key, percent-encoded). */
-static void xml_escape(struct cs_buf *out, const char *s, size_t n)
-{
-    size_t i = 0, len;
-
-    while (i < n) {
-        switch (s[i]) {
-        case '<':
-            cs_buf_add(out, "&lt;", 4);
-            i++;
-            continue;
-        case '>':
-            cs_buf_add(out, "&gt;", 4);
-            i++;
-            continue;
-        case '&':
-            cs_buf_add(out, "&amp;", 5);
-            i++;
-            continue;
-        case '"':
-            cs_buf_add(out, "&quot;", 6);
-            i++;
-            continue;
-        default: break;
-        }
-        len = xml_char_len((const unsigned char *)s + i, n - i);
-        if (len == 0) {
-            cs_buf_add(out, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
-            i++;
-        } else {
-            cs_buf_add(out, s + i, len);
-            i += len;
-        }
-    }
+    cs_url_encode(out, s, n);
 }
 
 enum prop_id {
@@ -315,7 +226,7 @@ static void add_prop(struct cs_buf *out, enum prop_id id, const struct cs_dav_re
     case P_CONTENTTYPE:
         cs_buf_add(out, "<D:getcontenttype>", 18);
         if (r->content_type && *r->content_type)
-            xml_escape(out, r->content_type, strlen(r->content_type));
+            cs_xml_escape(out, r->content_type, strlen(r->content_type));
         else
             cs_buf_add(out, "application/octet-stream", 24);
         cs_buf_add(out, "</D:getcontenttype>", 19);
@@ -324,11 +235,11 @@ static void add_prop(struct cs_buf *out, enum prop_id id, const struct cs_dav_re
         slash = r->path_len ? memrchr(r->path, '/', r->path_len) : NULL;
         cs_buf_add(out, "<D:displayname>", 15);
         if (r->path_len == 0)
-            xml_escape(out, r->ns, strlen(r->ns));
+            cs_xml_escape(out, r->ns, strlen(r->ns));
         else if (slash)
-            xml_escape(out, slash + 1, r->path_len - (size_t)(slash + 1 - r->path));
+            cs_xml_escape(out, slash + 1, r->path_len - (size_t)(slash + 1 - r->path));
         else
-            xml_escape(out, r->path, r->path_len);
+            cs_xml_escape(out, r->path, r->path_len);
         cs_buf_add(out, "</D:displayname>", 16);
         break;
     case P_COUNT: break;
@@ -409,9 +320,9 @@ void cs_propfind_add(struct cs_buf *out, const struct cs_propfind_request *req,
                 continue;
             bool has_ns = req->props[i].ns[0] != '\0';
             cs_buf_add(out, has_ns ? "<x:" : "<", has_ns ? 3 : 1);
-            xml_escape(out, req->props[i].name, strlen(req->props[i].name));
+            cs_xml_escape(out, req->props[i].name, strlen(req->props[i].name));
             cs_buf_add(out, has_ns ? " xmlns:x=\"" : " xmlns=\"", has_ns ? 10 : 8);
-            xml_escape(out, req->props[i].ns, strlen(req->props[i].ns));
+            cs_xml_escape(out, req->props[i].ns, strlen(req->props[i].ns));
             cs_buf_add(out, "\"/>", 3);
         }
         cs_buf_printf(out, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");

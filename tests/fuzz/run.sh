@@ -21,7 +21,7 @@ flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
 common=("$src"/common/{base64,buf,hash,log,size,status}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_tiers,config_users}.c
-        "$src"/server/{key,route,credentials,destination,propfind}.c
+        "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c
         "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
@@ -34,6 +34,10 @@ seed key 'a/b/c' '%2e%2e/x' 'ac/0123456789abcdef' 'x%00y' 'dir/' 'a//b' '%zz'
 seed credentials 'Basic YWxpY2U6cHc=' 'Bearer abc.def' 'basic YWxp_2U6cHc-' 'Digest x' 'Basic'
 seed propfind '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>' \
     '<propfind xmlns="DAV:"><allprop/></propfind>' '<propfind xmlns="DAV:"><propname/></propfind>'
+# the first byte picks the parser: '0' DeleteObjects, '1' Complete, '2' CreateBucket
+seed s3_xml '0<Delete><Quiet>true</Quiet><Object><Key>a&amp;b</Key><VersionId>null</VersionId></Object></Delete>' \
+    '1<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><PartNumber>1</PartNumber><ETag>"a54357aff0632cce46d942af68356b38"</ETag><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><PartNumber>2</PartNumber><ETag>x</ETag></Part></CompleteMultipartUpload>' \
+    '2<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>'
 seed destination "$(printf 'http://h/ns/dst\nh')" '/ns/a%20b' "$(printf 'http://other:1/ns/x\nh:2')" '/other/x'
 seed config 'namespaces = ( { name = "a"; read = [ "*" ]; } );' \
     'users = ( { name = "u"; token_sha256 = "00"; } ); limits = { connections = 5; }; namespaces = ( { name = "n"; write = [ "u" ]; } );' \
@@ -63,7 +67,7 @@ seed ppscan "$(printf '# 1 "/base/p/a.c"\n# 0 "/base/p//"\n#line 3 "/usr/x.h" 2\
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config blob ppscan http_response; do
+for t in key credentials propfind destination config blob ppscan http_response s3_xml; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \
