@@ -87,6 +87,8 @@ done
 printf 'plus' >"$src/x/a+b.txt"
 printf 'percent' >"$src/x/100% done.txt"
 : >"$src/x/empty"
+# an hour old: sync compares mtimes with LastModified (whole seconds)
+find "$src" -exec touch -d '-1 hour' {} +
 nfiles=$(count_files "$src")
 [ "$nfiles" -ge 30 ] || fail "the tree has only $nfiles files"
 aws s3 sync --only-show-errors "$src" s3://team-a/tree/ || fail "aws s3 sync up"
