@@ -130,10 +130,10 @@ ok "a mode 0644 secrets file: cstashd exits $rc at start: $(head -n 1 "$TEST_TMP
 chmod 600 "$TEST_TMP/s3-secrets"
 
 # --- a full file system: 507 XCstashStorageFull --------------------------------------------
-if [ "$(id -u)" = 0 ] && mkdir -p "$TEST_TMP/small" &&
-    mount -t tmpfs -o size=6m,mode=0700 cstash-test "$TEST_TMP/small" 2>"$TEST_TMP/mount.err"; then
-    test_cleanup() { umount "$TEST_TMP/small"; }
-    s3_start small/data
+if [ "$(id -u)" = 0 ] && mkdir -p "$TEST_TMP/full" &&
+    mount -t tmpfs -o size=6m,mode=0700 cstash-test "$TEST_TMP/full" 2>"$TEST_TMP/mount.err"; then
+    test_cleanup() { umount "$TEST_TMP/full"; }
+    s3_start full   # its data dir is the small tmpfs
     head -c $((1 << 20)) /dev/urandom >"$TEST_TMP/m"
     full=""
     for i in $(seq 1 12); do
