@@ -71,10 +71,10 @@ struct cs_s3_key {
 
 /* The S3 front end (docs/s3.md). */
 struct cs_s3_config {
-    char *domain;               /* virtual-hosted style: <bucket>.<domain>; NULL: path-style only */
-    char *region;               /* what GetBucketLocation answers; any region signs */
-    char *secrets_file;         /* "user access-key secret" lines; NULL: no keys */
-    struct cs_s3_key *keys;     /* from secrets_file, re-read by every load (SIGHUP) */
+    char *domain;           /* virtual-hosted style: <bucket>.<domain>; NULL: path-style only */
+    char *region;           /* what GetBucketLocation answers; any region signs */
+    char *secrets_file;     /* "user access-key secret" lines; NULL: no keys */
+    struct cs_s3_key *keys; /* from secrets_file, re-read by every load (SIGHUP) */
     size_t n_keys;
     unsigned multipart_max_age_s; /* unfinished multipart uploads are removed after this */
 };

@@ -57,7 +57,7 @@ struct cs_server {
     atomic_bool draining;
     atomic_uint_fast64_t s3_request_seq; /* x-amz-request-id: a random start, then +1 */
     struct cs_s3_keycache *s3_keys;      /* derived SigV4 signing keys */
-    char *tls_cert, *tls_key, *tls_ca; /* PEM text for libmicrohttpd */
+    char *tls_cert, *tls_key, *tls_ca;   /* PEM text for libmicrohttpd */
 };
 
 enum cs_method {

@@ -63,6 +63,9 @@ static bool virtual_host_bucket(const struct cs_config *cfg, struct MHD_Connecti
     return true;
 }
 
+/* On every request, so the common case costs little: the listener, the
+ * Authorization header (looked up again by the HTTP path), the query only
+ * when the target has one, Host only when s3.domain is set. */
 bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
                    struct MHD_Connection *conn)
 {
@@ -76,10 +79,11 @@ bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
         return true;
     if (auth && (strncmp(auth, "AWS4-", 5) == 0 || strncmp(auth, "AWS ", 4) == 0))
         return true;
-    if (has_query(conn, "X-Amz-Algorithm") || has_query(conn, "X-Amz-Credential") ||
-        (has_query(conn, "AWSAccessKeyId") && has_query(conn, "Signature")))
+    if (req->target_len != (size_t)-1 && req->target_len > strlen(req->url) &&
+        (has_query(conn, "X-Amz-Algorithm") || has_query(conn, "X-Amz-Credential") ||
+         (has_query(conn, "AWSAccessKeyId") && has_query(conn, "Signature"))))
         return true;
-    return virtual_host_bucket(cfg, conn, bucket, sizeof bucket);
+    return cfg->s3.domain && virtual_host_bucket(cfg, conn, bucket, sizeof bucket);
 }
 
 /* Request ids: a random start and a counter, 16 hex digits. */
@@ -129,9 +133,9 @@ static enum s3_op op_of_object(enum cs_method m, const char *method, struct MHD_
  * plain GET or PUT of the object (a PUT ?tagging must not replace it). */
 static const char *unsupported_subresource(struct MHD_Connection *conn, bool bucket)
 {
-    static const char *const object_only[] = {"tagging", "acl",       "retention", "legal-hold",
-                                              "torrent", "restore",   "select",    "attributes",
-                                              NULL};
+    static const char *const object_only[] = {"tagging",    "acl",        "retention",
+                                              "legal-hold", "torrent",    "restore",
+                                              "select",     "attributes", NULL};
     size_t i;
 
     if (bucket)
@@ -182,8 +186,7 @@ static bool route(struct cs_request *req, struct MHD_Connection *conn, const cha
 }
 
 /* Who signed the request: req->uid. false with a 403 prepared. */
-static bool authenticate(struct cs_server *srv, struct cs_request *req,
-                         struct MHD_Connection *conn)
+static bool authenticate(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn)
 {
     enum cs_s3_err e = s3_authenticate(srv, req, conn);
 
@@ -330,8 +333,7 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
         return;
     }
     if ((sub = unsupported_subresource(conn, !s3->has_key)) != NULL) {
-        s3_prepare_error(req, 501, "NotImplemented", "the ?%s sub-resource is not supported",
-                         sub);
+        s3_prepare_error(req, 501, "NotImplemented", "the ?%s sub-resource is not supported", sub);
         return;
     }
     if (!authorize(req))

@@ -23,9 +23,15 @@
 #define ETAG_PLACEHOLDER "00000000000000000000000000000000"
 
 /* Headers kept with the object and given back on GET/HEAD. */
-static const char *const kept_headers[] = {
-    "x-amz-storage-class", "x-amz-server-side-encryption", "x-amz-acl", "content-encoding",
-    "content-disposition", "content-language",             "cache-control", "expires", NULL};
+static const char *const kept_headers[] = {"x-amz-storage-class",
+                                           "x-amz-server-side-encryption",
+                                           "x-amz-acl",
+                                           "content-encoding",
+                                           "content-disposition",
+                                           "content-language",
+                                           "cache-control",
+                                           "expires",
+                                           NULL};
 
 struct meta_walk {
     struct cs_s3_req *s3;
@@ -117,8 +123,7 @@ static bool build_meta(struct cs_request *req, struct MHD_Connection *conn)
     if (s3->has_checksum && b64 < sizeof room) {
         memset(room, 'A', b64);
         s3->checksum_at = s3->meta_len + 1 + strlen(s3->checksum_name) + 2;
-        if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, s3->checksum_name, room,
-                         b64))
+        if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, s3->checksum_name, room, b64))
             return false;
     }
     return s3_meta_from_headers(req, conn);
@@ -130,8 +135,7 @@ bool s3_meta_from_headers(struct cs_request *req, struct MHD_Connection *conn)
 
     MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_field, &w);
     if (w.failed) {
-        s3_prepare_error(req, 400, w.why, "x-amz-meta-* headers are over %d bytes",
-                         USER_META_MAX);
+        s3_prepare_error(req, 400, w.why, "x-amz-meta-* headers are over %d bytes", USER_META_MAX);
         return false;
     }
     return true;
@@ -146,7 +150,7 @@ static bool parse_content_md5(struct cs_request *req, struct MHD_Connection *con
 
     if (!v)
         return true;
-    if (cs_base64_decode(v, strlen(v), raw, sizeof raw, &n) != CS_OK || n != 16) {
+    if (!cs_base64_decode(v, strlen(v), raw, sizeof raw, &n) || n != 16) {
         s3_prepare_error(req, 400, "InvalidDigest", "Content-MD5 is not the base64 of 16 bytes");
         return false;
     }
@@ -219,8 +223,7 @@ bool s3_put_options(struct cs_server *srv, struct cs_request *req, struct MHD_Co
             return false;
         }
         s3->storing = true;
-        if (!parse_content_md5(req, conn) || !setup_checksum(req, conn) ||
-            !build_meta(req, conn))
+        if (!parse_content_md5(req, conn) || !setup_checksum(req, conn) || !build_meta(req, conn))
             return false;
         if (s3->auth.payload != CS_S3_PAYLOAD_UNSIGNED &&
             s3->auth.payload != CS_S3_PAYLOAD_SHA256 && !setup_streaming(req, conn, opt))

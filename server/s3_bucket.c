@@ -50,8 +50,9 @@ static const struct {
     {"cors", "NoSuchCORSConfiguration", "The CORS configuration does not exist"},
     {"lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"},
     {"tagging", "NoSuchTagSet", "The TagSet does not exist"},
-    {"website", "NoSuchWebsiteConfiguration", "The specified bucket does not have a website "
-                                              "configuration"},
+    {"website", "NoSuchWebsiteConfiguration",
+     "The specified bucket does not have a website "
+     "configuration"},
     {"encryption", "ServerSideEncryptionConfigurationNotFoundError",
      "The server side encryption configuration was not found"},
     {"replication", "ReplicationConfigurationNotFoundError",

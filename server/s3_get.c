@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "server/propfind.h"
+#include "server/text.h"
 #include "server/s3_priv.h"
 #include "storage/zstd_io.h"
 
@@ -177,8 +177,7 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static struct MHD_Response *body_response(struct cs_object *obj, const struct range *r,
-                                          bool head)
+static struct MHD_Response *body_response(struct cs_object *obj, const struct range *r, bool head)
 {
     struct MHD_Response *resp = NULL;
 
@@ -215,8 +214,7 @@ static struct MHD_Response *body_response(struct cs_object *obj, const struct ra
 
 /* The stored metadata as headers; the checksum only when asked for, and
  * only for the whole object (it is the whole object's). */
-static void add_meta_headers(struct MHD_Response *resp, const struct cs_object *obj,
-                             bool checksum)
+static void add_meta_headers(struct MHD_Response *resp, const struct cs_object *obj, bool checksum)
 {
     struct s3_meta_field f;
     size_t pos = 0;
@@ -247,7 +245,7 @@ void s3_prepare_object(struct cs_request *req, struct MHD_Connection *conn, stru
 
     s3_object_etag(obj, etag, sizeof etag);
     snprintf(quoted, sizeof quoted, "\"%s\"", etag);
-    cs_http_date(obj->mtime, date, sizeof date);
+    (void)cs_imf_date(obj->mtime, date, sizeof date);
     pre = preconditions(conn, etag, obj->mtime);
     if (pre == 412) {
         cs_object_release(obj);
@@ -290,7 +288,6 @@ void s3_prepare_object(struct cs_request *req, struct MHD_Connection *conn, stru
                  (unsigned long long)(r.start + r.len - 1), (unsigned long long)obj->size);
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
     }
-    add_meta_headers(req->response, obj,
-                     !r.partial && mode && strcasecmp(mode, "ENABLED") == 0);
+    add_meta_headers(req->response, obj, !r.partial && mode && strcasecmp(mode, "ENABLED") == 0);
     cs_object_release(obj);
 }

@@ -23,7 +23,7 @@ struct list_state {
     const char *prefix, *delim;
     size_t prefix_len, delim_len;
     uint64_t max, count;
-    bool truncated, skip_to; /* skip_to: the cursor must jump past last_prefix */
+    bool truncated, skip_to;   /* skip_to: the cursor must jump past last_prefix */
     char last[CS_KEY_MAX + 1]; /* the last key or prefix written */
     size_t last_len;
     bool last_is_prefix;
@@ -132,8 +132,8 @@ static enum cs_status walk(struct list_state *ls, struct cs_index_cursor *cur)
 
     while (!cur->done && ls->err == CS_OK && !ls->truncated) {
         ls->skip_to = false;
-        st = cs_index_walk(ls->srv->index, ls->req->ns->name, ls->prefix, ls->prefix_len, cur,
-                           256, on_entry, ls);
+        st = cs_index_walk(ls->srv->index, ls->req->ns->name, ls->prefix, ls->prefix_len, cur, 256,
+                           on_entry, ls);
         if (st != CS_OK)
             return st;
         if (ls->skip_to && !cursor_past(cur, ls->last, ls->last_len))
@@ -240,8 +240,8 @@ static bool read_params(struct cs_request *req, struct MHD_Connection *conn,
             s3_prepare_error(req, 400, "InvalidArgument", "the continuation token is not valid");
             return false;
         }
-        if (!tlen && !query_text(req, conn, "start-after", p->start, sizeof p->start,
-                                 &p->start_len))
+        if (!tlen &&
+            !query_text(req, conn, "start-after", p->start, sizeof p->start, &p->start_len))
             return false;
     } else {
         if (!query_text(req, conn, kind == CS_S3_LIST_V1 ? "marker" : "key-marker", p->start,

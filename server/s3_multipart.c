@@ -100,8 +100,7 @@ static enum cs_status read_record(struct cs_server *srv, struct cs_request *req,
     return st;
 }
 
-static void remove_key(struct cs_server *srv, struct cs_request *req, const char *key,
-                       size_t len)
+static void remove_key(struct cs_server *srv, struct cs_request *req, const char *key, size_t len)
 {
     struct cs_object_id id;
 
@@ -289,8 +288,7 @@ static bool open_parts(struct cs_server *srv, struct cs_request *req,
         objs[i].fd = -1;
         objs[i].body = NULL;
         objs[i].meta = NULL;
-        if (srv->backend->ops->open(srv->backend->state, &id, 0, CS_NOTOUCH, &objs[i]) !=
-            CS_OK) {
+        if (srv->backend->ops->open(srv->backend->state, &id, 0, CS_NOTOUCH, &objs[i]) != CS_OK) {
             s3_prepare_error(req, 400, "InvalidPart", "part %u was not uploaded",
                              c->parts[i].number);
             return false;
@@ -303,8 +301,7 @@ static bool open_parts(struct cs_server *srv, struct cs_request *req,
         }
         if (i + 1 < c->n && objs[i].size < PART_MIN) {
             s3_prepare_error(req, 400, "EntityTooSmall",
-                             "part %u is smaller than 5 MiB and not the last",
-                             c->parts[i].number);
+                             "part %u is smaller than 5 MiB and not the last", c->parts[i].number);
             return false;
         }
         EVP_DigestUpdate(comp->md5, md5, 16);
@@ -333,8 +330,8 @@ static enum cs_status copy_part(const struct cs_backend_ops *ops, struct cs_uplo
 }
 
 static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
-                               const struct cs_object *record, struct cs_object *parts,
-                               size_t n, uint64_t size)
+                               const struct cs_object *record, struct cs_object *parts, size_t n,
+                               uint64_t size)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
     struct cs_object_id id;
@@ -590,8 +587,7 @@ static bool on_upload(void *arg, const struct cs_index_entry *e)
     id[UPLOAD_ID_LEN] = '\0';
     if (read_record(uw->srv, uw->req, id, &record) != CS_OK)
         return true;
-    if (record.size >= uw->prefix_len &&
-        memcmp(record.body, uw->prefix, uw->prefix_len) == 0) {
+    if (record.size >= uw->prefix_len && memcmp(record.body, uw->prefix, uw->prefix_len) == 0) {
         struct cs_s3_upload u = {.key = record.body,
                                  .key_len = (size_t)record.size,
                                  .upload_id = id,

@@ -88,8 +88,7 @@ void s3_digest_mismatch(struct cs_request *req)
                      "computed; nothing was stored");
 }
 
-void s3_dispatch_object(struct cs_server *srv, struct cs_request *req,
-                        struct MHD_Connection *conn)
+void s3_dispatch_object(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn)
 {
     struct cs_s3_req *s3 = req->s3;
     struct cs_object_id id;
@@ -103,7 +102,7 @@ void s3_dispatch_object(struct cs_server *srv, struct cs_request *req,
     case S3_UPLOAD_PART:
         if (!s3_mpu_part_target(srv, req))
             return;
-        /* fall through: the part is stored like an object */
+        __attribute__((fallthrough)); /* the part is stored like an object */
     case S3_PUT_OBJECT:
         object_id(req, &id);
         if (req->route) { /* the generic jobs read the (part's) key there */
@@ -124,8 +123,8 @@ void s3_dispatch_object(struct cs_server *srv, struct cs_request *req,
 }
 
 /* "/bucket/key" or "bucket/key", percent-encoded, maybe "?versionId=". */
-static bool parse_copy_source(struct cs_request *req, const char *src, char *bucket,
-                              char *key, size_t *key_len)
+static bool parse_copy_source(struct cs_request *req, const char *src, char *bucket, char *key,
+                              size_t *key_len)
 {
     const char *reason = NULL, *slash, *end;
     size_t n;
@@ -137,8 +136,7 @@ static bool parse_copy_source(struct cs_request *req, const char *src, char *buc
     if (!end)
         end = src + strlen(src);
     if (!slash || slash > end || (size_t)(slash - src) > CS_NAMESPACE_MAX) {
-        s3_prepare_error(req, 400, "InvalidArgument",
-                         "x-amz-copy-source must be /<bucket>/<key>");
+        s3_prepare_error(req, 400, "InvalidArgument", "x-amz-copy-source must be /<bucket>/<key>");
         return false;
     }
     n = (size_t)(slash - src);
@@ -187,16 +185,14 @@ void s3_copy_object(struct cs_server *srv, struct cs_request *req, struct MHD_Co
 
     if (directive && strcmp(directive, "COPY") != 0) {
         s3_prepare_error(req, 501, "NotImplemented",
-                         "x-amz-metadata-directive %.16s is not supported (only COPY)",
-                         directive);
+                         "x-amz-metadata-directive %.16s is not supported (only COPY)", directive);
         return;
     }
     if (!parse_copy_source(req, src, bucket, key, &key_len))
         return;
     from_ns = cs_config_find_namespace(req->policy->cfg, bucket, strlen(bucket));
     if (!from_ns) {
-        s3_prepare_error(req, 404, "NoSuchBucket", "the source bucket '%s' does not exist",
-                         bucket);
+        s3_prepare_error(req, 404, "NoSuchBucket", "the source bucket '%s' does not exist", bucket);
         return;
     }
     if (!(cs_config_rights(from_ns, req->uid) & CS_RIGHT_READ)) {
@@ -213,8 +209,7 @@ void s3_copy_object(struct cs_server *srv, struct cs_request *req, struct MHD_Co
                          "allowed");
         return;
     }
-    st = srv->backend->ops->copy(srv->backend->state, &from, &to, true, req->ns->durable,
-                                 &created);
+    st = srv->backend->ops->copy(srv->backend->state, &from, &to, true, req->ns->durable, &created);
     if (st == CS_ERR_NOT_FOUND)
         s3_prepare_error(req, 404, "NoSuchKey", "the source key does not exist");
     else if (st != CS_OK)
@@ -262,8 +257,8 @@ void s3_delete_objects(struct cs_server *srv, struct cs_request *req)
 
     cs_buf_init(&out, S3_XML_REPLY_MAX);
     (void)cs_s3_delete_begin(&out);
-    if (cs_s3_parse_delete(s3->body.data ? s3->body.data : "", s3->body.len, &w.quiet,
-                           delete_one, &w, &err) != CS_OK &&
+    if (cs_s3_parse_delete(s3->body.data ? s3->body.data : "", s3->body.len, &w.quiet, delete_one,
+                           &w, &err) != CS_OK &&
         err.code) {
         cs_buf_free(&out);
         s3_prepare_error(req, 400, err.code, "%s", err.message);

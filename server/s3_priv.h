@@ -75,7 +75,7 @@ struct cs_s3_req {
     bool has_checksum;
     struct cs_checksum checksum; /* x-amz-checksum-* or the trailer's algorithm */
     char checksum_name[CS_CHECKSUM_HEADER_MAX + 1]; /* "x-amz-checksum-crc32" */
-    char checksum_want[96];       /* the header's value (empty: from the trailer) */
+    char checksum_want[96]; /* the header's value (empty: from the trailer) */
     struct cs_s3_chunked *chunked;
     char *decoded; /* aws-chunked: the decoded bytes of one body call */
     size_t decoded_len, decoded_cap;
@@ -106,8 +106,8 @@ const char *s3_query(struct MHD_Connection *conn, const char *name, bool *presen
 const char *s3_header(struct MHD_Connection *conn, const char *name);
 
 /* s3_response.c: each sets req->response and req->status. */
-void s3_prepare_error(struct cs_request *req, unsigned status, const char *code,
-                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void s3_prepare_error(struct cs_request *req, unsigned status, const char *code, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
 /* An error named by its status only (the generic paths: quota, index). */
 void s3_prepare_status_error(struct cs_request *req, unsigned status, const char *reason);
 /* An XML answer: takes b's data. */
@@ -148,8 +148,7 @@ void s3_body_free(struct cs_s3_req *s3);
 bool s3_meta_from_headers(struct cs_request *req, struct MHD_Connection *conn);
 
 /* s3_object.c */
-void s3_dispatch_object(struct cs_server *srv, struct cs_request *req,
-                        struct MHD_Connection *conn);
+void s3_dispatch_object(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn);
 /* GET/HEAD: false (CS_NOWAIT) when a tier must be asked. */
 bool s3_serve_object(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
                      unsigned flags);

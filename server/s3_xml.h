@@ -38,7 +38,7 @@
 #define CS_S3_ETAG_MAX 64     /* a part ETag without quotes (ours are 32 hex) */
 #define CS_S3_CHECKSUM_MAX 64 /* base64 of a SHA-256 is 44 */
 #define CS_S3_VERSION_ID_MAX 1024
-#define CS_S3_REGION_MAX 64
+#define CS_S3_LOCATION_MAX 64
 
 /* --- writers ------------------------------------------------------------- */
 
@@ -284,9 +284,9 @@ void cs_s3_complete_free(struct cs_s3_complete *c);
 
 /* CreateBucketConfiguration body; an empty (or all-blank) body is fine.
  * region gets the LocationConstraint, "" when there is none. Codes:
- * MalformedXML, InvalidLocationConstraint (over CS_S3_REGION_MAX). */
+ * MalformedXML, InvalidLocationConstraint (over CS_S3_LOCATION_MAX). */
 enum cs_status cs_s3_parse_create_bucket(const char *body, size_t len,
-                                         char region[CS_S3_REGION_MAX + 1],
+                                         char region[CS_S3_LOCATION_MAX + 1],
                                          struct cs_s3_parse_error *err);
 
 #endif

@@ -591,7 +591,7 @@ static bool create_start(struct xp *x, const char *local)
     if (x->depth != 2 || strcmp(local, "LocationConstraint") != 0)
         return false;
     c->capturing = true;
-    xp_capture(x, c->region, CS_S3_REGION_MAX);
+    xp_capture(x, c->region, CS_S3_LOCATION_MAX);
     return true;
 }
 
@@ -617,7 +617,7 @@ static void create_end(struct xp *x, const char *local)
 static const struct xp_ops create_ops = {"CreateBucketConfiguration", create_start, create_end};
 
 enum cs_status cs_s3_parse_create_bucket(const char *body, size_t len,
-                                         char region[CS_S3_REGION_MAX + 1],
+                                         char region[CS_S3_LOCATION_MAX + 1],
                                          struct cs_s3_parse_error *err)
 {
     struct create_state c = {.region = region};

@@ -112,6 +112,8 @@ static bool list_one(void *arg, const struct cs_index_entry *e)
     struct listing *l = arg;
     struct cs_dav_resource r = {0};
 
+    if (e->name_len && (unsigned char)e->name[0] < 0x20)
+        return true; /* S3 multipart state (s3_priv.h): no client can name it */
     if (l->dir_len + e->name_len >= sizeof l->path || ++l->count > l->max)
         return false;
     memcpy(l->path + l->dir_len, e->name, e->name_len);

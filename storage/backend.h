@@ -28,9 +28,11 @@ struct cs_object_id {
 void cs_object_id_init(struct cs_object_id *id, const char *ns, const char *key, size_t key_len);
 
 #define CS_CONTENT_TYPE_MAX 127
+/* Opaque bytes kept with an object (the S3 front end's metadata). */
+#define CS_OBJECT_META_MAX 4096
 
-/* An object opened for reading. The caller owns what it holds (fd, body)
- * and gives it back with cs_object_release. */
+/* An object opened for reading. The caller owns what it holds (fd, body,
+ * meta) and gives it back with cs_object_release. */
 struct cs_object {
     int fd;          /* -1 when body holds all of it; else open (cs_object_release) */
     uint64_t offset; /* where the body starts in fd */
@@ -41,10 +43,13 @@ struct cs_object {
     void *body;           /* the whole body when size <= read_max, else NULL (cs_object_release) */
     bool zstd;            /* fd holds the body as one zstd frame (body, when set, is raw) */
     uint64_t stored_size; /* bytes from offset in fd: size, or the compressed size */
+    uint8_t *meta;        /* the object's metadata, NULL when none (cs_object_release) */
+    size_t meta_len;      /* bytes of meta, at most CS_OBJECT_META_MAX; 0 when none */
 };
 
-/* Frees obj->body and closes obj->fd when it is open, and resets both
- * (NULL, -1): a second call does nothing. Touches only obj. */
+/* Frees obj->body and obj->meta and closes obj->fd when it is open, and
+ * resets them (NULL, -1, NULL/0): a second call does nothing. Touches
+ * only obj. */
 void cs_object_release(struct cs_object *obj);
 
 /* An upload in progress. Each backend puts this first in its own upload
@@ -61,6 +66,8 @@ struct cs_put_options {
     const uint8_t *expect_sha256; /* NULL, or the digest the body must have */
     int compress_level;           /* 0: stored as sent; else zstd at rest at this level,
                                      when the start of the body shows it pays */
+    const void *meta; /* NULL, or meta_len bytes kept with the object; copied at put_begin */
+    size_t meta_len;  /* at most CS_OBJECT_META_MAX (else CS_ERR_INVALID); 0: none */
 };
 
 /* Flags of open and exists. CS_NOWAIT: answer only from what is at hand
@@ -70,11 +77,16 @@ struct cs_put_options {
 #define CS_NOWAIT 1u
 /* A flag of put_write: the last bytes of the body. */
 #define CS_PUT_END 2u
+/* A flag of open: the open is not an access (no LRU touch, no refresh of a
+ * remote tier's copy): listings that read headers use it. */
+#define CS_NOTOUCH 4u
 
 struct cs_backend_ops {
     const char *name;
     /* CS_ERR_NOT_FOUND on a miss. Bodies up to read_max bytes are read
-     * into out->body and the file is closed: one read for small objects. */
+     * into out->body and the file is closed: one read for small objects.
+     * The metadata comes back in out->meta whatever read_max. On error out
+     * holds nothing to release. */
     enum cs_status (*open)(void *state, const struct cs_object_id *id, size_t read_max,
                            unsigned flags, struct cs_object *out);
     /* CS_OK when the object exists, CS_ERR_NOT_FOUND when not. */
@@ -90,6 +102,12 @@ struct cs_backend_ops {
     enum cs_status (*put_write)(struct cs_upload *up, const void *data, size_t len, unsigned flags);
     /* Writes the bytes that wait for quota, waiting for it if need be. */
     enum cs_status (*put_flush)(struct cs_upload *up);
+    /* Replaces the upload's metadata before commit, with exactly the
+     * length given at put_begin (CS_ERR_INVALID otherwise): the MD5 and
+     * trailer checksums are known only once the body has been read, while
+     * the body's offset in the file is fixed at begin. Touches only memory:
+     * allowed at any point before commit, also while bytes wait for quota. */
+    enum cs_status (*put_meta)(struct cs_upload *up, const void *meta, size_t len);
     /* Makes the upload visible atomically and frees the handle, success or
      * not. *created tells a new key from an overwrite. CS_ERR_DIGEST when
      * the body does not have the expected digest: nothing is stored. */

@@ -27,37 +27,69 @@
 
 static const struct cs_backend_ops disk_ops;
 
-static enum cs_status corrupt(int fd, const struct cs_object_id *id)
+/* An open that fails after the file was opened: fd is closed and what out
+ * got (the metadata) is given back, so the caller has nothing to release. */
+static enum cs_status open_fails(int fd, struct cs_object *out, enum cs_status st)
+{
+    close(fd);
+    free(out->meta);
+    out->meta = NULL;
+    out->meta_len = 0;
+    out->fd = -1;
+    out->body = NULL;
+    return st;
+}
+
+static enum cs_status corrupt(int fd, const struct cs_object_id *id, struct cs_object *out)
 {
     char hex[CS_SHA256_HEX_LEN + 1];
 
-    close(fd);
     cs_hex_encode(id->digest, CS_SHA256_LEN, hex);
     cs_log(CS_LOG_ERROR, "object %s (ns=%s) has a damaged header: served as an error", hex, id->ns);
-    return CS_ERR_IO;
+    return open_fails(fd, out, CS_ERR_IO);
+}
+
+/* The metadata of the header just parsed into out, h holding its first
+ * avail bytes. Tested here, not in the call: a GET of an object without
+ * metadata pays one branch. */
+static enum cs_status load_meta(int fd, const uint8_t *h, size_t avail,
+                                const struct cs_object_id *id, struct cs_object *out)
+{
+    enum cs_status st;
+
+    if (out->meta_len == 0)
+        return CS_OK;
+    st = cs_object_meta_load(fd, h, avail, out);
+    if (st == CS_ERR_IO)
+        return corrupt(fd, id, out);
+    return st == CS_OK ? st : open_fails(fd, out, st);
 }
 
 /* Small objects: one read for header and body, then the body is moved to
  * the start of the buffer (or decompressed into its own) so the caller can
- * hand it on and free it. A compressed body is decompressed into memory
- * only when its raw size is at most read_max: the raw size in the header
- * is a claim (a 16 KiB frame of zeros says 512 MiB), so a larger one is
- * left to the streaming reader, whose memory is bounded. */
+ * hand it on and free it; the metadata, if any, is copied out first. A
+ * compressed body is decompressed into memory only when its raw size is
+ * at most read_max: the raw size in the header is a claim (a 16 KiB frame
+ * of zeros says 512 MiB), so a larger one is left to the streaming reader,
+ * whose memory is bounded. */
 static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
                                  const struct cs_object_id *id, struct cs_object *out)
 {
     uint8_t *buf = malloc(file_size);
+    enum cs_status st;
     ssize_t n;
 
-    if (!buf) {
-        close(fd);
-        return CS_ERR_NOMEM;
-    }
+    if (!buf)
+        return open_fails(fd, out, CS_ERR_NOMEM);
     n = pread(fd, buf, file_size, 0);
     if (n != (ssize_t)file_size ||
         cs_object_header_parse(buf, (size_t)n, file_size, out) != CS_OK) {
         free(buf);
-        return corrupt(fd, id);
+        return corrupt(fd, id, out);
+    }
+    if ((st = load_meta(fd, buf, (size_t)n, id, out)) != CS_OK) {
+        free(buf);
+        return st;
     }
     if (out->zstd && out->size > read_max) {
         free(buf);
@@ -74,12 +106,11 @@ static enum cs_status read_whole(int fd, uint64_t file_size, size_t read_max,
         free(buf);
         if (!raw || !dctx) {
             free(raw);
-            close(fd);
-            return CS_ERR_NOMEM;
+            return open_fails(fd, out, CS_ERR_NOMEM);
         }
         if (ZSTD_isError(got) || got != out->size) {
             free(raw);
-            return corrupt(fd, id);
+            return corrupt(fd, id, out);
         }
         buf = raw;
     } else {
@@ -96,12 +127,10 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
 {
     struct cs_disk *d = state;
     char path[CS_DISK_REL_PATH_LEN];
-    uint8_t hdr[CS_OBJECT_HDR_MAX];
+    uint8_t hdr[CS_OBJECT_HDR_PREFIX_MAX]; /* metadata beyond it is read only when there is some */
     struct stat st;
     ssize_t n;
     int fd;
-
-    (void)flags; /* the disk does not wait for anything but itself */
 
     cs_disk_rel_path(id->digest, path);
     fd = openat(d->objects_fd, path, O_RDONLY | O_CLOEXEC);
@@ -114,18 +143,21 @@ static enum cs_status disk_open_object(void *state, const struct cs_object_id *i
     }
     out->fd = fd;
     out->body = NULL;
+    out->meta = NULL;
+    out->meta_len = 0;
     out->mtime = st.st_mtime;
-    if (d->track_access)
+    if (d->track_access && !(flags & CS_NOTOUCH))
         cs_index_touch(d->index, id->ns, id->key, id->key_len, id->digest);
     if ((uint64_t)st.st_size <= read_max + CS_OBJECT_HDR_FIXED && st.st_size > 0)
         return read_whole(fd, (uint64_t)st.st_size, read_max, id, out);
     n = pread(fd, hdr, sizeof hdr, 0);
     if (n < 0 || cs_object_header_parse(hdr, (size_t)n, (uint64_t)st.st_size, out) != CS_OK)
-        return corrupt(fd, id);
-    if (out->zstd && out->size <= read_max &&
-        (uint64_t)st.st_size <= 2 * read_max + CS_OBJECT_HDR_MAX)
-        return read_whole(fd, (uint64_t)st.st_size, read_max, id, out); /* small raw too */
-    return CS_OK;
+        return corrupt(fd, id, out);
+    /* small raw bodies too, behind a long header (metadata) or compressed */
+    if ((out->zstd || out->meta_len) && out->size <= read_max &&
+        (uint64_t)st.st_size <= 2 * read_max + CS_OBJECT_HDR_PREFIX_MAX + out->meta_len)
+        return read_whole(fd, (uint64_t)st.st_size, read_max, id, out);
+    return load_meta(fd, hdr, (size_t)n, id, out);
 }
 
 static enum cs_status disk_exists(void *state, const struct cs_object_id *id, unsigned flags)
@@ -324,6 +356,7 @@ static const struct cs_backend_ops disk_ops = {
     .put_begin = disk_put_begin,
     .put_write = cs_disk_put_write,
     .put_flush = cs_disk_put_flush,
+    .put_meta = cs_disk_put_meta,
     .put_commit = cs_disk_put_commit,
     .put_abort = cs_disk_put_abort,
     .remove = disk_remove,

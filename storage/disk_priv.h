@@ -111,12 +111,14 @@ enum cs_status cs_disk_make_durable(struct cs_disk *d, const char *path, uint64_
 /* --- disk_put.c: uploads -------------------------------------------- */
 
 /* put_begin makes a handle whose ops field the caller sets; the
- * others are the backend's put_write, put_flush, put_commit, put_abort. */
+ * others are the backend's put_write, put_flush, put_meta, put_commit,
+ * put_abort. */
 enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *id,
                                  const struct cs_put_options *opt, struct cs_upload **out);
 enum cs_status cs_disk_put_write(struct cs_upload *up, const void *data, size_t len,
                                  unsigned flags);
 enum cs_status cs_disk_put_flush(struct cs_upload *up);
+enum cs_status cs_disk_put_meta(struct cs_upload *up, const void *meta, size_t len);
 enum cs_status cs_disk_put_commit(struct cs_upload *up, bool *created);
 void cs_disk_put_abort(struct cs_upload *up);
 

@@ -1,7 +1,8 @@
 /* Uploads to the disk backend (PUT): the body streams into tmp/ while it
  * is hashed, with quota reserved for it as it grows (or kept pending when
  * the caller may not wait), and, with zstd at rest, compressed once a
- * probe of its start shows it pays. The commit writes the header, makes
+ * probe of its start shows it pays. The metadata (S3's) lives in the
+ * in-memory header until then. The commit writes the header, makes
  * the index row ready, and renames the file into place under the
  * object's lock. */
 #include "autoconfig.h"
@@ -131,7 +132,8 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
     struct disk_upload *up;
     enum cs_status health = cs_index_health(d->index);
 
-    if (ct_len > CS_CONTENT_TYPE_MAX)
+    if (ct_len > CS_CONTENT_TYPE_MAX || opt->meta_len > CS_OBJECT_META_MAX ||
+        (opt->meta_len && !opt->meta))
         return CS_ERR_INVALID;
     if (health != CS_OK)
         return health; /* refused before the body: its row could not be recorded */
@@ -152,7 +154,8 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
         memcpy(up->expect, opt->expect_sha256, CS_SHA256_LEN);
     }
     cs_sha256_init(&up->body_hash);
-    cs_object_header_init(&up->hdr, opt->content_type, ct_len, up->zmode != Z_OFF);
+    cs_object_header_init(&up->hdr, opt->content_type, ct_len, opt->meta, opt->meta_len,
+                          up->zmode != Z_OFF);
     up->ns = id_copy(id);
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
@@ -445,6 +448,8 @@ static enum cs_status finish_body(struct disk_upload *up)
         return st;
     if (up->zmode == Z_ON)
         cs_object_header_set_zstd(&up->hdr, up->body_len);
+    else
+        cs_object_header_set_size(&up->hdr, up->body_len); /* version 3 records it */
     return CS_OK;
 }
 
@@ -544,6 +549,12 @@ enum cs_status cs_disk_put_commit(struct cs_upload *base, bool *created)
         cs_evictor_kick(d->evictor);
     upload_free(up, false);
     return st;
+}
+
+/* The header is written at commit: until then the metadata is bytes in it. */
+enum cs_status cs_disk_put_meta(struct cs_upload *base, const void *meta, size_t len)
+{
+    return cs_object_header_set_meta(&upload_of(base)->hdr, meta, len);
 }
 
 void cs_disk_put_abort(struct cs_upload *base)

@@ -1,13 +1,14 @@
-/* SigV4: canonical request -> string to sign -> HMAC chain -> signature. */
+/* SigV4: canonical request -> string to sign -> HMAC chain -> signature.
+ * The canonical request is hashed while it is built, so no part of it needs
+ * a buffer; the HMAC is written over the low-level SHA-256 of common/hash.c
+ * because OpenSSL 3's HMAC() fetches its digest through a provider lookup
+ * that takes a process-wide lock, on every request the server verifies. */
 #include "autoconfig.h"
 
 #include "storage/sigv4.h"
 
-#include <ctype.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <stdbool.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,185 +16,348 @@
 
 #include "common/hash.h"
 
-#define MAX_HEADERS 32
-#define MAX_TEXT 16384
+#define HMAC_BLOCK 64
+#define NAME_MAX_LEN 128 /* a header name as signed */
 
-struct text {
-    char buf[MAX_TEXT];
-    size_t len;
-    bool overflow;
-};
+static atomic_ulong derivations;
 
-static void add(struct text *t, const char *s, size_t n)
+void cs_sigv4_hmac(const void *key, size_t klen, const void *msg, size_t mlen,
+                   uint8_t out[CS_SIGV4_KEY_LEN])
 {
-    if (t->len + n >= sizeof t->buf) {
-        t->overflow = true;
-        return;
+    uint8_t k[HMAC_BLOCK] = {0}, pad[HMAC_BLOCK], inner[CS_SHA256_LEN];
+    struct cs_sha256 h;
+
+    if (klen > HMAC_BLOCK) {
+        const void *parts[] = {key};
+        cs_sha256_parts(parts, &klen, 1, k);
+    } else if (klen) {
+        memcpy(k, key, klen);
     }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
+    for (size_t i = 0; i < HMAC_BLOCK; i++)
+        pad[i] = k[i] ^ 0x36;
+    cs_sha256_init(&h);
+    cs_sha256_update(&h, pad, sizeof pad);
+    cs_sha256_update(&h, msg, mlen);
+    cs_sha256_final(&h, inner);
+    for (size_t i = 0; i < HMAC_BLOCK; i++)
+        pad[i] = k[i] ^ 0x5c;
+    cs_sha256_init(&h);
+    cs_sha256_update(&h, pad, sizeof pad);
+    cs_sha256_update(&h, inner, sizeof inner);
+    cs_sha256_final(&h, out);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    OPENSSL_cleanse(&h, sizeof h);
 }
 
-static void adds(struct text *t, const char *s)
+static void hmac_str(const void *key, size_t klen, const char *msg, uint8_t out[32])
 {
-    add(t, s, strlen(s));
+    cs_sigv4_hmac(key, klen, msg, strlen(msg), out);
 }
 
-static int by_name(const void *a, const void *b)
+enum cs_status cs_sigv4_signing_key(const char *secret, const char *date8, const char *region,
+                                    const char *service, uint8_t out[CS_SIGV4_KEY_LEN])
 {
-    const struct cs_sigv4_header *x = a, *y = b;
-    return strcasecmp(x->name, y->name);
-}
+    char seed[4 + CS_SIGV4_SECRET_MAX];
+    size_t slen = strlen(secret);
+    uint8_t k[32];
 
-static int by_string(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Header value as signed: outer spaces trimmed, inner runs collapsed. */
-static void add_value(struct text *t, const char *v)
-{
-    while (*v == ' ' || *v == '\t')
-        v++;
-    bool space = false;
-    for (; *v; v++) {
-        if (*v == ' ' || *v == '\t') {
-            space = true;
-            continue;
-        }
-        if (space)
-            add(t, " ", 1);
-        space = false;
-        add(t, v, 1);
-    }
-}
-
-static void add_lower(struct text *t, const char *s)
-{
-    for (; *s; s++) {
-        char c = (char)tolower((unsigned char)*s);
-        add(t, &c, 1);
-    }
-}
-
-/* Query parameters sorted by their encoded form ("a=1" before "b="). */
-static enum cs_status add_query(struct text *t, const char *query)
-{
-    if (!query || !*query)
-        return CS_OK;
-    char *copy = strdup(query), *parts[64], *save = NULL;
-    size_t n = 0;
-    if (!copy)
-        return CS_ERR_NOMEM;
-    for (char *p = strtok_r(copy, "&", &save); p; p = strtok_r(NULL, "&", &save)) {
-        if (n == 64) {
-            free(copy);
-            return CS_ERR_INVALID;
-        }
-        parts[n++] = p;
-    }
-    qsort(parts, n, sizeof parts[0], by_string);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            add(t, "&", 1);
-        adds(t, parts[i]);
-        if (!strchr(parts[i], '='))
-            add(t, "=", 1);
-    }
-    free(copy);
+    if (slen > CS_SIGV4_SECRET_MAX || strlen(date8) != 8)
+        return CS_ERR_INVALID;
+    memcpy(seed, "AWS4", 4);
+    memcpy(seed + 4, secret, slen);
+    cs_sigv4_hmac(seed, 4 + slen, date8, 8, k);
+    OPENSSL_cleanse(seed, sizeof seed);
+    hmac_str(k, 32, region, k);
+    hmac_str(k, 32, service, k);
+    hmac_str(k, 32, "aws4_request", out);
+    OPENSSL_cleanse(k, sizeof k);
+    atomic_fetch_add_explicit(&derivations, 1, memory_order_relaxed);
     return CS_OK;
 }
 
-static void hmac(const void *key, size_t klen, const char *msg, uint8_t out[32])
+unsigned long cs_sigv4_key_derivations(void)
 {
-    unsigned int n = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &n);
+    return atomic_load_explicit(&derivations, memory_order_relaxed);
+}
+
+static bool unreserved(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+size_t cs_sigv4_uri_encode(const uint8_t *in, size_t n, bool keep_slash, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t len = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = in[i];
+        if (unreserved(c) || (keep_slash && c == '/')) {
+            if (out)
+                out[len] = (char)c;
+            len++;
+            continue;
+        }
+        if (out) {
+            out[len] = '%';
+            out[len + 1] = hex[c >> 4];
+            out[len + 2] = hex[c & 15];
+        }
+        len += 3;
+    }
+    return len;
+}
+
+static int by_name_value(const void *a, const void *b)
+{
+    const struct cs_sigv4_header *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return strcmp(x->value ? x->value : "", y->value ? y->value : "");
+}
+
+enum cs_status cs_sigv4_canonical_query(struct cs_sigv4_header *p, size_t n, char *out, size_t cap)
+{
+    size_t len = 0;
+
+    if (n > CS_SIGV4_MAX_QUERY || cap == 0)
+        return CS_ERR_INVALID;
+    qsort(p, n, sizeof p[0], by_name_value);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = p[i].value ? p[i].value : "";
+        size_t nl = strlen(p[i].name), vl = strlen(v);
+        if (len + (i > 0) + nl + 1 + vl >= cap)
+            return CS_ERR_TOO_LARGE;
+        if (i)
+            out[len++] = '&';
+        memcpy(out + len, p[i].name, nl);
+        len += nl;
+        out[len++] = '=';
+        memcpy(out + len, v, vl);
+        len += vl;
+    }
+    out[len] = '\0';
+    return CS_OK;
+}
+
+static void hash_str(struct cs_sha256 *h, const char *s)
+{
+    cs_sha256_update(h, s, strlen(s));
+}
+
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* A header value as signed: outer whitespace trimmed, inner runs collapsed
+ * to one space (what botocore's ' '.join(value.split()) does). */
+static void hash_value(struct cs_sha256 *h, const char *v)
+{
+    bool first = true;
+
+    while (*v) {
+        while (space(*v))
+            v++;
+        const char *start = v;
+        while (*v && !space(*v))
+            v++;
+        if (v == start)
+            break;
+        if (!first)
+            cs_sha256_update(h, " ", 1);
+        cs_sha256_update(h, start, (size_t)(v - start));
+        first = false;
+    }
+}
+
+/* Header indexes sorted by lowercase name (insertion sort: the lists are at
+ * most 64 long, and qsort has no context argument); false on a repeated name. */
+static bool sort_headers(const struct cs_sigv4_header *h, size_t n, unsigned char *idx)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0) {
+            int c = strcasecmp(h[idx[j - 1]].name, h[i].name);
+            if (c == 0)
+                return false;
+            if (c < 0)
+                break;
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = (unsigned char)i;
+    }
+    return true;
+}
+
+/* Appends the lowercase name to the signed-headers list. */
+static bool add_name(char *out, size_t cap, size_t *len, const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > NAME_MAX_LEN || *len + n + 2 > cap)
+        return false;
+    if (*len)
+        out[(*len)++] = ';';
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        out[(*len)++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[*len] = '\0';
+    return true;
+}
+
+enum cs_status cs_sigv4_canonical_hash(const struct cs_sigv4_canon *c, char *signed_headers,
+                                       size_t cap, uint8_t out[32])
+{
+    unsigned char idx[CS_SIGV4_MAX_HEADERS];
+    size_t shlen = 0, starts[CS_SIGV4_MAX_HEADERS];
+    struct cs_sha256 h;
+
+    if (c->nheaders == 0 || c->nheaders > CS_SIGV4_MAX_HEADERS || cap == 0)
+        return CS_ERR_INVALID;
+    if (!sort_headers(c->headers, c->nheaders, idx))
+        return CS_ERR_INVALID;
+    signed_headers[0] = '\0';
+    for (size_t i = 0; i < c->nheaders; i++) {
+        starts[i] = shlen + (i > 0);
+        if (!add_name(signed_headers, cap, &shlen, c->headers[idx[i]].name))
+            return CS_ERR_TOO_LARGE;
+    }
+    cs_sha256_init(&h);
+    hash_str(&h, c->method);
+    cs_sha256_update(&h, "\n", 1);
+    hash_str(&h, c->uri);
+    cs_sha256_update(&h, "\n", 1);
+    hash_str(&h, c->query);
+    cs_sha256_update(&h, "\n", 1);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        size_t end = i + 1 < c->nheaders ? starts[i + 1] - 1 : shlen;
+        cs_sha256_update(&h, signed_headers + starts[i], end - starts[i]);
+        cs_sha256_update(&h, ":", 1);
+        hash_value(&h, c->headers[idx[i]].value);
+        cs_sha256_update(&h, "\n", 1);
+    }
+    cs_sha256_update(&h, "\n", 1);
+    cs_sha256_update(&h, signed_headers, shlen);
+    cs_sha256_update(&h, "\n", 1);
+    hash_str(&h, c->payload);
+    cs_sha256_final(&h, out);
+    return CS_OK;
+}
+
+/* HMAC over the '\n'-joined parts, without assembling them first. */
+static void hmac_lines(const uint8_t key[32], const char *const *parts, size_t n,
+                       char hex[CS_SIGV4_SIG_HEX + 1])
+{
+    char msg[1024];
+    size_t len = 0;
+    uint8_t sig[32];
+
+    for (size_t i = 0; i < n; i++) {
+        size_t pl = strlen(parts[i]);
+        /* callers pass bounded parts (dates, scopes, hex digests) */
+        if (len + pl + 1 > sizeof msg)
+            pl = sizeof msg - len - 1;
+        memcpy(msg + len, parts[i], pl);
+        len += pl;
+        if (i + 1 < n && len < sizeof msg)
+            msg[len++] = '\n';
+    }
+    cs_sigv4_hmac(key, 32, msg, len, sig);
+    cs_hex_encode(sig, sizeof sig, hex);
+}
+
+void cs_sigv4_signature(const uint8_t key[CS_SIGV4_KEY_LEN], const char *amz_date,
+                        const char *scope, const uint8_t creq_hash[32],
+                        char hex[CS_SIGV4_SIG_HEX + 1])
+{
+    char digest[CS_SHA256_HEX_LEN + 1];
+    cs_hex_encode(creq_hash, 32, digest);
+    const char *parts[] = {"AWS4-HMAC-SHA256", amz_date, scope, digest};
+    hmac_lines(key, parts, 4, hex);
+}
+
+void cs_sigv4_chained_signature(const uint8_t key[CS_SIGV4_KEY_LEN], const char *algorithm,
+                                const char *amz_date, const char *scope, const char *prev_sig,
+                                const char *tail, char hex[CS_SIGV4_SIG_HEX + 1])
+{
+    const char *parts[] = {algorithm, amz_date, scope, prev_sig, tail};
+    hmac_lines(key, parts, 5, hex);
+}
+
+/* --- the client-side signer ------------------------------------------- */
+
+/* Splits the signer's encoded "a=1&b" into parameters inside copy. */
+static enum cs_status split_query(char *copy, struct cs_sigv4_header *p, size_t *n)
+{
+    char *save = NULL;
+
+    *n = 0;
+    for (char *s = strtok_r(copy, "&", &save); s; s = strtok_r(NULL, "&", &save)) {
+        if (*n == CS_SIGV4_MAX_QUERY)
+            return CS_ERR_INVALID;
+        char *eq = strchr(s, '=');
+        if (eq)
+            *eq = '\0';
+        p[(*n)++] = (struct cs_sigv4_header){s, eq ? eq + 1 : NULL};
+    }
+    return CS_OK;
+}
+
+static bool valid_request(const struct cs_sigv4_request *r)
+{
+    return r->method && r->path && r->path[0] == '/' && r->amz_date && strlen(r->amz_date) == 16 &&
+           r->region && r->service && r->access_key && r->secret_key && r->payload_sha256 &&
+           r->nheaders > 0 && r->nheaders <= CS_SIGV4_MAX_HEADERS &&
+           strlen(r->region) <= CS_SIGV4_SCOPE_PART_MAX &&
+           strlen(r->service) <= CS_SIGV4_SCOPE_PART_MAX;
 }
 
 enum cs_status cs_sigv4_authorization(const struct cs_sigv4_request *r, char *out, size_t outlen)
 {
-    if (!r->method || !r->path || r->path[0] != '/' || !r->amz_date || strlen(r->amz_date) != 16 ||
-        !r->region || !r->service || !r->access_key || !r->secret_key || !r->payload_sha256 ||
-        r->nheaders == 0 || r->nheaders > MAX_HEADERS)
+    if (!valid_request(r))
         return CS_ERR_INVALID;
-    struct cs_sigv4_header sorted[MAX_HEADERS];
-    memcpy(sorted, r->headers, r->nheaders * sizeof sorted[0]);
-    qsort(sorted, r->nheaders, sizeof sorted[0], by_name);
+    size_t qlen = r->query ? strlen(r->query) : 0;
+    char *copy = malloc(qlen + 1), *query = malloc(qlen + CS_SIGV4_MAX_QUERY + 1);
+    char signed_headers[CS_SIGV4_MAX_HEADERS * (NAME_MAX_LEN + 1)];
+    struct cs_sigv4_header params[CS_SIGV4_MAX_QUERY];
+    size_t nparams = 0;
+    enum cs_status rc = copy && query ? CS_OK : CS_ERR_NOMEM;
 
-    /* canonical request, signed-header list, string to sign: 16 KiB each */
-    struct text *c = malloc(sizeof *c), *sh = malloc(sizeof *sh), *s = malloc(sizeof *s);
-    enum cs_status rc = c && sh && s ? CS_OK : CS_ERR_NOMEM;
-    if (rc != CS_OK)
-        goto out;
-    c->len = sh->len = s->len = 0;
-    c->overflow = sh->overflow = s->overflow = false;
-    adds(c, r->method);
-    add(c, "\n", 1);
-    adds(c, r->path);
-    add(c, "\n", 1);
-    if ((rc = add_query(c, r->query)) != CS_OK)
-        goto out;
-    add(c, "\n", 1);
-    for (size_t i = 0; i < r->nheaders; i++) {
-        add_lower(c, sorted[i].name);
-        add(c, ":", 1);
-        add_value(c, sorted[i].value);
-        add(c, "\n", 1);
-        if (i)
-            add(sh, ";", 1);
-        add_lower(sh, sorted[i].name);
+    if (rc == CS_OK) {
+        memcpy(copy, r->query ? r->query : "", qlen + 1);
+        rc = split_query(copy, params, &nparams);
     }
-    add(c, "\n", 1);
-    add(c, sh->buf, sh->len);
-    add(c, "\n", 1);
-    adds(c, r->payload_sha256);
-
-    uint8_t digest[CS_SHA256_LEN];
-    char hex[CS_SHA256_HEX_LEN + 1], day[9], scope[256];
-    const void *parts[] = {c->buf};
-    size_t lens[] = {c->len};
-    cs_sha256_parts(parts, lens, 1, digest);
-    cs_hex_encode(digest, sizeof digest, hex);
+    /* each parameter gains at most a '=' */
+    if (rc == CS_OK)
+        rc = cs_sigv4_canonical_query(params, nparams, query, qlen + CS_SIGV4_MAX_QUERY + 1);
+    uint8_t creq[32], key[32];
+    if (rc == CS_OK) {
+        const struct cs_sigv4_canon c = {r->method,  r->path,     query,
+                                         r->headers, r->nheaders, r->payload_sha256};
+        rc = cs_sigv4_canonical_hash(&c, signed_headers, sizeof signed_headers, creq);
+    }
+    char day[9], scope[3 * CS_SIGV4_SCOPE_PART_MAX], sig[CS_SIGV4_SIG_HEX + 1];
     memcpy(day, r->amz_date, 8);
     day[8] = '\0';
-    if ((size_t)snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", day, r->region,
-                         r->service) >= sizeof scope) {
-        rc = CS_ERR_INVALID;
-        goto out;
+    snprintf(scope, sizeof scope, "%s/%s/%s/aws4_request", day, r->region, r->service);
+    if (rc == CS_OK)
+        rc = cs_sigv4_signing_key(r->secret_key, day, r->region, r->service, key);
+    if (rc == CS_OK) {
+        cs_sigv4_signature(key, r->amz_date, scope, creq, sig);
+        OPENSSL_cleanse(key, sizeof key);
+        int n = snprintf(out, outlen,
+                         "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+                         r->access_key, scope, signed_headers, sig);
+        if (n < 0 || (size_t)n >= outlen)
+            rc = CS_ERR_TOO_LARGE;
     }
-    adds(s, "AWS4-HMAC-SHA256\n");
-    adds(s, r->amz_date);
-    add(s, "\n", 1);
-    adds(s, scope);
-    add(s, "\n", 1);
-    adds(s, hex);
-    if (c->overflow || sh->overflow || s->overflow) {
-        rc = CS_ERR_TOO_LARGE;
-        goto out;
-    }
-
-    char kseed[512];
-    if ((size_t)snprintf(kseed, sizeof kseed, "AWS4%s", r->secret_key) >= sizeof kseed) {
-        rc = CS_ERR_INVALID;
-        goto out;
-    }
-    uint8_t k1[32], k2[32], k3[32], k4[32], sig[32];
-    hmac(kseed, strlen(kseed), day, k1);
-    hmac(k1, 32, r->region, k2);
-    hmac(k2, 32, r->service, k3);
-    hmac(k3, 32, "aws4_request", k4);
-    hmac(k4, 32, s->buf, sig);
-    OPENSSL_cleanse(kseed, sizeof kseed);
-    cs_hex_encode(sig, sizeof sig, hex);
-    int n =
-        snprintf(out, outlen, "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-                 r->access_key, scope, sh->buf, hex);
-    if (n < 0 || (size_t)n >= outlen)
-        rc = CS_ERR_TOO_LARGE;
-out:
-    free(c);
-    free(sh);
-    free(s);
+    free(copy);
+    free(query);
     return rc;
 }

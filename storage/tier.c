@@ -140,6 +140,7 @@ static enum cs_status send_to_tier(struct cs_tier *t, const struct cs_object_id 
     memcpy(meta.sha256, obj.etag, CS_SHA256_LEN);
     memcpy(meta.content_type, obj.content_type, sizeof meta.content_type);
     st = cs_body_reader_open_uncapped(&obj, &reader);
+    cs_object_release(&obj); /* the reader took fd and body; the metadata is not sent */
     if (st != CS_OK)
         return st;
     rs.ctx = reader;

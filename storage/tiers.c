@@ -247,7 +247,8 @@ static enum cs_status tiers_open(void *state, const struct cs_object_id *id, siz
     if (!nt || nt->n == 0)
         return st;
     if (st == CS_OK) {
-        maybe_refresh(T, nt, id, out->mtime);
+        if (!(flags & CS_NOTOUCH)) /* a listing's read is not a hit */
+            maybe_refresh(T, nt, id, out->mtime);
         return st;
     }
     if (flags & CS_NOWAIT)
@@ -323,6 +324,16 @@ static enum cs_status tiers_put_flush(struct cs_upload *base)
     if (base->ops != &tiers_ops)
         return base->ops->put_flush(base);
     return ((struct tier_upload *)base)->inner->ops->put_flush(((struct tier_upload *)base)->inner);
+}
+
+/* The metadata is the disk upload's: remote tiers keep only body and
+ * content type, so an object filled back from one has none. */
+static enum cs_status tiers_put_meta(struct cs_upload *base, const void *meta, size_t len)
+{
+    if (base->ops != &tiers_ops)
+        return base->ops->put_meta(base, meta, len);
+    return ((struct tier_upload *)base)
+        ->inner->ops->put_meta(((struct tier_upload *)base)->inner, meta, len);
 }
 
 /* Writes through to each remote tier: now, or through its queue. */
@@ -453,6 +464,7 @@ static const struct cs_backend_ops tiers_ops = {
     .put_begin = tiers_put_begin,
     .put_write = tiers_put_write,
     .put_flush = tiers_put_flush,
+    .put_meta = tiers_put_meta,
     .put_commit = tiers_put_commit,
     .put_abort = tiers_put_abort,
     .remove = tiers_remove,

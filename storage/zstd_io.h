@@ -34,7 +34,8 @@ void cs_zpool_put(struct cs_zpool *p, ZSTD_CCtx *c);
 ZSTD_DCtx *cs_thread_dctx(void);
 
 /* Reads the raw body of an opened object from its current position.
- * Takes over obj's fd and body (obj is not used afterwards). A compressed
+ * Takes over obj's fd and body; obj keeps its metadata, for the caller's
+ * cs_object_release, and is not otherwise used afterwards. A compressed
  * body is refused with CS_ERR_OVERLOAD while CS_ZSTD_STREAMS_MAX readers
  * decompress, and with CS_ERR_IO when its frame needs a larger window. */
 struct cs_body_reader;

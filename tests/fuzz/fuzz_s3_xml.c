@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cs_s3_parse_error err;
     struct ctx c = {0};
-    char region[CS_S3_REGION_MAX + 1];
+    char region[CS_S3_LOCATION_MAX + 1];
     const char *body = (const char *)data + 1;
 
     if (size == 0)
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: fuzz_complete(body, size - 1); break;
     default:
         if (cs_s3_parse_create_bucket(body, size - 1, region, &err) == CS_OK &&
-            strlen(region) > CS_S3_REGION_MAX)
+            strlen(region) > CS_S3_LOCATION_MAX)
             abort();
         break;
     }

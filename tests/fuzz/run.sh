@@ -19,7 +19,8 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src" -I"$build" $(pkg-config --cflags libconfig expat libcrypto libzstd))
 libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
-common=("$src"/common/{base64,buf,hash,log,size,status}.c
+common=("$src"/common/{base64,buf,checksum,hash,log,size,status}.c
+        "$src"/storage/sigv4.c "$src"/server/{s3_sigv4,s3_chunked}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c
         "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c)
@@ -64,10 +65,22 @@ seed http_response "${http}"$'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'
 seed ppscan "$(printf '# 1 "/base/p/a.c"\n# 0 "/base/p//"\n#line 3 "/usr/x.h" 2\nint x;\n')" \
     '-c a.c -o /base/p/o.o -MD -Wp,-MMD,x.d -I/base/p/inc'
 
+# aws-chunked: mode/trailer byte, slice size, decoded-length byte, then the body
+sig=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648
+seed s3_chunked $'\x00\x01\x00'"5;chunk-signature=$sig"$'\r\nhello\r\n0;chunk-signature='"$sig"$'\r\n\r\n' \
+    $'\x04\x03\x0d5\r\nHello\r\n8\r\n, World!\r\n0\r\nx-amz-checksum-crc32:7ErD0A==\r\n\r\n' \
+    $'\x01\x00\x00a;x=y\r\n0123456789\r\n0\r\n\r\n' \
+    $'\x02\x07\x00'"0;chunk-signature=$sig"$'\r\nx-amz-trailer-signature:'"$sig"$'\r\n\r\n'
+# SigV4 requests: method, raw path, raw query, then name:value headers
+cred='AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request'
+seed s3_sigv4 "$(printf 'GET\n/test.txt\n\nHost:examplebucket.s3.amazonaws.com\nRange:bytes=0-9\nx-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nx-amz-date:20130524T000000Z\nAuthorization:AWS4-HMAC-SHA256 Credential=%s,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41' "$cred")" \
+    "$(printf 'GET\n/test.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\nHost:examplebucket.s3.amazonaws.com' "${cred//\//%2F}")" \
+    "$(printf 'PUT\n/b/a%%20b\nuploads\nAuthorization:AWS AKIAIOSFODNN7EXAMPLE:x=\nDate:Fri, 24 May 2013 00:00:00 GMT')"
+
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config blob ppscan http_response s3_xml; do
+for t in key credentials propfind destination config blob ppscan http_response s3_xml s3_chunked s3_sigv4; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \

@@ -911,7 +911,7 @@ START_TEST(parse_billion_laughs)
         "]>\n";
     struct cs_s3_parse_error err;
     struct cs_s3_complete parts;
-    char region[CS_S3_REGION_MAX + 1];
+    char region[CS_S3_LOCATION_MAX + 1];
     char buf[2048];
 
     snprintf(buf, sizeof buf, "%s<Delete><Object><Key>&lol9;</Key></Object></Delete>", bomb);
@@ -1136,7 +1136,7 @@ END_TEST
 
 START_TEST(parse_create_bucket)
 {
-    char region[CS_S3_REGION_MAX + 1] = "junk";
+    char region[CS_S3_LOCATION_MAX + 1] = "junk";
     struct cs_s3_parse_error err;
     static const char body[] =
         "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
@@ -1159,7 +1159,7 @@ START_TEST(parse_create_bucket)
     snprintf(buf, sizeof buf,
              "<CreateBucketConfiguration><LocationConstraint>%0*d</LocationConstraint>"
              "</CreateBucketConfiguration>",
-             CS_S3_REGION_MAX + 1, 0);
+             CS_S3_LOCATION_MAX + 1, 0);
     ck_assert_int_eq(cs_s3_parse_create_bucket(buf, strlen(buf), region, &err), CS_ERR_INVALID);
     ck_assert_str_eq(err.code, "InvalidLocationConstraint");
     ck_assert_str_eq(region, "");
