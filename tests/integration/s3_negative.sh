@@ -134,6 +134,7 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$TEST_TMP/full" &&
     mount -t tmpfs -o size=6m,mode=0700 cstash-test "$TEST_TMP/full" 2>"$TEST_TMP/mount.err"; then
     test_cleanup() { umount "$TEST_TMP/full"; }
     s3_start full   # its data dir is the small tmpfs
+    A=(--ak "$AK_ALICE" --sk "$NEW_SK")   # the rotated secret: the same secrets file
     head -c $((1 << 20)) /dev/urandom >"$TEST_TMP/m"
     full=""
     for i in $(seq 1 12); do
@@ -147,7 +148,10 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$TEST_TMP/full" &&
     [ -n "$full" ] || fail "12 MiB fitted into a 6 MiB file system"
     [ "$(s3_code)" = XCstashStorageFull ] || fail "full file system: <Code>$(s3_code)</Code>, want XCstashStorageFull"
     absent team-a "full/$full" "$TOKEN_ALICE" "PUT on a full file system"
-    expect 200 "" "GET on a full file system" GET "$S3URL/team-a/full/1" "${A[@]}"
+    [ "$full" -gt 1 ] || fail "the first 1 MiB PUT into an empty 6 MiB file system got 507"
+    # (the oldest ones are being evicted: the last one stored is there)
+    expect 200 "" "GET on a full file system" GET "$S3URL/team-a/full/$((full - 1))" "${A[@]}"
+    cmp -s "$TEST_TMP/body" "$TEST_TMP/m" || fail "GET on a full file system: other bytes"
     ok "a full file system: PutObject $full gets 507 XCstashStorageFull, nothing stored, GETs work"
     stop_server
 else
