@@ -18,6 +18,6 @@ while IFS= read -r line; do
     case $line in "ok: "*) ok "boto3: ${line#ok: }" ;; *) echo "$line" ;; esac
 done <"$TEST_TMP/boto3.out"
 [ $rc = 0 ] || fail "s3_boto3.py: $(tail -n 20 "$TEST_TMP/boto3.err")"
-[ "$CHECKS" -ge 11 ] || fail "s3_boto3.py stopped after $CHECKS checks"
+[ "$CHECKS" -ge 13 ] || fail "s3_boto3.py stopped after $CHECKS checks"
 grep -qF "$SK_ALICE" "$SERVER_LOG" && fail "alice's S3 secret reached the log"
 stop_server

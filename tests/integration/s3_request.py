@@ -118,12 +118,34 @@ def crc32_b64(data):
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
-def unsigned_trailer_body(data, chunk, checksum_b64):
-    """STREAMING-UNSIGNED-PAYLOAD-TRAILER: plain chunks, then the
-    x-amz-checksum-crc32 trailer after the empty one."""
+_CRC64NVME_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ 0x9A6C9329AC4BC9B5 if _c & 1 else _c >> 1
+    _CRC64NVME_TABLE.append(_c)
+
+
+def crc64nvme(data):
+    """CRC-64/NVME (reflected 0xad93d23594c93659, init and xorout all ones):
+    crc64nvme(b"123456789") == 0xae8b14860a799888."""
+    c = 0xFFFFFFFFFFFFFFFF
+    t = _CRC64NVME_TABLE
+    for b in data:
+        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFFFFFFFFFF
+
+
+def crc64nvme_b64(data):
+    return base64.b64encode(crc64nvme(data).to_bytes(8, "big")).decode()
+
+
+def unsigned_trailer_body(data, chunk, checksum_b64, trailer="x-amz-checksum-crc32"):
+    """STREAMING-UNSIGNED-PAYLOAD-TRAILER: plain chunks, then the checksum
+    trailer after the empty one."""
     out = [b"%x\r\n%s\r\n" % (len(data[i:i + chunk]), data[i:i + chunk])
            for i in range(0, len(data), chunk)]
-    out.append(b"0\r\nx-amz-checksum-crc32:%s\r\n\r\n" % checksum_b64.encode())
+    out.append(b"0\r\n%s:%s\r\n\r\n" % (trailer.encode(), checksum_b64.encode()))
     return b"".join(out)
 
 
