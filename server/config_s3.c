@@ -71,7 +71,7 @@ static bool token_ok(const char *s, size_t n, size_t max)
 }
 
 /* Reads the whole file, refusing one that others may read. */
-static char *read_secrets(struct cs_config_loader *ld, const char *path)
+static char *read_secrets(struct cs_config_loader *ld, const char *path, size_t *size)
 {
     struct stat st;
     char *text = NULL;
@@ -100,6 +100,7 @@ static char *read_secrets(struct cs_config_loader *ld, const char *path)
         text = NULL;
     } else {
         text[got] = '\0';
+        *size = (size_t)got;
     }
     close(fd);
     return text;
@@ -195,10 +196,11 @@ void cs_config_load_s3_secrets(struct cs_config_loader *ld, struct cs_config *cf
     const char *path = cfg->s3.secrets_file;
     char *text, *line, *next;
     unsigned lineno = 0;
+    size_t size = 0; /* all of it: the parse below cuts the text into lines */
 
     if (!path)
         return;
-    text = read_secrets(ld, path);
+    text = read_secrets(ld, path, &size);
     if (!text)
         return;
     for (line = text; line; line = next) {
@@ -216,7 +218,7 @@ void cs_config_load_s3_secrets(struct cs_config_loader *ld, struct cs_config *cf
             continue;
         parse_line(ld, cfg, path, lineno, p);
     }
-    explicit_bzero(text, strlen(text));
+    explicit_bzero(text, size);
     free(text);
 }
 

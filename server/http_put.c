@@ -90,8 +90,9 @@ bool http_begin_put(struct cs_server *srv, struct cs_request *req, struct MHD_Co
             return true;
         }
         /* Bazel uploads every blob without asking first: a blob we hold is
-         * named by its content, so keep ours and drop the body unread. */
-        st = srv->backend->ops->exists(srv->backend->state, id, flags);
+         * named by its content, so keep ours and drop the body unread. (An
+         * S3 PutObject stores its metadata too: written like any other.) */
+        st = req->s3 ? CS_ERR_NOT_FOUND : srv->backend->ops->exists(srv->backend->state, id, flags);
         if (st == CS_ERR_WOULD_BLOCK)
             return false;
         if (st == CS_OK) {

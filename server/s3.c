@@ -12,9 +12,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/base64.h"
 #include "common/log.h"
 #include "server/guard.h"
 #include "server/s3_priv.h"
+#include "server/text.h"
 
 const char *s3_header(struct MHD_Connection *conn, const char *name)
 {
@@ -293,7 +295,6 @@ static void start(struct cs_server *srv, struct cs_request *req, struct MHD_Conn
     case S3_GET_OBJECT:
     case S3_HEAD_OBJECT:
     case S3_PUT_OBJECT:
-    case S3_UPLOAD_PART:
     case S3_DELETE_OBJECT: s3_dispatch_object(srv, req, conn); break;
     default: (void)s3_prepare_job(srv, req, conn); break;
     }
@@ -338,6 +339,12 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
     }
     if (!authorize(req))
         return;
+    if ((s3->op == S3_PUT_OBJECT || s3->op == S3_COPY_OBJECT || s3->op == S3_CREATE_MPU) &&
+        !cs_xml_text_exact(s3->key, s3->key_len)) {
+        /* S3 keys are UTF-8: a listing could not name this one */
+        s3_prepare_error(req, 400, "InvalidArgument", "the key is not valid UTF-8");
+        return;
+    }
     if (s3->has_key && !keep_object_route(req))
         return;
     start(srv, req, conn);
@@ -356,6 +363,40 @@ bool s3_body(struct cs_server *srv, struct cs_request *req, const char *data, si
     return true; /* a refused upload: the rest is dropped */
 }
 
+/* An XML body (DeleteObjects, CompleteMultipartUpload) is acted on only
+ * when it is the body that was signed: its sha256 when one was signed, its
+ * Content-MD5 when sent. aws-chunked XML bodies are refused. */
+static bool xml_body_ok(struct cs_request *req)
+{
+    struct cs_s3_req *s3 = req->s3;
+    const char *md5 = s3_header(req->conn, "Content-MD5");
+    const void *data = s3->body.data ? s3->body.data : "";
+    uint8_t got[EVP_MAX_MD_SIZE], want[32];
+    unsigned got_len = 0;
+    size_t want_len = 0;
+
+    if (s3->auth.payload != CS_S3_PAYLOAD_UNSIGNED && s3->auth.payload != CS_S3_PAYLOAD_SHA256) {
+        s3_prepare_error(req, 400, "InvalidRequest",
+                         "aws-chunked bodies are taken for PutObject and UploadPart only");
+        return false;
+    }
+    if (s3->auth.payload == CS_S3_PAYLOAD_SHA256 &&
+        (EVP_Digest(data, s3->body.len, got, &got_len, EVP_sha256(), NULL) != 1 || got_len != 32 ||
+         memcmp(got, s3->auth.payload_sha256, 32) != 0)) {
+        s3_digest_mismatch(req);
+        return false;
+    }
+    if (md5 &&
+        (!cs_base64_decode(md5, strlen(md5), want, sizeof want, &want_len) || want_len != 16 ||
+         EVP_Digest(data, s3->body.len, got, &got_len, EVP_md5(), NULL) != 1 ||
+         memcmp(got, want, 16) != 0)) {
+        s3_prepare_error(req, 400, "BadDigest",
+                         "the Content-MD5 you specified did not match what was received");
+        return false;
+    }
+    return true;
+}
+
 bool s3_end_body(struct cs_server *srv, struct cs_request *req)
 {
     struct cs_s3_req *s3 = req->s3;
@@ -368,7 +409,7 @@ bool s3_end_body(struct cs_server *srv, struct cs_request *req)
                              S3_XML_BODY_MAX);
             return false;
         }
-        return true;
+        return xml_body_ok(req);
     }
     if (s3->storing && req->upload)
         (void)s3_body_end(srv, req); /* on failure the error is prepared */
@@ -392,6 +433,7 @@ void s3_run_job(struct cs_server *srv, struct cs_request *req)
     case S3_COPY_OBJECT: s3_copy_object(srv, req, conn); break;
     case S3_DELETE_OBJECT: s3_delete_object(srv, req); break;
     case S3_CREATE_MPU: s3_mpu_create(srv, req, conn); break;
+    case S3_UPLOAD_PART: s3_mpu_upload_part(srv, req, conn); break;
     case S3_COMPLETE_MPU: s3_mpu_complete(srv, req); break;
     case S3_ABORT_MPU: s3_mpu_abort(srv, req); break;
     case S3_LIST_PARTS: s3_mpu_list_parts(srv, req, conn); break;

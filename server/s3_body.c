@@ -40,6 +40,44 @@ struct meta_walk {
     const char *why;
 };
 
+/* Content-Encoding without "aws-chunked": that one is the request's
+ * framing, undone here, not the stored object's encoding. */
+static enum MHD_Result add_content_encoding(struct meta_walk *w, const char *value)
+{
+    char out[256];
+    size_t n = 0;
+    const char *p = value;
+
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',')
+            p++;
+        size_t len = (size_t)(p - start);
+        while (len && start[len - 1] == ' ')
+            len--;
+        if (len == 0 || (len == 11 && strncasecmp(start, "aws-chunked", 11) == 0))
+            continue;
+        if (n + len + 1 >= sizeof out) {
+            w->failed = true;
+            w->why = "InvalidArgument";
+            return MHD_NO;
+        }
+        if (n)
+            out[n++] = ',';
+        memcpy(out + n, start, len);
+        n += len;
+    }
+    if (n && !s3_meta_add(w->s3->meta, &w->s3->meta_len, sizeof w->s3->meta, "content-encoding",
+                          out, n)) {
+        w->failed = true;
+        w->why = "MetadataTooLarge";
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result add_header_field(void *cls, enum MHD_ValueKind kind, const char *name,
                                         const char *value)
 {
@@ -61,6 +99,8 @@ static enum MHD_Result add_header_field(void *cls, enum MHD_ValueKind kind, cons
         keep = strcmp(lower, kept_headers[i]) == 0;
     if (!keep)
         return MHD_YES;
+    if (strcmp(lower, "content-encoding") == 0)
+        return add_content_encoding(w, value);
     if (w->user_bytes > USER_META_MAX) {
         w->failed = true;
         w->why = "MetadataTooLarge";
@@ -85,18 +125,31 @@ static bool setup_checksum(struct cs_request *req, struct MHD_Connection *conn)
                                                 CS_CHECKSUM_SHA256};
     const char *trailer = s3_header(conn, "x-amz-trailer");
     const char *value = NULL;
-    size_t i;
+    size_t i, found = SIZE_MAX, count = 0;
 
     for (i = 0; i < sizeof algs / sizeof algs[0]; i++) {
         const char *name = cs_checksum_header(algs[i]);
-        value = s3_header(conn, name);
-        if (value || (trailer && strcasecmp(trailer, name) == 0))
-            break;
+        const char *v = s3_header(conn, name);
+        bool in_trailer = trailer && strcasecmp(trailer, name) == 0;
+        if (v || in_trailer) {
+            count += (v != NULL) + in_trailer;
+            found = i;
+            value = v;
+        }
     }
-    if (i == sizeof algs / sizeof algs[0])
+    if (trailer && found == SIZE_MAX) {
+        s3_prepare_error(req, 400, "InvalidRequest", "x-amz-trailer names no checksum we know");
+        return false;
+    }
+    if (found == SIZE_MAX)
         return true;
-    snprintf(s3->checksum_name, sizeof s3->checksum_name, "%s", cs_checksum_header(algs[i]));
-    cs_checksum_init(&s3->checksum, algs[i]);
+    if (count > 1) { /* each promise is checked, so only one may be made */
+        s3_prepare_error(req, 400, "InvalidRequest",
+                         "give one x-amz-checksum-* header or trailer, not several");
+        return false;
+    }
+    snprintf(s3->checksum_name, sizeof s3->checksum_name, "%s", cs_checksum_header(algs[found]));
+    cs_checksum_init(&s3->checksum, algs[found]);
     s3->has_checksum = true;
     if (value) {
         if (strlen(value) >= sizeof s3->checksum_want) {

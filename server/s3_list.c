@@ -13,6 +13,7 @@
 #include "common/hash.h"
 #include "server/s3_priv.h"
 #include "server/s3_xml.h"
+#include "server/text.h"
 
 #define TOKEN_MAX (2 * CS_KEY_MAX + 1)
 
@@ -23,6 +24,7 @@ struct list_state {
     const char *prefix, *delim;
     size_t prefix_len, delim_len;
     uint64_t max, count;
+    bool url;
     bool truncated, skip_to;   /* skip_to: the cursor must jump past last_prefix */
     char last[CS_KEY_MAX + 1]; /* the last key or prefix written */
     size_t last_len;
@@ -67,6 +69,10 @@ static bool on_entry(void *arg, const struct cs_index_entry *e)
 
     if (e->kind != CS_INDEX_OBJECT || (e->name_len && e->name[0] == S3_MPU_PREFIX[0]))
         return true;
+    /* a key that is not UTF-8 (stored over HTTP) cannot be named in XML
+     * without encoding-type=url: left out rather than shown as another */
+    if (!ls->url && !cs_xml_text_exact(e->name, e->name_len))
+        return true;
     if (ls->count == ls->max) {
         ls->truncated = true;
         return false;
@@ -93,11 +99,15 @@ static bool on_entry(void *arg, const struct cs_index_entry *e)
     return ls->err == CS_OK;
 }
 
-/* The cursor after every key under prefix p: p with its last byte raised,
- * inclusive. false when that byte is 0xff (the walk then goes through). */
+/* The cursor after every key under prefix p: the shortest string above
+ * them all (p without its trailing 0xff bytes, the last byte left raised),
+ * inclusive. false when p is all 0xff (the walk then goes through, and
+ * the repeats are skipped by their prefix). */
 static bool cursor_past(struct cs_index_cursor *cur, const char *p, size_t n)
 {
-    if (n == 0 || n >= sizeof cur->key || (unsigned char)p[n - 1] == 0xff)
+    while (n > 0 && (unsigned char)p[n - 1] == 0xff)
+        n--;
+    if (n == 0 || n >= sizeof cur->key)
         return false;
     memcpy(cur->key, p, n);
     cur->key[n - 1] = (char)((unsigned char)p[n - 1] + 1);
@@ -116,11 +126,15 @@ static void cursor_after(struct list_state *ls, struct cs_index_cursor *cur, con
     memset(cur, 0, sizeof *cur);
     if (n == 0 || n >= sizeof cur->key)
         return;
-    /* a start inside a common prefix already given resumes after it */
+    /* a start inside a common prefix already given resumes after it (and,
+     * where no cursor can jump past it, skips its repeats) */
     if (ls->delim_len && n > ls->prefix_len &&
-        (d = memmem(start + ls->prefix_len, n - ls->prefix_len, ls->delim, ls->delim_len)) &&
-        cursor_past(cur, start, (size_t)(d - start) + ls->delim_len))
-        return;
+        (d = memmem(start + ls->prefix_len, n - ls->prefix_len, ls->delim, ls->delim_len))) {
+        size_t plen = (size_t)(d - start) + ls->delim_len;
+        remember(ls, start, plen, true);
+        if (cursor_past(cur, start, plen))
+            return;
+    }
     memcpy(cur->key, start, n);
     cur->key_len = n;
     cur->started = true;
@@ -294,7 +308,8 @@ void s3_list_objects(struct cs_server *srv, struct cs_request *req, struct MHD_C
                             .prefix_len = p.prefix_len,
                             .delim = p.delim,
                             .delim_len = p.delim_len,
-                            .max = p.max};
+                            .max = p.max,
+                            .url = p.url};
 
     st = cs_index_sync(srv->index);
     if (st != CS_OK) {

@@ -28,6 +28,7 @@
 #define PART_MIN (5u << 20) /* every part but the last, as on AWS */
 #define COPY_BUF (256 * 1024)
 #define SWEEP_MAX 1000
+#define SWEEP_WALK 100000
 
 static bool upload_id_valid(const char *id)
 {
@@ -153,25 +154,40 @@ static void drop_upload(struct cs_server *srv, struct cs_request *req, const cha
     remove_key(srv, req, key, record_key(key, id));
 }
 
+/* What one sweep removes: records older than the age, and parts whose
+ * record is gone (a part committed after its upload was aborted or
+ * completed). Keys sort a record just before its parts. */
 struct sweep {
     time_t before;
     char ids[SWEEP_MAX][UPLOAD_ID_LEN + 1];
     size_t n;
+    struct key_list orphans;
+    char current[UPLOAD_ID_LEN + 1]; /* the last record seen */
+    size_t seen;
 };
 
-static bool find_stale(void *arg, const struct cs_index_entry *e)
+static bool sweep_entry(void *arg, const struct cs_index_entry *e)
 {
     struct sweep *s = arg;
+    const char *id = e->name + S3_MPU_PREFIX_LEN;
 
-    if (e->name_len == S3_MPU_PREFIX_LEN + UPLOAD_ID_LEN && e->mtime < s->before &&
-        s->n < SWEEP_MAX) {
-        memcpy(s->ids[s->n], e->name + S3_MPU_PREFIX_LEN, UPLOAD_ID_LEN);
-        s->ids[s->n++][UPLOAD_ID_LEN] = '\0';
+    s->seen++;
+    if (e->name_len == S3_MPU_PREFIX_LEN + UPLOAD_ID_LEN) {
+        memcpy(s->current, id, UPLOAD_ID_LEN);
+        s->current[UPLOAD_ID_LEN] = '\0';
+        if (e->mtime < s->before && s->n < SWEEP_MAX) {
+            memcpy(s->ids[s->n], id, UPLOAD_ID_LEN + 1);
+            s->ids[s->n++][UPLOAD_ID_LEN] = '\0';
+        }
+    } else if (e->name_len > S3_MPU_PREFIX_LEN + UPLOAD_ID_LEN &&
+               memcmp(id, s->current, UPLOAD_ID_LEN) != 0) {
+        (void)collect_key(&s->orphans, e);
     }
-    return s->n < SWEEP_MAX;
+    return s->n < SWEEP_MAX && s->orphans.n < s->orphans.cap;
 }
 
-/* Uploads left unfinished longer than s3.multipart_max_age. */
+/* Uploads left unfinished longer than s3.multipart_max_age, and orphaned
+ * parts; at most SWEEP_WALK index entries per sweep. */
 static void sweep_stale(struct cs_server *srv, struct cs_request *req)
 {
     struct sweep *s = calloc(1, sizeof *s);
@@ -179,11 +195,21 @@ static void sweep_stale(struct cs_server *srv, struct cs_request *req)
 
     if (!s)
         return;
+    s->orphans.cap = 256;
+    s->orphans.keys = malloc(s->orphans.cap * sizeof *s->orphans.keys);
+    s->orphans.lens = malloc(s->orphans.cap * sizeof *s->orphans.lens);
     s->before = time(NULL) - (time_t)req->policy->cfg->s3.multipart_max_age_s;
-    if (cs_index_walk(srv->index, req->ns->name, S3_MPU_PREFIX, S3_MPU_PREFIX_LEN, &cur,
-                      4 * SWEEP_MAX, find_stale, s) == CS_OK)
-        for (size_t i = 0; i < s->n; i++)
-            drop_upload(srv, req, s->ids[i]);
+    while (s->orphans.keys && s->orphans.lens && !cur.done && s->seen < SWEEP_WALK &&
+           s->n < SWEEP_MAX && s->orphans.n < s->orphans.cap)
+        if (cs_index_walk(srv->index, req->ns->name, S3_MPU_PREFIX, S3_MPU_PREFIX_LEN, &cur, 1024,
+                          sweep_entry, s) != CS_OK)
+            break;
+    for (size_t i = 0; i < s->n; i++)
+        drop_upload(srv, req, s->ids[i]);
+    for (size_t i = 0; i < s->orphans.n; i++)
+        remove_key(srv, req, s->orphans.keys[i], s->orphans.lens[i]);
+    free(s->orphans.keys);
+    free(s->orphans.lens);
     free(s);
 }
 
@@ -231,29 +257,41 @@ static bool read_upload_id(struct cs_request *req, struct MHD_Connection *conn)
     return true;
 }
 
-bool s3_mpu_part_target(struct cs_server *srv, struct cs_request *req)
+/* UploadPart, in a worker (the record may have to come from a tier): the
+ * upload must exist and be for the key in the URL; the part is then
+ * stored under its hidden key through the generic upload path. */
+void s3_mpu_upload_part(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn)
 {
     struct cs_s3_req *s3 = req->s3;
-    const char *pn = s3_query(req->conn, "partNumber", NULL);
-    char key[CS_KEY_MAX + 1], *end = NULL;
+    const char *pn = s3_query(conn, "partNumber", NULL);
+    char *end = NULL;
+    struct cs_object record;
     struct cs_object_id id;
     unsigned long n;
 
-    if (!read_upload_id(req, req->conn))
-        return false;
+    if (!read_upload_id(req, conn))
+        return;
     n = pn ? strtoul(pn, &end, 10) : 0;
     if (!pn || !pn[0] || *end || n < 1 || n > 10000) {
         s3_prepare_error(req, 400, "InvalidArgument", "partNumber must be 1 to 10000");
-        return false;
+        return;
     }
-    ns_id(req, &id, key, record_key(key, s3->upload_id));
-    if (srv->backend->ops->exists(srv->backend->state, &id, CS_NOWAIT) != CS_OK) {
+    if (read_record(srv, req, s3->upload_id, &record) != CS_OK) {
         s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
-        return false;
+        return;
+    }
+    bool same_key = record.size == s3->key_len && memcmp(record.body, s3->key, s3->key_len) == 0;
+    cs_object_release(&record);
+    if (!same_key) {
+        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
+        return;
     }
     s3->part_number = (unsigned)n;
     s3->key_len = part_key(s3->key, s3->upload_id, s3->part_number);
-    return true;
+    memcpy(req->route->key, s3->key, s3->key_len + 1); /* the generic put jobs read it */
+    req->route->key_len = s3->key_len;
+    ns_id(req, &id, s3->key, s3->key_len);
+    (void)http_begin_put(srv, req, conn, &id, 0, req->method, req->url);
 }
 
 /* The multipart ETag: MD5 of the parts' binary MD5s, "-N". */
@@ -274,38 +312,62 @@ static bool part_md5(const struct cs_object *obj, uint8_t out[16])
     return true;
 }
 
-/* Opens each listed part and checks its ETag and size. */
-static bool open_parts(struct cs_server *srv, struct cs_request *req,
-                       const struct cs_s3_complete *c, struct cs_object *objs,
-                       struct composite *comp)
+/* Part i of the listing, opened (fd only), if it has the listed ETag. */
+static enum cs_status open_part(struct cs_server *srv, struct cs_request *req,
+                                const struct cs_s3_part *part, struct cs_object *obj)
 {
     char key[CS_KEY_MAX + 1], etag[80];
     struct cs_object_id id;
+    enum cs_status st;
+
+    ns_id(req, &id, key, part_key(key, req->s3->upload_id, part->number));
+    st = srv->backend->ops->open(srv->backend->state, &id, 0, CS_NOTOUCH, obj);
+    if (st != CS_OK)
+        return st;
+    s3_object_etag(obj, etag, sizeof etag);
+    if (strcmp(etag, part->etag) != 0) {
+        cs_object_release(obj);
+        return CS_ERR_DIGEST;
+    }
+    return CS_OK;
+}
+
+/* Every listed part before anything is written: it exists with its ETag,
+ * and all but the last have 5 MiB. One part open at a time. */
+static bool check_parts(struct cs_server *srv, struct cs_request *req,
+                        const struct cs_s3_complete *c, struct composite *comp)
+{
+    struct cs_object obj;
     uint8_t md5[16];
 
     for (size_t i = 0; i < c->n; i++) {
-        ns_id(req, &id, key, part_key(key, req->s3->upload_id, c->parts[i].number));
-        objs[i].fd = -1;
-        objs[i].body = NULL;
-        objs[i].meta = NULL;
-        if (srv->backend->ops->open(srv->backend->state, &id, 0, CS_NOTOUCH, &objs[i]) != CS_OK) {
-            s3_prepare_error(req, 400, "InvalidPart", "part %u was not uploaded",
+        enum cs_status st = open_part(srv, req, &c->parts[i], &obj);
+        if (st == CS_ERR_NOT_FOUND || st == CS_ERR_DIGEST) {
+            s3_prepare_error(req, 400, "InvalidPart",
+                             st == CS_ERR_DIGEST ? "part %u has another ETag"
+                                                 : "part %u was not uploaded",
                              c->parts[i].number);
             return false;
         }
-        s3_object_etag(&objs[i], etag, sizeof etag);
-        if (strcmp(etag, c->parts[i].etag) != 0 || !part_md5(&objs[i], md5)) {
-            s3_prepare_error(req, 400, "InvalidPart", "part %u has another ETag",
+        if (st != CS_OK) {
+            s3_status_error(req, cs_http_status(st), cs_strerror(st));
+            return false;
+        }
+        bool ok = part_md5(&obj, md5);
+        uint64_t size = obj.size;
+        cs_object_release(&obj);
+        if (!ok) {
+            s3_prepare_error(req, 400, "InvalidPart", "part %u has no MD5 ETag",
                              c->parts[i].number);
             return false;
         }
-        if (i + 1 < c->n && objs[i].size < PART_MIN) {
+        if (i + 1 < c->n && size < PART_MIN) {
             s3_prepare_error(req, 400, "EntityTooSmall",
                              "part %u is smaller than 5 MiB and not the last", c->parts[i].number);
             return false;
         }
         EVP_DigestUpdate(comp->md5, md5, 16);
-        comp->size += objs[i].size;
+        comp->size += size;
     }
     return true;
 }
@@ -329,8 +391,11 @@ static enum cs_status copy_part(const struct cs_backend_ops *ops, struct cs_uplo
     return st;
 }
 
+/* Each part opened again as it is copied, its ETag checked again: a part
+ * replaced since the check (a retried UploadPart) fails the completion
+ * rather than slip other bytes under the computed ETag. */
 static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
-                               const struct cs_object *record, struct cs_object *parts, size_t n,
+                               const struct cs_object *record, const struct cs_s3_complete *c,
                                uint64_t size)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
@@ -343,6 +408,7 @@ static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
                                  .meta = req->s3->meta,
                                  .meta_len = req->s3->meta_len};
     struct cs_upload *up = NULL;
+    struct cs_object obj;
     char *buf = malloc(COPY_BUF);
     bool created;
     enum cs_status st = buf ? CS_OK : CS_ERR_NOMEM;
@@ -352,8 +418,13 @@ static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
         st = CS_ERR_TOO_LARGE;
     if (st == CS_OK)
         st = ops->put_begin(srv->backend->state, &id, &opt, &up);
-    for (size_t i = 0; st == CS_OK && i < n; i++)
-        st = copy_part(ops, up, &parts[i], buf);
+    for (size_t i = 0; st == CS_OK && i < c->n; i++) {
+        st = open_part(srv, req, &c->parts[i], &obj);
+        if (st == CS_OK) {
+            st = copy_part(ops, up, &obj, buf);
+            cs_object_release(&obj);
+        }
+    }
     if (st == CS_OK)
         st = ops->put_write(up, NULL, 0, CS_PUT_END);
     if (st == CS_OK)
@@ -387,7 +458,6 @@ static bool final_meta(struct cs_request *req, const struct cs_object *record, c
 static void complete(struct cs_server *srv, struct cs_request *req, struct cs_object *record,
                      const struct cs_s3_complete *c)
 {
-    struct cs_object *parts = calloc(c->n ? c->n : 1, sizeof *parts);
     struct composite comp = {.md5 = EVP_MD_CTX_new()};
     uint8_t digest[16];
     char hex[33], etag[48];
@@ -395,7 +465,7 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
     enum cs_status st;
     struct cs_buf out;
 
-    if (!parts || !comp.md5 || EVP_DigestInit_ex(comp.md5, EVP_md5(), NULL) != 1) {
+    if (!comp.md5 || EVP_DigestInit_ex(comp.md5, EVP_md5(), NULL) != 1) {
         s3_prepare_error(req, 500, "InternalError", "out of memory");
         goto done;
     }
@@ -403,8 +473,14 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
         s3_prepare_error(req, 400, "MalformedXML", "no parts listed");
         goto done;
     }
-    if (!open_parts(srv, req, c, parts, &comp))
+    if (!check_parts(srv, req, c, &comp))
         goto done;
+    if (comp.size > req->ns->max_blob_size) {
+        s3_prepare_error(req, 400, "EntityTooLarge",
+                         "the parts add up to more than max_blob_size of bucket '%s'",
+                         req->ns->name);
+        goto done;
+    }
     EVP_DigestFinal_ex(comp.md5, digest, &dlen);
     cs_hex_encode(digest, 16, hex);
     snprintf(etag, sizeof etag, "%s-%zu", hex, c->n);
@@ -412,7 +488,11 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
         s3_prepare_error(req, 400, "MetadataTooLarge", "the upload's metadata is too large");
         goto done;
     }
-    st = assemble(srv, req, record, parts, c->n, comp.size);
+    st = assemble(srv, req, record, c, comp.size);
+    if (st == CS_ERR_DIGEST || st == CS_ERR_NOT_FOUND) {
+        s3_prepare_error(req, 400, "InvalidPart", "a part changed or went away during completion");
+        goto done;
+    }
     if (st != CS_OK) {
         s3_status_error(req, cs_http_status(st), cs_strerror(st));
         goto done;
@@ -427,9 +507,6 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
     (void)cs_s3_complete_result(&out, &r);
     s3_prepare_xml(req, 200, &out);
 done:
-    for (size_t i = 0; parts && i < c->n; i++)
-        cs_object_release(&parts[i]);
-    free(parts);
     EVP_MD_CTX_free(comp.md5);
 }
 

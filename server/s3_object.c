@@ -99,16 +99,8 @@ void s3_dispatch_object(struct cs_server *srv, struct cs_request *req, struct MH
         if (!s3_serve_object(srv, req, conn, CS_NOWAIT))
             (void)http_start_job(srv, req, conn, JOB_OPEN);
         break;
-    case S3_UPLOAD_PART:
-        if (!s3_mpu_part_target(srv, req))
-            return;
-        __attribute__((fallthrough)); /* the part is stored like an object */
     case S3_PUT_OBJECT:
         object_id(req, &id);
-        if (req->route) { /* the generic jobs read the (part's) key there */
-            memcpy(req->route->key, s3->key, s3->key_len + 1);
-            req->route->key_len = s3->key_len;
-        }
         if (!http_begin_put(srv, req, conn, &id, CS_NOWAIT, req->method, req->url))
             (void)http_start_job(srv, req, conn, JOB_PUT_BEGIN);
         break;
@@ -133,6 +125,11 @@ static bool parse_copy_source(struct cs_request *req, const char *src, char *buc
         src++;
     slash = strchr(src, '/');
     end = strchr(src, '?');
+    if (end && strcmp(end, "?versionId=null") != 0) {
+        s3_prepare_error(req, 404, "NoSuchVersion",
+                         "versioning is not enabled: the only version is \"null\"");
+        return false;
+    }
     if (!end)
         end = src + strlen(src);
     if (!slash || slash > end || (size_t)(slash - src) > CS_NAMESPACE_MAX) {
@@ -166,6 +163,32 @@ static void prepare_copy_result(struct cs_server *srv, struct cs_request *req,
     (void)cs_s3_copy_result(&b, false, obj.mtime, etag);
     cs_object_release(&obj);
     s3_prepare_xml(req, 200, &b);
+}
+
+/* The source within the destination's max_blob_size (a link takes no
+ * body through the upload path, which would check it). */
+static bool copy_fits(struct cs_server *srv, struct cs_request *req,
+                      const struct cs_object_id *from)
+{
+    struct cs_object obj;
+    enum cs_status st = srv->backend->ops->open(srv->backend->state, from, 0, CS_NOTOUCH, &obj);
+
+    if (st == CS_ERR_NOT_FOUND) {
+        s3_prepare_error(req, 404, "NoSuchKey", "the source key does not exist");
+        return false;
+    }
+    if (st != CS_OK) {
+        s3_status_error(req, cs_http_status(st), cs_strerror(st));
+        return false;
+    }
+    uint64_t size = obj.size;
+    cs_object_release(&obj);
+    if (size > req->ns->max_blob_size) {
+        s3_prepare_error(req, 400, "EntityTooLarge",
+                         "the source is larger than max_blob_size of bucket '%s'", req->ns->name);
+        return false;
+    }
+    return true;
 }
 
 /* CopyObject: a hard link (the metadata comes along), within a namespace
@@ -202,6 +225,8 @@ void s3_copy_object(struct cs_server *srv, struct cs_request *req, struct MHD_Co
     }
     cs_object_id_init(&from, from_ns->name, key, key_len);
     object_id(req, &to);
+    if (!copy_fits(srv, req, &from))
+        return;
     if (from.key_len == to.key_len && strcmp(from.ns, to.ns) == 0 &&
         memcmp(from.key, to.key, to.key_len) == 0) {
         s3_prepare_error(req, 400, "InvalidRequest",

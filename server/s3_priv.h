@@ -173,9 +173,9 @@ void s3_bucket_delete(struct cs_server *srv, struct cs_request *req);
 
 /* s3_multipart.c */
 void s3_mpu_create(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn);
-/* UploadPart's first call: the part's hidden key into req->s3->key; false
- * with an error prepared. */
-bool s3_mpu_part_target(struct cs_server *srv, struct cs_request *req);
+/* UploadPart's first call, in a worker: checks the upload, then begins
+ * the part's upload. */
+void s3_mpu_upload_part(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn);
 void s3_mpu_complete(struct cs_server *srv, struct cs_request *req);
 void s3_mpu_abort(struct cs_server *srv, struct cs_request *req);
 void s3_mpu_list_parts(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn);

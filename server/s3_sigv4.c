@@ -87,6 +87,10 @@ static const struct {
                                   "The decoded body length differs from "
                                   "x-amz-decoded-content-length",
                                   400},
+    [CS_S3_ERR_UNSIGNED_HEADERS] = {"AccessDenied",
+                                    "There were headers present in the request which were not "
+                                    "signed (every x-amz-* header and Content-MD5 must be)",
+                                    403},
     [CS_S3_ERR_INTERNAL] = {"InternalError", "We encountered an internal error. Please try again.",
                             500},
 };
@@ -860,6 +864,36 @@ static enum cs_s3_err check_signature(const struct cs_s3_sigreq *r, const struct
     return e;
 }
 
+static bool is_signed(const struct parsed *p, const char *name)
+{
+    for (size_t i = 0; i < p->nsigned; i++)
+        if (strcasecmp(p->signed_list[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* A signature covers only the headers it lists: an x-amz-* header (or
+ * Content-MD5) sent beside it unsigned would change what the request does
+ * (x-amz-copy-source turns a presigned PUT into a copy) without the
+ * signer's say. Refused, as AWS does. A presigned URL carries its date and
+ * payload mode in the query; the JavaScript SDK never signs its user agent. */
+static enum cs_s3_err check_unsigned(const struct cs_s3_sigreq *r, const struct parsed *p,
+                                     bool presigned)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *n = r->headers[i].name;
+        if (strncasecmp(n, "x-amz-", 6) != 0 && strcasecmp(n, "content-md5") != 0)
+            continue;
+        if (strcasecmp(n, "x-amz-user-agent") == 0 ||
+            (presigned &&
+             (strcasecmp(n, "x-amz-date") == 0 || strcasecmp(n, "x-amz-content-sha256") == 0)))
+            continue;
+        if (!is_signed(p, n))
+            return CS_S3_ERR_UNSIGNED_HEADERS;
+    }
+    return CS_S3_OK;
+}
+
 static enum cs_s3_err anonymous(const struct cs_s3_sigreq *r, struct cs_s3_auth *out)
 {
     const char *v;
@@ -916,6 +950,8 @@ static enum cs_s3_err verify(const struct cs_s3_sigreq *r, cs_s3_secret_fn secre
     e = signing_key(cache, s, out);
     if (e == CS_S3_OK)
         e = check_signature(r, p, payload, out);
+    if (e == CS_S3_OK)
+        e = check_unsigned(r, p, out->presigned);
     return e;
 }
 

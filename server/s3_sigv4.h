@@ -44,6 +44,7 @@ enum cs_s3_err {
     CS_S3_ERR_BAD_DIGEST,          /* BadDigest: the trailer checksum differs, 400 */
     CS_S3_ERR_DECODED_LENGTH,      /* IncompleteBody: x-amz-decoded-content-length, 400 */
     CS_S3_ERR_INTERNAL,            /* InternalError (allocation failed), 500 */
+    CS_S3_ERR_UNSIGNED_HEADERS,    /* AccessDenied: x-amz-* or Content-MD5 sent unsigned, 403 */
 };
 
 /* The S3 error code ("SignatureDoesNotMatch"), a one-line message and the
