@@ -355,7 +355,7 @@ ok(f"ListObjectsV2 max-keys 2: {pages} pages via continuation-token, KeyCount ri
 
 # --- buckets ---------------------------------------------------------------------------------
 names = sorted(x["Name"] for x in a.list_buckets()["Buckets"])
-if names != ["public", "team-a"]:
+if names != ["public", "small", "team-a"]:
     fail(f"ListBuckets for alice: {names}")
 names = sorted(x["Name"] for x in b.list_buckets()["Buckets"])
 if names != ["public", "team-b"]:
@@ -381,7 +381,7 @@ if v.get("Status"):
 r = a.list_object_versions(Bucket="team-a", Prefix="pg/")
 if sorted(x["Key"] for x in r.get("Versions", [])) != keys or any(x["VersionId"] != "null" for x in r["Versions"]):
     fail(f"ListObjectVersions: {r.get('Versions')}")
-ok(f"ListBuckets (alice: public, team-a; bob: public, team-b), HeadBucket, GetBucketLocation ({loc}), "
+ok(f"ListBuckets (alice: public, small, team-a; bob: public, team-b), HeadBucket, GetBucketLocation ({loc}), "
    f"CreateBucket of team-a 200, of an unknown one 403, DeleteBucket of team-a refused ({st} {code}), "
    "versioning unset, ListObjectVersions with VersionId null")
 
@@ -428,3 +428,27 @@ if a.list_parts(Bucket="team-a", Key="mp/bound", UploadId=up3).get("Parts"):
     fail("a part sent under another key joined mp/bound's upload")
 a.abort_multipart_upload(Bucket="team-a", Key="mp/bound", UploadId=up3)
 ok("an upload id under another key: UploadPart and ListParts 404 NoSuchUpload, the upload untouched")
+
+# an open upload's parts hold their place in the quota: other writes that
+# fill the namespace (10 MiB, bucket "small") evict other objects or get
+# 507, never the parts of an upload still open (it would fail at Complete)
+up4 = a.create_multipart_upload(Bucket="small", Key="mp")["UploadId"]
+q1 = os.urandom(5 << 20)
+f1 = a.upload_part(Bucket="small", Key="mp", UploadId=up4, PartNumber=1, Body=q1)["ETag"]
+full = 0
+for i in range(10):
+    try:
+        a.put_object(Bucket="small", Key=f"fill/{i}", Body=os.urandom(1 << 20))
+    except ClientError as e:
+        if e.response["Error"].get("Code") != "XCstashStorageFull":
+            fail(f"filling the quota: {e}")
+        full += 1
+try:
+    f2 = a.upload_part(Bucket="small", Key="mp", UploadId=up4, PartNumber=2, Body=b"tail")["ETag"]
+    a.complete_multipart_upload(Bucket="small", Key="mp", UploadId=up4, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": f1}, {"PartNumber": 2, "ETag": f2}]})
+except ClientError as e:
+    fail(f"an open upload after 10 MiB of other PUTs into its 10 MiB namespace: {e} (its parts were evicted)")
+if a.get_object(Bucket="small", Key="mp")["Body"].read() != q1 + b"tail":
+    fail("the upload completed after the quota filled: other bytes")
+ok(f"an open upload's 5 MiB part survives 10 x 1 MiB PUTs into a 10 MiB namespace ({full} got 507), completes")

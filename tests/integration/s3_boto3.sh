@@ -9,6 +9,9 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 "$S3_PY" -c 'import boto3' 2>/dev/null || fail "$S3_PY has no boto3 (scripts/deps.sh test installs python3-boto3)"
+# "small": a 10 MiB namespace (quota and open multipart uploads)
+S3_NAMESPACES="$S3_NAMESPACES,
+  { name = \"small\"; max_size = \"10M\"; read = [ \"alice\" ]; write = [ \"alice\" ]; }"
 s3_start srv
 s3_env anonymous
 export S3URL HTTPURL=$URL AK_ALICE SK_ALICE AK_BOB SK_BOB TOKEN_ALICE S3_REGION
@@ -18,6 +21,6 @@ while IFS= read -r line; do
     case $line in "ok: "*) ok "boto3: ${line#ok: }" ;; *) echo "$line" ;; esac
 done <"$TEST_TMP/boto3.out"
 [ $rc = 0 ] || fail "s3_boto3.py: $(tail -n 20 "$TEST_TMP/boto3.err")"
-[ "$CHECKS" -ge 13 ] || fail "s3_boto3.py stopped after $CHECKS checks"
+[ "$CHECKS" -ge 14 ] || fail "s3_boto3.py stopped after $CHECKS checks"
 grep -qF "$SK_ALICE" "$SERVER_LOG" && fail "alice's S3 secret reached the log"
 stop_server
