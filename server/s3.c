@@ -42,6 +42,13 @@ static bool has_query(struct MHD_Connection *conn, const char *name)
     return present;
 }
 
+/* Whether the target had a query at all: most object requests have none,
+ * and each lookup walks libmicrohttpd's list. */
+static bool any_query(const struct cs_request *req)
+{
+    return req->target_len == (size_t)-1 || req->target_len > strlen(req->url);
+}
+
 /* "<bucket>.<domain>[:port]" → bucket; false when Host is not under it. */
 static bool virtual_host_bucket(const struct cs_config *cfg, struct MHD_Connection *conn,
                                 char *bucket, size_t cap)
@@ -81,7 +88,7 @@ bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
         return true;
     if (auth && (strncmp(auth, "AWS4-", 5) == 0 || strncmp(auth, "AWS ", 4) == 0))
         return true;
-    if (req->target_len != (size_t)-1 && req->target_len > strlen(req->url) &&
+    if (any_query(req) &&
         (has_query(conn, "X-Amz-Algorithm") || has_query(conn, "X-Amz-Credential") ||
          (has_query(conn, "AWSAccessKeyId") && has_query(conn, "Signature"))))
         return true;
@@ -110,9 +117,10 @@ static enum s3_op op_of_bucket(enum cs_method m, const char *method, struct MHD_
     }
 }
 
-static enum s3_op op_of_object(enum cs_method m, const char *method, struct MHD_Connection *conn)
+static enum s3_op op_of_object(enum cs_method m, const char *method, struct MHD_Connection *conn,
+                               bool query)
 {
-    bool upload_id = has_query(conn, "uploadId");
+    bool upload_id = query && has_query(conn, "uploadId");
 
     switch (m) {
     case M_GET: return upload_id ? S3_LIST_PARTS : S3_GET_OBJECT;
@@ -325,7 +333,7 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
         }
         s3->op = S3_LIST_BUCKETS;
     } else {
-        s3->op = s3->has_key ? op_of_object(req->m, req->method, conn)
+        s3->op = s3->has_key ? op_of_object(req->m, req->method, conn, any_query(req))
                              : op_of_bucket(req->m, req->method, conn);
     }
     if (s3->op == S3_OP_NONE) {
@@ -333,7 +341,7 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
                          req->method);
         return;
     }
-    if ((sub = unsupported_subresource(conn, !s3->has_key)) != NULL) {
+    if (any_query(req) && (sub = unsupported_subresource(conn, !s3->has_key)) != NULL) {
         s3_prepare_error(req, 501, "NotImplemented", "the ?%s sub-resource is not supported", sub);
         return;
     }
@@ -345,7 +353,8 @@ void s3_dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Conne
         s3_prepare_error(req, 400, "InvalidArgument", "the key is not valid UTF-8");
         return;
     }
-    if (s3->has_key && !keep_object_route(req))
+    /* the generic upload jobs read the key from req->route */
+    if ((s3->op == S3_PUT_OBJECT || s3->op == S3_UPLOAD_PART) && !keep_object_route(req))
         return;
     start(srv, req, conn);
 }
@@ -455,6 +464,7 @@ void s3_request_free(struct cs_request *req)
     if (!s3)
         return;
     s3_body_free(s3);
+    free(s3->meta);
     cs_buf_free(&s3->body);
     explicit_bzero(s3->auth.signing_key, sizeof s3->auth.signing_key);
     free(s3);

@@ -69,7 +69,7 @@ static enum MHD_Result add_content_encoding(struct meta_walk *w, const char *val
         memcpy(out + n, start, len);
         n += len;
     }
-    if (n && !s3_meta_add(w->s3->meta, &w->s3->meta_len, sizeof w->s3->meta, "content-encoding",
+    if (n && !s3_meta_add(w->s3->meta, &w->s3->meta_len, CS_OBJECT_META_MAX, "content-encoding",
                           out, n)) {
         w->failed = true;
         w->why = "MetadataTooLarge";
@@ -106,7 +106,7 @@ static enum MHD_Result add_header_field(void *cls, enum MHD_ValueKind kind, cons
         w->why = "MetadataTooLarge";
         return MHD_NO;
     }
-    if (!s3_meta_add(w->s3->meta, &w->s3->meta_len, sizeof w->s3->meta, lower, value,
+    if (!s3_meta_add(w->s3->meta, &w->s3->meta_len, CS_OBJECT_META_MAX, lower, value,
                      strlen(value))) {
         w->failed = true;
         w->why = "MetadataTooLarge";
@@ -169,14 +169,18 @@ static bool build_meta(struct cs_request *req, struct MHD_Connection *conn)
     size_t b64 = s3->has_checksum ? 4 * ((cs_checksum_len(s3->checksum.alg) + 2) / 3) : 0;
     char room[96];
 
+    if (!s3_meta_alloc(s3)) {
+        s3_prepare_error(req, 500, "InternalError", "out of memory");
+        return false;
+    }
     s3->meta_len = 0;
     s3->etag_at = 1 + 4 + 2;
-    if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, "etag", ETAG_PLACEHOLDER, 32))
+    if (!s3_meta_add(s3->meta, &s3->meta_len, CS_OBJECT_META_MAX, "etag", ETAG_PLACEHOLDER, 32))
         return false;
     if (s3->has_checksum && b64 < sizeof room) {
         memset(room, 'A', b64);
         s3->checksum_at = s3->meta_len + 1 + strlen(s3->checksum_name) + 2;
-        if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, s3->checksum_name, room, b64))
+        if (!s3_meta_add(s3->meta, &s3->meta_len, CS_OBJECT_META_MAX, s3->checksum_name, room, b64))
             return false;
     }
     return s3_meta_from_headers(req, conn);
@@ -186,6 +190,10 @@ bool s3_meta_from_headers(struct cs_request *req, struct MHD_Connection *conn)
 {
     struct meta_walk w = {.s3 = req->s3};
 
+    if (!s3_meta_alloc(req->s3)) {
+        s3_prepare_error(req, 500, "InternalError", "out of memory");
+        return false;
+    }
     MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_field, &w);
     if (w.failed) {
         s3_prepare_error(req, 400, w.why, "x-amz-meta-* headers are over %d bytes", USER_META_MAX);

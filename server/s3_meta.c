@@ -7,10 +7,18 @@
  * blob ends the walk, it never reads past the end. */
 #include "autoconfig.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/hash.h"
 #include "server/s3_priv.h"
+
+bool s3_meta_alloc(struct cs_s3_req *s3)
+{
+    if (!s3->meta)
+        s3->meta = malloc(CS_OBJECT_META_MAX);
+    return s3->meta != NULL;
+}
 
 bool s3_meta_add(uint8_t *meta, size_t *len, size_t cap, const char *name, const char *value,
                  size_t value_len)

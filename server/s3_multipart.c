@@ -443,13 +443,14 @@ static bool final_meta(struct cs_request *req, const struct cs_object *record, c
     size_t pos = 0;
 
     s3->meta_len = 0;
-    if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, "etag", etag, strlen(etag)))
+    if (!s3_meta_alloc(s3) ||
+        !s3_meta_add(s3->meta, &s3->meta_len, CS_OBJECT_META_MAX, "etag", etag, strlen(etag)))
         return false;
     while (s3_meta_next(record->meta, record->meta_len, &pos, &f)) {
         char name[256];
         memcpy(name, f.name, f.name_len);
         name[f.name_len] = '\0';
-        if (!s3_meta_add(s3->meta, &s3->meta_len, sizeof s3->meta, name, f.value, f.value_len))
+        if (!s3_meta_add(s3->meta, &s3->meta_len, CS_OBJECT_META_MAX, name, f.value, f.value_len))
             return false;
     }
     return true;

@@ -83,7 +83,7 @@ struct cs_s3_req {
     uint8_t body_md5[16];
     uint8_t content_md5[16];
     bool has_content_md5;
-    uint8_t meta[CS_OBJECT_META_MAX];
+    uint8_t *meta; /* CS_OBJECT_META_MAX bytes once s3_meta_alloc made it; owned */
     size_t meta_len;
     size_t etag_at; /* where the ETag's text starts in meta */
     size_t checksum_at;
@@ -121,6 +121,9 @@ struct s3_meta_field {
     const char *value;
     size_t value_len;
 };
+/* The request's metadata buffer (req->s3->meta), made on first use:
+ * most requests store nothing. false when out of memory. */
+bool s3_meta_alloc(struct cs_s3_req *s3);
 /* Appends one field; false when it does not fit. */
 bool s3_meta_add(uint8_t *meta, size_t *len, size_t cap, const char *name, const char *value,
                  size_t value_len);

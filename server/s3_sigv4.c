@@ -447,7 +447,9 @@ static enum cs_s3_err parse_presigned(const struct cs_s3_sigreq *r, struct cs_s3
                                         "X-Amz-Date",          "X-Amz-Expires",
                                         "X-Amz-SignedHeaders", "X-Amz-Signature"};
     char v[6][CS_S3_ACCESS_KEY_MAX + CS_S3_SCOPE_MAX + 8] = {{0}};
-    char sh[SIGNED_HEADERS_MAX] = {0};
+    char sh[SIGNED_HEADERS_MAX];
+
+    sh[0] = '\0';
 
     for (size_t i = 0; i < 6; i++) {
         bool found, dup;
@@ -832,10 +834,13 @@ static enum cs_s3_err payload_mode(const struct cs_s3_sigreq *r, bool required,
 static enum cs_s3_err check_signature(const struct cs_s3_sigreq *r, const struct parsed *p,
                                       const char *payload, struct cs_s3_auth *out)
 {
-    struct canon_bufs *b = calloc(1, sizeof *b);
+    /* on the stack, nothing zeroed: this runs on every signed request */
+    struct canon_bufs bufs, *b = &bufs;
     char signed_list[SIGNED_HEADERS_MAX];
     uint8_t creq[32], got[32];
-    enum cs_s3_err e = b ? CS_S3_OK : CS_S3_ERR_INTERNAL;
+    enum cs_s3_err e = CS_S3_OK;
+
+    b->uri = b->query = b->values = NULL;
 
     if (e == CS_S3_OK)
         e = canonical_uri(r, &b->uri);
@@ -855,12 +860,9 @@ static enum cs_s3_err check_signature(const struct cs_s3_sigreq *r, const struct
             CRYPTO_memcmp(got, p->sig, sizeof got) != 0)
             e = CS_S3_ERR_SIGNATURE;
     }
-    if (b) {
-        free(b->uri);
-        free(b->query);
-        free(b->values);
-        free(b);
-    }
+    free(b->uri);
+    free(b->query);
+    free(b->values);
     return e;
 }
 
@@ -959,14 +961,14 @@ enum cs_s3_err cs_s3_sigv4_verify(const struct cs_s3_sigreq *r, cs_s3_secret_fn 
                                   void *secret_ctx, struct cs_s3_keycache *cache,
                                   struct cs_s3_auth *out)
 {
-    struct parsed *p = calloc(1, sizeof *p);
+    struct parsed parsed, *p = &parsed; /* its buffers are filled before they are read */
     enum cs_s3_err e;
 
     memset(out, 0, sizeof *out);
-    if (!p)
-        return CS_S3_ERR_INTERNAL;
+    p->nsigned = 0;
+    p->date = 0;
+    p->expires = 0;
     e = verify(r, secret, secret_ctx, cache, out, p);
-    free(p);
     if (e != CS_S3_OK) /* nothing half-verified leaks out: no key, no seed */
         OPENSSL_cleanse(out, sizeof *out);
     return e;
