@@ -21,11 +21,15 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # WebDAV against the RFC (tests/integration/litmus.sh).
 # clang-format, clang-tidy and cppcheck: the style check (scripts/lint.sh,
 # make lint, tests/lint.sh).
+# awscli, s3cmd and python3-boto3: real S3 clients for the S3 front end's
+# tests (tests/integration/s3_*.sh; rclone above is the fourth, npm opendal
+# the fifth, installed at test time).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
     redis-server zstd nginx litmus
-    clang-format clang-tidy cppcheck)
+    clang-format clang-tidy cppcheck
+    awscli s3cmd python3-boto3)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()

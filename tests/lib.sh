@@ -290,3 +290,173 @@ mount_small_tmpfs() {
     SMALL_TMPFS=$1
     test_cleanup() { umount "$SMALL_TMPFS"; }
 }
+
+# --- the S3 front end ---------------------------------------------------------
+# Real S3 clients from Debian, by absolute path: a python without boto3
+# (pyenv) and another awscli may come first on PATH.
+S3_AWS=/usr/bin/aws
+S3_PY=/usr/bin/python3
+S3_REGION=us-east-1
+S3_DOMAIN=s3.localhost
+# access keys and secrets of alice and bob (secrets with '/' and '+', as AWS's)
+AK_ALICE=AKIAALICE0000000000A
+SK_ALICE='alice/Secret+0123456789abcdefghijKLMNOPQRST'
+AK_BOB=AKIABOB000000000000B
+SK_BOB='bob/Secret+9876543210zyxwvutsrqPONMLKJIHGFE'
+TOKEN_ALICE=alice-token
+TOKEN_BOB=bob-token
+# namespaces of the S3 tests: team-a (alice), team-b (bob), public (anyone)
+S3_NAMESPACES='
+  { name = "team-a"; read = [ "alice" ]; write = [ "alice" ]; },
+  { name = "team-b"; read = [ "bob" ]; write = [ "bob" ]; },
+  { name = "public"; read = [ "*" ]; write = [ "*" ]; }'
+
+# s3_secrets FILE: alice's and bob's keys in the secrets file format (0600)
+s3_secrets() {
+    (umask 077 && cat >"$1" <<SECRETS
+# user access-key-id secret
+alice $AK_ALICE $SK_ALICE
+bob $AK_BOB $SK_BOB
+SECRETS
+    )
+}
+
+# s3_conf FILE DATA_DIR HTTP_PORT S3_PORT [EXTRA TOP-LEVEL CONFIG]: users
+# alice and bob (a bearer token each, S3 keys in $TEST_TMP/s3-secrets),
+# an HTTP and an s3:// listener, the namespaces in $S3_NAMESPACES.
+s3_conf() {
+    [ -f "$TEST_TMP/s3-secrets" ] || s3_secrets "$TEST_TMP/s3-secrets"
+    cat >"$1" <<CONF
+listen = [ "127.0.0.1:$3", "s3://127.0.0.1:$4" ];
+data_dir = "$2";
+limits = { auth_failures = 100000; };
+users = (
+  { name = "alice"; tokens_sha256 = [ "$(printf '%s' "$TOKEN_ALICE" | "$CSTASHD" hash-token)" ]; },
+  { name = "bob"; tokens_sha256 = [ "$(printf '%s' "$TOKEN_BOB" | "$CSTASHD" hash-token)" ]; }
+);
+s3 = { secrets = "$TEST_TMP/s3-secrets"; region = "$S3_REGION"; domain = "$S3_DOMAIN"; };
+namespaces = ( $S3_NAMESPACES
+);
+${5:-}
+CONF
+}
+
+# s3_start NAME [cstashd args...]: a cstashd with the config above (its
+# listeners from the config file itself; $S3_EXTRA_CONF appended to it),
+# data dir $TEST_TMP/NAME; waits for both listeners. Sets SERVER_PID,
+# SERVER_LOG, DATA, HPORT, SPORT, URL (the HTTP listener) and S3URL (the
+# s3:// one).
+s3_start() {
+    local name=$1 i
+    shift
+    DATA=$TEST_TMP/$name
+    HPORT=$(free_port)
+    SPORT=$(free_port)
+    while [ "$SPORT" = "$HPORT" ]; do SPORT=$(free_port); done
+    s3_conf "$TEST_TMP/$name.conf" "$DATA" "$HPORT" "$SPORT" "${S3_EXTRA_CONF:-}"
+    SERVER_LOG="$TEST_TMP/server-$name.$RANDOM.log"
+    : >"$SERVER_LOG"
+    "$CSTASHD" -c "$TEST_TMP/$name.conf" "$@" >"$SERVER_LOG.out" 2>"$SERVER_LOG" &
+    SERVER_PID=$!
+    URL=http://127.0.0.1:$HPORT
+    S3URL=http://127.0.0.1:$SPORT
+    for i in $(seq 1 200); do
+        if curl -s -o /dev/null "$URL/_/health" && curl -s -o /dev/null "$S3URL/"; then
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$SERVER_LOG"; fail "cstashd exited at start-up"; }
+        sleep 0.05
+    done
+    cat "$SERVER_LOG"
+    fail "cstashd did not listen on $URL and $S3URL within 10 s"
+}
+
+# s3_env USER: the AWS SDKs' environment for USER (alice, bob or anonymous),
+# everything in the test's temp dir: no ~/.aws, no instance metadata, no
+# CA bundle (rclone 1.60 refuses to start with AWS_CA_BUNDLE set).
+s3_env() {
+    export HOME=$TEST_TMP/home
+    mkdir -p "$HOME/.aws"
+    export AWS_CONFIG_FILE=$HOME/.aws/config AWS_SHARED_CREDENTIALS_FILE=$HOME/.aws/credentials
+    export AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=$S3_REGION AWS_REGION=$S3_REGION
+    export AWS_PAGER="" AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=1
+    unset AWS_CA_BUNDLE AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL
+    case $1 in
+        alice) export AWS_ACCESS_KEY_ID=$AK_ALICE AWS_SECRET_ACCESS_KEY=$SK_ALICE ;;
+        bob) export AWS_ACCESS_KEY_ID=$AK_BOB AWS_SECRET_ACCESS_KEY=$SK_BOB ;;
+        anonymous) unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY ;;
+        *) fail "s3_env: unknown user $1" ;;
+    esac
+    : >"$AWS_SHARED_CREDENTIALS_FILE"
+    printf '[default]\nregion = %s\n' "$S3_REGION" >"$AWS_CONFIG_FILE"
+    "$S3_AWS" configure set default.s3.addressing_style path
+}
+
+# s3req ARGS...: one raw S3 request signed by tests/integration/s3_request.py
+# (a SigV4 signer of its own, not botocore's); prints the status, the body
+# in $TEST_TMP/body, the headers in $TEST_TMP/headers.
+s3req() {
+    "$S3_PY" "$CS_SRCDIR/tests/integration/s3_request.py" --out "$TEST_TMP/body" \
+        --headers-out "$TEST_TMP/headers" "$@"
+}
+
+# s3_code: the <Code> of the last S3 error body
+s3_code() { sed -n 's:.*<Code>\([^<]*\)</Code>.*:\1:p' "$TEST_TMP/body" | head -n 1; }
+
+# http_get_as TOKEN NS/KEY OUT: the bytes over the ordinary HTTP API with a
+# bearer token ("" for none); prints the status
+http_get_as() {
+    local auth=()
+    [ -n "$1" ] && auth=(-H "Authorization: Bearer $1")
+    curl -sS --max-time 60 -o "$3" -w '%{http_code}' "${auth[@]}" "$URL/$2" 2>"$TEST_TMP/curl.err" || true
+}
+
+# npm opendal 0.47.11 (0.49+ needs a newer glibc than bookworm's), installed
+# once per build tree (the e2e test's folder), as s3rver is.
+OPENDAL_VERSION=0.47.11
+opendal_modules() {
+    local mods=${CS_BUILDDIR:-$CS_SRCDIR}/tests/e2e/node
+    mkdir -p "$mods"
+    (
+        flock 9
+        if [ ! -f "$mods/node_modules/opendal/package.json" ]; then
+            command -v npm >/dev/null || fail "npm is not installed (scripts/deps.sh test installs it)"
+            (cd "$mods" && npm install --no-audit --no-fund --no-save "opendal@$OPENDAL_VERSION") \
+                >"$TEST_TMP/npm-opendal.log" 2>&1 ||
+                { cat "$TEST_TMP/npm-opendal.log" >&2; fail "npm install opendal@$OPENDAL_VERSION failed (the S3 test cannot run without it)"; }
+        fi
+    ) 9>"$mods/.lock" || exit 1
+    echo "$mods/node_modules"
+}
+
+# jfield FILE PYEXPR: a value from a JSON file (the clients' output), e.g.
+# jfield out.json 'd["ETag"]'; prints nothing when the expression fails
+jfield() {
+    "$S3_PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+try:
+    v = eval(sys.argv[2])
+except (KeyError, IndexError, TypeError):
+    sys.exit(0)
+print(v if not isinstance(v, (list, dict)) else json.dumps(v, sort_keys=True))' "$1" "$2"
+}
+
+# md5_etag FILE: "\"<md5 hex>\"", the ETag S3 gives a single PUT
+md5_etag() { printf '"%s"' "$(md5sum "$1" | cut -d' ' -f1)"; }
+
+# multipart_etag FILE PART_SIZE: the ETag of a multipart upload of FILE in
+# parts of PART_SIZE bytes: "<md5 of the parts' binary md5s>-N"
+multipart_etag() {
+    "$S3_PY" -c 'import hashlib, sys
+size = int(sys.argv[2]); md5s = b""; n = 0
+with open(sys.argv[1], "rb") as f:
+    while True:
+        p = f.read(size)
+        if not p:
+            break
+        md5s += hashlib.md5(p).digest(); n += 1
+print("\"%s-%d\"" % (hashlib.md5(md5s).hexdigest(), n))' "$1" "$2"
+}
+
+# urlenc TEXT: TEXT percent-encoded for a URL path ('/' kept)
+urlenc() { "$S3_PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$1"; }

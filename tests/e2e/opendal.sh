@@ -4,13 +4,10 @@ source "$CS_SRCDIR/tests/lib.sh"
 
 command -v node >/dev/null && command -v npm >/dev/null \
     || fail "node/npm are not installed (scripts/deps.sh test installs them)"
-# Installed once per build tree, from the npm registry.
-mods=${CS_BUILDDIR:-$CS_SRCDIR}/tests/e2e/node
-if [ ! -f "$mods/node_modules/opendal/package.json" ]; then
-    mkdir -p "$mods"
-    (cd "$mods" && npm install --no-audit --no-fund --no-save opendal@0.47.11) \
-        >"$TEST_TMP/npm.log" 2>&1 || { cat "$TEST_TMP/npm.log"; fail "npm install opendal@0.47.11 failed"; }
-fi
+# Installed once per build tree, from the npm registry (tests/lib.sh: the
+# S3 test installs the same package in the same place, under a lock).
+mods=$(opendal_modules) || exit 1
+mods=${mods%/node_modules}
 
 start_server "$TEST_TMP/data" --log-level debug
 run() { NODE_PATH="$mods/node_modules" node "$CS_SRCDIR/tests/e2e/opendal_sccache.js" "$@"; }

@@ -3,6 +3,9 @@
 # answer whether or not the key exists, and no forbidden request changes a
 # stored byte. A client with no right on a namespace gets the very answer
 # a missing namespace gets (issue 15.12: OPTIONS told them apart).
+# The S3 column: the same roles with S3 keys (SigV4, and anonymous on the
+# s3:// listener) x GET/HEAD/PUT/DELETE x {a, b, pub} get S3's answer exactly
+# where the HTTP rights allow or refuse (issue 17).
 source "$CS_SRCDIR/tests/lib.sh"
 
 tok() { printf '%s' "$1" | "$CSTASHD" hash-token; }
@@ -19,14 +22,25 @@ users = (
   { name = "carol"; tokens_sha256 = [ "$(tok carol-old)", "$(tok carol-token)" ]; },
   { name = "mallory"; token_sha256 = "$(tok mallory-token)"; password_hash = "$(pwh mallory-pw)"; }
 );
+s3 = { secrets = "$TEST_TMP/s3-secrets"; };
 namespaces = (
   { name = "a"; read = [ "bob", "dave" ]; write = [ "alice" ]; admin = [ "carol" ]; },
   { name = "b"; read = [ "mallory" ]; write = [ "mallory" ]; admin = [ "mallory" ]; },
   { name = "pub"; read = [ "*" ]; write = [ "@authenticated" ]; }
 );
 CONF
+(umask 077 && cat >"$TEST_TMP/s3-secrets" <<SECRETS
+alice AKIAMATRIXALICE00001 alice-s3-secret
+bob AKIAMATRIXBOB0000002 bob-s3-secret
+carol AKIAMATRIXCAROL00003 carol-s3-secret
+mallory AKIAMATRIXMALLORY004 mallory-s3-secret
+SECRETS
+)
 data="$TEST_TMP/data"
-start_server "$data" --config "$TEST_TMP/cstashd.conf"
+S3PORT=$(free_port)
+# the HTTP listener first: start_server takes the first one logged as URL
+start_server "$data" --config "$TEST_TMP/cstashd.conf" --listen 127.0.0.1:0 --listen "s3://127.0.0.1:$S3PORT"
+S3URL=http://127.0.0.1:$S3PORT
 
 # credentials per role, as curl arguments (in CREDS)
 creds() {
@@ -196,6 +210,96 @@ done
 [ "$(as writer DELETE /a/moved)" = 204 ] || fail "writer cannot DELETE"
 [ "$(as other GET /b/obj)" = 200 ] || fail "mallory cannot read her namespace"
 ok "$n allowed requests on missing keys, and reads/writes on existing ones, as expected"
+
+# --- the S3 column -------------------------------------------------------------
+# s3as ROLE METHOD PATH [s3req args]: the S3 status for ROLE (SigV4 keys of
+# the same users; anonymous: no signature, on the s3:// listener)
+s3as() {
+    local role=$1 m=$2 p=$3 cred=()
+    shift 3
+    case $role in
+        anonymous) ;;
+        wrong) cred=(--ak AKIAMATRIXALICE00001 --sk not-alice-s3-secret) ;;
+        other) cred=(--ak AKIAMATRIXMALLORY004 --sk mallory-s3-secret) ;;
+        reader) cred=(--ak AKIAMATRIXBOB0000002 --sk bob-s3-secret) ;;
+        writer) cred=(--ak AKIAMATRIXALICE00001 --sk alice-s3-secret) ;;
+        admin) cred=(--ak AKIAMATRIXCAROL00003 --sk carol-s3-secret) ;;
+    esac
+    [ "$m" = PUT ] && cred+=(--body "$TEST_TMP/seed")
+    /usr/bin/python3 "$CS_SRCDIR/tests/integration/s3_request.py" --out "$TEST_TMP/body" \
+        --headers-out "$TEST_TMP/headers" "${cred[@]}" "$@" "$m" "$S3URL$p"
+}
+s3code() { sed -n 's:.*<Code>\([^<]*\)</Code>.*:\1:p' "$TEST_TMP/body" | head -n 1; }
+# the HTTP rights, with pub: anyone reads, any valid user writes
+s3_allowed() { # ROLE NS METHOD
+    if [ "$2" = pub ]; then
+        case $1 in wrong) return 1 ;; anonymous) case $3 in GET|HEAD) return 0 ;; esac; return 1 ;; esac
+        return 0
+    fi
+    [ "$1" = wrong ] || [ "$1" = anonymous ] && return 1
+    allowed "$1" "$2" "$3"
+}
+[ "$(as reader PUT /pub/victim -H 'Content-Type:' --data-binary @"$TEST_TMP/seed")" = 201 ] || fail "seeding /pub/victim"
+snapshot >"$TEST_TMP/before"
+s3denied=0 s3hidden=0 s3leaks=""
+for role in anonymous wrong other reader writer admin; do
+    for ns in a b pub; do
+        for m in GET HEAD PUT DELETE; do
+            s3_allowed $role $ns $m && continue
+            want=AccessDenied
+            [ $role = wrong ] && want=SignatureDoesNotMatch
+            s1=$(s3as $role $m "/$ns/victim")
+            c1=$(s3code)
+            grep -qi '^x-amz-request-id: .' "$TEST_TMP/headers" || fail "S3 $role $m /$ns: no x-amz-request-id"
+            s2=$(s3as $role $m "/$ns/nope-s3-$role")
+            c2=$(s3code)
+            [ "$s1" = 403 ] && [ "$s2" = 403 ] || fail "S3 $role $m /$ns: $s1 (existing key) and $s2 (missing), want 403 $want"
+            # HEAD has no body: its code cannot be checked
+            [ $m = HEAD ] || { [ "$c1" = "$want" ] && [ "$c2" = "$want" ]; } ||
+                fail "S3 $role $m /$ns: <Code> $c1 / $c2, want $want"
+            # a bucket without rights answers as a missing bucket does
+            if [ $ns = b ] && [ $role != anonymous ] && [ $role != wrong ]; then
+                s3=$(s3as $role $m "/z/victim")
+                [ "$s3" = "$s1" ] && { [ $m = HEAD ] || [ "$(s3code)" = "$c1" ]; } ||
+                    s3leaks="$s3leaks; $role $m: b $s1 $c1, z $s3 $(s3code)"
+                s3hidden=$((s3hidden + 1))
+            fi
+            s3denied=$((s3denied + 1))
+        done
+    done
+done
+snapshot >"$TEST_TMP/after"
+cmp -s "$TEST_TMP/before" "$TEST_TMP/after" || fail "a refused S3 request changed stored objects"
+s3allowed=0
+for role in anonymous other reader writer admin; do
+    for ns in a b pub; do
+        for m in GET HEAD PUT DELETE; do
+            s3_allowed $role $ns $m || continue
+            case $m in
+                GET) got=$(s3as $role GET "/$ns/victim"); want=200
+                     [ "$got" = 200 ] && [ "$(cat "$TEST_TMP/body")" = seed-data ] || fail "S3 $role GET /$ns/victim: $got" ;;
+                HEAD) got=$(s3as $role HEAD "/$ns/victim"); want=200 ;;
+                PUT) got=$(s3as $role PUT "/$ns/s3-put-$role"); want=200
+                     owner=writer; [ $ns = b ] && owner=other
+                     [ "$(as $owner GET "/$ns/s3-put-$role")" = 200 ] && [ "$(cat "$TEST_TMP/body")" = seed-data ] ||
+                         fail "S3 PUT by $role into /$ns: not served over HTTP" ;;
+                DELETE) # seeded over HTTP by one who may write there, gone after
+                        owner=writer; [ $ns = b ] && owner=other; [ $ns = pub ] && owner=reader
+                        [ "$(as $owner PUT "/$ns/s3-del-$role" -H 'Content-Type:' --data-binary @"$TEST_TMP/seed")" = 201 ] ||
+                            fail "seeding /$ns/s3-del-$role"
+                        got=$(s3as $role DELETE "/$ns/s3-del-$role"); want=204
+                        [ "$(as $owner GET "/$ns/s3-del-$role")" = 404 ] || fail "S3 DELETE by $role left /$ns/s3-del-$role" ;;
+            esac
+            [ "$got" = "$want" ] || fail "S3 $role $m /$ns: $got, want $want ($(head -c 200 "$TEST_TMP/body"))"
+            s3allowed=$((s3allowed + 1))
+        done
+    done
+done
+ok "S3 column: $s3denied refused requests (403 AccessDenied or SignatureDoesNotMatch, existing and missing keys alike, nothing changed) and $s3allowed allowed ones, as the HTTP rights say"
+# a bucket without rights answers as a missing bucket does (as over HTTP)
+[ -z "$s3leaks" ] || fail "S3: a bucket without rights and a missing one answer differently, existence leaks: ${s3leaks#; }"
+ok "S3 column: $s3hidden requests to a bucket without rights answered as to a missing one"
+grep -q 'alice-s3-secret\|bob-s3-secret\|carol-s3-secret\|mallory-s3-secret' "$SERVER_LOG" && fail "an S3 secret reached the log"
 
 # credentials in every form the clients send
 [ "$(http GET /a/obj -u alice:alice-token)" = 200 ] || fail "token as Basic password (ccache/Bazel URL userinfo)"
