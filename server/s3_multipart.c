@@ -406,7 +406,8 @@ static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
                                      record->content_type[0] ? record->content_type : NULL,
                                  .compress_level = req->ns->compress_level,
                                  .meta = req->s3->meta,
-                                 .meta_len = req->s3->meta_len};
+                                 .meta_len = req->s3->meta_len,
+                                 .quota_credit = size}; /* the parts go once it commits */
     struct cs_upload *up = NULL;
     struct cs_object obj;
     char *buf = malloc(COPY_BUF);
@@ -551,8 +552,8 @@ void s3_mpu_abort(struct cs_server *srv, struct cs_request *req)
         s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
         return;
     }
-    bool same_key = record.size == req->s3->key_len &&
-                    memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
+    bool same_key =
+        record.size == req->s3->key_len && memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
     cs_object_release(&record);
     if (!same_key) {
         s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
@@ -612,8 +613,8 @@ void s3_mpu_list_parts(struct cs_server *srv, struct cs_request *req, struct MHD
         s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
         return;
     }
-    bool same_key = record.size == req->s3->key_len &&
-                    memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
+    bool same_key =
+        record.size == req->s3->key_len && memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
     cs_object_release(&record);
     if (!same_key) {
         s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");

@@ -68,6 +68,10 @@ struct cs_put_options {
                                      when the start of the body shows it pays */
     const void *meta; /* NULL, or meta_len bytes kept with the object; copied at put_begin */
     size_t meta_len;  /* at most CS_OBJECT_META_MAX (else CS_ERR_INVALID); 0: none */
+    /* Bytes the caller removes once this upload commits (S3 multipart
+     * parts becoming the object): not charged against the hard limit, so a
+     * completion does not need room for its parts twice. 0: none. */
+    uint64_t quota_credit;
 };
 
 /* Flags of open and exists. CS_NOWAIT: answer only from what is at hand

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/base64.h"
 #include "common/hash.h"
 #include "storage/curl_xfer.h"
 
@@ -118,6 +119,21 @@ static bool header_value(const char *line, size_t len, const char *name, char *o
     return true;
 }
 
+/* The metadata blob, base64 in one header; one that does not decode, or
+ * would not fit, is dropped whole (the object is still served, without). */
+static void take_blob(struct xfer *x, const char *line, size_t len)
+{
+    char v[4 * (CS_REMOTE_META_MAX + 2) / 3 + 8];
+    size_t n = 0;
+
+    if (!header_value(line, len, x->r->meta_blob_header, v, sizeof v))
+        return;
+    if (strlen(v) >= sizeof v - 1 ||
+        !cs_base64_decode(v, strlen(v), x->meta.blob, sizeof x->meta.blob, &n))
+        n = 0;
+    x->meta.blob_len = n;
+}
+
 static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 {
     struct xfer *x = ctx;
@@ -144,8 +160,11 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
     } else if (header_value(line, len, "Last-Modified", v, sizeof v)) {
         time_t t = curl_getdate(v, NULL);
         x->meta.mtime = t > 0 ? t : 0;
-    } else if (x->r->meta_sha256_header &&
-               header_value(line, len, x->r->meta_sha256_header, v, sizeof v)) {
+    } else if (x->r->meta_blob_header) {
+        take_blob(x, line, len);
+    }
+    if (x->r->meta_sha256_header &&
+        header_value(line, len, x->r->meta_sha256_header, v, sizeof v)) {
         x->meta.has_sha256 = strlen(v) == CS_SHA256_HEX_LEN &&
                              cs_hex_decode(v, CS_SHA256_HEX_LEN, x->meta.sha256, CS_SHA256_LEN);
     }

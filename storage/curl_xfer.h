@@ -24,6 +24,7 @@ struct cs_curl_request {
     const struct cs_remote_sink *sink; /* GET body (2xx only) */
     struct cs_remote_meta *meta;       /* filled from the answer's headers, or NULL */
     const char *meta_sha256_header;    /* the header holding a hex sha256, or NULL */
+    const char *meta_blob_header;      /* the header holding the metadata blob (base64), or NULL */
 };
 
 /* 2xx: CS_OK; 404: CS_ERR_NOT_FOUND; other answers, connection errors and

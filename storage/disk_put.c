@@ -55,6 +55,8 @@ struct disk_upload {
     struct cs_usage_ns *usage; /* NULL: namespace not accounted (cannot happen
                                   for configured ones) */
     uint64_t reserved;         /* bytes counted as pending for this upload */
+    uint64_t credit;           /* bytes not to charge (cs_put_options.quota_credit) */
+    uint64_t credited;         /* of them, bytes already covered without a charge */
     uint64_t stored_len;       /* bytes written after the header */
     enum zmode zmode;
     ZSTD_CCtx *cctx; /* from the disk's pool, while compressing */
@@ -72,7 +74,12 @@ struct disk_upload {
 static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_t bytes, bool wait)
 {
     int waited = 0;
+    uint64_t c = up->credit < bytes ? up->credit : bytes;
 
+    /* credited bytes are counted at commit, with the rest of the object */
+    up->credit -= c;
+    up->credited += c;
+    bytes -= c;
     if (!up->usage || bytes == 0)
         return CS_OK;
     if (bytes > cs_usage_hard_limit(up->usage->max_size) ||
@@ -159,6 +166,7 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
     up->ns = id_copy(id);
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
+    up->credit = opt->quota_credit;
     /* a body to be compressed is charged as its compressed bytes are written */
     if (opt->size_hint && up->zmode == Z_OFF) {
         enum cs_status st =
@@ -205,15 +213,15 @@ static struct disk_upload *upload_of(struct cs_upload *base)
 /* Reserves quota up to need bytes of file, a step ahead. */
 static enum cs_status reserve_upto(struct disk_upload *up, uint64_t need, bool wait)
 {
-    uint64_t step;
+    uint64_t step, covered = up->reserved + up->credited;
 
-    if (need <= up->reserved)
+    if (need <= covered)
         return CS_OK;
-    step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - up->reserved;
+    step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - covered;
     /* a namespace smaller than a step: only what is needed */
     if (up->usage && (step > cs_usage_hard_limit(up->usage->max_size) ||
                       step > cs_usage_hard_limit(up->disk->usage.max_size)))
-        step = cs_disk_dsize(up->disk, need) - up->reserved;
+        step = cs_disk_dsize(up->disk, need) - covered;
     return reserve(up->disk, up, step, wait);
 }
 

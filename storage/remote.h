@@ -44,12 +44,19 @@ struct cs_tier_config {
 
 #define CS_REMOTE_SIZE_UNKNOWN UINT64_MAX
 
+/* Bytes of an object's metadata blob (backend.h) a tier carries with it:
+ * the s3 tier sends it base64 in one x-amz-meta-* header, and AWS holds
+ * user metadata to 2 KiB. A larger blob stays on the disk that has it. */
+#define CS_REMOTE_META_MAX 1400
+
 struct cs_remote_meta {
     uint64_t size; /* body bytes, or CS_REMOTE_SIZE_UNKNOWN */
     bool has_sha256;
     uint8_t sha256[CS_SHA256_LEN]; /* of the body, when the tier keeps it */
     char content_type[CS_CONTENT_TYPE_MAX + 1];
-    time_t mtime; /* when the tier last wrote it; 0: unknown */
+    time_t mtime;                     /* when the tier last wrote it; 0: unknown */
+    uint8_t blob[CS_REMOTE_META_MAX]; /* the object's metadata (S3's ETag, x-amz-meta-*) */
+    size_t blob_len;                  /* 0: none (tiers that keep none) */
 };
 
 /* Where a GET's body goes: begin once (before any write), then the body. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/base64.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "storage/curl_xfer.h"
@@ -22,6 +23,7 @@
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define META_SHA256 "x-amz-meta-cstash-sha256"
+#define META_BLOB "x-amz-meta-cstash-meta" /* the object's metadata blob, base64 */
 #define URL_MAX 2048
 
 struct s3 {
@@ -167,6 +169,7 @@ static enum cs_status request(struct s3 *s, const char *method, const struct cs_
     r->url = sr.url;
     r->headers = sr.headers;
     r->meta_sha256_header = META_SHA256;
+    r->meta_blob_header = META_BLOB;
     st = cs_curl_perform(s->pool, r, &status, why, sizeof why);
     curl_slist_free_all(sr.headers);
     if (st != CS_OK && st != CS_ERR_NOT_FOUND && cs_log_enabled(CS_LOG_DEBUG)) {
@@ -194,16 +197,21 @@ static enum cs_status s3_head(void *state, const struct cs_object_id *id,
 static enum cs_status s3_put(void *state, const struct cs_object_id *id,
                              const struct cs_remote_meta *meta, const struct cs_remote_source *src)
 {
-    char sha[CS_SHA256_HEX_LEN + 1];
-    struct cs_sigv4_header extra[2];
+    char sha[CS_SHA256_HEX_LEN + 1], blob[4 * (CS_REMOTE_META_MAX + 2) / 3 + 1];
+    struct cs_sigv4_header extra[3];
     struct cs_curl_request r = {.src = src, .src_size = meta->size};
+    size_t n = 0;
 
     cs_hex_encode(meta->sha256, CS_SHA256_LEN, sha);
-    extra[0] = (struct cs_sigv4_header){
+    extra[n++] = (struct cs_sigv4_header){
         "content-type", meta->content_type[0] ? meta->content_type : "application/octet-stream"};
-    extra[1] = (struct cs_sigv4_header){META_SHA256, sha};
+    extra[n++] = (struct cs_sigv4_header){META_SHA256, sha};
+    if (meta->blob_len > 0 && meta->blob_len <= CS_REMOTE_META_MAX) {
+        cs_base64_encode(meta->blob, meta->blob_len, blob);
+        extra[n++] = (struct cs_sigv4_header){META_BLOB, blob};
+    }
     /* the payload's digest is known: S3 checks the body against it */
-    return request(state, "PUT", id, &r, meta->has_sha256 ? sha : "UNSIGNED-PAYLOAD", extra, 2);
+    return request(state, "PUT", id, &r, meta->has_sha256 ? sha : "UNSIGNED-PAYLOAD", extra, n);
 }
 
 static enum cs_status s3_remove(void *state, const struct cs_object_id *id)
@@ -230,7 +238,8 @@ static enum cs_status s3_refresh(void *state, const struct cs_object_id *id)
     struct s3 *s = state;
     struct cs_remote_meta meta;
     char source[URL_MAX], sha[CS_SHA256_HEX_LEN + 1], name[CS_SHA256_HEX_LEN + 1];
-    struct cs_sigv4_header extra[4];
+    char blob[4 * (CS_REMOTE_META_MAX + 2) / 3 + 1];
+    struct cs_sigv4_header extra[5];
     size_t n = 0;
     struct cs_curl_request r = {.src = &no_body, .src_size = 0};
     enum cs_status st = s3_head(s, id, &meta);
@@ -246,6 +255,10 @@ static enum cs_status s3_refresh(void *state, const struct cs_object_id *id)
     extra[n++] = (struct cs_sigv4_header){"x-amz-metadata-directive", "REPLACE"};
     if (meta.has_sha256)
         extra[n++] = (struct cs_sigv4_header){META_SHA256, sha};
+    if (meta.blob_len > 0) { /* REPLACE would drop it */
+        cs_base64_encode(meta.blob, meta.blob_len, blob);
+        extra[n++] = (struct cs_sigv4_header){META_BLOB, blob};
+    }
     return request(s, "PUT", id, &r, EMPTY_SHA256, extra, n);
 }
 

@@ -139,8 +139,12 @@ static enum cs_status send_to_tier(struct cs_tier *t, const struct cs_object_id 
     meta.has_sha256 = true;
     memcpy(meta.sha256, obj.etag, CS_SHA256_LEN);
     memcpy(meta.content_type, obj.content_type, sizeof meta.content_type);
+    if (obj.meta_len > 0 && obj.meta_len <= CS_REMOTE_META_MAX) { /* else it stays here */
+        memcpy(meta.blob, obj.meta, obj.meta_len);
+        meta.blob_len = obj.meta_len;
+    }
     st = cs_body_reader_open_uncapped(&obj, &reader);
-    cs_object_release(&obj); /* the reader took fd and body; the metadata is not sent */
+    cs_object_release(&obj); /* the reader took fd and body; the metadata is copied */
     if (st != CS_OK)
         return st;
     rs.ctx = reader;

@@ -86,6 +86,8 @@ static enum cs_status fill_begin(void *ctx, const struct cs_remote_meta *m)
         .size_hint = m->size == CS_REMOTE_SIZE_UNKNOWN ? 0 : m->size,
         .content_type = m->content_type[0] ? m->content_type : NULL,
         .compress_level = f->nt->compress_level,
+        .meta = m->blob_len ? m->blob : NULL,
+        .meta_len = m->blob_len,
     };
 
     if (f->nt->max_blob_size && opt.size_hint > f->nt->max_blob_size)
