@@ -23,14 +23,16 @@ STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 
 
-def uri_encode(s, safe_slash):
+def uri_encode(s, safe_slash, encoding="utf-8"):
     """RFC 3986 unreserved characters stay, every other byte is %XX."""
-    return urllib.parse.quote(s, safe="-_.~" + ("/" if safe_slash else ""))
+    return urllib.parse.quote(s, safe="-_.~" + ("/" if safe_slash else ""), encoding=encoding)
 
 
 def canonical_query(query):
-    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-    enc = sorted((uri_encode(k, False), uri_encode(v, False)) for k, v in pairs)
+    # latin-1 both ways: every byte round-trips, also those that are not UTF-8
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+    enc = sorted((uri_encode(k, False, "latin-1"), uri_encode(v, False, "latin-1"))
+                 for k, v in pairs)
     return "&".join(f"{k}={v}" for k, v in enc)
 
 
@@ -53,7 +55,7 @@ def amz_now(offset_s=0):
 def canonical_request(method, path, query, headers, signed, payload_hash):
     """path: already as sent (percent-encoded); it is canonicalised by
     decoding and re-encoding each segment, as S3 does (no double encoding)."""
-    cpath = uri_encode(urllib.parse.unquote(path), True) or "/"
+    cpath = uri_encode(urllib.parse.unquote(path, encoding="latin-1"), True, "latin-1") or "/"
     lower = {k.lower(): " ".join(str(v).strip().split()) for k, v in headers.items()}
     ch = "".join(f"{h}:{lower[h]}\n" for h in signed)
     return "\n".join([method, cpath, canonical_query(query), ch, ";".join(signed), payload_hash])
