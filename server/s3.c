@@ -98,9 +98,12 @@ bool s3_is_request(const struct cs_server *srv, const struct cs_request *req,
 /* Request ids: a random start and a counter, 16 hex digits. */
 static void new_request_id(struct cs_server *srv, char out[S3_REQUEST_ID_LEN + 1])
 {
+    static const char hex[] = "0123456789ABCDEF";
     uint64_t n = atomic_fetch_add_explicit(&srv->s3_request_seq, 1, memory_order_relaxed);
 
-    snprintf(out, S3_REQUEST_ID_LEN + 1, "%016llX", (unsigned long long)n);
+    for (int i = S3_REQUEST_ID_LEN - 1; i >= 0; i--, n >>= 4)
+        out[i] = hex[n & 15];
+    out[S3_REQUEST_ID_LEN] = '\0';
 }
 
 static enum s3_op op_of_bucket(enum cs_method m, const char *method, struct MHD_Connection *conn)

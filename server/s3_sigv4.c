@@ -305,7 +305,14 @@ static bool parse_credential(const char *cred, struct cs_s3_auth *out)
     out->date8[8] = '\0';
     memcpy(out->region, cut[1], rlen);
     out->region[rlen] = '\0';
-    snprintf(out->scope, sizeof out->scope, "%s/%s/s3/aws4_request", out->date8, out->region);
+    /* "<date8>/<region>/s3/aws4_request", without printf on every request */
+    size_t rl = strlen(out->region), at = 0;
+    memcpy(out->scope, out->date8, 8);
+    at = 8;
+    out->scope[at++] = '/';
+    memcpy(out->scope + at, out->region, rl);
+    at += rl;
+    memcpy(out->scope + at, "/s3/aws4_request", sizeof "/s3/aws4_request");
     return true;
 }
 
@@ -339,9 +346,22 @@ static bool parse_signed_headers(const char *v, char *names, const char **list, 
     return host;
 }
 
-static bool hex_sig(const char *v, uint8_t out[32])
+/* The signature as 64 lowercase hex digits: compared as text with ours,
+ * which is what the signer computes (no decode on every request). */
+static bool hex_sig(const char *v, char out[CS_SIGV4_SIG_HEX + 1])
 {
-    return strlen(v) == CS_SIGV4_SIG_HEX && cs_hex_decode(v, CS_SIGV4_SIG_HEX, out, 32);
+    if (strlen(v) != CS_SIGV4_SIG_HEX)
+        return false;
+    for (size_t i = 0; i < CS_SIGV4_SIG_HEX; i++) {
+        char c = v[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        out[i] = c;
+    }
+    out[CS_SIGV4_SIG_HEX] = '\0';
+    return true;
 }
 
 /* --- the two forms ----------------------------------------------------- */
@@ -351,7 +371,7 @@ struct parsed {
     char signed_names[SIGNED_HEADERS_MAX];
     const char *signed_list[CS_SIGV4_MAX_HEADERS];
     size_t nsigned;
-    uint8_t sig[32];
+    char sig[CS_SIGV4_SIG_HEX + 1]; /* lowercase hex */
     time_t date;
     long expires; /* presigned only */
 };
@@ -837,7 +857,7 @@ static enum cs_s3_err check_signature(const struct cs_s3_sigreq *r, const struct
     /* on the stack, nothing zeroed: this runs on every signed request */
     struct canon_bufs bufs, *b = &bufs;
     char signed_list[SIGNED_HEADERS_MAX];
-    uint8_t creq[32], got[32];
+    uint8_t creq[32];
     enum cs_s3_err e = CS_S3_OK;
 
     b->uri = b->query = b->values = NULL;
@@ -856,8 +876,7 @@ static enum cs_s3_err check_signature(const struct cs_s3_sigreq *r, const struct
     }
     if (e == CS_S3_OK) {
         cs_sigv4_signature(out->signing_key, out->amz_date, out->scope, creq, out->seed_signature);
-        if (!cs_hex_decode(out->seed_signature, CS_SIGV4_SIG_HEX, got, sizeof got) ||
-            CRYPTO_memcmp(got, p->sig, sizeof got) != 0)
+        if (CRYPTO_memcmp(out->seed_signature, p->sig, CS_SIGV4_SIG_HEX) != 0)
             e = CS_S3_ERR_SIGNATURE;
     }
     free(b->uri);
