@@ -188,6 +188,9 @@ void http_prepare_miss(struct cs_server *srv, struct cs_request *req);
  * object is released either way). */
 enum cs_status http_prepare_object(struct cs_request *req, struct MHD_Connection *conn,
                                    struct cs_object *obj, bool head);
+/* A HEAD answer of size bytes, with no body to read (libmicrohttpd never
+ * reads a HEAD's body): no decompressor, no fd. */
+struct MHD_Response *http_head_response(uint64_t size);
 /* A WebDAV or admin handler's reply becomes the response (r is freed). */
 void http_prepare_reply(struct cs_request *req, struct cs_reply *r, const char *method,
                         const char *url);

@@ -218,6 +218,11 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+struct MHD_Response *http_head_response(uint64_t size)
+{
+    return MHD_create_response_from_callback(size, 4096, no_body, NULL, NULL);
+}
+
 /* The response takes what obj holds: obj's fd or body is handed over. */
 static struct MHD_Response *from_fd(struct cs_object *obj, uint64_t size)
 {
@@ -255,7 +260,7 @@ static enum cs_status compressed_response(struct cs_request *req, struct cs_obje
         return *out ? CS_OK : CS_ERR_NOMEM;
     }
     if (head) {
-        *out = MHD_create_response_from_callback(obj->size, 4096, no_body, NULL, NULL);
+        *out = http_head_response(obj->size);
         return *out ? CS_OK : CS_ERR_NOMEM;
     }
     st = cs_body_reader_open(obj, &r); /* takes obj's fd, success or not */

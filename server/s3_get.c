@@ -168,21 +168,12 @@ static void close_ranged(void *cls)
     free(rr);
 }
 
-static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    (void)cls;
-    (void)pos;
-    (void)buf;
-    (void)max;
-    return MHD_CONTENT_READER_END_WITH_ERROR;
-}
-
 static struct MHD_Response *body_response(struct cs_object *obj, const struct range *r, bool head)
 {
     struct MHD_Response *resp = NULL;
 
     if (head)
-        return MHD_create_response_from_callback(r->len, 4096, no_body, NULL, NULL);
+        return http_head_response(r->len);
     if (obj->body) {
         if (!r->partial) {
             resp = MHD_create_response_from_buffer(r->len, obj->body, MHD_RESPMEM_MUST_FREE);

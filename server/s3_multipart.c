@@ -257,6 +257,34 @@ static bool read_upload_id(struct cs_request *req, struct MHD_Connection *conn)
     return true;
 }
 
+/* The upload named by uploadId, for the key in the URL: false with
+ * NoSuchUpload prepared otherwise. record: its record, kept open for the
+ * caller, or NULL. */
+static bool find_upload(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+                        struct cs_object *record)
+{
+    struct cs_object r;
+    bool same_key;
+
+    if (!read_upload_id(req, conn))
+        return false;
+    if (read_record(srv, req, req->s3->upload_id, &r) != CS_OK) {
+        s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
+        return false;
+    }
+    same_key = r.size == req->s3->key_len && memcmp(r.body, req->s3->key, req->s3->key_len) == 0;
+    if (!same_key) {
+        cs_object_release(&r);
+        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
+        return false;
+    }
+    if (record)
+        *record = r;
+    else
+        cs_object_release(&r);
+    return true;
+}
+
 /* UploadPart, in a worker (the record may have to come from a tier): the
  * upload must exist and be for the key in the URL; the part is then
  * stored under its hidden key through the generic upload path. */
@@ -265,27 +293,15 @@ void s3_mpu_upload_part(struct cs_server *srv, struct cs_request *req, struct MH
     struct cs_s3_req *s3 = req->s3;
     const char *pn = s3_query(conn, "partNumber", NULL);
     char *end = NULL;
-    struct cs_object record;
     struct cs_object_id id;
-    unsigned long n;
+    unsigned long n = pn ? strtoul(pn, &end, 10) : 0;
 
-    if (!read_upload_id(req, conn))
-        return;
-    n = pn ? strtoul(pn, &end, 10) : 0;
     if (!pn || !pn[0] || *end || n < 1 || n > 10000) {
         s3_prepare_error(req, 400, "InvalidArgument", "partNumber must be 1 to 10000");
         return;
     }
-    if (read_record(srv, req, s3->upload_id, &record) != CS_OK) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
+    if (!find_upload(srv, req, conn, NULL))
         return;
-    }
-    bool same_key = record.size == s3->key_len && memcmp(record.body, s3->key, s3->key_len) == 0;
-    cs_object_release(&record);
-    if (!same_key) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
-        return;
-    }
     s3->part_number = (unsigned)n;
     s3->key_len = part_key(s3->key, s3->upload_id, s3->part_number);
     memcpy(req->route->key, s3->key, s3->key_len + 1); /* the generic put jobs read it */
@@ -517,20 +533,9 @@ void s3_mpu_complete(struct cs_server *srv, struct cs_request *req)
     struct cs_s3_complete c = {0};
     struct cs_s3_parse_error err = {0};
     struct cs_object record;
-    enum cs_status st;
 
-    if (!read_upload_id(req, req->conn))
+    if (!find_upload(srv, req, req->conn, &record))
         return;
-    st = read_record(srv, req, req->s3->upload_id, &record);
-    if (st != CS_OK) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
-        return;
-    }
-    if (record.size != req->s3->key_len || memcmp(record.body, req->s3->key, record.size) != 0) {
-        cs_object_release(&record);
-        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
-        return;
-    }
     if (cs_s3_parse_complete(req->s3->body.data ? req->s3->body.data : "", req->s3->body.len, &c,
                              &err) != CS_OK) {
         cs_object_release(&record);
@@ -544,21 +549,8 @@ void s3_mpu_complete(struct cs_server *srv, struct cs_request *req)
 
 void s3_mpu_abort(struct cs_server *srv, struct cs_request *req)
 {
-    struct cs_object record;
-
-    if (!read_upload_id(req, req->conn))
+    if (!find_upload(srv, req, req->conn, NULL))
         return;
-    if (read_record(srv, req, req->s3->upload_id, &record) != CS_OK) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
-        return;
-    }
-    bool same_key =
-        record.size == req->s3->key_len && memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
-    cs_object_release(&record);
-    if (!same_key) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
-        return;
-    }
     drop_upload(srv, req, req->s3->upload_id);
     s3_prepare_empty(req, 204);
 }
@@ -603,23 +595,11 @@ void s3_mpu_list_parts(struct cs_server *srv, struct cs_request *req, struct MHD
     struct cs_index_cursor cur = {0};
     struct cs_s3_list_writer w;
     struct cs_s3_list_next next = {0};
-    struct cs_object record;
     struct cs_buf out;
     size_t plen;
 
-    if (!read_upload_id(req, conn))
+    if (!find_upload(srv, req, conn, NULL))
         return;
-    if (read_record(srv, req, req->s3->upload_id, &record) != CS_OK) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The specified upload does not exist");
-        return;
-    }
-    bool same_key =
-        record.size == req->s3->key_len && memcmp(record.body, req->s3->key, req->s3->key_len) == 0;
-    cs_object_release(&record);
-    if (!same_key) {
-        s3_prepare_error(req, 404, "NoSuchUpload", "The upload is for another key");
-        return;
-    }
     unsigned from = marker ? (unsigned)strtoul(marker, NULL, 10) : 0;
     struct cs_s3_list_req lr = {.kind = CS_S3_LIST_PARTS,
                                 .bucket = req->ns->name,
