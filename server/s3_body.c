@@ -404,6 +404,12 @@ bool s3_body_end(struct cs_server *srv, struct cs_request *req)
             http_put_drop(srv, req);
             return false;
         }
+        /* into the room build_meta left: exactly the base64 length */
+        if (strlen(got) != 4 * ((cs_checksum_len(s3->checksum.alg) + 2) / 3)) {
+            http_put_drop(srv, req);
+            s3_prepare_error(req, 500, "InternalError", "checksum of an unexpected length");
+            return false;
+        }
         memcpy(s3->meta + s3->checksum_at, got, strlen(got));
     }
     cs_hex_encode(md5, 16, hex);

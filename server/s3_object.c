@@ -58,15 +58,21 @@ void s3_delete_object(struct cs_server *srv, struct cs_request *req)
 
 void s3_prepare_stored(struct cs_request *req)
 {
-    char etag[40];
+    struct cs_s3_req *s3 = req->s3;
+    char etag[40], checksum[CS_CHECKSUM_B64_MAX + 1];
+    size_t n;
 
     s3_prepare_empty(req, 200);
-    snprintf(etag, sizeof etag, "\"%.32s\"", (const char *)req->s3->meta + req->s3->etag_at);
+    snprintf(etag, sizeof etag, "\"%.32s\"", (const char *)s3->meta + s3->etag_at);
     if (req->response) {
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_ETAG, etag);
-        if (req->s3->has_checksum)
-            MHD_add_response_header(req->response, req->s3->checksum_name,
-                                    (const char *)req->s3->meta + req->s3->checksum_at);
+        /* the value inside the blob is not NUL-terminated: copied out */
+        const char *v = s3_meta_get(s3->meta, s3->meta_len, s3->checksum_name, &n);
+        if (s3->has_checksum && v && n < sizeof checksum) {
+            memcpy(checksum, v, n);
+            checksum[n] = '\0';
+            MHD_add_response_header(req->response, s3->checksum_name, checksum);
+        }
     }
 }
 
