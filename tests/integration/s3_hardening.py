@@ -216,6 +216,21 @@ def multipart_record_checked():
     ok("multipart_record_checked: AbortMultipartUpload under another key: 404 NoSuchUpload, upload kept")
 
 
+
+# put_answer_checksum_exact: the checksum a PutObject answers with is the
+# value alone (it was read past its end in the metadata blob)
+@check
+def put_answer_checksum_exact():
+    data = b"answer me"
+    want = crc32_b64(data)
+    st, hdrs, body = s3("PUT", "/team-a/hard/answer", data, {
+        "x-amz-checksum-crc32": want, "x-amz-meta-after": "x" * 40})
+    got = [v for k, v in hdrs if k.lower() == "x-amz-checksum-crc32"]
+    if st != 200 or got != [want]:
+        fail(f"PutObject's x-amz-checksum-crc32 answer: {st} {got!r}, want {want!r}")
+    ok("put_answer_checksum_exact: PutObject answers x-amz-checksum-crc32 with the value alone")
+
+
 for c in CHECKS:
     try:
         c()
