@@ -203,6 +203,29 @@ static struct MHD_Response *body_response(struct cs_object *obj, const struct ra
     return resp;
 }
 
+/* Names S3 gives back from the stored metadata: x-amz-meta-*, the
+ * checksums and the kept headers (s3_body.c). A blob can come from a remote
+ * tier, so nothing else becomes a response header, and a value must be
+ * printable text. */
+static bool header_allowed(const char *name, size_t n, const char *value, size_t vn)
+{
+    static const char *const kept[] = {"x-amz-storage-class", "x-amz-server-side-encryption",
+                                       "x-amz-acl",           "content-encoding",
+                                       "content-disposition", "content-language",
+                                       "cache-control",       "expires"};
+    bool ok = (n > 11 && memcmp(name, "x-amz-meta-", 11) == 0) ||
+              (n > 15 && memcmp(name, "x-amz-checksum-", 15) == 0);
+
+    for (size_t i = 0; !ok && i < sizeof kept / sizeof kept[0]; i++)
+        ok = strlen(kept[i]) == n && memcmp(kept[i], name, n) == 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+             name[i] == '-' || name[i] == '_' || name[i] == '.';
+    for (size_t i = 0; ok && i < vn; i++)
+        ok = (unsigned char)value[i] >= 0x20 && value[i] != 0x7f;
+    return ok;
+}
+
 /* The stored metadata as headers; the checksum only when asked for, and
  * only for the whole object (it is the whole object's). */
 static void add_meta_headers(struct MHD_Response *resp, const struct cs_object *obj, bool checksum)
@@ -212,17 +235,17 @@ static void add_meta_headers(struct MHD_Response *resp, const struct cs_object *
     char name[256], value[2048 + 1];
 
     while (s3_meta_next(obj->meta, obj->meta_len, &pos, &f)) {
-        if (f.name_len == 4 && memcmp(f.name, "etag", 4) == 0)
-            continue;
         if (f.name_len > 15 && memcmp(f.name, "x-amz-checksum-", 15) == 0 && !checksum)
             continue;
-        if (f.name_len >= sizeof name || f.value_len >= sizeof value)
+        if (f.name_len >= sizeof name || f.value_len >= sizeof value ||
+            !header_allowed(f.name, f.name_len, f.value, f.value_len))
             continue;
         memcpy(name, f.name, f.name_len);
         name[f.name_len] = '\0';
         memcpy(value, f.value, f.value_len);
         value[f.value_len] = '\0';
-        MHD_add_response_header(resp, name, value);
+        if (MHD_add_response_header(resp, name, value) != MHD_YES)
+            cs_log(CS_LOG_DEBUG, "s3: a stored header was not sent (%s)", name);
     }
 }
 

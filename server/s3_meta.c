@@ -79,6 +79,11 @@ void s3_object_etag(const struct cs_object *obj, char *out, size_t outlen)
     size_t n;
     const char *e = s3_meta_get(obj->meta, obj->meta_len, "etag", &n);
 
+    /* an MD5 hex, or the multipart "<hex>-N": anything else (a damaged
+     * blob, one from a tier) is not taken for an ETag */
+    for (size_t i = 0; e && i < n; i++)
+        if (!((e[i] >= '0' && e[i] <= '9') || (e[i] >= 'a' && e[i] <= 'f') || e[i] == '-'))
+            e = NULL;
     if (e && n > 0 && n < outlen) {
         memcpy(out, e, n);
         out[n] = '\0';

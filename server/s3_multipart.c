@@ -9,7 +9,8 @@
  * when stored compressed) into a new upload of the target key, commits it,
  * then removes the parts. Unfinished uploads older than
  * s3.multipart_max_age are removed by the next CreateMultipartUpload in
- * the namespace (and LRU eviction reaches them like any object). */
+ * the namespace; LRU eviction never takes them (storage/index.h: keys that
+ * start with a control byte are pinned). */
 #include "autoconfig.h"
 
 #include <openssl/evp.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 #include "server/http_status.h"
 #include "server/s3_priv.h"
 #include "storage/zstd_io.h"
@@ -313,7 +315,8 @@ void s3_mpu_upload_part(struct cs_server *srv, struct cs_request *req, struct MH
 /* The multipart ETag: MD5 of the parts' binary MD5s, "-N". */
 struct composite {
     EVP_MD_CTX *md5;
-    uint64_t size;
+    uint64_t size;   /* the object's bytes */
+    uint64_t stored; /* the parts' bytes on disk (compressed ones too): the quota credit */
 };
 
 static bool part_md5(const struct cs_object *obj, uint8_t out[16])
@@ -371,6 +374,7 @@ static bool check_parts(struct cs_server *srv, struct cs_request *req,
         }
         bool ok = part_md5(&obj, md5);
         uint64_t size = obj.size;
+        comp->stored += obj.offset + obj.stored_size;
         cs_object_release(&obj);
         if (!ok) {
             s3_prepare_error(req, 400, "InvalidPart", "part %u has no MD5 ETag",
@@ -412,7 +416,7 @@ static enum cs_status copy_part(const struct cs_backend_ops *ops, struct cs_uplo
  * rather than slip other bytes under the computed ETag. */
 static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
                                const struct cs_object *record, const struct cs_s3_complete *c,
-                               uint64_t size)
+                               uint64_t size, uint64_t credit)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
     struct cs_object_id id;
@@ -423,7 +427,7 @@ static enum cs_status assemble(struct cs_server *srv, struct cs_request *req,
                                  .compress_level = req->ns->compress_level,
                                  .meta = req->s3->meta,
                                  .meta_len = req->s3->meta_len,
-                                 .quota_credit = size}; /* the parts go once it commits */
+                                 .quota_credit = credit}; /* the parts go once it commits */
     struct cs_upload *up = NULL;
     struct cs_object obj;
     char *buf = malloc(COPY_BUF);
@@ -506,7 +510,7 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
         s3_prepare_error(req, 400, "MetadataTooLarge", "the upload's metadata is too large");
         goto done;
     }
-    st = assemble(srv, req, record, c, comp.size);
+    st = assemble(srv, req, record, c, comp.size, comp.stored);
     if (st == CS_ERR_DIGEST || st == CS_ERR_NOT_FOUND) {
         s3_prepare_error(req, 400, "InvalidPart", "a part changed or went away during completion");
         goto done;
@@ -515,7 +519,13 @@ static void complete(struct cs_server *srv, struct cs_request *req, struct cs_ob
         s3_status_error(req, cs_http_status(st), cs_strerror(st));
         goto done;
     }
-    drop_upload(srv, req, req->s3->upload_id);
+    /* the listed parts first, by name: their bytes were credited to the
+     * object, and no index walk stands between the commit and their removal */
+    for (size_t i = 0; i < c->n; i++) {
+        char key[CS_KEY_MAX + 1];
+        remove_key(srv, req, key, part_key(key, req->s3->upload_id, c->parts[i].number));
+    }
+    drop_upload(srv, req, req->s3->upload_id); /* the record, and parts not listed */
     cs_buf_init(&out, 8192);
     struct cs_s3_complete_result r = {.location = req->url,
                                       .bucket = req->ns->name,

@@ -76,15 +76,16 @@ static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_
     int waited = 0;
     uint64_t c = up->credit < bytes ? up->credit : bytes;
 
+    if (up->usage &&
+        (up->reserved + up->credited + bytes > cs_usage_hard_limit(up->usage->max_size) ||
+         up->reserved + up->credited + bytes > cs_usage_hard_limit(d->usage.max_size)))
+        return CS_ERR_QUOTA; /* would never fit, credit or not */
     /* credited bytes are counted at commit, with the rest of the object */
     up->credit -= c;
     up->credited += c;
     bytes -= c;
     if (!up->usage || bytes == 0)
         return CS_OK;
-    if (bytes > cs_usage_hard_limit(up->usage->max_size) ||
-        bytes > cs_usage_hard_limit(d->usage.max_size))
-        return CS_ERR_QUOTA; /* would never fit */
     while (!cs_usage_reserve(&d->usage, up->usage, bytes)) {
         if (!d->evictor || waited >= QUOTA_WAIT_MS)
             return CS_ERR_QUOTA;

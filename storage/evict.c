@@ -51,7 +51,6 @@ struct batch {
     size_t n;
     char keys[EVICT_KEYS];
     size_t keys_used;
-    size_t skipped; /* pinned keys walked past in this batch */
 };
 
 static bool collect_victim(void *arg, const struct cs_index_victim *iv)
@@ -59,14 +58,6 @@ static bool collect_victim(void *arg, const struct cs_index_victim *iv)
     struct batch *b = arg;
     struct victim *v;
 
-    /* Keys that start with a control byte are protocol state no client can
-     * name (S3's open multipart uploads, server/s3_priv.h): they count
-     * against the quota but only their owner removes them, or an upload
-     * in progress would lose its parts. The walk goes on past them. */
-    if (iv->key_len && (unsigned char)iv->key[0] < 0x20) {
-        b->skipped++;
-        return true;
-    }
     if (b->n == EVICT_BATCH || iv->key_len > sizeof b->keys - b->keys_used)
         return false;
     v = &b->v[b->n++];
@@ -148,9 +139,8 @@ static uint64_t evict_from(struct cs_disk *d, struct cs_usage_ns *ns, uint64_t n
         size_t i;
         b->n = 0;
         b->keys_used = 0;
-        b->skipped = 0;
         if (cs_index_oldest(d->index, ns->name, &cur, EVICT_BATCH, collect_victim, b) != CS_OK ||
-            (b->n == 0 && b->skipped == 0))
+            b->n == 0)
             break;
         for (i = 0; i < b->n && freed < need; i++) {
             if (atomic_load_explicit(&d->stopping, memory_order_relaxed))
@@ -174,8 +164,6 @@ static uint64_t evict_from(struct cs_disk *d, struct cs_usage_ns *ns, uint64_t n
 
 static bool oldest_atime(void *arg, const struct cs_index_victim *v)
 {
-    if (v->key_len && (unsigned char)v->key[0] < 0x20)
-        return true; /* pinned (collect_victim): look further */
     *(int64_t *)arg = v->atime_ms;
     return false;
 }
@@ -192,7 +180,7 @@ static void evict_global(struct cs_disk *d, uint64_t need, uint64_t *objects)
         size_t i;
         for (i = 0; i < d->usage.n; i++) {
             int64_t atime = INT64_MAX;
-            if (cs_index_oldest(d->index, d->usage.ns[i].name, NULL, 256, oldest_atime, &atime) ==
+            if (cs_index_oldest(d->index, d->usage.ns[i].name, NULL, 1, oldest_atime, &atime) ==
                     CS_OK &&
                 atime < best) {
                 best = atime;

@@ -209,7 +209,9 @@ struct cs_index_lru_cursor {
     size_t key_len;
 };
 
-/* Up to max objects of ns, least recently used first, after *cur when
+/* Up to max objects of ns, least recently used first (keys that start
+ * with a control byte are pinned and never given: protocol state such as
+ * S3's open multipart uploads, which only its owner removes), after *cur when
  * cur is given (and then moved to the last one cb took: cb returns false
  * for one it does not take, and the walk stops there). */
 enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,

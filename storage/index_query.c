@@ -317,11 +317,14 @@ enum cs_status cs_index_oldest(struct cs_index *idx, const char *ns,
                                struct cs_index_lru_cursor *cur, size_t max, cs_index_victim_cb cb,
                                void *arg)
 {
-    static const char sql[2][200] = {
+    static const char sql[2][240] = {
+        /* keys starting with a control byte are pinned (evict.c) */
         "SELECT key, dsize, created, atime FROM entries "
-        "WHERE ns = ?1 AND kind = 0 ORDER BY atime, key LIMIT ?2",
+        "WHERE ns = ?1 AND kind = 0 AND substr(key, 1, 1) >= x'20' "
+        "ORDER BY atime, key LIMIT ?2",
         "SELECT key, dsize, created, atime FROM entries "
-        "WHERE ns = ?1 AND kind = 0 AND (atime, key) > (?3, ?4) ORDER BY atime, key LIMIT ?2",
+        "WHERE ns = ?1 AND kind = 0 AND substr(key, 1, 1) >= x'20' AND (atime, key) > (?3, ?4) "
+        "ORDER BY atime, key LIMIT ?2",
     };
     bool after = cur && cur->started;
     sqlite3 *db;

@@ -430,13 +430,13 @@ a.abort_multipart_upload(Bucket="team-a", Key="mp/bound", UploadId=up3)
 ok("an upload id under another key: UploadPart and ListParts 404 NoSuchUpload, the upload untouched")
 
 # an open upload's parts hold their place in the quota: other writes that
-# fill the namespace (10 MiB, bucket "small") evict other objects or get
+# fill the namespace (20 MiB, bucket "small") evict other objects or get
 # 507, never the parts of an upload still open (it would fail at Complete)
 up4 = a.create_multipart_upload(Bucket="small", Key="mp")["UploadId"]
 q1 = os.urandom(5 << 20)
 f1 = a.upload_part(Bucket="small", Key="mp", UploadId=up4, PartNumber=1, Body=q1)["ETag"]
 full = 0
-for i in range(10):
+for i in range(20):
     try:
         a.put_object(Bucket="small", Key=f"fill/{i}", Body=os.urandom(1 << 20))
     except ClientError as e:
@@ -448,7 +448,7 @@ try:
     a.complete_multipart_upload(Bucket="small", Key="mp", UploadId=up4, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": f1}, {"PartNumber": 2, "ETag": f2}]})
 except ClientError as e:
-    fail(f"an open upload after 10 MiB of other PUTs into its 10 MiB namespace: {e} (its parts were evicted)")
+    fail(f"an open upload after 20 MiB of other PUTs into its 20 MiB namespace: {e} (its parts were evicted)")
 if a.get_object(Bucket="small", Key="mp")["Body"].read() != q1 + b"tail":
     fail("the upload completed after the quota filled: other bytes")
-ok(f"an open upload's 5 MiB part survives 10 x 1 MiB PUTs into a 10 MiB namespace ({full} got 507), completes")
+ok(f"an open upload's 5 MiB part survives 20 x 1 MiB PUTs into a 20 MiB namespace ({full} got 507), completes")

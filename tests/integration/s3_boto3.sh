@@ -9,9 +9,9 @@
 source "$CS_SRCDIR/tests/lib.sh"
 
 "$S3_PY" -c 'import boto3' 2>/dev/null || fail "$S3_PY has no boto3 (scripts/deps.sh test installs python3-boto3)"
-# "small": a 10 MiB namespace (quota and open multipart uploads)
+# "small": a 20 MiB namespace (quota and open multipart uploads)
 S3_NAMESPACES="$S3_NAMESPACES,
-  { name = \"small\"; max_size = \"10M\"; read = [ \"alice\" ]; write = [ \"alice\" ]; }"
+  { name = \"small\"; max_size = \"20M\"; read = [ \"alice\" ]; write = [ \"alice\" ]; }"
 s3_start srv
 s3_env anonymous
 export S3URL HTTPURL=$URL AK_ALICE SK_ALICE AK_BOB SK_BOB TOKEN_ALICE S3_REGION

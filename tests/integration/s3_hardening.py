@@ -231,6 +231,37 @@ def put_answer_checksum_exact():
     ok("put_answer_checksum_exact: PutObject answers x-amz-checksum-crc32 with the value alone")
 
 
+
+# completion_charged_stored_bytes: a completion is credited what its parts
+# take on disk, not their raw size: parts of zeros stored compressed must
+# not let a plain object past the namespace's quota
+@check
+def completion_charged_stored_bytes():
+    st, _, body = s3("POST", "/squeeze/big?uploads")
+    m = re.search(rb"<UploadId>([^<]+)</UploadId>", body)
+    if st != 200 or not m:
+        fail(f"CreateMultipartUpload in squeeze: {st} {code(body)}")
+    uid = m.group(1).decode()
+    parts = [os.urandom(5 << 20), bytes(5 << 20), bytes(5 << 20)]
+    etags = []
+    for n, data in enumerate(parts, 1):
+        st, hdrs, body = s3("PUT", f"/squeeze/big?partNumber={n}&uploadId={uid}", data)
+        if st != 200:
+            fail(f"UploadPart {n}: {st} {code(body)}")
+        etags.append([v for k, v in hdrs if k.lower() == "etag"][0])
+    xml = "<CompleteMultipartUpload>" + "".join(
+        f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>"
+        for n, e in enumerate(etags, 1)) + "</CompleteMultipartUpload>"
+    st, _, body = s3("POST", f"/squeeze/big?uploadId={uid}", xml.encode())
+    if st != 507 or code(body) != "XCstashStorageFull":
+        fail(f"completing 15 MiB (5 MiB plain + 10 MiB of zeros stored compressed) in a 10 MiB "
+             f"namespace: {st} {code(body)}")
+    if s3("HEAD", "/squeeze/big")[0] != 404:
+        fail("the oversized completion was stored")
+    ok("completion_charged_stored_bytes: 15 MiB completed from parts stored in ~5 MiB, "
+       "into a 10 MiB namespace: 507 XCstashStorageFull, nothing stored")
+
+
 for c in CHECKS:
     try:
         c()
