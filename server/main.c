@@ -194,7 +194,8 @@ static int load_config(const struct options *o, struct cs_config **cfg, bool to_
     }
     cs_config_errors_clear(&errs);
     if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK)
-        bad = "invalid --listen address: use HOST:PORT, [IPV6]:PORT or https://HOST:PORT";
+        bad = "invalid --listen address: use HOST:PORT, [IPV6]:PORT, https://HOST:PORT or "
+              "s3://HOST:PORT";
     else if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK)
         bad = "invalid --data-dir";
     else if (!cs_config_tls_ok(*cfg, tls_why, sizeof tls_why))
