@@ -139,18 +139,22 @@ static void drop_upload(struct cs_server *srv, struct cs_request *req, const cha
 
     prefix[plen++] = '/';
     prefix[plen] = '\0';
+    enum cs_status st = CS_ERR_NOMEM;
+
     l.keys = malloc(l.cap * sizeof *l.keys);
     l.lens = malloc(l.cap * sizeof *l.lens);
-    if (l.keys && l.lens && cs_index_sync(srv->index) == CS_OK) {
+    if (l.keys && l.lens && (st = cs_index_sync(srv->index)) == CS_OK) {
         do { /* batches of 256: the walk must not hold a read while removing */
             l.n = 0;
-            if (cs_index_walk(srv->index, req->ns->name, prefix, plen, &cur, l.cap, collect_key,
-                              &l) != CS_OK)
-                break;
-            for (size_t i = 0; i < l.n; i++)
+            st = cs_index_walk(srv->index, req->ns->name, prefix, plen, &cur, l.cap, collect_key,
+                               &l);
+            for (size_t i = 0; st == CS_OK && i < l.n; i++)
                 remove_key(srv, req, l.keys[i], l.lens[i]);
-        } while (!cur.done && l.n > 0);
+        } while (st == CS_OK && !cur.done && l.n > 0);
     }
+    if (st != CS_OK) /* what is left is an orphan: the next sweep takes it */
+        cs_log(CS_LOG_WARN, "s3 multipart: the parts of an upload in %s stay for now: %s",
+               req->ns->name, cs_strerror(st));
     free(l.keys);
     free(l.lens);
     remove_key(srv, req, key, record_key(key, id));
