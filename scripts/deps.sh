@@ -24,12 +24,15 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # awscli, s3cmd and python3-boto3: real S3 clients for the S3 front end's
 # tests (tests/integration/s3_*.sh; rclone above is the fourth, npm opendal
 # the fifth, installed at test time).
+# distcc (client and distccd): CSTASH_PREFIX=distcc against a real distccd
+# on loopback (tests/integration/cstash_distcc.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
     redis-server zstd nginx litmus
     clang-format clang-tidy cppcheck
-    awscli s3cmd python3-boto3)
+    awscli s3cmd python3-boto3
+    distcc)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
 want=()
