@@ -15,6 +15,8 @@
 #include "client/blob.h"
 #include "client/exec.h"
 #include "client/rust_args.h"
+#include "client/rust_depinfo.h"
+#include "client/rust_paths.h"
 #include "client/rust_result.h"
 #include "client/rust_store.h"
 #include "common/hash.h"
@@ -25,22 +27,13 @@
 
 extern char **environ;
 
-/* The directories a call's paths are made relative to: its working dir
- * and the target profile dir its outputs go under. Paths in the key and
- * in the stored texts name them by placeholder (\001C, \001T), so two
- * checkouts at different paths share entries. */
-struct roots {
-    char *cwd;
-    char *target; /* NULL: no --out-dir */
-};
-
 struct rjob {
     struct cs_session *ss;
     const struct cs_compiler *rustc;
     int argc;
     char **argv;
     struct cs_rust_args a;
-    struct roots r;
+    struct cs_rust_roots r;
     const char *crate;   /* crate name */
     char *crate_owned;   /* when derived from the file name */
     char *out_dir;       /* absolute */
@@ -80,135 +73,6 @@ static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
         sha_of(&b, out);
     cs_bytes_free(&b);
     return rc;
-}
-
-/* ---- roots and placeholders ---------------------------------------------- */
-
-static bool under(const char *abs, const char *root)
-{
-    size_t n = root ? strlen(root) : 0;
-    return n > 1 && !strncmp(abs, root, n) && (abs[n] == '/' || abs[n] == 0);
-}
-
-/* p (relative to cwd or absolute) in the key's form, malloc'd. */
-static char *norm_path(const struct roots *r, const char *p, const char *basedir)
-{
-    char *abs = cs_path_absolute(p, r->cwd);
-    if (!abs)
-        return NULL;
-    const char *tag = NULL, *rest = NULL;
-    if (r->target && under(abs, r->target) &&
-        (!under(r->target, r->cwd) || strlen(r->target) >= strlen(r->cwd)))
-        tag = "\001T", rest = abs + strlen(r->target);
-    else if (under(abs, r->cwd))
-        tag = "\001C", rest = abs + strlen(r->cwd);
-    if (tag) {
-        size_t n = strlen(rest) + 3;
-        char *s = malloc(n);
-        if (s)
-            snprintf(s, n, "%s%s", tag, rest);
-        free(abs);
-        return s;
-    }
-    bool nomem = false;
-    char *rel = basedir ? cs_path_relative_under(abs, basedir, r->cwd, &nomem) : NULL;
-    if (rel || nomem) {
-        free(abs);
-        return rel;
-    }
-    return abs;
-}
-
-/* The inverse for this call: a path to stat, malloc'd. */
-static char *denorm_path(const struct roots *r, const char *s)
-{
-    const char *root = NULL;
-    if (s[0] == '\001' && s[1] == 'T')
-        root = r->target;
-    else if (s[0] == '\001' && s[1] == 'C')
-        root = r->cwd;
-    if (!root)
-        return s[0] == '\001' ? NULL : strdup(s);
-    return cs_path_join(root, s[2] == '/' ? s + 3 : s + 2);
-}
-
-static bool path_char(unsigned char c)
-{
-    return isalnum(c) || c == '.' || c == '_' || c == '-' || c == '~' || c == '+' || c == '@';
-}
-
-/* text with the roots replaced by placeholders (and \001 doubled). */
-static enum cs_status norm_text(const struct roots *r, const uint8_t *p, size_t n,
-                                struct cs_bytes *out)
-{
-    /* The longer root first: the target dir usually lies in the working dir. */
-    bool target_first = r->target && strlen(r->target) >= strlen(r->cwd);
-    const char *rs[2] = {target_first ? r->target : r->cwd, target_first ? r->cwd : r->target};
-    const char tags[2] = {target_first ? 'T' : 'C', target_first ? 'C' : 'T'};
-    enum cs_status rc = cs_bytes_append(out, "", 0);
-    size_t i = 0, from = 0;
-    while (rc == CS_OK && i < n) {
-        if (p[i] == '\001') {
-            rc = cs_bytes_append(out, p + from, i + 1 - from);
-            from = i; /* the byte again: doubled */
-            i++;
-            continue;
-        }
-        bool hit = false;
-        for (int k = 0; k < 2 && !hit && rc == CS_OK; k++) {
-            size_t rl = rs[k] ? strlen(rs[k]) : 0;
-            if (rl > 1 && i + rl <= n && p[i] == '/' && !memcmp(p + i, rs[k], rl) &&
-                (i + rl == n || !path_char(p[i + rl]))) {
-                char tag[2] = {'\001', tags[k]};
-                rc = cs_bytes_append(out, p + from, i - from);
-                if (rc == CS_OK)
-                    rc = cs_bytes_append(out, tag, 2);
-                i += rl;
-                from = i;
-                hit = true;
-            }
-        }
-        if (!hit)
-            i++;
-    }
-    if (rc == CS_OK)
-        rc = cs_bytes_append(out, p + from, n - from);
-    return rc;
-}
-
-static enum cs_status denorm_text(const struct roots *r, const struct cs_bytes *in,
-                                  struct cs_bytes *out)
-{
-    enum cs_status rc = cs_bytes_append(out, "", 0);
-    size_t from = 0;
-    for (size_t i = 0; rc == CS_OK && i < in->len; i++) {
-        if (in->data[i] != '\001')
-            continue;
-        rc = cs_bytes_append(out, in->data + from, i - from);
-        if (i + 1 >= in->len)
-            return CS_ERR_INVALID;
-        char t = (char)in->data[++i];
-        const char *root = t == 'T' ? r->target : t == 'C' ? r->cwd : NULL;
-        if (rc == CS_OK && t == '\001')
-            rc = cs_bytes_append(out, "\001", 1);
-        else if (rc == CS_OK && root)
-            rc = cs_bytes_append_str(out, root);
-        else if (rc == CS_OK)
-            return CS_ERR_INVALID;
-        from = i + 1;
-    }
-    return rc == CS_OK ? cs_bytes_append(out, in->data + from, in->len - from) : rc;
-}
-
-/* Roots that text replacement can carry: JSON (cargo's messages) and
- * make (the .d file) would escape these characters, so a literal search
- * would miss them. */
-static bool plain_path(const char *p)
-{
-    for (; *p; p++)
-        if ((unsigned char)*p < 0x20 || strchr(" \"\\$#:%*?[]'", *p) || *p == 0x7f)
-            return false;
-    return true;
 }
 
 /* ---- rustc's identity ------------------------------------------------------ */
@@ -297,7 +161,7 @@ static enum cs_status hash_env(struct rjob *j)
         qsort(names.v, names.n, sizeof *names.v, by_str);
     for (size_t i = 0; rc == CS_OK && i < names.n; i++) {
         struct cs_bytes v = {0};
-        rc = norm_text(&j->r, (uint8_t *)names.v[i], strlen(names.v[i]), &v);
+        rc = cs_rust_norm_text(&j->r, (uint8_t *)names.v[i], strlen(names.v[i]), &v);
         if (rc == CS_OK)
             cs_sha256_update(&j->common, v.data, v.len + 1);
         cs_bytes_free(&v);
@@ -314,7 +178,7 @@ static enum cs_status hash_named_file(struct rjob *j, const char *tag, const cha
     if (rc != CS_OK)
         return rc;
     hash_str(&j->common, tag);
-    char *n = norm_path(&j->r, path, j->ss->s.basedir);
+    char *n = cs_rust_norm_path(&j->r, path, j->ss->s.basedir);
     if (!n)
         return CS_ERR_NOMEM;
     hash_str(&j->common, n);
@@ -422,7 +286,7 @@ static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identit
         hash_str(h, j->a.key_opt.v[i]);
         if (!j->a.key_path.v[i][0])
             continue;
-        char *n = norm_path(&j->r, j->a.key_path.v[i], j->ss->s.basedir);
+        char *n = cs_rust_norm_path(&j->r, j->a.key_path.v[i], j->ss->s.basedir);
         rc = n ? CS_OK : CS_ERR_NOMEM;
         if (n)
             hash_str(h, n);
@@ -509,64 +373,8 @@ static char *out_path(const struct rjob *j, size_t i)
 
 /* ---- the dep-info pass ---------------------------------------------------- */
 
-struct depinfo {
-    struct cs_strv files; /* as rustc wrote them */
-    struct cs_strv env;   /* "NAME=VALUE" (rustc's escaping) or "NAME" when unset */
-};
-
-static void depinfo_free(struct depinfo *d)
-{
-    cs_strv_free(&d->files);
-    cs_strv_free(&d->env);
-}
-
-/* rustc's dep-info: "target: dep dep..." (spaces escaped as "\ "), then a
- * rule per dep, then "# env-dep:NAME=VALUE" lines. */
-static enum cs_status parse_depinfo(const char *text, struct depinfo *d)
-{
-    enum cs_status rc = CS_OK;
-    const char *line = text;
-    bool first = true;
-    while (*line && rc == CS_OK) {
-        size_t n = strcspn(line, "\n");
-        if (cs_starts_with(line, "# env-dep:")) {
-            char *v = strndup(line + 10, n - 10);
-            rc = cs_strv_push_own(&d->env, v);
-        } else if (first && n > 0 && line[0] != '#') {
-            first = false;
-            const char *p = line;
-            const char *end = line + n;
-            while (p < end && !(p[0] == ':' && (p + 1 == end || p[1] == ' ')))
-                p += p[0] == '\\' && p + 1 < end ? 2 : 1;
-            if (p >= end)
-                return CS_ERR_INVALID;
-            p++;
-            while (p < end && rc == CS_OK) {
-                while (p < end && *p == ' ')
-                    p++;
-                if (p >= end)
-                    break;
-                struct cs_bytes w = {0};
-                while (p < end && *p != ' ' && rc == CS_OK) {
-                    if (p[0] == '\\' && p + 1 < end && p[1] == ' ')
-                        p++;
-                    rc = cs_bytes_append(&w, p, 1);
-                    p++;
-                }
-                if (rc == CS_OK)
-                    rc = cs_strv_push(&d->files, (char *)w.data);
-                cs_bytes_free(&w);
-            }
-        }
-        line += n;
-        if (*line == '\n')
-            line++;
-    }
-    return rc;
-}
-
 /* Runs rustc for its dep-info only (no analysis, no codegen) and reads it. */
-static enum cs_status depinfo_pass(struct rjob *j, struct depinfo *d)
+static enum cs_status depinfo_pass(struct rjob *j, struct cs_rust_depinfo *d)
 {
     char name[96];
     snprintf(name, sizeof name, "tmp/depinfo.%ld.%lx.d", (long)getpid(),
@@ -597,7 +405,7 @@ static enum cs_status depinfo_pass(struct rjob *j, struct depinfo *d)
     if (rc == CS_OK)
         rc = cs_read_file(tmp, MAX_FILE, &text);
     if (rc == CS_OK)
-        rc = parse_depinfo(text.data ? (char *)text.data : "", d);
+        rc = cs_rust_depinfo_parse(text.data ? (char *)text.data : "", d);
     (void)unlink(tmp);
     cs_bytes_free(&out);
     cs_bytes_free(&err);
@@ -608,34 +416,12 @@ static enum cs_status depinfo_pass(struct rjob *j, struct depinfo *d)
     return rc;
 }
 
-/* An env var as dep-info writes it: "NAME=VALUE" with \n, \r and \\
- * escaped, or "NAME" when unset. malloc'd. */
-static char *env_dep_text(const char *name)
-{
-    const char *v = getenv(name);
-    struct cs_bytes b = {0};
-    enum cs_status rc = cs_bytes_append_str(&b, name);
-    if (rc == CS_OK && v) {
-        rc = cs_bytes_append(&b, "=", 1);
-        for (; *v && rc == CS_OK; v++)
-            rc = *v == '\n'   ? cs_bytes_append(&b, "\\n", 2)
-                 : *v == '\r' ? cs_bytes_append(&b, "\\r", 2)
-                 : *v == '\\' ? cs_bytes_append(&b, "\\\\", 2)
-                              : cs_bytes_append(&b, v, 1);
-    }
-    if (rc != CS_OK) {
-        cs_bytes_free(&b);
-        return NULL;
-    }
-    return (char *)b.data;
-}
-
 /* The hash of an env-dep entry as it goes into keys and records. */
-static enum cs_status env_dep_hash(const struct roots *r, const char *text,
+static enum cs_status env_dep_hash(const struct cs_rust_roots *r, const char *text,
                                    uint8_t out[CS_SHA256_LEN])
 {
     struct cs_bytes v = {0};
-    enum cs_status rc = norm_text(r, (const uint8_t *)text, strlen(text), &v);
+    enum cs_status rc = cs_rust_norm_text(r, (const uint8_t *)text, strlen(text), &v);
     if (rc == CS_OK)
         sha_of(&v, out);
     cs_bytes_free(&v);
@@ -658,12 +444,12 @@ static bool record_matches(const struct rjob *j, const struct cs_manifest_file *
 {
     uint8_t h[CS_SHA256_LEN];
     if (f->path[0] == '\001' && f->path[1] == 'E') {
-        char *t = env_dep_text(f->path + 2);
+        char *t = cs_rust_env_dep_text(f->path + 2);
         bool ok = t && env_dep_hash(&j->r, t, h) == CS_OK && !memcmp(h, f->hash, sizeof h);
         free(t);
         return ok;
     }
-    char *p = denorm_path(&j->r, f->path);
+    char *p = cs_rust_denorm_path(&j->r, f->path);
     struct stat st;
     bool ok = p && stat(p, &st) == 0 && (uint64_t)st.st_size == f->size;
     if (ok && !(ns_of(&st.st_mtim) == f->mtime && ns_of(&st.st_ctim) == f->ctime))
@@ -693,7 +479,7 @@ static bool manifest_lookup(struct rjob *j, const struct cs_manifest *m, uint8_t
 
 /* The result key from the dep-info, and the direct-mode entry that leads
  * to it (no entry, *entry_ok false, when a file changed during the call). */
-static enum cs_status result_key(struct rjob *j, const struct depinfo *d,
+static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d,
                                  uint8_t key[CS_SHA256_LEN], struct cs_manifest_entry *e,
                                  bool *entry_ok)
 {
@@ -708,7 +494,7 @@ static enum cs_status result_key(struct rjob *j, const struct depinfo *d,
     for (size_t i = 0; rc == CS_OK && i < d->files.n; i++) {
         struct cs_manifest_file *f = &e->files[e->nfiles];
         struct stat st;
-        char *np = norm_path(&j->r, d->files.v[i], j->ss->s.basedir);
+        char *np = cs_rust_norm_path(&j->r, d->files.v[i], j->ss->s.basedir);
         rc = !np ? CS_ERR_NOMEM : stat(d->files.v[i], &st) != 0 ? CS_ERR_NOT_FOUND : CS_OK;
         if (rc == CS_OK)
             rc = hash_file(d->files.v[i], f->hash);
@@ -753,7 +539,7 @@ static enum cs_status result_key(struct rjob *j, const struct depinfo *d,
 static enum cs_status write_text(const struct rjob *j, const char *path, const struct cs_bytes *t)
 {
     struct cs_bytes text = {0};
-    enum cs_status rc = denorm_text(&j->r, t, &text);
+    enum cs_status rc = cs_rust_denorm_text(&j->r, t, &text);
     if (rc == CS_OK && unlink(path) != 0 && errno != ENOENT)
         rc = cs_status_from_errno(errno);
     if (rc == CS_OK)
@@ -765,7 +551,7 @@ static enum cs_status write_text(const struct rjob *j, const char *path, const s
 static void replay(const struct rjob *j, int fd, const struct cs_bytes *t)
 {
     struct cs_bytes text = {0};
-    if (denorm_text(&j->r, t, &text) == CS_OK) {
+    if (cs_rust_denorm_text(&j->r, t, &text) == CS_OK) {
         size_t off = 0;
         while (off < text.len) {
             ssize_t n = write(fd, text.data + off, text.len - off);
@@ -781,7 +567,7 @@ static void replay(const struct rjob *j, int fd, const struct cs_bytes *t)
 
 /* A pin: a line "C<working dir>" and/or "T<target dir>" for each root the
  * outputs hold (bits 1 and 2 of found). malloc'd. */
-static char *pin_of(const struct roots *r, unsigned found)
+static char *pin_of(const struct cs_rust_roots *r, unsigned found)
 {
     size_t n = strlen(r->cwd) + (r->target ? strlen(r->target) : 0) + 8;
     char *p = malloc(n);
@@ -793,7 +579,7 @@ static char *pin_of(const struct roots *r, unsigned found)
 }
 
 /* Whether a pinned record was built with this call's roots. */
-static bool pin_matches(const struct roots *r, const char *pin)
+static bool pin_matches(const struct cs_rust_roots *r, const char *pin)
 {
     unsigned found = 0;
     for (const char *l = pin; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
@@ -891,13 +677,13 @@ static void store_result(struct rjob *j, const uint8_t rkey[CS_SHA256_LEN], stru
     if (rc == CS_OK && j->dep_file)
         rc = cs_read_file(j->dep_file, MAX_FILE, &d);
     if (rc == CS_OK && j->dep_file)
-        rc = norm_text(&j->r, d.data ? d.data : (uint8_t *)"", d.len, &r.dep_info);
+        rc = cs_rust_norm_text(&j->r, d.data ? d.data : (uint8_t *)"", d.len, &r.dep_info);
     if (rc == CS_OK && j->dep_file && r.dep_info.len == 0)
         rc = CS_ERR_INVALID;
     if (rc == CS_OK)
-        rc = norm_text(&j->r, out->data ? out->data : (uint8_t *)"", out->len, &r.out_text);
+        rc = cs_rust_norm_text(&j->r, out->data ? out->data : (uint8_t *)"", out->len, &r.out_text);
     if (rc == CS_OK)
-        rc = norm_text(&j->r, err->data ? err->data : (uint8_t *)"", err->len, &r.err_text);
+        rc = cs_rust_norm_text(&j->r, err->data ? err->data : (uint8_t *)"", err->len, &r.err_text);
     if (rc == CS_OK && pinned && !(r.pin = pin_of(&j->r, pinned)))
         rc = CS_ERR_NOMEM;
     struct cs_bytes blob = {0};
@@ -939,13 +725,13 @@ static enum cs_status key_from_own_depinfo(struct rjob *j, uint8_t rkey[CS_SHA25
                                            struct cs_manifest_entry *e, bool *entry_ok)
 {
     struct cs_bytes text = {0};
-    struct depinfo d = {0};
+    struct cs_rust_depinfo d = {0};
     enum cs_status rc = cs_read_file(j->dep_file, MAX_FILE, &text);
     if (rc == CS_OK)
-        rc = parse_depinfo(text.data ? (char *)text.data : "", &d);
+        rc = cs_rust_depinfo_parse(text.data ? (char *)text.data : "", &d);
     if (rc == CS_OK)
         rc = result_key(j, &d, rkey, e, entry_ok);
-    depinfo_free(&d);
+    cs_rust_depinfo_free(&d);
     cs_bytes_free(&text);
     return rc;
 }
@@ -1106,7 +892,7 @@ static int cached_rustc(struct rjob *j)
     struct cs_bytes identity = {0}, src = {0}, blob = {0};
     struct cs_manifest m = {0};
     struct cs_manifest_entry e = {0};
-    struct depinfo d = {0};
+    struct cs_rust_depinfo d = {0};
     uint8_t mkey[CS_SHA256_LEN], rkey[CS_SHA256_LEN], sh[CS_SHA256_LEN];
     bool from_remote = false, direct = j->ss->s.direct, entry_ok = false, have_key = false;
     int code = 0;
@@ -1126,7 +912,7 @@ static int cached_rustc(struct rjob *j)
     sha_of(&src, sh);
     {
         struct cs_sha256 h = j->common;
-        char *np = norm_path(&j->r, j->a.input, j->ss->s.basedir);
+        char *np = cs_rust_norm_path(&j->r, j->a.input, j->ss->s.basedir);
         hash_str(&h, "rust-direct");
         hash_str(&h, np ? np : "");
         cs_sha256_update(&h, sh, sizeof sh);
@@ -1185,7 +971,7 @@ static int cached_rustc(struct rjob *j)
         code = passthrough(j);
 done:
     entry_free(&e);
-    depinfo_free(&d);
+    cs_rust_depinfo_free(&d);
     cs_manifest_free(&m);
     cs_bytes_free(&identity);
     cs_bytes_free(&src);
@@ -1240,15 +1026,15 @@ int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int arg
         code = failed(&j, "out of memory", CS_ERR_NOMEM);
         goto out;
     }
-    if (!plain_path(j.r.cwd) || (j.r.target && !plain_path(j.r.target)) || !plain_path(j.out_dir) ||
-        strlen(j.r.cwd) < 2) {
+    if (!cs_rust_plain_path(j.r.cwd) || (j.r.target && !cs_rust_plain_path(j.r.target)) ||
+        !cs_rust_plain_path(j.out_dir) || strlen(j.r.cwd) < 2) {
         code = uncacheable(&j, CS_UNC_UNUSUAL_PATH);
         goto out;
     }
     /* The working dir is the checkout's (cargo runs members there, with
      * target/ below it): map it to "." so the outputs do not hold it. */
-    j.remap = (j.r.target && under(j.r.target, j.r.cwd)) ||
-              (ss->s.basedir && under(j.r.cwd, ss->s.basedir));
+    j.remap = (j.r.target && cs_rust_under(j.r.target, j.r.cwd)) ||
+              (ss->s.basedir && cs_rust_under(j.r.cwd, ss->s.basedir));
     if ((rc = plan_outputs(&j)) != CS_OK) {
         code = failed(&j, "naming the outputs", rc);
         goto out;

@@ -243,7 +243,7 @@ static enum cs_status option(struct cs_rust_args *a, const char *name, const cha
     if (!strcmp(name, "--emit"))
         return emits(a, v);
     if (!strcmp(name, "--print") || !strcmp(name, "--explain"))
-        return unc(a, CS_UNC_RUST_QUERY, name), CS_OK;
+        return unc(a, CS_UNC_RUST_QUERY, v), CS_OK;
     if (!strcmp(name, "--out-dir")) {
         a->out_dir = v;
         return key(a, "--out-dir", v);

@@ -100,8 +100,8 @@ static enum cs_status remote_file(struct cs_session *ss, const struct cs_rust_ou
     struct cs_bytes blob = {0};
     enum cs_status rc = cs_remote_get(r, o->sha, &blob);
     if (rc == CS_OK) {
+        uint8_t sha[CS_SHA256_LEN] = {0};
         rc = cs_blob_unseal("CSF1", blob.data, blob.len, data);
-        uint8_t sha[CS_SHA256_LEN];
         if (rc == CS_OK)
             sha_of(data, sha);
         if (rc != CS_OK || memcmp(sha, o->sha, CS_SHA256_LEN) != 0 || data->len != o->size) {
