@@ -30,6 +30,12 @@ static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_NATIVE] = "native_arch",
     [CS_UNC_SPECIAL_FILE] = "special_file",
     [CS_UNC_ARCH] = "multiple_arch",
+    [CS_UNC_INCREMENTAL] = "incremental",
+    [CS_UNC_RUST_QUERY] = "rust_query",
+    [CS_UNC_RUST_EMIT] = "rust_emit",
+    [CS_UNC_UNSTABLE] = "unstable_option",
+    [CS_UNC_RUST_TARGET] = "rust_target",
+    [CS_UNC_UNUSUAL_PATH] = "unusual_path",
 };
 
 const char *cs_uncacheable_name(enum cs_uncacheable r)

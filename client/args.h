@@ -26,6 +26,12 @@ enum cs_uncacheable {
     CS_UNC_NATIVE,        /* -march=native and friends: depends on the host */
     CS_UNC_SPECIAL_FILE,  /* input or output is not a regular file path */
     CS_UNC_ARCH,          /* several -arch */
+    CS_UNC_INCREMENTAL,   /* rustc -C incremental (CARGO_INCREMENTAL=1) */
+    CS_UNC_RUST_QUERY,    /* rustc -vV, --print, --explain: no compile */
+    CS_UNC_RUST_EMIT,     /* an --emit kind or output path the cache does not restore */
+    CS_UNC_UNSTABLE,      /* rustc -Z options */
+    CS_UNC_RUST_TARGET,   /* a target whose output names are not ELF's */
+    CS_UNC_UNUSUAL_PATH,  /* a working or output dir that text replacement cannot carry */
     CS_UNC_COUNT
 };
 const char *cs_uncacheable_name(enum cs_uncacheable r);

@@ -26,8 +26,7 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
-/* Wraps raw into magic + length + zstd frame. */
-static enum cs_status seal(const char magic[4], const struct cs_bytes *raw, struct cs_bytes *out)
+enum cs_status cs_blob_seal(const char magic[4], const struct cs_bytes *raw, struct cs_bytes *out)
 {
     size_t bound = ZSTD_compressBound(raw->len);
     enum cs_status rc = cs_bytes_append(out, magic, 4);
@@ -53,8 +52,8 @@ static enum cs_status seal(const char magic[4], const struct cs_bytes *raw, stru
     return CS_OK;
 }
 
-static enum cs_status unseal(const char magic[4], const uint8_t *data, size_t len,
-                             struct cs_bytes *raw)
+enum cs_status cs_blob_unseal(const char magic[4], const uint8_t *data, size_t len,
+                              struct cs_bytes *raw)
 {
     if (len < 12 || memcmp(data, magic, 4) != 0)
         return CS_ERR_INVALID;
@@ -95,7 +94,7 @@ enum cs_status cs_result_encode(const struct cs_result *r, struct cs_bytes *out)
             rc = cs_bytes_append(&raw, r->sec[t].data, r->sec[t].len);
     }
     if (rc == CS_OK)
-        rc = seal("CSR1", &raw, out);
+        rc = cs_blob_seal("CSR1", &raw, out);
     cs_bytes_free(&raw);
     return rc;
 }
@@ -104,7 +103,7 @@ enum cs_status cs_result_decode(const uint8_t *data, size_t len, struct cs_resul
 {
     memset(r, 0, sizeof *r);
     struct cs_bytes raw = {0};
-    enum cs_status rc = unseal("CSR1", data, len, &raw);
+    enum cs_status rc = cs_blob_unseal("CSR1", data, len, &raw);
     size_t o = 0;
     while (rc == CS_OK && o < raw.len) {
         if (raw.len - o < 9) {
@@ -163,7 +162,7 @@ enum cs_status cs_manifest_encode(const struct cs_manifest *m, struct cs_bytes *
         }
     }
     if (rc == CS_OK)
-        rc = seal("CSM1", &raw, out);
+        rc = cs_blob_seal("CSM1", &raw, out);
     cs_bytes_free(&raw);
     return rc;
 }
@@ -172,7 +171,7 @@ enum cs_status cs_manifest_decode(const uint8_t *data, size_t len, struct cs_man
 {
     memset(m, 0, sizeof *m);
     struct cs_bytes raw = {0};
-    enum cs_status rc = unseal("CSM1", data, len, &raw);
+    enum cs_status rc = cs_blob_unseal("CSM1", data, len, &raw);
     size_t o = 0;
 #define NEED(k)                                                                                    \
     do {                                                                                           \

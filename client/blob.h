@@ -13,6 +13,12 @@
 #include "client/util.h"
 #include "common/hash.h"
 
+/* The envelope of every blob: magic, raw length, one zstd frame (level 1).
+ * Unsealing checks the magic and the length and refuses more than 4 GiB. */
+enum cs_status cs_blob_seal(const char magic[4], const struct cs_bytes *raw, struct cs_bytes *out);
+enum cs_status cs_blob_unseal(const char magic[4], const uint8_t *data, size_t len,
+                              struct cs_bytes *raw);
+
 enum cs_section { CS_SEC_OBJECT = 1, CS_SEC_DEP = 2, CS_SEC_STDOUT = 3, CS_SEC_STDERR = 4 };
 
 struct cs_result {

@@ -20,6 +20,8 @@
 #include "client/local.h"
 #include "client/ppscan.h"
 #include "client/remote.h"
+#include "client/rust.h"
+#include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
 #include "common/hash.h"
@@ -28,8 +30,7 @@
 #define MAX_OBJECT ((size_t)1 << 30)
 
 struct job {
-    struct cs_settings s;
-    bool settings_ok;
+    struct cs_session ss; /* settings, counters, log, the blob stores */
     struct cs_args a;
     struct cs_compiler comp;
     char *cwd;          /* normalised getcwd(): what paths are made relative to */
@@ -37,56 +38,17 @@ struct job {
     int argc;
     char **argv; /* the compiler's arguments as given */
     const char *compiler_name;
-    struct cs_stats delta;
-    unsigned shard;
-    int logfd;
-    struct cs_remote *remote;
-    bool remote_off; /* not configured, unavailable, or failed in this process */
-    int64_t start_ns;
     struct cs_bytes version; /* the compiler's version text (cs_compiler_version) */
     struct cs_sha256 common; /* everything but the source/preprocessed text */
 };
-
-__attribute__((format(printf, 2, 3))) static void job_log(struct job *j, const char *fmt, ...)
-{
-    if (j->logfd < 0)
-        return;
-    char line[4096];
-    int n = snprintf(line, sizeof line, "cstash[%ld] ", (long)getpid());
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof line - 2)
-        n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    (void)!write(j->logfd, line, (size_t)n);
-}
-
-static void count(struct job *j, enum cs_stat st)
-{
-    j->delta.v[st]++;
-}
-
-static void flush_stats(struct job *j)
-{
-    if (!j->settings_ok)
-        return;
-    bool any = false;
-    for (int i = 0; i < CS_ST_COUNT; i++)
-        any |= j->delta.v[i] != 0;
-    if (any && cs_stats_add(j->s.dir, j->shard, &j->delta) != CS_OK)
-        job_log(j, "cannot update the stats in %s", j->s.dir);
-    memset(&j->delta, 0, sizeof j->delta);
-}
 
 /* prefix words (CSTASH_PREFIX) + compiler + args; caller frees. */
 static enum cs_status command(struct job *j, bool with_prefix, char *const *args, size_t nargs,
                               struct cs_strv *out)
 {
     enum cs_status rc = CS_OK;
-    if (with_prefix && j->s.prefix) {
-        char *copy = strdup(j->s.prefix), *save = NULL;
+    if (with_prefix && j->ss.s.prefix) {
+        char *copy = strdup(j->ss.s.prefix), *save = NULL;
         if (!copy)
             return CS_ERR_NOMEM;
         for (char *w = strtok_r(copy, " \t", &save); w && rc == CS_OK;
@@ -104,7 +66,7 @@ static enum cs_status command(struct job *j, bool with_prefix, char *const *args
 /* Runs the compiler with the original arguments in place of this process. */
 static int passthrough(struct job *j)
 {
-    flush_stats(j);
+    cs_session_flush_stats(&j->ss);
     struct cs_strv cmd = {0};
     if (command(j, true, j->argv, (size_t)j->argc, &cmd) != CS_OK) {
         fprintf(stderr, "cstash: out of memory\n");
@@ -117,109 +79,6 @@ static int passthrough(struct job *j)
 }
 
 /* ---- remote ------------------------------------------------------------ */
-
-static char *backoff_file(const struct job *j)
-{
-    return cs_path_join(j->s.dir, "remote.unavailable");
-}
-
-static void remote_init(struct job *j)
-{
-    j->remote_off = !j->s.remote;
-    if (j->remote_off)
-        return;
-    char *f = backoff_file(j);
-    struct cs_bytes b = {0};
-    if (f && cs_read_file(f, 64, &b) == CS_OK && b.data) {
-        long long until = atoll((char *)b.data);
-        if (until > (long long)time(NULL)) {
-            j->remote_off = true;
-            count(j, CS_ST_REMOTE_SKIPPED);
-            job_log(j, "remote skipped: unavailable until %lld", until);
-        }
-    }
-    cs_bytes_free(&b);
-    free(f);
-}
-
-static struct cs_remote *remote(struct job *j)
-{
-    if (j->remote_off)
-        return NULL;
-    if (!j->remote) {
-        const char *why = "";
-        j->remote = cs_remote_open(&j->s, &why);
-        if (!j->remote) {
-            job_log(j, "remote disabled: %s", why);
-            count(j, CS_ST_REMOTE_ERROR);
-            j->remote_off = true;
-        }
-    }
-    return j->remote;
-}
-
-/* After a failed remote call: count it, stop using the remote in this
- * process, and when the server is away tell the next compiles too. */
-static void remote_failed(struct job *j, enum cs_status rc)
-{
-    count(j, rc == CS_ERR_BUSY ? CS_ST_REMOTE_TIMEOUT : CS_ST_REMOTE_ERROR);
-    job_log(j, "remote error: %s", cs_remote_error(j->remote));
-    j->remote_off = true;
-    if (cs_remote_unreachable(j->remote) && j->s.remote_backoff_s > 0) {
-        char *f = backoff_file(j);
-        char until[32];
-        snprintf(until, sizeof until, "%lld\n", (long long)time(NULL) + j->s.remote_backoff_s);
-        if (f && cs_mkdirs(j->s.dir, true) == CS_OK)
-            (void)cs_write_file_atomic(f, until, strlen(until));
-        free(f);
-    }
-}
-
-/* Local, then remote; a remote hit is copied to the local cache.
- * *from_remote tells where it came from. */
-static enum cs_status fetch(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                            struct cs_bytes *out, bool *from_remote)
-{
-    *from_remote = false;
-    out->len = 0;
-    enum cs_status rc = cs_local_get(j->s.dir, key, kind, out);
-    if (rc == CS_OK)
-        return CS_OK;
-    if (rc != CS_ERR_NOT_FOUND) {
-        count(j, CS_ST_LOCAL_ERROR);
-        job_log(j, "local cache read: %s", cs_strerror(rc));
-    }
-    struct cs_remote *r = remote(j);
-    if (!r)
-        return CS_ERR_NOT_FOUND;
-    out->len = 0;
-    rc = cs_remote_get(r, key, out);
-    if (rc == CS_OK) {
-        *from_remote = true;
-        if (!j->s.readonly &&
-            cs_local_put(j->s.dir, key, kind, out->data, out->len, j->s.maxsize) != CS_OK)
-            count(j, CS_ST_LOCAL_ERROR);
-        return CS_OK;
-    }
-    if (rc != CS_ERR_NOT_FOUND)
-        remote_failed(j, rc);
-    return CS_ERR_NOT_FOUND;
-}
-
-static void store(struct job *j, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                  const struct cs_bytes *blob)
-{
-    if (j->s.readonly)
-        return;
-    enum cs_status rc = cs_local_put(j->s.dir, key, kind, blob->data, blob->len, j->s.maxsize);
-    if (rc != CS_OK) {
-        count(j, CS_ST_LOCAL_ERROR);
-        job_log(j, "local cache write: %s", cs_strerror(rc));
-    }
-    struct cs_remote *r = j->s.remote_readonly ? NULL : remote(j);
-    if (r && (rc = cs_remote_put(r, key, blob->data, blob->len)) != CS_OK)
-        remote_failed(j, rc);
-}
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -255,7 +114,7 @@ static enum cs_status hash_common(struct job *j)
         hash_str(&j->common, j->compiler_cwd);
         hash_str(&j->common, j->a.output);
     }
-    hash_str(&j->common, j->s.cache_buster ? j->s.cache_buster : "");
+    hash_str(&j->common, j->ss.s.cache_buster ? j->ss.s.cache_buster : "");
     /* Include search paths from the environment change which headers a
      * direct-mode hit would find; the locale changes the diagnostics text. */
     static const char *const env[] = {"CPATH",
@@ -303,9 +162,9 @@ static enum freshness freshness(const struct job *j, const struct stat *st)
 {
     int64_t changed =
         ns_of(&st->st_mtim) > ns_of(&st->st_ctim) ? ns_of(&st->st_mtim) : ns_of(&st->st_ctim);
-    if (changed >= j->start_ns - DURING_MARGIN_NS)
+    if (changed >= j->ss.start_ns - DURING_MARGIN_NS)
         return FRESH_DURING;
-    return changed >= j->start_ns - RECENT_MARGIN_NS ? FRESH_RECENT : FRESH_OLD;
+    return changed >= j->ss.start_ns - RECENT_MARGIN_NS ? FRESH_RECENT : FRESH_OLD;
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -464,8 +323,8 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             if (ok)
                 e->nfiles++;
         } else {
-            job_log(
-                j,
+            cs_session_log(
+                &j->ss,
                 "no direct mode entry: %s changed during the compile, is unreadable or uses time "
                 "macros",
                 path);
@@ -490,7 +349,7 @@ static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], st
         return;
     struct cs_bytes blob = {0};
     if (cs_manifest_add(m, &e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
-        store(j, mkey, CS_KIND_MANIFEST, &blob);
+        cs_session_store(&j->ss, mkey, CS_KIND_MANIFEST, &blob);
     cs_bytes_free(&blob);
 }
 
@@ -516,19 +375,19 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
     if (rc != CS_OK) {
         cs_bytes_free(&out);
         cs_bytes_free(&err);
-        count(j, CS_ST_INTERNAL_ERROR);
-        job_log(j, "running the compiler: %s", cs_strerror(rc));
+        cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
+        cs_session_log(&j->ss, "running the compiler: %s", cs_strerror(rc));
         return passthrough(j);
     }
     replay(1, &out);
     replay(2, &err);
     if (status != 0) {
-        count(j, CS_ST_COMPILE_FAILED);
+        cs_session_count(&j->ss, CS_ST_COMPILE_FAILED);
         cs_bytes_free(&out);
         cs_bytes_free(&err);
         return status;
     }
-    count(j, CS_ST_MISS);
+    cs_session_count(&j->ss, CS_ST_MISS);
     struct cs_result r = {0};
     r.has[CS_SEC_OBJECT] = true;
     rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
@@ -554,11 +413,11 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         rc = cs_result_encode(&r, &blob);
     cs_result_free(&r);
     if (rc != CS_OK) {
-        count(j, CS_ST_INTERNAL_ERROR);
-        job_log(j, "not cached: %s", cs_strerror(rc));
+        cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
+        cs_session_log(&j->ss, "not cached: %s", cs_strerror(rc));
     } else if (have_key) {
-        store(j, result_key, CS_KIND_RESULT, &blob);
-        if (direct_ok && !j->s.readonly)
+        cs_session_store(&j->ss, result_key, CS_KIND_RESULT, &blob);
+        if (direct_ok && !j->ss.s.readonly)
             update_manifest(j, mkey, m, includes, result_key);
     }
     cs_bytes_free(&blob);
@@ -571,12 +430,12 @@ static int cached_compile(struct job *j)
     struct cs_manifest m = {0};
     struct cs_bytes blob = {0}, src = {0}, pp = {0}, pperr = {0};
     struct cs_strv includes = {0};
-    bool from_remote, direct_ok = j->s.direct;
+    bool from_remote, direct_ok = j->ss.s.direct;
     int exit_code = 0;
 
     if (hash_common(j) != CS_OK) {
-        count(j, CS_ST_INTERNAL_ERROR);
-        job_log(j, "out of memory");
+        cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
+        cs_session_log(&j->ss, "out of memory");
         return passthrough(j);
     }
     /* An overlay's virtual paths may be what the line markers name. */
@@ -601,15 +460,17 @@ static int cached_compile(struct job *j)
             if (freshness(j, &st) == FRESH_DURING)
                 direct_ok = false;
         }
-        if (direct_ok && !j->s.recache &&
-            fetch(j, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
+        if (direct_ok && !j->ss.s.recache &&
+            cs_session_fetch(&j->ss, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
             cs_manifest_decode(blob.data, blob.len, &m) == CS_OK && manifest_lookup(&m, rkey)) {
             bool res_remote;
-            if (fetch(j, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
+            if (cs_session_fetch(&j->ss, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
                 deliver(j, &blob) == CS_OK) {
-                count(j, res_remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
-                j->shard = rkey[0] >> 4;
-                job_log(j, "direct hit (%s) for %s", res_remote ? "remote" : "local", j->a.output);
+                cs_session_count(&j->ss,
+                                 res_remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
+                j->ss.shard = rkey[0] >> 4;
+                cs_session_log(&j->ss, "direct hit (%s) for %s", res_remote ? "remote" : "local",
+                               j->a.output);
                 goto done;
             }
         }
@@ -623,35 +484,37 @@ static int cached_compile(struct job *j)
             rc = cs_exec_capture(cmd.v, &pp, &pperr, MAX_OUTPUT, &status);
         cs_strv_free(&cmd);
         if (rc != CS_OK || status != 0) {
-            count(j, CS_ST_PREPROCESSOR_ERROR);
-            job_log(j, "preprocessor failed (%s, exit %d): compiling without the cache",
-                    cs_strerror(rc), status);
+            cs_session_count(&j->ss, CS_ST_PREPROCESSOR_ERROR);
+            cs_session_log(&j->ss, "preprocessor failed (%s, exit %d): compiling without the cache",
+                           cs_strerror(rc), status);
             exit_code = passthrough(j);
             goto done;
         }
         struct cs_sha256 h = j->common;
         hash_str(&h, "preprocessed");
-        rc = cs_ppscan((char *)(pp.data ? pp.data : (uint8_t *)""), pp.len, j->cwd, j->s.basedir,
+        rc = cs_ppscan((char *)(pp.data ? pp.data : (uint8_t *)""), pp.len, j->cwd, j->ss.s.basedir,
                        &h, &includes);
         /* Preprocessor warnings are part of what a hit must replay. */
         cs_sha256_update(&h, pperr.data ? pperr.data : (uint8_t *)"", pperr.len);
         cs_sha256_final(&h, rkey);
         if (rc != CS_OK) {
-            count(j, CS_ST_INTERNAL_ERROR);
+            cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
             exit_code = passthrough(j);
             goto done;
         }
     }
-    j->shard = rkey[0] >> 4;
-    if (!j->s.recache && fetch(j, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK &&
+    j->ss.shard = rkey[0] >> 4;
+    if (!j->ss.s.recache &&
+        cs_session_fetch(&j->ss, rkey, CS_KIND_RESULT, &blob, &from_remote) == CS_OK &&
         deliver(j, &blob) == CS_OK) {
-        count(j, from_remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
-        job_log(j, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local", j->a.output);
-        if (direct_ok && !j->s.readonly)
+        cs_session_count(&j->ss, from_remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
+        cs_session_log(&j->ss, "preprocessed hit (%s) for %s", from_remote ? "remote" : "local",
+                       j->a.output);
+        if (direct_ok && !j->ss.s.readonly)
             update_manifest(j, mkey, &m, &includes, rkey);
         goto done;
     }
-    job_log(j, "miss for %s", j->a.output);
+    cs_session_log(&j->ss, "miss for %s", j->a.output);
     exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes);
 done:
     cs_manifest_free(&m);
@@ -690,7 +553,7 @@ static enum cs_status default_configs(struct job *j)
     char *triple = default_triple(&j->version);
     enum cs_status rc = cs_compiler_default_configs(&j->comp, triple, j->cwd, &paths);
     if (rc == CS_OK)
-        rc = cs_args_add_configs(&j->a, j->cwd, j->s.basedir, &paths);
+        rc = cs_args_add_configs(&j->a, j->cwd, j->ss.s.basedir, &paths);
     free(triple);
     cs_strv_free(&paths);
     return rc;
@@ -713,14 +576,14 @@ static char *compiler_cwd(void)
 
 int cs_compile_main(int argc, char **argv)
 {
-    struct job j = {.logfd = -1, .compiler_name = argv[0], .argc = argc - 1, .argv = argv + 1};
+    struct job j = {.ss.logfd = -1, .compiler_name = argv[0], .argc = argc - 1, .argv = argv + 1};
     char err[512];
-    j.start_ns = cs_now_ns();
-    j.shard = (unsigned)getpid() & 15;
-    enum cs_status rc = cs_settings_load(&j.s, err, sizeof err);
-    j.settings_ok = rc == CS_OK;
-    if (j.s.log)
-        j.logfd = open(j.s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    j.ss.start_ns = cs_now_ns();
+    j.ss.shard = (unsigned)getpid() & 15;
+    enum cs_status rc = cs_settings_load(&j.ss.s, err, sizeof err);
+    j.ss.settings_ok = rc == CS_OK;
+    if (j.ss.s.log)
+        j.ss.logfd = open(j.ss.s.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (rc != CS_OK) {
         fprintf(stderr, "cstash: %s; compiling without the cache\n",
                 err[0] ? err : cs_strerror(rc));
@@ -731,8 +594,14 @@ int cs_compile_main(int argc, char **argv)
                 argv[0]);
         return 127;
     }
-    if (j.s.disable) {
-        count(&j, CS_ST_DISABLED);
+    if (cs_rust_is_rustc(argv[0])) {
+        int code = cs_rust_main(&j.ss, &j.comp, j.argc, j.argv);
+        cs_compiler_free(&j.comp);
+        cs_session_close(&j.ss);
+        return code;
+    }
+    if (j.ss.s.disable) {
+        cs_session_count(&j.ss, CS_ST_DISABLED);
         return passthrough(&j);
     }
     char *cwd = getcwd(NULL, 0);
@@ -740,41 +609,37 @@ int cs_compile_main(int argc, char **argv)
     free(cwd);
     j.compiler_cwd = compiler_cwd();
     if (!j.cwd || !j.compiler_cwd) {
-        count(&j, CS_ST_INTERNAL_ERROR);
+        cs_session_count(&j.ss, CS_ST_INTERNAL_ERROR);
         return passthrough(&j);
     }
-    rc = cs_args_parse(j.argc, j.argv, j.cwd, j.s.basedir, &j.a);
+    rc = cs_args_parse(j.argc, j.argv, j.cwd, j.ss.s.basedir, &j.a);
     if (rc != CS_OK) {
-        count(&j, CS_ST_INTERNAL_ERROR);
+        cs_session_count(&j.ss, CS_ST_INTERNAL_ERROR);
         return passthrough(&j);
     }
     if (j.a.reason == CS_UNC_NONE) {
-        if (cs_compiler_version(&j.comp, j.s.dir, &j.version) != CS_OK) {
-            count(&j, CS_ST_INTERNAL_ERROR);
-            job_log(&j, "cannot identify the compiler %s", j.comp.path);
+        if (cs_compiler_version(&j.comp, j.ss.s.dir, &j.version) != CS_OK) {
+            cs_session_count(&j.ss, CS_ST_INTERNAL_ERROR);
+            cs_session_log(&j.ss, "cannot identify the compiler %s", j.comp.path);
             return passthrough(&j);
         }
         if (default_configs(&j) != CS_OK) {
-            count(&j, CS_ST_INTERNAL_ERROR);
+            cs_session_count(&j.ss, CS_ST_INTERNAL_ERROR);
             return passthrough(&j);
         }
     }
     if (j.a.reason != CS_UNC_NONE) {
-        count(&j, (enum cs_stat)(CS_ST_UNCACHEABLE + j.a.reason));
-        job_log(&j, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
+        cs_session_count(&j.ss, (enum cs_stat)(CS_ST_UNCACHEABLE + j.a.reason));
+        cs_session_log(&j.ss, "uncacheable (%s)", cs_uncacheable_name(j.a.reason));
         return passthrough(&j);
     }
-    remote_init(&j);
+    cs_session_remote_init(&j.ss);
     int code = cached_compile(&j);
-    flush_stats(&j);
-    cs_remote_close(j.remote);
     cs_args_free(&j.a);
     cs_bytes_free(&j.version);
     cs_compiler_free(&j.comp);
-    cs_settings_free(&j.s);
     free(j.cwd);
     free(j.compiler_cwd);
-    if (j.logfd >= 0)
-        close(j.logfd);
+    cs_session_close(&j.ss);
     return code;
 }

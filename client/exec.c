@@ -14,8 +14,21 @@
 
 extern char **environ;
 
-enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
-                               size_t max, int *status)
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* the reader went away: the capture still holds it */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static enum cs_status run(char *const *argv, struct cs_bytes *out, struct cs_bytes *err, size_t max,
+                          int *status, bool tee)
 {
     int po[2], pe[2];
     if (pipe2(po, O_CLOEXEC) != 0)
@@ -64,6 +77,8 @@ enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct c
                 open_fds--;
                 continue;
             }
+            if (tee)
+                write_all(k + 1, chunk, (size_t)n);
             if (rc == CS_OK && bufs[k]->len + (size_t)n > max)
                 rc = CS_ERR_TOO_LARGE; /* keep draining so the child can finish */
             if (rc == CS_OK)
@@ -80,6 +95,18 @@ enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct c
     }
     *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
     return rc;
+}
+
+enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
+                               size_t max, int *status)
+{
+    return run(argv, out, err, max, status, false);
+}
+
+enum cs_status cs_exec_tee(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
+                           size_t max, int *status)
+{
+    return run(argv, out, err, max, status, true);
 }
 
 int cs_exec_replace(char *const *argv)

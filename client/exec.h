@@ -10,6 +10,10 @@
  * the exit code, or 128 + signal. */
 enum cs_status cs_exec_capture(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
                                size_t max, int *status);
+/* The same, but each stream is also passed on to this process's stdout
+ * and stderr as it comes (cargo reads rustc's messages while it runs). */
+enum cs_status cs_exec_tee(char *const *argv, struct cs_bytes *out, struct cs_bytes *err,
+                           size_t max, int *status);
 /* execvp; returns only on failure, with errno set. */
 int cs_exec_replace(char *const *argv);
 

@@ -17,7 +17,7 @@
  * many compiles away. */
 #define CLEAN_TO_PERCENT 80
 
-static char *blob_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind)
+char *cs_local_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind)
 {
     char hex[CS_SHA256_HEX_LEN + 1];
     cs_hex_encode(key, CS_SHA256_LEN, hex);
@@ -36,7 +36,7 @@ static unsigned shard_of(const uint8_t key[CS_SHA256_LEN])
 enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
                             struct cs_bytes *out)
 {
-    char *path = blob_path(dir, key, kind);
+    char *path = cs_local_path(dir, key, kind);
     if (!path)
         return CS_ERR_NOMEM;
     enum cs_status rc = cs_read_file(path, (size_t)4 << 30, out);
@@ -49,7 +49,7 @@ enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], e
 enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
                             const void *data, size_t len, uint64_t maxsize)
 {
-    char *path = blob_path(dir, key, kind);
+    char *path = cs_local_path(dir, key, kind);
     if (!path)
         return CS_ERR_NOMEM;
     struct stat old;
@@ -62,11 +62,18 @@ enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], e
     free(path);
     if (rc != CS_OK)
         return rc;
+    return cs_local_account(dir, key, existed ? 0 : 1,
+                            (int64_t)len - (existed ? (int64_t)old.st_size : 0), maxsize);
+}
+
+enum cs_status cs_local_account(const char *dir, const uint8_t key[CS_SHA256_LEN], int64_t files,
+                                int64_t bytes, uint64_t maxsize)
+{
     struct cs_stats d = {0};
-    d.v[CS_ST_FILES] = existed ? 0 : 1;
-    d.v[CS_ST_BYTES] = (int64_t)len - (existed ? (int64_t)old.st_size : 0);
+    d.v[CS_ST_FILES] = files;
+    d.v[CS_ST_BYTES] = bytes;
     unsigned shard = shard_of(key);
-    rc = cs_stats_add(dir, shard, &d);
+    enum cs_status rc = cs_stats_add(dir, shard, &d);
     if (rc != CS_OK)
         return rc;
     struct cs_stats now;

@@ -12,7 +12,16 @@
 #include "client/util.h"
 #include "common/hash.h"
 
-enum cs_kind { CS_KIND_RESULT = 'R', CS_KIND_MANIFEST = 'M' };
+/* F: a file by the sha256 of its content, stored raw so it can be
+ * hard-linked (the Rust path's outputs). */
+enum cs_kind { CS_KIND_RESULT = 'R', CS_KIND_MANIFEST = 'M', CS_KIND_FILE = 'F' };
+
+/* DIR/<k0>/<k1k2>/<rest>.<kind>, malloc'd; NULL on OOM. */
+char *cs_local_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind);
+/* Accounts a blob put in place by other means (a hard link) in its
+ * shard's stats and cleans the shard when it is over maxsize / 16. */
+enum cs_status cs_local_account(const char *dir, const uint8_t key[CS_SHA256_LEN], int64_t files,
+                                int64_t bytes, uint64_t maxsize);
 
 /* Appends the blob to out; CS_ERR_NOT_FOUND on a miss. Refreshes its age. */
 enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,

@@ -23,7 +23,8 @@ common=("$src"/common/{base64,buf,checksum,hash,log,size,status}.c
         "$src"/storage/sigv4.c "$src"/server/{s3_sigv4,s3_chunked}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_s3,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c
-        "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c)
+        "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c
+        "$src"/client/{rust_depinfo,rust_paths,rust_result}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
     local dir=$out/corpus-$1 i=0
@@ -54,6 +55,12 @@ if [ -x "$build/client/cstash" ] && command -v gcc >/dev/null; then
         "$build/client/cstash" gcc -Wall -MD -c s.c -o s.o 2>/dev/null) || true
     find "$out/seedcache" -name '*.[RM]' -exec cp {} "$out/corpus-blob/" \; 2>/dev/null || true
 fi
+# Rust: a record, a dep-info, a text with the roots (fuzz_rust.c)
+seed rust $'\x00CSU1' $'\x01/ws/x/target/debug/deps/u.d: src/lib.rs /w/a\\ b\n\n# env-dep:OUT_DIR=/o\n' \
+    $'\x02{"artifact":"/ws/x/target/debug/deps/libu.rmeta"} /ws/xy \x01 /ws/x'
+if [ -d "$out/seedcache" ]; then
+    find "$out/seedcache" -name '*.R' | while read -r f; do { printf '\x00'; cat "$f"; } >"$out/corpus-rust/$(basename "$f")"; done
+fi
 # The first bytes choose the limits, HEAD or not, the end of the
 # connection and the read sizes (fuzz_http_response.c).
 http=$'\xff\xff\xff\x02\x04\x07'
@@ -80,7 +87,7 @@ seed s3_sigv4 "$(printf 'GET\n/test.txt\n\nHost:examplebucket.s3.amazonaws.com\n
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config blob ppscan http_response s3_xml s3_chunked s3_sigv4; do
+for t in key credentials propfind destination config blob ppscan http_response s3_xml s3_chunked s3_sigv4 rust; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \

@@ -1,0 +1,1053 @@
+/* The Rust path of cstash (see rust.h; docs/design.md has the key). */
+#include "autoconfig.h"
+
+#include "client/rust.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "client/blob.h"
+#include "client/exec.h"
+#include "client/rust_args.h"
+#include "client/rust_depinfo.h"
+#include "client/rust_paths.h"
+#include "client/rust_result.h"
+#include "client/rust_store.h"
+#include "common/hash.h"
+
+#define MAX_OUTPUT ((size_t)1 << 30)
+#define MAX_FILE ((size_t)1 << 30)
+#define MAX_CRATE_FILES 1000 /* crates hashed from one -L dir */
+
+extern char **environ;
+
+struct rjob {
+    struct cs_session *ss;
+    const struct cs_compiler *rustc;
+    int argc;
+    char **argv;
+    struct cs_rust_args a;
+    struct cs_rust_roots r;
+    const char *crate;   /* crate name */
+    char *crate_owned;   /* when derived from the file name */
+    char *out_dir;       /* absolute */
+    struct cs_strv outs; /* output file names (in out_dir), dep-info excluded */
+    char *dep_file;      /* absolute path of the .d, or NULL */
+    bool remap;          /* the working dir is remapped in the compile */
+    struct cs_sha256 common;
+    char types[64];
+};
+
+bool cs_rust_is_rustc(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    size_t n = strlen(base);
+    return !strcmp(base, "rustc") || cs_starts_with(base, "rustc-") ||
+           (n > 6 && !strcmp(base + n - 6, "-rustc"));
+}
+
+static void hash_str(struct cs_sha256 *h, const char *s)
+{
+    cs_sha256_update(h, s, strlen(s) + 1);
+}
+
+static void sha_of(const struct cs_bytes *b, uint8_t out[CS_SHA256_LEN])
+{
+    const void *parts[] = {b->data ? (const void *)b->data : ""};
+    size_t lens[] = {b->len};
+    cs_sha256_parts(parts, lens, 1, out);
+}
+
+static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
+{
+    struct cs_bytes b = {0};
+    enum cs_status rc = cs_read_file(path, MAX_FILE, &b);
+    if (rc == CS_OK)
+        sha_of(&b, out);
+    cs_bytes_free(&b);
+    return rc;
+}
+
+/* ---- rustc's identity ------------------------------------------------------ */
+
+/* rustc -vV and --print sysroot, cached in DIR/compilers per binary (path,
+ * size, mtime). A rustup proxy picks the toolchain per call (directory
+ * overrides, RUSTUP_TOOLCHAIN): it is asked every time. */
+static enum cs_status rustc_identity(struct rjob *j, struct cs_bytes *out)
+{
+    const char *real = strrchr(j->rustc->real, '/');
+    bool proxy = cs_starts_with(real ? real + 1 : j->rustc->real, "rustup");
+    uint8_t h[CS_SHA256_LEN];
+    char hex[CS_SHA256_HEX_LEN + 1];
+    const void *parts[] = {"cstash-rustc-v1", j->rustc->identity};
+    size_t lens[] = {15, strlen(j->rustc->identity)};
+    cs_sha256_parts(parts, lens, 2, h);
+    cs_hex_encode(h, sizeof h, hex);
+    char *dir = cs_path_join(j->ss->s.dir, "compilers");
+    char *file = dir ? cs_path_join(dir, hex) : NULL;
+    enum cs_status rc = file ? CS_OK : CS_ERR_NOMEM;
+    if (rc == CS_OK && !proxy && cs_read_file(file, 1 << 16, out) == CS_OK && out->len > 0) {
+        free(dir);
+        free(file);
+        return CS_OK;
+    }
+    out->len = 0;
+    char *q1[] = {j->rustc->path, "-vV", NULL};
+    char *q2[] = {j->rustc->path, "--print", "sysroot", NULL};
+    char *const *qs[] = {q1, q2};
+    for (int q = 0; q < 2 && rc == CS_OK; q++) {
+        struct cs_bytes err = {0};
+        int status = -1;
+        rc = cs_exec_capture(qs[q], out, &err, 1 << 16, &status);
+        if (rc == CS_OK && status != 0)
+            rc = CS_ERR_INVALID;
+        cs_bytes_free(&err);
+    }
+    if (rc == CS_OK && !proxy && cs_mkdirs(dir, true) == CS_OK)
+        (void)cs_write_file_atomic(file, out->data, out->len); /* a cache: failure is fine */
+    free(dir);
+    free(file);
+    return rc;
+}
+
+/* ---- the key ---------------------------------------------------------------- */
+
+static bool env_hashed(const char *name, size_t n)
+{
+    static const char *const skip[] = {"CARGO_MAKEFLAGS", "CARGO_HOME", "CARGO_TARGET_DIR",
+                                       "CARGO_INCREMENTAL", "CARGO_LOG"};
+    static const char *const skip_prefix[] = {"CARGO_TERM_",       "CARGO_HTTP_",  "CARGO_NET_",
+                                              "CARGO_REGISTRIES_", "CARGO_BUILD_", "CARGO_LOG_"};
+    static const char *const take[] = {"OUT_DIR",  "RUSTC_BOOTSTRAP", "SOURCE_DATE_EPOCH",
+                                       "LANG",     "LC_ALL",          "LC_MESSAGES",
+                                       "LC_CTYPE", "LIBRARY_PATH",    "RUSTC_LINKER"};
+    for (size_t i = 0; i < sizeof take / sizeof take[0]; i++)
+        if (n == strlen(take[i]) && !strncmp(name, take[i], n))
+            return true;
+    if (n <= 6 || strncmp(name, "CARGO_", 6) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (n == strlen(skip[i]) && !strncmp(name, skip[i], n))
+            return false;
+    for (size_t i = 0; i < sizeof skip_prefix / sizeof skip_prefix[0]; i++)
+        if (n >= strlen(skip_prefix[i]) && !strncmp(name, skip_prefix[i], strlen(skip_prefix[i])))
+            return false;
+    return true;
+}
+
+static int by_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* cargo's environment, sorted, values with the roots replaced. */
+static enum cs_status hash_env(struct rjob *j)
+{
+    struct cs_strv names = {0};
+    enum cs_status rc = CS_OK;
+    for (char **e = environ; *e && rc == CS_OK; e++) {
+        const char *eq = strchr(*e, '=');
+        if (eq && env_hashed(*e, (size_t)(eq - *e)))
+            rc = cs_strv_push(&names, *e);
+    }
+    if (rc == CS_OK && names.n > 1)
+        qsort(names.v, names.n, sizeof *names.v, by_str);
+    for (size_t i = 0; rc == CS_OK && i < names.n; i++) {
+        struct cs_bytes v = {0};
+        rc = cs_rust_norm_text(&j->r, (uint8_t *)names.v[i], strlen(names.v[i]), &v);
+        if (rc == CS_OK)
+            cs_sha256_update(&j->common, v.data, v.len + 1);
+        cs_bytes_free(&v);
+    }
+    cs_strv_free(&names);
+    return rc;
+}
+
+/* A file's name and content into the key. */
+static enum cs_status hash_named_file(struct rjob *j, const char *tag, const char *path)
+{
+    uint8_t h[CS_SHA256_LEN];
+    enum cs_status rc = hash_file(path, h);
+    if (rc != CS_OK)
+        return rc;
+    hash_str(&j->common, tag);
+    char *n = cs_rust_norm_path(&j->r, path, j->ss->s.basedir);
+    if (!n)
+        return CS_ERR_NOMEM;
+    hash_str(&j->common, n);
+    free(n);
+    cs_sha256_update(&j->common, h, sizeof h);
+    return CS_OK;
+}
+
+/* -l libraries found in the -L dirs, as rustc and the linker look. */
+static enum cs_status hash_native_libs(struct rjob *j)
+{
+    enum cs_status rc = CS_OK;
+    static const char *const pre[] = {"lib", "lib", "", "lib"};
+    static const char *const suf[] = {".a", ".so", ".lib", ".rlib"};
+    for (size_t l = 0; rc == CS_OK && l < j->a.native_libs.n; l++)
+        for (size_t d = 0; rc == CS_OK && d < j->a.native_dirs.n; d++)
+            for (size_t f = 0; rc == CS_OK && f < 4; f++) {
+                char name[512];
+                snprintf(name, sizeof name, "%s%s%s", pre[f], j->a.native_libs.v[l], suf[f]);
+                char *p = cs_path_join(j->a.native_dirs.v[d], name);
+                struct stat st;
+                if (!p)
+                    rc = CS_ERR_NOMEM;
+                else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                    rc = hash_named_file(j, "native-lib", p);
+                free(p);
+            }
+    return rc;
+}
+
+static bool crate_file(const char *n)
+{
+    size_t l = strlen(n);
+    return cs_starts_with(n, "lib") &&
+           ((l > 5 && !strcmp(n + l - 5, ".rlib")) || (l > 6 && !strcmp(n + l - 6, ".rmeta")));
+}
+
+/* Crates rustc may load from -L crate=/all= dirs (extern crate without
+ * --extern). */
+static enum cs_status hash_crate_dirs(struct rjob *j)
+{
+    enum cs_status rc = CS_OK;
+    for (size_t d = 0; rc == CS_OK && d < j->a.crate_dirs.n; d++) {
+        DIR *dir = opendir(j->a.crate_dirs.v[d]);
+        if (!dir)
+            continue; /* rustc ignores a missing -L dir */
+        struct cs_strv names = {0};
+        struct dirent *de;
+        while (rc == CS_OK && (de = readdir(dir)))
+            if (crate_file(de->d_name))
+                rc =
+                    names.n < MAX_CRATE_FILES ? cs_strv_push(&names, de->d_name) : CS_ERR_TOO_LARGE;
+        closedir(dir);
+        if (rc == CS_OK && names.n > 1)
+            qsort(names.v, names.n, sizeof *names.v, by_str);
+        for (size_t i = 0; rc == CS_OK && i < names.n; i++) {
+            char *p = cs_path_join(j->a.crate_dirs.v[d], names.v[i]);
+            rc = p ? hash_named_file(j, "crate-dir", p) : CS_ERR_NOMEM;
+            free(p);
+        }
+        cs_strv_free(&names);
+    }
+    return rc;
+}
+
+static bool links(const struct rjob *j)
+{
+    return (j->a.emit & CS_RE_LINK) &&
+           (j->a.types & (CS_RT_BIN | CS_RT_DYLIB | CS_RT_CDYLIB | CS_RT_PROC_MACRO));
+}
+
+/* The linker (cc unless -C linker): its identity and version. Known gap:
+ * the C library's start files and the system libraries it links are
+ * keyed by the linker's identity only. */
+static enum cs_status hash_linker(struct rjob *j)
+{
+    struct cs_compiler cc;
+    const char *name = j->a.linker ? j->a.linker : getenv("RUSTC_LINKER");
+    enum cs_status rc = cs_compiler_find(name && *name ? name : "cc", &cc);
+    struct cs_bytes v = {0};
+    if (rc == CS_OK)
+        rc = cs_compiler_version(&cc, j->ss->s.dir, &v);
+    if (rc == CS_OK) {
+        hash_str(&j->common, "linker");
+        hash_str(&j->common, cc.identity);
+        cs_sha256_update(&j->common, v.data, v.len);
+    }
+    cs_bytes_free(&v);
+    cs_compiler_free(&cc);
+    return rc;
+}
+
+static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identity)
+{
+    struct cs_sha256 *h = &j->common;
+    enum cs_status rc = CS_OK;
+    cs_sha256_init(h);
+    hash_str(h, "cstash-rust-v1");
+    hash_str(h, j->rustc->identity);
+    cs_sha256_update(h, identity->data, identity->len);
+    char emit[16];
+    snprintf(emit, sizeof emit, "%u %d", j->a.emit, j->remap);
+    hash_str(h, emit);
+    for (size_t i = 0; rc == CS_OK && i < j->a.key_opt.n; i++) {
+        hash_str(h, j->a.key_opt.v[i]);
+        if (!j->a.key_path.v[i][0])
+            continue;
+        char *n = cs_rust_norm_path(&j->r, j->a.key_path.v[i], j->ss->s.basedir);
+        rc = n ? CS_OK : CS_ERR_NOMEM;
+        if (n)
+            hash_str(h, n);
+        free(n);
+    }
+    hash_str(h, j->crate);
+    for (size_t i = 0; i < j->outs.n; i++)
+        hash_str(h, j->outs.v[i]);
+    if (rc == CS_OK && j->a.target && strstr(j->a.target, ".json"))
+        rc = hash_named_file(j, "target-spec", j->a.target);
+    for (size_t i = 0; rc == CS_OK && i < j->a.externs.n; i++)
+        rc = hash_named_file(j, "extern", j->a.externs.v[i]);
+    for (size_t i = 0; rc == CS_OK && i < j->a.link_files.n; i++) {
+        struct stat st;
+        if (stat(j->a.link_files.v[i], &st) == 0 && S_ISREG(st.st_mode))
+            rc = hash_named_file(j, "link-arg", j->a.link_files.v[i]);
+    }
+    if (rc == CS_OK)
+        rc = hash_native_libs(j);
+    if (rc == CS_OK)
+        rc = hash_crate_dirs(j);
+    if (rc == CS_OK && links(j))
+        rc = hash_linker(j);
+    if (rc == CS_OK)
+        rc = hash_env(j);
+    hash_str(h, j->ss->s.cache_buster ? j->ss->s.cache_buster : "");
+    return rc;
+}
+
+/* ---- outputs ---------------------------------------------------------------- */
+
+static enum cs_status add_out(struct rjob *j, const char *pre, const char *stem, const char *suf)
+{
+    char name[512];
+    int n = snprintf(name, sizeof name, "%s%s%s", pre, stem, suf);
+    if (n < 0 || (size_t)n >= sizeof name)
+        return CS_ERR_INVALID;
+    for (size_t i = 0; i < j->outs.n; i++)
+        if (!strcmp(j->outs.v[i], name))
+            return CS_OK;
+    return cs_strv_push(&j->outs, name);
+}
+
+/* The files rustc will write, from the crate name, the types and --emit,
+ * as rustc names them for ELF targets. */
+static enum cs_status plan_outputs(struct rjob *j)
+{
+    const char *extra = j->a.extra;
+    char stem[400];
+    int n = snprintf(stem, sizeof stem, "%s%s", j->crate, extra);
+    if (n < 0 || (size_t)n >= sizeof stem || strchr(stem, '/'))
+        return CS_ERR_INVALID;
+    enum cs_status rc = CS_OK;
+    unsigned t = j->a.types;
+    if (j->a.out_file) {
+        const char *base = strrchr(j->a.out_file, '/');
+        return cs_strv_push(&j->outs, base ? base + 1 : j->a.out_file);
+    }
+    if (j->a.emit & CS_RE_METADATA)
+        rc = add_out(j, "lib", stem, ".rmeta");
+    if (rc == CS_OK && (j->a.emit & CS_RE_LINK)) {
+        if (t & CS_RT_BIN)
+            rc = add_out(j, "", stem, "");
+        if (rc == CS_OK && (t & CS_RT_LIB))
+            rc = add_out(j, "lib", stem, ".rlib");
+        if (rc == CS_OK && (t & (CS_RT_DYLIB | CS_RT_CDYLIB | CS_RT_PROC_MACRO)))
+            rc = add_out(j, "lib", stem, ".so");
+        if (rc == CS_OK && (t & CS_RT_STATICLIB))
+            rc = add_out(j, "lib", stem, ".a");
+    }
+    if (rc == CS_OK && (j->a.emit & CS_RE_DEP_INFO)) {
+        char d[512];
+        snprintf(d, sizeof d, "%s.d", stem);
+        j->dep_file = cs_path_join(j->out_dir, d);
+        rc = j->dep_file ? CS_OK : CS_ERR_NOMEM;
+    }
+    return rc;
+}
+
+static char *out_path(const struct rjob *j, size_t i)
+{
+    return cs_path_join(j->out_dir, j->outs.v[i]);
+}
+
+/* ---- the dep-info pass ---------------------------------------------------- */
+
+/* Runs rustc for its dep-info only (no analysis, no codegen) and reads it. */
+static enum cs_status depinfo_pass(struct rjob *j, struct cs_rust_depinfo *d)
+{
+    char name[96];
+    snprintf(name, sizeof name, "tmp/depinfo.%ld.%lx.d", (long)getpid(),
+             (unsigned long)(cs_now_ns() & 0xffffffff));
+    char *tmp = cs_path_join(j->ss->s.dir, name);
+    if (!tmp)
+        return CS_ERR_NOMEM;
+    size_t n = strlen(tmp) + 32;
+    char *emit = malloc(n);
+    struct cs_strv cmd = {0};
+    enum cs_status rc = emit ? cs_mkdirs(tmp, false) : CS_ERR_NOMEM;
+    if (rc == CS_OK) {
+        snprintf(emit, n, "--emit=dep-info=%s", tmp);
+        rc = cs_strv_push(&cmd, j->rustc->path);
+    }
+    for (size_t i = 0; rc == CS_OK && i < j->a.dep_info.n; i++)
+        rc = cs_strv_push(&cmd, j->a.dep_info.v[i]);
+    if (rc == CS_OK)
+        rc = cs_strv_push(&cmd, j->a.input);
+    if (rc == CS_OK)
+        rc = cs_strv_push(&cmd, emit);
+    struct cs_bytes out = {0}, err = {0}, text = {0};
+    int status = -1;
+    if (rc == CS_OK)
+        rc = cs_exec_capture(cmd.v, &out, &err, MAX_OUTPUT, &status);
+    if (rc == CS_OK && status != 0)
+        rc = CS_ERR_INVALID;
+    if (rc == CS_OK)
+        rc = cs_read_file(tmp, MAX_FILE, &text);
+    if (rc == CS_OK)
+        rc = cs_rust_depinfo_parse(text.data ? (char *)text.data : "", d);
+    (void)unlink(tmp);
+    cs_bytes_free(&out);
+    cs_bytes_free(&err);
+    cs_bytes_free(&text);
+    cs_strv_free(&cmd);
+    free(emit);
+    free(tmp);
+    return rc;
+}
+
+/* The hash of an env-dep entry as it goes into keys and records. */
+static enum cs_status env_dep_hash(const struct cs_rust_roots *r, const char *text,
+                                   uint8_t out[CS_SHA256_LEN])
+{
+    struct cs_bytes v = {0};
+    enum cs_status rc = cs_rust_norm_text(r, (const uint8_t *)text, strlen(text), &v);
+    if (rc == CS_OK)
+        sha_of(&v, out);
+    cs_bytes_free(&v);
+    return rc;
+}
+
+/* ---- direct mode records ----------------------------------------------------- */
+
+static int64_t ns_of(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+#define DURING_MARGIN_NS (10 * 1000000LL)
+#define RECENT_MARGIN_NS (2 * 1000000000LL)
+
+/* An entry's file (path in the key's form) or env var ("\001E" NAME) as
+ * it is now. */
+static bool record_matches(const struct rjob *j, const struct cs_manifest_file *f)
+{
+    uint8_t h[CS_SHA256_LEN];
+    if (f->path[0] == '\001' && f->path[1] == 'E') {
+        char *t = cs_rust_env_dep_text(f->path + 2);
+        bool ok = t && env_dep_hash(&j->r, t, h) == CS_OK && !memcmp(h, f->hash, sizeof h);
+        free(t);
+        return ok;
+    }
+    char *p = cs_rust_denorm_path(&j->r, f->path);
+    struct stat st;
+    bool ok = p && stat(p, &st) == 0 && (uint64_t)st.st_size == f->size;
+    if (ok && !(ns_of(&st.st_mtim) == f->mtime && ns_of(&st.st_ctim) == f->ctime))
+        ok = hash_file(p, h) == CS_OK && !memcmp(h, f->hash, sizeof h);
+    free(p);
+    return ok;
+}
+
+static bool manifest_lookup(struct rjob *j, const struct cs_manifest *m, uint8_t key[CS_SHA256_LEN])
+{
+    for (uint32_t i = 0; i < m->n; i++) {
+        bool ok = true;
+        for (uint32_t f = 0; ok && f < m->e[i].nfiles; f++) {
+            ok = record_matches(j, &m->e[i].files[f]);
+            if (!ok)
+                cs_session_log(j->ss, "rust %s: direct entry %u: %s%s differs", j->crate, i,
+                               m->e[i].files[f].path[0] == '\001' ? "" : "file ",
+                               m->e[i].files[f].path);
+        }
+        if (ok) {
+            memcpy(key, m->e[i].result_key, CS_SHA256_LEN);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The result key from the dep-info, and the direct-mode entry that leads
+ * to it (no entry, *entry_ok false, when a file changed during the call). */
+static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d,
+                                 uint8_t key[CS_SHA256_LEN], struct cs_manifest_entry *e,
+                                 bool *entry_ok)
+{
+    struct cs_sha256 h = j->common;
+    hash_str(&h, "rust-result");
+    memset(e, 0, sizeof *e);
+    *entry_ok = true;
+    size_t n = d->files.n + d->env.n;
+    if (!(e->files = calloc(n ? n : 1, sizeof *e->files)))
+        return CS_ERR_NOMEM;
+    enum cs_status rc = CS_OK;
+    for (size_t i = 0; rc == CS_OK && i < d->files.n; i++) {
+        struct cs_manifest_file *f = &e->files[e->nfiles];
+        struct stat st;
+        char *np = cs_rust_norm_path(&j->r, d->files.v[i], j->ss->s.basedir);
+        rc = !np ? CS_ERR_NOMEM : stat(d->files.v[i], &st) != 0 ? CS_ERR_NOT_FOUND : CS_OK;
+        if (rc == CS_OK)
+            rc = hash_file(d->files.v[i], f->hash);
+        if (rc != CS_OK) {
+            free(np);
+            break;
+        }
+        hash_str(&h, np);
+        cs_sha256_update(&h, f->hash, sizeof f->hash);
+        int64_t changed =
+            ns_of(&st.st_mtim) > ns_of(&st.st_ctim) ? ns_of(&st.st_mtim) : ns_of(&st.st_ctim);
+        if (changed >= j->ss->start_ns - DURING_MARGIN_NS)
+            *entry_ok = false;
+        bool recent = changed >= j->ss->start_ns - RECENT_MARGIN_NS;
+        f->path = np;
+        f->size = (uint64_t)st.st_size;
+        f->mtime = recent ? 0 : ns_of(&st.st_mtim);
+        f->ctime = recent ? 0 : ns_of(&st.st_ctim);
+        e->nfiles++;
+    }
+    for (size_t i = 0; rc == CS_OK && i < d->env.n; i++) {
+        struct cs_manifest_file *f = &e->files[e->nfiles];
+        const char *t = d->env.v[i];
+        size_t nl = strcspn(t, "=");
+        if (!(f->path = malloc(nl + 3))) {
+            rc = CS_ERR_NOMEM;
+            break;
+        }
+        snprintf(f->path, nl + 3, "\001E%.*s", (int)nl, t);
+        e->nfiles++;
+        rc = env_dep_hash(&j->r, t, f->hash);
+        hash_str(&h, f->path);
+        cs_sha256_update(&h, f->hash, sizeof f->hash);
+    }
+    cs_sha256_final(&h, key);
+    memcpy(e->result_key, key, CS_SHA256_LEN);
+    return rc;
+}
+
+/* ---- a hit ------------------------------------------------------------------ */
+
+static enum cs_status write_text(const struct rjob *j, const char *path, const struct cs_bytes *t)
+{
+    struct cs_bytes text = {0};
+    enum cs_status rc = cs_rust_denorm_text(&j->r, t, &text);
+    if (rc == CS_OK && unlink(path) != 0 && errno != ENOENT)
+        rc = cs_status_from_errno(errno);
+    if (rc == CS_OK)
+        rc = cs_write_file_atomic(path, text.data ? text.data : (uint8_t *)"", text.len);
+    cs_bytes_free(&text);
+    return rc;
+}
+
+static void replay(const struct rjob *j, int fd, const struct cs_bytes *t)
+{
+    struct cs_bytes text = {0};
+    if (cs_rust_denorm_text(&j->r, t, &text) == CS_OK) {
+        size_t off = 0;
+        while (off < text.len) {
+            ssize_t n = write(fd, text.data + off, text.len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+    }
+    cs_bytes_free(&text);
+}
+
+/* A pin: a line "C<working dir>" and/or "T<target dir>" for each root the
+ * outputs hold (bits 1 and 2 of found). malloc'd. */
+static char *pin_of(const struct cs_rust_roots *r, unsigned found)
+{
+    size_t n = strlen(r->cwd) + (r->target ? strlen(r->target) : 0) + 8;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s%s%s%s%s", found & 1 ? "C" : "", found & 1 ? r->cwd : "",
+                 found & 1 ? "\n" : "", found & 2 ? "T" : "",
+                 found & 2 && r->target ? r->target : "", found & 2 ? "\n" : "");
+    return p;
+}
+
+/* Whether a pinned record was built with this call's roots. */
+static bool pin_matches(const struct cs_rust_roots *r, const char *pin)
+{
+    unsigned found = 0;
+    for (const char *l = pin; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+        found |= l[0] == 'C' ? 1 : l[0] == 'T' ? 2 : 4;
+    if (found & 4 || ((found & 2) && !r->target))
+        return false;
+    char *mine = pin_of(r, found);
+    bool same = mine && !strcmp(mine, pin);
+    free(mine);
+    return same;
+}
+
+/* Restores a cached result as this call's outputs. *remote: some file
+ * came from the remote. */
+static enum cs_status deliver(struct rjob *j, const struct cs_bytes *blob, bool *remote)
+{
+    struct cs_rust_result r;
+    enum cs_status rc = cs_rust_result_decode(blob->data, blob->len, &r);
+    if (rc != CS_OK)
+        return rc;
+    if (r.pin && !pin_matches(&j->r, r.pin))
+        rc = CS_ERR_NOT_FOUND; /* built elsewhere, and its outputs name that place */
+    if (rc == CS_OK && (r.n != j->outs.n || (j->dep_file != NULL) != (r.dep_info.len > 0)))
+        rc = CS_ERR_INVALID;
+    for (uint32_t i = 0; rc == CS_OK && i < r.n; i++)
+        if (strcmp(r.out[i].name, j->outs.v[i]) != 0)
+            rc = CS_ERR_INVALID;
+    for (uint32_t i = 0; rc == CS_OK && i < r.n; i++) {
+        char *p = out_path(j, i);
+        bool from_remote = false;
+        rc = p ? cs_rust_store_restore(j->ss, &r.out[i], p, &from_remote) : CS_ERR_NOMEM;
+        *remote |= from_remote;
+        free(p);
+    }
+    if (rc == CS_OK && j->dep_file)
+        rc = write_text(j, j->dep_file, &r.dep_info);
+    if (rc == CS_OK) {
+        replay(j, 1, &r.out_text);
+        replay(j, 2, &r.err_text);
+    } else {
+        cs_session_log(j->ss, "rust %s: the cached result cannot be used: %s", j->crate,
+                       rc == CS_ERR_NOT_FOUND && r.pin ? "built in another place"
+                                                       : cs_strerror(rc));
+    }
+    cs_rust_result_free(&r);
+    return rc;
+}
+
+/* ---- a miss ----------------------------------------------------------------- */
+
+/* Whether a file holds a root's path: then the outputs depend on where
+ * the checkout is, and the record is pinned to it. */
+static unsigned embeds_roots(const struct rjob *j, const struct cs_bytes *b)
+{
+    const char *rs[2] = {j->r.cwd, j->r.target};
+    unsigned found = 0;
+    for (int k = 0; k < 2; k++)
+        if (rs[k] && b->len && memmem(b->data, b->len, rs[k], strlen(rs[k])))
+            found |= 1u << k;
+    return found;
+}
+
+/* Reads what the compile wrote and stores it: files first, the record
+ * last, so a record never names a file that was not stored. */
+static void store_result(struct rjob *j, const uint8_t rkey[CS_SHA256_LEN], struct cs_bytes *out,
+                         struct cs_bytes *err)
+{
+    struct cs_rust_result r = {0};
+    enum cs_status rc = CS_OK;
+    unsigned pinned = 0;
+    for (size_t i = 0; rc == CS_OK && i < j->outs.n; i++) {
+        char *p = out_path(j, i);
+        struct cs_bytes data = {0};
+        struct stat st;
+        rc = !p ? CS_ERR_NOMEM : stat(p, &st) != 0 ? CS_ERR_NOT_FOUND : CS_OK;
+        if (rc == CS_OK)
+            rc = cs_read_file(p, MAX_FILE, &data);
+        if (rc == CS_OK) {
+            struct cs_rust_output *o = &r.out[r.n];
+            sha_of(&data, o->sha);
+            o->size = data.len;
+            o->mode = (uint32_t)st.st_mode & 0777;
+            rc = (o->name = strdup(j->outs.v[i])) ? CS_OK : CS_ERR_NOMEM;
+            r.n += rc == CS_OK;
+            pinned |= embeds_roots(j, &data);
+            if (rc == CS_OK)
+                cs_rust_store_add(j->ss, p, &data, o->sha, o->mode);
+        } else {
+            cs_session_log(j->ss, "rust output %s not found: not cached", p ? p : "?");
+        }
+        cs_bytes_free(&data);
+        free(p);
+    }
+    struct cs_bytes d = {0};
+    if (rc == CS_OK && j->dep_file)
+        rc = cs_read_file(j->dep_file, MAX_FILE, &d);
+    if (rc == CS_OK && j->dep_file)
+        rc = cs_rust_norm_text(&j->r, d.data ? d.data : (uint8_t *)"", d.len, &r.dep_info);
+    if (rc == CS_OK && j->dep_file && r.dep_info.len == 0)
+        rc = CS_ERR_INVALID;
+    if (rc == CS_OK)
+        rc = cs_rust_norm_text(&j->r, out->data ? out->data : (uint8_t *)"", out->len, &r.out_text);
+    if (rc == CS_OK)
+        rc = cs_rust_norm_text(&j->r, err->data ? err->data : (uint8_t *)"", err->len, &r.err_text);
+    if (rc == CS_OK && pinned && !(r.pin = pin_of(&j->r, pinned)))
+        rc = CS_ERR_NOMEM;
+    struct cs_bytes blob = {0};
+    if (rc == CS_OK)
+        rc = cs_rust_result_encode(&r, &blob);
+    if (rc == CS_OK) {
+        cs_session_store(j->ss, rkey, CS_KIND_RESULT, &blob);
+        if (pinned)
+            cs_session_log(j->ss, "rust %s: the outputs hold the checkout's path: pinned to it",
+                           j->crate);
+    } else if (rc != CS_ERR_NOT_FOUND) {
+        cs_session_count(j->ss, CS_ST_INTERNAL_ERROR);
+        cs_session_log(j->ss, "rust %s not cached: %s", j->crate, cs_strerror(rc));
+    }
+    cs_bytes_free(&blob);
+    cs_bytes_free(&d);
+    cs_rust_result_free(&r);
+}
+
+/* rustc with the original arguments, plus the working dir remapped. */
+static enum cs_status compile_cmd(const struct rjob *j, struct cs_strv *cmd)
+{
+    enum cs_status rc = cs_strv_push(cmd, j->rustc->path);
+    if (rc == CS_OK && j->remap) {
+        size_t n = strlen(j->r.cwd) + 32;
+        char *m = malloc(n);
+        if (m)
+            snprintf(m, n, "--remap-path-prefix=%s=.", j->r.cwd);
+        rc = cs_strv_push_own(cmd, m);
+    }
+    for (int i = 0; rc == CS_OK && i < j->argc; i++)
+        rc = cs_strv_push(cmd, j->argv[i]);
+    return rc;
+}
+
+/* The result key from the dep-info the compile itself wrote (cargo always
+ * asks for one), so a miss needs no dep-info pass of its own. */
+static enum cs_status key_from_own_depinfo(struct rjob *j, uint8_t rkey[CS_SHA256_LEN],
+                                           struct cs_manifest_entry *e, bool *entry_ok)
+{
+    struct cs_bytes text = {0};
+    struct cs_rust_depinfo d = {0};
+    enum cs_status rc = cs_read_file(j->dep_file, MAX_FILE, &text);
+    if (rc == CS_OK)
+        rc = cs_rust_depinfo_parse(text.data ? (char *)text.data : "", &d);
+    if (rc == CS_OK)
+        rc = result_key(j, &d, rkey, e, entry_ok);
+    cs_rust_depinfo_free(&d);
+    cs_bytes_free(&text);
+    return rc;
+}
+
+/* Compiles for real (stderr passed on as it comes: cargo starts the
+ * dependents when the metadata is announced) and stores the result under
+ * rkey (have_key), or, with depend, under the key of its own dep-info.
+ * Nothing is stored when an input changed after the call started: the
+ * key's hashes might not be what rustc read. Returns rustc's exit
+ * status, or -1 when rustc could not be run. */
+static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool depend,
+                             bool have_key, const uint8_t mkey[CS_SHA256_LEN],
+                             struct cs_manifest *m, struct cs_manifest_entry *e, bool entry_ok)
+{
+    /* The old outputs may be hard links into the cache: never write into them. */
+    for (size_t i = 0; i < j->outs.n; i++) {
+        char *p = out_path(j, i);
+        if (p)
+            (void)unlink(p);
+        free(p);
+    }
+    if (j->dep_file)
+        (void)unlink(j->dep_file);
+    struct cs_strv cmd = {0};
+    struct cs_bytes out = {0}, err = {0};
+    int status = -1;
+    enum cs_status rc = compile_cmd(j, &cmd);
+    if (rc == CS_OK)
+        rc = cs_exec_tee(cmd.v, &out, &err, MAX_OUTPUT, &status);
+    cs_strv_free(&cmd);
+    if (rc != CS_OK) {
+        cs_session_count(j->ss, CS_ST_INTERNAL_ERROR);
+        cs_session_log(j->ss, "running rustc: %s", cs_strerror(rc));
+    } else if (status != 0) {
+        cs_session_count(j->ss, CS_ST_COMPILE_FAILED);
+    } else {
+        cs_session_count(j->ss, CS_ST_MISS);
+        cs_session_log(j->ss, "rust miss %s %s", j->crate, j->types);
+        if (depend) {
+            rc = key_from_own_depinfo(j, rkey, e, &entry_ok);
+            have_key = rc == CS_OK;
+            if (!have_key)
+                cs_session_log(j->ss, "rust %s not cached: its dep-info: %s", j->crate,
+                               cs_strerror(rc));
+        }
+        if (have_key && !entry_ok)
+            cs_session_log(j->ss, "rust %s not cached: an input changed during the compile",
+                           j->crate);
+        if (have_key && entry_ok && !j->ss->s.readonly) {
+            j->ss->shard = rkey[0] >> 4;
+            store_result(j, rkey, &out, &err);
+            if (j->ss->s.direct) {
+                struct cs_bytes blob = {0};
+                if (cs_manifest_add(m, e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
+                    cs_session_store(j->ss, mkey, CS_KIND_MANIFEST, &blob);
+                cs_bytes_free(&blob);
+            }
+        }
+    }
+    cs_bytes_free(&out);
+    cs_bytes_free(&err);
+    return rc == CS_OK ? status : -1;
+}
+
+/* ---- the call ---------------------------------------------------------------- */
+
+static void entry_free(struct cs_manifest_entry *e)
+{
+    for (uint32_t f = 0; f < e->nfiles; f++)
+        free(e->files[f].path);
+    free(e->files);
+    memset(e, 0, sizeof *e);
+}
+
+static int passthrough(struct rjob *j)
+{
+    cs_session_flush_stats(j->ss);
+    struct cs_strv cmd = {0};
+    enum cs_status rc = cs_strv_push(&cmd, j->rustc->path);
+    for (int i = 0; rc == CS_OK && i < j->argc; i++)
+        rc = cs_strv_push(&cmd, j->argv[i]);
+    if (rc != CS_OK) {
+        fprintf(stderr, "cstash: out of memory\n");
+        return 1;
+    }
+    cs_exec_replace(cmd.v);
+    fprintf(stderr, "cstash: cannot run %s: %s\n", cmd.v[0], strerror(errno));
+    cs_strv_free(&cmd);
+    return 127;
+}
+
+static int uncacheable(struct rjob *j, enum cs_uncacheable why)
+{
+    cs_session_count(j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + why));
+    cs_session_log(j->ss, "rust uncacheable %s %s%s%s", cs_uncacheable_name(why),
+                   j->crate ? j->crate : "-", j->a.reason_detail ? " " : "",
+                   j->a.reason_detail ? j->a.reason_detail : "");
+    return passthrough(j);
+}
+
+static int failed(struct rjob *j, const char *what, enum cs_status rc)
+{
+    cs_session_count(j->ss, CS_ST_INTERNAL_ERROR);
+    cs_session_log(j->ss, "rust %s: %s: %s; running rustc", j->crate ? j->crate : "-", what,
+                   cs_strerror(rc));
+    return passthrough(j);
+}
+
+/* The crate name rustc derives from the file name; NULL when the source
+ * may set it (or the crate type) itself. */
+static enum cs_status name_and_types(struct rjob *j, const struct cs_bytes *src)
+{
+    const char *s = src->data ? (const char *)src->data : "";
+    if ((!j->a.crate_name && memmem(s, src->len, "crate_name", 10)) ||
+        (!j->a.types && memmem(s, src->len, "crate_type", 10)))
+        return CS_ERR_INVALID;
+    if (!j->a.types)
+        j->a.types = CS_RT_BIN;
+    if (j->a.crate_name) {
+        j->crate = j->a.crate_name;
+        return CS_OK;
+    }
+    const char *base = strrchr(j->a.input, '/');
+    base = base ? base + 1 : j->a.input;
+    size_t n = strlen(base);
+    if (n > 3 && !strcmp(base + n - 3, ".rs"))
+        n -= 3;
+    if (!(j->crate_owned = strndup(base, n)))
+        return CS_ERR_NOMEM;
+    for (char *c = j->crate_owned; *c; c++)
+        if (*c == '-')
+            *c = '_';
+    j->crate = j->crate_owned;
+    return CS_OK;
+}
+
+/* The target profile dir: <target>/<profile> for .../deps and
+ * .../build/<pkg>-<hash>, else the output dir itself. */
+static char *target_root(const char *out_dir)
+{
+    char *t = strdup(out_dir);
+    char *slash = t ? strrchr(t, '/') : NULL;
+    if (slash && slash != t && !strcmp(slash, "/deps")) {
+        *slash = 0;
+    } else if (slash && slash != t) {
+        *slash = 0;
+        char *up = strrchr(t, '/');
+        if (up && up != t && !strcmp(up, "/build"))
+            *up = 0;
+        else
+            *slash = '/';
+    }
+    return t;
+}
+
+static int cached_rustc(struct rjob *j)
+{
+    struct cs_bytes identity = {0}, src = {0}, blob = {0};
+    struct cs_manifest m = {0};
+    struct cs_manifest_entry e = {0};
+    struct cs_rust_depinfo d = {0};
+    uint8_t mkey[CS_SHA256_LEN], rkey[CS_SHA256_LEN], sh[CS_SHA256_LEN];
+    bool from_remote = false, direct = j->ss->s.direct, entry_ok = false, have_key = false;
+    int code = 0;
+    enum cs_status rc = rustc_identity(j, &identity);
+    if (rc != CS_OK) {
+        code = failed(j, "rustc -vV", rc);
+        goto done;
+    }
+    if ((rc = hash_common(j, &identity)) != CS_OK) {
+        code = failed(j, "hashing the inputs", rc);
+        goto done;
+    }
+    if ((rc = cs_read_file(j->a.input, MAX_FILE, &src)) != CS_OK) {
+        code = failed(j, "reading the source", rc);
+        goto done;
+    }
+    sha_of(&src, sh);
+    {
+        struct cs_sha256 h = j->common;
+        char *np = cs_rust_norm_path(&j->r, j->a.input, j->ss->s.basedir);
+        hash_str(&h, "rust-direct");
+        hash_str(&h, np ? np : "");
+        cs_sha256_update(&h, sh, sizeof sh);
+        cs_sha256_final(&h, mkey);
+        free(np);
+    }
+    if (direct && !j->ss->s.recache &&
+        cs_session_fetch(j->ss, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
+        cs_manifest_decode(blob.data, blob.len, &m) == CS_OK && manifest_lookup(j, &m, rkey)) {
+        bool res_remote = false, file_remote = false;
+        if (cs_session_fetch(j->ss, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
+            deliver(j, &blob, &file_remote) == CS_OK) {
+            bool remote = res_remote || file_remote;
+            cs_session_count(j->ss, remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
+            cs_session_log(j->ss, "rust direct_hit_%s %s %s", remote ? "remote" : "local", j->crate,
+                           j->types);
+            goto done;
+        }
+    }
+    /* A miss. With the compile's own dep-info to key it, straight to it. */
+    bool depend = direct && j->dep_file;
+    if (!depend && (rc = depinfo_pass(j, &d)) != CS_OK) {
+        cs_session_count(j->ss, CS_ST_PREPROCESSOR_ERROR);
+        cs_session_log(j->ss, "rust %s: the dep-info pass failed (%s): compiling uncached",
+                       j->crate, cs_strerror(rc));
+        code = passthrough(j);
+        goto done;
+    }
+    if (!depend) {
+        rc = result_key(j, &d, rkey, &e, &entry_ok);
+        have_key = rc == CS_OK;
+        j->ss->shard = rkey[0] >> 4;
+    }
+    if (!depend && !have_key) {
+        cs_session_log(j->ss, "rust %s: an input of the dep-info cannot be read (%s)", j->crate,
+                       cs_strerror(rc));
+    } else if (!depend && !j->ss->s.recache) {
+        bool res_remote = false, file_remote = false;
+        if (cs_session_fetch(j->ss, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
+            deliver(j, &blob, &file_remote) == CS_OK) {
+            bool remote = res_remote || file_remote;
+            cs_session_count(j->ss, remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
+            cs_session_log(j->ss, "rust hit_%s %s %s", remote ? "remote" : "local", j->crate,
+                           j->types);
+            if (entry_ok && direct && !j->ss->s.readonly) {
+                struct cs_bytes mb = {0};
+                if (cs_manifest_add(&m, &e) == CS_OK && cs_manifest_encode(&m, &mb) == CS_OK)
+                    cs_session_store(j->ss, mkey, CS_KIND_MANIFEST, &mb);
+                cs_bytes_free(&mb);
+            }
+            goto done;
+        }
+    }
+    code = compile_and_store(j, rkey, depend, have_key, mkey, &m, &e, entry_ok);
+    if (code < 0)
+        code = passthrough(j);
+done:
+    entry_free(&e);
+    cs_rust_depinfo_free(&d);
+    cs_manifest_free(&m);
+    cs_bytes_free(&identity);
+    cs_bytes_free(&src);
+    cs_bytes_free(&blob);
+    return code;
+}
+
+int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int argc, char **argv)
+{
+    struct rjob j = {.ss = ss, .rustc = rustc, .argc = argc, .argv = argv};
+    int code;
+    if (ss->s.disable) {
+        cs_session_count(ss, CS_ST_DISABLED);
+        return passthrough(&j);
+    }
+    enum cs_status rc = cs_rust_args_parse(argc, argv, &j.a);
+    char *cwd = getcwd(NULL, 0);
+    j.r.cwd = cwd ? cs_path_absolute(cwd, "/") : NULL;
+    free(cwd);
+    if (rc != CS_OK || !j.r.cwd) {
+        code = failed(&j, "parsing the arguments", rc != CS_OK ? rc : CS_ERR_IO);
+        goto out;
+    }
+    j.crate = j.a.crate_name;
+    if (j.a.reason != CS_UNC_NONE) {
+        code = uncacheable(&j, j.a.reason);
+        goto out;
+    }
+    struct cs_bytes src = {0};
+    rc = cs_read_file(j.a.input, MAX_FILE, &src);
+    if (rc == CS_OK)
+        rc = name_and_types(&j, &src);
+    cs_bytes_free(&src);
+    if (rc != CS_OK) {
+        code = rc == CS_ERR_INVALID ? uncacheable(&j, CS_UNC_OPTION)
+                                    : failed(&j, "reading the source", rc);
+        goto out;
+    }
+    cs_rust_types_name(j.a.types, j.types, sizeof j.types);
+    const char *od = j.a.out_file ? j.a.out_file : j.a.out_dir ? j.a.out_dir : ".";
+    char *abs = cs_path_absolute(od, j.r.cwd);
+    if (abs && j.a.out_file) {
+        char *slash = strrchr(abs, '/');
+        if (slash == abs)
+            slash[1] = 0;
+        else
+            *slash = 0;
+    }
+    j.out_dir = abs;
+    j.r.target = j.a.out_dir && abs ? target_root(abs) : NULL;
+    if (!j.out_dir || (j.a.out_dir && !j.r.target)) {
+        code = failed(&j, "out of memory", CS_ERR_NOMEM);
+        goto out;
+    }
+    if (!cs_rust_plain_path(j.r.cwd) || (j.r.target && !cs_rust_plain_path(j.r.target)) ||
+        !cs_rust_plain_path(j.out_dir) || strlen(j.r.cwd) < 2) {
+        code = uncacheable(&j, CS_UNC_UNUSUAL_PATH);
+        goto out;
+    }
+    /* The working dir is the checkout's (cargo runs members there, with
+     * target/ below it): map it to "." so the outputs do not hold it. */
+    j.remap = (j.r.target && cs_rust_under(j.r.target, j.r.cwd)) ||
+              (ss->s.basedir && cs_rust_under(j.r.cwd, ss->s.basedir));
+    if ((rc = plan_outputs(&j)) != CS_OK) {
+        code = failed(&j, "naming the outputs", rc);
+        goto out;
+    }
+    cs_session_remote_init(ss);
+    code = cached_rustc(&j);
+out:
+    cs_rust_args_free(&j.a);
+    cs_strv_free(&j.outs);
+    free(j.crate_owned);
+    free(j.out_dir);
+    free(j.dep_file);
+    free(j.r.cwd);
+    free(j.r.target);
+    return code;
+}
