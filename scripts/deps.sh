@@ -24,13 +24,13 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # awscli, s3cmd and python3-boto3: real S3 clients for the S3 front end's
 # tests (tests/integration/s3_*.sh; rclone above is the fourth, npm opendal
 # the fifth, installed at test time).
+# distcc (client and distccd): CSTASH_PREFIX=distcc against a real distccd
+# on loopback (tests/integration/cstash_distcc.sh).
 # rustc and cargo with the librust-*-dev crate sources (a directory source
 # under /usr/share/cargo/registry; no network): the cargo workspace that
 # tests/integration/cstash_rust.sh builds through cstash as RUSTC_WRAPPER
 # (serde_json, regex, clap with its derive macros). 'librust-regex+default-dev'
 # is the regex crate's "default" feature (Debian packages features apart).
-# distcc (client and distccd): CSTASH_PREFIX=distcc against a real distccd
-# on loopback (tests/integration/cstash_distcc.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev

@@ -28,9 +28,9 @@ export CARGO_HOME=$TEST_TMP/cargo-home CARGO_TERM_COLOR=never CARGO_NET_OFFLINE=
 # cstash passes through: off except where that is the test
 export CARGO_INCREMENTAL=0
 export RUSTC=$RUSTC_DEB RUSTC_WRAPPER=$CSTASH
-# both checkouts live under it: their absolute paths (--out-dir, --extern,
-# OUT_DIR, CARGO_MANIFEST_DIR) hash alike
-export CSTASH_BASEDIR=$TEST_TMP
+# cstash's defaults: a checkout elsewhere hits without CSTASH_BASEDIR (its
+# own check is on the small workspace)
+unset CSTASH_BASEDIR
 
 WANT='{"g":"one","m":true,"u":42}'
 
@@ -44,28 +44,48 @@ checkout() {
 
 # cbuild WS NAME [env args...]: `cargo build` in WS through cstash
 # (CSTASH_DIR as exported; env args such as -u VAR or VAR=VALUE); cargo's
-# output in $TEST_TMP/NAME.out, cstash's log in $TEST_TMP/NAME.log
+# output in $TEST_TMP/NAME.out, cstash's log in $TEST_TMP/NAME.log. Killed
+# with all it started after $CB_LIMIT s (a build that hangs fails the test).
+CB_LIMIT=300
 cbuild() {
-    local ws=$1 name=$2
+    local ws=$1 name=$2 rc=0
     shift 2
     : >"$TEST_TMP/$name.log"
-    (cd "$ws" && env "$@" CSTASH_LOG="$TEST_TMP/$name.log" "${CARGO_BIN:-$CARGO}" build) \
-        >"$TEST_TMP/$name.out" 2>&1 || { cat "$TEST_TMP/$name.out"; fail "$name: cargo build failed"; }
+    (cd "$ws" && timeout -k 5 "$CB_LIMIT" env "$@" CSTASH_LOG="$TEST_TMP/$name.log" "${CARGO_BIN:-$CARGO}" build) \
+        >"$TEST_TMP/$name.out" 2>&1 || rc=$?
+    [ $rc = 124 ] && fail "$name: cargo build still running after $CB_LIMIT s: killed"
+    [ $rc = 0 ] || { cat "$TEST_TMP/$name.out"; fail "$name: cargo build failed (exit $rc)"; }
 }
 cclean() {
     (cd "$1" && env -u RUSTC_WRAPPER "${CARGO_BIN:-$CARGO}" clean -q) >"$TEST_TMP/clean.out" 2>&1 \
         || { cat "$TEST_TMP/clean.out"; fail "cargo clean failed in $1"; }
 }
 
-# the cached path's lines of a log: "EVENT CRATE TYPES"
-events() { awk '$2 == "rust" && $3 != "uncacheable" { print $3, $4, $5 }' "$TEST_TMP/$1.log"; }
+# the cached path's lines of a log: "EVENT CRATE TYPES" (other lines, such
+# as "rust CRATE: ...", are notes)
+events() {
+    awk '$2 == "rust" && $3 ~ /^(direct_hit_local|direct_hit_remote|hit_local|hit_remote|miss)$/ { print $3, $4, $5 }' \
+        "$TEST_TMP/$1.log"
+}
 nevents() { events "$1" | awk -v e="$2" '$1 ~ e' | wc -l; } # nevents NAME EVENT-REGEX
 HIT='^(direct_hit_local|direct_hit_remote|hit_local|hit_remote)$'
 REMOTE_HIT='^(direct_hit_remote|hit_remote)$'
 LOCAL_HIT='^(direct_hit_local|hit_local)$'
 event_of() { events "$1" | awk -v c="$2" -v t="$3" '$2 == c && $3 == t { print $1 }' | tail -n 1; } # NAME CRATE TYPES
+# notes NAME: the log's other lines (why a call missed or was not cached), at most 6
+notes() {
+    awk '!($2 == "rust" && $3 ~ /^(direct_hit_local|direct_hit_remote|hit_local|hit_remote|miss|uncacheable)$/)' \
+        "$TEST_TMP/$1.log" | head -n 6 | tr '\n' ';'
+}
 summary() { # one line on a build's log
     echo "$(nevents "$1" .) cached-path calls: $(nevents "$1" "$HIT") hits ($(nevents "$1" "$REMOTE_HIT") remote), $(nevents "$1" '^miss$') misses"
+}
+
+# stored_all NAME WHAT: every miss of the build was stored (the log says
+# "rust CRATE not cached: WHY" for one that was not)
+stored_all() {
+    ! grep -q ' rust [^ ]* not cached' "$TEST_TMP/$1.log" \
+        || fail "$2: results not stored: $(grep ' rust [^ ]* not cached' "$TEST_TMP/$1.log" | head -n 3 | tr '\n' ';')"
 }
 
 # hit_share NAME MIN%: at least MIN% of the cacheable calls hit
@@ -75,7 +95,7 @@ hit_share() {
     m=$(nevents "$1" '^miss$')
     [ $((h + m)) -gt 0 ] || fail "$1: no cacheable rustc call logged ($(head -n 3 "$TEST_TMP/$1.log"))"
     [ $((h * 100)) -ge $(($2 * (h + m))) ] \
-        || fail "$1: $h hits of $((h + m)) cacheable calls, want $2%; misses: $(events "$1" | awk '$1 == "miss" { printf "%s(%s) ", $2, $3 }')"
+        || fail "$1: $h hits of $((h + m)) cacheable calls, want $2%; misses: $(missed "$1"); log notes: $(notes "$1")"
 }
 
 run_app() { "$1/target/debug/app" || fail "$1/target/debug/app failed"; }
@@ -120,6 +140,7 @@ n_calls=$(nevents b1 .)
 [ "$n_calls" -ge 30 ] || fail "cold build: $n_calls rustc calls logged on the cached path, want 30 or more ($(head -n 5 "$TEST_TMP/b1.log"))"
 [ "$(nevents b1 '^miss$')" = "$n_calls" ] || fail "cold build from an empty cache and server: $(summary b1)"
 [ "$(st miss)" = "$n_calls" ] || fail "cold build: the stats count $(st miss) misses, the log $n_calls"
+stored_all b1 "cold build"
 [ "$(st uncacheable_rust_query)" -ge 1 ] || fail "cargo's rustc probes are not counted as uncacheable_rust_query"
 [ "$(event_of b1 util lib)" = miss ] && [ "$(event_of b1 app bin)" = miss ] \
     && [ "$(event_of b1 build_script_build bin)" = miss ] && [ "$(event_of b1 clap_derive proc-macro)" = miss ] \
@@ -249,6 +270,22 @@ sed -i 's/unwrap_or(42)/unwrap_or(44)/' "$ws2/util/src/lib.rs"
 cbuild "$ws2" b9c
 expect_app "$ws2" '{"g":"one","m":true,"u":44}' "second checkout, its util/src/lib.rs changed"
 ok "a second checkout elsewhere, empty cache dir: $(nevents b9 "$HIT") of $n_calls remote hits, the same binary, dep-info of its own; its edits recompile ($((SECONDS - T0)) s)"
+
+# --- CSTASH_BASEDIR: two checkouts of the small workspace under it share
+T0=$SECONDS
+mkdir -p "$TEST_TMP/bd/x" "$TEST_TMP/bd/y/z"
+checkout rust-small "$TEST_TMP/bd/x/small"
+checkout rust-small "$TEST_TMP/bd/y/z/small"
+CSTASH_DIR=$TEST_TMP/c-bd1 cbuild "$TEST_TMP/bd/x/small" bd1 CSTASH_BASEDIR="$TEST_TMP/bd"
+CSTASH_DIR=$TEST_TMP/c-bd2 cbuild "$TEST_TMP/bd/y/z/small" bd2 CSTASH_BASEDIR="$TEST_TMP/bd"
+[ "$(nevents bd1 '^miss$')" -ge 3 ] || fail "CSTASH_BASEDIR, first checkout: $(summary bd1), want 3 misses or more"
+stored_all bd1 "CSTASH_BASEDIR, first checkout"
+[ "$(nevents bd2 "$REMOTE_HIT")" = "$(nevents bd1 .)" ] \
+    || fail "CSTASH_BASEDIR, second checkout: $(summary bd2), want $(nevents bd1 .) remote hits; misses: $(missed bd2); log notes: $(notes bd2)"
+cmp -s "$TEST_TMP/bd/x/small/target/debug/hello" "$TEST_TMP/bd/y/z/small/target/debug/hello" \
+    || fail "CSTASH_BASEDIR: the second checkout's binary differs"
+[ "$("$TEST_TMP/bd/y/z/small/target/debug/hello")" = "tiny 14" ] || fail "CSTASH_BASEDIR: the second checkout's binary prints $("$TEST_TMP/bd/y/z/small/target/debug/hello")"
+ok "CSTASH_BASEDIR over two checkouts of the small workspace: the second one's $(nevents bd2 "$REMOTE_HIT") calls are remote hits, the same binary ($((SECONDS - T0)) s)"
 stop_server
 
 # --- 8. faults, on the small workspace: nobody listening, 500, a hang
@@ -304,7 +341,7 @@ for f in down 500 hang; do
         500) u=http://127.0.0.1:$p500/ns ;;
         hang) u=http://127.0.0.1:$phang/ns ;;
     esac
-    sbuild "s-$f" CSTASH_REMOTE="$u" CSTASH_TIMEOUT=1s CSTASH_CONNECT_TIMEOUT=1s
+    CB_LIMIT=60 sbuild "s-$f" CSTASH_REMOTE="$u" CSTASH_TIMEOUT=1s CSTASH_CONNECT_TIMEOUT=1s
     echo "# remote $f: ${SB_MS} ms (no remote: ${base_ms} ms); remote_error $(at "s-$f" remote_error), remote_timeout $(at "s-$f" remote_timeout), remote_skipped $(at "s-$f" remote_skipped)"
     [ "$(nevents "s-$f" '^miss$')" = "$s_calls" ] || fail "remote $f: $(summary "s-$f"), want $s_calls misses"
     [ "$SB_MS" -le "$limit" ] || fail "remote $f: the build took ${SB_MS} ms, more than ${limit} ms (${base_ms} ms without a remote, timeouts 1 s)"
@@ -328,9 +365,11 @@ else
     sbuild p1 -u CSTASH_REMOTE RUSTC=rustc
     cp "$small/target/debug/hello" "$TEST_TMP/hello.path"
     [ "$(nevents p1 '^miss$')" -ge 3 ] || fail "rustc from PATH: $(summary p1), want 3 misses or more"
+    stored_all p1 "rustc from PATH"
     cclean "$small"
     CSTASH_DIR=$TEST_TMP/c-p1 cbuild "$small" p2 -u CSTASH_REMOTE RUSTC=rustc
-    [ "$(nevents p2 "$LOCAL_HIT")" = "$(nevents p1 .)" ] || fail "rustc from PATH, rebuild: $(summary p2), want $(nevents p1 .) local hits"
+    [ "$(nevents p2 "$LOCAL_HIT")" = "$(nevents p1 .)" ] \
+        || fail "rustc from PATH, rebuild: $(summary p2), want $(nevents p1 .) local hits; misses: $(missed p2); log notes: $(notes p2)"
     cmp -s "$small/target/debug/hello" "$TEST_TMP/hello.path" || fail "rustc from PATH: the rebuilt binary differs"
     [ "$("$small/target/debug/hello")" = "tiny 14" ] || fail "rustc from PATH: the rebuilt binary prints $("$small/target/debug/hello")"
     # another rustc: the cache dir of the Debian rustc's build has nothing for it
