@@ -36,6 +36,7 @@ static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_UNSTABLE] = "unstable_option",
     [CS_UNC_RUST_TARGET] = "rust_target",
     [CS_UNC_UNUSUAL_PATH] = "unusual_path",
+    [CS_UNC_UNKNOWN_DEPS] = "unknown_dependency",
 };
 
 const char *cs_uncacheable_name(enum cs_uncacheable r)

@@ -32,6 +32,7 @@ enum cs_uncacheable {
     CS_UNC_UNSTABLE,      /* rustc -Z options */
     CS_UNC_RUST_TARGET,   /* a target whose output names are not ELF's */
     CS_UNC_UNUSUAL_PATH,  /* a working or output dir that text replacement cannot carry */
+    CS_UNC_UNKNOWN_DEPS,  /* a linked crate with a dependency not built through this cache */
     CS_UNC_COUNT
 };
 const char *cs_uncacheable_name(enum cs_uncacheable r);

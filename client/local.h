@@ -14,7 +14,12 @@
 
 /* F: a file by the sha256 of its content, stored raw so it can be
  * hard-linked (the Rust path's outputs). */
-enum cs_kind { CS_KIND_RESULT = 'R', CS_KIND_MANIFEST = 'M', CS_KIND_FILE = 'F' };
+enum cs_kind {
+    CS_KIND_RESULT = 'R',
+    CS_KIND_MANIFEST = 'M',
+    CS_KIND_FILE = 'F',
+    CS_KIND_DEEP = 'D' /* a Rust crate's deep hash, by its output's sha256 (rust_store.h) */
+};
 
 /* DIR/<k0>/<k1k2>/<rest>.<kind>, malloc'd; NULL on OOM. */
 char *cs_local_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind);

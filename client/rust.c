@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client/blob.h"
 #include "client/exec.h"
 #include "client/rust_args.h"
+#include "client/rust_deep.h"
 #include "client/rust_depinfo.h"
 #include "client/rust_paths.h"
 #include "client/rust_result.h"
@@ -42,6 +44,11 @@ struct rjob {
     bool remap;          /* the working dir is remapped in the compile */
     struct cs_sha256 common;
     char types[64];
+    /* An input whose mtime or ctime is later than this may have changed
+     * while rustc read it (see tick_boundary). */
+    int64_t changed_after;
+    uint8_t (*ext_sha)[CS_SHA256_LEN]; /* of each --extern file */
+    bool deep_unknown; /* a final artifact whose tree has no deep hash (rust_deep.h) */
 };
 
 bool cs_rust_is_rustc(const char *name)
@@ -77,13 +84,31 @@ static enum cs_status hash_file(const char *path, uint8_t out[CS_SHA256_LEN])
 
 /* ---- rustc's identity ------------------------------------------------------ */
 
+/* rustup's proxies are symlinks to rustup, or hard links to it (the same
+ * inode as the rustup beside them). */
+static bool is_rustup_proxy(const char *real)
+{
+    const char *base = strrchr(real, '/');
+    if (cs_starts_with(base ? base + 1 : real, "rustup"))
+        return true;
+    if (!base)
+        return false;
+    char *dir = strndup(real, (size_t)(base - real));
+    char *rustup = dir ? cs_path_join(dir, "rustup") : NULL;
+    struct stat a, b;
+    bool same = rustup && stat(rustup, &a) == 0 && stat(real, &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino;
+    free(dir);
+    free(rustup);
+    return same;
+}
+
 /* rustc -vV and --print sysroot, cached in DIR/compilers per binary (path,
  * size, mtime). A rustup proxy picks the toolchain per call (directory
  * overrides, RUSTUP_TOOLCHAIN): it is asked every time. */
 static enum cs_status rustc_identity(struct rjob *j, struct cs_bytes *out)
 {
-    const char *real = strrchr(j->rustc->real, '/');
-    bool proxy = cs_starts_with(real ? real + 1 : j->rustc->real, "rustup");
+    bool proxy = is_rustup_proxy(j->rustc->real);
     uint8_t h[CS_SHA256_LEN];
     char hex[CS_SHA256_HEX_LEN + 1];
     const void *parts[] = {"cstash-rustc-v1", j->rustc->identity};
@@ -125,9 +150,9 @@ static bool env_hashed(const char *name, size_t n)
                                        "CARGO_INCREMENTAL", "CARGO_LOG"};
     static const char *const skip_prefix[] = {"CARGO_TERM_",       "CARGO_HTTP_",  "CARGO_NET_",
                                               "CARGO_REGISTRIES_", "CARGO_BUILD_", "CARGO_LOG_"};
-    static const char *const take[] = {"OUT_DIR",  "RUSTC_BOOTSTRAP", "SOURCE_DATE_EPOCH",
-                                       "LANG",     "LC_ALL",          "LC_MESSAGES",
-                                       "LC_CTYPE", "LIBRARY_PATH",    "RUSTC_LINKER"};
+    static const char *const take[] = {
+        "OUT_DIR",     "RUSTC_BOOTSTRAP", "SOURCE_DATE_EPOCH", "LANG",         "LC_ALL",
+        "LC_MESSAGES", "LC_CTYPE",        "LIBRARY_PATH",      "RUSTC_LINKER", "RUST_TARGET_PATH"};
     for (size_t i = 0; i < sizeof take / sizeof take[0]; i++)
         if (n == strlen(take[i]) && !strncmp(name, take[i], n))
             return true;
@@ -171,12 +196,15 @@ static enum cs_status hash_env(struct rjob *j)
 }
 
 /* A file's name and content into the key. */
-static enum cs_status hash_named_file(struct rjob *j, const char *tag, const char *path)
+static enum cs_status hash_named_file(struct rjob *j, const char *tag, const char *path,
+                                      uint8_t sha_out[CS_SHA256_LEN])
 {
     uint8_t h[CS_SHA256_LEN];
     enum cs_status rc = hash_file(path, h);
     if (rc != CS_OK)
         return rc;
+    if (sha_out)
+        memcpy(sha_out, h, sizeof h);
     hash_str(&j->common, tag);
     char *n = cs_rust_norm_path(&j->r, path, j->ss->s.basedir);
     if (!n)
@@ -203,7 +231,7 @@ static enum cs_status hash_native_libs(struct rjob *j)
                 if (!p)
                     rc = CS_ERR_NOMEM;
                 else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-                    rc = hash_named_file(j, "native-lib", p);
+                    rc = hash_named_file(j, "native-lib", p, NULL);
                 free(p);
             }
     return rc;
@@ -236,7 +264,7 @@ static enum cs_status hash_crate_dirs(struct rjob *j)
             qsort(names.v, names.n, sizeof *names.v, by_str);
         for (size_t i = 0; rc == CS_OK && i < names.n; i++) {
             char *p = cs_path_join(j->a.crate_dirs.v[d], names.v[i]);
-            rc = p ? hash_named_file(j, "crate-dir", p) : CS_ERR_NOMEM;
+            rc = p ? hash_named_file(j, "crate-dir", p, NULL) : CS_ERR_NOMEM;
             free(p);
         }
         cs_strv_free(&names);
@@ -271,6 +299,115 @@ static enum cs_status hash_linker(struct rjob *j)
     return rc;
 }
 
+/* A --target spec file (a .json path, or NAME.json in RUST_TARGET_PATH,
+ * which rustc takes before its built-in targets) by content. */
+static enum cs_status hash_target_spec(struct rjob *j)
+{
+    const char *t = j->a.target;
+    size_t n = strlen(t);
+    if (n > 5 && !strcmp(t + n - 5, ".json"))
+        return hash_named_file(j, "target-spec", t, NULL);
+    const char *path = getenv("RUST_TARGET_PATH");
+    enum cs_status rc = CS_OK;
+    char *copy = path ? strdup(path) : NULL, *save = NULL;
+    for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d && rc == CS_OK;
+         d = strtok_r(NULL, ":", &save)) {
+        char name[512];
+        snprintf(name, sizeof name, "%s.json", t);
+        char *p = cs_path_join(d, name);
+        struct stat st;
+        if (!p)
+            rc = CS_ERR_NOMEM;
+        else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+            rc = hash_named_file(j, "target-spec", p, NULL);
+        free(p);
+    }
+    free(copy);
+    return rc;
+}
+
+/* A crate whose output holds its dependencies' code: a linked one, or a
+ * static library (it bundles every rlib). */
+static bool final_artifact(const struct rjob *j)
+{
+    return links(j) || ((j->a.emit & CS_RE_LINK) && (j->a.types & CS_RT_STATICLIB));
+}
+
+/* The --extern files by content; for a final artifact also the tree
+ * below them (rust_deep.h). */
+static enum cs_status hash_externs(struct rjob *j)
+{
+    size_t n = j->a.externs.n;
+    if (!(j->ext_sha = calloc(n ? n : 1, sizeof *j->ext_sha)))
+        return CS_ERR_NOMEM;
+    enum cs_status rc = CS_OK;
+    for (size_t i = 0; rc == CS_OK && i < n; i++)
+        rc = hash_named_file(j, "extern", j->a.externs.v[i], j->ext_sha[i]);
+    if (rc == CS_OK && final_artifact(j)) {
+        uint8_t deep[CS_SHA256_LEN];
+        enum cs_status d =
+            cs_rust_deep_hash(j->ss, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha, n, deep);
+        if (d == CS_OK) {
+            hash_str(&j->common, "deep");
+            cs_sha256_update(&j->common, deep, sizeof deep);
+        } else if (d == CS_ERR_NOT_FOUND) {
+            j->deep_unknown = true;
+        } else {
+            rc = d;
+        }
+    }
+    return rc;
+}
+
+/* For a final artifact, the native libraries in the -L native=/plain dirs
+ * (cargo passes on every build script's link-search dir to the crate that
+ * links: a dylib named in a dependency's metadata is found there). A dir
+ * with more than MAX_NATIVE_FILES of them is a system dir, keyed like the
+ * system libraries, by the linker's identity. */
+#define MAX_NATIVE_FILES 256
+static bool native_lib_file(const char *n)
+{
+    size_t l = strlen(n);
+    return cs_starts_with(n, "lib") &&
+           ((l > 2 && !strcmp(n + l - 2, ".a")) || strstr(n, ".so") != NULL);
+}
+
+static enum cs_status hash_native_dirs(struct rjob *j)
+{
+    enum cs_status rc = CS_OK;
+    for (size_t d = 0; rc == CS_OK && d < j->a.native_dirs.n; d++) {
+        DIR *dir = opendir(j->a.native_dirs.v[d]);
+        if (!dir)
+            continue;
+        struct cs_strv names = {0};
+        struct dirent *de;
+        while (rc == CS_OK && names.n <= MAX_NATIVE_FILES && (de = readdir(dir)))
+            if (native_lib_file(de->d_name))
+                rc = cs_strv_push(&names, de->d_name);
+        closedir(dir);
+        if (rc == CS_OK && names.n > 1)
+            qsort(names.v, names.n, sizeof *names.v, by_str);
+        for (size_t i = 0; rc == CS_OK && names.n <= MAX_NATIVE_FILES && i < names.n; i++) {
+            char *p = cs_path_join(j->a.native_dirs.v[d], names.v[i]);
+            struct stat st;
+            if (!p)
+                rc = CS_ERR_NOMEM;
+            else if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+                rc = hash_named_file(j, "native-dir", p, NULL);
+            free(p);
+        }
+        cs_strv_free(&names);
+    }
+    return rc;
+}
+
+/* The record the crates above this one need (rust_deep.h). */
+static void record_deep(struct rjob *j, const uint8_t (*shas)[CS_SHA256_LEN], size_t n)
+{
+    cs_rust_deep_record(j->ss, shas, n, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha,
+                        j->a.externs.n);
+}
+
 static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identity)
 {
     struct cs_sha256 *h = &j->common;
@@ -295,14 +432,14 @@ static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identit
     hash_str(h, j->crate);
     for (size_t i = 0; i < j->outs.n; i++)
         hash_str(h, j->outs.v[i]);
-    if (rc == CS_OK && j->a.target && strstr(j->a.target, ".json"))
-        rc = hash_named_file(j, "target-spec", j->a.target);
-    for (size_t i = 0; rc == CS_OK && i < j->a.externs.n; i++)
-        rc = hash_named_file(j, "extern", j->a.externs.v[i]);
+    if (rc == CS_OK && j->a.target)
+        rc = hash_target_spec(j);
+    if (rc == CS_OK)
+        rc = hash_externs(j);
     for (size_t i = 0; rc == CS_OK && i < j->a.link_files.n; i++) {
         struct stat st;
         if (stat(j->a.link_files.v[i], &st) == 0 && S_ISREG(st.st_mode))
-            rc = hash_named_file(j, "link-arg", j->a.link_files.v[i]);
+            rc = hash_named_file(j, "link-arg", j->a.link_files.v[i], NULL);
     }
     if (rc == CS_OK)
         rc = hash_native_libs(j);
@@ -310,6 +447,8 @@ static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identit
         rc = hash_crate_dirs(j);
     if (rc == CS_OK && links(j))
         rc = hash_linker(j);
+    if (rc == CS_OK && final_artifact(j))
+        rc = hash_native_dirs(j);
     if (rc == CS_OK)
         rc = hash_env(j);
     hash_str(h, j->ss->s.cache_buster ? j->ss->s.cache_buster : "");
@@ -340,7 +479,7 @@ static enum cs_status plan_outputs(struct rjob *j)
     if (n < 0 || (size_t)n >= sizeof stem || strchr(stem, '/'))
         return CS_ERR_INVALID;
     enum cs_status rc = CS_OK;
-    unsigned t = j->a.types;
+    unsigned t = j->a.types ? j->a.types : CS_RT_BIN;
     if (j->a.out_file) {
         const char *base = strrchr(j->a.out_file, '/');
         return cs_strv_push(&j->outs, base ? base + 1 : j->a.out_file);
@@ -416,16 +555,15 @@ static enum cs_status depinfo_pass(struct rjob *j, struct cs_rust_depinfo *d)
     return rc;
 }
 
-/* The hash of an env-dep entry as it goes into keys and records. */
-static enum cs_status env_dep_hash(const struct cs_rust_roots *r, const char *text,
-                                   uint8_t out[CS_SHA256_LEN])
+/* The hash of an env-dep entry as it goes into keys and records: the
+ * value as it is, roots and all. A crate that reads CARGO_MANIFEST_DIR or
+ * OUT_DIR with env! may keep it, or something computed from it (its
+ * length), in its output, where no search for the path would find it. */
+static void env_dep_hash(const char *text, uint8_t out[CS_SHA256_LEN])
 {
-    struct cs_bytes v = {0};
-    enum cs_status rc = cs_rust_norm_text(r, (const uint8_t *)text, strlen(text), &v);
-    if (rc == CS_OK)
-        sha_of(&v, out);
-    cs_bytes_free(&v);
-    return rc;
+    const void *parts[] = {text};
+    size_t lens[] = {strlen(text)};
+    cs_sha256_parts(parts, lens, 1, out);
 }
 
 /* ---- direct mode records ----------------------------------------------------- */
@@ -442,10 +580,12 @@ static int64_t ns_of(const struct timespec *t)
  * it is now. */
 static bool record_matches(const struct rjob *j, const struct cs_manifest_file *f)
 {
-    uint8_t h[CS_SHA256_LEN];
+    uint8_t h[CS_SHA256_LEN] = {0};
     if (f->path[0] == '\001' && f->path[1] == 'E') {
         char *t = cs_rust_env_dep_text(f->path + 2);
-        bool ok = t && env_dep_hash(&j->r, t, h) == CS_OK && !memcmp(h, f->hash, sizeof h);
+        if (t)
+            env_dep_hash(t, h);
+        bool ok = t && !memcmp(h, f->hash, sizeof h);
         free(t);
         return ok;
     }
@@ -496,6 +636,8 @@ static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d
         struct stat st;
         char *np = cs_rust_norm_path(&j->r, d->files.v[i], j->ss->s.basedir);
         rc = !np ? CS_ERR_NOMEM : stat(d->files.v[i], &st) != 0 ? CS_ERR_NOT_FOUND : CS_OK;
+        if (rc == CS_OK && strlen(np) > 4000)
+            *entry_ok = false; /* a manifest path longer than its decoder takes */
         if (rc == CS_OK)
             rc = hash_file(d->files.v[i], f->hash);
         if (rc != CS_OK) {
@@ -506,7 +648,7 @@ static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d
         cs_sha256_update(&h, f->hash, sizeof f->hash);
         int64_t changed =
             ns_of(&st.st_mtim) > ns_of(&st.st_ctim) ? ns_of(&st.st_mtim) : ns_of(&st.st_ctim);
-        if (changed >= j->ss->start_ns - DURING_MARGIN_NS)
+        if (changed > j->changed_after)
             *entry_ok = false;
         bool recent = changed >= j->ss->start_ns - RECENT_MARGIN_NS;
         f->path = np;
@@ -525,7 +667,7 @@ static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d
         }
         snprintf(f->path, nl + 3, "\001E%.*s", (int)nl, t);
         e->nfiles++;
-        rc = env_dep_hash(&j->r, t, f->hash);
+        env_dep_hash(t, f->hash);
         hash_str(&h, f->path);
         cs_sha256_update(&h, f->hash, sizeof f->hash);
     }
@@ -617,6 +759,10 @@ static enum cs_status deliver(struct rjob *j, const struct cs_bytes *blob, bool 
     if (rc == CS_OK && j->dep_file)
         rc = write_text(j, j->dep_file, &r.dep_info);
     if (rc == CS_OK) {
+        uint8_t shas[CS_RUST_MAX_OUTPUTS][CS_SHA256_LEN];
+        for (uint32_t i = 0; i < r.n; i++)
+            memcpy(shas[i], r.out[i].sha, CS_SHA256_LEN);
+        record_deep(j, (const uint8_t(*)[CS_SHA256_LEN])shas, r.n);
         replay(j, 1, &r.out_text);
         replay(j, 2, &r.err_text);
     } else {
@@ -626,6 +772,28 @@ static enum cs_status deliver(struct rjob *j, const struct cs_bytes *blob, bool 
     }
     cs_rust_result_free(&r);
     return rc;
+}
+
+static void entry_free(struct cs_manifest_entry *e)
+{
+    for (uint32_t f = 0; f < e->nfiles; f++)
+        free(e->files[f].path);
+    free(e->files);
+    memset(e, 0, sizeof *e);
+}
+
+/* The previous build's outputs may be hard links into the cache: rustc and
+ * the linker must write new files, never into those. */
+static void unlink_outputs(const struct rjob *j)
+{
+    for (size_t i = 0; i < j->outs.n; i++) {
+        char *p = out_path(j, i);
+        if (p)
+            (void)unlink(p);
+        free(p);
+    }
+    if (j->dep_file)
+        (void)unlink(j->dep_file);
 }
 
 /* ---- a miss ----------------------------------------------------------------- */
@@ -690,6 +858,10 @@ static void store_result(struct rjob *j, const uint8_t rkey[CS_SHA256_LEN], stru
     if (rc == CS_OK)
         rc = cs_rust_result_encode(&r, &blob);
     if (rc == CS_OK) {
+        uint8_t shas[CS_RUST_MAX_OUTPUTS][CS_SHA256_LEN];
+        for (uint32_t i = 0; i < r.n; i++)
+            memcpy(shas[i], r.out[i].sha, CS_SHA256_LEN);
+        record_deep(j, (const uint8_t(*)[CS_SHA256_LEN])shas, r.n);
         cs_session_store(j->ss, rkey, CS_KIND_RESULT, &blob);
         if (pinned)
             cs_session_log(j->ss, "rust %s: the outputs hold the checkout's path: pinned to it",
@@ -736,32 +908,49 @@ static enum cs_status key_from_own_depinfo(struct rjob *j, uint8_t rkey[CS_SHA25
     return rc;
 }
 
-/* Compiles for real (stderr passed on as it comes: cargo starts the
- * dependents when the metadata is announced) and stores the result under
- * rkey (have_key), or, with depend, under the key of its own dep-info.
- * Nothing is stored when an input changed after the call started: the
- * key's hashes might not be what rustc read. Returns rustc's exit
- * status, or -1 when rustc could not be run. */
-static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool depend,
-                             bool have_key, const uint8_t mkey[CS_SHA256_LEN],
-                             struct cs_manifest *m, struct cs_manifest_entry *e, bool entry_ok)
+/* Waits for the next tick of the clock the kernel stamps files with and
+ * returns the tick before it. A file written after this returns has an
+ * mtime (and ctime) above the value; one written before it, at most the
+ * value: so "changed after the value" is exact, where a fine clock with a
+ * margin would also drop a build script's output written just before
+ * (cargo runs rustc a few ms after the script). */
+static int64_t tick_boundary(void)
 {
-    /* The old outputs may be hard links into the cache: never write into them. */
-    for (size_t i = 0; i < j->outs.n; i++) {
-        char *p = out_path(j, i);
-        if (p)
-            (void)unlink(p);
-        free(p);
+    struct timespec t;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &t) != 0)
+        return cs_now_ns() - DURING_MARGIN_NS;
+    int64_t before = ns_of(&t), now = before;
+    for (int i = 0; i < 100 && now <= before; i++) {
+        struct timespec nap = {0, 500000};
+        nanosleep(&nap, NULL);
+        if (clock_gettime(CLOCK_REALTIME_COARSE, &t) != 0)
+            return cs_now_ns() - DURING_MARGIN_NS;
+        now = ns_of(&t);
     }
-    if (j->dep_file)
-        (void)unlink(j->dep_file);
+    return now > before ? before : cs_now_ns() - DURING_MARGIN_NS;
+}
+
+/* Compiles for real (stderr passed on as it comes: cargo starts the
+ * dependents when the metadata is announced) and stores the result: with
+ * depend, under the key of the compile's own dep-info; else under rkey
+ * (from the dep-info pass d, have_key), if the inputs hash the same after
+ * the compile. Nothing is stored when an input changed while rustc ran.
+ * Returns rustc's exit status, or -1 when rustc could not be started. */
+static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool depend,
+                             bool have_key, const struct cs_rust_depinfo *d,
+                             const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
+                             struct cs_manifest_entry *e)
+{
+    unlink_outputs(j);
     struct cs_strv cmd = {0};
     struct cs_bytes out = {0}, err = {0};
     int status = -1;
     enum cs_status rc = compile_cmd(j, &cmd);
+    j->changed_after = tick_boundary();
     if (rc == CS_OK)
         rc = cs_exec_tee(cmd.v, &out, &err, MAX_OUTPUT, &status);
     cs_strv_free(&cmd);
+    bool entry_ok = false;
     if (rc != CS_OK) {
         cs_session_count(j->ss, CS_ST_INTERNAL_ERROR);
         cs_session_log(j->ss, "running rustc: %s", cs_strerror(rc));
@@ -770,13 +959,18 @@ static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool d
     } else {
         cs_session_count(j->ss, CS_ST_MISS);
         cs_session_log(j->ss, "rust miss %s %s", j->crate, j->types);
-        if (depend) {
-            rc = key_from_own_depinfo(j, rkey, e, &entry_ok);
-            have_key = rc == CS_OK;
-            if (!have_key)
-                cs_session_log(j->ss, "rust %s not cached: its dep-info: %s", j->crate,
-                               cs_strerror(rc));
-        }
+        uint8_t key[CS_SHA256_LEN] = {0};
+        entry_free(e);
+        if (depend)
+            rc = key_from_own_depinfo(j, key, e, &entry_ok);
+        else if (have_key)
+            rc = result_key(j, d, key, e, &entry_ok);
+        if ((depend || have_key) && rc != CS_OK)
+            cs_session_log(j->ss, "rust %s not cached: its inputs: %s", j->crate, cs_strerror(rc));
+        have_key = (depend || have_key) && rc == CS_OK;
+        if (have_key && !depend && memcmp(key, rkey, CS_SHA256_LEN) != 0)
+            entry_ok = false; /* an input changed between the dep-info pass and rustc */
+        memcpy(rkey, key, CS_SHA256_LEN);
         if (have_key && !entry_ok)
             cs_session_log(j->ss, "rust %s not cached: an input changed during the compile",
                            j->crate);
@@ -793,22 +987,15 @@ static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool d
     }
     cs_bytes_free(&out);
     cs_bytes_free(&err);
-    return rc == CS_OK ? status : -1;
+    return status; /* rustc ran (-1: it could not be started) */
 }
 
 /* ---- the call ---------------------------------------------------------------- */
 
-static void entry_free(struct cs_manifest_entry *e)
-{
-    for (uint32_t f = 0; f < e->nfiles; f++)
-        free(e->files[f].path);
-    free(e->files);
-    memset(e, 0, sizeof *e);
-}
-
 static int passthrough(struct rjob *j)
 {
     cs_session_flush_stats(j->ss);
+    unlink_outputs(j);
     struct cs_strv cmd = {0};
     enum cs_status rc = cs_strv_push(&cmd, j->rustc->path);
     for (int i = 0; rc == CS_OK && i < j->argc; i++)
@@ -887,6 +1074,25 @@ static char *target_root(const char *out_dir)
     return t;
 }
 
+/* The output dir, the target root and the outputs' names. */
+static enum cs_status plan(struct rjob *j)
+{
+    const char *od = j->a.out_file ? j->a.out_file : j->a.out_dir ? j->a.out_dir : ".";
+    char *abs = cs_path_absolute(od, j->r.cwd);
+    if (abs && j->a.out_file) {
+        char *slash = strrchr(abs, '/');
+        if (slash == abs)
+            slash[1] = 0;
+        else
+            *slash = 0;
+    }
+    j->out_dir = abs;
+    j->r.target = j->a.out_dir && abs ? target_root(abs) : NULL;
+    if (!j->out_dir || (j->a.out_dir && !j->r.target))
+        return CS_ERR_NOMEM;
+    return plan_outputs(j);
+}
+
 static int cached_rustc(struct rjob *j)
 {
     struct cs_bytes identity = {0}, src = {0}, blob = {0};
@@ -903,6 +1109,10 @@ static int cached_rustc(struct rjob *j)
     }
     if ((rc = hash_common(j, &identity)) != CS_OK) {
         code = failed(j, "hashing the inputs", rc);
+        goto done;
+    }
+    if (j->deep_unknown) {
+        code = uncacheable(j, CS_UNC_UNKNOWN_DEPS);
         goto done;
     }
     if ((rc = cs_read_file(j->a.input, MAX_FILE, &src)) != CS_OK) {
@@ -966,7 +1176,7 @@ static int cached_rustc(struct rjob *j)
             goto done;
         }
     }
-    code = compile_and_store(j, rkey, depend, have_key, mkey, &m, &e, entry_ok);
+    code = compile_and_store(j, rkey, depend, have_key, &d, mkey, &m, &e);
     if (code < 0)
         code = passthrough(j);
 done:
@@ -995,9 +1205,18 @@ int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int arg
         code = failed(&j, "parsing the arguments", rc != CS_OK ? rc : CS_ERR_IO);
         goto out;
     }
+    j.changed_after = ss->start_ns - DURING_MARGIN_NS;
     j.crate = j.a.crate_name;
+    /* Planned first when the name is given (cargo always does), so that an
+     * uncacheable call's rustc also writes new files, not into old links. */
+    bool planned = j.a.input && j.a.crate_name && plan(&j) == CS_OK;
     if (j.a.reason != CS_UNC_NONE) {
         code = uncacheable(&j, j.a.reason);
+        goto out;
+    }
+    struct stat st;
+    if (stat(j.a.input, &st) != 0 || !S_ISREG(st.st_mode)) {
+        code = uncacheable(&j, CS_UNC_SPECIAL_FILE); /* /dev/stdin, a FIFO, missing */
         goto out;
     }
     struct cs_bytes src = {0};
@@ -1010,22 +1229,11 @@ int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int arg
                                     : failed(&j, "reading the source", rc);
         goto out;
     }
-    cs_rust_types_name(j.a.types, j.types, sizeof j.types);
-    const char *od = j.a.out_file ? j.a.out_file : j.a.out_dir ? j.a.out_dir : ".";
-    char *abs = cs_path_absolute(od, j.r.cwd);
-    if (abs && j.a.out_file) {
-        char *slash = strrchr(abs, '/');
-        if (slash == abs)
-            slash[1] = 0;
-        else
-            *slash = 0;
-    }
-    j.out_dir = abs;
-    j.r.target = j.a.out_dir && abs ? target_root(abs) : NULL;
-    if (!j.out_dir || (j.a.out_dir && !j.r.target)) {
-        code = failed(&j, "out of memory", CS_ERR_NOMEM);
+    if (!planned && (rc = plan(&j)) != CS_OK) {
+        code = failed(&j, "naming the outputs", rc);
         goto out;
     }
+    cs_rust_types_name(j.a.types, j.types, sizeof j.types);
     if (!cs_rust_plain_path(j.r.cwd) || (j.r.target && !cs_rust_plain_path(j.r.target)) ||
         !cs_rust_plain_path(j.out_dir) || strlen(j.r.cwd) < 2) {
         code = uncacheable(&j, CS_UNC_UNUSUAL_PATH);
@@ -1035,10 +1243,6 @@ int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int arg
      * target/ below it): map it to "." so the outputs do not hold it. */
     j.remap = (j.r.target && cs_rust_under(j.r.target, j.r.cwd)) ||
               (ss->s.basedir && cs_rust_under(j.r.cwd, ss->s.basedir));
-    if ((rc = plan_outputs(&j)) != CS_OK) {
-        code = failed(&j, "naming the outputs", rc);
-        goto out;
-    }
     cs_session_remote_init(ss);
     code = cached_rustc(&j);
 out:
@@ -1049,5 +1253,6 @@ out:
     free(j.dep_file);
     free(j.r.cwd);
     free(j.r.target);
+    free(j.ext_sha);
     return code;
 }

@@ -113,6 +113,34 @@ static enum cs_status emits(struct cs_rust_args *a, const char *v)
     return CS_OK; /* the emit set goes into the key as bits (rust.c) */
 }
 
+/* A linker argument: the files it may name (the word, each piece of
+ * -Wl,a,b, what follows = or -T or @ in one) are hashed when they exist;
+ * -lNAME and -LDIR are taken like -l and -L native=. */
+static enum cs_status link_word(struct cs_rust_args *a, const char *w)
+{
+    enum cs_status rc = cs_strv_push(&a->link_files, w);
+    char *copy = strdup(cs_starts_with(w, "-Wl,") ? w + 4 : w), *save = NULL;
+    if (!copy)
+        return CS_ERR_NOMEM;
+    bool wl = cs_starts_with(w, "-Wl,");
+    for (char *p = wl ? strtok_r(copy, ",", &save) : copy; p && rc == CS_OK;
+         p = wl ? strtok_r(NULL, ",", &save) : NULL) {
+        const char *eq = strchr(p, '=');
+        if (wl)
+            rc = cs_strv_push(&a->link_files, p);
+        if (rc == CS_OK && eq)
+            rc = cs_strv_push(&a->link_files, eq + 1);
+        if (rc == CS_OK && (cs_starts_with(p, "-T") || p[0] == '@') && p[1 + (p[0] != '@')])
+            rc = cs_strv_push(&a->link_files, p + 1 + (p[0] != '@'));
+        if (rc == CS_OK && cs_starts_with(p, "-l") && p[2])
+            rc = cs_strv_push(&a->native_libs, p + 2);
+        if (rc == CS_OK && cs_starts_with(p, "-L") && p[2])
+            rc = cs_strv_push(&a->native_dirs, p + 2);
+    }
+    free(copy);
+    return rc;
+}
+
 /* -C NAME[=VALUE] */
 static enum cs_status codegen(struct cs_rust_args *a, const char *v)
 {
@@ -143,7 +171,7 @@ static enum cs_status codegen(struct cs_rust_args *a, const char *v)
         enum cs_status rc = copy ? CS_OK : CS_ERR_NOMEM;
         for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w && rc == CS_OK;
              w = strtok_r(NULL, " ", &save))
-            rc = cs_strv_push(&a->link_files, w);
+            rc = link_word(a, w);
         free(copy);
         if (rc != CS_OK)
             return rc;

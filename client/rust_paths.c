@@ -17,30 +17,32 @@ bool cs_rust_under(const char *abs, const char *root)
 /* p (relative to cwd or absolute) in the key's form, malloc'd. */
 char *cs_rust_norm_path(const struct cs_rust_roots *r, const char *p, const char *basedir)
 {
-    char *abs = cs_path_absolute(p, r->cwd);
-    if (!abs)
-        return NULL;
+    /* Relative: as written, the same in every checkout. Its spelling stays
+     * apart from an absolute one's: rustc keeps either in file!() and remap
+     * prefixes match the text as given. */
+    if (p[0] != '/')
+        return strdup(p);
     const char *tag = NULL, *rest = NULL;
-    if (r->target && cs_rust_under(abs, r->target) &&
-        (!cs_rust_under(r->target, r->cwd) || strlen(r->target) >= strlen(r->cwd)))
-        tag = "\001T", rest = abs + strlen(r->target);
-    else if (cs_rust_under(abs, r->cwd))
-        tag = "\001C", rest = abs + strlen(r->cwd);
+    if (r->target && cs_rust_under(p, r->target))
+        tag = "\001T", rest = p + strlen(r->target);
+    else if (cs_rust_under(p, r->cwd))
+        tag = "\001C", rest = p + strlen(r->cwd);
     if (tag) {
         size_t n = strlen(rest) + 3;
         char *s = malloc(n);
         if (s)
             snprintf(s, n, "%s%s", tag, rest);
-        free(abs);
         return s;
     }
-    bool nomem = false;
-    char *rel = basedir ? cs_path_relative_under(abs, basedir, r->cwd, &nomem) : NULL;
-    if (rel || nomem) {
+    if (basedir) {
+        char *abs = cs_path_absolute(p, "/");
+        bool nomem = !abs;
+        char *rel = abs ? cs_path_relative_under(abs, basedir, r->cwd, &nomem) : NULL;
         free(abs);
-        return rel;
+        if (rel || nomem)
+            return rel;
     }
-    return abs;
+    return strdup(p);
 }
 
 /* The inverse for this call: a path to stat, malloc'd. */
@@ -81,8 +83,10 @@ enum cs_status cs_rust_norm_text(const struct cs_rust_roots *r, const uint8_t *p
         bool hit = false;
         for (int k = 0; k < 2 && !hit && rc == CS_OK; k++) {
             size_t rl = rs[k] ? strlen(rs[k]) : 0;
+            /* A whole path component at both ends: not /src inside app/src/x. */
             if (rl > 1 && i + rl <= n && p[i] == '/' && !memcmp(p + i, rs[k], rl) &&
-                (i + rl == n || !path_char(p[i + rl]))) {
+                (i + rl == n || !path_char(p[i + rl])) &&
+                (i == 0 || (!path_char(p[i - 1]) && p[i - 1] != '/'))) {
                 char tag[2] = {'\001', tags[k]};
                 rc = cs_bytes_append(out, p + from, i - from);
                 if (rc == CS_OK)

@@ -19,9 +19,11 @@ struct cs_rust_roots {
 
 /* Whether abs is root or lies under it (root "/" or empty never matches). */
 bool cs_rust_under(const char *abs, const char *root);
-/* p (relative to cwd or absolute) in the key's form, malloc'd: under the
- * target dir \001T/..., under the working dir \001C/..., under basedir
- * (may be NULL) relative to the working dir, else absolute. */
+/* p in the key's form, malloc'd: a relative path as written; an absolute
+ * one under the target dir \001T/..., under the working dir \001C/...,
+ * under basedir (may be NULL) relative to the working dir, else as written.
+ * Nothing is normalised lexically: "dir/../x" is what rustc opened, through
+ * any symlink dir is. */
 char *cs_rust_norm_path(const struct cs_rust_roots *r, const char *p, const char *basedir);
 /* The inverse for this call: a path to open, malloc'd; NULL for a
  * placeholder it does not know (or on OOM). */

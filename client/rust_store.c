@@ -15,7 +15,7 @@
 
 #include "client/blob.h"
 
-#define MAX_FILE ((size_t)4 << 30)
+#define MAX_FILE ((size_t)1 << 30) /* as rust.c reads outputs */
 
 static void sha_of(const struct cs_bytes *b, uint8_t out[CS_SHA256_LEN])
 {
@@ -129,7 +129,16 @@ static enum cs_status remote_file(struct cs_session *ss, const struct cs_rust_ou
         return CS_ERR_NOT_FOUND;
     struct cs_bytes blob = {0};
     enum cs_status rc = cs_remote_get(r, o->sha, &blob);
-    if (rc == CS_OK) {
+    /* The envelope's length first: nothing is inflated beyond the size
+     * the record names. */
+    uint64_t raw_len = 0;
+    for (int i = 7; rc == CS_OK && blob.len >= 12 && i >= 0; i--)
+        raw_len = (raw_len << 8) | blob.data[4 + i];
+    if (rc == CS_OK && (blob.len < 12 || raw_len != o->size)) {
+        cs_session_count(ss, CS_ST_REMOTE_ERROR);
+        cs_session_log(ss, "remote file blob does not match its hash: ignored");
+        rc = CS_ERR_NOT_FOUND;
+    } else if (rc == CS_OK) {
         uint8_t sha[CS_SHA256_LEN] = {0};
         rc = cs_blob_unseal("CSF1", blob.data, blob.len, data);
         if (rc == CS_OK)
@@ -190,8 +199,10 @@ enum cs_status cs_rust_store_restore(struct cs_session *ss, const struct cs_rust
     if (rc == CS_OK && unlink(target) != 0 && errno != ENOENT)
         rc = cs_status_from_errno(errno);
     struct stat st;
-    /* A link carries the cached file's mode: only when it is the one wanted. */
-    bool can_link = have_local && stat(cas, &st) == 0 && (st.st_mode & 0777) == (o->mode & 0777);
+    /* A link carries the cached file's mode: only when it is the one wanted;
+     * and only into one place at a time (rust_store.h). */
+    bool can_link = have_local && stat(cas, &st) == 0 && (st.st_mode & 0777) == (o->mode & 0777) &&
+                    st.st_nlink == 1;
     if (rc == CS_OK && can_link) {
         rc = link_or_copy(cas, target, &data, o->mode);
     } else if (rc == CS_OK) {

@@ -6,7 +6,10 @@
  * target/ in place (binutils' strip on a file with several links does)
  * would write into the cache too: every restore first checks the cached
  * file against its name (its sha256) and drops it when they differ, so a
- * changed file is never handed out again. */
+ * changed file is never handed out again. A cached file is linked into
+ * one place at a time (a link count of 1 before): a second checkout gets
+ * a copy, so a write in one checkout never reaches another, and a
+ * restore's new mtime does not make cargo in the other rebuild. */
 #ifndef CS_CLIENT_RUST_STORE_H
 #define CS_CLIENT_RUST_STORE_H
 

@@ -130,7 +130,7 @@ START_TEST(lib_dirs_and_libs)
     ck_assert(has(&a.crate_dirs, "/all") && has(&a.crate_dirs, "/c") && !has(&a.crate_dirs, "/n"));
     ck_assert(has(&a.native_libs, "foo") && has(&a.native_libs, "bar") &&
               has(&a.native_libs, "qux"));
-    ck_assert(has(&a.link_files, "-Tmy.ld"));
+    ck_assert(has(&a.link_files, "-Tmy.ld") && has(&a.link_files, "my.ld"));
     cs_rust_args_free(&a);
     free(copy);
 }
@@ -158,10 +158,28 @@ static void expect_denorm(const struct cs_rust_roots *r, const char *in, const c
     free(p);
 }
 
+START_TEST(link_args_name_files)
+{
+    struct cs_rust_args a;
+    char *copy;
+    ck_assert_int_eq(parse("--crate-name a a.rs -C link-arg=-Wl,--version-script=v.map,-T,s.ld "
+                           "-C link-args=@rsp -C link-arg=-lfoo -C link-arg=-L/opt/lib",
+                           &a, &copy),
+                     CS_UNC_NONE);
+    ck_assert(has(&a.link_files, "v.map") && has(&a.link_files, "s.ld") &&
+              has(&a.link_files, "rsp"));
+    ck_assert(has(&a.native_libs, "foo") && has(&a.native_dirs, "/opt/lib"));
+    cs_rust_args_free(&a);
+    free(copy);
+}
+END_TEST
+
 START_TEST(paths_to_placeholders)
 {
     struct cs_rust_roots r = {ps("/ws"), ps("/ws/target/debug")};
-    expect_norm(&r, "src/lib.rs", NULL, "\001C/src/lib.rs");
+    expect_norm(&r, "src/lib.rs", NULL, "src/lib.rs");
+    expect_norm(&r, "/ws/src/lib.rs", NULL, "\001C/src/lib.rs"); /* not the same spelling */
+    expect_norm(&r, "src/../x", NULL, "src/../x");               /* rustc opened it so */
     expect_norm(&r, "/ws/target/debug/deps/x", NULL, "\001T/deps/x");
     expect_norm(&r, "/ws2/x", NULL, "/ws2/x"); /* not under /ws */
     expect_norm(&r, "/home/u/lib/x", "/home/u", "../home/u/lib/x");
@@ -193,11 +211,11 @@ START_TEST(texts_to_placeholders)
     char *t = round_trip(&a, &b,
                          "{\"artifact\":\"/a/ws/target/debug/deps/libu.rmeta\",\"emit\":\"m\"}\n"
                          "/a/ws/target/debug/deps/u.d: util/src/lib.rs /a/ws/util/x.txt\n"
-                         "/a/wsx/y /a/ws-other \001 /a/ws");
+                         "/a/wsx/y /a/ws-other \001 /a/ws x/a/ws/y");
     ck_assert_str_eq(t,
                      "{\"artifact\":\"/b/checkout/target/debug/deps/libu.rmeta\",\"emit\":\"m\"}\n"
                      "/b/checkout/target/debug/deps/u.d: util/src/lib.rs /b/checkout/util/x.txt\n"
-                     "/a/wsx/y /a/ws-other \001 /b/checkout");
+                     "/a/wsx/y /a/ws-other \001 /b/checkout x/a/ws/y");
     free(t);
     /* A target dir outside the working dir (a registry crate's call). */
     struct cs_rust_roots c = {ps("/usr/share/cargo/registry/x-1"), ps("/a/ws/target/debug")};
@@ -301,6 +319,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cargo_lib_line);
     tcase_add_test(tc, what_is_not_cached);
     tcase_add_test(tc, lib_dirs_and_libs);
+    tcase_add_test(tc, link_args_name_files);
     tcase_add_test(tc, paths_to_placeholders);
     tcase_add_test(tc, texts_to_placeholders);
     tcase_add_test(tc, depinfo_files_and_env);
