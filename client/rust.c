@@ -196,6 +196,8 @@ static enum cs_status hash_env(struct rjob *j)
 }
 
 /* A file's name and content into the key. */
+static char *out_path(const struct rjob *j, size_t i);
+
 static enum cs_status hash_named_file(struct rjob *j, const char *tag, const char *path,
                                       uint8_t sha_out[CS_SHA256_LEN])
 {
@@ -225,7 +227,13 @@ static enum cs_status hash_native_libs(struct rjob *j)
         for (size_t d = 0; rc == CS_OK && d < j->a.native_dirs.n; d++)
             for (size_t f = 0; rc == CS_OK && f < 4; f++) {
                 char name[512];
-                snprintf(name, sizeof name, "%s%s%s", pre[f], j->a.native_libs.v[l], suf[f]);
+                const char *lib = j->a.native_libs.v[l];
+                if (lib[0] == '\001' && f > 0)
+                    break; /* +verbatim: the file name as given, once */
+                if (lib[0] == '\001')
+                    snprintf(name, sizeof name, "%s", lib + 1);
+                else
+                    snprintf(name, sizeof name, "%s%s%s", pre[f], lib, suf[f]);
                 char *p = cs_path_join(j->a.native_dirs.v[d], name);
                 struct stat st;
                 if (!p)
@@ -345,8 +353,8 @@ static enum cs_status hash_externs(struct rjob *j)
         rc = hash_named_file(j, "extern", j->a.externs.v[i], j->ext_sha[i]);
     if (rc == CS_OK && final_artifact(j)) {
         uint8_t deep[CS_SHA256_LEN];
-        enum cs_status d =
-            cs_rust_deep_hash(j->ss, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha, n, deep);
+        enum cs_status d = cs_rust_deep_hash(
+            j->ss, &j->r, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha, j->a.externs.v, n, deep);
         if (d == CS_OK) {
             hash_str(&j->common, "deep");
             cs_sha256_update(&j->common, deep, sizeof deep);
@@ -368,8 +376,8 @@ static enum cs_status hash_externs(struct rjob *j)
 static bool native_lib_file(const char *n)
 {
     size_t l = strlen(n);
-    return cs_starts_with(n, "lib") &&
-           ((l > 2 && !strcmp(n + l - 2, ".a")) || strstr(n, ".so") != NULL);
+    return (l > 2 && (!strcmp(n + l - 2, ".a") || !strcmp(n + l - 2, ".o"))) ||
+           strstr(n, ".so") != NULL;
 }
 
 static enum cs_status hash_native_dirs(struct rjob *j)
@@ -404,8 +412,32 @@ static enum cs_status hash_native_dirs(struct rjob *j)
 /* The record the crates above this one need (rust_deep.h). */
 static void record_deep(struct rjob *j, const uint8_t (*shas)[CS_SHA256_LEN], size_t n)
 {
-    cs_rust_deep_record(j->ss, shas, n, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha,
-                        j->a.externs.n);
+    struct cs_strv paths = {0};
+    enum cs_status rc = CS_OK;
+    for (size_t i = 0; rc == CS_OK && i < j->a.externs.n; i++)
+        rc =
+            cs_strv_push_own(&paths, cs_rust_norm_path(&j->r, j->a.externs.v[i], j->ss->s.basedir));
+    if (rc == CS_OK)
+        cs_rust_deep_record(j->ss, shas, n, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha, paths.v,
+                            j->a.externs.n);
+    cs_strv_free(&paths);
+}
+
+/* The record for a compile whose result is not stored (an input changed,
+ * read-only): the crates above it still need it. */
+static void record_outputs_deep(struct rjob *j)
+{
+    uint8_t shas[CS_RUST_MAX_OUTPUTS][CS_SHA256_LEN];
+    size_t n = 0;
+    for (size_t i = 0; i < j->outs.n && n < CS_RUST_MAX_OUTPUTS; i++) {
+        char *p = out_path(j, i);
+        bool ok = p && hash_file(p, shas[n]) == CS_OK;
+        free(p);
+        if (!ok)
+            return;
+        n++;
+    }
+    record_deep(j, (const uint8_t(*)[CS_SHA256_LEN])shas, n);
 }
 
 static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identity)
@@ -909,11 +941,13 @@ static enum cs_status key_from_own_depinfo(struct rjob *j, uint8_t rkey[CS_SHA25
 }
 
 /* Waits for the next tick of the clock the kernel stamps files with and
- * returns the tick before it. A file written after this returns has an
- * mtime (and ctime) above the value; one written before it, at most the
- * value: so "changed after the value" is exact, where a fine clock with a
- * margin would also drop a build script's output written just before
- * (cargo runs rustc a few ms after the script). */
+ * returns just below it. A file written after this returns has an mtime
+ * (and ctime) at or above the tick, so above the value; one written before
+ * the tick, below it (on multigrain kernels a write in the fraction of a
+ * millisecond between the tick and our noticing it also counts as
+ * changed). So "changed after the value" is exact, where a fine clock with
+ * a margin also dropped build scripts' outputs written just before (cargo
+ * runs rustc a few ms after the script). */
 static int64_t tick_boundary(void)
 {
     struct timespec t;
@@ -927,7 +961,9 @@ static int64_t tick_boundary(void)
             return cs_now_ns() - DURING_MARGIN_NS;
         now = ns_of(&t);
     }
-    return now > before ? before : cs_now_ns() - DURING_MARGIN_NS;
+    /* Changed: a time at or after the first tick that follows (multigrain
+     * timestamps, Linux 6.13 and later, can be finer than the tick). */
+    return now > before ? now - 1 : cs_now_ns() - DURING_MARGIN_NS;
 }
 
 /* Compiles for real (stderr passed on as it comes: cargo starts the
@@ -974,6 +1010,8 @@ static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool d
         if (have_key && !entry_ok)
             cs_session_log(j->ss, "rust %s not cached: an input changed during the compile",
                            j->crate);
+        if (!(have_key && entry_ok && !j->ss->s.readonly))
+            record_outputs_deep(j);
         if (have_key && entry_ok && !j->ss->s.readonly) {
             j->ss->shard = rkey[0] >> 4;
             store_result(j, rkey, &out, &err);
@@ -1209,7 +1247,8 @@ int cs_rust_main(struct cs_session *ss, const struct cs_compiler *rustc, int arg
     j.crate = j.a.crate_name;
     /* Planned first when the name is given (cargo always does), so that an
      * uncacheable call's rustc also writes new files, not into old links. */
-    bool planned = j.a.input && j.a.crate_name && plan(&j) == CS_OK;
+    bool planned = j.a.reason != CS_UNC_RUST_QUERY && j.a.input && j.a.crate_name &&
+                   plan(&j) == CS_OK; /* a query writes nothing: nothing to unlink */
     if (j.a.reason != CS_UNC_NONE) {
         code = uncacheable(&j, j.a.reason);
         goto out;

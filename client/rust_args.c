@@ -209,10 +209,13 @@ static enum cs_status native_lib(struct cs_rust_args *a, const char *v)
 {
     const char *eq = strchr(v, '=');
     const char *name = eq ? eq + 1 : v;
+    /* +verbatim: NAME is the file name itself; kept with a \001 in front. */
+    bool verbatim = eq && memmem(v, (size_t)(eq - v), "+verbatim", 9) != NULL;
     size_t n = strcspn(name, ":");
-    char *copy = strndup(name, n);
+    char *copy = malloc(n + 2);
     if (!copy)
         return CS_ERR_NOMEM;
+    snprintf(copy, n + 2, "%s%.*s", verbatim ? "\001" : "", (int)n, name);
     enum cs_status rc = cs_strv_push_own(&a->native_libs, copy);
     return rc == CS_OK ? key2(a, "-l", v) : rc;
 }

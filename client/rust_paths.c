@@ -39,8 +39,16 @@ char *cs_rust_norm_path(const struct cs_rust_roots *r, const char *p, const char
         bool nomem = !abs;
         char *rel = abs ? cs_path_relative_under(abs, basedir, r->cwd, &nomem) : NULL;
         free(abs);
-        if (rel || nomem)
-            return rel;
+        if (nomem)
+            return NULL;
+        if (rel) { /* tagged: not the same as a relative spelling */
+            size_t n = strlen(rel) + 3;
+            char *t = malloc(n);
+            if (t)
+                snprintf(t, n, "\001B%s", rel);
+            free(rel);
+            return t;
+        }
     }
     return strdup(p);
 }
@@ -49,6 +57,8 @@ char *cs_rust_norm_path(const struct cs_rust_roots *r, const char *p, const char
 char *cs_rust_denorm_path(const struct cs_rust_roots *r, const char *s)
 {
     const char *root = NULL;
+    if (s[0] == '\001' && s[1] == 'B')
+        return strdup(s + 2); /* relative to the working dir */
     if (s[0] == '\001' && s[1] == 'T')
         root = r->target;
     else if (s[0] == '\001' && s[1] == 'C')

@@ -205,7 +205,11 @@ enum cs_status cs_rust_store_restore(struct cs_session *ss, const struct cs_rust
                     st.st_nlink == 1;
     if (rc == CS_OK && can_link) {
         rc = link_or_copy(cas, target, &data, o->mode);
-    } else if (rc == CS_OK) {
+        /* A restore elsewhere linked it at the same moment: undo ours. */
+        if (rc == CS_OK && stat(cas, &st) == 0 && st.st_nlink > 2 && unlink(target) == 0)
+            can_link = false;
+    }
+    if (rc == CS_OK && !can_link) {
         rc = cs_write_file_atomic(target, data.data ? data.data : (uint8_t *)"", data.len);
         if (rc == CS_OK && chmod(target, o->mode & 0777) != 0)
             rc = cs_status_from_errno(errno);

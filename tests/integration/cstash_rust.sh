@@ -293,29 +293,7 @@ stop_server
 
 # --- 8. faults, on the small workspace: nobody listening, 500, a hang
 T0=$SECONDS
-python3 - "$TEST_TMP" <<'PY' &
-import socket, sys, threading, http.server
-d = sys.argv[1]
-class H(http.server.BaseHTTPRequestHandler):
-    def answer(self):
-        n = int(self.headers.get('Content-Length') or 0)
-        if n: self.rfile.read(n)
-        self.send_response(500); self.send_header('Content-Length', '0'); self.end_headers()
-    do_GET = do_PUT = do_HEAD = do_POST = answer
-    def log_message(self, *a): pass
-http.server.ThreadingHTTPServer.request_queue_size = 128
-s500 = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
-hang = socket.socket(); hang.bind(('127.0.0.1', 0)); hang.listen(64)   # accepts, never answers
-dead = socket.socket(); dead.bind(('127.0.0.1', 0)); dead_port = dead.getsockname()[1]; dead.close()
-open(d + '/ports', 'w').write('%d %d %d\n' % (s500.server_address[1], hang.getsockname()[1], dead_port))
-threading.Thread(target=s500.serve_forever, daemon=True).start()
-conns = []
-while True:
-    c, _ = hang.accept(); conns.append(c)
-PY
-EXTRA_PIDS+=($!)
-for _ in $(seq 50); do [ -s "$TEST_TMP/ports" ] && break; sleep 0.1; done
-read -r p500 phang pdead <"$TEST_TMP/ports"
+start_fault_servers # sets p500, phang, pdead (tests/lib.sh)
 
 small=$TEST_TMP/small
 checkout rust-small "$small"

@@ -175,3 +175,48 @@ mkdir -p "$TEST_TMP/stdin"
 [ "$(cat "$TEST_TMP/stdin.out")" = piped ] || fail "stdin: the program prints $(cat "$TEST_TMP/stdin.out")"
 grep -q 'rust uncacheable special_file' "$CSTASH_LOG" || fail "stdin: not counted as special_file"
 ok "a source read from /dev/stdin: rustc runs untouched, counted as special_file"
+
+# 8. The tree below a crate that links is taken as it is in this build: two
+# checkouts whose -sys crate bundles a different C library have the same
+# .rmeta (rustc leaves native libraries out of it), and the crate above it
+# the same .rlib. 300 other archives in the native dir keep its libraries
+# out of the key (a system dir), so only the deep hash can tell them apart.
+for x in A B; do
+    d=$TEST_TMP/deep$x
+    mkdir -p "$d/nd" "$d/out"
+    v=1; [ $x = B ] && v=2
+    printf 'int c_value(void) { return %s; }\n' "$v" >"$d/v.c"
+    (cd "$d" && cc -c -fPIC v.c -o v.o && ar crs nd/libcv.a v.o)
+    for i in $(seq 300); do ar crs "$d/nd/libdummy$i.a"; done
+    printf 'extern "C" { pub fn c_value() -> i32; }\n' >"$d/csys.rs"
+    printf 'pub fn value() -> i32 { unsafe { csys::c_value() } }\n' >"$d/mid.rs"
+    printf 'fn main() { println!("v={}", mid::value()); }\n' >"$d/app.rs"
+done
+sleep 0.1
+deep_build() { # deep_build X [app]: csys, mid, app of checkout X through cstash
+    local d=$TEST_TMP/deep$1 e=(--edition=2021 -C debuginfo=0)
+    (cd "$d" &&
+        { [ "${2:-}" = app ] || "$CSTASH" "$RUSTC_BIN" --crate-name csys "${e[@]}" csys.rs --crate-type lib \
+            --emit=dep-info,metadata,link -C metadata=c1 -C extra-filename=-c1 --out-dir out \
+            -L native=nd -l static=cv; } &&
+        { [ "${2:-}" = app ] || "$CSTASH" "$RUSTC_BIN" --crate-name mid "${e[@]}" mid.rs --crate-type lib \
+            --emit=dep-info,metadata,link -C metadata=m1 -C extra-filename=-m1 --out-dir out \
+            -L dependency=out --extern csys=out/libcsys-c1.rmeta; } &&
+        rm -f out/app && "$CSTASH" "$RUSTC_BIN" --crate-name app "${e[@]}" app.rs --crate-type bin \
+            --emit=dep-info,link --out-dir out -L dependency=out -L native=nd \
+            --extern mid=out/libmid-m1.rlib && out/app)
+}
+[ "$(deep_build A)" = v=1 ] && [ "$(deep_build B)" = v=2 ] || fail "deep: the first builds are wrong"
+cmp -s "$TEST_TMP/deepA/out/libmid-m1.rlib" "$TEST_TMP/deepB/out/libmid-m1.rlib" \
+    || fail "deep: the two mid rlibs differ, the case is not the one this checks"
+got=$(deep_build A app)
+[ "$got" = v=1 ] || fail "deep: checkout A's app, linked again after B built, prints $got (B's tree)"
+ok "two trees with the same .rmeta and different .rlib below a linked crate: each links its own"
+
+# 9. A query that names a source writes nothing, and deletes nothing.
+mkdir -p "$TEST_TMP/q"
+printf 'fn main() {}\n' >"$TEST_TMP/q/hello.rs"
+(cd "$TEST_TMP/q" && "$RUSTC_BIN" hello.rs -o hello && "$CSTASH" "$RUSTC_BIN" --crate-name hello \
+    --print file-names hello.rs >/dev/null) || fail "query: rustc --print failed"
+[ -x "$TEST_TMP/q/hello" ] || fail "query: rustc --print file-names through cstash deleted ./hello"
+ok "rustc --print with a source: passes through, deletes nothing"
