@@ -23,6 +23,7 @@
 # either wrapper). Toolchain: CARGO/RUSTC (default: the cargo and rustc first
 # on PATH; CARGO=/usr/bin/cargo RUSTC=/usr/bin/rustc for Debian's).
 #
+# Needs Debian's sccache (apt-get install sccache), which the tests do not.
 # Writes OUTDIR/times.tsv (config, round, phase, seconds), OUTDIR/stats-*
 # (each wrapper's counters after a warm build) and OUTDIR/summary.md
 # (medians, ratios to sccache, hit and non-cacheable counts).
