@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -281,6 +282,42 @@ static unsigned cpu_count(void)
     return n < 1 ? 1u : n > CS_MAX_THREADS ? CS_MAX_THREADS : (unsigned)n;
 }
 
+/* The first line of path on which a string opens and does not close
+ * (outside # and // comments); 0 when none does. */
+static int unterminated_string_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int c, prev = 0, line = 1, found = 0;
+    bool in_string = false, in_comment = false;
+    while (!found && (c = getc(f)) != EOF) {
+        if (c == '\n') {
+            if (in_string)
+                found = line;
+            in_comment = false;
+            line++;
+            prev = 0;
+            continue;
+        }
+        if (in_string) {
+            if (c == '"' && prev != '\\')
+                in_string = false;
+            prev = prev == '\\' && c == '\\' ? 0 : c;
+            continue;
+        }
+        if (!in_comment && (c == '#' || (c == '/' && prev == '/')))
+            in_comment = true;
+        else if (!in_comment && c == '"')
+            in_string = true;
+        prev = c;
+    }
+    if (!found && in_string)
+        found = line;
+    fclose(f);
+    return found;
+}
+
 static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
                                   struct cs_config **out, struct cs_config_errors *errs)
 {
@@ -300,9 +337,18 @@ static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
     if (!read_ok) {
         char *line = NULL;
         const char *file = config_error_file(lc) ? config_error_file(lc) : name;
+        /* libconfig reads an unterminated string to the end of the file and
+         * names the line where it gave up: name the line it began on. */
+        int open_at = config_error_file(lc) ? unterminated_string_line(file) : 0;
         ld.failed = true;
-        if (asprintf(&line, "%s:%d: %s", file, config_error_line(lc), config_error_text(lc)) < 0)
+        if (open_at > 0 && open_at <= config_error_line(lc)) {
+            if (asprintf(&line, "%s:%d: unterminated string (a closing \" is missing)", file,
+                         open_at) < 0)
+                line = NULL;
+        } else if (asprintf(&line, "%s:%d: %s", file, config_error_line(lc),
+                            config_error_text(lc)) < 0) {
             line = NULL;
+        }
         cs_config_errors_push(errs, line);
         goto done;
     }
@@ -345,10 +391,20 @@ enum cs_status cs_config_load(const char *path, struct cs_config **out,
         return cs_config_load_string(embedded_default, "(embedded default)", out, errs);
     /* Open it ourselves first: libconfig's I/O error does not say why. */
     f = fopen(path, "r");
-    if (!f) {
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
         char *line = NULL;
-        if (asprintf(&line, "%s: cannot read: %s", path, strerror(errno)) < 0)
+        int e = f ? (fstat(fileno(f), &st) != 0 ? errno : EISDIR) : errno;
+        if (e == EISDIR) {
+            if (asprintf(&line,
+                         "cstashd: %s: is a directory, not a config file (e.g. %s/cstashd.conf)",
+                         path, path) < 0)
+                line = NULL;
+        } else if (asprintf(&line, "cstashd: %s: cannot read: %s", path, strerror(e)) < 0) {
             line = NULL;
+        }
+        if (f)
+            fclose(f);
         cs_config_errors_push(errs, line);
         return CS_ERR_INVALID;
     }

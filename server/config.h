@@ -157,5 +157,9 @@ const struct cs_namespace_config *cs_config_find_namespace(const struct cs_confi
 /* Splits "host:port" or "[v6]:port" into host (without brackets) and port.
  * host must hold at least 256 bytes. */
 enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen, uint16_t *port);
+/* When text (without its scheme) is not an address cs_parse_listen_addr
+ * takes: true, with a one-line reason in why (no port, not a number, out
+ * of range, no host, IPv6 without brackets). */
+bool cs_listen_addr_why(const char *text, char *why, size_t len);
 
 #endif

@@ -65,12 +65,40 @@ enum cs_status cs_parse_listen_addr(const char *text, char *host, size_t hostlen
     return CS_OK;
 }
 
+bool cs_listen_addr_why(const char *text, char *why, size_t len)
+{
+    char host[256];
+    uint16_t port;
+    if (cs_parse_listen_addr(text, host, sizeof host, &port) == CS_OK)
+        return false;
+    const char *colon = text[0] == '[' ? strstr(text, "]:") : strrchr(text, ':');
+    const char *p = colon ? colon + (text[0] == '[' ? 2 : 1) : NULL;
+    size_t digits = p ? strspn(p, "0123456789") : 0;
+    if (text[0] == '[' && !colon)
+        snprintf(why, len, "an IPv6 address takes the form [ADDR]:PORT");
+    else if (!colon)
+        snprintf(why, len, "no port: give HOST:PORT, e.g. 127.0.0.1:8080");
+    else if (text[0] != '[' && memchr(text, ':', (size_t)(colon - text)))
+        snprintf(why, len, "an IPv6 address needs brackets: [ADDR]:PORT");
+    else if (colon == text || (text[0] == '[' && colon == text + 1))
+        snprintf(why, len,
+                 "no host before the port: 0.0.0.0:PORT for every address, 127.0.0.1:PORT for "
+                 "this machine only");
+    else if (!*p)
+        snprintf(why, len, "no port after the ':'");
+    else if (p[digits] != '\0' || digits == 0)
+        snprintf(why, len, "port '%s' is not a number", p);
+    else if (digits > 5 || strtoul(p, NULL, 10) > 65535)
+        snprintf(why, len, "port %s is out of range (0 to 65535, 0 for any free port)", p);
+    else
+        snprintf(why, len, "host name too long");
+    return true;
+}
+
 void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *s,
                            struct cs_config *cfg)
 {
     int i, n;
-    char host[256];
-    uint16_t port;
 
     if (config_setting_type(s) == CONFIG_TYPE_STRING) {
         n = 1;
@@ -92,11 +120,13 @@ void cs_config_load_listen(struct cs_config_loader *ld, const config_setting_t *
         bool tls = false, s3 = false;
         if (text)
             text = cs_listen_scheme(text, &tls, &s3);
-        if (!text || cs_parse_listen_addr(text, host, sizeof host, &port) != CS_OK) {
+        char why[160] = "not a string";
+        if (!text || cs_listen_addr_why(text, why, sizeof why)) {
             cs_config_error(ld, e,
-                            "listen address must be \"host:port\", \"[ipv6]:port\", "
-                            "\"https://host:port\", \"s3://host:port\" or "
-                            "\"s3+https://host:port\"");
+                            "listen address %s%s%s: %s (forms: \"host:port\", \"[ipv6]:port\", "
+                            "\"http://host:port\", \"https://host:port\", \"s3://host:port\", "
+                            "\"s3+https://host:port\")",
+                            text ? "'" : "", text ? text : "", text ? "'" : "", why);
             continue;
         }
         cfg->listen_tls[cfg->n_listen] = tls;

@@ -105,7 +105,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 
     o->threads = -1;
     o->log_level = CS_LOG_INFO;
-    while ((c = getopt_long(argc, argv, "c:l:d:t:Vh", longopts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, not getopt's and the whole help */
+    while ((c = getopt_long(argc, argv, ":c:l:d:t:Vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o->config_path = optarg; break;
         case 'd': o->data_dir = optarg; break;
@@ -143,7 +144,14 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'V': printf("cstashd %s\n", PACKAGE_VERSION); exit(EXIT_OK);
         case 'h': usage(stdout); exit(EXIT_OK);
-        default: usage(stderr); return EXIT_CONFIG;
+        case ':':
+            fprintf(stderr, "cstashd: option '%s' needs a value (see cstashd --help)\n",
+                    argv[optind - 1]);
+            return EXIT_CONFIG;
+        default:
+            fprintf(stderr, "cstashd: unknown option '%s' (see cstashd --help)\n",
+                    optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
+            return EXIT_CONFIG;
         }
     }
     if (optind < argc) {
@@ -193,7 +201,21 @@ static int load_config(const struct options *o, struct cs_config **cfg, bool to_
         return EXIT_CONFIG;
     }
     cs_config_errors_clear(&errs);
-    if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK)
+    char listen_why[600];
+    for (i = 0; i < o->n_listen && !bad; i++) {
+        bool tls, s3;
+        char why[160];
+        if (cs_listen_addr_why(cs_listen_scheme(o->listen[i], &tls, &s3), why, sizeof why)) {
+            snprintf(listen_why, sizeof listen_why,
+                     "invalid --listen '%s': %s (forms: HOST:PORT, [IPV6]:PORT, http://HOST:PORT, "
+                     "https://HOST:PORT, s3://HOST:PORT)",
+                     o->listen[i], why);
+            bad = listen_why;
+        }
+    }
+    if (bad)
+        ;
+    else if (o->n_listen && cs_config_set_listen(*cfg, o->listen, o->n_listen) != CS_OK)
         bad = "invalid --listen address: use HOST:PORT, [IPV6]:PORT, https://HOST:PORT or "
               "s3://HOST:PORT";
     else if (o->data_dir && cs_config_set_data_dir(*cfg, o->data_dir) != CS_OK)
