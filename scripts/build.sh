@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
-    autoreconf -fi >/dev/null
+    autoreconf -fi -Wnone >/dev/null
 fi
 if [ ! -f Makefile ] || [ configure -nt Makefile ] || [ $# -gt 0 ]; then
     ./configure -q "$@"

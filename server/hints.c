@@ -4,6 +4,8 @@
 
 #include "server/hints.h"
 
+#include <string.h>
+
 void cs_print_client_settings(FILE *out, const char *base_url, const char *ns)
 {
     fprintf(out,
@@ -26,4 +28,20 @@ void cs_print_client_settings(FILE *out, const char *base_url, const char *ns)
             "Health check: curl %1$s/_/health\n\n",
             base_url, ns);
     fflush(out);
+}
+
+bool cs_client_url(const char *url, const char *host, char *out, size_t len)
+{
+    static const char *const wild[] = {
+        "http://0.0.0.0:", "http://[::]:", "https://0.0.0.0:", "https://[::]:"};
+    for (size_t i = 0; i < sizeof wild / sizeof wild[0]; i++) {
+        size_t n = strlen(wild[i]);
+        if (strncmp(url, wild[i], n) == 0) {
+            snprintf(out, len, "%.*s%s:%s", (int)(strchr(wild[i], '/') + 2 - wild[i]), wild[i],
+                     host, url + n);
+            return true;
+        }
+    }
+    snprintf(out, len, "%s", url);
+    return false;
 }

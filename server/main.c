@@ -178,6 +178,21 @@ static int parse_options(int argc, char **argv, struct options *o)
     return EXIT_OK;
 }
 
+/* The client settings for url; a wildcard listener gets this machine's
+ * name in its place (cs_client_url). */
+static void print_clients(const char *url, const char *ns)
+{
+    char host[256], shown[512];
+    if (gethostname(host, sizeof host) != 0 || !host[0])
+        snprintf(host, sizeof host, "HOST");
+    host[sizeof host - 1] = '\0';
+    if (cs_client_url(url, host, shown, sizeof shown))
+        printf("\ncstashd listens on every address (%s); the settings below use this machine's "
+               "name, %s: put the name or address clients reach it by in its place.\n",
+               url, host);
+    cs_print_client_settings(stdout, shown, ns);
+}
+
 /* Loads the config and applies command-line overrides. Each problem goes
  * to stderr (at start-up) or the log (on reload). */
 static int load_config(const struct options *o, struct cs_config **cfg, bool to_log)
@@ -675,8 +690,7 @@ int main(int argc, char **argv)
     }
     log_listening(cs_server_config(srv), listeners, n_listen);
     if (o.print_clients)
-        cs_print_client_settings(stdout, listeners[0].url,
-                                 cs_server_config(srv)->namespaces[0].name);
+        print_clients(listeners[0].url, cs_server_config(srv)->namespaces[0].name);
 
     serve_and_drain(&o, srv);
     cs_server_stop(srv);

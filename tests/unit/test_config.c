@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "server/config.h"
+#include "server/hints.h"
 #include "tests/unit/check_main.h"
 
 static struct cs_config_errors errs;
@@ -164,6 +165,20 @@ START_TEST(no_namespaces)
     ck_assert_int_eq(cs_config_load_string("threads = 2;\n", "n.conf", &cfg, &errs),
                      CS_ERR_INVALID);
     ck_assert(errors_contain("no namespaces defined"));
+}
+END_TEST
+
+START_TEST(client_url_for_wildcards)
+{
+    char out[128];
+    ck_assert(cs_client_url("http://0.0.0.0:19503", "build-box", out, sizeof out));
+    ck_assert_str_eq(out, "http://build-box:19503");
+    ck_assert(cs_client_url("http://[::]:8080", "build-box", out, sizeof out));
+    ck_assert_str_eq(out, "http://build-box:8080");
+    ck_assert(cs_client_url("https://0.0.0.0:443", "h", out, sizeof out));
+    ck_assert_str_eq(out, "https://h:443");
+    ck_assert(!cs_client_url("http://127.0.0.1:8080", "h", out, sizeof out));
+    ck_assert_str_eq(out, "http://127.0.0.1:8080");
 }
 END_TEST
 
@@ -481,6 +496,7 @@ int main(void)
 
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, embedded_default);
+    tcase_add_test(tc, client_url_for_wildcards);
     tcase_add_test(tc, full_file);
     tcase_add_test(tc, errors_have_lines);
     tcase_add_test(tc, syntax_error);
