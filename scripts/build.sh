@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
-    autoreconf -fi -Wnone >/dev/null
+    # quiet ("installing build-aux/..."): its messages only when it fails
+    autoreconf -fi -Wnone >/dev/null 2>&1 || autoreconf -fi
 fi
 if [ ! -f Makefile ] || [ configure -nt Makefile ] || [ $# -gt 0 ]; then
     ./configure -q "$@"
