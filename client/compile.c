@@ -66,16 +66,13 @@ static enum cs_status command(struct job *j, bool with_prefix, char *const *args
 /* Runs the compiler with the original arguments in place of this process. */
 static int passthrough(struct job *j)
 {
-    cs_session_flush_stats(&j->ss);
     struct cs_strv cmd = {0};
     if (command(j, true, j->argv, (size_t)j->argc, &cmd) != CS_OK) {
+        cs_session_flush_stats(&j->ss);
         fprintf(stderr, "cstash: out of memory\n");
         return 1;
     }
-    cs_exec_replace(cmd.v);
-    fprintf(stderr, "cstash: cannot run %s: %s\n", cmd.v[0], strerror(errno));
-    cs_strv_free(&cmd);
-    return 127;
+    return cs_session_exec(&j->ss, &cmd);
 }
 
 /* ---- remote ------------------------------------------------------------ */

@@ -146,10 +146,11 @@ static enum cs_status rustc_identity(struct rjob *j, struct cs_bytes *out)
 
 static bool env_hashed(const char *name, size_t n)
 {
-    static const char *const skip[] = {"CARGO_MAKEFLAGS", "CARGO_HOME", "CARGO_TARGET_DIR",
-                                       "CARGO_INCREMENTAL", "CARGO_LOG"};
-    static const char *const skip_prefix[] = {"CARGO_TERM_",       "CARGO_HTTP_",  "CARGO_NET_",
-                                              "CARGO_REGISTRIES_", "CARGO_BUILD_", "CARGO_LOG_"};
+    static const char *const not_keyed[] = {"CARGO_MAKEFLAGS", "CARGO_HOME", "CARGO_TARGET_DIR",
+                                            "CARGO_INCREMENTAL", "CARGO_LOG"};
+    static const char *const not_keyed_prefix[] = {"CARGO_TERM_",  "CARGO_HTTP_",
+                                                   "CARGO_NET_",   "CARGO_REGISTRIES_",
+                                                   "CARGO_BUILD_", "CARGO_LOG_"};
     static const char *const take[] = {
         "OUT_DIR",     "RUSTC_BOOTSTRAP", "SOURCE_DATE_EPOCH", "LANG",         "LC_ALL",
         "LC_MESSAGES", "LC_CTYPE",        "LIBRARY_PATH",      "RUSTC_LINKER", "RUST_TARGET_PATH"};
@@ -158,11 +159,12 @@ static bool env_hashed(const char *name, size_t n)
             return true;
     if (n <= 6 || strncmp(name, "CARGO_", 6) != 0)
         return false;
-    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
-        if (n == strlen(skip[i]) && !strncmp(name, skip[i], n))
+    for (size_t i = 0; i < sizeof not_keyed / sizeof not_keyed[0]; i++)
+        if (n == strlen(not_keyed[i]) && !strncmp(name, not_keyed[i], n))
             return false;
-    for (size_t i = 0; i < sizeof skip_prefix / sizeof skip_prefix[0]; i++)
-        if (n >= strlen(skip_prefix[i]) && !strncmp(name, skip_prefix[i], strlen(skip_prefix[i])))
+    for (size_t i = 0; i < sizeof not_keyed_prefix / sizeof not_keyed_prefix[0]; i++)
+        if (n >= strlen(not_keyed_prefix[i]) &&
+            !strncmp(name, not_keyed_prefix[i], strlen(not_keyed_prefix[i])))
             return false;
     return true;
 }
@@ -1032,20 +1034,17 @@ static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool d
 
 static int passthrough(struct rjob *j)
 {
-    cs_session_flush_stats(j->ss);
     unlink_outputs(j);
     struct cs_strv cmd = {0};
     enum cs_status rc = cs_strv_push(&cmd, j->rustc->path);
     for (int i = 0; rc == CS_OK && i < j->argc; i++)
         rc = cs_strv_push(&cmd, j->argv[i]);
     if (rc != CS_OK) {
+        cs_session_flush_stats(j->ss);
         fprintf(stderr, "cstash: out of memory\n");
         return 1;
     }
-    cs_exec_replace(cmd.v);
-    fprintf(stderr, "cstash: cannot run %s: %s\n", cmd.v[0], strerror(errno));
-    cs_strv_free(&cmd);
-    return 127;
+    return cs_session_exec(j->ss, &cmd);
 }
 
 static int uncacheable(struct rjob *j, enum cs_uncacheable why)

@@ -3,6 +3,9 @@
 
 #include "client/session.h"
 
+#include "client/exec.h"
+
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +144,15 @@ void cs_session_store(struct cs_session *ss, const uint8_t key[CS_SHA256_LEN], e
     struct cs_remote *r = ss->s.remote_readonly ? NULL : cs_session_remote(ss);
     if (r && (rc = cs_remote_put(r, key, blob->data, blob->len)) != CS_OK)
         cs_session_remote_failed(ss, rc);
+}
+
+int cs_session_exec(struct cs_session *ss, struct cs_strv *cmd)
+{
+    cs_session_flush_stats(ss);
+    cs_exec_replace(cmd->v);
+    fprintf(stderr, "cstash: cannot run %s: %s\n", cmd->v[0], strerror(errno));
+    cs_strv_free(cmd);
+    return 127;
 }
 
 void cs_session_close(struct cs_session *ss)

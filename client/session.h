@@ -44,6 +44,9 @@ enum cs_status cs_session_fetch(struct cs_session *ss, const uint8_t key[CS_SHA2
 /* Stores a blob locally and remotely, unless read-only. */
 void cs_session_store(struct cs_session *ss, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
                       const struct cs_bytes *blob);
+/* Flushes the stats and runs cmd (argv, [0] a path or a command) in place
+ * of this process; returns 127 (after saying why) only if it cannot. */
+int cs_session_exec(struct cs_session *ss, struct cs_strv *cmd);
 /* Flushes the stats and frees everything. */
 void cs_session_close(struct cs_session *ss);
 
