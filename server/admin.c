@@ -63,6 +63,14 @@ static bool may_see_stats(const struct cs_admin *a, struct cs_reply *out)
     return false;
 }
 
+/* Index transactions committed: each records a group of writes. */
+static uint64_t index_commits(const struct cs_admin *a)
+{
+    struct cs_index *idx = cs_disk_index(a->backend);
+
+    return idx ? cs_index_commits(idx) : 0;
+}
+
 /* Accesses not recorded for LRU order because the index writer fell behind. */
 static uint64_t touches_dropped(const struct cs_admin *a)
 {
@@ -182,10 +190,11 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
     size_t i;
 
     cs_buf_init(b, ADMIN_BODY_MAX);
-    cs_buf_printf(b,
-                  "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64
-                  ",\"touches_dropped\":%" PRIu64 "},\"namespaces\":{",
-                  u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
+    cs_buf_printf(
+        b,
+        "{\"data_dir\":{\"bytes\":%" PRIu64 ",\"max_size\":%" PRIu64 ",\"touches_dropped\":%" PRIu64
+        ",\"index_commits\":%" PRIu64 "},\"namespaces\":{",
+        u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a), index_commits(a));
     bool first = true;
 
     for (i = 0; i < a->cfg->n_namespaces; i++) {
@@ -288,8 +297,13 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   "# HELP cstash_touches_dropped_total Reads not recorded for LRU order "
                   "(index writer behind).\n"
                   "# TYPE cstash_touches_dropped_total counter\n"
-                  "cstash_touches_dropped_total %" PRIu64 "\n",
-                  u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a));
+                  "cstash_touches_dropped_total %" PRIu64 "\n"
+                  "# HELP cstash_index_commits_total Index transactions committed (each "
+                  "records a group of writes).\n"
+                  "# TYPE cstash_index_commits_total counter\n"
+                  "cstash_index_commits_total %" PRIu64 "\n",
+                  u ? cs_usage_total(u) : 0, a->cfg->max_size, touches_dropped(a),
+                  index_commits(a));
     cs_buf_printf(b,
                   "# HELP cstash_auth_failures_total Passwords hashed and found wrong.\n"
                   "# TYPE cstash_auth_failures_total counter\n"

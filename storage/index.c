@@ -273,6 +273,7 @@ enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t qu
     atomic_init(&idx->health, CS_OK);
     atomic_init(&idx->n_full, 0);
     atomic_init(&idx->touches_dropped, 0);
+    atomic_init(&idx->commits, 0);
     pthread_mutex_init(&idx->lock, NULL);
     pthread_mutex_init(&idx->pool_lock, NULL);
     pthread_mutex_init(&idx->touch_lock, NULL);

@@ -147,6 +147,8 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
                     const uint8_t digest[32]);
 /* Touches lost because the writer fell behind (bounded buffers). */
 uint64_t cs_index_touches_dropped(const struct cs_index *idx);
+/* Transactions the writer has committed (each holds a group of writes). */
+uint64_t cs_index_commits(const struct cs_index *idx);
 
 /* One entry of a listing. name is not NUL-terminated; for children it is
  * the child's name (no slash), for cs_index_walk the full key. */

@@ -42,6 +42,10 @@ struct cs_index {
     pthread_cond_t committed;        /* waiters: committed_seq or failed_seq moved */
     pthread_cond_t room;             /* producers: a place in the queue was freed */
     struct cs_index_op *head, *tail; /* submitted, not yet taken by the writer */
+    size_t n_queued;                 /* writes in head..tail */
+    int64_t head_ms;                 /* when head was submitted */
+    bool urgent;                     /* head..tail holds a write someone waits for */
+    unsigned waiters;                /* threads in cs_index_wait */
     uint64_t queued_seq;             /* the last write submitted */
     uint64_t committed_seq;          /* every write up to here is committed */
     uint64_t failed_seq;             /* the last failed commit held the writes up to here */
@@ -59,6 +63,7 @@ struct cs_index {
     struct cs_touch_buf *full;
     atomic_size_t n_full; /* written under touch_lock; the writer peeks without it */
     atomic_uint_fast64_t touches_dropped;
+    atomic_uint_fast64_t commits; /* transactions the writer committed */
 
     pthread_mutex_t pool_lock; /* guards readers[] */
     sqlite3 *readers[READERS_MAX];

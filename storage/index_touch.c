@@ -297,3 +297,8 @@ uint64_t cs_index_touches_dropped(const struct cs_index *idx)
 {
     return atomic_load_explicit(&idx->touches_dropped, memory_order_relaxed);
 }
+
+uint64_t cs_index_commits(const struct cs_index *idx)
+{
+    return atomic_load_explicit(&idx->commits, memory_order_relaxed);
+}

@@ -20,6 +20,12 @@
 /* How long a client's write waits for room in a full queue: short, since
  * it waits on an event thread (other requests on that thread wait too). */
 #define QUEUE_WAIT_MS 100
+/* Non-durable writes nobody waits for are gathered this long before a
+ * commit: one transaction (and one wake-up of the writer) per few hundred
+ * PUTs instead of one per PUT under load. A write someone waits for (a
+ * durable one, a listing's sync), a long queue or shutdown ends it early. */
+#define LINGER_MS 5
+#define LINGER_MAX_OPS 1024
 /* A failed commit is retried this often. */
 #define RETRY_MS 250
 /* At shutdown, how long a failing commit is tried again. */
@@ -309,10 +315,29 @@ static void log_lost(const struct cs_index_op *op)
     }
 }
 
-/* Group commit: everything queued while the last transaction ran goes
- * into the next one. Under load batches grow by themselves; when idle a
- * single write commits at once (no fsync in WAL with synchronous=NORMAL).
- * A failed commit keeps its writes and is retried every RETRY_MS. */
+/* With idx->lock held: whether the queued writes may wait for more. */
+static bool may_linger(const struct cs_index *idx)
+{
+    return idx->head && !idx->stop && !idx->urgent && idx->waiters == 0 &&
+           idx->n_queued < LINGER_MAX_OPS && idx->n_ops < idx->cap / 2 &&
+           atomic_load(&idx->n_full) == 0;
+}
+
+/* With idx->lock held: gathers writes for up to LINGER_MS after the
+ * oldest queued one, unless may_linger says someone needs them now. */
+static void linger(struct cs_index *idx)
+{
+    int64_t left;
+
+    while (may_linger(idx) && (left = idx->head_ms + LINGER_MS - cs_index_now_ms()) > 0)
+        wait_ms(idx, &idx->work, left);
+}
+
+/* Group commit: everything queued while the last transaction ran, and
+ * for LINGER_MS after the first write nobody waits for, goes into the
+ * next one (no fsync in WAL with synchronous=NORMAL). A write someone
+ * waits for commits at once, with whatever is queued. A failed commit
+ * keeps its writes and is retried every RETRY_MS. */
 void *cs_index_writer_main(void *arg)
 {
     struct cs_index *idx = arg;
@@ -329,11 +354,15 @@ void *cs_index_writer_main(void *arg)
         } else if (!idx->head && !idx->stop && atomic_load(&idx->n_full) == 0) {
             wait_ms(idx, &idx->work, TOUCH_FLUSH_MS);
         }
+        if (!w.failing)
+            linger(idx);
         if (idx->head) {
             *w.tail = idx->head;
             w.tail = &idx->tail->next;
             w.seq = idx->queued_seq;
             idx->head = idx->tail = NULL;
+            idx->n_queued = 0;
+            idx->urgent = false;
         }
         bool stop = idx->stop;
         pthread_mutex_unlock(&idx->lock);
@@ -350,6 +379,7 @@ void *cs_index_writer_main(void *arg)
         enum cs_status st = run_batch(idx, w.batch, collect, why, sizeof why);
         struct cs_index_op *done = NULL;
         if (st == CS_OK) {
+            atomic_fetch_add_explicit(&idx->commits, 1, memory_order_relaxed);
             done = w.batch;
             w.batch = NULL;
             w.tail = &w.batch;
@@ -481,11 +511,17 @@ uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
         op->created_ms = cs_index_now_ms();
     op->next = NULL;
     pthread_mutex_lock(&idx->lock);
+    bool was_empty = !idx->head;
     if (idx->tail)
         idx->tail->next = op;
     else
         idx->head = op;
     idx->tail = op;
+    if (was_empty)
+        idx->head_ms = cs_index_now_ms();
+    idx->n_queued++;
+    if (op->durable || op->type == OP_COLLECT)
+        idx->urgent = true;
     if (op->type != OP_COLLECT) {
         size_t b = key_bucket(op->data, op->ns_len, op->data + op->ns_len, op->key_len);
         op->key_next = idx->pending_keys[b];
@@ -493,7 +529,9 @@ uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
         op->keyed = true;
     }
     seq = ++idx->queued_seq;
-    pthread_cond_signal(&idx->work);
+    /* a lingering writer needs no wake-up until its wait is cut short */
+    if (was_empty || !may_linger(idx))
+        pthread_cond_signal(&idx->work);
     pthread_mutex_unlock(&idx->lock);
     return seq;
 }
@@ -566,8 +604,13 @@ enum cs_status cs_index_wait(struct cs_index *idx, uint64_t seq)
     enum cs_status st;
 
     pthread_mutex_lock(&idx->lock);
-    while (idx->committed_seq < seq && idx->failed_seq < seq)
-        pthread_cond_wait(&idx->committed, &idx->lock);
+    if (idx->committed_seq < seq && idx->failed_seq < seq) {
+        idx->waiters++;
+        pthread_cond_signal(&idx->work); /* ends a linger */
+        while (idx->committed_seq < seq && idx->failed_seq < seq)
+            pthread_cond_wait(&idx->committed, &idx->lock);
+        idx->waiters--;
+    }
     st = idx->committed_seq >= seq ? CS_OK : idx->failure;
     pthread_mutex_unlock(&idx->lock);
     return st;
