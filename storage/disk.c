@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,7 +227,7 @@ static enum cs_status relocate_file(struct cs_disk *d, const char *src, const ch
 
     if (!keep_source)
         return cs_disk_move_into_place(d, d->objects_fd, src, dst, overwrite, durable, created);
-    snprintf(tmp, sizeof tmp, "%d-%ld-%lu.link", (int)getpid(), (long)syscall(SYS_gettid), ++seq);
+    snprintf(tmp, sizeof tmp, "%s-%lu.link", cs_disk_thread_tag(), ++seq);
     if (linkat(d->objects_fd, src, d->tmp_fd, tmp, 0) < 0)
         return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
     st = cs_disk_move_into_place(d, d->tmp_fd, tmp, dst, overwrite, durable, created);

@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -26,6 +27,15 @@
 
 #define DISK_FORMAT "cstash-data 2\n"
 #define DISK_FORMAT_1 "cstash-data 1\n"
+
+const char *cs_disk_thread_tag(void)
+{
+    static __thread char tag[48];
+
+    if (!tag[0])
+        snprintf(tag, sizeof tag, "%d-%ld", (int)getpid(), (long)syscall(SYS_gettid));
+    return tag;
+}
 
 enum cs_status cs_disk_fsync_dir_at(int base_fd, const char *rel)
 {

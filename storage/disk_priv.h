@@ -94,6 +94,9 @@ enum cs_status cs_disk_dir_open(const struct cs_disk_options *opt, struct cs_dis
 /* Stops the background work, closes the index and the directory, frees d
  * (NULL: nothing to do). */
 void cs_disk_dir_close(struct cs_disk *d);
+/* "PID-TID" of the calling thread, for temp names unique without a shared
+ * counter; made once per thread (two system calls a PUT saved). */
+const char *cs_disk_thread_tag(void);
 /* fsync of directory rel under base_fd. */
 enum cs_status cs_disk_fsync_dir_at(int base_fd, const char *rel);
 /* Moves from_fd/from into place as objects/path. RENAME_NOREPLACE tells a

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -179,8 +178,7 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
             return st;
         }
     }
-    snprintf(up->tmp_name, sizeof up->tmp_name, "%d-%ld-%lu.tmp", (int)getpid(),
-             (long)syscall(SYS_gettid), ++seq);
+    snprintf(up->tmp_name, sizeof up->tmp_name, "%s-%lu.tmp", cs_disk_thread_tag(), ++seq);
     up->fd = up->ns ? openat(d->tmp_fd, up->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)
                     : -1;
     /* the body goes after the header, which is written at commit */
