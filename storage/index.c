@@ -277,9 +277,15 @@ enum cs_status cs_index_open(const char *path, struct cs_usage *usage, size_t qu
     pthread_mutex_init(&idx->lock, NULL);
     pthread_mutex_init(&idx->pool_lock, NULL);
     pthread_mutex_init(&idx->touch_lock, NULL);
-    pthread_cond_init(&idx->work, NULL);
-    pthread_cond_init(&idx->committed, NULL);
-    pthread_cond_init(&idx->room, NULL);
+    /* timed waits on them measure with the monotonic clock: a step of the
+     * wall clock must not stretch the writer's gathering of writes */
+    pthread_condattr_t mono;
+    pthread_condattr_init(&mono);
+    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+    pthread_cond_init(&idx->work, &mono);
+    pthread_cond_init(&idx->committed, &mono);
+    pthread_cond_init(&idx->room, &mono);
+    pthread_condattr_destroy(&mono);
     idx->path = strdup(path);
     if (!idx->path) {
         cs_index_close(idx);

@@ -43,7 +43,7 @@ struct cs_index {
     pthread_cond_t room;             /* producers: a place in the queue was freed */
     struct cs_index_op *head, *tail; /* submitted, not yet taken by the writer */
     size_t n_queued;                 /* writes in head..tail */
-    int64_t head_ms;                 /* when head was submitted */
+    int64_t head_ms;                 /* when head was submitted (CLOCK_MONOTONIC) */
     bool urgent;                     /* head..tail holds a write someone waits for */
     unsigned waiters;                /* threads in cs_index_wait */
     uint64_t queued_seq;             /* the last write submitted */

@@ -166,6 +166,8 @@ static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *
     }
     if (st == CS_OK)
         st = cs_index_exec(idx->wdb, "COMMIT", why, why_len);
+    if (st == CS_OK)
+        atomic_fetch_add_explicit(&idx->commits, 1, memory_order_relaxed);
     if (st != CS_OK && !sqlite3_get_autocommit(idx->wdb))
         cs_index_exec(idx->wdb, "ROLLBACK", ignored, sizeof ignored); /* the failure is st */
     if (durable &&
@@ -238,11 +240,12 @@ static size_t count_ops(const struct cs_index_op *op)
     return n;
 }
 
+/* The writer's conditions run on CLOCK_MONOTONIC (index.c). */
 static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
 {
     struct timespec until;
 
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += ms / 1000;
     until.tv_nsec += (ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
@@ -315,6 +318,16 @@ static void log_lost(const struct cs_index_op *op)
     }
 }
 
+/* Milliseconds on the monotonic clock, fine-grained: a linger lasts
+ * LINGER_MS whatever the wall clock or the coarse clock's tick does. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* With idx->lock held: whether the queued writes may wait for more. */
 static bool may_linger(const struct cs_index *idx)
 {
@@ -329,7 +342,7 @@ static void linger(struct cs_index *idx)
 {
     int64_t left;
 
-    while (may_linger(idx) && (left = idx->head_ms + LINGER_MS - cs_index_now_ms()) > 0)
+    while (may_linger(idx) && (left = idx->head_ms + LINGER_MS - mono_ms()) > 0)
         wait_ms(idx, &idx->work, left);
 }
 
@@ -379,7 +392,6 @@ void *cs_index_writer_main(void *arg)
         enum cs_status st = run_batch(idx, w.batch, collect, why, sizeof why);
         struct cs_index_op *done = NULL;
         if (st == CS_OK) {
-            atomic_fetch_add_explicit(&idx->commits, 1, memory_order_relaxed);
             done = w.batch;
             w.batch = NULL;
             w.tail = &w.batch;
@@ -518,7 +530,7 @@ uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
         idx->head = op;
     idx->tail = op;
     if (was_empty)
-        idx->head_ms = cs_index_now_ms();
+        idx->head_ms = mono_ms();
     idx->n_queued++;
     if (op->durable || op->type == OP_COLLECT)
         idx->urgent = true;
