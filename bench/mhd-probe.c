@@ -18,7 +18,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *data,
                               size_t *len, void **state)
 {
-    (void)cls, (void)url, (void)method, (void)version, (void)data, (void)len, (void)state;
+    static int first;
+
+    (void)cls, (void)url, (void)method, (void)version, (void)data;
+    /* answered on the second call, once the request is read: a response
+     * queued on the first makes libmicrohttpd close the connection */
+    if (!*state) {
+        *state = &first;
+        return MHD_YES;
+    }
+    *len = 0;
     return MHD_queue_response(c, MHD_HTTP_OK, body);
 }
 
