@@ -45,10 +45,10 @@ int main(int argc, char **argv)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     memset(bytes, 'x', sizeof bytes);
     body = MHD_create_response_from_buffer(sizeof bytes, bytes, MHD_RESPMEM_PERSISTENT);
-    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, (uint16_t)port, NULL,
-                         NULL, answer, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_END);
+    d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO, (uint16_t)port, NULL, NULL,
+                         answer, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&addr, MHD_OPTION_END);
     if (!body || !d) {
         fprintf(stderr, "mhd-probe: cannot listen on 127.0.0.1:%u\n", port);
         return 1;
