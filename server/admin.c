@@ -266,6 +266,29 @@ static void work_metrics(const struct cs_admin *a, struct cs_buf *b)
                   w.refused);
 }
 
+/* The memory tier (server/hot.h); zeros when it is off. */
+static void memory_metrics(const struct cs_admin *a, struct cs_buf *b)
+{
+    struct cs_hot_stats m = {0};
+
+    if (a->hot)
+        cs_hot_stats(a->hot, &m);
+    cs_buf_printf(b,
+                  "# HELP cstash_memory_hits_total GET and HEAD hits answered from memory "
+                  "(limits.memory_cache), part of cstash_hits_total.\n"
+                  "# TYPE cstash_memory_hits_total counter\ncstash_memory_hits_total %" PRIu64 "\n"
+                  "# HELP cstash_memory_stale_total Copies in memory found outdated by a change "
+                  "of their object, and dropped.\n"
+                  "# TYPE cstash_memory_stale_total counter\ncstash_memory_stale_total %" PRIu64
+                  "\n"
+                  "# HELP cstash_memory_objects Objects held in memory.\n"
+                  "# TYPE cstash_memory_objects gauge\ncstash_memory_objects %" PRIu64 "\n"
+                  "# HELP cstash_memory_bytes Bytes held in memory, with an allowance per "
+                  "object.\n"
+                  "# TYPE cstash_memory_bytes gauge\ncstash_memory_bytes %" PRIu64 "\n",
+                  m.hits, m.stale, m.objects, m.bytes);
+}
+
 static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
 {
     struct cs_usage *u = cs_disk_usage(a->backend);
@@ -315,6 +338,7 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
                   a->auth_limit ? cs_auth_limit_failures(a->auth_limit) : 0,
                   a->auth_limit ? cs_auth_limit_refused(a->auth_limit) : 0);
     work_metrics(a, b);
+    memory_metrics(a, b);
     tier_metrics(a, b);
     out->status = 200;
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";

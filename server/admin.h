@@ -14,6 +14,7 @@
 
 #include "server/auth_limit.h"
 #include "server/config.h"
+#include "server/hot.h"
 #include "server/stats.h"
 #include "server/reply.h"
 #include "server/work.h"
@@ -25,6 +26,7 @@ struct cs_admin {
     struct cs_stats *stats;
     const struct cs_auth_limit *auth_limit;
     struct cs_work_pool *work; /* NULL: no worker figures */
+    struct cs_hot *hot;        /* the memory tier; NULL: off */
     int uid;                   /* the caller: a user, or -1 (anonymous) */
 };
 

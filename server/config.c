@@ -55,6 +55,7 @@ static void default_limits(struct cs_limits *l)
     l->auth_failures = 10;
     l->workers = 16;
     l->work_queue = 256;
+    l->memory_cache = 32u << 20;
 }
 
 static void load_limits(struct cs_config_loader *ld, const config_setting_t *g, struct cs_limits *l)
@@ -93,6 +94,8 @@ static void load_limits(struct cs_config_loader *ld, const config_setting_t *g, 
             cs_config_read_count(ld, s, 1, 256, &l->workers);
         else if (strcmp(key, "work_queue") == 0)
             cs_config_read_count(ld, s, 1, 65536, &l->work_queue);
+        else if (strcmp(key, "memory_cache") == 0)
+            cs_config_read_size(ld, s, &l->memory_cache);
         else
             cs_config_error(ld, s, "unknown limits setting '%s'", key);
     }

@@ -46,6 +46,7 @@ struct cs_limits {
     unsigned auth_failures;      /* failed password hashes per address per minute (429) */
     unsigned workers;            /* threads for blocking request work, off the event threads */
     unsigned work_queue;         /* requests waiting for a worker (503 when full) */
+    uint64_t memory_cache;       /* bytes of small objects kept ready to send (server/hot.h) */
 };
 
 struct cs_namespace_config {

@@ -69,6 +69,7 @@ static void handle_admin(struct cs_server *srv, struct cs_request *req, const st
                              .stats = srv->stats,
                              .auth_limit = srv->auth_limit,
                              .work = srv->work,
+                             .hot = srv->hot,
                              .uid = req->uid};
     struct cs_reply reply;
 
@@ -186,19 +187,60 @@ static void run_propfind(struct cs_server *srv, struct cs_request *req, struct M
     http_prepare_reply(req, &reply, method, url);
 }
 
+/* Whether the memory tier may answer: on the event threads, in a
+ * namespace without remote tiers (a disk hit there refreshes the tiers'
+ * copies), while the server is not draining (those answers say close),
+ * and not for a conditional GET (the full answer is what it holds). */
+static bool memory_tier_applies(const struct cs_server *srv, const struct cs_request *req,
+                                struct MHD_Connection *conn, unsigned flags)
+{
+    return srv->hot && (flags & CS_NOWAIT) && req->ns && req->ns->n_tiers == 0 &&
+           !atomic_load_explicit(&srv->draining, memory_order_relaxed) &&
+           !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+}
+
+/* A hit from the memory tier, counted and recorded for LRU order as a
+ * disk hit is. */
+static bool serve_from_memory(struct cs_server *srv, struct cs_request *req,
+                              const struct cs_object_id *id, unsigned version)
+{
+    struct MHD_Response *resp;
+    uint64_t size;
+    struct cs_hot_ref *ref = cs_hot_find(srv->hot, id->digest, version, &resp, &size);
+
+    if (!ref)
+        return false;
+    req->hot = ref;
+    req->response = resp;
+    req->shared_response = true;
+    req->status = MHD_HTTP_OK;
+    req->sent_bytes = size;
+    cs_disk_record_read(srv->backend, id);
+    cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+    if (req->m == M_GET)
+        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, size);
+    return true;
+}
+
 /* GET or HEAD of an object. CS_NOWAIT: false, with nothing done, when the
  * answer needs a remote tier. */
 static bool serve_object(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
                          const struct cs_object_id *id, unsigned flags)
 {
     const struct cs_backend_ops *ops = srv->backend->ops;
-    bool head = req->m == M_HEAD;
+    bool head = req->m == M_HEAD, in_memory = false;
+    bool hot = memory_tier_applies(srv, req, conn, flags);
+    /* read before the disk is, so a change during the read shows */
+    unsigned version = hot ? cs_disk_version(srv->versions, id->digest) : 0;
     struct cs_object obj;
-    enum cs_status st =
-        ops->open(srv->backend->state, id, head ? 0 : SMALL_OBJECT_MAX, flags, &obj);
+    enum cs_status st;
 
+    if (hot && serve_from_memory(srv, req, id, version))
+        return true;
+    st = ops->open(srv->backend->state, id, head ? 0 : SMALL_OBJECT_MAX, flags, &obj);
     if (st == CS_ERR_WOULD_BLOCK)
         return false;
+    in_memory = st == CS_OK && obj.body != NULL;
     if (st == CS_OK && (st = http_prepare_object(req, conn, &obj, head)) != CS_OK) {
         http_prepare_error(req, req->method, req->url, cs_http_status(st),
                            st == CS_ERR_OVERLOAD ? "too many compressed objects are being sent "
@@ -209,6 +251,10 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
         cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
         if (!head && req->status == MHD_HTTP_OK)
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
+        if (hot && in_memory && !head && req->status == MHD_HTTP_OK &&
+            (req->hot = cs_hot_keep(srv->hot, id->digest, version, req->response,
+                                    req->sent_bytes)) != NULL)
+            req->shared_response = true; /* the memory tier's now */
     } else if (st == CS_ERR_NOT_FOUND) {
         http_prepare_miss(srv, req);
         cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
@@ -391,6 +437,8 @@ static enum MHD_Result queue(struct cs_server *srv, struct MHD_Connection *conn,
     if (!req->shared_response)
         MHD_destroy_response(req->response);
     req->response = NULL;
+    cs_hot_unpin(req->hot); /* queued: libmicrohttpd holds the response now */
+    req->hot = NULL;
     return rc;
 }
 
@@ -582,6 +630,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
+    cs_hot_unpin(req->hot);
     http_auth_cancel(srv, req);
     s3_request_free(req);
     free(req->route);

@@ -13,6 +13,7 @@
 
 #include "server/auth_limit.h"
 #include "server/guard.h"
+#include "server/hot.h"
 #include "server/http.h"
 #include "server/live.h"
 #include "server/propfind.h"
@@ -51,9 +52,11 @@ struct cs_server {
         struct cs_server *srv;
         unsigned index;
     } refs[CS_MAX_LISTEN];
-    struct cs_work_pool *work;          /* blocking work, off the event threads */
-    struct MHD_Response *miss;          /* shared 404 for misses, the most common answer */
-    struct cs_auth_flight *auth_flight; /* one hash per credential at a time */
+    struct cs_work_pool *work;               /* blocking work, off the event threads */
+    struct MHD_Response *miss;               /* shared 404 for misses, the most common answer */
+    struct cs_hot *hot;                      /* small objects ready to send; NULL when off */
+    const struct cs_disk_versions *versions; /* the disk's change counters, for hot */
+    struct cs_auth_flight *auth_flight;      /* one hash per credential at a time */
     atomic_bool draining;
     atomic_uint_fast64_t s3_request_seq; /* x-amz-request-id: a random start, then +1 */
     struct cs_s3_keycache *s3_keys;      /* derived SigV4 signing keys */
@@ -101,8 +104,9 @@ struct cs_request {
     int uid;                        /* the client: a user, or -1 (anonymous) */
     struct MHD_Response *response;  /* prepared, queued on the next call */
     unsigned status;
-    bool shared_response; /* srv->miss: never destroyed here */
-    uint64_t sent_bytes;  /* body bytes of a GET answer, as sent */
+    bool shared_response;   /* srv->miss or the memory tier's: never destroyed here */
+    struct cs_hot_ref *hot; /* the memory tier's copy response is, pinned until queued */
+    uint64_t sent_bytes;    /* body bytes of a GET answer, as sent */
     bool queued;
     struct cs_upload *upload; /* PUT in progress: owned here, until commit or http_put_drop */
     const struct cs_namespace_config *ns;

@@ -138,6 +138,7 @@ static void free_server(struct cs_server *srv)
 {
     if (srv->miss)
         MHD_destroy_response(srv->miss);
+    cs_hot_free(srv->hot);
     cs_work_pool_free(srv->work);
     cs_stats_free(srv->stats);
     cs_auth_limit_free(srv->auth_limit);
@@ -149,6 +150,19 @@ static void free_server(struct cs_server *srv)
     free(srv->tls_key);
     free(srv->tls_ca);
     free(srv);
+}
+
+/* The memory tier's room is shared among the event threads of every
+ * listener: each has a cache of its own. */
+static enum cs_status start_memory_tier(struct cs_server *srv, const struct cs_config *cfg,
+                                        size_t n_listeners)
+{
+    uint64_t threads = (uint64_t)cfg->threads * (n_listeners ? n_listeners : 1);
+
+    srv->versions = cs_disk_versions(srv->backend);
+    if (cfg->limits.memory_cache == 0 || !srv->versions)
+        return CS_OK;
+    return cs_hot_new(cfg->limits.memory_cache / threads, SMALL_OBJECT_MAX, &srv->hot);
 }
 
 enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *backend,
@@ -194,6 +208,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = cs_work_pool_new(cfg->limits.workers, cfg->limits.work_queue, &srv->work);
     if (st == CS_OK)
         st = load_tls(srv, cfg);
+    if (st == CS_OK)
+        st = start_memory_tier(srv, cfg, n);
     if (st == CS_OK) {
         srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,
                                                     MHD_RESPMEM_PERSISTENT);

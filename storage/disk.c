@@ -191,7 +191,7 @@ static enum cs_status disk_remove(void *state, const struct cs_object_id *id, bo
         seq = cs_index_submit(d->index, op);
     else
         err = errno;
-    pthread_mutex_unlock(lock);
+    cs_disk_key_unlock(d, lock, id->digest);
     if (err) {
         cs_index_cancel(d->index, op);
         return err == ENOENT || err == ENOTDIR ? CS_ERR_NOT_FOUND : cs_status_from_errno(err);
@@ -302,6 +302,8 @@ static enum cs_status relocate(struct cs_disk *d, const struct cs_object_id *fro
             if (rm_op)
                 seq = cs_index_submit(d->index, rm_op);
         }
+        cs_disk_changed(d, from->digest);
+        cs_disk_changed(d, to->digest);
         unlock_pair(from_lock, to_lock);
         if (st != CS_OK) {
             cs_index_cancel(d->index, put_op);
@@ -381,6 +383,24 @@ void cs_disk_touch(const struct cs_backend *b, const struct cs_object_id *id)
         return;
     cs_disk_rel_path(id->digest, path);
     utimensat(((struct cs_disk *)b->state)->objects_fd, path, NULL, 0);
+}
+
+const struct cs_disk_versions *cs_disk_versions(const struct cs_backend *b)
+{
+    b = unwrap(b);
+    return b->ops == &disk_ops ? &((struct cs_disk *)b->state)->versions : NULL;
+}
+
+void cs_disk_record_read(const struct cs_backend *b, const struct cs_object_id *id)
+{
+    struct cs_disk *d;
+
+    b = unwrap(b);
+    if (b->ops != &disk_ops)
+        return;
+    d = b->state;
+    if (d->track_access)
+        cs_index_touch(d->index, id->ns, id->key, id->key_len, id->digest);
 }
 
 struct cs_index *cs_disk_index(const struct cs_backend *b)

@@ -13,6 +13,7 @@
 
 #include "storage/backend.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -49,6 +50,28 @@ struct cs_index *cs_disk_index(const struct cs_backend *b);
 /* Sets an object file's mtime to now (the s3 tier's age refresh marks
  * what it has refreshed). These functions see through wrapping backends. */
 void cs_disk_touch(const struct cs_backend *b, const struct cs_object_id *id);
+/* Change counters of the disk's objects, for copies kept in memory
+ * (server/hot.c): every change of an object's file (a PUT's rename, a
+ * DELETE, COPY or MOVE, eviction, purge, fsck) moves the counter of its
+ * slot after the file changed and before the change is acknowledged. A
+ * copy made from a read that began with the counter at v is the file's
+ * content as long as the counter still reads v. Slots are shared by
+ * names (their digest's first two bytes): a change elsewhere in the slot
+ * only makes a copy look stale. */
+#define CS_DISK_VERSION_SLOTS 65536
+struct cs_disk_versions {
+    atomic_uint v[CS_DISK_VERSION_SLOTS];
+};
+/* NULL for other backends. */
+const struct cs_disk_versions *cs_disk_versions(const struct cs_backend *b);
+static inline unsigned cs_disk_version(const struct cs_disk_versions *vs,
+                                       const uint8_t digest[CS_SHA256_LEN])
+{
+    return atomic_load_explicit(&vs->v[digest[0] | (unsigned)digest[1] << 8], memory_order_acquire);
+}
+/* A read served from such a copy: recorded for LRU order as a disk read
+ * would be (when the data dir tracks access). */
+void cs_disk_record_read(const struct cs_backend *b, const struct cs_object_id *id);
 /* Space accounting per namespace; NULL for other backends. */
 struct cs_usage *cs_disk_usage(const struct cs_backend *b);
 

@@ -57,7 +57,24 @@ struct cs_disk {
     atomic_bool stopping;       /* background work gives up */
     struct cs_zpool *zpool;     /* compression contexts for zstd at rest */
     pthread_mutex_t key_locks[CS_DISK_KEY_LOCKS];
+    struct cs_disk_versions versions; /* see disk.h */
 };
+
+/* The file of the object named digest has changed (or may have): after
+ * the change, before it is acknowledged (disk.h, cs_disk_versions). */
+static inline void cs_disk_changed(struct cs_disk *d, const uint8_t digest[CS_SHA256_LEN])
+{
+    atomic_fetch_add_explicit(&d->versions.v[digest[0] | (unsigned)digest[1] << 8], 1,
+                              memory_order_seq_cst);
+}
+
+/* Leaves the object's lock of a section that may have changed its file. */
+static inline void cs_disk_key_unlock(struct cs_disk *d, pthread_mutex_t *lock,
+                                      const uint8_t digest[CS_SHA256_LEN])
+{
+    cs_disk_changed(d, digest);
+    pthread_mutex_unlock(lock);
+}
 
 /* The lock of the object named digest (see CS_DISK_KEY_LOCKS). */
 static inline pthread_mutex_t *cs_disk_key_lock(struct cs_disk *d,

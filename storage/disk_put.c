@@ -544,7 +544,7 @@ enum cs_status cs_disk_put_commit(struct cs_upload *base, bool *created)
     st = cs_disk_move_into_place(d, d->tmp_fd, up->tmp_name, path, true, up->durable, created);
     if (st == CS_OK)
         seq = cs_index_submit(d->index, op);
-    pthread_mutex_unlock(lock);
+    cs_disk_key_unlock(d, lock, up->digest);
     if (st != CS_OK) {
         cs_index_cancel(d->index, op);
         upload_free(up, true);

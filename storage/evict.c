@@ -116,7 +116,7 @@ static uint64_t evict_one(struct cs_disk *d, const char *ns, const char *key,
     }
     if (drop)
         cs_index_submit(d->index, op);
-    pthread_mutex_unlock(lock);
+    cs_disk_key_unlock(d, lock, id.digest);
     if (!drop)
         cs_index_cancel(d->index, op);
     return freed;
@@ -214,25 +214,27 @@ static bool sync_touches(struct cs_disk *d)
 uint64_t cs_evict_round(struct cs_disk *d)
 {
     struct cs_usage *u = &d->usage;
-    uint64_t objects = 0, total;
+    uint64_t objects = 0, total, need;
     size_t i;
     bool synced = false;
 
     /* LRU order as of now (when the index cannot commit, as last committed) */
     for (i = 0; i < u->n; i++) {
         struct cs_usage_ns *ns = &u->ns[i];
-        uint64_t used = cs_usage_ns_used(ns);
-        if (!ns->max_size || used <= ns->max_size)
+        need =
+            cs_usage_to_evict(cs_usage_ns_used(ns), ns->max_size, atomic_exchange(&ns->wanted, 0));
+        if (!need)
             continue;
         if (!synced)
             synced = sync_touches(d);
-        evict_from(d, ns, used - cs_usage_low_water(ns->max_size), &objects);
+        evict_from(d, ns, need, &objects);
     }
     total = cs_usage_total(u);
-    if (u->max_size && total > u->max_size) {
+    need = cs_usage_to_evict(total, u->max_size, atomic_exchange(&u->wanted, 0));
+    if (need) {
         if (!synced)
             synced = sync_touches(d);
-        evict_global(d, total - cs_usage_low_water(u->max_size), &objects);
+        evict_global(d, need, &objects);
     }
     if (atomic_load(&u->disk_full)) {
         /* no limit was passed but the file system is full: free 5% */

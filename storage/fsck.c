@@ -157,6 +157,7 @@ static void check_dir(struct row_pass *p, const char *dname, bool throttle)
                 p->r->strays++;
         } else if (!has_tag(&p->tags, digest) &&
                    remove_old(dirfd(dir), e->d_name, p->start_ms, &size)) {
+            cs_disk_changed(p->d, digest); /* a GET served it until now */
             p->r->orphans++;
             p->r->orphan_bytes += cs_disk_dsize(p->d, size);
         }
@@ -338,7 +339,7 @@ static bool purge_entry(void *arg, const struct cs_index_entry *e)
         p->r->bytes += e->dsize;
     }
     cs_index_submit(p->d->index, op); /* gone either way: a row without a file goes too */
-    pthread_mutex_unlock(lock);
+    cs_disk_key_unlock(p->d, lock, id.digest);
     return true;
 }
 

@@ -11,6 +11,7 @@ enum cs_status cs_usage_init(struct cs_usage *u, uint64_t max_size)
     memset(u, 0, sizeof *u);
     u->max_size = max_size;
     atomic_init(&u->disk_full, false);
+    atomic_init(&u->wanted, 0);
     return CS_OK;
 }
 
@@ -55,6 +56,7 @@ struct cs_usage_ns *cs_usage_add(struct cs_usage *u, const char *name, size_t le
     atomic_init(&ns->pending, 0);
     atomic_init(&ns->evictions, 0);
     atomic_init(&ns->evicted_bytes, 0);
+    atomic_init(&ns->wanted, 0);
     return ns;
 }
 
@@ -86,17 +88,39 @@ uint64_t cs_usage_low_water(uint64_t max_size)
     return max_size / 100 * CS_USAGE_LOW_PERCENT;
 }
 
+static void raise_to(atomic_uint_fast64_t *v, uint64_t to)
+{
+    uint64_t cur = atomic_load_explicit(v, memory_order_relaxed);
+
+    while (cur < to && !atomic_compare_exchange_weak(v, &cur, to)) {
+    }
+}
+
 bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes)
 {
     /* Count first, then check: two uploads racing for the last bytes both
      * see each other and one backs off, rather than both passing. */
     atomic_fetch_add_explicit(&ns->pending, (int64_t)bytes, memory_order_relaxed);
-    if (cs_usage_ns_used(ns) > cs_usage_hard_limit(ns->max_size) ||
-        (u->max_size && cs_usage_total(u) > cs_usage_hard_limit(u->max_size))) {
-        atomic_fetch_sub_explicit(&ns->pending, (int64_t)bytes, memory_order_relaxed);
-        return false;
-    }
-    return true;
+    bool ns_over = cs_usage_ns_used(ns) > cs_usage_hard_limit(ns->max_size);
+    bool dir_over = !ns_over && u->max_size && cs_usage_total(u) > cs_usage_hard_limit(u->max_size);
+
+    if (!ns_over && !dir_over)
+        return true;
+    atomic_fetch_sub_explicit(&ns->pending, (int64_t)bytes, memory_order_relaxed);
+    raise_to(ns_over ? &ns->wanted : &u->wanted, bytes);
+    return false;
+}
+
+uint64_t cs_usage_to_evict(uint64_t used, uint64_t max_size, uint64_t wanted)
+{
+    uint64_t low = cs_usage_low_water(max_size), hard = cs_usage_hard_limit(max_size);
+    uint64_t need = used > max_size && used > low ? used - low : 0;
+
+    if (!max_size)
+        return 0;
+    if (wanted && used + wanted > hard && used + wanted - hard > need)
+        need = used + wanted - hard;
+    return need;
 }
 
 void cs_usage_release(struct cs_usage_ns *ns, uint64_t bytes)
@@ -110,10 +134,13 @@ bool cs_usage_needs_eviction(const struct cs_usage *u)
 
     if (atomic_load_explicit(&u->disk_full, memory_order_relaxed))
         return true;
+    if (atomic_load_explicit(&u->wanted, memory_order_relaxed))
+        return true;
     if (u->max_size && cs_usage_total(u) > u->max_size)
         return true;
     for (i = 0; i < u->n; i++)
-        if (u->ns[i].max_size && cs_usage_ns_used(&u->ns[i]) > u->ns[i].max_size)
+        if (atomic_load_explicit(&u->ns[i].wanted, memory_order_relaxed) ||
+            (u->ns[i].max_size && cs_usage_ns_used(&u->ns[i]) > u->ns[i].max_size))
             return true;
     return false;
 }

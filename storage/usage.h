@@ -34,6 +34,10 @@ struct cs_usage_ns {
     atomic_int_fast64_t pending;   /* written, not yet committed */
     atomic_uint_fast64_t evictions;
     atomic_uint_fast64_t evicted_bytes;
+    /* the largest reservation refused since the last eviction round: a
+     * PUT that does not fit below the hard limit while the namespace is
+     * still under max_size needs room made for it all the same */
+    atomic_uint_fast64_t wanted;
 };
 
 struct cs_usage {
@@ -41,6 +45,7 @@ struct cs_usage {
     size_t n;
     atomic_uint_fast64_t max_size; /* whole data dir; 0: no limit */
     atomic_bool disk_full;         /* ENOSPC seen: evict to make room */
+    atomic_uint_fast64_t wanted;   /* as cs_usage_ns.wanted, for the data dir's limit */
 };
 
 enum cs_status cs_usage_init(struct cs_usage *u, uint64_t max_size);
@@ -63,11 +68,18 @@ uint64_t cs_usage_hard_limit(uint64_t max_size);
 uint64_t cs_usage_low_water(uint64_t max_size);
 
 /* Counts bytes an upload is about to write. false (and nothing counted)
- * when they would take the namespace or the data dir past its hard limit. */
+ * when they would take the namespace or the data dir past its hard limit;
+ * the refusal is remembered (wanted) for eviction to make the room. */
 bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes);
 void cs_usage_release(struct cs_usage_ns *ns, uint64_t bytes);
 
-/* Whether eviction has work: something over max_size, or the disk full. */
+/* Whether eviction has work: something over max_size, a reservation
+ * refused, or the disk full. */
 bool cs_usage_needs_eviction(const struct cs_usage *u);
+
+/* The bytes to evict for a limit: down to its low water when used is
+ * over max_size, and at least enough for the largest refused reservation
+ * (wanted) to fit below the hard limit. 0: nothing to do. */
+uint64_t cs_usage_to_evict(uint64_t used, uint64_t max_size, uint64_t wanted);
 
 #endif
