@@ -237,7 +237,8 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
 
     if (hot && serve_from_memory(srv, req, id, version))
         return true;
-    st = ops->open(srv->backend->state, id, head ? 0 : SMALL_OBJECT_MAX, flags, &obj);
+    st = ops->open(srv->backend->state, id,
+                   head ? 0 : hot ? HOT_OBJECT_MAX : SMALL_OBJECT_MAX, flags, &obj);
     if (st == CS_ERR_WOULD_BLOCK)
         return false;
     in_memory = st == CS_OK && obj.body != NULL;

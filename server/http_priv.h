@@ -27,6 +27,9 @@ struct cs_credentials;
 /* Objects up to this size are read into memory and sent with their
  * headers in one go; larger ones are sent from the fd with sendfile. */
 #define SMALL_OBJECT_MAX (32 * 1024)
+/* Objects up to this size are read into memory when the memory tier may
+ * keep them: sent from memory on later hits (server/hot.h). */
+#define HOT_OBJECT_MAX (128 * 1024)
 /* Bytes of connection memory: bounds how much of a body one call sees,
  * and the headers libmicrohttpd accepts (limits.header_size is checked
  * exactly in dispatch, within this bound). */

@@ -162,7 +162,7 @@ static enum cs_status start_memory_tier(struct cs_server *srv, const struct cs_c
     srv->versions = cs_disk_versions(srv->backend);
     if (cfg->limits.memory_cache == 0 || !srv->versions)
         return CS_OK;
-    return cs_hot_new(cfg->limits.memory_cache / threads, SMALL_OBJECT_MAX, &srv->hot);
+    return cs_hot_new(cfg->limits.memory_cache / threads, HOT_OBJECT_MAX, &srv->hot);
 }
 
 enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *backend,
