@@ -287,6 +287,12 @@ static void memory_metrics(const struct cs_admin *a, struct cs_buf *b)
                   "object.\n"
                   "# TYPE cstash_memory_bytes gauge\ncstash_memory_bytes %" PRIu64 "\n",
                   m.hits, m.stale, m.objects, m.bytes);
+    cs_buf_printf(b,
+                  "# HELP cstash_access_log_dropped_total Access-log lines dropped (a "
+                  "thread's buffer full, or a failed write).\n"
+                  "# TYPE cstash_access_log_dropped_total counter\n"
+                  "cstash_access_log_dropped_total %" PRIu64 "\n",
+                  cs_access_log_dropped(a->access_log));
 }
 
 static void metrics_text(const struct cs_admin *a, struct cs_reply *out)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "server/access_log.h"
 #include "server/auth_limit.h"
 #include "server/config.h"
 #include "server/hot.h"
@@ -25,9 +26,10 @@ struct cs_admin {
     const struct cs_backend *backend;
     struct cs_stats *stats;
     const struct cs_auth_limit *auth_limit;
-    struct cs_work_pool *work; /* NULL: no worker figures */
-    struct cs_hot *hot;        /* the memory tier; NULL: off */
-    int uid;                   /* the caller: a user, or -1 (anonymous) */
+    struct cs_work_pool *work;              /* NULL: no worker figures */
+    struct cs_hot *hot;                     /* the memory tier; NULL: off */
+    const struct cs_access_log *access_log; /* NULL: off */
+    int uid;                                /* the caller: a user, or -1 (anonymous) */
 };
 
 #define CS_ADMIN_ALLOW "GET, HEAD"

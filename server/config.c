@@ -251,6 +251,15 @@ static void load_root(struct cs_config_loader *ld, config_t *lc, struct cs_confi
         } else if (strcmp(key, "max_blob_size") == 0 || strcmp(key, "users") == 0 ||
                    strcmp(key, "htpasswd") == 0 || strcmp(key, "s3") == 0) {
             /* read above */
+        } else if (strcmp(key, "access_log") == 0) {
+            const char *v = config_setting_get_string(s);
+            if (!v || v[0] == '\0') {
+                cs_config_error(ld, s, "access_log must be a file name, or \"-\" for stdout");
+                continue;
+            }
+            free(cfg->access_log);
+            if (!(cfg->access_log = strdup(v)))
+                cs_config_error(ld, s, "out of memory");
         } else if (strcmp(key, "tls_cert") == 0) {
             cs_config_read_path(ld, s, &cfg->tls_cert);
         } else if (strcmp(key, "tls_key") == 0) {
@@ -438,6 +447,7 @@ void cs_config_free(struct cs_config *cfg)
     free(cfg->users);
     cs_config_s3_free(&cfg->s3);
     free(cfg->htpasswd);
+    free(cfg->access_log);
     free(cfg->tls_cert);
     free(cfg->tls_key);
     free(cfg->tls_client_ca);

@@ -89,6 +89,7 @@ struct cs_config {
     char *tls_cert, *tls_key; /* PEM files, needed by https listeners */
     char *tls_client_ca;      /* PEM CA: ask clients for a certificate (mTLS) */
     char *data_dir;
+    char *access_log;       /* file, "-" for stdout, NULL: none (server/access_log.h) */
     unsigned threads;       /* worker threads per listener; 0 in a file = CPU count */
     uint64_t max_blob_size; /* default for namespaces that set none */
     uint64_t max_size;      /* whole data dir; 0 = no limit */

@@ -1,4 +1,5 @@
-/* What a reload (SIGHUP) may not change: listeners, the data dir, threads,
+/* What a reload (SIGHUP) may not change: listeners, the data dir, the
+ * access log (SIGUSR1 opens it again), threads,
  * TLS files, limits, track_access, the list of namespaces and their tiers
  * were set up at start (sockets, files, threads, queues) and need a
  * restart. */
@@ -48,6 +49,10 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
     }
     if (!same_string(old->data_dir, new_cfg->data_dir)) {
         snprintf(why, why_len, "data_dir changed");
+        return false;
+    }
+    if (!same_string(old->access_log, new_cfg->access_log)) {
+        snprintf(why, why_len, "access_log changed");
         return false;
     }
     if (old->threads != new_cfg->threads) {

@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "server/admin.h"
+#include "server/client_kind.h"
 #include "server/credentials.h"
 #include "server/framing.h"
 #include "server/guard.h"
@@ -70,6 +72,7 @@ static void handle_admin(struct cs_server *srv, struct cs_request *req, const st
                              .auth_limit = srv->auth_limit,
                              .work = srv->work,
                              .hot = srv->hot,
+                             .access_log = srv->access_log,
                              .uid = req->uid};
     struct cs_reply reply;
 
@@ -211,6 +214,7 @@ static bool serve_from_memory(struct cs_server *srv, struct cs_request *req,
     if (!ref)
         return false;
     req->hot = ref;
+    req->source = "memory";
     req->response = resp;
     req->shared_response = true;
     req->status = MHD_HTTP_OK;
@@ -238,7 +242,10 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
     if (hot && serve_from_memory(srv, req, id, version))
         return true;
     st = ops->open(srv->backend->state, id,
-                   head ? 0 : hot ? HOT_OBJECT_MAX : SMALL_OBJECT_MAX, flags, &obj);
+                   head  ? 0
+                   : hot ? HOT_OBJECT_MAX
+                         : SMALL_OBJECT_MAX,
+                   flags, &obj);
     if (st == CS_ERR_WOULD_BLOCK)
         return false;
     in_memory = st == CS_OK && obj.body != NULL;
@@ -249,6 +256,7 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
                                                  : "the stored object cannot be sent: see the "
                                                    "server log");
     } else if (st == CS_OK) {
+        req->source = flags & CS_NOWAIT ? "disk" : "tier"; /* a worker's: after a fetch */
         cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
         if (!head && req->status == MHD_HTTP_OK)
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
@@ -469,8 +477,12 @@ void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *co
 
     (void)cls;
     (void)conn;
-    if (req)
+    if (req) {
+        struct timespec now;
         req->target_len = strlen(uri);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        req->start_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    }
     return req; /* NULL: http_on_request makes one */
 }
 
@@ -486,6 +498,17 @@ static enum MHD_Result end_first_call(struct cs_server *srv, struct cs_request *
     return MHD_YES;
 }
 
+static const char *client_kind(const struct cs_request *req, struct MHD_Connection *conn,
+                               const char *url)
+{
+    enum cs_method m = req->m;
+
+    return cs_client_kind(
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gradle-Version") != NULL,
+        m == M_PROPFIND || m == M_MKCOL || m == M_COPY || m == M_MOVE || m == M_OPTIONS, url);
+}
+
 static enum MHD_Result first_call(struct cs_server *srv, struct cs_request *req,
                                   struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version)
@@ -498,7 +521,10 @@ static enum MHD_Result first_call(struct cs_server *srv, struct cs_request *req,
     cs_conn_phase(http_conn_of(conn), CS_CONN_REQUEST);
     if (refuse_framing(req, conn, url, method, version))
         return queue(srv, conn, req);
-    if (s3_is_request(srv, req, conn))
+    bool s3 = s3_is_request(srv, req, conn);
+    if (srv->access_log)
+        req->proto = s3 ? "s3" : client_kind(req, conn, url);
+    if (s3)
         s3_dispatch(srv, req, conn);
     else
         dispatch(srv, req, conn, url, method);
@@ -614,6 +640,40 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
     return last_call(srv, req, conn);
 }
 
+/* The request's line in the access log. */
+static void log_request(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
+                        bool complete)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct cs_config *cfg = req->policy ? req->policy->cfg : NULL;
+    const char *ns = req->ns ? req->ns->name : NULL, *target = req->url ? req->url : "";
+    size_t ns_len = ns ? strlen(ns) : 0;
+    struct timespec now;
+    int64_t now_us;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    if (ns && target[0] == '/' && strncmp(target + 1, ns, ns_len) == 0 && target[1 + ns_len] == '/')
+        target += ns_len + 2; /* the key, as received */
+    struct cs_access_entry e = {
+        .client = ci ? ci->client_addr : NULL,
+        .user = cfg && req->uid >= 0 && (size_t)req->uid < cfg->n_users ? cfg->users[req->uid].name
+                                                                        : NULL,
+        .method = req->method ? req->method : "-",
+        .ns = ns,
+        .target = target,
+        .status = req->status,
+        .in = req->received,
+        .out = req->source && req->m == M_GET ? req->sent_bytes : 0,
+        .us = req->start_us && now_us > req->start_us ? (uint64_t)(now_us - req->start_us) : 0,
+        .proto = req->proto,
+        .source = req->source,
+        .complete = complete,
+    };
+    cs_access_log_write(srv->access_log, &e);
+}
+
 void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                        enum MHD_RequestTerminationCode toe)
 {
@@ -628,6 +688,8 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         *req_cls = NULL;
         return;
     }
+    if (srv->access_log)
+        log_request(srv, req, conn, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);

@@ -34,6 +34,8 @@ enum cs_status cs_server_reload(struct cs_server *srv, struct cs_config *cfg, ch
 /* Frees a replaced config once its requests are done; true when none is
  * left. Call now and then (main's loop does, every second). */
 bool cs_server_reclaim(struct cs_server *srv);
+/* SIGUSR1: the access log is opened again (logrotate moved it). */
+void cs_server_reopen_logs(struct cs_server *srv);
 
 /* Stops accepting new connections; requests already in flight go on. */
 void cs_server_quiesce(struct cs_server *srv);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "server/access_log.h"
 #include "server/auth_limit.h"
 #include "server/guard.h"
 #include "server/hot.h"
@@ -59,6 +60,7 @@ struct cs_server {
     struct MHD_Response *miss;               /* shared 404 for misses, the most common answer */
     struct cs_hot *hot;                      /* small objects ready to send; NULL when off */
     const struct cs_disk_versions *versions; /* the disk's change counters, for hot */
+    struct cs_access_log *access_log;        /* NULL when off */
     struct cs_auth_flight *auth_flight;      /* one hash per credential at a time */
     atomic_bool draining;
     atomic_uint_fast64_t s3_request_seq; /* x-amz-request-id: a random start, then +1 */
@@ -109,6 +111,9 @@ struct cs_request {
     unsigned status;
     bool shared_response;   /* srv->miss or the memory tier's: never destroyed here */
     struct cs_hot_ref *hot; /* the memory tier's copy response is, pinned until queued */
+    int64_t start_us;       /* the request line's arrival (CLOCK_MONOTONIC) */
+    const char *proto;      /* the client kind, for the access log; NULL: unknown */
+    const char *source;     /* a hit's: "memory", "disk", "tier"; NULL otherwise */
     uint64_t sent_bytes;    /* body bytes of a GET answer, as sent */
     bool queued;
     struct cs_upload *upload; /* PUT in progress: owned here, until commit or http_put_drop */

@@ -139,6 +139,7 @@ static void free_server(struct cs_server *srv)
     if (srv->miss)
         MHD_destroy_response(srv->miss);
     cs_hot_free(srv->hot);
+    cs_access_log_close(srv->access_log);
     cs_work_pool_free(srv->work);
     cs_stats_free(srv->stats);
     cs_auth_limit_free(srv->auth_limit);
@@ -210,6 +211,12 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = load_tls(srv, cfg);
     if (st == CS_OK)
         st = start_memory_tier(srv, cfg, n);
+    if (st == CS_OK && cfg->access_log) {
+        char why[320];
+        st = cs_access_log_open(cfg->access_log, &srv->access_log, why, sizeof why);
+        if (st != CS_OK)
+            cs_log(CS_LOG_ERROR, "%s", why);
+    }
     if (st == CS_OK) {
         srv->miss = MHD_create_response_from_buffer(sizeof miss_body - 1, (void *)miss_body,
                                                     MHD_RESPMEM_PERSISTENT);
@@ -236,6 +243,11 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
     }
     *out = srv;
     return CS_OK;
+}
+
+void cs_server_reopen_logs(struct cs_server *srv)
+{
+    cs_access_log_reopen(srv->access_log);
 }
 
 const struct cs_config *cs_server_config(struct cs_server *srv)

@@ -399,7 +399,7 @@ static int install_signal_handlers(void)
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-        sigaction(SIGHUP, &sa, NULL) < 0)
+        sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
         return -1;
     signal(SIGPIPE, SIG_IGN);
     return 0;
@@ -459,8 +459,10 @@ static void serve_and_drain(const struct options *o, struct cs_server *srv)
     time_t deadline;
     int sig;
 
-    while ((sig = next_signal(1000)) == SIGHUP || sig == 0) {
-        if (sig == SIGHUP) {
+    while ((sig = next_signal(1000)) == SIGHUP || sig == SIGUSR1 || sig == 0) {
+        if (sig == SIGUSR1) {
+            cs_server_reopen_logs(srv);
+        } else if (sig == SIGHUP) {
             cs_config_free(pending); /* a newer SIGHUP reads the file again */
             pending = NULL;
             reload(o, srv, &pending);
