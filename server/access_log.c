@@ -142,10 +142,18 @@ static void put_client(struct out *o, const struct sockaddr *sa)
     char text[INET6_ADDRSTRLEN];
     const char *s = NULL;
 
-    if (sa && sa->sa_family == AF_INET)
-        s = inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
-                      sizeof text);
-    else if (sa && sa->sa_family == AF_INET6)
+    if (sa && sa->sa_family == AF_INET) { /* by hand: inet_ntop was half the line's cost */
+        const uint8_t *a =
+            (const uint8_t *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+        struct out t = {text, text + sizeof text, false};
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                put(&t, ".", 1);
+            put_u(&t, a[i]);
+        }
+        put(&t, "", 1);
+        s = text;
+    } else if (sa && sa->sa_family == AF_INET6)
         s = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, text,
                       sizeof text);
     put_json(o, s);
