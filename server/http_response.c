@@ -280,10 +280,11 @@ enum cs_status http_prepare_object(struct cs_request *req, struct MHD_Connection
     enum cs_status st = CS_OK;
 
     /* The representation is chosen first; ETag and If-None-Match follow
-     * it. Bodies up to SMALL_OBJECT_MAX are sent raw (a GET has them
-     * decompressed in memory), so a HEAD, which opens none into memory,
-     * chooses what the GET would. */
-    bool as_stored = obj->zstd && !obj->body && obj->size > SMALL_OBJECT_MAX && accepts_zstd(conn);
+     * it. Bodies up to HOT_OBJECT_MAX are sent raw (a GET the memory tier
+     * may keep has them decompressed in memory, others decompress them as
+     * they are sent), so a HEAD, which opens none into memory, and a
+     * conditional GET choose what any GET would. */
+    bool as_stored = obj->zstd && !obj->body && obj->size > HOT_OBJECT_MAX && accepts_zstd(conn);
 
     req->status = MHD_HTTP_OK;
     req->sent_bytes = obj->size;

@@ -67,10 +67,27 @@ struct disk_upload {
     size_t pending_len, pending_cap;
 };
 
-/* Counts bytes an upload will write against its namespace's quota. Over
+/* bytes, else the must of them that are here to be written, remembered
+ * for eviction when refused (usage.h). */
+static bool try_reserve(struct cs_disk *d, struct disk_upload *up, uint64_t bytes, uint64_t must)
+{
+    if (cs_usage_reserve(&d->usage, up->usage, bytes, must == bytes)) {
+        up->reserved += bytes;
+        return true;
+    }
+    if (must && must < bytes && cs_usage_reserve(&d->usage, up->usage, must, true)) {
+        up->reserved += must;
+        return true;
+    }
+    return false;
+}
+
+/* Counts bytes an upload will write against its namespace's quota, of
+ * which must are here to be written (the rest is reserved ahead). Over
  * the hard limit, asks for eviction and waits a little for it: PUTs slow
  * down rather than fail while eviction keeps up. */
-static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_t bytes, bool wait)
+static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_t bytes,
+                              uint64_t must, bool wait)
 {
     int waited = 0;
     uint64_t c = up->credit < bytes ? up->credit : bytes;
@@ -83,9 +100,10 @@ static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_
     up->credit -= c;
     up->credited += c;
     bytes -= c;
+    must = must > c ? must - c : 0;
     if (!up->usage || bytes == 0)
         return CS_OK;
-    while (!cs_usage_reserve(&d->usage, up->usage, bytes)) {
+    while (!try_reserve(d, up, bytes, must)) {
         if (!d->evictor || waited >= QUOTA_WAIT_MS)
             return CS_ERR_QUOTA;
         cs_evictor_kick(d->evictor);
@@ -94,7 +112,6 @@ static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_
         usleep(QUOTA_POLL_MS * 1000);
         waited += QUOTA_POLL_MS;
     }
-    up->reserved += bytes;
     return CS_OK;
 }
 
@@ -167,10 +184,15 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
     up->key_len = id->key_len;
     up->usage = cs_usage_find(&d->usage, id->ns, strlen(id->ns));
     up->credit = opt->quota_credit;
-    /* a body to be compressed is charged as its compressed bytes are written */
+    /* a body to be compressed is charged as its compressed bytes are
+     * written. The announced size is reserved when there is room for it;
+     * when there is not, the body reserves as it comes (put_write), and
+     * eviction makes room for bytes that came, never for the announcement */
     if (opt->size_hint && up->zmode == Z_OFF) {
         enum cs_status st =
-            reserve(d, up, cs_disk_dsize(d, up->hdr.len + opt->size_hint), !opt->nowait);
+            reserve(d, up, cs_disk_dsize(d, up->hdr.len + opt->size_hint), 0, false);
+        if (st == CS_ERR_WOULD_BLOCK)
+            st = CS_OK;
         if (st != CS_OK) {
             cs_zpool_put(d->zpool, up->cctx);
             free(up->ns);
@@ -217,11 +239,12 @@ static enum cs_status reserve_upto(struct disk_upload *up, uint64_t need, bool w
     if (need <= covered)
         return CS_OK;
     step = cs_disk_dsize(up->disk, need + RESERVE_STEP) - covered;
-    /* a namespace smaller than a step: only what is needed */
-    if (up->usage && (step > cs_usage_hard_limit(up->usage->max_size) ||
-                      step > cs_usage_hard_limit(up->disk->usage.max_size)))
+    /* a namespace with less room than a step beyond what the upload holds
+     * (or less than a step at all): only what is needed */
+    if (up->usage && (covered + step > cs_usage_hard_limit(up->usage->max_size) ||
+                      covered + step > cs_usage_hard_limit(up->disk->usage.max_size)))
         step = cs_disk_dsize(up->disk, need) - covered;
-    return reserve(up->disk, up, step, wait);
+    return reserve(up->disk, up, step, cs_disk_dsize(up->disk, need) - covered, wait);
 }
 
 /* Keeps stored bytes that wait for quota, in order, for put_flush. Bounded

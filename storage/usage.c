@@ -96,7 +96,7 @@ static void raise_to(atomic_uint_fast64_t *v, uint64_t to)
     }
 }
 
-bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes)
+bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes, bool remember)
 {
     /* Count first, then check: two uploads racing for the last bytes both
      * see each other and one backs off, rather than both passing. */
@@ -107,7 +107,8 @@ bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes
     if (!ns_over && !dir_over)
         return true;
     atomic_fetch_sub_explicit(&ns->pending, (int64_t)bytes, memory_order_relaxed);
-    raise_to(ns_over ? &ns->wanted : &u->wanted, bytes);
+    if (remember)
+        raise_to(ns_over ? &ns->wanted : &u->wanted, bytes);
     return false;
 }
 

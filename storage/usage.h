@@ -69,8 +69,11 @@ uint64_t cs_usage_low_water(uint64_t max_size);
 
 /* Counts bytes an upload is about to write. false (and nothing counted)
  * when they would take the namespace or the data dir past its hard limit;
- * the refusal is remembered (wanted) for eviction to make the room. */
-bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes);
+ * with remember, the refusal is remembered (wanted) for eviction to make
+ * the room. Only bytes that are here to be written may be remembered: a
+ * size announced in headers is a claim, and eviction for it would let a
+ * request of a few bytes empty a namespace. */
+bool cs_usage_reserve(struct cs_usage *u, struct cs_usage_ns *ns, uint64_t bytes, bool remember);
 void cs_usage_release(struct cs_usage_ns *ns, uint64_t bytes);
 
 /* Whether eviction has work: something over max_size, a reservation

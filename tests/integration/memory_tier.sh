@@ -19,7 +19,8 @@ cat >"$TEST_TMP/cstashd.conf" <<CONF
 limits = { memory_cache = "4M"; };
 namespaces = (
   { name = "ns"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; },
-  { name = "small"; max_size = "256K"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; }
+  { name = "small"; max_size = "256K"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; },
+  { name = "z"; compression = "zstd"; read = [ "*" ]; write = [ "*" ]; admin = [ "*" ]; }
 );
 CONF
 start_server "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf"
@@ -51,6 +52,23 @@ expect_status 200 HEAD /ns/k -I
 [ "$(header Content-Length)" = 2 ] || fail "HEAD from memory: Content-Length $(header Content-Length)"
 expect_status 304 GET /ns/k -H "If-None-Match: \"$(printf v2 | sha256sum | cut -d' ' -f1)\""
 ok "ETag, HEAD and If-None-Match are right for an object held in memory"
+
+# a compressed 64 KiB object keeps one representation (raw) and one ETag
+# whether a GET is served from memory or not, and for HEAD
+head -c 65536 /dev/zero >"$TEST_TMP/zeros"
+expect_status 201 PUT /z/big --data-binary @"$TEST_TMP/zeros"
+raw_tag="\"$(sha "$TEST_TMP/zeros")\""
+for how in get get-again head; do
+    if [ $how = head ]; then
+        expect_status 200 HEAD /z/big -I -H 'Accept-Encoding: zstd'
+    else
+        expect_status 200 GET /z/big -H 'Accept-Encoding: zstd'
+        cmp -s "$TEST_TMP/body" "$TEST_TMP/zeros" || fail "$how of a compressed object: not its raw bytes"
+    fi
+    [ "$(header ETag)" = "$raw_tag" ] || fail "$how of a compressed 64 KiB object: ETag $(header ETag), not $raw_tag"
+done
+expect_status 304 GET /z/big -H 'Accept-Encoding: zstd' -H "If-None-Match: $raw_tag"
+ok "a compressed 64 KiB object has one ETag from memory, from disk and for HEAD"
 
 # DELETE
 [ "$(get_twice /ns/k)" = "v2 v2" ] || fail "GETs before DELETE"

@@ -69,15 +69,15 @@ START_TEST(bounded_lru)
     struct cs_hot_stats st;
     unsigned i;
 
-    /* room for 100 copies of 1000 + 512 bytes */
-    ck_assert_int_eq(cs_hot_new(100 * 1512, 32 * 1024, &h), CS_OK);
+    /* room for 100 copies of 1000 + 768 bytes */
+    ck_assert_int_eq(cs_hot_new(100 * 1768, 32 * 1024, &h), CS_OK);
     for (i = 0; i < 100; i++)
         keep(h, i, 7);
     ck_assert(held(h, 0, 7)); /* 0 is now the most recent */
     for (i = 100; i < 150; i++)
         keep(h, i, 7);
     cs_hot_stats(h, &st);
-    ck_assert_uint_le(st.bytes, 100 * 1512);
+    ck_assert_uint_le(st.bytes, 100 * 1768);
     ck_assert_uint_eq(st.objects, 100);
     ck_assert(held(h, 0, 7));  /* used: kept */
     ck_assert(!held(h, 1, 7)); /* the least recently used went first */
@@ -132,7 +132,7 @@ START_TEST(pinned_copy_outlives_its_eviction)
     uint64_t size;
     unsigned i;
 
-    ck_assert_int_eq(cs_hot_new(10 * 1512, 32 * 1024, &h), CS_OK);
+    ck_assert_int_eq(cs_hot_new(10 * 1768, 32 * 1024, &h), CS_OK);
     name_of(0, d);
     kept = cs_hot_keep(h, d, 1, r, BODY); /* pinned: not yet queued */
     ck_assert_ptr_nonnull(kept);
