@@ -207,10 +207,11 @@ static void stats_json(const struct cs_admin *a, struct cs_reply *out)
                       "%s\"%s\":{\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64
                       ",\"max_size\":%" PRIu64 ",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
                       ",\"puts\":%" PRIu64 ",\"evictions\":%" PRIu64 ",\"evicted_bytes\":%" PRIu64
-                      ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 "}",
+                      ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+                      ",\"dropped_writes\":%" PRIu64 "}",
                       first ? "" : ",", f.name, f.objects, f.bytes, f.max_size, f.c[CS_STAT_HITS],
                       f.c[CS_STAT_MISSES], f.c[CS_STAT_PUTS], f.evictions, f.evicted_bytes,
-                      f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT]);
+                      f.c[CS_STAT_BYTES_IN], f.c[CS_STAT_BYTES_OUT], f.c[CS_STAT_DROPPED_WRITES]);
         first = false;
     }
     cs_buf_printf(b, "}");
@@ -317,6 +318,9 @@ static void metrics_text(const struct cs_admin *a, struct cs_reply *out)
            CS_STAT_BYTES_IN);
     metric(a, b, "cstash_sent_bytes_total", "counter", "Body bytes of GET hits.",
            CS_STAT_BYTES_OUT);
+    metric(a, b, "cstash_dropped_writes_total", "counter",
+           "PUTs of readers answered 202 and not stored (read_only_puts = \"drop\").",
+           CS_STAT_DROPPED_WRITES);
     cs_buf_printf(b,
                   "# HELP cstash_data_dir_bytes Bytes on disk in the data dir.\n"
                   "# TYPE cstash_data_dir_bytes gauge\ncstash_data_dir_bytes %" PRIu64 "\n"

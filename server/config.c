@@ -156,6 +156,16 @@ static void load_namespace(struct cs_config_loader *ld, const config_setting_t *
                 level_given = (int)level;
         } else if (strcmp(key, "tiers") == 0) {
             cs_config_load_tiers(ld, s, ns);
+        } else if (strcmp(key, "read_only_puts") == 0) {
+            const char *v = config_setting_get_string(s);
+            if (v && strcmp(v, "drop") == 0)
+                ns->drop_read_only_puts = true;
+            else if (v && strcmp(v, "refuse") == 0)
+                ns->drop_read_only_puts = false;
+            else
+                cs_config_error(ld, s,
+                                "read_only_puts must be \"refuse\" (403/401) or \"drop\" (202, "
+                                "nothing stored)");
         } else if (strcmp(key, "read") == 0) {
             cs_config_read_acl(ld, s, cfg, ns, CS_RIGHT_READ);
         } else if (strcmp(key, "write") == 0) {

@@ -52,9 +52,10 @@ struct cs_limits {
 struct cs_namespace_config {
     char *name;
     uint64_t max_blob_size;
-    uint64_t max_size;  /* LRU eviction above this many bytes on disk; 0 = none of its own */
-    bool durable;       /* fsync object and directory before acknowledging a PUT */
-    int compress_level; /* zstd at rest: 0 = off */
+    uint64_t max_size;        /* LRU eviction above this many bytes on disk; 0 = none of its own */
+    bool durable;             /* fsync object and directory before acknowledging a PUT */
+    bool drop_read_only_puts; /* a PUT from a reader who may not write: 202, nothing stored */
+    int compress_level;       /* zstd at rest: 0 = off */
     struct cs_tier_config *tiers; /* after the disk; NULL when the disk is all */
     size_t n_tiers;
     unsigned rights_anyone;        /* CS_RIGHT_* granted by "*" (anonymous too) */

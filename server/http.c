@@ -374,6 +374,14 @@ static void dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_C
         http_prepare_error(req, method, url, MHD_HTTP_UNAUTHORIZED, "credentials needed");
         return;
     }
+    if (st == CS_OK && m == M_PUT && req->ns && req->ns->drop_read_only_puts &&
+        (cs_config_rights(req->ns, req->uid) & (CS_RIGHT_READ | CS_RIGHT_WRITE)) == CS_RIGHT_READ) {
+        /* Gradle turns its remote cache off for the whole build after one
+         * refused PUT, reads too: a reader's write is taken and dropped */
+        http_prepare_empty(req, MHD_HTTP_ACCEPTED);
+        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_DROPPED_WRITES, 1);
+        return;
+    }
     if (req->ns && m != M_OPTIONS &&
         !http_authorize(req, req->ns, is_write(m) ? CS_RIGHT_WRITE : CS_RIGHT_READ, method, url))
         return;

@@ -12,11 +12,12 @@
 #include "common/status.h"
 
 enum cs_stat {
-    CS_STAT_HITS,      /* GET/HEAD answered from storage (200, 304) */
-    CS_STAT_MISSES,    /* GET/HEAD of a missing object (404) */
-    CS_STAT_PUTS,      /* objects stored (201, 204) */
-    CS_STAT_BYTES_IN,  /* body bytes of stored PUTs */
-    CS_STAT_BYTES_OUT, /* body bytes of GET hits */
+    CS_STAT_HITS,           /* GET/HEAD answered from storage (200, 304) */
+    CS_STAT_MISSES,         /* GET/HEAD of a missing object (404) */
+    CS_STAT_PUTS,           /* objects stored (201, 204) */
+    CS_STAT_BYTES_IN,       /* body bytes of stored PUTs */
+    CS_STAT_BYTES_OUT,      /* body bytes of GET hits */
+    CS_STAT_DROPPED_WRITES, /* PUTs of readers answered 202 and not stored (read_only_puts) */
     CS_STAT_COUNT
 };
 

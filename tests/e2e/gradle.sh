@@ -78,3 +78,35 @@ grep -q 'FROM-CACHE' "$TEST_TMP/gradle.out" && fail "a wrong password got hits"
 grep -qi '401' "$TEST_TMP/gradle.out" || { cat "$TEST_TMP/gradle.out"; fail "Gradle did not report the 401"; }
 ok "Gradle credentials {}: push and FROM-CACHE hits; a wrong password gets none, the build succeeds"
 stop_server
+
+# read_only_puts = "drop": a developer who may only read builds with push
+# on; its PUTs get 202 and store nothing, so Gradle keeps reading the cache
+# (a 403 on one PUT turns it off for the whole build, reads too).
+tok_ci=$(printf '%s' ci-pass | "$CSTASHD" hash-password)
+tok_dev=$(printf '%s' dev-pass | "$CSTASHD" hash-password)
+cat >"$TEST_TMP/ro.conf" <<CONF
+users = ( { name = "ci"; password_hash = "$tok_ci"; }, { name = "dev"; password_hash = "$tok_dev"; } );
+namespaces = ( { name = "team"; read = [ "ci", "dev" ]; write = [ "ci" ]; admin = [ "ci" ];
+                 read_only_puts = "drop"; } );
+CONF
+start_server "$TEST_TMP/data-ro" --config "$TEST_TMP/ro.conf"
+export CS_GRADLE_URL="$URL/team/gradle/" CS_GRADLE_USER=ci CS_GRADLE_PASS=ci-pass
+run_gradle clean
+run_gradle jar
+stored=$(find "$TEST_TMP/data-ro/objects" -type f | wc -l)
+[ "$stored" -ge 2 ] || fail "ci pushed $stored entries"
+# the developer changes one source: that task misses and Gradle PUTs it
+sed -i 's/2 \* x/3 * x/' "$proj/src/extra/java/extra/Util.java"
+export CS_GRADLE_USER=dev CS_GRADLE_PASS=dev-pass
+run_gradle clean
+run_gradle jar
+cat "$TEST_TMP/gradle.out"
+grep -q ':compileJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "the read-only developer got no hit"
+grep -q ':compileExtraJava$' "$TEST_TMP/gradle.out" || fail "the changed task did not run"
+grep -qi 'disabl' "$TEST_TMP/gradle.out" && fail "Gradle disabled the remote cache for the read-only developer"
+[ "$(find "$TEST_TMP/data-ro/objects" -type f | wc -l)" = "$stored" ] || fail "a read-only developer's PUT was stored"
+curl -sS --max-time 10 -u ci:ci-pass "$URL/_/stats" -o "$TEST_TMP/stats.json"
+dropped=$(json_field team dropped_writes "$TEST_TMP/stats.json")
+[ "${dropped:-0}" -ge 1 ] || fail "no dropped write counted: $(cat "$TEST_TMP/stats.json")"
+ok "read_only_puts = \"drop\": a read-only developer gets FROM-CACHE, its $dropped PUT(s) dropped, the build green"
+stop_server
