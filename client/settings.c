@@ -44,6 +44,8 @@ static const struct key keys[] = {
     {"remote_backoff", K_SECONDS, OFF(remote_backoff_s)},
 };
 
+_Static_assert(sizeof keys / sizeof keys[0] == CS_SETTINGS_KEYS, "CS_SETTINGS_KEYS");
+
 static const struct key *find_key(const char *name)
 {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -64,8 +66,8 @@ static bool parse_bool(const char *v, bool *out)
     return true;
 }
 
-static enum cs_status set_value(struct cs_settings *s, const struct key *k, const char *v,
-                                const char *where, char *err, size_t errlen)
+static enum cs_status parse_value(struct cs_settings *s, const struct key *k, const char *v,
+                                  const char *where, char *err, size_t errlen)
 {
     void *field = (char *)s + k->off;
     uint64_t n;
@@ -103,6 +105,20 @@ static enum cs_status set_value(struct cs_settings *s, const struct key *k, cons
         return CS_OK;
     }
     return CS_ERR_INVALID;
+}
+
+/* Sets k from v and records where (a file line or a variable) it came from. */
+static enum cs_status set_value(struct cs_settings *s, const struct key *k, const char *v,
+                                const char *where, char *err, size_t errlen)
+{
+    size_t i = (size_t)(k - keys);
+    enum cs_status rc = parse_value(s, k, v, where, err, errlen);
+
+    if (rc != CS_OK)
+        return rc;
+    free(s->origin[i]);
+    s->origin[i] = strdup(where);
+    return s->origin[i] ? CS_OK : CS_ERR_NOMEM;
 }
 
 static char *trim(char *s)
@@ -259,6 +275,20 @@ void cs_settings_free(struct cs_settings *s)
         }
     free(s->config_file);
     s->config_file = NULL;
+    for (size_t i = 0; i < CS_SETTINGS_KEYS; i++) {
+        free(s->origin[i]);
+        s->origin[i] = NULL;
+    }
+}
+
+/* "  (from CSTASH_DIR)", "  (from FILE:3)" or "  (default)". */
+static void print_origin(const struct cs_settings *s, size_t i)
+{
+    if (s->origin[i])
+        printf("  (from %s%s)\n", strncmp(s->origin[i], "CSTASH_", 7) == 0 ? "env " : "",
+               s->origin[i]);
+    else
+        printf("  (default)\n");
 }
 
 void cs_settings_print(const struct cs_settings *s)
@@ -275,20 +305,21 @@ void cs_settings_print(const struct cs_settings *s)
             const char *scheme = v && !strcmp(keys[i].name, "remote") ? strstr(v, "://") : NULL;
             const char *at = scheme ? strchr(scheme, '@') : NULL;
             if (at && !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
-                printf("%s = %.*s***%s\n", keys[i].name, (int)(scheme + 3 - v), v, at);
+                printf("%s = %.*s***%s", keys[i].name, (int)(scheme + 3 - v), v, at);
             else
-                printf("%s = %s\n", keys[i].name, v ? v : "");
+                printf("%s = %s", keys[i].name, v ? v : "");
             break;
         }
         case K_BOOL:
-            printf("%s = %s\n", keys[i].name, *(const bool *)field ? "true" : "false");
+            printf("%s = %s", keys[i].name, *(const bool *)field ? "true" : "false");
             break;
         case K_SIZE:
             cs_format_size(*(const uint64_t *)field, size, sizeof size);
-            printf("%s = %s\n", keys[i].name, size);
+            printf("%s = %s", keys[i].name, size);
             break;
-        case K_MS: printf("%s = %ums\n", keys[i].name, *(const uint32_t *)field); break;
-        case K_SECONDS: printf("%s = %us\n", keys[i].name, *(const uint32_t *)field); break;
+        case K_MS: printf("%s = %ums", keys[i].name, *(const uint32_t *)field); break;
+        case K_SECONDS: printf("%s = %us", keys[i].name, *(const uint32_t *)field); break;
         }
+        print_origin(s, i);
     }
 }

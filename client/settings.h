@@ -9,6 +9,8 @@
 
 #include "common/status.h"
 
+#define CS_SETTINGS_KEYS 17
+
 struct cs_settings {
     char *dir;            /* local cache directory */
     uint64_t maxsize;     /* local cache size limit, bytes */
@@ -28,6 +30,9 @@ struct cs_settings {
     uint32_t remote_backoff_s; /* skip the remote this long after a failure */
     char *config_file;         /* the file read (or looked for) */
     bool config_file_read;
+    /* where each setting came from, in the order cs_settings_print lists
+     * them: "FILE:LINE", "CSTASH_<KEY>", or NULL for the default */
+    char *origin[CS_SETTINGS_KEYS];
 };
 
 /* Loads the settings. On error returns CS_ERR_INVALID with a one-line
