@@ -31,6 +31,8 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # tests/integration/cstash_rust.sh builds through cstash as RUSTC_WRAPPER
 # (serde_json, regex, clap with its derive macros). 'librust-regex+default-dev'
 # is the regex crate's "default" feature (Debian packages features apart).
+# dpkg-dev, debhelper, fakeroot and lintian build and check the .debs
+# (debian/, tests/e2e/debian_package.sh).
 test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     openssl apache2-utils python3 clang libclang-rt-dev
     make cmake g++ linux-source-6.1 flex bison bc libelf-dev
@@ -38,6 +40,7 @@ test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     clang-format clang-tidy cppcheck
     awscli s3cmd python3-boto3
     distcc
+    dpkg-dev debhelper fakeroot lintian
     rustc cargo librust-serde-json-dev librust-regex-dev librust-regex+default-dev librust-clap-dev)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 
