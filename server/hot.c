@@ -148,7 +148,7 @@ static struct cache *cache_for(struct cs_hot *h)
     c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->buckets = calloc(h->n_buckets, sizeof *c->buckets);
+    c->buckets = calloc(h->n_buckets, sizeof(struct cs_hot_ref *));
     if (!c->buckets) {
         free(c);
         return NULL;
