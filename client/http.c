@@ -26,6 +26,8 @@
 /* The request line and headers: room for long bearer tokens, and as much
  * as cstashd takes by default (limits.header_size). */
 #define MAX_REQUEST_HEAD (16 * 1024)
+/* An error answer body up to this size is read for its first line. */
+#define ERROR_BODY_MAX 4096
 
 struct cs_http {
     char *host, *port, *path, *host_header, *auth;
@@ -34,6 +36,7 @@ struct cs_http {
     uint32_t connect_timeout_ms, timeout_ms;
     bool unreachable;
     char error[256];
+    char reason[200];   /* the first line of the last error answer's body */
     struct cs_bytes in; /* bytes read but not consumed */
 };
 
@@ -392,8 +395,13 @@ static enum cs_status attempt(struct cs_http *h, const char *method, const char 
         return request_failed(h, rc, rc == CS_ERR_BUSY, why);
     }
     *status = head.status;
-    /* error bodies are dropped */
-    rc = read_body(h, &head, head.status == 200 ? out : NULL, deadline);
+    /* an error body is dropped, but for its first line when it is small */
+    struct cs_bytes err_body = {0};
+    bool keep_reason =
+        head.status != 200 && head.framing == CS_HTTP_LENGTH && head.length <= ERROR_BODY_MAX;
+    rc = read_body(h, &head, head.status == 200 ? out : keep_reason ? &err_body : NULL, deadline);
+    cs_first_line(err_body.data, err_body.len, h->reason, sizeof h->reason);
+    cs_bytes_free(&err_body);
     if (rc != CS_OK)
         return request_failed(h, rc, rc == CS_ERR_BUSY,
                               rc == CS_ERR_BUSY ? "timed out reading the body"
@@ -410,6 +418,7 @@ enum cs_status cs_http_request(struct cs_http *h, const char *method, const char
 {
     *status = 0;
     h->error[0] = '\0';
+    h->reason[0] = '\0';
     for (int tries = 0; tries < 2; tries++) {
         if (h->fd < 0) {
             enum cs_status rc = open_connection(h);
@@ -432,6 +441,11 @@ enum cs_status cs_http_request(struct cs_http *h, const char *method, const char
 bool cs_http_unreachable(const struct cs_http *h)
 {
     return h->unreachable;
+}
+
+const char *cs_http_reason(const struct cs_http *h)
+{
+    return h->reason;
 }
 
 const char *cs_http_error(const struct cs_http *h)

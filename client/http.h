@@ -23,6 +23,9 @@ enum cs_status cs_http_request(struct cs_http *h, const char *method, const char
 /* Whether the last failure means the server is away (refused, timed out). */
 bool cs_http_unreachable(const struct cs_http *h);
 const char *cs_http_error(const struct cs_http *h);
+/* The first line of the last non-200 answer's body (a server's one-line
+ * reason), "" when it had none or a large one. */
+const char *cs_http_reason(const struct cs_http *h);
 void cs_http_close(struct cs_http *h);
 
 #endif

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/compile.h"
 #include "client/local.h"
+#include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
 
@@ -51,6 +53,47 @@ static void usage(FILE *f)
                "  CSTASH_LOG          append a line per compile to this file\n"
                "  CSTASH_CONNECT_TIMEOUT (1s), CSTASH_TIMEOUT (10s), CSTASH_REMOTE_BACKOFF (30s)\n"
                "See cstash(1).\n");
+}
+
+/* The local time of epoch as "YYYY-MM-DD HH:MM:SS". */
+static void local_time(long long epoch, char *out, size_t cap)
+{
+    time_t t = (time_t)epoch;
+    struct tm tm;
+
+    if (!localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(out, cap, "%lld", epoch);
+}
+
+/* The remote, its state (ok, or backing off until a time), and the last
+ * error the compiles met (session.c keeps it). */
+static void print_remote(const struct cs_settings *s)
+{
+    char *off = cs_path_join(s->dir, "remote.unavailable");
+    char *err = cs_path_join(s->dir, CS_REMOTE_ERROR_FILE);
+    struct cs_bytes b = {0};
+    char when[64];
+
+    printf("remote:               %s\n", s->remote ? s->remote : "(none)");
+    if (s->remote && off && cs_read_file(off, 64, &b) == CS_OK && b.data &&
+        atoll((char *)b.data) > (long long)time(NULL)) {
+        local_time(atoll((char *)b.data), when, sizeof when);
+        printf("remote state:         backing off until %s\n", when);
+    } else if (s->remote) {
+        printf("remote state:         ok\n");
+    }
+    cs_bytes_free(&b);
+    if (err && cs_read_file(err, 1024, &b) == CS_OK && b.data) {
+        const char *tab = memchr(b.data, '\t', b.len);
+        char msg[1024];
+        local_time(atoll((char *)b.data), when, sizeof when);
+        cs_first_line(tab ? tab + 1 : "", tab ? b.len - (size_t)(tab + 1 - (char *)b.data) : 0, msg,
+                      sizeof msg);
+        printf("last remote error:    %s at %s\n", msg, when);
+    }
+    cs_bytes_free(&b);
+    free(off);
+    free(err);
 }
 
 static int load(struct cs_settings *s)
@@ -97,6 +140,7 @@ static int command(const char *opt)
         }
         if (st == CS_OK) {
             printf("cache directory:      %s\n", s.dir);
+            print_remote(&s);
             cs_stats_print(&sum, s.maxsize);
         }
     } else if (!strcmp(opt, "-z") || !strcmp(opt, "--zero-stats")) {

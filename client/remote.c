@@ -143,14 +143,17 @@ static void key_rel(const uint8_t key[CS_SHA256_LEN], char rel[CS_SHA256_HEX_LEN
 }
 
 /* An HTTP status as the cache sees it, for both transports: GET wants
- * 200 (404 is a miss), PUT any 2xx. */
-static enum cs_status status_of(struct cs_remote *r, long code, const char *what, bool get)
+ * 200 (404 is a miss), PUT any 2xx. reason: the server's one-line
+ * reason for an error ("" when none). */
+static enum cs_status status_of(struct cs_remote *r, long code, const char *what, bool get,
+                                const char *reason)
 {
     if ((get && code == 200) || (!get && code >= 200 && code < 300))
         return CS_OK;
     if (get && code == 404)
         return CS_ERR_NOT_FOUND;
-    snprintf(r->error, sizeof r->error, "%s: HTTP %ld", what, code);
+    snprintf(r->error, sizeof r->error, "%s: HTTP %ld%s%s", what, code, reason[0] ? ": " : "",
+             reason);
     return code == 401 || code == 403 ? CS_ERR_PERM : CS_ERR_IO;
 }
 
@@ -163,7 +166,7 @@ static enum cs_status http_outcome(struct cs_remote *r, enum cs_status rc, int c
         snprintf(r->error, sizeof r->error, "%s: %s", what, cs_http_error(r->http));
         return rc == CS_ERR_BUSY ? CS_ERR_BUSY : CS_ERR_IO;
     }
-    return status_of(r, code, what, get);
+    return status_of(r, code, what, get, cs_http_reason(r->http));
 }
 
 static char *key_url(const struct cs_remote *r, const uint8_t key[CS_SHA256_LEN])
@@ -195,7 +198,8 @@ static void common_options(struct cs_remote *r, const char *url)
 }
 
 /* Maps a finished libcurl transfer to a status and remembers why it failed. */
-static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what, bool get)
+static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what, bool get,
+                              const char *reason)
 {
     r->unreachable = false;
     if (cc != CURLE_OK) {
@@ -208,7 +212,7 @@ static enum cs_status outcome(struct cs_remote *r, CURLcode cc, const char *what
     }
     long code = 0;
     r->api.easy_getinfo(r->h, CURLINFO_RESPONSE_CODE, &code);
-    return status_of(r, code, what, get);
+    return status_of(r, code, what, get, reason);
 }
 
 enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LEN],
@@ -235,7 +239,7 @@ enum cs_status cs_remote_get(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
     r->api.easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
     r->api.easy_setopt(r->h, CURLOPT_WRITEDATA, &k);
     CURLcode cc = r->api.easy_perform(r->h);
-    enum cs_status rc = outcome(r, cc, "GET", true);
+    enum cs_status rc = outcome(r, cc, "GET", true, "");
     if (k.too_big)
         snprintf(r->error, sizeof r->error, "GET: body over 1 GiB");
     free(url);
@@ -267,7 +271,9 @@ enum cs_status cs_remote_put(struct cs_remote *r, const uint8_t key[CS_SHA256_LE
     r->api.easy_setopt(r->h, CURLOPT_WRITEFUNCTION, on_data);
     r->api.easy_setopt(r->h, CURLOPT_WRITEDATA, &k);
     CURLcode cc = r->api.easy_perform(r->h);
-    enum cs_status rc = outcome(r, cc, "PUT", false);
+    char reason[200];
+    cs_first_line(discard.data, discard.len, reason, sizeof reason);
+    enum cs_status rc = outcome(r, cc, "PUT", false, reason);
     cs_bytes_free(&discard);
     free(url);
     return rc;

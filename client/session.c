@@ -70,6 +70,41 @@ void cs_session_remote_init(struct cs_session *ss)
     free(f);
 }
 
+/* The last remote failure, "EPOCH\tmessage", in DIR/remote.error: shown by
+ * --show-stats, and said on stderr once per build (when the message is
+ * new, or the last one was said REPORT_AGAIN_S ago) when there is no
+ * CSTASH_LOG. A build's compiles then do not each print it, and a remote
+ * that always fails is told, not hidden in a log. */
+#define REPORT_AGAIN_S 600
+
+static void report_remote_error(struct cs_session *ss, const char *msg)
+{
+    char *f = cs_path_join(ss->s.dir, CS_REMOTE_ERROR_FILE);
+    struct cs_bytes old = {0};
+    time_t now = time(NULL);
+    bool again = true;
+
+    if (!f)
+        return;
+    if (cs_read_file(f, 1024, &old) == CS_OK && old.data) {
+        const char *text = (const char *)old.data, *tab = memchr(text, '\t', old.len);
+        size_t ml = strlen(msg), rest = tab ? old.len - (size_t)(tab + 1 - text) : 0;
+        bool same = tab && rest == ml + 1 && memcmp(tab + 1, msg, ml) == 0;
+        again = !same || now - atoll(text) >= REPORT_AGAIN_S;
+    }
+    cs_bytes_free(&old);
+    if (again) {
+        char line[1200];
+        int n = snprintf(line, sizeof line, "%lld\t%s\n", (long long)now, msg);
+        if (!ss->s.log)
+            fprintf(stderr, "cstash: remote cache %s: %s (compiling without it)\n", ss->s.remote,
+                    msg);
+        if (n > 0 && (size_t)n < sizeof line && cs_mkdirs(ss->s.dir, true) == CS_OK)
+            (void)cs_write_file_atomic(f, line, (size_t)n);
+    }
+    free(f);
+}
+
 struct cs_remote *cs_session_remote(struct cs_session *ss)
 {
     if (ss->remote_off)
@@ -79,6 +114,7 @@ struct cs_remote *cs_session_remote(struct cs_session *ss)
         ss->remote = cs_remote_open(&ss->s, &why);
         if (!ss->remote) {
             cs_session_log(ss, "remote disabled: %s", why);
+            report_remote_error(ss, why);
             cs_session_count(ss, CS_ST_REMOTE_ERROR);
             ss->remote_off = true;
         }
@@ -91,6 +127,7 @@ void cs_session_remote_failed(struct cs_session *ss, enum cs_status rc)
 {
     cs_session_count(ss, rc == CS_ERR_BUSY ? CS_ST_REMOTE_TIMEOUT : CS_ST_REMOTE_ERROR);
     cs_session_log(ss, "remote error: %s", cs_remote_error(ss->remote));
+    report_remote_error(ss, cs_remote_error(ss->remote));
     ss->remote_off = true;
     if (cs_remote_unreachable(ss->remote) && ss->s.remote_backoff_s > 0) {
         char *f = backoff_file(ss);

@@ -15,6 +15,9 @@
 #include "client/stats.h"
 #include "client/util.h"
 
+/* The last remote failure, under the cache dir (see session.c). */
+#define CS_REMOTE_ERROR_FILE "remote.error"
+
 struct cs_session {
     struct cs_settings s;
     bool settings_ok;

@@ -309,3 +309,15 @@ int64_t cs_now_ns(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+void cs_first_line(const void *p, size_t n, char *out, size_t cap)
+{
+    const unsigned char *s = p;
+    size_t o = 0;
+
+    if (cap == 0)
+        return;
+    for (size_t i = 0; i < n && o + 1 < cap && s[i] != '\n' && s[i] != '\r'; i++)
+        out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+    out[o] = '\0';
+}

@@ -46,6 +46,10 @@ char *cs_path_absolute(const char *p, const char *cwd);
 char *cs_path_relative_under(const char *abs, const char *base, const char *cwd, bool *nomem);
 /* Whether s starts with prefix. */
 bool cs_starts_with(const char *s, const char *prefix);
+/* The first line of p[0..n) into out (cap bytes, NUL-terminated), cut at
+ * cap and with other than printable ASCII as '?': a server's one-line
+ * reason, safe to print. */
+void cs_first_line(const void *p, size_t n, char *out, size_t cap);
 /* Nanoseconds since the epoch, wall clock. */
 int64_t cs_now_ns(void);
 
