@@ -1,5 +1,5 @@
 /* What a reload (SIGHUP) may not change: listeners, the data dir, threads,
- * TLS files, limits, track_access, the list of namespaces and their tiers
+ * TLS files, limits, track_access, stats_interval, the list of namespaces and their tiers
  * were set up at start (sockets, files, threads, queues) and need a
  * restart. */
 #include "autoconfig.h"
@@ -63,6 +63,10 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
     if (memcmp(&old->limits, &new_cfg->limits, sizeof old->limits) != 0 ||
         old->track_access != new_cfg->track_access) {
         snprintf(why, why_len, "limits or track_access changed");
+        return false;
+    }
+    if (old->stats_interval_s != new_cfg->stats_interval_s) {
+        snprintf(why, why_len, "stats_interval changed");
         return false;
     }
     if (old->n_namespaces != new_cfg->n_namespaces) {

@@ -35,6 +35,10 @@ enum cs_status cs_server_reload(struct cs_server *srv, struct cs_config *cfg, ch
  * left. Call now and then (main's loop does, every second). */
 bool cs_server_reclaim(struct cs_server *srv);
 
+/* Housekeeping the main loop does about once a second: takes a sample of
+ * every namespace's figures for the status page when one is due. */
+void cs_server_tick(struct cs_server *srv);
+
 /* Stops accepting new connections; requests already in flight go on. */
 void cs_server_quiesce(struct cs_server *srv);
 

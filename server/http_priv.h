@@ -13,6 +13,7 @@
 
 #include "server/auth_limit.h"
 #include "server/guard.h"
+#include "server/history.h"
 #include "server/http.h"
 #include "server/live.h"
 #include "server/propfind.h"
@@ -45,6 +46,7 @@ struct cs_server {
     struct cs_guard guard;
     struct cs_auth_limit *auth_limit; /* failed password hashes per client address */
     struct cs_stats *stats;
+    struct cs_history *history; /* samples for the status page, taken by cs_server_tick */
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
     struct cs_listener_ref { /* what a daemon's connection callback is told */
