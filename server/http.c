@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -67,6 +68,7 @@ static void handle_admin(struct cs_server *srv, struct cs_request *req, const st
     struct cs_admin admin = {.cfg = req->policy->cfg,
                              .backend = srv->backend,
                              .stats = srv->stats,
+                             .history = srv->history,
                              .auth_limit = srv->auth_limit,
                              .work = srv->work,
                              .uid = req->uid};
@@ -206,12 +208,12 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
                                                  : "the stored object cannot be sent: see the "
                                                    "server log");
     } else if (st == CS_OK) {
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, cs_route_proto(id->key, id->key_len), true);
         if (!head && req->status == MHD_HTTP_OK)
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
     } else if (st == CS_ERR_NOT_FOUND) {
         http_prepare_miss(srv, req);
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, cs_route_proto(id->key, id->key_len), false);
     } else {
         http_prepare_error(req, req->method, req->url, cs_http_status(st), cs_strerror(st));
     }
@@ -437,11 +439,44 @@ static enum MHD_Result end_first_call(struct cs_server *srv, struct cs_request *
     return MHD_YES;
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static enum cs_stat_method stat_method(enum cs_method m)
+{
+    switch (m) {
+    case M_GET: return CS_SM_GET;
+    case M_HEAD: return CS_SM_HEAD;
+    case M_PUT: return CS_SM_PUT;
+    case M_DELETE: return CS_SM_DELETE;
+    default: return CS_SM_OTHER;
+    }
+}
+
+/* The request's duration (first call to the end of the answer) in its
+ * namespace's histogram, and its status if it was a refusal. A request
+ * counts in a namespace when its client has a right there: one without
+ * (anonymous, wrong credentials) is told the namespace is not there. */
+static void count_request(struct cs_server *srv, const struct cs_request *req)
+{
+    size_t slot = CS_STATS_NO_NS;
+
+    if (req->ns && req->policy && cs_config_rights(req->ns, req->uid) != 0)
+        slot = (size_t)(req->ns - req->policy->cfg->namespaces);
+    cs_stats_request(srv->stats, slot, stat_method(req->m), mono_us() - req->start_us, req->status);
+}
+
 static enum MHD_Result first_call(struct cs_server *srv, struct cs_request *req,
                                   struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version)
 {
     req->started = true;
+    req->start_us = mono_us();
     req->method = method;
     req->url = url;
     req->m = parse_method(method);
@@ -580,6 +615,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     }
     http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
+    count_request(srv, req);
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
     http_auth_cancel(srv, req);

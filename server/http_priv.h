@@ -96,6 +96,7 @@ enum cs_job {
  * and freed in on_completed. */
 struct cs_request {
     bool started;                   /* the access handler has seen it */
+    uint64_t start_us;              /* then, on the monotonic clock: for its duration */
     size_t target_len;              /* strlen of the raw target, or (size_t)-1 */
     size_t header_bytes;            /* the headers' size, from the framing check */
     const struct cs_policy *policy; /* held from the first call to completion */
