@@ -24,6 +24,8 @@ build_pkgs=(build-essential autoconf automake pkg-config
 # awscli, s3cmd and python3-boto3: real S3 clients for the S3 front end's
 # tests (tests/integration/s3_*.sh; rclone above is the fourth, npm opendal
 # the fifth, installed at test time).
+# chromium (headless) with a font loads the status page /_/ as a browser
+# does, dumps its DOM and takes its screenshot (tests/integration/status_page.sh).
 # distcc (client and distccd): CSTASH_PREFIX=distcc against a real distccd
 # on loopback (tests/integration/cstash_distcc.sh).
 # rustc and cargo with the librust-*-dev crate sources (a directory source
@@ -41,6 +43,7 @@ test_pkgs=(curl ccache systemd procps iproute2 bazel-bootstrap gradle rclone
     awscli s3cmd python3-boto3
     distcc
     dpkg-dev debhelper fakeroot lintian
+    chromium fonts-dejavu-core
     rustc cargo librust-serde-json-dev librust-regex-dev librust-regex+default-dev librust-clap-dev)
 command -v npm >/dev/null || test_pkgs+=(nodejs npm)
 

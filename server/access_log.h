@@ -8,7 +8,7 @@
  * "user" and "ns" are null when there is none, "key" is the request target
  * after the namespace as received (still percent-encoded), "in" the body
  * bytes received, "out" the body bytes of a hit, "us" the time from the
- * request line to the end of the answer, "proto" who asked when it is
+ * request's headers to the end of the answer, "proto" who asked when it is
  * known (ccache, bazel, gradle, webdav, s3; else null), "source" where a
  * GET or HEAD hit came from (memory, disk, tier; absent otherwise), and
  * "complete":false is added when the connection closed before the answer

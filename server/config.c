@@ -286,6 +286,14 @@ static void load_root(struct cs_config_loader *ld, config_t *lc, struct cs_confi
             cs_config_read_size(ld, s, &cfg->max_size);
         } else if (strcmp(key, "track_access") == 0) {
             cs_config_read_bool(ld, s, &cfg->track_access);
+        } else if (strcmp(key, "stats_interval") == 0) {
+            unsigned v;
+            if (!cs_config_read_seconds(ld, s, &v))
+                continue;
+            if (v > 3600)
+                cs_config_error(ld, s, "stats_interval must be from 1s to 1h");
+            else
+                cfg->stats_interval_s = v;
         } else if (strcmp(key, "namespaces") == 0) {
             load_namespaces(ld, s, cfg);
         } else {
@@ -352,6 +360,7 @@ static enum cs_status finish_load(config_t *lc, int read_ok, const char *name,
     cfg->max_blob_size = CS_DEFAULT_MAX_BLOB_SIZE;
     cfg->max_size = CS_DEFAULT_MAX_SIZE;
     cfg->track_access = true;
+    cfg->stats_interval_s = 60;
     cfg->auth_cache_entries = 4096;
     cfg->auth_cache_ttl_s = 300;
     default_limits(&cfg->limits);

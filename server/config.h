@@ -90,11 +90,12 @@ struct cs_config {
     char *tls_cert, *tls_key; /* PEM files, needed by https listeners */
     char *tls_client_ca;      /* PEM CA: ask clients for a certificate (mTLS) */
     char *data_dir;
-    char *access_log;       /* file, "-" for stdout, NULL: none (server/access_log.h) */
-    unsigned threads;       /* worker threads per listener; 0 in a file = CPU count */
-    uint64_t max_blob_size; /* default for namespaces that set none */
-    uint64_t max_size;      /* whole data dir; 0 = no limit */
-    bool track_access;      /* record reads for LRU order */
+    char *access_log;          /* file, "-" for stdout, NULL: none (server/access_log.h) */
+    unsigned threads;          /* worker threads per listener; 0 in a file = CPU count */
+    uint64_t max_blob_size;    /* default for namespaces that set none */
+    uint64_t max_size;         /* whole data dir; 0 = no limit */
+    bool track_access;         /* record reads for LRU order */
+    unsigned stats_interval_s; /* one sample of the status page's history per this */
     struct cs_namespace_config *namespaces;
     size_t n_namespaces;
     struct cs_user *users;

@@ -1,6 +1,6 @@
 /* What a reload (SIGHUP) may not change: listeners, the data dir, the
- * access log (SIGUSR1 opens it again), threads,
- * TLS files, limits, track_access, the list of namespaces and their tiers
+ * access log (SIGUSR1 opens it again), threads, TLS files, limits,
+ * track_access, stats_interval, the list of namespaces and their tiers
  * were set up at start (sockets, files, threads, queues) and need a
  * restart. */
 #include "autoconfig.h"
@@ -68,6 +68,10 @@ bool cs_config_reloadable(const struct cs_config *old, const struct cs_config *n
     if (memcmp(&old->limits, &new_cfg->limits, sizeof old->limits) != 0 ||
         old->track_access != new_cfg->track_access) {
         snprintf(why, why_len, "limits or track_access changed");
+        return false;
+    }
+    if (old->stats_interval_s != new_cfg->stats_interval_s) {
+        snprintf(why, why_len, "stats_interval changed");
         return false;
     }
     if (old->n_namespaces != new_cfg->n_namespaces) {

@@ -69,6 +69,7 @@ static void handle_admin(struct cs_server *srv, struct cs_request *req, const st
     struct cs_admin admin = {.cfg = req->policy->cfg,
                              .backend = srv->backend,
                              .stats = srv->stats,
+                             .history = srv->history,
                              .auth_limit = srv->auth_limit,
                              .work = srv->work,
                              .hot = srv->hot,
@@ -220,7 +221,7 @@ static bool serve_from_memory(struct cs_server *srv, struct cs_request *req,
     req->status = MHD_HTTP_OK;
     req->sent_bytes = size;
     cs_disk_record_read(srv->backend, id);
-    cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+    cs_stats_lookup(srv->stats, req->ns_slot, cs_route_proto(id->key, id->key_len), true);
     if (req->m == M_GET)
         cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, size);
     return true;
@@ -257,7 +258,7 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
                                                    "server log");
     } else if (st == CS_OK) {
         req->source = flags & CS_NOWAIT ? "disk" : "tier"; /* a worker's: after a fetch */
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, cs_route_proto(id->key, id->key_len), true);
         if (!head && req->status == MHD_HTTP_OK)
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
         if (hot && in_memory && !head && req->status == MHD_HTTP_OK &&
@@ -266,7 +267,7 @@ static bool serve_object(struct cs_server *srv, struct cs_request *req, struct M
             req->shared_response = true; /* the memory tier's now */
     } else if (st == CS_ERR_NOT_FOUND) {
         http_prepare_miss(srv, req);
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, cs_route_proto(id->key, id->key_len), false);
     } else {
         http_prepare_error(req, req->method, req->url, cs_http_status(st), cs_strerror(st));
     }
@@ -485,12 +486,8 @@ void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *co
 
     (void)cls;
     (void)conn;
-    if (req) {
-        struct timespec now;
+    if (req)
         req->target_len = strlen(uri);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        req->start_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-    }
     return req; /* NULL: http_on_request makes one */
 }
 
@@ -517,11 +514,44 @@ static const char *client_kind(const struct cs_request *req, struct MHD_Connecti
         m == M_PROPFIND || m == M_MKCOL || m == M_COPY || m == M_MOVE || m == M_OPTIONS, url);
 }
 
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static enum cs_stat_method stat_method(enum cs_method m)
+{
+    switch (m) {
+    case M_GET: return CS_SM_GET;
+    case M_HEAD: return CS_SM_HEAD;
+    case M_PUT: return CS_SM_PUT;
+    case M_DELETE: return CS_SM_DELETE;
+    default: return CS_SM_OTHER;
+    }
+}
+
+/* The request's duration (first call to the end of the answer) in its
+ * namespace's histogram, and its status if it was a refusal. A request
+ * counts in a namespace when its client has a right there: one without
+ * (anonymous, wrong credentials) is told the namespace is not there. */
+static void count_request(struct cs_server *srv, const struct cs_request *req)
+{
+    size_t slot = CS_STATS_NO_NS;
+
+    if (req->ns && req->policy && cs_config_rights(req->ns, req->uid) != 0)
+        slot = (size_t)(req->ns - req->policy->cfg->namespaces);
+    cs_stats_request(srv->stats, slot, stat_method(req->m), mono_us() - req->start_us, req->status);
+}
+
 static enum MHD_Result first_call(struct cs_server *srv, struct cs_request *req,
                                   struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version)
 {
     req->started = true;
+    req->start_us = mono_us();
     req->method = method;
     req->url = url;
     req->m = parse_method(method);
@@ -657,11 +687,8 @@ static void log_request(struct cs_server *srv, struct cs_request *req, struct MH
     const struct cs_config *cfg = req->policy ? req->policy->cfg : NULL;
     const char *ns = req->ns ? req->ns->name : NULL, *target = req->url ? req->url : "";
     size_t ns_len = ns ? strlen(ns) : 0;
-    struct timespec now;
-    int64_t now_us;
+    uint64_t now_us = mono_us();
 
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
     if (ns && target[0] == '/' && strncmp(target + 1, ns, ns_len) == 0 && target[1 + ns_len] == '/')
         target += ns_len + 2; /* the key, as received */
     struct cs_access_entry e = {
@@ -674,7 +701,7 @@ static void log_request(struct cs_server *srv, struct cs_request *req, struct MH
         .status = req->status,
         .in = req->received,
         .out = req->source && req->m == M_GET ? req->sent_bytes : 0,
-        .us = req->start_us && now_us > req->start_us ? (uint64_t)(now_us - req->start_us) : 0,
+        .us = req->start_us && now_us > req->start_us ? now_us - req->start_us : 0,
         .proto = req->proto,
         .source = req->source,
         .complete = complete,
@@ -699,6 +726,7 @@ void http_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (srv->access_log)
         log_request(srv, req, conn, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     http_put_drop(srv, req); /* an aborted or failed upload leaves nothing behind */
+    count_request(srv, req);
     if (req->response && !req->shared_response)
         MHD_destroy_response(req->response);
     cs_hot_unpin(req->hot);

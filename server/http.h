@@ -37,6 +37,10 @@ bool cs_server_reclaim(struct cs_server *srv);
 /* SIGUSR1: the access log is opened again (logrotate moved it). */
 void cs_server_reopen_logs(struct cs_server *srv);
 
+/* Housekeeping the main loop does about once a second: takes a sample of
+ * every namespace's figures for the status page when one is due. */
+void cs_server_tick(struct cs_server *srv);
+
 /* Stops accepting new connections; requests already in flight go on. */
 void cs_server_quiesce(struct cs_server *srv);
 

@@ -14,6 +14,7 @@
 #include "server/access_log.h"
 #include "server/auth_limit.h"
 #include "server/guard.h"
+#include "server/history.h"
 #include "server/hot.h"
 #include "server/http.h"
 #include "server/live.h"
@@ -50,6 +51,7 @@ struct cs_server {
     struct cs_guard guard;
     struct cs_auth_limit *auth_limit; /* failed password hashes per client address */
     struct cs_stats *stats;
+    struct cs_history *history; /* samples for the status page, taken by cs_server_tick */
     struct MHD_Daemon *daemons[CS_MAX_LISTEN];
     size_t n_daemons;
     struct cs_listener_ref { /* what a daemon's connection callback is told */
@@ -102,6 +104,7 @@ enum cs_job {
  * and freed in on_completed. */
 struct cs_request {
     bool started;                   /* the access handler has seen it */
+    uint64_t start_us;              /* then, on the monotonic clock: for its duration */
     size_t target_len;              /* strlen of the raw target, or (size_t)-1 */
     size_t header_bytes;            /* the headers' size, from the framing check */
     const struct cs_policy *policy; /* held from the first call to completion */
@@ -111,7 +114,6 @@ struct cs_request {
     unsigned status;
     bool shared_response;   /* srv->miss or the memory tier's: never destroyed here */
     struct cs_hot_ref *hot; /* the memory tier's copy response is, pinned until queued */
-    int64_t start_us;       /* the request line's arrival (CLOCK_MONOTONIC) */
     const char *proto;      /* the client kind, for the access log; NULL: unknown */
     const char *source;     /* a hit's: "memory", "disk", "tier"; NULL otherwise */
     uint64_t sent_bytes;    /* body bytes of a GET answer, as sent */

@@ -336,6 +336,18 @@ void http_prepare_reply(struct cs_request *req, struct cs_reply *r, const char *
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, r->allow);
     if (req->response && r->dav_header)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_DAV, "1");
+    if (req->response && (r->no_store || r->page))
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (req->response && r->page) {
+        /* its own script and style sheet, fetches to this origin; nothing
+         * else, no inline script, and no framing (clickjacking) */
+        MHD_add_response_header(req->response, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                "form-action 'none'");
+        MHD_add_response_header(req->response, "X-Frame-Options", "DENY");
+        MHD_add_response_header(req->response, "X-Content-Type-Options", "nosniff");
+    }
     if (req->response && r->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"cstash\", Bearer realm=\"cstash\"");

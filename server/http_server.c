@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -14,6 +15,15 @@
 #include "server/s3_sigv4.h"
 #include "server/http_priv.h"
 #include "storage/disk.h"
+#include "storage/usage.h"
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -141,6 +151,7 @@ static void free_server(struct cs_server *srv)
     cs_hot_free(srv->hot);
     cs_access_log_close(srv->access_log);
     cs_work_pool_free(srv->work);
+    cs_history_free(srv->history);
     cs_stats_free(srv->stats);
     cs_auth_limit_free(srv->auth_limit);
     cs_auth_flight_free(srv->auth_flight);
@@ -197,6 +208,8 @@ enum cs_status cs_server_start(struct cs_config *cfg, const struct cs_backend *b
         st = CS_ERR_INVALID;
     if (st == CS_OK)
         st = cs_stats_new(cfg->n_namespaces, &srv->stats);
+    if (st == CS_OK)
+        st = cs_history_new(cfg->n_namespaces, cfg->stats_interval_s, mono_ms(), &srv->history);
     if (st == CS_OK)
         st = cs_auth_limit_new(cfg->limits.auth_failures, &srv->auth_limit);
     if (st == CS_OK)
@@ -292,6 +305,36 @@ enum cs_status cs_server_reload(struct cs_server *srv, struct cs_config *cfg, ch
     }
     cs_live_publish(&srv->live, policy);
     return CS_OK;
+}
+
+/* A namespace's figures now, for its history (the main thread). */
+static void read_point(void *arg, size_t slot, struct cs_history_point *p)
+{
+    struct cs_server *srv = arg;
+    const struct cs_namespace_config *ns = &cs_server_config(srv)->namespaces[slot];
+    struct cs_usage *u = cs_disk_usage(srv->backend);
+    const struct cs_usage_ns *un = u ? cs_usage_find(u, ns->name, strlen(ns->name)) : NULL;
+    struct cs_stats_ns f;
+
+    cs_stats_sum_ns(srv->stats, slot, &f);
+    p->requests = f.requests;
+    p->hits = f.c[CS_STAT_HITS];
+    p->misses = f.c[CS_STAT_MISSES];
+    p->puts = f.c[CS_STAT_PUTS];
+    p->bytes_in = f.c[CS_STAT_BYTES_IN];
+    p->bytes_out = f.c[CS_STAT_BYTES_OUT];
+    if (un) {
+        p->objects = atomic_load(&un->objects);
+        p->bytes = cs_usage_ns_used(un);
+        p->evictions = atomic_load(&un->evictions);
+    }
+}
+
+void cs_server_tick(struct cs_server *srv)
+{
+    time_t now = time(NULL);
+
+    cs_history_tick(srv->history, mono_ms(), now > 0 ? (uint32_t)now : 0, read_point, srv);
 }
 
 bool cs_server_reclaim(struct cs_server *srv)

@@ -460,6 +460,7 @@ static void serve_and_drain(const struct options *o, struct cs_server *srv)
     int sig;
 
     while ((sig = next_signal(1000)) == SIGHUP || sig == SIGUSR1 || sig == 0) {
+        cs_server_tick(srv);
         if (sig == SIGUSR1) {
             cs_server_reopen_logs(srv);
         } else if (sig == SIGHUP) {

@@ -17,6 +17,8 @@ struct cs_reply {
     const char *allow;        /* static Allow header value, or NULL */
     bool dav_header;          /* add "DAV: 1" */
     bool error;               /* body is a reason worth logging */
+    bool no_store;            /* figures of the moment: Cache-Control: no-store */
+    bool page;                /* an HTML page: its Content-Security-Policy and framing */
 };
 
 void cs_reply_init(struct cs_reply *r);

@@ -25,6 +25,30 @@ struct cs_route {
     bool collection;          /* the path ended with '/', or is the root */
 };
 
+/* The protocol kind of a GET or HEAD, as far as the router can tell from the
+ * key and the front end (for hits and misses by kind in the metrics):
+ *   s3      through the S3 front end
+ *   ac      Bazel's action cache: a key ending in "ac/<64 hex>"
+ *   cas     Bazel's CAS: a key ending in "cas/<64 hex>"
+ *   gradle  Gradle's build cache: a last segment of 32 hex digits
+ *   webdav  sccache and OpenDAL's WebDAV layout: "a/b/c/abc..."
+ *   other   anything else (ccache's layouts among them) */
+enum cs_proto {
+    CS_PROTO_AC,
+    CS_PROTO_CAS,
+    CS_PROTO_GRADLE,
+    CS_PROTO_WEBDAV,
+    CS_PROTO_S3,
+    CS_PROTO_OTHER,
+    CS_PROTO_COUNT
+};
+
+/* The kind of a plain (not S3) request for key (len bytes, decoded). A few
+ * byte compares: it runs on every GET. */
+enum cs_proto cs_route_proto(const char *key, size_t len);
+/* "ac", "cas", "gradle", "webdav", "s3", "other". */
+const char *cs_proto_name(enum cs_proto p);
+
 /* url is the raw (still percent-encoded) path without the query string.
  * A path may name a collection ("/ns/", "/ns/a/b/"): then key holds "a/b"
  * and collection is set; object methods refuse such routes.

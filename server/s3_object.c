@@ -30,12 +30,12 @@ bool s3_serve_object(struct cs_server *srv, struct cs_request *req, struct MHD_C
     if (st == CS_ERR_WOULD_BLOCK)
         return false;
     if (st == CS_OK) {
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_HITS, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, CS_PROTO_S3, true);
         s3_prepare_object(req, conn, &obj, head);
         if (!head && (req->status == 200 || req->status == 206))
             cs_stats_add(srv->stats, req->ns_slot, CS_STAT_BYTES_OUT, req->sent_bytes);
     } else if (st == CS_ERR_NOT_FOUND) {
-        cs_stats_add(srv->stats, req->ns_slot, CS_STAT_MISSES, 1);
+        cs_stats_lookup(srv->stats, req->ns_slot, CS_PROTO_S3, false);
         s3_prepare_error(req, 404, "NoSuchKey", "The specified key does not exist.");
     } else {
         s3_status_error(req, cs_http_status(st), cs_strerror(st));

@@ -169,6 +169,14 @@ json_field() {
     sed -n "s/.*\"$1\":{\([^}]*\)}.*/\1/p" "$3" | tr ',' '\n' | sed -n "s/^\"$2\"://p"
 }
 
+# kind_count NS KIND hits|misses FILE: a counter of cstash_kind_*_total in
+# /_/metrics text saved in FILE (0 when absent)
+kind_count() {
+    local v
+    v=$(sed -n "s/^cstash_kind_$3_total{namespace=\"$1\",kind=\"$2\"} //p" "$4")
+    echo "${v:-0}"
+}
+
 # make_test_ca DIR: a CA (ca.pem), a server certificate for 127.0.0.1 and
 # localhost (server.pem, server.key), a client certificate with CN=alice
 # signed by the CA (alice.pem, alice.key), and one from another CA

@@ -57,6 +57,15 @@ echo "$warm" | grep -q ' local' && fail "warm build still ran actions locally: $
 cmp -s "$ws/bazel-bin/big.bin" <(head -c 3000000 /dev/zero | tr '\0' x) || fail "big.bin from the cache differs"
 grep -q 'GET /default/ac/[0-9a-f]\{64\}: 200' "$SERVER_LOG" || fail "no AC hit seen"
 ok "after clean --expunge: $hits of $run actions were remote cache hits"
+# the metrics tell the action cache from the CAS (bazel-remote#478)
+curl -sS --max-time 10 -o "$TEST_TMP/metrics" "$URL/_/metrics" || fail "GET /_/metrics"
+[ "$(kind_count default ac hits "$TEST_TMP/metrics")" = "$hits" ] &&
+    [ "$(kind_count default ac misses "$TEST_TMP/metrics")" -ge 1 ] &&
+    [ "$(kind_count default cas hits "$TEST_TMP/metrics")" -ge 1 ] &&
+    [ "$(kind_count default other hits "$TEST_TMP/metrics")" = 0 ] &&
+    [ "$(kind_count default other misses "$TEST_TMP/metrics")" = 0 ] ||
+    fail "kinds: $(grep '^cstash_kind_' "$TEST_TMP/metrics" | grep -v ' 0$' | tr '\n' ' ')"
+ok "metrics: $hits AC hits (one per action) apart from CAS hits, nothing else"
 stop_server
 
 # In a namespace that needs credentials: Basic in the URL (Bazel encodes

@@ -58,6 +58,11 @@ grep -q ':compileJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileJava no
 grep -q ':compileExtraJava FROM-CACHE' "$TEST_TMP/gradle.out" || fail "compileExtraJava not from the cache"
 echo "gradle: $hits tasks FROM-CACHE"
 ok "after clean: $hits cacheable tasks FROM-CACHE"
+curl -sS --max-time 10 -o "$TEST_TMP/metrics" "$URL/_/metrics" || fail "GET /_/metrics"
+[ "$(kind_count default gradle hits "$TEST_TMP/metrics")" -ge "$hits" ] &&
+    [ "$(kind_count default other hits "$TEST_TMP/metrics")" = 0 ] ||
+    fail "kinds: $(grep '^cstash_kind_' "$TEST_TMP/metrics" | grep -v ' 0$' | tr '\n' ' ')"
+ok "metrics: Gradle's hits counted as kind gradle"
 stop_server
 
 # A namespace that needs credentials: Gradle's credentials {} (Basic) push

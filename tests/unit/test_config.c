@@ -51,6 +51,7 @@ START_TEST(embedded_default)
     ck_assert(!cfg->namespaces[0].durable);
     ck_assert_uint_eq(cfg->max_size, 10ull << 30);
     ck_assert(cfg->track_access);
+    ck_assert_uint_eq(cfg->stats_interval_s, 60);
     ck_assert_uint_eq(cfg->namespaces[0].max_size, 0);
     ck_assert_ptr_nonnull(cs_config_find_namespace(cfg, "default", 7));
     ck_assert_ptr_null(cs_config_find_namespace(cfg, "defaul", 6));
@@ -307,6 +308,33 @@ START_TEST(worker_limits)
 }
 END_TEST
 
+START_TEST(stats_interval)
+{
+    struct cs_config *a = NULL, *b = NULL, *cfg = NULL;
+    char why[128];
+
+    ck_assert_int_eq(cs_config_load_string("stats_interval = 1;\n" ONE_NS, "s.conf", &a, &errs),
+                     CS_OK);
+    ck_assert_uint_eq(a->stats_interval_s, 1);
+    ck_assert_int_eq(
+        cs_config_load_string("stats_interval = \"1h\";\n" ONE_NS, "s.conf", &b, &errs), CS_OK);
+    ck_assert_uint_eq(b->stats_interval_s, 3600);
+    /* the history's rings are made at start: a reload cannot change them */
+    ck_assert(!cs_config_reloadable(a, b, why, sizeof why));
+    ck_assert_str_eq(why, "stats_interval changed");
+    cs_config_free(a);
+    cs_config_free(b);
+    ck_assert_int_eq(
+        cs_config_load_string("stats_interval = \"61m\";\n" ONE_NS, "bad.conf", &cfg, &errs),
+        CS_ERR_INVALID);
+    ck_assert(errors_contain("bad.conf:1: stats_interval must be from 1s to 1h"));
+    cs_config_errors_clear(&errs);
+    ck_assert_int_eq(cs_config_load_string("stats_interval = 0;\n" ONE_NS, "bad.conf", &cfg, &errs),
+                     CS_ERR_INVALID);
+    ck_assert(errors_contain("bad.conf:1: stats_interval must be a duration"));
+}
+END_TEST
+
 START_TEST(secrets_are_never_plaintext)
 {
     struct cs_config *cfg = NULL;
@@ -506,6 +534,7 @@ int main(void)
     tcase_add_test(tc, listen_addresses);
     tcase_add_test(tc, users_and_acls);
     tcase_add_test(tc, worker_limits);
+    tcase_add_test(tc, stats_interval);
     tcase_add_test(tc, tiers_and_compression);
     tcase_add_test(tc, secrets_are_never_plaintext);
     tcase_add_test(tc, htpasswd_file);
