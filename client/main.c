@@ -28,7 +28,8 @@ static void usage(FILE *f)
                "Also works as a compiler launcher (CMAKE_C_COMPILER_LAUNCHER=cstash) or as\n"
                "a symlink named like the compiler, placed early on PATH.\n"
                "\n"
-               "  -s, --show-stats   print the counters and the local cache size\n"
+               "  -s, --show-stats   print the counters, the local cache size and the remote\n"
+               "      --print-stats  the counters as NAME<TAB>VALUE lines, for scripts\n"
                "  -z, --zero-stats   zero the counters\n"
                "  -C, --clear        remove every cached result from the local cache\n"
                "  -c, --cleanup      shrink the local cache to its size limit now\n"
@@ -118,7 +119,8 @@ static int command(const char *opt)
         printf("cstash %s\n", PACKAGE_VERSION);
         return EXIT_OK;
     }
-    bool known = !strcmp(opt, "-s") || !strcmp(opt, "--show-stats") || !strcmp(opt, "-z") ||
+    bool known = !strcmp(opt, "-s") || !strcmp(opt, "--show-stats") ||
+                 !strcmp(opt, "--print-stats") || !strcmp(opt, "-z") ||
                  !strcmp(opt, "--zero-stats") || !strcmp(opt, "-C") || !strcmp(opt, "--clear") ||
                  !strcmp(opt, "-c") || !strcmp(opt, "--cleanup") || !strcmp(opt, "-p") ||
                  !strcmp(opt, "--show-config");
@@ -131,14 +133,16 @@ static int command(const char *opt)
         return rc;
     }
     enum cs_status st = CS_OK;
-    if (!strcmp(opt, "-s") || !strcmp(opt, "--show-stats")) {
+    if (!strcmp(opt, "-s") || !strcmp(opt, "--show-stats") || !strcmp(opt, "--print-stats")) {
         struct cs_stats sum = {0}, one;
         for (unsigned i = 0; i < 16 && st == CS_OK; i++) {
             st = cs_stats_read(s.dir, i, &one);
             for (int k = 0; k < CS_ST_COUNT; k++)
                 sum.v[k] += one.v[k];
         }
-        if (st == CS_OK) {
+        if (st == CS_OK && !strcmp(opt, "--print-stats")) {
+            cs_stats_print_machine(&sum);
+        } else if (st == CS_OK) {
             printf("cache directory:      %s\n", s.dir);
             print_remote(&s);
             cs_stats_print(&sum, s.maxsize);

@@ -214,6 +214,28 @@ enum cs_status cs_stats_read(const char *dir, unsigned shard, struct cs_stats *o
     return rc;
 }
 
+/* bytes as "6.0 KiB", "1.2 GiB" (binary units, one decimal). */
+static void human_size(uint64_t bytes, char *out, size_t cap)
+{
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+
+    while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(out, cap, "%" PRIu64 " bytes", bytes);
+    else
+        snprintf(out, cap, "%.1f %s", v, units[u]);
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
 void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
 {
     const int64_t *v = s->v;
@@ -226,12 +248,16 @@ void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
     for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
         unc += v[i];
     printf("cacheable calls:      %" PRId64 "\n", cacheable);
-    printf("  hits:               %" PRId64 " (%.1f%%)\n", hits,
-           cacheable ? 100.0 * (double)hits / (double)cacheable : 0.0);
-    printf("    local:            %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n",
-           local, v[CS_ST_DIRECT_HIT_LOCAL], v[CS_ST_PP_HIT_LOCAL]);
-    printf("    remote:           %" PRId64 " (direct %" PRId64 ", preprocessed %" PRId64 ")\n",
-           remote, v[CS_ST_DIRECT_HIT_REMOTE], v[CS_ST_PP_HIT_REMOTE]);
+    int64_t direct = v[CS_ST_DIRECT_HIT_LOCAL] + v[CS_ST_DIRECT_HIT_REMOTE];
+    printf("  hits:               %" PRId64 " (%.1f%%)\n", hits, pct(hits, cacheable));
+    printf("    local:            %" PRId64 " (%.1f%%; direct %" PRId64 ", preprocessed %" PRId64
+           ")\n",
+           local, pct(local, cacheable), v[CS_ST_DIRECT_HIT_LOCAL], v[CS_ST_PP_HIT_LOCAL]);
+    printf("    remote:           %" PRId64 " (%.1f%%; direct %" PRId64 ", preprocessed %" PRId64
+           ")\n",
+           remote, pct(remote, cacheable), v[CS_ST_DIRECT_HIT_REMOTE], v[CS_ST_PP_HIT_REMOTE]);
+    printf("    direct:           %" PRId64 " (%.1f%% of hits, without the preprocessor)\n", direct,
+           pct(direct, hits));
     printf("  misses:             %" PRId64 "\n", v[CS_ST_MISS]);
     printf("uncacheable calls:    %" PRId64 "\n", unc);
     for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
@@ -249,16 +275,18 @@ void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
     printf("  internal:           %" PRId64 "\n", v[CS_ST_INTERNAL_ERROR]);
     printf("disabled calls:       %" PRId64 "\n", v[CS_ST_DISABLED]);
     char size[32], max[32];
-    cs_format_size((uint64_t)v[CS_ST_BYTES], size, sizeof size);
-    cs_format_size(maxsize, max, sizeof max);
-    printf("local cache size:     %" PRId64 " bytes (%s) in %" PRId64 " files, limit %s\n",
-           v[CS_ST_BYTES], size, v[CS_ST_FILES], max);
+    human_size(v[CS_ST_BYTES] > 0 ? (uint64_t)v[CS_ST_BYTES] : 0, size, sizeof size);
+    human_size(maxsize, max, sizeof max);
+    printf("local cache size:     %s in %" PRId64 " files, limit %s (%.1f%%)\n", size,
+           v[CS_ST_FILES], max, pct(v[CS_ST_BYTES], (int64_t)maxsize));
     printf("cleanups:             %" PRId64 "\n", v[CS_ST_CLEANUPS]);
-    /* Machine-readable lines for scripts and tests. */
-    printf("\n");
+}
+
+void cs_stats_print_machine(const struct cs_stats *s)
+{
     for (int i = 0; i < CS_ST_COUNT; i++) {
         char n[64];
         stat_name(i, n, sizeof n);
-        printf("stat %s %" PRId64 "\n", n, v[i]);
+        printf("%s\t%" PRId64 "\n", n, s->v[i]);
     }
 }

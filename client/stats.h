@@ -45,5 +45,7 @@ enum cs_status cs_stats_set_size(const char *dir, unsigned shard, int64_t files,
 enum cs_status cs_stats_zero(const char *dir);
 /* Prints the summed shards (--show-stats). */
 void cs_stats_print(const struct cs_stats *sum, uint64_t maxsize);
+/* The counters as "name<TAB>value" lines (--print-stats, as ccache's). */
+void cs_stats_print_machine(const struct cs_stats *sum);
 
 #endif

@@ -218,12 +218,12 @@ CONF
 # --- the cstash client --------------------------------------------------------
 CSTASH=${CSTASH:-${CS_BUILDDIR:-$CS_SRCDIR}/client/cstash}
 
-# cstat NAME: one counter of `cstash --show-stats` (for the current CSTASH_DIR).
-cstat() { "$CSTASH" --show-stats | awk -v n="$1" '$1 == "stat" && $2 == n { print $3 }'; }
+# cstat NAME: one counter of `cstash --print-stats` (for the current CSTASH_DIR).
+cstat() { "$CSTASH" --print-stats | awk -F'\t' -v n="$1" '$1 == n { print $2 }'; }
 
 # chits: all hits; cmisses: misses (current CSTASH_DIR).
 chits() {
-    "$CSTASH" --show-stats | awk '$1 == "stat" && $2 ~ /_hit_/ { s += $3 } END { print s + 0 }'
+    "$CSTASH" --print-stats | awk -F'\t' '$1 ~ /_hit_/ { s += $2 } END { print s + 0 }'
 }
 
 # free_port: a TCP port free on 127.0.0.1 right now.

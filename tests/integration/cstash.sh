@@ -122,7 +122,7 @@ same_as_gcc() { # same_as_gcc NAME ARGS...: runs both in fresh dirs, compares
         diff -r "$TEST_TMP/u-cs" "$TEST_TMP/u-ref" >/dev/null || fail "$name: outputs differ"
     fi
 }
-u0=$(awk '$1=="stat" && $2 ~ /^uncacheable_/ {s+=$3} END {print s+0}' <("$CSTASH" --show-stats))
+u0=$(awk -F'\t' '$1 ~ /^uncacheable_/ {s+=$2} END {print s+0}' <("$CSTASH" --print-stats))
 same_as_gcc link src/m.c -o prog
 same_as_gcc preprocess -E -Iinc src/a.c
 same_as_gcc two-sources -c -Iinc src/a.c src/m.c
@@ -131,7 +131,7 @@ same_as_gcc stdin -x c -c - -o stdin.o
 same_as_gcc missing-file -c src/nonexistent.c -o n.o
 same_as_gcc coverage -c --coverage -Iinc src/a.c -o cov.o
 same_as_gcc version --version
-u1=$(awk '$1=="stat" && $2 ~ /^uncacheable_/ {s+=$3} END {print s+0}' <("$CSTASH" --show-stats))
+u1=$(awk -F'\t' '$1 ~ /^uncacheable_/ {s+=$2} END {print s+0}' <("$CSTASH" --print-stats))
 [ $((u1 - u0)) = 8 ] || fail "want 8 more uncacheable calls counted, got $((u1 - u0))"
 [ "$(cstat uncacheable_link)" -ge 2 ] || fail "link calls not counted by reason"
 "$CSTASH" --show-stats | grep 'profile_or_coverage *1' >/dev/null || fail "--coverage not counted by reason"
