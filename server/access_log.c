@@ -4,6 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,9 +24,10 @@
 #define BUF_BYTES (1024 * 1024)
 #define WAKE_AT (256 * 1024)
 #define FLUSH_MS 100
+#define EXIT_FLUSH_MS 2000
 /* A line: the longest target (limits.url_length, at most 1 MiB) would not
  * fit escaped; such a line is dropped and counted. */
-#define LINE_MAX (64 * 1024)
+#define LOG_LINE_MAX (64 * 1024)
 
 struct buffer {
     size_t used;
@@ -47,8 +51,10 @@ struct cs_access_log {
     atomic_bool reopen;
     atomic_uint_fast64_t dropped;
     pthread_t writer;
-    struct buffer *spare; /* the writer's */
-    bool write_failed;    /* the last write failed: said once */
+    struct buffer *spare;           /* the writer's */
+    bool write_failed;              /* the last write failed: said once */
+    bool stream;                    /* a pipe or socket: writes wait by poll (wait_writable) */
+    atomic_int_fast64_t exit_by_ms; /* stopping: give up on a full stream then; 0: not */
 };
 
 static atomic_uint_fast64_t log_ids = 1;
@@ -202,11 +208,46 @@ static int open_file(const char *path)
     return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
-/* Writes buf out whole; false (the lines counted as dropped) on failure. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until a pipe or socket takes bytes; false when the server is
+ * stopping and has waited EXIT_FLUSH_MS: a stdout nobody reads must not
+ * hold the exit. */
+static bool wait_writable(struct cs_access_log *log)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = log->fd, .events = POLLOUT};
+        int64_t until = atomic_load(&log->exit_by_ms);
+        if (poll(&pfd, 1, 100) > 0)
+            return true;
+        if (until && mono_ms() >= until) {
+            cs_log(CS_LOG_ERROR, "access log %s: not writable at exit; lines are dropped",
+                   log->path ? log->path : "(stdout)");
+            return false;
+        }
+    }
+}
+
+/* Writes buf out whole; false (the lines counted as dropped) on failure.
+ * To a pipe or socket, at most PIPE_BUF bytes after each poll, which it
+ * then takes without blocking. */
 static bool write_all(struct cs_access_log *log, const char *p, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(log->fd, p, n);
+        size_t chunk = n;
+        if (log->stream) {
+            if (!wait_writable(log))
+                return false;
+            if (chunk > PIPE_BUF)
+                chunk = PIPE_BUF;
+        }
+        ssize_t w = write(log->fd, p, chunk);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -246,6 +287,8 @@ static void reopen_file(struct cs_access_log *log)
     }
     close(log->fd);
     log->fd = fd;
+    struct stat st;
+    log->stream = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     cs_log(CS_LOG_INFO, "access log %s opened again", log->path);
 }
 
@@ -325,6 +368,9 @@ enum cs_status cs_access_log_open(const char *path, struct cs_access_log **out, 
         free(log);
         return CS_ERR_IO;
     }
+    struct stat st;
+    log->stream = fstat(log->fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    atomic_init(&log->exit_by_ms, 0);
     log->id = atomic_fetch_add(&log_ids, 1);
     pthread_mutex_init(&log->lock, NULL);
     pthread_cond_init(&log->wake, NULL);
@@ -349,6 +395,7 @@ void cs_access_log_close(struct cs_access_log *log)
 {
     if (!log)
         return;
+    atomic_store(&log->exit_by_ms, mono_ms() + EXIT_FLUSH_MS);
     pthread_mutex_lock(&log->lock);
     log->stop = true;
     pthread_cond_signal(&log->wake);
@@ -410,7 +457,7 @@ static struct slot *slot_for(struct cs_access_log *log)
 
 void cs_access_log_write(struct cs_access_log *log, const struct cs_access_entry *e)
 {
-    static __thread char line[LINE_MAX];
+    static __thread char line[LOG_LINE_MAX];
     struct slot *s = slot_for(log);
     struct timespec now;
     size_t n;

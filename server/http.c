@@ -325,6 +325,21 @@ static void dispatch_object(struct cs_server *srv, struct cs_request *req,
     }
 }
 
+/* A PUT body read and dropped for read_only_puts: announced with a length
+ * within the namespace's max_blob_size and DISCARD_MAX. */
+static bool droppable_body(struct MHD_Connection *conn, const struct cs_namespace_config *ns)
+{
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (!cl || !*cl)
+        return false;
+    n = strtoull(cl, &end, 10);
+    return *end == '\0' && n <= ns->max_blob_size && n <= DISCARD_MAX;
+}
+
 /* Routing and access, on the first call (and again after a JOB_AUTH);
  * the response waits for a later call. */
 static void dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_Connection *conn,
@@ -376,9 +391,12 @@ static void dispatch(struct cs_server *srv, struct cs_request *req, struct MHD_C
         return;
     }
     if (st == CS_OK && m == M_PUT && req->ns && req->ns->drop_read_only_puts &&
-        (cs_config_rights(req->ns, req->uid) & (CS_RIGHT_READ | CS_RIGHT_WRITE)) == CS_RIGHT_READ) {
+        (cs_config_rights(req->ns, req->uid) & (CS_RIGHT_READ | CS_RIGHT_WRITE)) == CS_RIGHT_READ &&
+        droppable_body(conn, req->ns)) {
         /* Gradle turns its remote cache off for the whole build after one
-         * refused PUT, reads too: a reader's write is taken and dropped */
+         * refused PUT, reads too: a reader's write is taken and dropped.
+         * Only a body the server would read and drop anyway (announced,
+         * within max_blob_size and DISCARD_MAX); others get the refusal. */
         http_prepare_empty(req, MHD_HTTP_ACCEPTED);
         cs_stats_add(srv->stats, req->ns_slot, CS_STAT_DROPPED_WRITES, 1);
         return;
@@ -486,8 +504,10 @@ void *http_on_request_line(void *cls, const char *uri, struct MHD_Connection *co
 
     (void)cls;
     (void)conn;
-    if (req)
+    if (req) {
         req->target_len = strlen(uri);
+        req->uid = -1; /* anonymous until authenticated (the access log names it) */
+    }
     return req; /* NULL: http_on_request makes one */
 }
 
@@ -665,6 +685,7 @@ enum MHD_Result http_on_request(void *cls, struct MHD_Connection *conn, const ch
         if (!req)
             return MHD_NO;
         req->target_len = (size_t)-1;
+        req->uid = -1;
         *req_cls = req;
     }
     if (!req->started)
@@ -700,7 +721,7 @@ static void log_request(struct cs_server *srv, struct cs_request *req, struct MH
         .target = target,
         .status = req->status,
         .in = req->received,
-        .out = req->source && req->m == M_GET ? req->sent_bytes : 0,
+        .out = req->source && req->m == M_GET && req->status == MHD_HTTP_OK ? req->sent_bytes : 0,
         .us = req->start_us && now_us > req->start_us ? now_us - req->start_us : 0,
         .proto = req->proto,
         .source = req->source,

@@ -103,6 +103,10 @@ static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_
     must = must > c ? must - c : 0;
     if (!up->usage || bytes == 0)
         return CS_OK;
+    if (must == 0) { /* only bytes ahead (an announced size, a step): taken when there is room */
+        (void)try_reserve(d, up, bytes, 0);
+        return CS_OK;
+    }
     while (!try_reserve(d, up, bytes, must)) {
         if (!d->evictor || waited >= QUOTA_WAIT_MS)
             return CS_ERR_QUOTA;
@@ -191,8 +195,6 @@ enum cs_status cs_disk_put_begin(struct cs_disk *d, const struct cs_object_id *i
     if (opt->size_hint && up->zmode == Z_OFF) {
         enum cs_status st =
             reserve(d, up, cs_disk_dsize(d, up->hdr.len + opt->size_hint), 0, false);
-        if (st == CS_ERR_WOULD_BLOCK)
-            st = CS_OK;
         if (st != CS_OK) {
             cs_zpool_put(d->zpool, up->cctx);
             free(up->ns);

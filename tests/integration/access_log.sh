@@ -44,13 +44,23 @@ expect_status 404 GET "/team/ac/$HEX" "${auth[@]}" -A "bazel/7.4.1"
 expect_status 404 GET /team/gradlekey "${auth[@]}" -H "X-Gradle-Version: 8.5"
 expect_status 207 PROPFIND /team/ "${auth[@]}" -H "Depth: 1"
 expect_status 401 GET /team/ab/cdef
-wait_lines "$log_file" 8
+# refused before authentication (two Content-Length headers): nobody's
+"$S3_PY" - "${URL#http://}" <<'PY' || fail "the framing request failed"
+import socket, sys
+host, port = sys.argv[1].split(":")
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(b"PUT /team/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n"
+          b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy")
+s.recv(4096)
+s.close()
+PY
+wait_lines "$log_file" 9
 "$S3_PY" - "$log_file" <<'PY' || fail "the access log's lines are not as expected: $(cat "$log_file")"
 import json, sys
 # threads write their own buffers: lines of different threads may come
 # out of time order, so each is found by what it is
 lines = [json.loads(l) for l in open(sys.argv[1])]
-assert len(lines) == 8, len(lines)
+assert len(lines) == 9, len(lines)
 def one(pred):
     got = [l for l in lines if pred(l)]
     assert len(got) == 1, got
@@ -59,7 +69,7 @@ for l in lines:
     assert l["client"] == "127.0.0.1", l
     assert l["time"].endswith("Z") and "T" in l["time"], l
     assert isinstance(l["us"], int) and 0 <= l["us"] < 60_000_000, l
-put = one(lambda l: l["method"] == "PUT")
+put = one(lambda l: l["method"] == "PUT" and l["status"] != 400)
 assert put["status"] == 201 and put["in"] == 5 and put["out"] == 0, put
 assert put["user"] == "alice" and put["ns"] == "team" and put["key"] == "ab/cdef", put
 assert put["proto"] == "ccache" and "source" not in put, put
@@ -74,6 +84,8 @@ gr = one(lambda l: l["proto"] == "gradle")
 assert gr["key"] == "gradlekey" and gr["status"] == 404, gr
 dav = one(lambda l: l["method"] == "PROPFIND")
 assert dav["proto"] == "webdav" and dav["status"] == 207, dav
+framing = one(lambda l: l["status"] == 400)
+assert framing["user"] is None and framing["method"] == "PUT", framing  # before authentication
 anon = one(lambda l: l["status"] == 401)
 assert anon["user"] is None and anon["key"] == "/team/ab/cdef", anon  # no namespace: not told to strangers
 PY
@@ -89,7 +101,7 @@ done
 [ -e "$log_file" ] || fail "SIGUSR1 did not open the access log again"
 expect_status 200 GET /team/ab/cdef "${auth[@]}"
 wait_lines "$log_file" 1
-[ "$(wc -l <"$log_file.1")" = 8 ] || fail "the rotated file got lines after SIGUSR1"
+[ "$(wc -l <"$log_file.1")" = 9 ] || fail "the rotated file got lines after SIGUSR1"
 ok "SIGUSR1 opens the access log again"
 
 # an unusable path: cstashd refuses to start, naming it
@@ -116,3 +128,27 @@ wait_lines "$SERVER_LOG.out" 1
 grep -q '"method":"GET"' "$SERVER_LOG.out" || fail "no line on stdout: $(cat "$SERVER_LOG.out")"
 stop_server
 ok "access_log = \"-\" writes to stdout"
+
+# a stdout nobody reads (a full pipe) does not hold the exit
+mkfifo "$TEST_TMP/fifo"
+exec 7<>"$TEST_TMP/fifo" # held open, never read
+"$CSTASHD" --listen 127.0.0.1:0 --data-dir "$TEST_TMP/data" --config "$TEST_TMP/cstashd.conf" \
+    >"$TEST_TMP/fifo" 2>"$TEST_TMP/stuck.log" &
+pid=$!
+for i in $(seq 1 100); do
+    URL=$(sed -n 's|.*listening on \(http://[^ ]*\)/ .*|\1|p' "$TEST_TMP/stuck.log" | head -n 1)
+    [ -n "$URL" ] && break
+    sleep 0.05
+done
+[ -n "$URL" ] || { kill $pid; fail "cstashd with a FIFO stdout did not start"; }
+curl -sS --max-time 60 "${auth[@]}" -o /dev/null "$URL/team/ab/cdef?[1-600]" || true
+sleep 0.5 # the writer has filled the pipe
+kill -TERM $pid
+for i in $(seq 1 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+if kill -0 $pid 2>/dev/null; then
+    kill -KILL $pid
+    fail "cstashd did not exit within 10 s of SIGTERM with a stdout nobody reads"
+fi
+wait $pid || true
+exec 7<&-
+ok "a full stdout does not hold the exit (lines dropped after 2 s)"

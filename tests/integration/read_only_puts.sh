@@ -32,6 +32,13 @@ curl -sS --max-time 10 -u w:w-pass "$URL/_/stats" -o "$TEST_TMP/stats.json"
 [ "$(json_field drop puts "$TEST_TMP/stats.json")" = 1 ] || fail "puts: $(cat "$TEST_TMP/stats.json")"
 ok "read_only_puts = \"drop\": readers' PUTs get 202, store nothing, and are counted"
 
+# a body the server would not read and drop anyway (over 1 MiB, or with
+# no length) gets the refusal: a reader cannot stream into a connection
+head -c 2000000 /dev/zero >"$TEST_TMP/big"
+expect_status 403 PUT /drop/big -u r:r-pass --data-binary @"$TEST_TMP/big"
+expect_status 403 PUT /drop/chunked -u r:r-pass -H 'Transfer-Encoding: chunked' --data-binary x
+ok "read_only_puts = \"drop\": only announced bodies up to 1 MiB are dropped; others get 403"
+
 expect_status 403 PUT /keep/k -u r:r-pass --data-binary reader
 expect_status 201 PUT /priv/k -u w:w-pass --data-binary x
 expect_status 404 PUT /priv/k -u n:n-pass --data-binary x
