@@ -24,6 +24,7 @@
 #include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
+#include "client/whymiss.h"
 #include "common/hash.h"
 
 #define MAX_OUTPUT ((size_t)1 << 30) /* compiler stdout/stderr/preprocessed text */
@@ -40,6 +41,10 @@ struct job {
     const char *compiler_name;
     struct cs_bytes version; /* the compiler's version text (cs_compiler_version) */
     struct cs_sha256 common; /* everything but the source/preprocessed text */
+
+    /* direct mode's source hash, for --why-miss */
+    uint8_t src_hash[CS_SHA256_LEN];
+    bool have_src_hash;
 };
 
 /* prefix words (CSTASH_PREFIX) + compiler + args; caller frees. */
@@ -84,6 +89,21 @@ static void hash_str(struct cs_sha256 *h, const char *s)
     cs_sha256_update(h, s, strlen(s) + 1); /* with the NUL: "ab","c" != "a","bc" */
 }
 
+/* Include search paths from the environment change which headers a
+ * direct-mode hit would find; the locale changes the diagnostics text. */
+static const char *const hashed_env[] = {"CPATH",
+                                         "C_INCLUDE_PATH",
+                                         "CPLUS_INCLUDE_PATH",
+                                         "OBJC_INCLUDE_PATH",
+                                         "OBJCPLUS_INCLUDE_PATH",
+                                         "LANG",
+                                         "LC_ALL",
+                                         "LC_MESSAGES",
+                                         "LC_CTYPE",
+                                         "GCC_EXEC_PREFIX",
+                                         "COMPILER_PATH",
+                                         "SOURCE_DATE_EPOCH"};
+
 static enum cs_status hash_common(struct job *j)
 {
     enum cs_status rc;
@@ -112,23 +132,9 @@ static enum cs_status hash_common(struct job *j)
         hash_str(&j->common, j->a.output);
     }
     hash_str(&j->common, j->ss.s.cache_buster ? j->ss.s.cache_buster : "");
-    /* Include search paths from the environment change which headers a
-     * direct-mode hit would find; the locale changes the diagnostics text. */
-    static const char *const env[] = {"CPATH",
-                                      "C_INCLUDE_PATH",
-                                      "CPLUS_INCLUDE_PATH",
-                                      "OBJC_INCLUDE_PATH",
-                                      "OBJCPLUS_INCLUDE_PATH",
-                                      "LANG",
-                                      "LC_ALL",
-                                      "LC_MESSAGES",
-                                      "LC_CTYPE",
-                                      "GCC_EXEC_PREFIX",
-                                      "COMPILER_PATH",
-                                      "SOURCE_DATE_EPOCH"};
-    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
-        const char *v = getenv(env[i]);
-        hash_str(&j->common, env[i]);
+    for (size_t i = 0; i < sizeof hashed_env / sizeof hashed_env[0]; i++) {
+        const char *v = getenv(hashed_env[i]);
+        hash_str(&j->common, hashed_env[i]);
         hash_str(&j->common, v ? v : "\x01unset");
     }
     return CS_OK;
@@ -162,6 +168,25 @@ static enum freshness freshness(const struct job *j, const struct stat *st)
     if (changed >= j->ss.start_ns - DURING_MARGIN_NS)
         return FRESH_DURING;
     return changed >= j->ss.start_ns - RECENT_MARGIN_NS ? FRESH_RECENT : FRESH_OLD;
+}
+
+/* Records what this compile's key was made of, for cstash --why-miss. */
+static void why_note(struct job *j, const uint8_t key[CS_SHA256_LEN], const struct cs_manifest *m,
+                     const struct cs_strv *includes, enum cs_why_kind kind)
+{
+    struct cs_why_inputs in = {.compiler = j->comp.path,
+                               .identity = j->comp.identity,
+                               .version = &j->version,
+                               .a = &j->a,
+                               .cwd = j->cwd,
+                               .compiler_cwd = j->compiler_cwd,
+                               .env = hashed_env,
+                               .nenv = sizeof hashed_env / sizeof hashed_env[0],
+                               .source_hash = j->have_src_hash ? j->src_hash : NULL,
+                               .m = m,
+                               .includes = includes,
+                               .key = key};
+    cs_why_note(&j->ss, &in, kind);
 }
 
 /* ---- outputs ------------------------------------------------------------- */
@@ -416,6 +441,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         cs_session_store(&j->ss, result_key, CS_KIND_RESULT, &blob);
         if (direct_ok && !j->ss.s.readonly)
             update_manifest(j, mkey, m, includes, result_key);
+        why_note(j, result_key, m, includes, j->ss.s.readonly ? CS_WHY_MISS : CS_WHY_MISS_STORED);
     }
     cs_bytes_free(&blob);
     return 0;
@@ -453,6 +479,8 @@ static int cached_compile(struct job *j)
             hash_str(&h, j->a.input);
             cs_sha256_update(&h, sh, sizeof sh);
             cs_sha256_final(&h, mkey);
+            memcpy(j->src_hash, sh, sizeof sh);
+            j->have_src_hash = true;
             /* A source edited during the compile is hashed, but not remembered. */
             if (freshness(j, &st) == FRESH_DURING)
                 direct_ok = false;
@@ -468,6 +496,7 @@ static int cached_compile(struct job *j)
                 j->ss.shard = rkey[0] >> 4;
                 cs_session_log(&j->ss, "direct hit (%s) for %s", res_remote ? "remote" : "local",
                                j->a.output);
+                why_note(j, rkey, &m, NULL, CS_WHY_HIT);
                 goto done;
             }
         }
@@ -509,6 +538,7 @@ static int cached_compile(struct job *j)
                        j->a.output);
         if (direct_ok && !j->ss.s.readonly)
             update_manifest(j, mkey, &m, &includes, rkey);
+        why_note(j, rkey, &m, &includes, CS_WHY_HIT);
         goto done;
     }
     cs_session_log(&j->ss, "miss for %s", j->a.output);

@@ -13,6 +13,7 @@
 #include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
+#include "client/whymiss.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -34,6 +35,8 @@ static void usage(FILE *f)
                "  -C, --clear        remove every cached result from the local cache\n"
                "  -c, --cleanup      shrink the local cache to its size limit now\n"
                "  -p, --show-config  print the settings in effect and where they came from\n"
+               "  --why-miss [OUTPUT]  what differs between the last miss of OUTPUT (or the\n"
+               "                     last miss) and the closest entry recorded before it\n"
                "  -V, --version      print the version\n"
                "  -h, --help         print this help\n"
                "\n"
@@ -180,6 +183,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (!strcmp(argv[1], "--why-miss") && argc <= 3)
+        return cs_why_main(argc == 3 ? argv[2] : NULL);
     if (argv[1][0] == '-') {
         if (argc > 2) {
             fprintf(stderr, "cstash: %s takes no arguments; to compile: cstash COMPILER ARGS...\n",

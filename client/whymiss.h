@@ -1,0 +1,51 @@
+/* cstash --why-miss: what a compile's key was made of, kept in readable
+ * form per output (DIR/why/<sha256 of the absolute output path>), and the
+ * differences between the last miss and the closest entry recorded before
+ * it. Recording never fails a compile: trouble is logged and ignored. */
+#ifndef CS_CLIENT_WHYMISS_H
+#define CS_CLIENT_WHYMISS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/args.h"
+#include "client/blob.h"
+#include "client/session.h"
+#include "client/util.h"
+#include "common/hash.h"
+
+/* What went into one C/C++ compile's key; every pointer borrowed. */
+struct cs_why_inputs {
+    const char *compiler; /* the path run */
+    const char *identity; /* cs_compiler.identity */
+    const struct cs_bytes *version;
+    const struct cs_args *a; /* hashed arguments, source, output, debug, output_in_key */
+    const char *cwd;         /* normalised: relative paths are made absolute against it */
+    const char *compiler_cwd;
+    const char *const *env; /* the hashed environment variables' names */
+    size_t nenv;
+    const uint8_t *source_hash; /* NULL when the source was not hashed on its own */
+    /* The headers: the entry of m whose result key is key if there is
+     * one, else includes, hashed here. */
+    const struct cs_manifest *m;
+    const struct cs_strv *includes;
+    const uint8_t *key; /* the result key */
+};
+
+enum cs_why_kind {
+    CS_WHY_HIT,         /* delivered from the local or the remote cache */
+    CS_WHY_MISS_STORED, /* compiled and stored */
+    CS_WHY_MISS         /* compiled, not stored (read-only) */
+};
+
+/* Records one compile. A hit whose key is the last one recorded for its
+ * output costs one small read and writes nothing. */
+void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_why_kind kind);
+
+/* cstash --why-miss [OUTPUT] (NULL: the last miss in this cache dir).
+ * Prints one line per difference; returns the exit status (1, after a
+ * message naming the output, when there is no record of its miss). */
+int cs_why_main(const char *output);
+
+#endif
