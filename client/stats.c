@@ -179,9 +179,11 @@ static enum cs_status write_fd(int fd, const struct cs_stats *s)
     return rc;
 }
 
-/* Applies fn to one shard under its exclusive lock. */
+/* Applies fn to one shard under its exclusive lock; the result into *after
+ * unless NULL. */
 static enum cs_status update(const char *dir, unsigned shard,
-                             void (*fn)(struct cs_stats *, const void *), const void *arg)
+                             void (*fn)(struct cs_stats *, const void *), const void *arg,
+                             struct cs_stats *after)
 {
     char *path = shard_file(dir, shard);
     if (!path)
@@ -196,6 +198,8 @@ static enum cs_status update(const char *dir, unsigned shard,
         fn(&s, arg);
         rc = write_fd(fd, &s);
     }
+    if (rc == CS_OK && after)
+        *after = s;
     close(fd); /* releases the lock */
     return rc;
 }
@@ -211,9 +215,10 @@ static void add_fn(struct cs_stats *s, const void *arg)
         s->v[CS_ST_FILES] = 0;
 }
 
-enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta)
+enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta,
+                            struct cs_stats *after)
 {
-    return update(dir, shard, add_fn, delta);
+    return update(dir, shard, add_fn, delta, after);
 }
 
 static void size_fn(struct cs_stats *s, const void *arg)
@@ -226,7 +231,7 @@ static void size_fn(struct cs_stats *s, const void *arg)
 enum cs_status cs_stats_set_size(const char *dir, unsigned shard, int64_t files, int64_t bytes)
 {
     int64_t fb[2] = {files, bytes};
-    return update(dir, shard, size_fn, fb);
+    return update(dir, shard, size_fn, fb, NULL);
 }
 
 static void zero_fn(struct cs_stats *s, const void *arg)
@@ -241,7 +246,7 @@ static void zero_fn(struct cs_stats *s, const void *arg)
 enum cs_status cs_stats_zero(const char *dir)
 {
     for (unsigned i = 0; i < 16; i++) {
-        enum cs_status rc = update(dir, i, zero_fn, NULL);
+        enum cs_status rc = update(dir, i, zero_fn, NULL, NULL);
         if (rc != CS_OK)
             return rc;
     }

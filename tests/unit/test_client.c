@@ -796,7 +796,10 @@ START_TEST(stats_text)
     struct cs_stats d = {0};
     d.v[CS_ST_MISS] = 3;
     d.v[CS_ST_INTERNAL_ERROR] = -5;
-    ck_assert_int_eq(cs_stats_add("st", 3, &d), CS_OK);
+    struct cs_stats after;
+    ck_assert_int_eq(cs_stats_add("st", 3, &d, &after), CS_OK);
+    ck_assert_int_eq(after.v[CS_ST_MISS], 1);
+    ck_assert_int_eq(after.v[CS_ST_DIRECT_HIT_LOCAL], 7);
     ck_assert_int_eq(cs_stats_set_size("st", 3, INT64_MAX, 0), CS_OK);
     struct cs_bytes text = {0};
     ck_assert_int_eq(cs_read_file("st/3/stats", 1 << 16, &text), CS_OK);
