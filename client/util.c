@@ -177,6 +177,26 @@ enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t l
     return rc;
 }
 
+/* mkdir -p of p (a writable copy): the deepest directory first, its
+ * parents only when it says they are missing, so a directory whose parent
+ * exists costs one call, not one per component. */
+static enum cs_status mkdir_p(char *p)
+{
+    if (mkdir(p, 0777) == 0 || errno == EEXIST)
+        return CS_OK;
+    if (errno != ENOENT)
+        return cs_status_from_errno(errno);
+    char *slash = strrchr(p, '/');
+    if (!slash || slash == p)
+        return CS_ERR_NOT_FOUND;
+    *slash = '\0';
+    enum cs_status rc = mkdir_p(p);
+    *slash = '/';
+    if (rc == CS_OK && mkdir(p, 0777) != 0 && errno != EEXIST)
+        rc = cs_status_from_errno(errno);
+    return rc;
+}
+
 enum cs_status cs_mkdirs(const char *path, bool dirs_only)
 {
     char *p = strdup(path);
@@ -190,20 +210,11 @@ enum cs_status cs_mkdirs(const char *path, bool dirs_only)
         }
         *slash = '\0';
     }
-    enum cs_status rc = CS_OK;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                rc = cs_status_from_errno(errno);
-                break;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
+    /* trailing slashes name the same directory */
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    enum cs_status rc = n == 0 ? CS_OK : mkdir_p(p);
     free(p);
     return rc;
 }

@@ -825,6 +825,30 @@ START_TEST(stats_text)
 }
 END_TEST
 
+/* mkdir -p from the deepest directory up: absolute and relative, existing,
+ * trailing slashes, a file in the way. */
+START_TEST(mkdirs)
+{
+    char abs[64];
+    snprintf(abs, sizeof abs, "%s/m1/m2/m3", dir);
+    ck_assert_int_eq(cs_mkdirs(abs, true), CS_OK);
+    ck_assert_int_eq(access("m1/m2/m3", F_OK), 0);
+    ck_assert_int_eq(cs_mkdirs(abs, true), CS_OK);
+    ck_assert_int_eq(cs_mkdirs("r1/r2/file", false), CS_OK);
+    ck_assert_int_eq(access("r1/r2", F_OK), 0);
+    ck_assert_int_ne(access("r1/r2/file", F_OK), 0);
+    ck_assert_int_eq(cs_mkdirs("r1/t//", true), CS_OK);
+    ck_assert_int_eq(access("r1/t", F_OK), 0);
+    write_file("r1/f", "x");
+    ck_assert_int_ne(cs_mkdirs("r1/f/g/h", true), CS_OK);
+    ck_assert_int_eq(cs_mkdirs("plain", false), CS_OK);
+    unlink("r1/f");
+    const char *dirs[] = {"m1/m2/m3", "m1/m2", "m1", "r1/r2", "r1/t", "r1"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        ck_assert_int_eq(rmdir(dirs[i]), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -846,6 +870,7 @@ static Suite *suite(void)
     tcase_add_test(tc, http_until_close_over_limit);
     tcase_add_test(tc, http_chunk_framing);
     tcase_add_test(tc, stats_text);
+    tcase_add_test(tc, mkdirs);
     suite_add_tcase(s, tc);
     return s;
 }
