@@ -199,7 +199,7 @@ static enum cs_status make_quote(const char *s, struct cs_bytes *out)
 
 static enum cs_status write_out(const char *path, const struct cs_bytes *b)
 {
-    return cs_write_file_atomic(path, b->data ? b->data : (uint8_t *)"", b->len);
+    return cs_write_output(path, b->data ? b->data : (uint8_t *)"", b->len);
 }
 
 static void replay(int fd, const struct cs_bytes *b)

@@ -152,7 +152,8 @@ static enum cs_status write_all(int fd, const void *data, size_t len)
     return CS_OK;
 }
 
-enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len)
+static enum cs_status write_via_temp(const char *path, const void *data, size_t len,
+                                     bool unlink_first)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
@@ -168,6 +169,8 @@ enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t l
         rc = write_all(fd, data, len);
         if (close(fd) != 0 && rc == CS_OK)
             rc = cs_status_from_errno(errno);
+        if (rc == CS_OK && unlink_first)
+            (void)unlink(path); /* a failure shows in the rename */
         if (rc == CS_OK && rename(tmp, path) != 0)
             rc = cs_status_from_errno(errno);
         if (rc != CS_OK)
@@ -175,6 +178,16 @@ enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t l
     }
     free(tmp);
     return rc;
+}
+
+enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return write_via_temp(path, data, len, false);
+}
+
+enum cs_status cs_write_output(const char *path, const void *data, size_t len)
+{
+    return write_via_temp(path, data, len, true);
 }
 
 /* mkdir -p of p (a writable copy): the deepest directory first, its
