@@ -14,6 +14,9 @@
 #include <cpuid.h>
 #include <immintrin.h>
 #endif
+#if CS_HAVE_SHA_NI && CS_HAVE_CPU_FEATURE_ACTIVE
+#include <sys/platform/x86.h>
+#endif
 
 static const uint32_t k256[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -154,12 +157,19 @@ __attribute__((target("sha,sse4.1"))) static void blocks_shani(uint32_t state[8]
     _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(dchg, feba, 8));
 }
 
+/* From glibc where it can tell (what its loader read, and what
+ * GLIBC_TUNABLES leaves on): the cpuid instruction traps in a VM, ~20 us
+ * each here, and __get_cpuid asks it twice. */
 static bool cpu_has_sha_ni(void)
 {
+#if CS_HAVE_CPU_FEATURE_ACTIVE
+    return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSE4_1) && CPU_FEATURE_ACTIVE(SSSE3);
+#else
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
         return false;
     return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+#endif
 }
 #endif
 
