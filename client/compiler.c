@@ -79,44 +79,87 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
     return rc;
 }
 
-enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
-                                   struct cs_bytes *out)
+void cs_compiler_version_key(const struct cs_compiler *c, uint8_t key[CS_SHA256_LEN])
+{
+    const void *parts[] = {"cstash-compiler-v1", c->identity};
+    size_t lens[] = {18, strlen(c->identity)};
+    cs_sha256_parts(parts, lens, 2, key);
+}
+
+/* cache_dir/compilers/<hex of the version key>, malloc'd (and the
+ * directory into *dir when dir is not NULL). */
+static char *version_file(const struct cs_compiler *c, const char *cache_dir, char **dir)
 {
     uint8_t h[CS_SHA256_LEN];
     char hex[CS_SHA256_HEX_LEN + 1];
-    const void *parts[] = {"cstash-compiler-v1", c->identity};
-    size_t lens[] = {18, strlen(c->identity)};
-    cs_sha256_parts(parts, lens, 2, h);
+    cs_compiler_version_key(c, h);
     cs_hex_encode(h, sizeof h, hex);
-    char *dir = cs_path_join(cache_dir, "compilers");
-    char *file = dir ? cs_path_join(dir, hex) : NULL;
-    enum cs_status rc = file ? CS_OK : CS_ERR_NOMEM;
-    if (rc == CS_OK && cs_read_file(file, 1 << 16, out) == CS_OK && out->len > 0) {
-        free(dir);
-        free(file);
-        return CS_OK;
-    }
-    out->len = 0;
+    char *d = cs_path_join(cache_dir, "compilers");
+    char *file = d ? cs_path_join(d, hex) : NULL;
+    if (dir && file)
+        *dir = d;
+    else
+        free(d);
+    return file;
+}
+
+enum cs_status cs_compiler_version_cached(const struct cs_compiler *c, const char *cache_dir,
+                                          struct cs_bytes *out)
+{
+    char *file = version_file(c, cache_dir, NULL);
+    if (!file)
+        return CS_ERR_NOMEM;
+    size_t before = out->len;
+    enum cs_status rc = cs_read_file(file, CS_COMPILER_VERSION_MAX, out);
+    free(file);
+    if (rc == CS_OK && out->len == before)
+        rc = CS_ERR_NOT_FOUND; /* an empty file is no version */
+    return rc;
+}
+
+enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out)
+{
     struct cs_bytes err = {0};
     int status = -1;
-    if (rc == CS_OK) {
-        char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
-        rc = cs_exec_capture(argv, out, &err, 1 << 16, &status);
-        if (rc == CS_OK && status != 0) {
-            /* Not every compiler knows -dumpfullversion; --version always works. */
-            out->len = 0;
-            err.len = 0;
-            char *argv2[] = {c->path, "--version", NULL};
-            rc = cs_exec_capture(argv2, out, &err, 1 << 16, &status);
-        }
-        if (rc == CS_OK && (status != 0 || out->len == 0))
-            rc = CS_ERR_INVALID;
+    size_t before = out->len;
+    char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
+    enum cs_status rc = cs_exec_capture(argv, out, &err, CS_COMPILER_VERSION_MAX, &status);
+    if (rc == CS_OK && status != 0) {
+        /* Not every compiler knows -dumpfullversion; --version always works. */
+        out->len = before;
+        err.len = 0;
+        char *argv2[] = {c->path, "--version", NULL};
+        rc = cs_exec_capture(argv2, out, &err, CS_COMPILER_VERSION_MAX, &status);
     }
-    if (rc == CS_OK && cs_mkdirs(dir, true) == CS_OK)
-        (void)cs_write_file_atomic(file, out->data, out->len); /* a cache: failure is fine */
+    if (rc == CS_OK && (status != 0 || out->len == before))
+        rc = CS_ERR_INVALID;
     cs_bytes_free(&err);
+    return rc;
+}
+
+void cs_compiler_version_save(const struct cs_compiler *c, const char *cache_dir, const void *text,
+                              size_t len)
+{
+    char *dir = NULL;
+    char *file = version_file(c, cache_dir, &dir);
+    /* a cache: failure is fine */
+    if (file && cs_write_file_atomic(file, text, len) != CS_OK && cs_mkdirs(dir, true) == CS_OK)
+        (void)cs_write_file_atomic(file, text, len);
     free(dir);
     free(file);
+}
+
+enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
+                                   struct cs_bytes *out)
+{
+    size_t before = out->len;
+    enum cs_status rc = cs_compiler_version_cached(c, cache_dir, out);
+    if (rc == CS_OK || rc == CS_ERR_NOMEM)
+        return rc;
+    out->len = before;
+    rc = cs_compiler_version_probe(c, out);
+    if (rc == CS_OK)
+        cs_compiler_version_save(c, cache_dir, out->data + before, out->len - before);
     return rc;
 }
 

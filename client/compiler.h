@@ -6,6 +6,7 @@
 #define CS_CLIENT_COMPILER_H
 
 #include "client/util.h"
+#include "common/hash.h"
 
 struct cs_compiler {
     char *path;     /* what we exec */
@@ -16,10 +17,22 @@ struct cs_compiler {
 /* Resolves name (a path, or a command looked up on PATH, skipping any file
  * that is this program). CS_ERR_NOT_FOUND when there is none. */
 enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c);
+#define CS_COMPILER_VERSION_MAX (1 << 16)
+
 /* Appends the compiler's version text to out, from cache_dir/compilers or
  * by running it (and then caching). */
 enum cs_status cs_compiler_version(const struct cs_compiler *c, const char *cache_dir,
                                    struct cs_bytes *out);
+/* Its parts, for a caller that also asks the remote: the key of the
+ * version text (sha256 of "cstash-compiler-v1" and the identity; its hex
+ * names the file in cache_dir/compilers); the cached text
+ * (CS_ERR_NOT_FOUND without one); the compiler run; the text cached. */
+void cs_compiler_version_key(const struct cs_compiler *c, uint8_t key[CS_SHA256_LEN]);
+enum cs_status cs_compiler_version_cached(const struct cs_compiler *c, const char *cache_dir,
+                                          struct cs_bytes *out);
+enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out);
+void cs_compiler_version_save(const struct cs_compiler *c, const char *cache_dir, const void *text,
+                              size_t len);
 /* The configuration files clang may read without --config, as absolute
  * paths appended to out (most of them do not exist). clang 14 (seen here
  * with strace) derives them from the name it is run as, less a version:

@@ -28,7 +28,7 @@ char *cs_local_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_k
     return p;
 }
 
-static unsigned shard_of(const uint8_t key[CS_SHA256_LEN])
+unsigned cs_local_shard(const uint8_t key[CS_SHA256_LEN])
 {
     return key[0] >> 4;
 }
@@ -46,8 +46,8 @@ enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], e
     return rc;
 }
 
-enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
-                            const void *data, size_t len, uint64_t maxsize)
+enum cs_status cs_local_write(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                              const void *data, size_t len, struct cs_stats *d)
 {
     char *path = cs_local_path(dir, key, kind);
     if (!path)
@@ -60,10 +60,19 @@ enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], e
             rc = cs_write_file_atomic(path, data, len);
     }
     free(path);
-    if (rc != CS_OK)
-        return rc;
-    return cs_local_account(dir, key, existed ? 0 : 1,
-                            (int64_t)len - (existed ? (int64_t)old.st_size : 0), maxsize);
+    if (rc == CS_OK) {
+        d->v[CS_ST_FILES] += existed ? 0 : 1;
+        d->v[CS_ST_BYTES] += (int64_t)len - (existed ? (int64_t)old.st_size : 0);
+    }
+    return rc;
+}
+
+enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                            const void *data, size_t len, uint64_t maxsize)
+{
+    struct cs_stats d = {0};
+    enum cs_status rc = cs_local_write(dir, key, kind, data, len, &d);
+    return rc == CS_OK ? cs_local_account_shard(dir, cs_local_shard(key), &d, maxsize) : rc;
 }
 
 enum cs_status cs_local_account(const char *dir, const uint8_t key[CS_SHA256_LEN], int64_t files,
@@ -72,12 +81,15 @@ enum cs_status cs_local_account(const char *dir, const uint8_t key[CS_SHA256_LEN
     struct cs_stats d = {0};
     d.v[CS_ST_FILES] = files;
     d.v[CS_ST_BYTES] = bytes;
-    unsigned shard = shard_of(key);
-    enum cs_status rc = cs_stats_add(dir, shard, &d);
-    if (rc != CS_OK)
-        return rc;
+    return cs_local_account_shard(dir, cs_local_shard(key), &d, maxsize);
+}
+
+enum cs_status cs_local_account_shard(const char *dir, unsigned shard, const struct cs_stats *delta,
+                                      uint64_t maxsize)
+{
     struct cs_stats now;
-    if (cs_stats_read(dir, shard, &now) == CS_OK && (uint64_t)now.v[CS_ST_BYTES] > maxsize / 16)
+    enum cs_status rc = cs_stats_add(dir, shard, delta, &now);
+    if (rc == CS_OK && (uint64_t)now.v[CS_ST_BYTES] > maxsize / 16)
         rc = cs_local_clean_shard(dir, shard, maxsize / 16 * CLEAN_TO_PERCENT / 100);
     return rc;
 }
@@ -195,7 +207,7 @@ enum cs_status cs_local_clean_shard(const char *dir, unsigned shard, uint64_t li
         d.v[CS_ST_CLEANUPS] = 1;
         rc = cs_stats_set_size(dir, shard, (int64_t)kept, total);
         if (rc == CS_OK)
-            rc = cs_stats_add(dir, shard, &d);
+            rc = cs_stats_add(dir, shard, &d, NULL);
     }
     for (size_t i = 0; i < n; i++)
         free(e[i].path);

@@ -23,10 +23,16 @@ enum cs_kind {
 
 /* DIR/<k0>/<k1k2>/<rest>.<kind>, malloc'd; NULL on OOM. */
 char *cs_local_path(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind);
+/* The shard (0..15) a key's blobs and size are in. */
+unsigned cs_local_shard(const uint8_t key[CS_SHA256_LEN]);
 /* Accounts a blob put in place by other means (a hard link) in its
  * shard's stats and cleans the shard when it is over maxsize / 16. */
 enum cs_status cs_local_account(const char *dir, const uint8_t key[CS_SHA256_LEN], int64_t files,
                                 int64_t bytes, uint64_t maxsize);
+/* Adds delta (sizes and counters) to one shard in one update and cleans
+ * the shard when it is over maxsize / 16. */
+enum cs_status cs_local_account_shard(const char *dir, unsigned shard, const struct cs_stats *delta,
+                                      uint64_t maxsize);
 
 /* Appends the blob to out; CS_ERR_NOT_FOUND on a miss. Refreshes its age. */
 enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
@@ -35,6 +41,10 @@ enum cs_status cs_local_get(const char *dir, const uint8_t key[CS_SHA256_LEN], e
  * shard when it is over maxsize / 16. */
 enum cs_status cs_local_put(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
                             const void *data, size_t len, uint64_t maxsize);
+/* Stores a blob and adds what it changed (files 0 or 1, bytes) to d for
+ * the caller to account in cs_local_shard(key) (cs_local_account_shard). */
+enum cs_status cs_local_write(const char *dir, const uint8_t key[CS_SHA256_LEN], enum cs_kind kind,
+                              const void *data, size_t len, struct cs_stats *d);
 /* Cleans one shard down to limit bytes (oldest first) and recounts it. */
 enum cs_status cs_local_clean_shard(const char *dir, unsigned shard, uint64_t limit);
 /* Removes every blob (--clear); stats counters are kept. */

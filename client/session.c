@@ -41,9 +41,31 @@ void cs_session_flush_stats(struct cs_session *ss)
     bool any = false;
     for (int i = 0; i < CS_ST_COUNT; i++)
         any |= ss->delta.v[i] != 0;
-    if (any && cs_stats_add(ss->s.dir, ss->shard, &ss->delta) != CS_OK)
-        cs_session_log(ss, "cannot update the stats in %s", ss->s.dir);
+    if (any) {
+        for (int i = 0; i < CS_ST_COUNT; i++)
+            ss->sizes[ss->shard].v[i] += ss->delta.v[i];
+        ss->sized |= (uint16_t)(1u << ss->shard);
+    }
+    for (unsigned s = 0; s < 16; s++) {
+        if (!(ss->sized & (1u << s)))
+            continue;
+        if (cs_local_account_shard(ss->s.dir, s, &ss->sizes[s], ss->s.maxsize) != CS_OK)
+            cs_session_log(ss, "cannot update the stats of shard %x in %s", s, ss->s.dir);
+        memset(&ss->sizes[s], 0, sizeof ss->sizes[s]);
+    }
+    ss->sized = 0;
     memset(&ss->delta, 0, sizeof ss->delta);
+}
+
+/* A blob into the local cache, its size accounted at the flush. */
+static enum cs_status local_put(struct cs_session *ss, const uint8_t key[CS_SHA256_LEN],
+                                enum cs_kind kind, const void *data, size_t len)
+{
+    unsigned s = cs_local_shard(key);
+    enum cs_status rc = cs_local_write(ss->s.dir, key, kind, data, len, &ss->sizes[s]);
+    if (rc == CS_OK)
+        ss->sized |= (uint16_t)(1u << s);
+    return rc;
 }
 
 static char *backoff_file(const struct cs_session *ss)
@@ -158,8 +180,7 @@ enum cs_status cs_session_fetch(struct cs_session *ss, const uint8_t key[CS_SHA2
     rc = cs_remote_get(r, key, out);
     if (rc == CS_OK) {
         *from_remote = true;
-        if (!ss->s.readonly &&
-            cs_local_put(ss->s.dir, key, kind, out->data, out->len, ss->s.maxsize) != CS_OK)
+        if (!ss->s.readonly && local_put(ss, key, kind, out->data, out->len) != CS_OK)
             cs_session_count(ss, CS_ST_LOCAL_ERROR);
         return CS_OK;
     }
@@ -173,7 +194,7 @@ void cs_session_store(struct cs_session *ss, const uint8_t key[CS_SHA256_LEN], e
 {
     if (ss->s.readonly)
         return;
-    enum cs_status rc = cs_local_put(ss->s.dir, key, kind, blob->data, blob->len, ss->s.maxsize);
+    enum cs_status rc = local_put(ss, key, kind, blob->data, blob->len);
     if (rc != CS_OK) {
         cs_session_count(ss, CS_ST_LOCAL_ERROR);
         cs_session_log(ss, "local cache write: %s", cs_strerror(rc));

@@ -23,6 +23,10 @@ struct cs_session {
     bool settings_ok;
     struct cs_stats delta;
     unsigned shard; /* stats shard the counters go to */
+    /* Sizes of the blobs this process stored, per shard, accounted with
+     * the counters at the end: one stats update per shard touched. */
+    struct cs_stats sizes[16];
+    uint16_t sized; /* bit s: sizes[s] has something */
     int logfd;
     struct cs_remote *remote;
     bool remote_off; /* not configured, unavailable, or failed in this process */
@@ -32,7 +36,9 @@ struct cs_session {
 __attribute__((format(printf, 2, 3))) void cs_session_log(struct cs_session *ss, const char *fmt,
                                                           ...);
 void cs_session_count(struct cs_session *ss, enum cs_stat st);
-/* Adds the counters to the stats (once; later counts start from zero). */
+/* Adds the counters and the sizes to the stats, one update per shard, and
+ * cleans a shard that has outgrown its share (once; later counts start
+ * from zero). */
 void cs_session_flush_stats(struct cs_session *ss);
 /* Reads the back-off file: a remote known to be away is skipped. */
 void cs_session_remote_init(struct cs_session *ss);

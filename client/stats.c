@@ -35,13 +35,33 @@ static const char *const names[CS_ST_UNCACHEABLE] = {
     "cleanups",
 };
 
+#define UNC_PREFIX "uncacheable_"
+
 static void stat_name(int i, char *buf, size_t len)
 {
     if (i < CS_ST_UNCACHEABLE)
         snprintf(buf, len, "%s", names[i]);
     else
-        snprintf(buf, len, "uncacheable_%s",
+        snprintf(buf, len, UNC_PREFIX "%s",
                  cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)));
+}
+
+/* The counter a name of n bytes stands for, or -1. */
+static int stat_of(const char *name, size_t n)
+{
+    size_t pl = sizeof UNC_PREFIX - 1;
+    if (n > pl && !memcmp(name, UNC_PREFIX, pl)) {
+        for (int r = 0; r < CS_UNC_COUNT; r++) {
+            const char *u = cs_uncacheable_name((enum cs_uncacheable)r);
+            if (strlen(u) == n - pl && !memcmp(u, name + pl, n - pl))
+                return CS_ST_UNCACHEABLE + r;
+        }
+        return -1;
+    }
+    for (int i = 0; i < CS_ST_UNCACHEABLE; i++)
+        if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+            return i;
+    return -1;
 }
 
 static char *shard_file(const char *dir, unsigned shard)
@@ -51,27 +71,43 @@ static char *shard_file(const char *dir, unsigned shard)
     return cs_path_join(dir, leaf);
 }
 
-static void parse(const char *text, struct cs_stats *s)
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* "name value" lines, as format() writes them; anything else (an unknown
+ * name, a line that is not a number, a value out of range) is skipped.
+ * Runs at every compile: no sscanf, which costs more than the rest. */
+static void parse(const char *text, size_t len, struct cs_stats *s)
 {
     memset(s, 0, sizeof *s);
-    char name[64];
-    long long v;
-    const char *p = text;
-    while (*p) {
-        if (sscanf(p, "%63s %lld", name, &v) == 2) {
-            for (int i = 0; i < CS_ST_COUNT; i++) {
-                char n[64];
-                stat_name(i, n, sizeof n);
-                if (!strcmp(n, name)) {
-                    s->v[i] = v;
-                    break;
-                }
-            }
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        while (p < eol && is_blank(*p))
+            p++;
+        const char *name = p;
+        while (p < eol && !is_blank(*p))
+            p++;
+        int st = stat_of(name, (size_t)(p - name));
+        while (p < eol && is_blank(*p))
+            p++;
+        bool neg = p < eol && *p == '-';
+        if (p < eol && (*p == '-' || *p == '+'))
+            p++;
+        uint64_t v = 0;
+        bool ok = p < eol && *p >= '0' && *p <= '9';
+        for (; ok && p < eol && *p >= '0' && *p <= '9'; p++) {
+            if (v > ((uint64_t)INT64_MAX - (uint64_t)(*p - '0')) / 10)
+                ok = false;
+            else
+                v = v * 10 + (uint64_t)(*p - '0');
         }
-        const char *nl = strchr(p, '\n');
-        if (!nl)
-            break;
-        p = nl + 1;
+        if (ok && st >= 0)
+            s->v[st] = neg ? -(int64_t)v : (int64_t)v;
+        p = nl ? nl + 1 : end;
     }
 }
 
@@ -79,10 +115,28 @@ static enum cs_status format(const struct cs_stats *s, struct cs_bytes *out)
 {
     enum cs_status rc = CS_OK;
     for (int i = 0; i < CS_ST_COUNT && rc == CS_OK; i++) {
-        char n[64], line[128];
-        stat_name(i, n, sizeof n);
-        snprintf(line, sizeof line, "%s %" PRId64 "\n", n, s->v[i]);
-        rc = cs_bytes_append_str(out, line);
+        if (i < CS_ST_UNCACHEABLE) {
+            rc = cs_bytes_append_str(out, names[i]);
+        } else {
+            rc = cs_bytes_append_str(out, UNC_PREFIX);
+            if (rc == CS_OK)
+                rc = cs_bytes_append_str(
+                    out, cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)));
+        }
+        /* the digits backwards from the end of num, then the sign */
+        char num[24];
+        size_t o = sizeof num;
+        uint64_t v = s->v[i] < 0 ? -(uint64_t)s->v[i] : (uint64_t)s->v[i];
+        num[--o] = '\n';
+        do {
+            num[--o] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (s->v[i] < 0)
+            num[--o] = '-';
+        num[--o] = ' ';
+        if (rc == CS_OK)
+            rc = cs_bytes_append(out, num + o, sizeof num - o);
     }
     return rc;
 }
@@ -110,8 +164,7 @@ static enum cs_status read_fd(int fd, struct cs_stats *s)
     ssize_t n = pread(fd, text, sizeof text - 1, 0);
     if (n < 0)
         return cs_status_from_errno(errno);
-    text[n] = '\0';
-    parse(text, s);
+    parse(text, (size_t)n, s);
     return CS_OK;
 }
 
@@ -126,9 +179,11 @@ static enum cs_status write_fd(int fd, const struct cs_stats *s)
     return rc;
 }
 
-/* Applies fn to one shard under its exclusive lock. */
+/* Applies fn to one shard under its exclusive lock; the result into *after
+ * unless NULL. */
 static enum cs_status update(const char *dir, unsigned shard,
-                             void (*fn)(struct cs_stats *, const void *), const void *arg)
+                             void (*fn)(struct cs_stats *, const void *), const void *arg,
+                             struct cs_stats *after)
 {
     char *path = shard_file(dir, shard);
     if (!path)
@@ -143,6 +198,8 @@ static enum cs_status update(const char *dir, unsigned shard,
         fn(&s, arg);
         rc = write_fd(fd, &s);
     }
+    if (rc == CS_OK && after)
+        *after = s;
     close(fd); /* releases the lock */
     return rc;
 }
@@ -158,9 +215,10 @@ static void add_fn(struct cs_stats *s, const void *arg)
         s->v[CS_ST_FILES] = 0;
 }
 
-enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta)
+enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta,
+                            struct cs_stats *after)
 {
-    return update(dir, shard, add_fn, delta);
+    return update(dir, shard, add_fn, delta, after);
 }
 
 static void size_fn(struct cs_stats *s, const void *arg)
@@ -173,7 +231,7 @@ static void size_fn(struct cs_stats *s, const void *arg)
 enum cs_status cs_stats_set_size(const char *dir, unsigned shard, int64_t files, int64_t bytes)
 {
     int64_t fb[2] = {files, bytes};
-    return update(dir, shard, size_fn, fb);
+    return update(dir, shard, size_fn, fb, NULL);
 }
 
 static void zero_fn(struct cs_stats *s, const void *arg)
@@ -188,7 +246,7 @@ static void zero_fn(struct cs_stats *s, const void *arg)
 enum cs_status cs_stats_zero(const char *dir)
 {
     for (unsigned i = 0; i < 16; i++) {
-        enum cs_status rc = update(dir, i, zero_fn, NULL);
+        enum cs_status rc = update(dir, i, zero_fn, NULL, NULL);
         if (rc != CS_OK)
             return rc;
     }

@@ -35,8 +35,10 @@ struct cs_stats {
     int64_t v[CS_ST_COUNT];
 };
 
-/* Adds delta (the non-zero counters) to shard 0..15 of dir, creating it. */
-enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta);
+/* Adds delta (the non-zero counters) to shard 0..15 of dir, creating it;
+ * the shard as it is after the update into *after unless NULL. */
+enum cs_status cs_stats_add(const char *dir, unsigned shard, const struct cs_stats *delta,
+                            struct cs_stats *after);
 /* Reads one shard (missing: zeros). */
 enum cs_status cs_stats_read(const char *dir, unsigned shard, struct cs_stats *out);
 /* Sets the size counters of a shard (after a cleanup has counted). */

@@ -76,6 +76,19 @@ void cs_strv_free(struct cs_strv *sv)
     sv->n = sv->cap = 0;
 }
 
+/* Room for at least n more bytes (and the NUL) without moving what is there. */
+static enum cs_status reserve(struct cs_bytes *b, size_t n)
+{
+    if (b->cap >= b->len + n + 1)
+        return CS_OK;
+    uint8_t *p = realloc(b->data, b->len + n + 1);
+    if (!p)
+        return CS_ERR_NOMEM;
+    b->data = p;
+    b->cap = b->len + n + 1;
+    return CS_OK;
+}
+
 enum cs_status cs_read_file(const char *path, size_t max, struct cs_bytes *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,39 +96,43 @@ enum cs_status cs_read_file(const char *path, size_t max, struct cs_bytes *b)
         return errno == ENOENT ? CS_ERR_NOT_FOUND : cs_status_from_errno(errno);
     struct stat st;
     enum cs_status rc = CS_OK;
-    if (fstat(fd, &st) != 0) {
+    size_t start = b->len;
+    if (fstat(fd, &st) != 0)
         rc = cs_status_from_errno(errno);
-    } else if ((uint64_t)st.st_size > max) {
+    else if ((uint64_t)st.st_size > max)
         rc = CS_ERR_TOO_LARGE;
-    } else {
-        /* Reserve once; the file may still grow while we read, bounded by max. */
-        if ((rc = cs_bytes_append(b, "", 0)) == CS_OK && b->cap < b->len + (size_t)st.st_size + 1) {
-            uint8_t *p = realloc(b->data, b->len + (size_t)st.st_size + 1);
-            if (!p)
-                rc = CS_ERR_NOMEM;
-            else {
-                b->data = p;
-                b->cap = b->len + (size_t)st.st_size + 1;
-            }
+    /* Straight into the buffer, sized by fstat. Once it is full, one byte
+     * more is asked into probe: 0 (end of file) is the usual answer; a file
+     * that grew while we read gets more room, bounded by max. */
+    if (rc == CS_OK)
+        rc = reserve(b, (size_t)st.st_size);
+    while (rc == CS_OK) {
+        uint8_t probe;
+        bool full = b->cap - b->len - 1 == 0;
+        ssize_t n = full ? read(fd, &probe, 1) : read(fd, b->data + b->len, b->cap - b->len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = cs_status_from_errno(errno);
+            break;
         }
-        char chunk[65536];
-        while (rc == CS_OK) {
-            ssize_t n = read(fd, chunk, sizeof chunk);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                rc = cs_status_from_errno(errno);
-                break;
-            }
-            if (n == 0)
-                break;
-            if (b->len + (size_t)n > max) {
-                rc = CS_ERR_TOO_LARGE;
-                break;
-            }
-            rc = cs_bytes_append(b, chunk, (size_t)n);
+        if (n == 0)
+            break;
+        if (full) {
+            size_t got = b->len - start;
+            rc = reserve(b, got < 65536 ? 65536 : got);
+            if (rc == CS_OK)
+                b->data[b->len++] = probe;
+        } else {
+            b->len += (size_t)n;
         }
+        if (rc == CS_OK && b->len - start > max)
+            rc = CS_ERR_TOO_LARGE;
     }
+    if (rc != CS_OK)
+        b->len = start;
+    if (b->data)
+        b->data[b->len] = 0;
     close(fd);
     return rc;
 }
@@ -135,7 +152,8 @@ static enum cs_status write_all(int fd, const void *data, size_t len)
     return CS_OK;
 }
 
-enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len)
+static enum cs_status write_via_temp(const char *path, const void *data, size_t len,
+                                     bool unlink_first)
 {
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
@@ -151,12 +169,44 @@ enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t l
         rc = write_all(fd, data, len);
         if (close(fd) != 0 && rc == CS_OK)
             rc = cs_status_from_errno(errno);
+        if (rc == CS_OK && unlink_first)
+            (void)unlink(path); /* a failure shows in the rename */
         if (rc == CS_OK && rename(tmp, path) != 0)
             rc = cs_status_from_errno(errno);
         if (rc != CS_OK)
             unlink(tmp);
     }
     free(tmp);
+    return rc;
+}
+
+enum cs_status cs_write_file_atomic(const char *path, const void *data, size_t len)
+{
+    return write_via_temp(path, data, len, false);
+}
+
+enum cs_status cs_write_output(const char *path, const void *data, size_t len)
+{
+    return write_via_temp(path, data, len, true);
+}
+
+/* mkdir -p of p (a writable copy): the deepest directory first, its
+ * parents only when it says they are missing, so a directory whose parent
+ * exists costs one call, not one per component. */
+static enum cs_status mkdir_p(char *p)
+{
+    if (mkdir(p, 0777) == 0 || errno == EEXIST)
+        return CS_OK;
+    if (errno != ENOENT)
+        return cs_status_from_errno(errno);
+    char *slash = strrchr(p, '/');
+    if (!slash || slash == p)
+        return CS_ERR_NOT_FOUND;
+    *slash = '\0';
+    enum cs_status rc = mkdir_p(p);
+    *slash = '/';
+    if (rc == CS_OK && mkdir(p, 0777) != 0 && errno != EEXIST)
+        rc = cs_status_from_errno(errno);
     return rc;
 }
 
@@ -173,20 +223,11 @@ enum cs_status cs_mkdirs(const char *path, bool dirs_only)
         }
         *slash = '\0';
     }
-    enum cs_status rc = CS_OK;
-    for (char *s = p + 1;; s++) {
-        if (*s == '/' || *s == '\0') {
-            char c = *s;
-            *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-                rc = cs_status_from_errno(errno);
-                break;
-            }
-            *s = c;
-            if (c == '\0')
-                break;
-        }
-    }
+    /* trailing slashes name the same directory */
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    enum cs_status rc = n == 0 ? CS_OK : mkdir_p(p);
     free(p);
     return rc;
 }

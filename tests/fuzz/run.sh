@@ -19,7 +19,7 @@ mkdir -p "$out"
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src" -I"$build" $(pkg-config --cflags libconfig expat libcrypto libzstd))
 libs=($(pkg-config --libs libconfig expat libcrypto libzstd) -lcrypt)
-common=("$src"/common/{base64,buf,checksum,hash,log,size,status}.c
+common=("$src"/common/{base64,buf,checksum,hex,log,sha256,size,status}.c
         "$src"/storage/sigv4.c "$src"/server/{s3_sigv4,s3_chunked}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_s3,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c

@@ -7,6 +7,14 @@ source "$CS_SRCDIR/tests/lib.sh"
 export CSTASH_DIR=$TEST_TMP/cache CSTASH_LOG=$TEST_TMP/cstash.log
 unset CSTASH_REMOTE CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX
 export CSTASH_CONFIG=$TEST_TMP/none.conf
+
+# Every compile starts cstash: it must not load libcrypto (binding its
+# symbols was a third of a hit's time; common/sha256.c is the client's).
+if command -v readelf >/dev/null; then
+    ! readelf -d "$CSTASH" | grep -q 'NEEDED.*libcrypto' || fail "cstash links libcrypto"
+    ok "cstash does not link libcrypto"
+fi
+
 p=$TEST_TMP/proj
 mkdir -p "$p/src" "$p/inc" "$p/out1" "$p/out2" "$p/ref"
 cat >"$p/inc/x.h" <<'C'

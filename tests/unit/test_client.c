@@ -1,7 +1,7 @@
 /* The cstash client's pure logic: argument classification, path
  * rewriting, blob encoding (and hostile blobs), line-marker scanning, the
  * names of clang's default configuration files, the parse of HTTP
- * responses. */
+ * responses, the text of the stats shards. */
 #include "autoconfig.h"
 
 #include <check.h>
@@ -16,6 +16,7 @@
 #include "client/compiler.h"
 #include "client/http_response.h"
 #include "client/ppscan.h"
+#include "client/stats.h"
 #include "client/util.h"
 #include "tests/unit/check_main.h"
 
@@ -768,6 +769,86 @@ START_TEST(http_chunk_framing)
 }
 END_TEST
 
+/* The stats shards are read at every compile (no sscanf since issue 19):
+ * lines of another cstash (unknown names), junk, signs, blanks and CR, and
+ * values out of range are skipped or read as before; what is written is
+ * "name value\n" for every counter, in order. */
+START_TEST(stats_text)
+{
+    ck_assert_int_eq(mkdir("st", 0777), 0);
+    ck_assert_int_eq(mkdir("st/3", 0777), 0);
+    write_file("st/3/stats", "direct_hit_local 7\nnot_ours 5\nmiss -2\r\nbytes  +40\n\tfiles\t3\n"
+                             "cleanups x\nuncacheable_link 9\nuncacheable_nope 1\n"
+                             "preprocessed_hit_local 99999999999999999999\nlocal_error\n\n"
+                             "remote_error 4");
+    struct cs_stats s;
+    ck_assert_int_eq(cs_stats_read("st", 3, &s), CS_OK);
+    ck_assert_int_eq(s.v[CS_ST_DIRECT_HIT_LOCAL], 7);
+    ck_assert_int_eq(s.v[CS_ST_MISS], -2);
+    ck_assert_int_eq(s.v[CS_ST_BYTES], 40);
+    ck_assert_int_eq(s.v[CS_ST_FILES], 3);
+    ck_assert_int_eq(s.v[CS_ST_CLEANUPS], 0);
+    ck_assert_int_eq(s.v[CS_ST_UNCACHEABLE + CS_UNC_LINK], 9);
+    ck_assert_int_eq(s.v[CS_ST_PP_HIT_LOCAL], 0);
+    ck_assert_int_eq(s.v[CS_ST_LOCAL_ERROR], 0);
+    ck_assert_int_eq(s.v[CS_ST_REMOTE_ERROR], 4);
+
+    struct cs_stats d = {0};
+    d.v[CS_ST_MISS] = 3;
+    d.v[CS_ST_INTERNAL_ERROR] = -5;
+    struct cs_stats after;
+    ck_assert_int_eq(cs_stats_add("st", 3, &d, &after), CS_OK);
+    ck_assert_int_eq(after.v[CS_ST_MISS], 1);
+    ck_assert_int_eq(after.v[CS_ST_DIRECT_HIT_LOCAL], 7);
+    ck_assert_int_eq(cs_stats_set_size("st", 3, INT64_MAX, 0), CS_OK);
+    struct cs_bytes text = {0};
+    ck_assert_int_eq(cs_read_file("st/3/stats", 1 << 16, &text), CS_OK);
+    const char *t = (const char *)text.data;
+    ck_assert_msg(cs_starts_with(t, "direct_hit_local 7\ndirect_hit_remote 0\n"), "%s", t);
+    ck_assert_ptr_nonnull(strstr(t, "\nmiss 1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\ninternal_error -5\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nfiles 9223372036854775807\nbytes 0\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nuncacheable_link 9\n"));
+    size_t lines = 0;
+    for (size_t i = 0; i < text.len; i++)
+        lines += t[i] == '\n';
+    ck_assert_uint_eq(lines, CS_ST_COUNT);
+    ck_assert_int_eq(t[text.len - 1], '\n');
+    ck_assert_int_eq(cs_stats_read("st", 3, &s), CS_OK);
+    ck_assert_int_eq(s.v[CS_ST_FILES], INT64_MAX);
+    ck_assert_int_eq(s.v[CS_ST_INTERNAL_ERROR], -5);
+    ck_assert_int_eq(s.v[CS_ST_UNCACHEABLE + CS_UNC_LINK], 9);
+    cs_bytes_free(&text);
+    unlink("st/3/stats");
+    rmdir("st/3");
+    rmdir("st");
+}
+END_TEST
+
+/* mkdir -p from the deepest directory up: absolute and relative, existing,
+ * trailing slashes, a file in the way. */
+START_TEST(mkdirs)
+{
+    char abs[64];
+    snprintf(abs, sizeof abs, "%s/m1/m2/m3", dir);
+    ck_assert_int_eq(cs_mkdirs(abs, true), CS_OK);
+    ck_assert_int_eq(access("m1/m2/m3", F_OK), 0);
+    ck_assert_int_eq(cs_mkdirs(abs, true), CS_OK);
+    ck_assert_int_eq(cs_mkdirs("r1/r2/file", false), CS_OK);
+    ck_assert_int_eq(access("r1/r2", F_OK), 0);
+    ck_assert_int_ne(access("r1/r2/file", F_OK), 0);
+    ck_assert_int_eq(cs_mkdirs("r1/t//", true), CS_OK);
+    ck_assert_int_eq(access("r1/t", F_OK), 0);
+    write_file("r1/f", "x");
+    ck_assert_int_ne(cs_mkdirs("r1/f/g/h", true), CS_OK);
+    ck_assert_int_eq(cs_mkdirs("plain", false), CS_OK);
+    unlink("r1/f");
+    const char *dirs[] = {"m1/m2/m3", "m1/m2", "m1", "r1/r2", "r1/t", "r1"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        ck_assert_int_eq(rmdir(dirs[i]), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -788,6 +869,8 @@ static Suite *suite(void)
     tcase_add_test(tc, http_response_parse);
     tcase_add_test(tc, http_until_close_over_limit);
     tcase_add_test(tc, http_chunk_framing);
+    tcase_add_test(tc, stats_text);
+    tcase_add_test(tc, mkdirs);
     suite_add_tcase(s, tc);
     return s;
 }
