@@ -226,6 +226,20 @@ chits() {
     "$CSTASH" --print-stats | awk -F'\t' '$1 ~ /_hit_/ { s += $2 } END { print s + 0 }'
 }
 
+# raw_request TEXT: sends TEXT (printf escapes: \r\n) to the server as is,
+# reads the first bytes of the answer, and closes: framing a client library
+# would not send, or a body announced and never sent.
+raw_request() {
+    "$S3_PY" -c '
+import socket, sys
+host, port = sys.argv[1].split(":")
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+s.recv(4096)
+s.close()
+' "${URL#http://}" "$1"
+}
+
 # free_port: a TCP port free on 127.0.0.1 right now.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

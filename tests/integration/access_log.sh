@@ -45,15 +45,8 @@ expect_status 404 GET /team/gradlekey "${auth[@]}" -H "X-Gradle-Version: 8.5"
 expect_status 207 PROPFIND /team/ "${auth[@]}" -H "Depth: 1"
 expect_status 401 GET /team/ab/cdef
 # refused before authentication (two Content-Length headers): nobody's
-"$S3_PY" - "${URL#http://}" <<'PY' || fail "the framing request failed"
-import socket, sys
-host, port = sys.argv[1].split(":")
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(b"PUT /team/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n"
-          b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy")
-s.recv(4096)
-s.close()
-PY
+raw_request 'PUT /team/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy' ||
+    fail "the framing request failed"
 wait_lines "$log_file" 9
 "$S3_PY" - "$log_file" <<'PY' || fail "the access log's lines are not as expected: $(cat "$log_file")"
 import json, sys

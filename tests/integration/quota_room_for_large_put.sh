@@ -36,15 +36,8 @@ CONF
     for i in $(seq 1 10); do expect_status 201 PUT "/ns/fill$i" --data-binary @"$TEST_TMP/fill"; done
     # a PUT that only announces a large body, and closes: nothing is evicted
     # for bytes that never came (it used to empty the namespace)
-    "$S3_PY" - "${URL#http://}" <<'PY' || fail "the announcing PUT's client failed"
-import socket, sys
-host, port = sys.argv[1].split(":")
-s = socket.create_connection((host, int(port)), timeout=10)
-s.sendall(b"PUT /ns/announced HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n"
-          b"Expect: 100-continue\r\n\r\n")
-s.recv(4096)
-s.close()
-PY
+    raw_request 'PUT /ns/announced HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\nExpect: 100-continue\r\n\r\n' ||
+        fail "the announcing PUT's client failed"
     sleep 1.5 # an eviction round would have run
     for i in $(seq 1 10); do expect_status 200 GET "/ns/fill$i"; done
     ok "$scope: a PUT that announces a body it does not send evicts nothing"
