@@ -553,47 +553,13 @@ done:
     return exit_code;
 }
 
-/* The version text of a compiler as the remote keeps it: the blob "CSV1"
- * of its identity, a NUL, the text. The identity inside makes a blob
- * stored for another compiler (or not by cstash) a miss. */
-static enum cs_status version_from_remote(struct job *j, struct cs_remote *r,
-                                          const uint8_t key[CS_SHA256_LEN])
-{
-    struct cs_bytes blob = {0}, raw = {0};
-    enum cs_status rc = cs_remote_get(r, key, &blob);
-    if (rc != CS_OK && rc != CS_ERR_NOT_FOUND)
-        cs_session_remote_failed(&j->ss, rc);
-    size_t idl = strlen(j->comp.identity);
-    if (rc == CS_OK && cs_blob_unseal("CSV1", blob.data, blob.len, &raw) == CS_OK &&
-        raw.len > idl + 1 && raw.len - idl - 1 <= CS_COMPILER_VERSION_MAX &&
-        !memcmp(raw.data, j->comp.identity, idl) && raw.data[idl] == 0)
-        rc = cs_bytes_append(&j->version, raw.data + idl + 1, raw.len - idl - 1);
-    else if (rc == CS_OK)
-        rc = CS_ERR_INVALID;
-    cs_bytes_free(&blob);
-    cs_bytes_free(&raw);
-    return rc;
-}
-
-static void version_to_remote(struct job *j, struct cs_remote *r, const uint8_t key[CS_SHA256_LEN])
-{
-    struct cs_bytes raw = {0}, blob = {0};
-    enum cs_status rc = cs_bytes_append(&raw, j->comp.identity, strlen(j->comp.identity) + 1);
-    if (rc == CS_OK)
-        rc = cs_bytes_append(&raw, j->version.data, j->version.len);
-    if (rc == CS_OK)
-        rc = cs_blob_seal("CSV1", &raw, &blob);
-    if (rc == CS_OK && (rc = cs_remote_put(r, key, blob.data, blob.len)) != CS_OK)
-        cs_session_remote_failed(&j->ss, rc);
-    cs_bytes_free(&raw);
-    cs_bytes_free(&blob);
-}
-
 /* The compiler's version text (part of every key): cached in the cache
- * dir, else from the remote, else by running the compiler, which is then
- * cached in both. A cache dir emptied or new, as in CI, so runs no
- * compiler when the remote knows this one (same resolved path, size and
- * mtime) -- ccache, keying by mtime alone, runs none either. */
+ * dir, else by running the compiler. Never taken from the remote: its
+ * blob could only be bound to the compiler's path, size and mtime, which
+ * two compilers on two machines can share (wrapper scripts, images with
+ * normalised times), and a version taken on trust would hand one
+ * compiler's objects to the other (review of 1ef795d, reproduced with a
+ * gcc and a clang wrapper: cstash_remote.sh). */
 static enum cs_status compiler_version(struct job *j)
 {
     const char *dir = j->ss.s.dir;
@@ -601,21 +567,10 @@ static enum cs_status compiler_version(struct job *j)
     if (rc == CS_OK || rc == CS_ERR_NOMEM)
         return rc;
     j->version.len = 0;
-    uint8_t key[CS_SHA256_LEN];
-    cs_compiler_version_key(&j->comp, key);
-    struct cs_remote *r = cs_session_remote(&j->ss);
-    if (r && version_from_remote(j, r, key) == CS_OK) {
-        cs_compiler_version_save(&j->comp, dir, j->version.data, j->version.len);
-        return CS_OK;
-    }
-    j->version.len = 0;
     rc = cs_compiler_version_probe(&j->comp, &j->version);
     if (rc != CS_OK)
         return rc;
     cs_compiler_version_save(&j->comp, dir, j->version.data, j->version.len);
-    r = j->ss.s.readonly || j->ss.s.remote_readonly ? NULL : cs_session_remote(&j->ss);
-    if (r)
-        version_to_remote(j, r, key);
     return CS_OK;
 }
 
