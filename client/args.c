@@ -621,6 +621,11 @@ static enum cs_status finish(struct args_state *p)
         if (!a->dep_file)
             return CS_ERR_NOMEM;
     }
+    /* a hit replaces the dependency file by rename: -MF /dev/null (as root)
+     * would make /dev/null a regular file */
+    if (a->dep_file &&
+        (!strcmp(a->dep_file, "-") || (stat(a->dep_file, &st) == 0 && !S_ISREG(st.st_mode))))
+        return cs_args_uncacheable(p, CS_UNC_SPECIAL_FILE, a->dep_file), CS_OK;
     if ((rc = cs_args_push(p, TO_CC | TO_HASH, "-c")) != CS_OK)
         return rc;
     if (p->output_given) {
