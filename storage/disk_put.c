@@ -104,7 +104,8 @@ static enum cs_status reserve(struct cs_disk *d, struct disk_upload *up, uint64_
     if (!up->usage || bytes == 0)
         return CS_OK;
     if (must == 0) { /* only bytes ahead (an announced size, a step): taken when there is room */
-        (void)try_reserve(d, up, bytes, 0);
+        if (!try_reserve(d, up, bytes, 0) && !d->evictor)
+            return CS_ERR_QUOTA; /* nothing will make room (no eviction: the offline tools) */
         return CS_OK;
     }
     while (!try_reserve(d, up, bytes, must)) {
