@@ -135,17 +135,24 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
 }
 
 /* Takes every touch recorded so far: the full buffers and each thread's
- * current one (swapped for an empty buffer). */
+ * current one (swapped for an empty buffer). The slots' locks are taken
+ * after touch_lock is left: a GET thread whose buffer is full holds its
+ * slot's lock and takes touch_lock (touch_swap), and the two orders
+ * deadlocked every GET thread and the writer once the memory tier made
+ * hits fast enough to fill buffers while the writer gathered. Slots are
+ * only ever added at the head, so the list from the head read is fixed. */
 struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx)
 {
     struct cs_touch_buf *list;
-    struct cs_touch_slot *slot;
+    struct cs_touch_slot *slot, *slots;
 
     pthread_mutex_lock(&idx->touch_lock);
     list = idx->full;
     idx->full = NULL;
     idx->n_full = 0;
-    for (slot = idx->slots; slot; slot = slot->next) {
+    slots = idx->slots;
+    pthread_mutex_unlock(&idx->touch_lock);
+    for (slot = slots; slot; slot = slot->next) {
         struct cs_touch_buf *fresh = NULL;
         pthread_mutex_lock(&slot->lock);
         if (slot->buf->used > 0 && (fresh = malloc(sizeof *fresh)) != NULL) {
@@ -157,7 +164,6 @@ struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx)
         }
         pthread_mutex_unlock(&slot->lock);
     }
-    pthread_mutex_unlock(&idx->touch_lock);
     return list;
 }
 

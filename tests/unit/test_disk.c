@@ -4,6 +4,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,55 @@ START_TEST(index_schema_1_is_upgraded)
 }
 END_TEST
 
+/* GET threads touching distinct keys fast enough to fill their buffers
+ * while the index writer gathers them: the writer held touch_lock and
+ * took each slot's lock while a full thread held its slot's lock and took
+ * touch_lock, and every GET thread and the writer hung (seen at ~100k
+ * memory-tier hits/s). A hang fails this test by its timeout. */
+struct toucher {
+    struct cs_index *idx;
+    unsigned id;
+    unsigned long touched;
+};
+
+static void *touch_fast(void *arg)
+{
+    struct toucher *t = arg;
+    int64_t until = cs_index_now_ms() + 1500;
+    char key[64];
+    uint8_t digest[CS_SHA256_LEN] = {0};
+
+    while (cs_index_now_ms() < until) {
+        for (unsigned i = 0; i < 1000; i++, t->touched++) {
+            int n = snprintf(key, sizeof key, "cas/%u-%lu", t->id, t->touched);
+            memcpy(digest, &t->touched, sizeof t->touched); /* distinct: no dedup */
+            digest[8] = (uint8_t)t->id;
+            cs_index_touch(t->idx, "ns", key, (size_t)n, digest);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(touches_while_the_writer_gathers)
+{
+    struct cs_backend b;
+    struct toucher t[4];
+    pthread_t th[4];
+    char why[256];
+    unsigned i;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    for (i = 0; i < 4; i++) {
+        t[i] = (struct toucher){.idx = cs_disk_index(&b), .id = i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, touch_fast, &t[i]), 0);
+    }
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    ck_assert_uint_gt(t[0].touched, 10000);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("disk");
@@ -479,5 +529,10 @@ int main(void)
     tcase_add_test(tc, data_dir_limit_evicts_oldest_across_namespaces);
     tcase_add_test(tc, fsck_waits_for_a_working_index);
     suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("touch");
+    tcase_add_checked_fixture(tt, setup, teardown);
+    tcase_set_timeout(tt, 30);
+    tcase_add_test(tt, touches_while_the_writer_gathers);
+    suite_add_tcase(s, tt);
     return cs_run_suite(s);
 }
