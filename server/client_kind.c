@@ -6,26 +6,11 @@
 #include <strings.h>
 
 #include "server/client_kind.h"
+#include "server/route.h"
 
 static bool starts(const char *s, const char *prefix)
 {
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* A Bazel HTTP cache key: .../ac/<64 hex> or .../cas/<64 hex> at the end. */
-static bool bazel_key(const char *target)
-{
-    size_t n = strlen(target), i;
-    const char *hex;
-
-    if (n < 64 + 4)
-        return false;
-    hex = target + n - 64;
-    for (i = 0; i < 64; i++)
-        if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
-            return false;
-    return (hex - target >= 4 && memcmp(hex - 4, "/ac/", 4) == 0) ||
-           (hex - target >= 5 && memcmp(hex - 5, "/cas/", 5) == 0);
 }
 
 const char *cs_client_kind(const char *user_agent, bool gradle_header, bool dav_method,
@@ -46,7 +31,10 @@ const char *cs_client_kind(const char *user_agent, bool gradle_header, bool dav_
             return "webdav";
     if (dav_method)
         return "webdav";
-    if (target && bazel_key(target))
-        return "bazel";
+    if (target) { /* the key shapes the metrics count by (route.c) */
+        enum cs_proto k = cs_route_proto(target, strlen(target));
+        if (k == CS_PROTO_AC || k == CS_PROTO_CAS)
+            return "bazel";
+    }
     return NULL;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/access_log.h"
+#include "server/client_kind.h"
 #include "tests/unit/check_main.h"
 
 START_TEST(line_fields)
@@ -63,6 +64,22 @@ START_TEST(nulls_ipv6_and_aborts)
 }
 END_TEST
 
+START_TEST(client_kinds)
+{
+    static const char cas[] =
+        "/ns/cas/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    ck_assert_str_eq(cs_client_kind("ccache/4.7.5", false, false, "/ns/ab/cd"), "ccache");
+    ck_assert_str_eq(cs_client_kind("Gradle/8.5", false, false, "/ns/k"), "gradle");
+    ck_assert_str_eq(cs_client_kind(NULL, true, false, "/ns/k"), "gradle");
+    ck_assert_str_eq(cs_client_kind("rclone/v1.60", false, false, "/ns/k"), "webdav");
+    ck_assert_str_eq(cs_client_kind("curl/8", false, true, "/ns/"), "webdav");
+    ck_assert_str_eq(cs_client_kind("curl/8", false, false, cas), "bazel"); /* by key shape */
+    ck_assert_ptr_null(cs_client_kind("curl/8", false, false, "/ns/ab/cdef"));
+    ck_assert_ptr_null(cs_client_kind(NULL, false, false, NULL));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("access_log");
@@ -70,6 +87,7 @@ int main(void)
 
     tcase_add_test(tc, line_fields);
     tcase_add_test(tc, nulls_ipv6_and_aborts);
+    tcase_add_test(tc, client_kinds);
     suite_add_tcase(s, tc);
     return cs_run_suite(s);
 }
