@@ -21,6 +21,7 @@
 #include "client/rust_paths.h"
 #include "client/rust_result.h"
 #include "client/rust_store.h"
+#include "client/whymiss.h"
 #include "common/hash.h"
 
 #define MAX_OUTPUT ((size_t)1 << 30)
@@ -49,6 +50,8 @@ struct rjob {
     int64_t changed_after;
     uint8_t (*ext_sha)[CS_SHA256_LEN]; /* of each --extern file */
     bool deep_unknown; /* a final artifact whose tree has no deep hash (rust_deep.h) */
+    /* What went into common, readable (--why-miss): lines beside the hashing. */
+    struct cs_why_lines why;
 };
 
 bool cs_rust_is_rustc(const char *name)
@@ -191,6 +194,8 @@ static enum cs_status hash_env(struct rjob *j)
         rc = cs_rust_norm_text(&j->r, (uint8_t *)names.v[i], strlen(names.v[i]), &v);
         if (rc == CS_OK)
             cs_sha256_update(&j->common, v.data, v.len + 1);
+        if (rc == CS_OK)
+            cs_why_add(&j->why, "env", NULL, (char *)v.data);
         cs_bytes_free(&v);
     }
     cs_strv_free(&names);
@@ -211,11 +216,17 @@ static enum cs_status hash_named_file(struct rjob *j, const char *tag, const cha
         memcpy(sha_out, h, sizeof h);
     hash_str(&j->common, tag);
     char *n = cs_rust_norm_path(&j->r, path, j->ss->s.basedir);
-    if (!n)
+    char *abs = cs_path_absolute(path, j->r.cwd);
+    if (!n || !abs) {
+        free(n);
+        free(abs);
         return CS_ERR_NOMEM;
+    }
     hash_str(&j->common, n);
-    free(n);
     cs_sha256_update(&j->common, h, sizeof h);
+    cs_why_add(&j->why, tag, h, abs);
+    free(n);
+    free(abs);
     return CS_OK;
 }
 
@@ -303,6 +314,12 @@ static enum cs_status hash_linker(struct rjob *j)
         hash_str(&j->common, "linker");
         hash_str(&j->common, cc.identity);
         cs_sha256_update(&j->common, v.data, v.len);
+        char *line = malloc(strlen(cc.path) + v.len + 2);
+        if (line)
+            sprintf(line, "%s %.*s", cc.path, (int)strcspn(v.data ? (char *)v.data : "", "\n"),
+                    v.data ? (char *)v.data : "");
+        cs_why_add(&j->why, "part linker", NULL, line ? line : "?");
+        free(line);
     }
     cs_bytes_free(&v);
     cs_compiler_free(&cc);
@@ -358,8 +375,12 @@ static enum cs_status hash_externs(struct rjob *j)
         enum cs_status d = cs_rust_deep_hash(
             j->ss, &j->r, (const uint8_t(*)[CS_SHA256_LEN])j->ext_sha, j->a.externs.v, n, deep);
         if (d == CS_OK) {
+            char hex[CS_SHA256_HEX_LEN + 1];
             hash_str(&j->common, "deep");
             cs_sha256_update(&j->common, deep, sizeof deep);
+            cs_hex_encode(deep, sizeof deep, hex);
+            hex[CS_SHA256_HEX_LEN] = 0;
+            cs_why_add(&j->why, "part deep", NULL, hex);
         } else if (d == CS_ERR_NOT_FOUND) {
             j->deep_unknown = true;
         } else {
@@ -442,6 +463,46 @@ static void record_outputs_deep(struct rjob *j)
     record_deep(j, (const uint8_t(*)[CS_SHA256_LEN])shas, n);
 }
 
+/* The readable lines of what hash_common keys before the files. */
+static void why_common(struct rjob *j, const struct cs_bytes *identity)
+{
+    const char *id = identity->data ? (const char *)identity->data : "";
+    char version[160];
+    snprintf(version, sizeof version, "%.*s", (int)strcspn(id, "\n"), id);
+    cs_why_add(&j->why, "compiler", NULL, j->rustc->path);
+    cs_why_add(&j->why, "version", NULL, version);
+    cs_why_add(&j->why, "identity", NULL, j->rustc->identity);
+    char emit[64];
+    snprintf(emit, sizeof emit, "%s%s%s%s", j->a.emit & CS_RE_DEP_INFO ? " dep-info" : "",
+             j->a.emit & CS_RE_METADATA ? " metadata" : "", j->a.emit & CS_RE_LINK ? " link" : "",
+             j->remap ? " (working dir remapped)" : "");
+    cs_why_add(&j->why, "part emit", NULL, emit[0] ? emit + 1 : "");
+    cs_why_add(&j->why, "part crate", NULL, j->crate);
+    struct cs_bytes outs = {0};
+    for (size_t i = 0; i < j->outs.n; i++)
+        if ((i > 0 && cs_bytes_append(&outs, " ", 1) != CS_OK) ||
+            cs_bytes_append_str(&outs, j->outs.v[i]) != CS_OK)
+            j->why.broken = true;
+    cs_why_add(&j->why, "part outputs", NULL, outs.data ? (char *)outs.data : "");
+    cs_bytes_free(&outs);
+}
+
+/* An argument with a path: the path absolute, as the user knows it. */
+static void why_arg(struct rjob *j, const char *opt, const char *path)
+{
+    char *abs = cs_path_absolute(path, j->r.cwd);
+    char *line = abs ? malloc(strlen(opt) + strlen(abs) + 2) : NULL;
+    size_t n = strlen(opt);
+    if (line) /* "--extern name=" and "-L native=" run into the path */
+        sprintf(line, "%s%s%s", opt, n && opt[n - 1] == '=' ? "" : " ", abs);
+    if (line)
+        cs_why_add(&j->why, "arg", NULL, line);
+    else
+        j->why.broken = true;
+    free(line);
+    free(abs);
+}
+
 static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identity)
 {
     struct cs_sha256 *h = &j->common;
@@ -450,17 +511,21 @@ static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identit
     hash_str(h, "cstash-rust-v1");
     hash_str(h, j->rustc->identity);
     cs_sha256_update(h, identity->data, identity->len);
+    why_common(j, identity);
     char emit[16];
     snprintf(emit, sizeof emit, "%u %d", j->a.emit, j->remap);
     hash_str(h, emit);
     for (size_t i = 0; rc == CS_OK && i < j->a.key_opt.n; i++) {
         hash_str(h, j->a.key_opt.v[i]);
-        if (!j->a.key_path.v[i][0])
+        if (!j->a.key_path.v[i][0]) {
+            cs_why_add(&j->why, "arg", NULL, j->a.key_opt.v[i]);
             continue;
+        }
         char *n = cs_rust_norm_path(&j->r, j->a.key_path.v[i], j->ss->s.basedir);
         rc = n ? CS_OK : CS_ERR_NOMEM;
         if (n)
             hash_str(h, n);
+        why_arg(j, j->a.key_opt.v[i], j->a.key_path.v[i]);
         free(n);
     }
     hash_str(h, j->crate);
@@ -486,6 +551,8 @@ static enum cs_status hash_common(struct rjob *j, const struct cs_bytes *identit
     if (rc == CS_OK)
         rc = hash_env(j);
     hash_str(h, j->ss->s.cache_buster ? j->ss->s.cache_buster : "");
+    if (j->ss->s.cache_buster)
+        cs_why_add(&j->why, "part cache-buster", NULL, j->ss->s.cache_buster);
     return rc;
 }
 
@@ -632,7 +699,8 @@ static bool record_matches(const struct rjob *j, const struct cs_manifest_file *
     return ok;
 }
 
-static bool manifest_lookup(struct rjob *j, const struct cs_manifest *m, uint8_t key[CS_SHA256_LEN])
+static bool manifest_lookup(struct rjob *j, const struct cs_manifest *m, uint8_t key[CS_SHA256_LEN],
+                            uint32_t *which)
 {
     for (uint32_t i = 0; i < m->n; i++) {
         bool ok = true;
@@ -645,6 +713,7 @@ static bool manifest_lookup(struct rjob *j, const struct cs_manifest *m, uint8_t
         }
         if (ok) {
             memcpy(key, m->e[i].result_key, CS_SHA256_LEN);
+            *which = i;
             return true;
         }
     }
@@ -708,6 +777,73 @@ static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d
     cs_sha256_final(&h, key);
     memcpy(e->result_key, key, CS_SHA256_LEN);
     return rc;
+}
+
+/* ---- --why-miss ------------------------------------------------------------- */
+
+/* The record's name: OUT_DIR/ and the outputs' stem (libfoo, foo), without
+ * cargo's -C extra-filename, which changes with the arguments, so that the
+ * entries before a change are found (cs_why_main looks a Rust output up
+ * so); malloc'd, NULL when there is no output. */
+static char *why_name(const struct rjob *j)
+{
+    if (j->a.out_file)
+        return cs_path_absolute(j->a.out_file, j->r.cwd);
+    if (!j->outs.n)
+        return NULL;
+    const char *o = j->outs.v[0];
+    bool lib = cs_starts_with(o, "lib") && strchr(o, '.');
+    size_t n = strlen(j->crate) + 4;
+    char *name = malloc(n);
+    if (!name)
+        return NULL;
+    snprintf(name, n, "%s%s", lib ? "lib" : "", j->crate);
+    char *p = cs_path_join(j->out_dir, name);
+    free(name);
+    return p;
+}
+
+struct why_ctx {
+    struct rjob *j;
+    const struct cs_manifest_entry *e;
+};
+
+/* The lines of a Rust compile (cs_why_build_fn): what common was made of,
+ * then the files and env vars of the entry. */
+static enum cs_status why_build(void *ctx, struct cs_why_lines *l)
+{
+    struct rjob *j = ((struct why_ctx *)ctx)->j;
+    const struct cs_manifest_entry *e = ((struct why_ctx *)ctx)->e;
+    *l = j->why; /* taken: a record is made once per call */
+    memset(&j->why, 0, sizeof j->why);
+    for (uint32_t i = 0; i < e->nfiles && !l->broken; i++) {
+        const struct cs_manifest_file *f = &e->files[i];
+        if (f->path[0] == '\001' && f->path[1] == 'E') {
+            char *t = cs_rust_env_dep_text(f->path + 2);
+            if (t)
+                cs_why_add(l, "envdep", NULL, t);
+            else
+                l->broken = true;
+            free(t);
+            continue;
+        }
+        char *p = cs_rust_denorm_path(&j->r, f->path);
+        char *abs = p ? cs_path_absolute(p, j->r.cwd) : NULL;
+        cs_why_add(l, "file", f->hash, abs ? abs : f->path);
+        free(abs);
+        free(p);
+    }
+    return CS_OK;
+}
+
+static void why_note(struct rjob *j, const struct cs_manifest_entry *e,
+                     const uint8_t key[CS_SHA256_LEN], enum cs_why_kind kind)
+{
+    char *name = why_name(j);
+    struct why_ctx c = {j, e};
+    if (name)
+        cs_why_record(j->ss, name, key, why_build, &c, kind);
+    free(name);
 }
 
 /* ---- a hit ------------------------------------------------------------------ */
@@ -1012,6 +1148,8 @@ static int compile_and_store(struct rjob *j, uint8_t rkey[CS_SHA256_LEN], bool d
         if (have_key && !entry_ok)
             cs_session_log(j->ss, "rust %s not cached: an input changed during the compile",
                            j->crate);
+        if (have_key)
+            why_note(j, e, rkey, entry_ok && !j->ss->s.readonly ? CS_WHY_MISS_STORED : CS_WHY_MISS);
         if (!(have_key && entry_ok && !j->ss->s.readonly))
             record_outputs_deep(j);
         if (have_key && entry_ok && !j->ss->s.readonly) {
@@ -1137,6 +1275,7 @@ static int cached_rustc(struct rjob *j)
     struct cs_manifest_entry e = {0};
     struct cs_rust_depinfo d = {0};
     uint8_t mkey[CS_SHA256_LEN], rkey[CS_SHA256_LEN], sh[CS_SHA256_LEN];
+    uint32_t which = 0;
     bool from_remote = false, direct = j->ss->s.direct, entry_ok = false, have_key = false;
     int code = 0;
     enum cs_status rc = rustc_identity(j, &identity);
@@ -1168,7 +1307,8 @@ static int cached_rustc(struct rjob *j)
     }
     if (direct && !j->ss->s.recache &&
         cs_session_fetch(j->ss, mkey, CS_KIND_MANIFEST, &blob, &from_remote) == CS_OK &&
-        cs_manifest_decode(blob.data, blob.len, &m) == CS_OK && manifest_lookup(j, &m, rkey)) {
+        cs_manifest_decode(blob.data, blob.len, &m) == CS_OK &&
+        manifest_lookup(j, &m, rkey, &which)) {
         bool res_remote = false, file_remote = false;
         if (cs_session_fetch(j->ss, rkey, CS_KIND_RESULT, &blob, &res_remote) == CS_OK &&
             deliver(j, &blob, &file_remote) == CS_OK) {
@@ -1176,6 +1316,7 @@ static int cached_rustc(struct rjob *j)
             cs_session_count(j->ss, remote ? CS_ST_DIRECT_HIT_REMOTE : CS_ST_DIRECT_HIT_LOCAL);
             cs_session_log(j->ss, "rust direct_hit_%s %s %s", remote ? "remote" : "local", j->crate,
                            j->types);
+            why_note(j, &m.e[which], rkey, CS_WHY_HIT);
             goto done;
         }
     }
@@ -1204,6 +1345,7 @@ static int cached_rustc(struct rjob *j)
             cs_session_count(j->ss, remote ? CS_ST_PP_HIT_REMOTE : CS_ST_PP_HIT_LOCAL);
             cs_session_log(j->ss, "rust hit_%s %s %s", remote ? "remote" : "local", j->crate,
                            j->types);
+            why_note(j, &e, rkey, CS_WHY_HIT);
             if (entry_ok && direct && !j->ss->s.readonly) {
                 struct cs_bytes mb = {0};
                 if (cs_manifest_add(&m, &e) == CS_OK && cs_manifest_encode(&m, &mb) == CS_OK)
@@ -1292,5 +1434,6 @@ out:
     free(j.r.cwd);
     free(j.r.target);
     free(j.ext_sha);
+    cs_why_lines_free(&j.why);
     return code;
 }

@@ -89,8 +89,8 @@ static enum cs_status escape(struct cs_bytes *b, const char *s, size_t n)
     return rc;
 }
 
-/* Adds "tag [hex ]value" to e. */
-static enum cs_status add_line(struct entry *e, const char *tag, const uint8_t *hash,
+/* Adds "tag [hex ]value" to lines. */
+static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const uint8_t *hash,
                                const char *value)
 {
     struct cs_bytes b = {0};
@@ -106,9 +106,31 @@ static enum cs_status add_line(struct entry *e, const char *tag, const uint8_t *
     if (rc == CS_OK)
         rc = escape(&b, value, strlen(value));
     if (rc == CS_OK)
-        rc = cs_strv_push(&e->lines, b.data ? (char *)b.data : "");
+        rc = cs_strv_push(&l->v, b.data ? (char *)b.data : "");
+    if (rc == CS_OK)
+        l->bytes += b.len + 1;
     cs_bytes_free(&b);
     return rc;
+}
+
+void cs_why_add(struct cs_why_lines *l, const char *tag, const uint8_t *hash, const char *value)
+{
+    if (l->broken || (hash && l->truncated))
+        return;
+    if (hash && l->bytes > ENTRY_MAX) {
+        l->truncated = true;
+        hash = NULL;
+        tag = "truncated";
+        value = "files";
+    }
+    if (add_line(l, tag, hash, value) != CS_OK)
+        l->broken = true;
+}
+
+void cs_why_lines_free(struct cs_why_lines *l)
+{
+    cs_strv_free(&l->v);
+    memset(l, 0, sizeof *l);
 }
 
 static bool hash_file(const char *path, uint8_t h[CS_SHA256_LEN])
@@ -124,22 +146,14 @@ static bool hash_file(const char *path, uint8_t h[CS_SHA256_LEN])
     return ok;
 }
 
-static size_t entry_size(const struct entry *e)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < e->lines.n; i++)
-        n += strlen(e->lines.v[i]) + 1;
-    return n;
-}
-
-static enum cs_status add_header(const struct cs_why_inputs *in, struct entry *e, const char *path,
-                                 const uint8_t *hash, bool *full)
+static enum cs_status add_header(const struct cs_why_inputs *in, struct cs_why_lines *e,
+                                 const char *path, const uint8_t *hash, bool *full)
 {
     if (*full || strcmp(path, in->a->input) == 0)
         return CS_OK;
-    if (entry_size(e) > ENTRY_MAX) {
+    if (e->bytes > ENTRY_MAX) {
         *full = true;
-        return cs_strv_push(&e->lines, "truncated headers");
+        return add_line(e, "truncated", NULL, "headers");
     }
     uint8_t h[CS_SHA256_LEN];
     if (!hash && !hash_file(path, h))
@@ -152,16 +166,18 @@ static enum cs_status add_header(const struct cs_why_inputs *in, struct entry *e
     return rc;
 }
 
-static enum cs_status build(const struct cs_session *ss, const struct cs_why_inputs *in,
-                            const char *kind, struct entry *e)
+struct c_ctx {
+    const struct cs_session *ss;
+    const struct cs_why_inputs *in;
+};
+
+/* The lines of a C/C++ compile (cs_why_build_fn). */
+static enum cs_status c_build(void *ctx, struct cs_why_lines *e)
 {
+    const struct cs_session *ss = ((struct c_ctx *)ctx)->ss;
+    const struct cs_why_inputs *in = ((struct c_ctx *)ctx)->in;
     const struct cs_args *a = in->a;
     enum cs_status rc = CS_OK;
-    memset(e, 0, sizeof *e);
-    snprintf(e->kind, sizeof e->kind, "%s", kind);
-    e->when = (long long)time(NULL);
-    cs_hex_encode(in->key, CS_SHA256_LEN, e->key);
-    e->key[CS_SHA256_HEX_LEN] = 0;
     char *version = strndup(in->version->data ? (char *)in->version->data : "", in->version->len);
     if (!version)
         return CS_ERR_NOMEM;
@@ -415,26 +431,44 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out);
 
 void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_why_kind kind)
 {
-    char key[CS_SHA256_HEX_LEN + 1];
     char *abs = cs_path_absolute(in->a->output, in->cwd);
-    char *path = abs ? record_path(ss->s.dir, abs) : NULL;
+    struct c_ctx ctx = {ss, in};
+    if (abs)
+        cs_why_record(ss, abs, in->key, c_build, &ctx, kind);
+    else
+        cs_session_log(ss, "why-miss record for %s: %s", in->a->output, cs_strerror(CS_ERR_NOMEM));
+    free(abs);
+}
+
+void cs_why_record(struct cs_session *ss, const char *abs, const uint8_t *key_bin,
+                   cs_why_build_fn build_fn, void *ctx, enum cs_why_kind kind)
+{
+    char key[CS_SHA256_HEX_LEN + 1];
+    char *path = record_path(ss->s.dir, abs);
     struct record r = {0};
     struct entry cur = {0};
+    struct cs_why_lines lines = {0};
     struct cs_bytes text = {0};
     enum cs_status rc = path ? CS_OK : CS_ERR_NOMEM;
 
-    cs_hex_encode(in->key, CS_SHA256_LEN, key);
+    cs_hex_encode(key_bin, CS_SHA256_LEN, key);
     key[CS_SHA256_HEX_LEN] = 0;
     if (rc == CS_OK && kind == CS_WHY_HIT && newest_is(path, key))
         goto out; /* the usual hit: nothing new to record */
     if (rc == CS_OK)
-        rc = build(ss, in,
-                   kind == CS_WHY_HIT    ? "hit"
-                   : kind == CS_WHY_MISS ? "miss"
-                                         : "stored",
-                   &cur);
+        rc = build_fn(ctx, &lines);
+    if (rc == CS_OK && lines.broken)
+        rc = CS_ERR_NOMEM;
     if (rc != CS_OK)
         goto out;
+    snprintf(cur.kind, sizeof cur.kind, "%s",
+             kind == CS_WHY_HIT    ? "hit"
+             : kind == CS_WHY_MISS ? "miss"
+                                   : "stored");
+    cur.when = (long long)time(NULL);
+    memcpy(cur.key, key, sizeof cur.key);
+    cur.lines = lines.v;
+    memset(&lines, 0, sizeof lines);
     struct stat st;
     bool existed = stat(path, &st) == 0;
     if (existed && read_record(path, &r) != CS_OK)
@@ -490,16 +524,16 @@ void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_
         free(wd);
     }
     /* A new output: now and then, keep the number of records bounded. */
-    if (rc == CS_OK && !existed && (in->key[1] & 15) == 0)
+    if (rc == CS_OK && !existed && (key_bin[1] & 15) == 0)
         prune(ss->s.dir);
 out:
     if (rc != CS_OK)
-        cs_session_log(ss, "why-miss record for %s: %s", abs ? abs : "?", cs_strerror(rc));
+        cs_session_log(ss, "why-miss record for %s: %s", abs, cs_strerror(rc));
     cs_bytes_free(&text);
+    cs_why_lines_free(&lines);
     entry_free(&cur);
     record_free(&r);
     free(path);
-    free(abs);
 }
 
 /* ---- differences --------------------------------------------------------- */
@@ -651,10 +685,13 @@ static size_t name_len(const char *nv)
     return eq ? (size_t)(eq - nv) : strlen(nv);
 }
 
-static void diff_env(const struct entry *o, const struct entry *n, FILE *out, size_t *count)
+/* "env NAME=VALUE" lines (what names is "env" or "env ... read by the
+ * code"); a line without '=' is a variable that was unset. */
+static void diff_env(const struct entry *o, const struct entry *n, const char *tag,
+                     const char *what, FILE *out, size_t *count)
 {
     size_t na, nb;
-    const char **a = values(o, "env", &na), **b = values(n, "env", &nb);
+    const char **a = values(o, tag, &na), **b = values(n, tag, &nb);
     if (a && b) {
         qsort(a, na, sizeof *a, by_str);
         qsort(b, nb, sizeof *b, by_str);
@@ -662,19 +699,16 @@ static void diff_env(const struct entry *o, const struct entry *n, FILE *out, si
         while (i < na || j < nb) {
             size_t la = i < na ? name_len(a[i]) : 0, lb = j < nb ? name_len(b[j]) : 0;
             int c = i == na ? 1 : j == nb ? -1 : strncmp(a[i], b[j], la < lb ? lb : la);
-            if (c == 0) {
-                if (strcmp(a[i], b[j]) != 0)
-                    say(out, count, "env %.*s changed: \"%s\" -> \"%s\"", (int)la, a[i],
-                        a[i] + la + 1, b[j] + lb + 1);
-                i++;
-                j++;
-            } else if (c < 0) {
-                say(out, count, "env %.*s unset (was \"%s\")", (int)la, a[i], a[i] + la + 1);
-                i++;
-            } else {
-                say(out, count, "env %.*s set: \"%s\"", (int)lb, b[j], b[j] + lb + 1);
-                j++;
-            }
+            bool va = c <= 0 && a[i][la] == '=', vb = c >= 0 && b[j][lb] == '=';
+            if (c == 0 && strcmp(a[i], b[j]) != 0 && va && vb)
+                say(out, count, "%s %.*s changed: \"%s\" -> \"%s\"", what, (int)la, a[i],
+                    a[i] + la + 1, b[j] + lb + 1);
+            else if (c <= 0 && va && !vb)
+                say(out, count, "%s %.*s unset (was \"%s\")", what, (int)la, a[i], a[i] + la + 1);
+            else if (c >= 0 && vb && !va)
+                say(out, count, "%s %.*s set: \"%s\"", what, (int)lb, b[j], b[j] + lb + 1);
+            i += c <= 0;
+            j += c >= 0;
         }
     }
     free(a);
@@ -683,7 +717,9 @@ static void diff_env(const struct entry *o, const struct entry *n, FILE *out, si
 
 static void diff_parts(const struct entry *o, const struct entry *n, FILE *out, size_t *count)
 {
-    static const char *const labels[] = {"debug-dir", "working-dir", "output", "cache-buster"};
+    static const char *const labels[] = {"debug-dir",    "working-dir", "output",
+                                         "cache-buster", "crate",       "outputs",
+                                         "emit",         "linker",      "deep"};
     for (size_t l = 0; l < sizeof labels / sizeof labels[0]; l++) {
         char tag[32];
         snprintf(tag, sizeof tag, "part %s", labels[l]);
@@ -692,7 +728,12 @@ static void diff_parts(const struct entry *o, const struct entry *n, FILE *out, 
         bool same = a && b && na == nb;
         for (size_t i = 0; same && i < na; i++)
             same = strcmp(a[i], b[i]) == 0;
-        if (!same)
+        if (!same && !strcmp(labels[l], "deep"))
+            say(out, count,
+                "the crates below the --extern ones changed (deep hash %.12s... -> "
+                "%.12s...)",
+                na ? a[0] : "(none)", nb ? b[0] : "(none)");
+        else if (!same)
             say(out, count, "%s changed: %s -> %s", labels[l], na ? a[0] : "(none)",
                 nb ? b[0] : "(none)");
         free(a);
@@ -700,10 +741,12 @@ static void diff_parts(const struct entry *o, const struct entry *n, FILE *out, 
     }
 }
 
-static void diff_headers(const struct entry *o, const struct entry *n, FILE *out, size_t *count)
+/* Lines "HEX path" of one tag, by path; what names the kind of file. */
+static void diff_files(const struct entry *o, const struct entry *n, const char *tag,
+                       const char *what, FILE *out, size_t *count)
 {
     size_t na, nb, ka = 0, kb = 0;
-    const char **a = values(o, "header", &na), **b = values(n, "header", &nb);
+    const char **a = values(o, tag, &na), **b = values(n, tag, &nb);
     if (!a || !b)
         goto out;
     for (size_t i = 0; i < na; i++) /* malformed lines are left out */
@@ -720,15 +763,15 @@ static void diff_headers(const struct entry *o, const struct entry *n, FILE *out
         int c = i == ka ? 1 : j == kb ? -1 : strcmp(a[i] + H, b[j] + H);
         if (c == 0) {
             if (strncmp(a[i], b[j], CS_SHA256_HEX_LEN) != 0)
-                say(out, count, "header %s changed (sha256 %.12s... -> %.12s...)", a[i] + H, a[i],
+                say(out, count, "%s %s changed (sha256 %.12s... -> %.12s...)", what, a[i] + H, a[i],
                     b[j]);
             i++;
             j++;
         } else if (c < 0) {
-            say(out, count, "header %s removed", a[i] + H);
+            say(out, count, "%s %s removed", what, a[i] + H);
             i++;
         } else {
-            say(out, count, "header %s added (sha256 %.12s...)", b[j] + H, b[j]);
+            say(out, count, "%s %s added (sha256 %.12s...)", what, b[j] + H, b[j]);
             j++;
         }
     }
@@ -751,7 +794,8 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out)
             first(n, "identity"));
     diff_args(o, n, out, &count);
     diff_parts(o, n, out, &count);
-    diff_env(o, n, out, &count);
+    diff_env(o, n, "env", "env", out, &count);
+    diff_env(o, n, "envdep", "env (read by the code)", out, &count);
     const char *s0 = first(o, "source"), *s1 = first(n, "source");
     const int H = CS_SHA256_HEX_LEN + 1;
     if (hashed_line_ok(s0) && hashed_line_ok(s1)) {
@@ -760,7 +804,13 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out)
         else if (strncmp(s0, s1, CS_SHA256_HEX_LEN) != 0)
             say(out, &count, "source %s changed (sha256 %.12s... -> %.12s...)", s0 + H, s0, s1);
     }
-    diff_headers(o, n, out, &count);
+    static const char *const files[][2] = {
+        {"header", "header"},          {"file", "file"},
+        {"extern", "extern crate"},    {"crate-dir", "crate in an -L dir"},
+        {"native-lib", "native lib"},  {"native-dir", "native lib in an -L dir"},
+        {"link-arg", "link-arg file"}, {"target-spec", "target spec"}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        diff_files(o, n, files[i][0], files[i][1], out, &count);
     if (count == 0 && strcmp(o->key, n->key) != 0)
         say(out, &count,
             "preprocessed text differs (a macro or a file the record does not list, or the "
@@ -769,6 +819,29 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out)
 }
 
 /* ---- cstash --why-miss --------------------------------------------------- */
+
+/* The name a Rust output's record has (rust.c): the output without its
+ * extension and cargo's -C extra-filename ("-" and 16 hex digits at the
+ * end of the stem); malloc'd, NULL when abs is not such an output. */
+static char *rust_record_name(const char *abs)
+{
+    static const char *const exts[] = {".rlib", ".rmeta", ".so", ".a", ".d"};
+    const char *base = strrchr(abs, '/');
+    base = base ? base + 1 : abs;
+    size_t n = strlen(abs), stem = n;
+    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
+        size_t e = strlen(exts[i]);
+        if (n - (size_t)(base - abs) > e && !strcmp(abs + n - e, exts[i]))
+            stem = n - e;
+    }
+    bool hashed = stem >= (size_t)(base - abs) + 17 && abs[stem - 17] == '-';
+    for (size_t k = stem - 16; hashed && k < stem; k++)
+        hashed = (abs[k] >= '0' && abs[k] <= '9') || (abs[k] >= 'a' && abs[k] <= 'f');
+    size_t keep = hashed ? stem - 17 : stem;
+    if (keep == n)
+        return NULL; /* no extension, no hash: not told apart from the name itself */
+    return strndup(abs, keep);
+}
 
 static void local_time(long long epoch, char *out, size_t cap)
 {
@@ -816,6 +889,13 @@ int cs_why_main(const char *output)
         goto out;
     }
     enum cs_status rc = read_record(path, &r);
+    char *plain = rc == CS_ERR_NOT_FOUND && output ? rust_record_name(abs) : NULL;
+    if (plain) { /* a Rust output, named as cargo names it */
+        free(path);
+        path = record_path(s.dir, plain);
+        rc = path ? read_record(path, &r) : CS_ERR_NOMEM;
+        free(plain);
+    }
     if (rc != CS_OK) {
         fprintf(stderr, "cstash: no record of a compile of %s in %s%s\n", abs, s.dir,
                 rc == CS_ERR_NOT_FOUND ? "" : " (the record is unreadable)");

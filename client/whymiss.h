@@ -39,9 +39,30 @@ enum cs_why_kind {
     CS_WHY_MISS         /* compiled, not stored (read-only) */
 };
 
-/* Records one compile. A hit whose key is the last one recorded for its
- * output costs one small read and writes nothing. */
+/* Records one C/C++ compile. A hit whose key is the last one recorded for
+ * its output costs one small read and writes nothing. */
 void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_why_kind kind);
+
+/* For other compilers (rust.c): an entry is "tag value" lines, built by
+ * the caller with cs_why_add. Tags the comparison knows: compiler,
+ * version, identity, arg, env, envdep (read by the code: env!), part NAME
+ * (one value), and hashed files (cs_why_add with a hash): source, header,
+ * file, extern, native-lib, native-dir, crate-dir, link-arg, target-spec. */
+struct cs_why_lines {
+    struct cs_strv v;
+    size_t bytes;   /* of the lines so far */
+    bool truncated; /* hashed files were left out: the entry is full */
+    bool broken;    /* a line could not be added: record nothing */
+};
+/* Adds "tag [HEX ]value"; hash may be NULL. A hashed line past the size
+ * of an entry is left out (one "truncated files" line says so). */
+void cs_why_add(struct cs_why_lines *l, const char *tag, const uint8_t *hash, const char *value);
+void cs_why_lines_free(struct cs_why_lines *l);
+/* Fills lines for one compile; called only when something is recorded. */
+typedef enum cs_status (*cs_why_build_fn)(void *ctx, struct cs_why_lines *lines);
+/* Records one compile of the output named name (absolute) under key. */
+void cs_why_record(struct cs_session *ss, const char *name, const uint8_t *key,
+                   cs_why_build_fn build, void *ctx, enum cs_why_kind kind);
 
 /* cstash --why-miss [OUTPUT] (NULL: the last miss in this cache dir).
  * Prints one line per difference; returns the exit status (1, after a
