@@ -405,6 +405,8 @@ static enum cs_status dep_option(struct args_state *p, const char *arg, bool *ha
     *handled = md || !strcmp(arg, "-MP");
     if (md)
         p->a->dep = true;
+    if (!strcmp(arg, "-MMD"))
+        p->a->dep_user_only = true;
     return *handled ? cs_args_push(p, TO_CC | TO_HASH, arg) : CS_OK;
 }
 

@@ -46,6 +46,7 @@ struct cs_args {
     bool dep;                  /* a dependency file is written */
     char *dep_file;            /* its path */
     bool dep_target_given;     /* -MT/-MQ or -Wp,-MD: the .d target does not follow -o */
+    bool dep_user_only;        /* -MMD: system headers are left out of the dependency file */
     bool debug;                /* -g: the working directory ends up in the object */
     bool output_in_key;        /* the compiler derives text from the object's path */
     bool vfs_overlay;          /* -ivfsoverlay: line markers may name virtual paths, so

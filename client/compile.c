@@ -24,6 +24,7 @@
 #include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
+#include "client/depfile.h"
 #include "client/whymiss.h"
 #include "common/hash.h"
 
@@ -362,17 +363,76 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
     return ok;
 }
 
+static void entry_free(struct cs_manifest_entry *e)
+{
+    for (uint32_t f = 0; f < e->nfiles; f++)
+        free(e->files[f].path);
+    free(e->files);
+    memset(e, 0, sizeof *e);
+}
+
+/* Puts e (taking its files) first in the manifest and stores it. */
+static void store_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
+                           struct cs_manifest_entry *e)
+{
+    struct cs_bytes blob = {0};
+    if (cs_manifest_add(m, e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
+        cs_session_store(&j->ss, mkey, CS_KIND_MANIFEST, &blob);
+    cs_bytes_free(&blob);
+    entry_free(e); /* what the manifest did not take */
+}
+
 /* Adds this compile to the manifest (the one we read, or a new one). */
 static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
                             const struct cs_strv *includes, const uint8_t result_key[CS_SHA256_LEN])
 {
     struct cs_manifest_entry e;
-    if (!manifest_entry(j, includes, result_key, &e))
-        return;
-    struct cs_bytes blob = {0};
-    if (cs_manifest_add(m, &e) == CS_OK && cs_manifest_encode(m, &blob) == CS_OK)
-        cs_session_store(&j->ss, mkey, CS_KIND_MANIFEST, &blob);
-    cs_bytes_free(&blob);
+    if (manifest_entry(j, includes, result_key, &e))
+        store_manifest(j, mkey, m, &e);
+}
+
+/* ---- depend mode --------------------------------------------------------- */
+
+/* Depend mode's result key: the manifest key (compiler, arguments, source)
+ * and every file of the entry, path and content, in the compiler's order.
+ * It keys exactly what a direct hit checks. */
+static void depend_key(const uint8_t mkey[CS_SHA256_LEN], const struct cs_manifest_entry *e,
+                       uint8_t key[CS_SHA256_LEN])
+{
+    struct cs_sha256 h;
+    cs_sha256_init(&h);
+    hash_str(&h, "cstash-depend-v1");
+    cs_sha256_update(&h, mkey, CS_SHA256_LEN);
+    for (uint32_t i = 0; i < e->nfiles; i++) {
+        hash_str(&h, e->files[i].path);
+        cs_sha256_update(&h, e->files[i].hash, CS_SHA256_LEN);
+    }
+    cs_sha256_final(&h, key);
+}
+
+/* After a depend-mode compile: the files its dependency file names, the
+ * manifest entry of them and the result key. false (logged) when any is
+ * missing: then nothing is stored. */
+static bool depend_result(struct job *j, const char *dep_file, const uint8_t mkey[CS_SHA256_LEN],
+                          struct cs_strv *files, struct cs_manifest_entry *e,
+                          uint8_t key[CS_SHA256_LEN])
+{
+    struct cs_bytes d = {0};
+    enum cs_status rc = cs_read_file(dep_file, MAX_OUTPUT, &d);
+    if (rc == CS_OK)
+        rc = cs_depfile_parse(d.data ? (const char *)d.data : "", d.len, files);
+    cs_bytes_free(&d);
+    if (rc != CS_OK) {
+        cs_session_log(&j->ss, "depend mode: not cached: the dependency file %s: %s", dep_file,
+                       cs_strerror(rc));
+        return false;
+    }
+    static const uint8_t none[CS_SHA256_LEN];
+    if (!manifest_entry(j, files, none, e))
+        return false; /* logged */
+    depend_key(mkey, e, key);
+    memcpy(e->result_key, key, CS_SHA256_LEN);
+    return true;
 }
 
 /* ---- the compile --------------------------------------------------------- */
@@ -382,15 +442,27 @@ static enum cs_status read_output(const char *path, struct cs_bytes *b)
     return cs_read_file(path, MAX_OBJECT, b);
 }
 
-/* Compiles for real and stores the result. Returns the exit status. */
-static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_LEN], bool have_key,
-                             const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
-                             bool direct_ok, const struct cs_strv *includes)
+/* Compiles for real and stores the result. Returns the exit status. In
+ * depend mode (depend_file: where the compiler writes its -MD rule, extra
+ * the arguments that ask for it when the user did not) the key comes from
+ * that rule after the compile; result_key and includes are unused. */
+static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA256_LEN],
+                             bool have_key, const uint8_t mkey[CS_SHA256_LEN],
+                             struct cs_manifest *m, bool direct_ok,
+                             const struct cs_strv *includes_in, const char *depend_file,
+                             const struct cs_strv *extra)
 {
-    struct cs_strv cmd = {0};
+    struct cs_strv cmd = {0}, dep_files = {0};
     struct cs_bytes out = {0}, err = {0};
+    struct cs_manifest_entry de = {0};
+    uint8_t result_key[CS_SHA256_LEN] = {0};
+    const struct cs_strv *includes = depend_file ? &dep_files : includes_in;
     int status = 1;
+    if (!depend_file)
+        memcpy(result_key, result_key_in, CS_SHA256_LEN);
     enum cs_status rc = command(j, true, j->a.cc.v, j->a.cc.n, &cmd);
+    for (size_t i = 0; rc == CS_OK && extra && i < extra->n; i++)
+        rc = cs_strv_push(&cmd, extra->v[i]);
     if (rc == CS_OK)
         rc = cs_exec_capture(cmd.v, &out, &err, MAX_OUTPUT, &status);
     cs_strv_free(&cmd);
@@ -410,6 +482,8 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         return status;
     }
     cs_session_count(&j->ss, CS_ST_MISS);
+    if (depend_file)
+        have_key = depend_result(j, depend_file, mkey, &dep_files, &de, result_key);
     struct cs_result r = {0};
     r.has[CS_SEC_OBJECT] = true;
     rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
@@ -438,13 +512,53 @@ static int compile_and_store(struct job *j, const uint8_t result_key[CS_SHA256_L
         cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
         cs_session_log(&j->ss, "not cached: %s", cs_strerror(rc));
     } else if (have_key) {
+        j->ss.shard = result_key[0] >> 4;
         cs_session_store(&j->ss, result_key, CS_KIND_RESULT, &blob);
-        if (direct_ok && !j->ss.s.readonly)
+        if (direct_ok && !j->ss.s.readonly && depend_file)
+            store_manifest(j, mkey, m, &de);
+        else if (direct_ok && !j->ss.s.readonly)
             update_manifest(j, mkey, m, includes, result_key);
         why_note(j, result_key, m, includes, j->ss.s.readonly ? CS_WHY_MISS : CS_WHY_MISS_STORED);
     }
     cs_bytes_free(&blob);
+    entry_free(&de);
+    cs_strv_free(&dep_files);
     return 0;
+}
+
+/* A miss in depend mode: one compile, which also writes the dependency
+ * rule (the user's -MD file, else one of ours in DIR/tmp, removed after). */
+static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m)
+{
+    struct cs_strv extra = {0};
+    char *tmp = NULL;
+    enum cs_status rc = CS_OK;
+    if (!j->a.dep) {
+        char name[96];
+        snprintf(name, sizeof name, "tmp/dep.%ld.%lx.d", (long)getpid(),
+                 (unsigned long)(cs_now_ns() & 0xffffffff));
+        tmp = cs_path_join(j->ss.s.dir, name);
+        rc = tmp ? cs_mkdirs(tmp, false) : CS_ERR_NOMEM;
+        if (rc == CS_OK)
+            rc = cs_strv_push(&extra, "-MD");
+        if (rc == CS_OK)
+            rc = cs_strv_push(&extra, "-MF");
+        if (rc == CS_OK)
+            rc = cs_strv_push(&extra, tmp);
+    }
+    int code;
+    if (rc != CS_OK) {
+        cs_session_log(&j->ss, "depend mode: %s: preprocessing instead", cs_strerror(rc));
+        code = -1;
+    } else {
+        code = compile_and_store(j, NULL, false, mkey, m, true, NULL, tmp ? tmp : j->a.dep_file,
+                                 &extra);
+    }
+    if (tmp)
+        (void)unlink(tmp);
+    free(tmp);
+    cs_strv_free(&extra);
+    return code;
 }
 
 static int cached_compile(struct job *j)
@@ -501,6 +615,15 @@ static int cached_compile(struct job *j)
             }
         }
     }
+    /* Depend mode: the compile itself names the headers. Not with -MMD,
+     * whose list leaves out the system headers a direct hit must check. */
+    if (direct_ok && j->ss.s.depend && !j->a.dep_user_only) {
+        cs_session_log(&j->ss, "miss (depend mode) for %s", j->a.output);
+        exit_code = compile_depend(j, mkey, &m);
+        if (exit_code >= 0)
+            goto done;
+        exit_code = 0;
+    }
     /* Preprocess and hash the text. */
     {
         struct cs_strv cmd = {0};
@@ -542,7 +665,7 @@ static int cached_compile(struct job *j)
         goto done;
     }
     cs_session_log(&j->ss, "miss for %s", j->a.output);
-    exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes);
+    exit_code = compile_and_store(j, rkey, true, mkey, &m, direct_ok, &includes, NULL, NULL);
 done:
     cs_manifest_free(&m);
     cs_bytes_free(&blob);

@@ -49,6 +49,8 @@ static void usage(FILE *f)
                "  CSTASH_CACERT       CA bundle for an https remote (default: the system's)\n"
                "  CSTASH_READONLY, CSTASH_REMOTE_READONLY   do not write (either / the remote)\n"
                "  CSTASH_DIRECT       direct mode, on by default (false: always preprocess)\n"
+               "  CSTASH_DEPEND       depend mode, off by default (true: a miss takes the headers\n"
+               "                      from the compiler's -MD output, no preprocessor run)\n"
                "  CSTASH_DISABLE      just run the compiler\n"
                "  CSTASH_RECACHE      compile and store, ignoring cached results\n"
                "  CSTASH_BASEDIR      paths under it are hashed relative to the working dir\n"

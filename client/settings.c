@@ -33,6 +33,7 @@ static const struct key keys[] = {
     {"readonly", K_BOOL, OFF(readonly)},
     {"remote_readonly", K_BOOL, OFF(remote_readonly)},
     {"direct", K_BOOL, OFF(direct)},
+    {"depend", K_BOOL, OFF(depend)},
     {"disable", K_BOOL, OFF(disable)},
     {"recache", K_BOOL, OFF(recache)},
     {"log", K_STR, OFF(log)},

@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 
-#define CS_SETTINGS_KEYS 17
+#define CS_SETTINGS_KEYS 18
 
 struct cs_settings {
     char *dir;            /* local cache directory */
@@ -20,6 +20,7 @@ struct cs_settings {
     bool readonly;        /* neither cache is written */
     bool remote_readonly; /* the remote is not written */
     bool direct;          /* direct mode (skip the preprocessor on a hit) */
+    bool depend;          /* depend mode (skip it on a miss too: the compiler's -MD list) */
     bool disable;         /* run the compiler, touch nothing */
     bool recache;         /* compile and store, never use a cached result */
     char *log;            /* log file or NULL */

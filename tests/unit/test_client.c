@@ -14,6 +14,7 @@
 #include "client/args.h"
 #include "client/blob.h"
 #include "client/compiler.h"
+#include "client/depfile.h"
 #include "client/http_response.h"
 #include "client/ppscan.h"
 #include "client/stats.h"
@@ -849,6 +850,47 @@ START_TEST(mkdirs)
 }
 END_TEST
 
+/* The -MD rule as gcc writes it: continued lines, escaped spaces and
+ * '#', "$$"; only the first rule (-MP's phony ones after it are not
+ * dependencies); anything it cannot read for sure is refused. */
+static void depfile_is(const char *text, const char *const *want, size_t n)
+{
+    struct cs_strv v = {0};
+    ck_assert_int_eq(cs_depfile_parse(text, strlen(text), &v), CS_OK);
+    ck_assert_uint_eq(v.n, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(v.v[i], want[i]);
+    cs_strv_free(&v);
+}
+
+static void depfile_refused(const char *text)
+{
+    struct cs_strv v = {0};
+    ck_assert_int_eq(cs_depfile_parse(text, strlen(text), &v), CS_ERR_INVALID);
+    cs_strv_free(&v);
+}
+
+START_TEST(depfile_rules)
+{
+    const char *const a[] = {"d.c", "/usr/include/stdio.h", "inc/h.h"};
+    depfile_is("d.o: d.c /usr/include/stdio.h \\\n inc/h.h\n", a, 3);
+    depfile_is("d.o: d.c /usr/include/stdio.h \\\r\n inc/h.h\r\n", a, 3);
+    depfile_is("d.o: d.c /usr/include/stdio.h inc/h.h\ninc/h.h:\n/usr/include/stdio.h:\n", a, 3);
+    depfile_is("d.o: d.c /usr/include/stdio.h inc/h.h", a, 3); /* no newline at the end */
+    depfile_is("out/d.o \\\n  other.o: \\\n d.c \\\n /usr/include/stdio.h inc/h.h\n", a, 3);
+    const char *const sp[] = {"a b/c.h", "x#y.h", "p$q.h", "c:d.h"};
+    depfile_is("t.o: a\\ b/c.h x\\#y.h p$$q.h c:d.h\n", sp, 4);
+    depfile_is("t.o:\n", NULL, 0);
+    depfile_refused("");
+    depfile_refused("no rule here\n");
+    depfile_refused(": a.c\n");
+    depfile_refused("t.o: a\\b.h\n");    /* a backslash gcc does not escape */
+    depfile_refused("t.o: a\\\\ b.h\n"); /* doubled before a space */
+    depfile_refused("t.o: p$q.h\n");
+    depfile_refused("t.o: p$\n");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -871,6 +913,7 @@ static Suite *suite(void)
     tcase_add_test(tc, http_chunk_framing);
     tcase_add_test(tc, stats_text);
     tcase_add_test(tc, mkdirs);
+    tcase_add_test(tc, depfile_rules);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,114 @@
+# CSTASH_DEPEND=1 (depend mode, issue 19): a miss runs the compiler once,
+# with no preprocessor run, and takes the headers from the compiler's own
+# -MD rule; the next compile is a direct hit with the same object and the
+# same .d as gcc's; a changed header (one whose name has a space too) is a
+# miss, never a stale hit; -MMD (no system headers in the list) and a rule
+# it cannot read fall back safely; entries are shared with the normal mode.
+source "$CS_SRCDIR/tests/lib.sh"
+
+export CSTASH_DIR=$TEST_TMP/cache CSTASH_LOG=$TEST_TMP/cstash.log CSTASH_CONFIG=$TEST_TMP/none.conf
+unset CSTASH_REMOTE CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX CSTASH_READONLY \
+    CSTASH_DIRECT
+export CSTASH_DEPEND=1
+p=$TEST_TMP/proj
+mkdir -p "$p/inc" "$p/sp ace" "$p/bin"
+cd "$p"
+# A compiler that notes each run's arguments: a preprocessor run has -E.
+cat >bin/gcc <<EOF
+#!/bin/sh
+printf '%s\n' "\$*" >>"$TEST_TMP/runs"
+exec /usr/bin/gcc "\$@"
+EOF
+chmod +x bin/gcc
+CC=$p/bin/gcc
+echo '#define X 1' >inc/h.h
+echo '#define Y 10' >"sp ace/s p.h"
+printf '#include "h.h"\n#include "s p.h"\n#include <stdio.h>\nint main(void) { printf("%%d\\n", X + Y); return 0; }\n' >d.c
+sleep 0.1 # a file changed in the last 10 ms is kept out of direct mode
+cs() { "$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o d.o "$@" || fail "cstash gcc $* failed"; }
+runs() { wc -l <"$TEST_TMP/runs" 2>/dev/null || echo 0; }
+pp_runs() { grep -c -- ' -E' "$TEST_TMP/runs" 2>/dev/null || true; }
+value() { /usr/bin/gcc -o d d.o && ./d; }
+
+: >"$TEST_TMP/runs"
+cs
+[ "$(pp_runs)" = 0 ] || fail "a depend-mode miss ran the preprocessor: $(cat "$TEST_TMP/runs")"
+grep -q 'miss (depend mode) for d.o' "$TEST_TMP/cstash.log" || fail "the miss was not in depend mode"
+[ "$(value)" = 11 ] || fail "the object is wrong"
+/usr/bin/gcc -Iinc "-Isp ace" -O2 -c d.c -o plain.o
+cmp -s d.o plain.o || fail "the depend-mode object differs from gcc's"
+ls "$CSTASH_DIR/tmp" 2>/dev/null | grep -q . && fail "the dependency file of the miss is left in DIR/tmp"
+n=$(runs)
+h=$(chits)
+cs
+[ "$(chits)" = $((h + 1)) ] || fail "the compile after a depend-mode miss is not a hit"
+[ "$(runs)" = "$n" ] || fail "the hit ran the compiler"
+cmp -s d.o plain.o || fail "the hit's object differs from gcc's"
+ok "a miss runs the compiler once, no preprocessor; the next compile is a direct hit with gcc's object"
+
+echo '#define X 2' >inc/h.h
+sleep 0.1
+cs
+[ "$(value)" = 12 ] || fail "after a header change the object is stale"
+echo '#define Y 20' >"sp ace/s p.h"
+sleep 0.1
+cs
+[ "$(value)" = 22 ] || fail "after a change of the header with a space in its name the object is stale"
+"$CSTASH" --why-miss d.o | grep -qF "header $p/sp ace/s p.h changed" ||
+    fail "--why-miss does not name the header: $("$CSTASH" --why-miss d.o)"
+[ "$(pp_runs)" = 0 ] || fail "a depend-mode miss ran the preprocessor"
+ok "a changed header (one with a space in its path too) is a miss with the new object, named by --why-miss"
+
+# The user's own -MD file: the same on a miss and on a hit as gcc writes it.
+/usr/bin/gcc -Iinc "-Isp ace" -O2 -c d.c -o plain.o -MD -MF plain.d
+sed 's/^plain\.o:/d.o:/' plain.d >want.d
+rm -f d.d
+cs -MD -MF d.d
+cmp -s d.d want.d || fail "the .d of a depend-mode miss differs from gcc's"
+rm -f d.d
+h=$(chits)
+cs -MD -MF d.d
+[ "$(chits)" = $((h + 1)) ] || fail "no hit with -MD -MF"
+cmp -s d.d want.d || fail "the .d of the hit differs from gcc's"
+[ "$(pp_runs)" = 0 ] || fail "a depend-mode miss with -MD ran the preprocessor"
+ok "with the user's -MD -MF: the .d of the miss and of the hit is gcc's"
+
+# -MMD leaves system headers out of its list: preprocessed as before.
+: >"$TEST_TMP/runs"
+cs -MMD -MF m.d
+[ "$(pp_runs)" = 1 ] || fail "with -MMD the miss did not fall back to preprocessing: $(cat "$TEST_TMP/runs")"
+: >"$TEST_TMP/runs"
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o k.o -Wp,-MMD,k.d || fail "cstash gcc -Wp,-MMD failed"
+[ "$(pp_runs)" = 1 ] || fail "with -Wp,-MMD the miss did not fall back to preprocessing"
+ok "-MMD and -Wp,-MMD: preprocessed as without depend mode"
+
+# A header whose name gcc writes unescaped ('\'): not cached, built right.
+mkdir -p bs
+echo '#define Z 7' >'bs/z\w.h'
+printf '#include "bs/z\\w.h"\nint z(void) { return Z; }\n' >z.c
+sleep 0.1
+: >"$TEST_TMP/runs"
+"$CSTASH" "$CC" -c z.c -o z.o || fail "cstash gcc of z.c failed"
+grep -q 'depend mode: not cached: the dependency file' "$TEST_TMP/cstash.log" ||
+    fail "a rule it cannot read is not said to be so"
+echo '#define Z 8' >'bs/z\w.h'
+sleep 0.1
+"$CSTASH" "$CC" -c z.c -o z.o || fail "cstash gcc of z.c failed"
+/usr/bin/gcc -c z.c -o zz.o
+cmp -s z.o zz.o || fail "the object after the change of the unreadable header is stale"
+ok "a dependency rule it cannot read is not cached; the build is right"
+
+# Entries are shared: what depend mode stored is a direct hit without it.
+echo '#define X 3' >inc/h.h
+sleep 0.1
+cs
+h=$(chits)
+CSTASH_DEPEND=0 cs
+[ "$(chits)" = $((h + 1)) ] || fail "a depend-mode entry is no direct hit without depend mode"
+[ "$(value)" = 23 ] || fail "the shared entry's object is wrong"
+ok "a depend-mode entry is a direct hit with CSTASH_DEPEND=0"
+
+"$CSTASH" --show-config | grep -q '^depend = true' || fail "--show-config lacks depend: $("$CSTASH" --show-config)"
+CSTASH_DEPEND=maybe cs 2>"$TEST_TMP/err"
+grep -q 'maybe' "$TEST_TMP/err" || fail "a bad CSTASH_DEPEND is not named: $(cat "$TEST_TMP/err")"
+ok "CSTASH_DEPEND in --show-config; a bad value is named"
