@@ -151,9 +151,11 @@ static bool env_hashed(const char *name, size_t n)
 {
     static const char *const not_keyed[] = {"CARGO_MAKEFLAGS", "CARGO_HOME", "CARGO_TARGET_DIR",
                                             "CARGO_INCREMENTAL", "CARGO_LOG"};
-    static const char *const not_keyed_prefix[] = {"CARGO_TERM_",  "CARGO_HTTP_",
-                                                   "CARGO_NET_",   "CARGO_REGISTRIES_",
-                                                   "CARGO_BUILD_", "CARGO_LOG_"};
+    /* CARGO_REGISTRY_TOKEN and the like: credentials, which reach rustc's
+     * environment but not its output (env! is an env dep, keyed apart). */
+    static const char *const not_keyed_prefix[] = {
+        "CARGO_TERM_",  "CARGO_HTTP_", "CARGO_NET_",      "CARGO_REGISTRIES_",
+        "CARGO_BUILD_", "CARGO_LOG_",  "CARGO_REGISTRY_", "CARGO_CREDENTIAL_"};
     static const char *const take[] = {
         "OUT_DIR",     "RUSTC_BOOTSTRAP", "SOURCE_DATE_EPOCH", "LANG",         "LC_ALL",
         "LC_MESSAGES", "LC_CTYPE",        "LIBRARY_PATH",      "RUSTC_LINKER", "RUST_TARGET_PATH"};
@@ -194,8 +196,12 @@ static enum cs_status hash_env(struct rjob *j)
         rc = cs_rust_norm_text(&j->r, (uint8_t *)names.v[i], strlen(names.v[i]), &v);
         if (rc == CS_OK)
             cs_sha256_update(&j->common, v.data, v.len + 1);
-        if (rc == CS_OK)
-            cs_why_add(&j->why, "env", NULL, (char *)v.data);
+        if (rc == CS_OK) { /* as the user knows it: not normalised */
+            char *eq = strchr(names.v[i], '=');
+            *eq = 0;
+            cs_why_add_env(&j->why, "env", names.v[i], eq + 1);
+            *eq = '=';
+        }
         cs_bytes_free(&v);
     }
     cs_strv_free(&names);
@@ -781,26 +787,19 @@ static enum cs_status result_key(struct rjob *j, const struct cs_rust_depinfo *d
 
 /* ---- --why-miss ------------------------------------------------------------- */
 
-/* The record's name: OUT_DIR/ and the outputs' stem (libfoo, foo), without
- * cargo's -C extra-filename, which changes with the arguments, so that the
- * entries before a change are found (cs_why_main looks a Rust output up
- * so); malloc'd, NULL when there is no output. */
+/* The record's name: OUT_DIR/crate (types[ test]), without cargo's -C
+ * extra-filename, which changes with the arguments, so that the entries
+ * before a change are found; each output names it by an alias. malloc'd. */
 static char *why_name(const struct rjob *j)
 {
     if (j->a.out_file)
         return cs_path_absolute(j->a.out_file, j->r.cwd);
-    if (!j->outs.n)
-        return NULL;
-    const char *o = j->outs.v[0];
-    bool lib = cs_starts_with(o, "lib") && strchr(o, '.');
-    size_t n = strlen(j->crate) + 4;
-    char *name = malloc(n);
-    if (!name)
-        return NULL;
-    snprintf(name, n, "%s%s", lib ? "lib" : "", j->crate);
-    char *p = cs_path_join(j->out_dir, name);
-    free(name);
-    return p;
+    bool test = false;
+    for (size_t i = 0; i < j->a.key_opt.n; i++)
+        test |= !strcmp(j->a.key_opt.v[i], "--test");
+    char name[600];
+    snprintf(name, sizeof name, "%s (%s%s)", j->crate, j->types, test ? " test" : "");
+    return cs_path_join(j->out_dir, name);
 }
 
 struct why_ctx {
@@ -819,12 +818,7 @@ static enum cs_status why_build(void *ctx, struct cs_why_lines *l)
     for (uint32_t i = 0; i < e->nfiles && !l->broken; i++) {
         const struct cs_manifest_file *f = &e->files[i];
         if (f->path[0] == '\001' && f->path[1] == 'E') {
-            char *t = cs_rust_env_dep_text(f->path + 2);
-            if (t)
-                cs_why_add(l, "envdep", NULL, t);
-            else
-                l->broken = true;
-            free(t);
+            cs_why_add_env(l, "envdep", f->path + 2, getenv(f->path + 2));
             continue;
         }
         char *p = cs_rust_denorm_path(&j->r, f->path);
@@ -841,8 +835,16 @@ static void why_note(struct rjob *j, const struct cs_manifest_entry *e,
 {
     char *name = why_name(j);
     struct why_ctx c = {j, e};
-    if (name)
-        cs_why_record(j->ss, name, key, why_build, &c, kind);
+    if (name && cs_why_record(j->ss, name, key, why_build, &c, kind)) {
+        for (size_t i = 0; i < j->outs.n; i++) {
+            char *p = out_path(j, i);
+            if (p && strcmp(p, name) != 0)
+                cs_why_alias(j->ss, p, name);
+            free(p);
+        }
+        if (j->dep_file)
+            cs_why_alias(j->ss, j->dep_file, name);
+    }
     free(name);
 }
 

@@ -19,8 +19,9 @@
 
 #include "client/settings.h"
 
-#define RECORD_MAX ((size_t)128 << 10) /* a record file; a bigger one is ignored */
-#define ENTRY_MAX ((size_t)40 << 10)   /* one block; headers beyond it are left out */
+#define RECORD_MAX ((size_t)160 << 10) /* a record file; a bigger one is ignored */
+#define ENTRY_MAX ((size_t)40 << 10)   /* one block; lines beyond it are left out */
+#define LINE_MAX_VALUE 4096            /* a longer value is kept as its start and hash */
 #define MAX_ENTRIES 3                  /* entries stored or hit kept per output */
 #define MAX_RECORDS 2048               /* record files per cache dir, oldest removed */
 #define HEADER_READ_MAX ((size_t)64 << 20)
@@ -89,10 +90,31 @@ static enum cs_status escape(struct cs_bytes *b, const char *s, size_t n)
     return rc;
 }
 
-/* Adds "tag [hex ]value" to lines. */
+/* Adds "tag [hex ]value" to lines; past ENTRY_MAX, one "truncated" line
+ * says the rest is left out, so three blocks always fit in a record. */
 static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const uint8_t *hash,
                                const char *value)
 {
+    if (l->truncated)
+        return CS_OK;
+    if (l->bytes > ENTRY_MAX) {
+        l->truncated = true;
+        tag = "truncated";
+        hash = NULL;
+        value = "(the entry is full: the lines after this are left out)";
+    }
+    char cut[320];
+    size_t vlen = strlen(value);
+    if (vlen > LINE_MAX_VALUE) {
+        uint8_t h[CS_SHA256_LEN];
+        char hex[CS_SHA256_HEX_LEN + 1];
+        const void *parts[] = {value};
+        size_t lens[] = {vlen};
+        cs_sha256_parts(parts, lens, 1, h);
+        cs_hex_encode(h, sizeof h, hex);
+        snprintf(cut, sizeof cut, "%.200s... (%zu bytes, sha256 %.16s)", value, vlen, hex);
+        value = cut;
+    }
     struct cs_bytes b = {0};
     enum cs_status rc = cs_bytes_append_str(&b, tag);
     if (rc == CS_OK)
@@ -115,15 +137,51 @@ static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const ui
 
 void cs_why_add(struct cs_why_lines *l, const char *tag, const uint8_t *hash, const char *value)
 {
-    if (l->broken || (hash && l->truncated))
-        return;
-    if (hash && l->bytes > ENTRY_MAX) {
-        l->truncated = true;
-        hash = NULL;
-        tag = "truncated";
-        value = "files";
+    if (!l->broken && add_line(l, tag, hash, value) != CS_OK)
+        l->broken = true;
+}
+
+/* Whether a variable's value is a secret (a token in the environment of
+ * CI): recorded by hash only, as records are plain files. */
+static bool secret_name(const char *name)
+{
+    static const char *const words[] = {"TOKEN",  "SECRET",  "PASSW",   "CREDENTIAL",
+                                        "APIKEY", "API_KEY", "PRIVATE", "AUTH"};
+    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+        for (const char *p = name; *p; p++)
+            if (!strncasecmp(p, words[w], strlen(words[w])))
+                return true;
+    return false;
+}
+
+static enum cs_status env_line(struct cs_why_lines *l, const char *tag, const char *name,
+                               const char *value)
+{
+    struct cs_bytes b = {0};
+    enum cs_status rc = cs_bytes_append_str(&b, name);
+    if (rc == CS_OK && value && secret_name(name)) {
+        uint8_t h[CS_SHA256_LEN];
+        char hex[CS_SHA256_HEX_LEN + 1], shown[64];
+        const void *parts[] = {value};
+        size_t lens[] = {strlen(value)};
+        cs_sha256_parts(parts, lens, 1, h);
+        cs_hex_encode(h, sizeof h, hex);
+        snprintf(shown, sizeof shown, "=(hidden, sha256 %.12s)", hex);
+        rc = cs_bytes_append_str(&b, shown);
+    } else if (rc == CS_OK && value) {
+        rc = cs_bytes_append(&b, "=", 1);
+        if (rc == CS_OK)
+            rc = cs_bytes_append_str(&b, value);
     }
-    if (add_line(l, tag, hash, value) != CS_OK)
+    if (rc == CS_OK)
+        rc = add_line(l, tag, NULL, (char *)b.data);
+    cs_bytes_free(&b);
+    return rc;
+}
+
+void cs_why_add_env(struct cs_why_lines *l, const char *tag, const char *name, const char *value)
+{
+    if (!l->broken && env_line(l, tag, name, value) != CS_OK)
         l->broken = true;
 }
 
@@ -151,9 +209,9 @@ static enum cs_status add_header(const struct cs_why_inputs *in, struct cs_why_l
 {
     if (*full || strcmp(path, in->a->input) == 0)
         return CS_OK;
-    if (e->bytes > ENTRY_MAX) {
+    if (e->truncated) {
         *full = true;
-        return add_line(e, "truncated", NULL, "headers");
+        return CS_OK;
     }
     uint8_t h[CS_SHA256_LEN];
     if (!hash && !hash_file(path, h))
@@ -205,14 +263,8 @@ static enum cs_status c_build(void *ctx, struct cs_why_lines *e)
         rc = add_line(e, "part cache-buster", NULL, ss->s.cache_buster);
     for (size_t i = 0; rc == CS_OK && i < in->nenv; i++) {
         const char *v = getenv(in->env[i]);
-        if (v) {
-            char *nv = malloc(strlen(in->env[i]) + strlen(v) + 2);
-            if (!nv)
-                return CS_ERR_NOMEM;
-            sprintf(nv, "%s=%s", in->env[i], v);
-            rc = add_line(e, "env", NULL, nv);
-            free(nv);
-        }
+        if (v)
+            rc = env_line(e, "env", in->env[i], v);
     }
     uint8_t sh[CS_SHA256_LEN];
     char *src = cs_path_absolute(a->input, in->cwd);
@@ -426,6 +478,23 @@ static void prune(const char *dir)
     free(wd);
 }
 
+/* Writes a record file (tmp + rename), making DIR/why (mode 0700: the
+ * records name files and arguments) when it is missing. */
+static enum cs_status write_record(const char *dir, const char *path, const void *data, size_t len)
+{
+    enum cs_status rc = cs_write_file_atomic(path, data, len);
+    if (rc != CS_ERR_NOT_FOUND)
+        return rc;
+    char *wd = why_dir(dir);
+    if (!wd)
+        return CS_ERR_NOMEM;
+    rc = cs_mkdirs(path, false);
+    if (rc == CS_OK && chmod(wd, 0700) != 0)
+        rc = cs_status_from_errno(errno);
+    free(wd);
+    return rc == CS_OK ? cs_write_file_atomic(path, data, len) : rc;
+}
+
 /* Number of differences between old and new; printed to out unless NULL. */
 static size_t diff(const struct entry *o, const struct entry *n, FILE *out);
 
@@ -440,9 +509,10 @@ void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_
     free(abs);
 }
 
-void cs_why_record(struct cs_session *ss, const char *abs, const uint8_t *key_bin,
+bool cs_why_record(struct cs_session *ss, const char *abs, const uint8_t *key_bin,
                    cs_why_build_fn build_fn, void *ctx, enum cs_why_kind kind)
 {
+    bool written = false;
     char key[CS_SHA256_HEX_LEN + 1];
     char *path = record_path(ss->s.dir, abs);
     struct record r = {0};
@@ -511,15 +581,13 @@ void cs_why_record(struct cs_session *ss, const char *abs, const uint8_t *key_bi
     }
     if (rc == CS_OK)
         rc = serialize(&r, &text);
-    if (rc == CS_OK) {
-        rc = cs_write_file_atomic(path, text.data, text.len);
-        if (rc == CS_ERR_NOT_FOUND && cs_mkdirs(path, false) == CS_OK)
-            rc = cs_write_file_atomic(path, text.data, text.len);
-    }
+    if (rc == CS_OK)
+        rc = write_record(ss->s.dir, path, text.data, text.len);
+    written = rc == CS_OK;
     if (rc == CS_OK && kind != CS_WHY_HIT) {
         char *wd = why_dir(ss->s.dir);
         char *last = wd ? cs_path_join(wd, LAST_FILE) : NULL;
-        rc = last ? cs_write_file_atomic(last, abs, strlen(abs)) : CS_ERR_NOMEM;
+        rc = last ? write_record(ss->s.dir, last, abs, strlen(abs)) : CS_ERR_NOMEM;
         free(last);
         free(wd);
     }
@@ -534,6 +602,40 @@ out:
     entry_free(&cur);
     record_free(&r);
     free(path);
+    return written;
+}
+
+#define ALIAS_HEAD "cstash-why-alias 1\n"
+
+void cs_why_alias(struct cs_session *ss, const char *output, const char *name)
+{
+    char *path = record_path(ss->s.dir, output);
+    struct cs_bytes b = {0}, old = {0};
+    enum cs_status rc = path ? cs_bytes_append_str(&b, ALIAS_HEAD) : CS_ERR_NOMEM;
+    if (rc == CS_OK)
+        rc = cs_bytes_append_str(&b, name);
+    bool same = rc == CS_OK && cs_read_file(path, RECORD_MAX, &old) == CS_OK && old.len == b.len &&
+                memcmp(old.data, b.data, b.len) == 0;
+    if (rc == CS_OK && !same)
+        rc = write_record(ss->s.dir, path, b.data, b.len);
+    if (rc != CS_OK)
+        cs_session_log(ss, "why-miss alias %s: %s", output, cs_strerror(rc));
+    cs_bytes_free(&b);
+    cs_bytes_free(&old);
+    free(path);
+}
+
+/* The record an alias file at path names (malloc'd), NULL when path is
+ * no alias. */
+static char *alias_target(const char *dir, const char *path)
+{
+    struct cs_bytes b = {0};
+    char *target = NULL;
+    if (cs_read_file(path, 65536, &b) == CS_OK && b.len > strlen(ALIAS_HEAD) &&
+        !memcmp(b.data, ALIAS_HEAD, strlen(ALIAS_HEAD)))
+        target = record_path(dir, (char *)b.data + strlen(ALIAS_HEAD));
+    cs_bytes_free(&b);
+    return target;
 }
 
 /* ---- differences --------------------------------------------------------- */
@@ -811,7 +913,9 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out)
         {"link-arg", "link-arg file"}, {"target-spec", "target spec"}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         diff_files(o, n, files[i][0], files[i][1], out, &count);
-    if (count == 0 && strcmp(o->key, n->key) != 0)
+    if (count == 0 && strcmp(o->key, n->key) != 0 && first(n, "part crate")[0])
+        say(out, &count, "the key differs in an input the record does not list");
+    else if (count == 0 && strcmp(o->key, n->key) != 0)
         say(out, &count,
             "preprocessed text differs (a macro or a file the record does not list, or the "
             "preprocessor's warnings)");
@@ -819,29 +923,6 @@ static size_t diff(const struct entry *o, const struct entry *n, FILE *out)
 }
 
 /* ---- cstash --why-miss --------------------------------------------------- */
-
-/* The name a Rust output's record has (rust.c): the output without its
- * extension and cargo's -C extra-filename ("-" and 16 hex digits at the
- * end of the stem); malloc'd, NULL when abs is not such an output. */
-static char *rust_record_name(const char *abs)
-{
-    static const char *const exts[] = {".rlib", ".rmeta", ".so", ".a", ".d"};
-    const char *base = strrchr(abs, '/');
-    base = base ? base + 1 : abs;
-    size_t n = strlen(abs), stem = n;
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
-        size_t e = strlen(exts[i]);
-        if (n - (size_t)(base - abs) > e && !strcmp(abs + n - e, exts[i]))
-            stem = n - e;
-    }
-    bool hashed = stem >= (size_t)(base - abs) + 17 && abs[stem - 17] == '-';
-    for (size_t k = stem - 16; hashed && k < stem; k++)
-        hashed = (abs[k] >= '0' && abs[k] <= '9') || (abs[k] >= 'a' && abs[k] <= 'f');
-    size_t keep = hashed ? stem - 17 : stem;
-    if (keep == n)
-        return NULL; /* no extension, no hash: not told apart from the name itself */
-    return strndup(abs, keep);
-}
 
 static void local_time(long long epoch, char *out, size_t cap)
 {
@@ -888,14 +969,12 @@ int cs_why_main(const char *output)
         fprintf(stderr, "cstash: out of memory\n");
         goto out;
     }
-    enum cs_status rc = read_record(path, &r);
-    char *plain = rc == CS_ERR_NOT_FOUND && output ? rust_record_name(abs) : NULL;
-    if (plain) { /* a Rust output, named as cargo names it */
+    char *target = alias_target(s.dir, path); /* an output of a Rust crate */
+    if (target) {
         free(path);
-        path = record_path(s.dir, plain);
-        rc = path ? read_record(path, &r) : CS_ERR_NOMEM;
-        free(plain);
+        path = target;
     }
+    enum cs_status rc = read_record(path, &r);
     if (rc != CS_OK) {
         fprintf(stderr, "cstash: no record of a compile of %s in %s%s\n", abs, s.dir,
                 rc == CS_ERR_NOT_FOUND ? "" : " (the record is unreadable)");

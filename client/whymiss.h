@@ -51,18 +51,27 @@ void cs_why_note(struct cs_session *ss, const struct cs_why_inputs *in, enum cs_
 struct cs_why_lines {
     struct cs_strv v;
     size_t bytes;   /* of the lines so far */
-    bool truncated; /* hashed files were left out: the entry is full */
+    bool truncated; /* lines were left out: the entry is full */
     bool broken;    /* a line could not be added: record nothing */
 };
-/* Adds "tag [HEX ]value"; hash may be NULL. A hashed line past the size
- * of an entry is left out (one "truncated files" line says so). */
+/* Adds "tag [HEX ]value"; hash may be NULL. Lines past the size of an
+ * entry are left out (one "truncated" line says so); a value over 4 KiB
+ * is kept as its start, length and hash. */
 void cs_why_add(struct cs_why_lines *l, const char *tag, const uint8_t *hash, const char *value);
 void cs_why_lines_free(struct cs_why_lines *l);
 /* Fills lines for one compile; called only when something is recorded. */
 typedef enum cs_status (*cs_why_build_fn)(void *ctx, struct cs_why_lines *lines);
-/* Records one compile of the output named name (absolute) under key. */
-void cs_why_record(struct cs_session *ss, const char *name, const uint8_t *key,
+/* Adds "env NAME=VALUE" (tag "env" or "envdep"; value NULL: unset). A
+ * name that looks like a secret's (TOKEN, SECRET, PASSW...) keeps only a
+ * hash of its value. */
+void cs_why_add_env(struct cs_why_lines *l, const char *tag, const char *name, const char *value);
+/* Records one compile under name (an absolute output path, or any name a
+ * caller gives its compiles) and key. Returns whether the record was
+ * written (a hit already recorded writes nothing). */
+bool cs_why_record(struct cs_session *ss, const char *name, const uint8_t *key,
                    cs_why_build_fn build, void *ctx, enum cs_why_kind kind);
+/* Makes `cstash --why-miss OUTPUT` (absolute) read the record of name. */
+void cs_why_alias(struct cs_session *ss, const char *output, const char *name);
 
 /* cstash --why-miss [OUTPUT] (NULL: the last miss in this cache dir).
  * Prints one line per difference; returns the exit status (1, after a
