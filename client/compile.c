@@ -328,10 +328,15 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
         const char *path = includes->v[i];
         if (strcmp(path, j->a.input) == 0)
             continue; /* the source is in the manifest key already */
-        struct stat st;
+        struct stat st, after;
         struct cs_bytes b = {0};
         ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
              cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len);
+        /* Changed between the stat and the read: the hash would be of a
+         * text the compile never saw, under the old stat data. */
+        ok = ok && stat(path, &after) == 0 && after.st_size == st.st_size &&
+             ns_of(&after.st_mtim) == ns_of(&st.st_mtim) &&
+             ns_of(&after.st_ctim) == ns_of(&st.st_ctim);
         if (ok) {
             struct cs_manifest_file *f = &e->files[e->nfiles];
             const void *parts[] = {b.data ? (void *)b.data : ""};
@@ -417,11 +422,21 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
                           struct cs_strv *files, struct cs_manifest_entry *e,
                           uint8_t key[CS_SHA256_LEN])
 {
+    struct stat st;
+    if (stat(j->a.input, &st) != 0 || freshness(j, &st) == FRESH_DURING) {
+        cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",
+                       j->a.input);
+        return false; /* the manifest key holds the source as it was before */
+    }
     struct cs_bytes d = {0};
     enum cs_status rc = cs_read_file(dep_file, MAX_OUTPUT, &d);
     if (rc == CS_OK)
         rc = cs_depfile_parse(d.data ? (const char *)d.data : "", d.len, files);
     cs_bytes_free(&d);
+    /* gcc and clang list the source first: anything else is not this
+     * compile's rule (a stale file, another -MF). */
+    if (rc == CS_OK && (files->n == 0 || strcmp(files->v[0], j->a.input) != 0))
+        rc = CS_ERR_INVALID;
     if (rc != CS_OK) {
         cs_session_log(&j->ss, "depend mode: not cached: the dependency file %s: %s", dep_file,
                        cs_strerror(rc));
@@ -471,6 +486,8 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
         cs_bytes_free(&err);
         cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
         cs_session_log(&j->ss, "running the compiler: %s", cs_strerror(rc));
+        if (depend_file && extra && extra->n)
+            (void)unlink(depend_file); /* ours: passthrough does not return */
         return passthrough(j);
     }
     replay(1, &out);
@@ -526,6 +543,21 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
     return 0;
 }
 
+/* Whether depend mode can key this compile by its -MD rule. */
+static bool depend_ok(const struct job *j)
+{
+    if (j->a.dep_user_only)
+        return false; /* -MMD: the rule leaves out the system headers */
+    if (!j->a.dep && j->a.dep_file)
+        return false; /* -MF alone: gcc refuses it, and would with our -MD */
+    if (getenv("DEPENDENCIES_OUTPUT") || getenv("SUNPRO_DEPENDENCIES"))
+        return false; /* our -MD would take the place of the file they ask for */
+    for (int i = 0; !j->a.dep && i < j->argc; i++)
+        if (strstr(j->argv[i], "record-command-line") || strstr(j->argv[i], "record-gcc-switches"))
+            return false; /* the object would name our temporary file */
+    return true;
+}
+
 /* A miss in depend mode: one compile, which also writes the dependency
  * rule (the user's -MD file, else one of ours in DIR/tmp, removed after). */
 static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m)
@@ -539,6 +571,17 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
                  (unsigned long)(cs_now_ns() & 0xffffffff));
         tmp = cs_path_join(j->ss.s.dir, name);
         rc = tmp ? cs_mkdirs(tmp, false) : CS_ERR_NOMEM;
+        /* Made here, so that a cache dir the compiler could not write its
+         * rule into (read-only, full) is found before the compile. */
+        int fd = rc == CS_OK ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+        if (rc == CS_OK && fd < 0)
+            rc = cs_status_from_errno(errno);
+        if (fd >= 0)
+            close(fd);
+        if (rc != CS_OK) {
+            free(tmp); /* not ours to unlink */
+            tmp = NULL;
+        }
         if (rc == CS_OK)
             rc = cs_strv_push(&extra, "-MD");
         if (rc == CS_OK)
@@ -546,6 +589,9 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
         if (rc == CS_OK)
             rc = cs_strv_push(&extra, tmp);
     }
+    /* A rule left from an earlier compile must not pass for this one's. */
+    if (rc == CS_OK && j->a.dep && unlink(j->a.dep_file) != 0 && errno != ENOENT)
+        rc = cs_status_from_errno(errno);
     int code;
     if (rc != CS_OK) {
         cs_session_log(&j->ss, "depend mode: %s: preprocessing instead", cs_strerror(rc));
@@ -617,7 +663,7 @@ static int cached_compile(struct job *j)
     }
     /* Depend mode: the compile itself names the headers. Not with -MMD,
      * whose list leaves out the system headers a direct hit must check. */
-    if (direct_ok && j->ss.s.depend && !j->a.dep_user_only) {
+    if (direct_ok && j->ss.s.depend && depend_ok(j)) {
         cs_session_log(&j->ss, "miss (depend mode) for %s", j->a.output);
         exit_code = compile_depend(j, mkey, &m);
         if (exit_code >= 0)

@@ -10,12 +10,13 @@
  * space or the end (a path may hold ':' elsewhere), NULL if none. */
 static const char *target_end(const char *p, const char *end)
 {
+    const char *start = p;
     for (; p < end; p++) {
         if (*p == '\\' && p + 1 < end && p[1] != '\n') {
             p++;
             continue;
         }
-        if (*p == '\n' && (p == end - 1 || p[-1] != '\\'))
+        if (*p == '\n' && (p == start || p == end - 1 || p[-1] != '\\'))
             return NULL; /* a line with no ':' */
         if (*p == ':' && (p + 1 == end || p[1] == ' ' || p[1] == '\t' || p[1] == '\n' ||
                           (p[1] == '\\' && p + 2 < end && p[2] == '\n')))
@@ -38,10 +39,13 @@ enum cs_status cs_depfile_parse(const char *text, size_t len, struct cs_strv *fi
         bool word_end = p >= end;
         if (!word_end) {
             char c = *p;
-            if (c == '\\' && p + 1 < end && p[1] == '\n') {
+            /* gcc continues a line with " \\": one ending a name is the
+             * name's own backslash, which gcc does not escape. */
+            bool after_blank = w.len == 0;
+            if (c == '\\' && after_blank && p + 1 < end && p[1] == '\n') {
                 p += 2; /* a continued line */
                 word_end = true;
-            } else if (c == '\\' && p + 2 < end && p[1] == '\r' && p[2] == '\n') {
+            } else if (c == '\\' && after_blank && p + 2 < end && p[1] == '\r' && p[2] == '\n') {
                 p += 3;
                 word_end = true;
             } else if (c == '\\' && p + 1 < end && (p[1] == ' ' || p[1] == '\t' || p[1] == '#')) {

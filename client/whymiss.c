@@ -97,12 +97,6 @@ static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const ui
 {
     if (l->truncated)
         return CS_OK;
-    if (l->bytes > ENTRY_MAX) {
-        l->truncated = true;
-        tag = "truncated";
-        hash = NULL;
-        value = "(the entry is full: the lines after this are left out)";
-    }
     char cut[320];
     size_t vlen = strlen(value);
     if (vlen > LINE_MAX_VALUE) {
@@ -127,6 +121,12 @@ static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const ui
     }
     if (rc == CS_OK)
         rc = escape(&b, value, strlen(value));
+    if (rc == CS_OK && l->bytes + b.len + 1 > ENTRY_MAX) { /* escaped: as it is stored */
+        l->truncated = true;
+        b.len = 0;
+        rc = cs_bytes_append_str(&b, "truncated (the entry is full: the lines after this are "
+                                     "left out)");
+    }
     if (rc == CS_OK)
         rc = cs_strv_push(&l->v, b.data ? (char *)b.data : "");
     if (rc == CS_OK)
@@ -482,14 +482,16 @@ static void prune(const char *dir)
  * records name files and arguments) when it is missing. */
 static enum cs_status write_record(const char *dir, const char *path, const void *data, size_t len)
 {
-    enum cs_status rc = cs_write_file_atomic(path, data, len);
-    if (rc != CS_ERR_NOT_FOUND)
-        return rc;
     char *wd = why_dir(dir);
     if (!wd)
         return CS_ERR_NOMEM;
-    rc = cs_mkdirs(path, false);
-    if (rc == CS_OK && chmod(wd, 0700) != 0)
+    enum cs_status rc = CS_OK;
+    struct stat st;
+    if (stat(wd, &st) != 0)
+        rc = cs_mkdirs(path, false);
+    else if ((st.st_mode & 077) != 0) /* made by an earlier version */
+        rc = chmod(wd, 0700) == 0 ? CS_OK : cs_status_from_errno(errno);
+    if (rc == CS_OK && stat(wd, &st) == 0 && (st.st_mode & 077) != 0 && chmod(wd, 0700) != 0)
         rc = cs_status_from_errno(errno);
     free(wd);
     return rc == CS_OK ? cs_write_file_atomic(path, data, len) : rc;

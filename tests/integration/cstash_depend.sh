@@ -17,6 +17,7 @@ cd "$p"
 cat >bin/gcc <<EOF
 #!/bin/sh
 printf '%s\n' "\$*" >>"$TEST_TMP/runs"
+[ -z "\${EDIT_FROM:-}" ] || cp "\$EDIT_FROM" "\$EDIT_TO" # an edit while the compile runs
 exec /usr/bin/gcc "\$@"
 EOF
 chmod +x bin/gcc
@@ -97,6 +98,70 @@ sleep 0.1
 /usr/bin/gcc -c z.c -o zz.o
 cmp -s z.o zz.o || fail "the object after the change of the unreadable header is stale"
 ok "a dependency rule it cannot read is not cached; the build is right"
+
+# Review of 21014e6: each of these served a stale object or broke a build.
+cd "$p"
+echo '#define X 5' >inc/h.h
+sleep 0.1
+printf 'old: d.c /etc/hostname\n' >a.d # a stale rule where -MF points; gcc writes only b.d
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o d.o -Wp,-MD,b.d -MD -MF a.d || fail "-Wp,-MD with -MD -MF failed"
+echo '#define X 6' >inc/h.h
+sleep 0.1
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o d.o -Wp,-MD,b.d -MD -MF a.d || fail "-Wp,-MD with -MD -MF failed"
+[ "$(value)" = 26 ] || fail "a stale -MF file was taken for the compile's rule: a stale object"
+ok "depend_stale_user_dep_file: a rule left at -MF is never taken for the compile's"
+
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o d.o -MD -MF t.d -MT 'x:
+y' || fail "-MT with a newline failed"
+echo '#define X 7' >inc/h.h
+sleep 0.1
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o d.o -MD -MF t.d -MT 'x:
+y' || fail "-MT with a newline failed"
+[ "$(value)" = 27 ] || fail "a rule with an empty first line gave a stale object"
+ok "depend_empty_first_rule: a rule whose first line lists nothing is refused"
+
+mkdir -p tb
+echo '#define T 1' >'tb/z\'
+echo '#define T 100' >tb/z
+printf '#include <z\\>\nint t(void) { return T; }\n' >t.c
+sleep 0.1
+"$CSTASH" "$CC" -Itb -c t.c -o t.o || fail "the trailing-backslash header compile failed"
+echo '#define T 2' >'tb/z\'
+sleep 0.1
+"$CSTASH" "$CC" -Itb -c t.c -o t.o || fail "the trailing-backslash header compile failed"
+/usr/bin/gcc -Itb -c t.c -o tt.o
+cmp -s t.o tt.o || fail "a header whose name ends in a backslash gave a stale object"
+ok "depend_trailing_backslash_name: a name's own backslash is not a continued line"
+
+mv "$CSTASH_DIR/tmp" "$TEST_TMP/tmp.saved" 2>/dev/null || true
+echo 'not a directory' >"$CSTASH_DIR/tmp"
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o u.o -DU || fail "a cache dir whose tmp/ cannot be made broke the build"
+rm -f "$CSTASH_DIR/tmp"
+ok "depend_unwritable_tmp: a DIR/tmp it cannot write falls back to preprocessing"
+
+rc=0; /usr/bin/gcc -Iinc "-Isp ace" -c d.c -o f.o -MF f.d 2>/dev/null || rc=$?
+crc=0; "$CSTASH" "$CC" -Iinc "-Isp ace" -c d.c -o f.o -MF f.d 2>/dev/null || crc=$?
+[ "$crc" = "$rc" ] || fail "-MF without -MD: gcc exits $rc, cstash $crc"
+ok "depend_mf_without_md: -MF alone is left to gcc (exit $rc)"
+
+# A source edited after cstash hashed it and before the compiler read it:
+# the object is of the new text, the manifest key of the old one.
+printf 'int w(void) { return 4; }\n' >w.c.orig
+printf 'int w(void) { return 40; }\n' >w.c.next
+cp w.c.orig w.c
+sleep 0.1 # ctime: the copy's time
+EDIT_FROM=$p/w.c.next EDIT_TO=$p/w.c "$CSTASH" "$CC" -c w.c -o w.o -DNEW || fail "compile failed"
+cp w.c.orig w.c
+sleep 0.1 # ctime: the copy's time
+"$CSTASH" "$CC" -c w.c -o w.o -DNEW || fail "compile failed"
+/usr/bin/gcc -c w.c -o ww.o -DNEW
+cmp -s w.o ww.o || fail "an object built from a source edited during the compile was kept under the old source"
+ok "depend_source_edited_during_compile: not stored"
+
+: >"$TEST_TMP/runs"
+cs -g -grecord-gcc-switches -DREC
+[ "$(pp_runs)" = 1 ] || fail "-grecord-gcc-switches used depend mode (the object would name its temporary file)"
+ok "depend_record_switches: recorded command lines are preprocessed as usual"
 
 # Entries are shared: what depend mode stored is a direct hit without it.
 echo '#define X 3' >inc/h.h

@@ -56,6 +56,11 @@ LC_MESSAGES=C cs || fail "compile with LC_MESSAGES=C failed"
 "$CSTASH" --why-miss a.o | grep -qxF "env LC_MESSAGES set: \"C\"" || fail "LC_MESSAGES=C is not named: $("$CSTASH" --why-miss a.o)"
 ok "a hit keeps the record; a hashed env var is named"
 
+chmod 755 "$CSTASH_DIR/why" # as an earlier version made it
+cs -DPRIV || fail "compile failed"
+[ "$(stat -c %a "$CSTASH_DIR/why")" = 700 ] || fail "DIR/why made by an earlier version stays $(stat -c %a "$CSTASH_DIR/why")"
+ok "why_dir_private: DIR/why is made 0700, also when an earlier version made it"
+
 "$CSTASH" --why-miss nothing.o >"$TEST_TMP/out" 2>"$TEST_TMP/err" && fail "--why-miss of an output never compiled succeeded"
 grep -qF "$p/nothing.o" "$TEST_TMP/err" || fail "the error does not name the output: $(cat "$TEST_TMP/err")"
 CSTASH_DIR=$TEST_TMP/empty "$CSTASH" --why-miss 2>"$TEST_TMP/err" && fail "--why-miss with no miss at all succeeded"

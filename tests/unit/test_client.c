@@ -888,6 +888,9 @@ START_TEST(depfile_rules)
     depfile_refused("t.o: a\\\\ b.h\n"); /* doubled before a space */
     depfile_refused("t.o: p$q.h\n");
     depfile_refused("t.o: p$\n");
+    depfile_refused("t.o: a.c bs/z\\\n"); /* a name's own trailing backslash */
+    depfile_refused("t.o: a.c bs/z\\\n inc/h.h\n");
+    depfile_refused("\nt.o: a.c\n");
 }
 END_TEST
 
