@@ -425,6 +425,7 @@ static enum cs_status dep_value_option(struct args_state *p, int argc, char *con
     char opt[4] = {arg[0], arg[1], arg[2], 0};
     enum cs_status rc;
     if (arg[2] == 'F') {
+        p->dep_mf = true;
         free(p->a->dep_file);
         if (!(p->a->dep_file = cs_args_rewrite_path(p, v)))
             return CS_ERR_NOMEM;
@@ -598,6 +599,8 @@ static enum cs_status finish(struct args_state *p)
         return CS_OK;
     if (p->has_E || p->has_M)
         a->reason = CS_UNC_PREPROCESS, a->reason_detail = NULL;
+    else if (p->dep_wp && p->dep_mf) /* which file the rule is in: not told */
+        a->reason = CS_UNC_OPTION, a->reason_detail = NULL;
     else if (p->has_S)
         a->reason = CS_UNC_ASSEMBLY_OUT, a->reason_detail = NULL;
     else if (!p->compile_only)

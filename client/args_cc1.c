@@ -160,6 +160,7 @@ enum cs_status cs_args_wp_option(struct args_state *p, const char *arg)
         return CS_ERR_NOMEM;
     p->a->dep = true;
     p->a->dep_user_only = mmd;
+    p->dep_wp = true;
     /* cc1 names the target after the source, not -o: nothing to rewrite. */
     p->a->dep_target_given = true;
     free(p->a->dep_file);

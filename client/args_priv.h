@@ -19,7 +19,8 @@ struct args_state {
     const char *cwd, *basedir;
     struct cs_args *a;
     bool compile_only, has_E, has_S, has_M, output_given, seen_input;
-    bool in_config; /* reading a clang configuration file's options */
+    bool in_config;      /* reading a clang configuration file's options */
+    bool dep_wp, dep_mf; /* -Wp,-MD,F and -MF F: cc1 writes the first only */
     int inputs, arches;
     enum cs_uncacheable input_reason;
     const char *lang_x;

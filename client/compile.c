@@ -415,6 +415,14 @@ static void depend_key(const uint8_t mkey[CS_SHA256_LEN], const struct cs_manife
     cs_sha256_final(&h, key);
 }
 
+static const char *strip_dot_slash(const char *p)
+{
+    while (p[0] == '.' && p[1] == '/')
+        for (p += 2; *p == '/'; p++)
+            ;
+    return p;
+}
+
 /* After a depend-mode compile: the files its dependency file names, the
  * manifest entry of them and the result key. false (logged) when any is
  * missing: then nothing is stored. */
@@ -422,20 +430,35 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
                           struct cs_strv *files, struct cs_manifest_entry *e,
                           uint8_t key[CS_SHA256_LEN])
 {
-    struct stat st;
-    if (stat(j->a.input, &st) != 0 || freshness(j, &st) == FRESH_DURING) {
+    /* The manifest key holds the source as it was before the compile:
+     * the same text after it, or nothing is stored (exact, where a stat
+     * is as coarse as the file system's clock). */
+    struct cs_bytes src = {0};
+    uint8_t sh[CS_SHA256_LEN];
+    bool same = j->have_src_hash && cs_read_file(j->a.input, MAX_OBJECT, &src) == CS_OK;
+    if (same) {
+        const void *parts[] = {src.data ? (void *)src.data : ""};
+        size_t lens[] = {src.len};
+        cs_sha256_parts(parts, lens, 1, sh);
+        same = memcmp(sh, j->src_hash, sizeof sh) == 0;
+    }
+    cs_bytes_free(&src);
+    if (!same) {
         cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",
                        j->a.input);
-        return false; /* the manifest key holds the source as it was before */
+        return false;
     }
     struct cs_bytes d = {0};
     enum cs_status rc = cs_read_file(dep_file, MAX_OUTPUT, &d);
     if (rc == CS_OK)
         rc = cs_depfile_parse(d.data ? (const char *)d.data : "", d.len, files);
     cs_bytes_free(&d);
-    /* gcc and clang list the source first: anything else is not this
-     * compile's rule (a stale file, another -MF). */
-    if (rc == CS_OK && (files->n == 0 || strcmp(files->v[0], j->a.input) != 0))
+    /* The rule names the source (clang may put its ignorelists first; both
+     * drop a leading "./"): a rule that does not is not this compile's. */
+    bool has_source = false;
+    for (size_t i = 0; rc == CS_OK && i < files->n; i++)
+        has_source |= !strcmp(strip_dot_slash(files->v[i]), strip_dot_slash(j->a.input));
+    if (rc == CS_OK && !has_source)
         rc = CS_ERR_INVALID;
     if (rc != CS_OK) {
         cs_session_log(&j->ss, "depend mode: not cached: the dependency file %s: %s", dep_file,
@@ -552,9 +575,13 @@ static bool depend_ok(const struct job *j)
         return false; /* -MF alone: gcc refuses it, and would with our -MD */
     if (getenv("DEPENDENCIES_OUTPUT") || getenv("SUNPRO_DEPENDENCIES"))
         return false; /* our -MD would take the place of the file they ask for */
-    for (int i = 0; !j->a.dep && i < j->argc; i++)
-        if (strstr(j->argv[i], "record-command-line") || strstr(j->argv[i], "record-gcc-switches"))
+    for (int i = 0; i < j->argc; i++) {
+        if (!j->a.dep && (strstr(j->argv[i], "record-command-line") ||
+                          strstr(j->argv[i], "record-gcc-switches")))
             return false; /* the object would name our temporary file */
+        if (strchr(j->argv[i], '\n'))
+            return false; /* an -MT with a newline could fake the rule's first line */
+    }
     return true;
 }
 
@@ -604,6 +631,8 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
         (void)unlink(tmp);
     free(tmp);
     cs_strv_free(&extra);
+    if ((getpid() & 63) == 0)
+        cs_local_sweep_tmp(j->ss.s.dir); /* what killed compiles left */
     return code;
 }
 

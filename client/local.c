@@ -226,3 +226,20 @@ enum cs_status cs_local_clear(const char *dir)
     }
     return CS_OK;
 }
+
+void cs_local_sweep_tmp(const char *dir)
+{
+    char *tmp = cs_path_join(dir, "tmp");
+    DIR *d = tmp ? opendir(tmp) : NULL;
+    struct dirent *de;
+    int64_t now = cs_now_ns() / 1000000000;
+    while (d && (de = readdir(d))) {
+        struct stat st;
+        if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_mtime + 3600 < now)
+            (void)unlinkat(dirfd(d), de->d_name, 0);
+    }
+    if (d)
+        closedir(d);
+    free(tmp);
+}

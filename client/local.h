@@ -49,5 +49,8 @@ enum cs_status cs_local_write(const char *dir, const uint8_t key[CS_SHA256_LEN],
 enum cs_status cs_local_clean_shard(const char *dir, unsigned shard, uint64_t limit);
 /* Removes every blob (--clear); stats counters are kept. */
 enum cs_status cs_local_clear(const char *dir);
+/* Removes files older than an hour from DIR/tmp (a killed compile's
+ * dependency files). Best effort. */
+void cs_local_sweep_tmp(const char *dir);
 
 #endif

@@ -487,12 +487,12 @@ static enum cs_status write_record(const char *dir, const char *path, const void
         return CS_ERR_NOMEM;
     enum cs_status rc = CS_OK;
     struct stat st;
-    if (stat(wd, &st) != 0)
-        rc = cs_mkdirs(path, false);
-    else if ((st.st_mode & 077) != 0) /* made by an earlier version */
-        rc = chmod(wd, 0700) == 0 ? CS_OK : cs_status_from_errno(errno);
-    if (rc == CS_OK && stat(wd, &st) == 0 && (st.st_mode & 077) != 0 && chmod(wd, 0700) != 0)
+    if (lstat(wd, &st) != 0 && (rc = cs_mkdirs(path, false)) == CS_OK && lstat(wd, &st) != 0)
         rc = cs_status_from_errno(errno);
+    if (rc == CS_OK && !S_ISDIR(st.st_mode))
+        rc = CS_ERR_INVALID; /* not ours to change: a symlink, a file */
+    else if (rc == CS_OK && (st.st_mode & 077) != 0 && chmod(wd, 0700) != 0)
+        rc = cs_status_from_errno(errno); /* made by an earlier version, or new */
     free(wd);
     return rc == CS_OK ? cs_write_file_atomic(path, data, len) : rc;
 }

@@ -158,6 +158,20 @@ sleep 0.1 # ctime: the copy's time
 cmp -s w.o ww.o || fail "an object built from a source edited during the compile was kept under the old source"
 ok "depend_source_edited_during_compile: not stored"
 
+# Review of 6d2b9a0: the rule must name the source, not list it first.
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c ./d.c -o dot.o || fail "cstash gcc ./d.c failed"
+h=$(chits)
+"$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c ./d.c -o dot.o || fail "cstash gcc ./d.c failed"
+[ "$(chits)" = $((h + 1)) ] || fail "a source given as ./d.c (the rule says d.c) is never cached"
+ok "depend_dot_slash_source: ./d.c is cached (gcc's rule drops the ./)"
+if command -v clang >/dev/null; then
+    "$CSTASH" clang -fsanitize=address -Iinc "-Isp ace" -c d.c -o asan.o || fail "cstash clang -fsanitize failed"
+    h=$(chits)
+    "$CSTASH" clang -fsanitize=address -Iinc "-Isp ace" -c d.c -o asan.o || fail "cstash clang -fsanitize failed"
+    [ "$(chits)" = $((h + 1)) ] || fail "clang -fsanitize (its ignorelist first in the rule) is never cached"
+    ok "depend_clang_ignorelist_first: clang's rule with its ignorelist first is cached"
+fi
+
 : >"$TEST_TMP/runs"
 cs -g -grecord-gcc-switches -DREC
 [ "$(pp_runs)" = 1 ] || fail "-grecord-gcc-switches used depend mode (the object would name its temporary file)"
