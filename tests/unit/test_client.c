@@ -92,6 +92,8 @@ START_TEST(cacheable_and_not)
         {"-c a.c -save-temps", CS_UNC_OPTION},
         {"-c a.c -gsplit-dwarf", CS_UNC_OPTION},
         {"-c a.c -Wp,-MD,x,y", CS_UNC_OPTION},
+        {"-c a.c -Wp,-MD,b.d -MD -MF a.d", CS_UNC_OPTION}, /* cc1 writes b.d only */
+        {"-c a.c -MF a.d -Wp,-MMD,b.d", CS_UNC_OPTION},
         {"-c a.c -march=native", CS_UNC_NATIVE},
         {"-c /dev/null", CS_UNC_NOT_SOURCE},
         {"-x c -c /dev/null", CS_UNC_SPECIAL_FILE},
