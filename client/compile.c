@@ -279,6 +279,13 @@ static enum cs_status deliver(struct job *j, const struct cs_bytes *blob)
 
 /* ---- direct mode --------------------------------------------------------- */
 
+static void bytes_sha256(const struct cs_bytes *b, uint8_t out[CS_SHA256_LEN])
+{
+    const void *parts[] = {b->data ? (void *)b->data : ""};
+    size_t lens[] = {b->len};
+    cs_sha256_parts(parts, lens, 1, out);
+}
+
 static bool file_matches(const struct cs_manifest_file *f)
 {
     struct stat st;
@@ -290,9 +297,7 @@ static bool file_matches(const struct cs_manifest_file *f)
     bool same = false;
     if (cs_read_file(f->path, (size_t)1 << 30, &b) == CS_OK) {
         uint8_t h[CS_SHA256_LEN];
-        const void *parts[] = {b.data ? (void *)b.data : ""};
-        size_t lens[] = {b.len};
-        cs_sha256_parts(parts, lens, 1, h);
+        bytes_sha256(&b, h);
         same = memcmp(h, f->hash, CS_SHA256_LEN) == 0;
     }
     cs_bytes_free(&b);
@@ -339,9 +344,7 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
              ns_of(&after.st_ctim) == ns_of(&st.st_ctim);
         if (ok) {
             struct cs_manifest_file *f = &e->files[e->nfiles];
-            const void *parts[] = {b.data ? (void *)b.data : ""};
-            size_t lens[] = {b.len};
-            cs_sha256_parts(parts, lens, 1, f->hash);
+            bytes_sha256(&b, f->hash);
             f->size = (uint64_t)st.st_size;
             /* Stat data of 0 never matches: a recent file is checked by hash. */
             bool recent = freshness(j, &st) == FRESH_RECENT;
@@ -437,9 +440,7 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
     uint8_t sh[CS_SHA256_LEN];
     bool same = j->have_src_hash && cs_read_file(j->a.input, MAX_OBJECT, &src) == CS_OK;
     if (same) {
-        const void *parts[] = {src.data ? (void *)src.data : ""};
-        size_t lens[] = {src.len};
-        cs_sha256_parts(parts, lens, 1, sh);
+        bytes_sha256(&src, sh);
         same = memcmp(sh, j->src_hash, sizeof sh) == 0;
     }
     cs_bytes_free(&src);
@@ -660,9 +661,7 @@ static int cached_compile(struct job *j)
                     !has_time_macros(src.data, src.len) && stat(j->a.input, &st) == 0;
         if (direct_ok) {
             uint8_t sh[CS_SHA256_LEN];
-            const void *parts[] = {src.data ? (void *)src.data : ""};
-            size_t lens[] = {src.len};
-            cs_sha256_parts(parts, lens, 1, sh);
+            bytes_sha256(&src, sh);
             struct cs_sha256 h = j->common;
             hash_str(&h, "direct");
             hash_str(&h, j->a.input);

@@ -90,6 +90,16 @@ static enum cs_status escape(struct cs_bytes *b, const char *s, size_t n)
     return rc;
 }
 
+/* The sha256 of string s in hex, NUL-terminated. */
+static void sha256_hex(const char *s, char hex[CS_SHA256_HEX_LEN + 1])
+{
+    uint8_t h[CS_SHA256_LEN];
+    const void *parts[] = {s};
+    size_t lens[] = {strlen(s)};
+    cs_sha256_parts(parts, lens, 1, h);
+    cs_hex_encode(h, sizeof h, hex);
+}
+
 /* Adds "tag [hex ]value" to lines; past ENTRY_MAX, one "truncated" line
  * says the rest is left out, so three blocks always fit in a record. */
 static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const uint8_t *hash,
@@ -100,12 +110,8 @@ static enum cs_status add_line(struct cs_why_lines *l, const char *tag, const ui
     char cut[320];
     size_t vlen = strlen(value);
     if (vlen > LINE_MAX_VALUE) {
-        uint8_t h[CS_SHA256_LEN];
         char hex[CS_SHA256_HEX_LEN + 1];
-        const void *parts[] = {value};
-        size_t lens[] = {vlen};
-        cs_sha256_parts(parts, lens, 1, h);
-        cs_hex_encode(h, sizeof h, hex);
+        sha256_hex(value, hex);
         snprintf(cut, sizeof cut, "%.200s... (%zu bytes, sha256 %.16s)", value, vlen, hex);
         value = cut;
     }
@@ -160,12 +166,8 @@ static enum cs_status env_line(struct cs_why_lines *l, const char *tag, const ch
     struct cs_bytes b = {0};
     enum cs_status rc = cs_bytes_append_str(&b, name);
     if (rc == CS_OK && value && secret_name(name)) {
-        uint8_t h[CS_SHA256_LEN];
         char hex[CS_SHA256_HEX_LEN + 1], shown[64];
-        const void *parts[] = {value};
-        size_t lens[] = {strlen(value)};
-        cs_sha256_parts(parts, lens, 1, h);
-        cs_hex_encode(h, sizeof h, hex);
+        sha256_hex(value, hex);
         snprintf(shown, sizeof shown, "=(hidden, sha256 %.12s)", hex);
         rc = cs_bytes_append_str(&b, shown);
     } else if (rc == CS_OK && value) {
@@ -300,13 +302,8 @@ static char *why_dir(const char *dir)
 /* DIR/why/<sha256 of the absolute output path>; malloc'd. */
 static char *record_path(const char *dir, const char *abs_output)
 {
-    uint8_t h[CS_SHA256_LEN];
     char hex[CS_SHA256_HEX_LEN + 1];
-    const void *parts[] = {abs_output};
-    size_t lens[] = {strlen(abs_output)};
-    cs_sha256_parts(parts, lens, 1, h);
-    cs_hex_encode(h, CS_SHA256_LEN, hex);
-    hex[CS_SHA256_HEX_LEN] = 0;
+    sha256_hex(abs_output, hex);
     char *wd = why_dir(dir);
     char *p = wd ? cs_path_join(wd, hex) : NULL;
     free(wd);
