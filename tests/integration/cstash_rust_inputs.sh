@@ -84,11 +84,11 @@ RS
 printf '{ alpha; beta; };\n' >"$vs/dyn.list"
 sleep 0.1
 cbuild "$vs"
-nm -D "$vs/target/debug/vs" | grep -qw beta || fail "link-arg: the first build does not export beta"
+nm -D "$vs/target/debug/vs" >"$TEST_TMP/nm" && grep -qw beta "$TEST_TMP/nm" || fail "link-arg: the first build does not export beta"
 printf '{ alpha; };\n' >"$vs/dyn.list"
 sleep 0.1
 cbuild "$vs"
-! nm -D "$vs/target/debug/vs" | grep -qw beta || fail "link-arg: dyn.list narrowed, the binary still exports beta (stale)"
+nm -D "$vs/target/debug/vs" >"$TEST_TMP/nm" && ! grep -qw beta "$TEST_TMP/nm" || fail "link-arg: dyn.list narrowed, the binary still exports beta (stale)"
 ok "a file named in -Wl,--dynamic-list= changes: the binary is linked again"
 
 # 3. --remap-path-prefix as written: "src" and "$PWD/src" are not the same map.
