@@ -34,8 +34,11 @@ struct cs_credentials;
 #define HOT_OBJECT_MAX (128 * 1024)
 /* Bytes of connection memory: bounds how much of a body one call sees,
  * and the headers libmicrohttpd accepts (limits.header_size is checked
- * exactly in dispatch, within this bound). */
-#define CONNECTION_MEMORY (64 * 1024)
+ * exactly in dispatch, within this bound; start_daemon raises it to the
+ * headers plus 16 KiB). libmicrohttpd's own default: 64 KiB was 0.81x of
+ * it on 1 KiB hits and 0.76x on misses at 64 connections, and PUTs of
+ * 64 KiB were no faster (bench/results/2026-12-02-pool). */
+#define CONNECTION_MEMORY (32 * 1024)
 #define REASON_MAX 320
 /* Refused bodies up to this size are read and dropped, keeping the
  * connection; larger ones get their answer before the body. */
