@@ -6,9 +6,11 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "storage/disk.h"
@@ -41,6 +43,8 @@ static inline enum cs_status open_disk(const char *dir, struct cs_backend *b, ch
     return cs_disk_open(&opt, b, why, len);
 }
 
+/* Files under dir, in its subdirectories too (uploads keep a directory
+ * per thread under tmp/): directories are not counted. */
 static inline unsigned count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -48,9 +52,16 @@ static inline unsigned count_files(const char *dir)
     unsigned n = 0;
 
     ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
+    while ((e = readdir(d)) != NULL) {
+        char path[PATH_MAX];
+        struct stat st;
+
+        if (e->d_name[0] == '.')
+            continue;
+        ck_assert_int_lt(snprintf(path, sizeof path, "%s/%s", dir, e->d_name), (int)sizeof path);
+        ck_assert_int_eq(lstat(path, &st), 0);
+        n += S_ISDIR(st.st_mode) ? count_files(path) : 1;
+    }
     closedir(d);
     return n;
 }

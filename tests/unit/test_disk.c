@@ -90,10 +90,68 @@ START_TEST(invisible_until_commit_and_abort_leaves_nothing)
 }
 END_TEST
 
+struct uploader {
+    struct cs_backend *b;
+    struct cs_upload *up;
+};
+
+static void *begin_upload(void *arg)
+{
+    struct uploader *u = arg;
+    struct cs_object_id id;
+    struct cs_put_options opt = {0};
+
+    cs_object_id_init(&id, "ns", "k", 1);
+    ck_assert_int_eq(u->b->ops->put_begin(u->b->state, &id, &opt, &u->up), CS_OK);
+    ck_assert_int_eq(u->b->ops->put_write(u->up, "part", 4, 0), CS_OK);
+    return NULL;
+}
+
+/* Uploads of different threads create their temp files in different
+ * directories: a create holds its directory's lock while ext4 looks for
+ * a free inode, and one shared tmp/ serialised every PUT on it. */
+START_TEST(uploads_of_two_threads_use_two_tmp_dirs)
+{
+    struct cs_backend b;
+    struct uploader u[2];
+    pthread_t th;
+    char why[256], tmp[400];
+    unsigned dirs = 0, top_files = 0;
+    DIR *dir;
+    struct dirent *e;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    for (unsigned i = 0; i < 2; i++) {
+        u[i] = (struct uploader){.b = &b};
+        ck_assert_int_eq(pthread_create(&th, NULL, begin_upload, &u[i]), 0);
+        ck_assert_int_eq(pthread_join(th, NULL), 0);
+    }
+    snprintf(tmp, sizeof tmp, "%s/tmp", data);
+    ck_assert_uint_eq(count_files(tmp), 2);
+    dir = opendir(tmp);
+    ck_assert_ptr_nonnull(dir);
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (e->d_type == DT_DIR)
+            dirs++;
+        else
+            top_files++;
+    }
+    closedir(dir);
+    ck_assert_uint_eq(top_files, 0);
+    ck_assert_uint_eq(dirs, 2);
+    for (unsigned i = 0; i < 2; i++)
+        b.ops->put_abort(u[i].up);
+    ck_assert_uint_eq(count_files(tmp), 0);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 START_TEST(one_server_per_dir_and_tmp_cleanup)
 {
     struct cs_backend a, b;
-    char why[256], stray[400];
+    char why[256], stray[400], stray_dir[400];
     int fd;
 
     ck_assert_int_eq(open_disk(data, &a, why, sizeof why), CS_OK);
@@ -105,8 +163,17 @@ START_TEST(one_server_per_dir_and_tmp_cleanup)
     fd = open(stray, O_WRONLY | O_CREAT, 0644);
     ck_assert_int_ge(fd, 0);
     close(fd);
+    /* and one in a thread's directory */
+    snprintf(stray_dir, sizeof stray_dir, "%s/tmp/1-2", data);
+    ck_assert_int_eq(mkdir(stray_dir, 0750), 0);
+    ck_assert_int_lt(snprintf(stray_dir, sizeof stray_dir, "%s/tmp/1-2/3.tmp", data),
+                     (int)sizeof stray_dir);
+    fd = open(stray_dir, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
     ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
     ck_assert_int_eq(access(stray, F_OK), -1);
+    ck_assert_int_eq(access(stray_dir, F_OK), -1);
     b.ops->destroy(b.state);
 }
 END_TEST
@@ -520,6 +587,7 @@ int main(void)
     tcase_add_test(tc, layout_on_disk);
     tcase_add_test(tc, invisible_until_commit_and_abort_leaves_nothing);
     tcase_add_test(tc, one_server_per_dir_and_tmp_cleanup);
+    tcase_add_test(tc, uploads_of_two_threads_use_two_tmp_dirs);
     tcase_add_test(tc, unusable_dirs);
     tcase_add_test(tc, etag_content_type_and_cas_digest);
     tcase_add_test(tc, copy_move_and_index);
