@@ -185,6 +185,13 @@ static void clean_tmp(struct cs_disk *d)
         if (e->d_name[0] == '.')
             continue;
         removed += remove_tree(d->tmp_fd, e->d_name);
+        /* left (owned by another user, say): a thread whose tag it has
+         * would fail every upload, so say so */
+        if (faccessat(d->tmp_fd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            cs_log(CS_LOG_WARN,
+                   "cannot remove %s/tmp/%s (a leftover of another user?): uploads of the "
+                   "thread with that name fail until it is removed",
+                   d->root, e->d_name);
     }
     closedir(dir);
     if (removed)
