@@ -5,7 +5,8 @@
 #  - GET-hit throughput over all N keys with LRU touches on vs off
 #    (track_access), interleaved rounds on the same data dir
 #  - eviction throughput: restart with max_size at half the usage
-# Usage: bench/index-1m.sh [OUTDIR]   (env: N, SIZE, WORK, PORT, ROUNDS, DURATION, CONNS)
+# Usage: bench/index-1m.sh [OUTDIR]   (env: N, SIZE, WORK, PORT, ROUNDS, DURATION, CONNS,
+#   CSTASHD: the binary, default server/cstashd)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -14,7 +15,7 @@ ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-10} CONNS=${CONNS:-64}
 PARTS=${PARTS:-restart get evict}   # which measurements to run
 want() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 OUT=${1:-$WORK/out}
-CSTASHD=$top/server/cstashd
+CSTASHD=${CSTASHD:-$top/server/cstashd}
 data=$WORK/data
 mkdir -p "$WORK" "$OUT"
 [ -x "$top/bench/fill" ] || make -C "$top" bench/fill >/dev/null
