@@ -93,6 +93,7 @@ END_TEST
 struct uploader {
     struct cs_backend *b;
     struct cs_upload *up;
+    enum cs_status begin, write; /* checked by the main thread */
 };
 
 static void *begin_upload(void *arg)
@@ -102,8 +103,8 @@ static void *begin_upload(void *arg)
     struct cs_put_options opt = {0};
 
     cs_object_id_init(&id, "ns", "k", 1);
-    ck_assert_int_eq(u->b->ops->put_begin(u->b->state, &id, &opt, &u->up), CS_OK);
-    ck_assert_int_eq(u->b->ops->put_write(u->up, "part", 4, 0), CS_OK);
+    u->begin = u->b->ops->put_begin(u->b->state, &id, &opt, &u->up);
+    u->write = u->begin == CS_OK ? u->b->ops->put_write(u->up, "part", 4, 0) : CS_ERR_IO;
     return NULL;
 }
 
@@ -125,15 +126,20 @@ START_TEST(uploads_of_two_threads_use_two_tmp_dirs)
         u[i] = (struct uploader){.b = &b};
         ck_assert_int_eq(pthread_create(&th, NULL, begin_upload, &u[i]), 0);
         ck_assert_int_eq(pthread_join(th, NULL), 0);
+        ck_assert_int_eq(u[i].begin, CS_OK);
+        ck_assert_int_eq(u[i].write, CS_OK);
     }
     snprintf(tmp, sizeof tmp, "%s/tmp", data);
     ck_assert_uint_eq(count_files(tmp), 2);
     dir = opendir(tmp);
     ck_assert_ptr_nonnull(dir);
     while ((e = readdir(dir)) != NULL) {
+        struct stat st;
+
         if (e->d_name[0] == '.')
             continue;
-        if (e->d_type == DT_DIR)
+        ck_assert_int_eq(fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+        if (S_ISDIR(st.st_mode))
             dirs++;
         else
             top_files++;
