@@ -130,4 +130,10 @@ grep -rnE '\b(curl|nm)\b[^|#]*\|[[:space:]]*grep[[:space:]]+-[a-zA-Z]*q' --inclu
     | grep -v '^scripts/lint.sh:' >"$tmp/pipe" || true
 report "shell: no curl or nm piped into grep -q (tests bench scripts)" "$tmp/pipe"
 
+# A retry helper given "$(...)" runs it once, before the first try, and so
+# checks a stale value (tiers.sh's redis fill check failed a CI run so).
+grep -rnE '\b(wait_for|wait_until|retry)[[:space:]][^#]*\$\(' --include='*.sh' tests bench scripts \
+    | grep -v '^scripts/lint.sh:' >"$tmp/retry" || true
+report "shell: no command substitution in a retry helper's arguments" "$tmp/retry"
+
 exit $failed

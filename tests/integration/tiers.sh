@@ -57,6 +57,9 @@ wait_for() {
 }
 
 redis_keys() { redis-cli -p "$RPORT" --scan --pattern "$1" | wc -l; }
+# redis_keys_are PATTERN N: a command for wait_for, so that the count is
+# taken again on each try (the fill behind a hit is asynchronous).
+redis_keys_are() { [ "$(redis_keys "$1")" = "$2" ]; }
 s3_objects() { find "$TEST_TMP/s3/cache" -name '*._S3rver_object' 2>/dev/null | wc -l; }
 
 head -c 20000 /dev/urandom >"$TEST_TMP/small"
@@ -104,7 +107,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -T "$TEST_TMP/small" "$A_URL/defau
 redis-cli -p "$RPORT" flushall >/dev/null
 curl -sf -o "$TEST_TMP/got" "$B_URL/default/obj/only-s3" || fail "GET only-s3 through B failed"
 cmp -s "$TEST_TMP/got" "$TEST_TMP/small" || fail "only-s3 object differs"
-wait_for test "$(redis_keys 'cstash:default:*')" = 1 || fail "redis was not filled after an s3 hit"
+wait_for redis_keys_are 'cstash:default:*' 1 || fail "redis was not filled after an s3 hit"
 [ "$(tier "$B_URL" default 1 fills)" = 1 ] || fail "B: redis fills = $(tier "$B_URL" default 1 fills)"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$B_URL/default/obj/never-stored")
 [ "$code" = 404 ] || fail "a key no tier has: $code"
