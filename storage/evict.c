@@ -27,6 +27,10 @@
  * full batch of typical 64-byte build-cache keys, or fewer long ones). */
 #define EVICT_KEYS (256 * 1024)
 #define EVICT_PERIOD_MS 1000
+/* How long a round waits for the recorded touches to reach the index: a
+ * PUT waiting for room gives up after 2 s (disk_put.c), and a large touch
+ * backlog can take longer than that to apply. */
+#define EVICT_TOUCH_WAIT_MS 500
 
 struct cs_evictor {
     struct cs_disk *disk;
@@ -200,10 +204,11 @@ static void evict_global(struct cs_disk *d, uint64_t need, uint64_t *objects)
 }
 
 /* Touches recorded so far go into the index before victims are chosen;
- * true either way (a failing index gives its last committed order). */
+ * true either way (a failing or busy index gives its last committed
+ * order). */
 static bool sync_touches(struct cs_disk *d)
 {
-    enum cs_status st = cs_index_sync_touches(d->index);
+    enum cs_status st = cs_index_sync_touches(d->index, EVICT_TOUCH_WAIT_MS);
 
     if (st != CS_OK)
         cs_log(CS_LOG_DEBUG, "eviction picks by the last committed access times: %s",

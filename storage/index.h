@@ -122,9 +122,12 @@ enum cs_status cs_index_wait(struct cs_index *idx, uint64_t seq);
  * committed). */
 CS_MUST_CHECK
 enum cs_status cs_index_sync(struct cs_index *idx);
-/* The same, including every touch recorded before the call. */
+/* The same, including every touch recorded before the call (or the failure
+ * for which they were dropped); waits at most max_wait_ms (no limit when
+ * negative), then CS_ERR_WOULD_BLOCK while the writer goes on applying
+ * them. */
 CS_MUST_CHECK
-enum cs_status cs_index_sync_touches(struct cs_index *idx);
+enum cs_status cs_index_sync_touches(struct cs_index *idx, int64_t max_wait_ms);
 /* Shutdown begins: background writers waiting for room in the queue give
  * up (CS_ERR_INDEX), so the threads that would make room can be joined. */
 void cs_index_begin_close(struct cs_index *idx);

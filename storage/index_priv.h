@@ -22,6 +22,19 @@
 #include "storage/index.h"
 
 #define READERS_MAX 8
+/* The writer gathers GET touches once this many buffers are full (about
+ * 400 to 1,500 touches each, by key length), or every TOUCH_COLLECT_MS: a large gather sorted
+ * by key dirties each index page once for many touches, where small ones
+ * rewrote a page per touch (bench/results/2026-12-02-touch). */
+#define TOUCH_COLLECT_FULL 128
+#define TOUCH_COLLECT_MS 5000
+/* At most this many gathered touches go into one transaction, so that the
+ * writes queued behind a large gather wait for one chunk, not for all;
+ * a transaction someone waits for (a durable write, a listing's sync) carries at
+ * most TOUCH_CHUNK_HURRY (enough that a steady stream of them still drains
+ * a gather; a durable commit fsyncs every page the touches change). */
+#define TOUCH_CHUNK 16384
+#define TOUCH_CHUNK_HURRY 256
 /* Buckets of the table of keys with writes on their way (a power of two). */
 #define PENDING_BUCKETS 4096
 
@@ -39,7 +52,7 @@ struct cs_index {
 
     pthread_mutex_t lock;            /* guards the queue, its counters, failure and stop */
     pthread_cond_t work;             /* writer: something to do */
-    pthread_cond_t committed;        /* waiters: committed_seq or failed_seq moved */
+    pthread_cond_t committed;        /* waiters: a seq or touch_sync_done moved */
     pthread_cond_t room;             /* producers: a place in the queue was freed */
     struct cs_index_op *head, *tail; /* submitted, not yet taken by the writer */
     size_t n_queued;                 /* writes in head..tail */
@@ -47,11 +60,15 @@ struct cs_index {
     bool urgent;                     /* head..tail holds a write someone waits for */
     unsigned waiters;                /* threads in cs_index_wait */
     uint64_t queued_seq;             /* the last write submitted */
-    uint64_t committed_seq;          /* every write up to here is committed */
-    uint64_t failed_seq;             /* the last failed commit held the writes up to here */
-    enum cs_status failure;          /* and failed for this reason */
-    size_t n_ops, cap;               /* writes prepared or queued and not yet freed; the cap */
-    atomic_int health;               /* CS_OK or the last commit's failure, for lock-free reads */
+    /* cs_index_sync_touches tickets: asked by callers, and answered by the
+     * writer once a gather taken after the ask is applied or dropped. */
+    uint64_t touch_sync_asked, touch_sync_done;
+    enum cs_status touch_sync_st; /* CS_OK, or why touch_sync_done's gather was dropped */
+    uint64_t committed_seq;       /* every write up to here is committed */
+    uint64_t failed_seq;          /* the last failed commit held the writes up to here */
+    enum cs_status failure;       /* and failed for this reason */
+    size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
+    atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
     /* Submitted writes not yet committed, by key (chained in buckets): lets
      * eviction tell a key's committed row is its latest version. */
     struct cs_index_op *pending_keys[PENDING_BUCKETS];
@@ -91,14 +108,33 @@ void cs_index_usage_refresh(struct cs_index *idx);
 
 /* --- index_touch.c ----------------------------------------------------- */
 
-/* Takes every touch recorded so far (writer thread). */
-struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx);
-/* Touch records in a gathered list. */
-size_t cs_index_touch_count(const struct cs_touch_buf *list);
-/* Applies, inside the writer's transaction, and frees a gathered list. */
-enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_buf *list);
-/* Frees a gathered list without applying it. */
-void cs_index_touch_free(struct cs_touch_buf *list);
+/* Touches the writer has gathered, sorted by namespace and key, and not
+ * all applied yet. Owned by the writer thread; zeroed is empty. */
+struct cs_touch_run {
+    struct cs_touch_buf *bufs;  /* where the records live */
+    const unsigned char **recs; /* recs[next..n) are still to apply, sorted */
+    size_t n, next, cap;
+    size_t committed; /* recs[..committed) are in a committed transaction */
+};
+
+/* Takes every touch recorded so far into run, sorting what is left of it
+ * (writer thread). Records the sort array cannot hold (out of memory) are
+ * dropped and counted. */
+void cs_index_touch_gather(struct cs_index *idx, struct cs_touch_run *run);
+/* Touches of run still to apply. */
+static inline size_t cs_index_touch_left(const struct cs_touch_run *run)
+{
+    return run->n - run->next;
+}
+/* Applies up to max of run's touches inside the writer's transaction. */
+enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_run *run, size_t max);
+/* The writer's transaction committed: what it applied counts, and a run
+ * applied to its end is emptied. */
+void cs_index_touch_committed(struct cs_touch_run *run);
+/* Empties run, counting every touch not in a committed transaction as
+ * dropped (a failed transaction rolled them back: LRU order is a hint,
+ * and a failing index is not given more to write). */
+void cs_index_touch_drop(struct cs_index *idx, struct cs_touch_run *run);
 /* Frees every thread's buffer and the full ones (at close, writer stopped). */
 void cs_index_touch_slots_free(struct cs_index *idx);
 

@@ -17,13 +17,14 @@
  * writer before touches are dropped (LRU order is a hint, not data). */
 #define TOUCH_BUF_BYTES (32 * 1024)
 #define TOUCH_FULL_MAX 256
+_Static_assert(TOUCH_COLLECT_FULL < TOUCH_FULL_MAX, "room for touches while a gather is applied");
 /* A key read again within this time by the same thread is not touched
  * again: a hot object costs two index writes a second, not one per GET. */
 #define TOUCH_DEDUP_MS 500
 #define TOUCH_DEDUP_SLOTS 1024
 
 /* Touches: each thread appends to its own buffer under its own mutex,
- * which only the writer also takes (every TOUCH_FLUSH_MS): no lock is
+ * which only the writer also takes (when it gathers): no lock is
  * shared by the GET threads. Record: u8 ns_len, u16 key_len, i64 ms, ns, key. */
 #define TOUCH_REC_FIXED (1 + 2 + 8)
 struct cs_touch_buf {
@@ -76,7 +77,7 @@ static struct cs_touch_slot *touch_slot_for(struct cs_index *idx)
 static bool touch_swap(struct cs_index *idx, struct cs_touch_slot *slot)
 {
     struct cs_touch_buf *fresh;
-    bool handed = false;
+    bool handed = false, wake = false;
 
     pthread_mutex_lock(&idx->touch_lock);
     if (idx->n_full < TOUCH_FULL_MAX) {
@@ -89,10 +90,11 @@ static bool touch_swap(struct cs_index *idx, struct cs_touch_slot *slot)
             fresh->next = NULL;
             slot->buf = fresh;
             handed = true;
+            wake = idx->n_full == TOUCH_COLLECT_FULL;
         }
     }
     pthread_mutex_unlock(&idx->touch_lock);
-    if (handed) {
+    if (wake) { /* the writer gathers at TOUCH_COLLECT_FULL, not before */
         pthread_mutex_lock(&idx->lock);
         pthread_cond_signal(&idx->work);
         pthread_mutex_unlock(&idx->lock);
@@ -141,7 +143,7 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
  * deadlocked every GET thread and the writer once the memory tier made
  * hits fast enough to fill buffers while the writer gathered. Slots are
  * only ever added at the head, so the list from the head read is fixed. */
-struct cs_touch_buf *cs_index_touch_gather(struct cs_index *idx)
+static struct cs_touch_buf *touch_take(struct cs_index *idx)
 {
     struct cs_touch_buf *list;
     struct cs_touch_slot *slot, *slots;
@@ -217,25 +219,23 @@ static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
     return rc;
 }
 
-size_t cs_index_touch_count(const struct cs_touch_buf *list)
+/* Records in one buffer from offset off on. */
+static size_t touch_count_from(const struct cs_touch_buf *b, size_t off)
 {
     size_t n = 0;
 
-    for (; list; list = list->next) {
-        size_t off = 0;
-        while (off + TOUCH_REC_FIXED <= list->used) {
-            size_t ns_len;
-            uint16_t key_len;
-            int64_t ms;
-            touch_parse(list->data + off, &ns_len, &key_len, &ms);
-            off += TOUCH_REC_FIXED + ns_len + key_len;
-            n++;
-        }
+    while (off + TOUCH_REC_FIXED <= b->used) {
+        size_t ns_len;
+        uint16_t key_len;
+        int64_t ms;
+        touch_parse(b->data + off, &ns_len, &key_len, &ms);
+        off += TOUCH_REC_FIXED + ns_len + key_len;
+        n++;
     }
     return n;
 }
 
-void cs_index_touch_free(struct cs_touch_buf *list)
+static void touch_free(struct cs_touch_buf *list)
 {
     while (list) {
         struct cs_touch_buf *next = list->next;
@@ -244,43 +244,84 @@ void cs_index_touch_free(struct cs_touch_buf *list)
     }
 }
 
-/* Applies and frees the gathered buffers. Records that do not fit in the
- * sort array (out of memory) are dropped: LRU order is a hint. A failed
- * update stops the rest (the transaction fails): they are counted as
- * dropped. */
-enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_buf *list)
+/* Empties run, keeping nothing of it. */
+static void touch_run_clear(struct cs_touch_run *run)
 {
-    const unsigned char **recs = NULL;
-    size_t n = 0, cap = 0, i;
-    struct cs_touch_buf *b;
+    touch_free(run->bufs);
+    free(run->recs);
+    *run = (struct cs_touch_run){0};
+}
 
-    for (b = list; b; b = b->next) {
-        size_t off = 0;
-        while (off + TOUCH_REC_FIXED <= b->used) {
-            size_t ns_len;
-            uint16_t key_len;
-            int64_t ms;
-            if (n == cap) {
-                size_t grown_cap = cap ? cap * 2 : 1024;
-                const unsigned char **grown = realloc(recs, grown_cap * sizeof *recs);
-                if (!grown)
-                    break;
-                recs = grown;
-                cap = grown_cap;
+/* Appends one buffer's records to run; false when the sort array cannot
+ * grow (the rest of the buffer is counted as dropped). */
+static bool touch_run_add(struct cs_index *idx, struct cs_touch_run *run,
+                          const struct cs_touch_buf *b)
+{
+    size_t off = 0;
+
+    while (off + TOUCH_REC_FIXED <= b->used) {
+        size_t ns_len;
+        uint16_t key_len;
+        int64_t ms;
+        touch_parse(b->data + off, &ns_len, &key_len, &ms);
+        if (run->n == run->cap) {
+            size_t grown_cap = run->cap ? run->cap * 2 : 1024;
+            const unsigned char **grown = realloc(run->recs, grown_cap * sizeof *grown);
+            if (!grown) {
+                atomic_fetch_add_explicit(&idx->touches_dropped, touch_count_from(b, off),
+                                          memory_order_relaxed);
+                return false;
             }
-            recs[n++] = b->data + off;
-            touch_parse(b->data + off, &ns_len, &key_len, &ms);
-            off += TOUCH_REC_FIXED + ns_len + key_len;
+            run->recs = grown;
+            run->cap = grown_cap;
         }
+        run->recs[run->n++] = b->data + off;
+        off += TOUCH_REC_FIXED + ns_len + key_len;
     }
-    if (n > 0)
-        qsort(recs, n, sizeof *recs, touch_cmp);
+    return true;
+}
+
+void cs_index_touch_gather(struct cs_index *idx, struct cs_touch_run *run)
+{
+    struct cs_touch_buf *list = touch_take(idx), *b, *next;
+    bool room = true;
+
+    for (b = list; b; b = next) {
+        next = b->next;
+        if (room)
+            room = touch_run_add(idx, run, b);
+        else
+            atomic_fetch_add_explicit(&idx->touches_dropped, touch_count_from(b, 0),
+                                      memory_order_relaxed);
+        b->next = run->bufs; /* the records point into it */
+        run->bufs = b;
+    }
+    if (cs_index_touch_left(run) > 1)
+        qsort(run->recs + run->next, cs_index_touch_left(run), sizeof *run->recs, touch_cmp);
+    else if (cs_index_touch_left(run) == 0 && run->committed == run->n)
+        touch_run_clear(run); /* nothing to apply (out of memory): hold no buffer */
+}
+
+enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_run *run, size_t max)
+{
     enum cs_status rc = CS_OK;
-    for (i = 0; i < n && rc == CS_OK; i++)
-        rc = touch_update(idx, recs[i]);
-    free(recs);
-    cs_index_touch_free(list);
+
+    while (run->next < run->n && max-- > 0 && rc == CS_OK)
+        rc = touch_update(idx, run->recs[run->next++]);
     return rc;
+}
+
+void cs_index_touch_committed(struct cs_touch_run *run)
+{
+    run->committed = run->next;
+    if (run->next == run->n)
+        touch_run_clear(run);
+}
+
+void cs_index_touch_drop(struct cs_index *idx, struct cs_touch_run *run)
+{
+    atomic_fetch_add_explicit(&idx->touches_dropped, run->n - run->committed, memory_order_relaxed);
+    touch_run_clear(run);
 }
 
 void cs_index_touch_slots_free(struct cs_index *idx)

@@ -3,6 +3,7 @@
  * its writes kept, and tells waiters how their writes fared. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -15,8 +16,6 @@
 #include "storage/index.h"
 #include "storage/index_priv.h"
 
-/* The writer wakes at least this often to gather GET touches. */
-#define TOUCH_FLUSH_MS 200
 /* How long a client's write waits for room in a full queue: short, since
  * it waits on an event thread (other requests on that thread wait too). */
 #define QUEUE_WAIT_MS 100
@@ -31,7 +30,7 @@
 /* At shutdown, how long a failing commit is tried again. */
 #define CLOSE_RETRY_MS 5000
 
-enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE, OP_COLLECT };
+enum op_type { OP_PUT, OP_REMOVE, OP_REMOVE_IF, OP_SET_DSIZE };
 
 /* One write; ns and key live in data[]. Prepared, it holds a place in the
  * queue; submitted, it belongs to the writer until committed. */
@@ -60,7 +59,6 @@ static const char *op_name(enum op_type t)
     case OP_REMOVE:
     case OP_REMOVE_IF: return "a removal";
     case OP_SET_DSIZE: return "a size";
-    case OP_COLLECT: break;
     }
     return "a change";
 }
@@ -130,23 +128,25 @@ void cs_index_usage_refresh(struct cs_index *idx)
     sqlite3_reset(st);
 }
 
-/* One transaction for the batch and the touches. Nothing of it counts
- * unless all of it commits: on failure it is rolled back and the caller
- * keeps the batch for the next attempt (the touches are dropped, LRU
- * order being a hint). */
-static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch, bool collect,
-                                char *why, size_t why_len)
+/* One transaction for the batch and a chunk of the gathered touches (all
+ * of them when all is set; a small chunk when hurry is, or the batch holds
+ * a durable write). Nothing of it counts unless all of it commits: on
+ * failure it is rolled back and the caller keeps the batch for the next
+ * attempt (the touches are dropped, LRU order being a hint). */
+static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *batch,
+                                struct cs_touch_run *touches, bool all, bool hurry, char *why,
+                                size_t why_len)
 {
-    struct cs_touch_buf *touches = collect ? cs_index_touch_gather(idx) : NULL;
     const struct cs_index_op *op;
     bool durable = false;
     char ignored[256];
     enum cs_status st;
 
-    if (!batch && !touches)
+    if (!batch && cs_index_touch_left(touches) == 0)
         return CS_OK;
     for (op = batch; op; op = op->next)
         durable |= op->durable;
+    size_t chunk = all ? SIZE_MAX : hurry || durable ? TOUCH_CHUNK_HURRY : TOUCH_CHUNK;
     /* A durable write is acknowledged after this commit: its row must
      * survive a power loss as its file does. */
     st = durable ? cs_index_exec(idx->wdb, "PRAGMA synchronous=FULL", why, why_len) : CS_OK;
@@ -155,19 +155,16 @@ static enum cs_status run_batch(struct cs_index *idx, const struct cs_index_op *
     for (op = batch; op && st == CS_OK; op = op->next)
         if ((st = apply(idx, op)) != CS_OK)
             snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
-    if (touches) {
-        size_t n = cs_index_touch_count(touches);
-        if (st == CS_OK && (st = cs_index_touch_apply(idx, touches)) != CS_OK)
-            snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
-        else if (st != CS_OK)
-            cs_index_touch_free(touches);
-        if (st != CS_OK)
-            atomic_fetch_add_explicit(&idx->touches_dropped, n, memory_order_relaxed);
-    }
+    if (st == CS_OK && (st = cs_index_touch_apply(idx, touches, chunk)) != CS_OK)
+        snprintf(why, why_len, "index: %s", sqlite3_errmsg(idx->wdb));
     if (st == CS_OK)
         st = cs_index_exec(idx->wdb, "COMMIT", why, why_len);
-    if (st == CS_OK)
+    if (st == CS_OK) {
+        cs_index_touch_committed(touches);
         atomic_fetch_add_explicit(&idx->commits, 1, memory_order_relaxed);
+    } else {
+        cs_index_touch_drop(idx, touches);
+    }
     if (st != CS_OK && !sqlite3_get_autocommit(idx->wdb))
         cs_index_exec(idx->wdb, "ROLLBACK", ignored, sizeof ignored); /* the failure is st */
     if (durable &&
@@ -241,7 +238,8 @@ static size_t count_ops(const struct cs_index_op *op)
 }
 
 /* The writer's conditions run on CLOCK_MONOTONIC (index.c). */
-static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
+/* ms from now on CLOCK_MONOTONIC, the clock of the index's conditions. */
+static struct timespec mono_after(int64_t ms)
 {
     struct timespec until;
 
@@ -252,6 +250,13 @@ static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
+    return until;
+}
+
+static void wait_ms(struct cs_index *idx, pthread_cond_t *cond, int64_t ms)
+{
+    struct timespec until = mono_after(ms);
+
     pthread_cond_timedwait(cond, &idx->lock, &until);
 }
 
@@ -263,8 +268,12 @@ struct writer {
     uint64_t seq; /* the last write in batch */
     bool failing;
     int64_t close_deadline; /* stopping: give up a failing commit then */
-    int64_t last_collect, last_report;
+    int64_t last_collect;   /* the last touch gather (mono_ms) */
+    int64_t last_report;
     uint64_t failures;
+    struct cs_touch_run touches; /* gathered, applied a chunk per commit */
+    uint64_t touch_sync;         /* the sync ticket the touches answer */
+    enum cs_status touch_st;     /* CS_OK, or why some of them were dropped */
 };
 
 /* After an attempt, with idx->lock held: publish its outcome. */
@@ -309,8 +318,6 @@ static void log_lost(const struct cs_index_op *op)
     unsigned n = 0;
 
     for (; op && n < 10; op = op->next) {
-        if (op->type == OP_COLLECT)
-            continue;
         cs_log(CS_LOG_ERROR, "index: not recorded: %s of '%.*s' in '%.*s'", op_name(op->type),
                (int)(op->key_len > 200 ? 200 : op->key_len), op->data + op->ns_len, (int)op->ns_len,
                op->data);
@@ -332,8 +339,8 @@ static int64_t mono_ms(void)
 static bool may_linger(const struct cs_index *idx)
 {
     return idx->head && !idx->stop && !idx->urgent && idx->waiters == 0 &&
-           idx->n_queued < LINGER_MAX_OPS && idx->n_ops < idx->cap / 2 &&
-           atomic_load(&idx->n_full) == 0;
+           idx->touch_sync_asked == idx->touch_sync_done && idx->n_queued < LINGER_MAX_OPS &&
+           idx->n_ops < idx->cap / 2 && atomic_load(&idx->n_full) < TOUCH_COLLECT_FULL;
 }
 
 /* With idx->lock held: gathers writes for up to LINGER_MS after the
@@ -354,7 +361,7 @@ static void linger(struct cs_index *idx)
 void *cs_index_writer_main(void *arg)
 {
     struct cs_index *idx = arg;
-    struct writer w = {.batch = NULL, .tail = &w.batch, .last_collect = cs_index_now_ms()};
+    struct writer w = {.batch = NULL, .tail = &w.batch, .last_collect = mono_ms()};
 
     pthread_mutex_lock(&idx->lock);
     for (;;) {
@@ -364,11 +371,20 @@ void *cs_index_writer_main(void *arg)
             bool stop = idx->stop;
             while ((left = until - cs_index_now_ms()) > 0 && idx->stop == stop)
                 wait_ms(idx, &idx->work, left);
-        } else if (!idx->head && !idx->stop && atomic_load(&idx->n_full) == 0) {
-            wait_ms(idx, &idx->work, TOUCH_FLUSH_MS);
+        } else {
+            /* idle: until a write, a sync, a full set of touch buffers or
+             * the next timed gather */
+            int64_t left;
+            while (!idx->head && !idx->stop && cs_index_touch_left(&w.touches) == 0 &&
+                   idx->touch_sync_asked == w.touch_sync &&
+                   atomic_load(&idx->n_full) < TOUCH_COLLECT_FULL &&
+                   (left = w.last_collect + TOUCH_COLLECT_MS - mono_ms()) > 0)
+                wait_ms(idx, &idx->work, left);
         }
         if (!w.failing)
             linger(idx);
+        bool hurry = idx->urgent || idx->waiters > 0;
+        uint64_t sync_asked = idx->touch_sync_asked;
         if (idx->head) {
             *w.tail = idx->head;
             w.tail = &idx->tail->next;
@@ -380,16 +396,31 @@ void *cs_index_writer_main(void *arg)
         bool stop = idx->stop;
         pthread_mutex_unlock(&idx->lock);
 
-        int64_t now = cs_index_now_ms();
-        bool collect = stop || now - w.last_collect >= TOUCH_FLUSH_MS;
-        const struct cs_index_op *op;
-        for (op = w.batch; op && !collect; op = op->next)
-            collect = op->type == OP_COLLECT;
-        collect |= atomic_load(&idx->n_full) > 0;
-        if (collect)
+        /* The stop takes every touch now. Else the touches gathered are
+         * applied, a chunk per commit, before more are gathered, so at
+         * most one gather is held here (a sync asked meanwhile is answered
+         * by the next one): full buffers beyond TOUCH_FULL_MAX are
+         * dropped, never held. */
+        int64_t now = mono_ms();
+        bool gather =
+            stop || (cs_index_touch_left(&w.touches) == 0 &&
+                     (sync_asked != w.touch_sync || now - w.last_collect >= TOUCH_COLLECT_MS ||
+                      atomic_load(&idx->n_full) >= TOUCH_COLLECT_FULL));
+        if (gather) {
+            cs_index_touch_gather(idx, &w.touches);
             w.last_collect = now;
+            w.touch_sync = sync_asked;
+            w.touch_st = CS_OK;
+            if (w.failing) { /* a failing index is not given more to write */
+                cs_index_touch_drop(idx, &w.touches);
+                w.touch_st = (enum cs_status)atomic_load(&idx->health);
+            }
+        }
         char why[320] = "index";
-        enum cs_status st = run_batch(idx, w.batch, collect, why, sizeof why);
+        bool had_touches = cs_index_touch_left(&w.touches) > 0;
+        enum cs_status st = run_batch(idx, w.batch, &w.touches, stop, hurry, why, sizeof why);
+        if (st != CS_OK && had_touches)
+            w.touch_st = st; /* run_batch dropped them */
         struct cs_index_op *done = NULL;
         if (st == CS_OK) {
             done = w.batch;
@@ -399,13 +430,20 @@ void *cs_index_writer_main(void *arg)
         release_ops(idx, done);
 
         pthread_mutex_lock(&idx->lock);
+        if (cs_index_touch_left(&w.touches) == 0) { /* attempt_done wakes the syncs */
+            idx->touch_sync_done = w.touch_sync;
+            idx->touch_sync_st = w.touch_st;
+        }
         attempt_done(idx, &w, st, why);
         if (stop && !w.close_deadline)
             w.close_deadline = cs_index_now_ms() + CLOSE_RETRY_MS;
         if (stop && !idx->head && (!w.failing || cs_index_now_ms() >= w.close_deadline))
             break;
     }
+    idx->touch_sync_done = idx->touch_sync_asked; /* nobody waits past the writer */
+    pthread_cond_broadcast(&idx->committed);
     pthread_mutex_unlock(&idx->lock);
+    cs_index_touch_drop(idx, &w.touches); /* empty: the stop applied or dropped them all */
     if (w.batch) {
         cs_log(CS_LOG_ERROR,
                "index: %zu acknowledged write(s) could not be recorded before "
@@ -532,14 +570,12 @@ uint64_t cs_index_submit(struct cs_index *idx, struct cs_index_op *op)
     if (was_empty)
         idx->head_ms = mono_ms();
     idx->n_queued++;
-    if (op->durable || op->type == OP_COLLECT)
+    if (op->durable)
         idx->urgent = true;
-    if (op->type != OP_COLLECT) {
-        size_t b = key_bucket(op->data, op->ns_len, op->data + op->ns_len, op->key_len);
-        op->key_next = idx->pending_keys[b];
-        idx->pending_keys[b] = op;
-        op->keyed = true;
-    }
+    size_t b = key_bucket(op->data, op->ns_len, op->data + op->ns_len, op->key_len);
+    op->key_next = idx->pending_keys[b];
+    idx->pending_keys[b] = op;
+    op->keyed = true;
     seq = ++idx->queued_seq;
     /* a lingering writer needs no wake-up until its wait is cut short */
     if (was_empty || !may_linger(idx))
@@ -641,16 +677,47 @@ enum cs_status cs_index_sync(struct cs_index *idx)
     return cs_index_wait(idx, target);
 }
 
-enum cs_status cs_index_sync_touches(struct cs_index *idx)
+/* With idx->lock held: whether touch sync ticket, and the writes up to
+ * seq, are answered. */
+static bool touch_sync_answered(const struct cs_index *idx, uint64_t ticket, uint64_t seq)
 {
-    struct cs_index_op *op = NULL;
-    enum cs_status st = prepare(idx, CS_INDEX_BACKGROUND, OP_COLLECT, "", "", 0, &op);
-    uint64_t seq;
+    return idx->touch_sync_done >= ticket && (idx->committed_seq >= seq || idx->failed_seq >= seq);
+}
+
+/* Not a queued write: a sync asked while the writer applies a large gather
+ * would hold every write queued after it until the whole gather commits.
+ * The writer answers it after applying the next gather a chunk per commit,
+ * with other writes between the chunks. */
+enum cs_status cs_index_sync_touches(struct cs_index *idx, int64_t max_wait_ms)
+{
+    enum cs_status st = (enum cs_status)atomic_load(&idx->health);
+    struct timespec until = mono_after(max_wait_ms > 0 ? max_wait_ms : 0);
+    uint64_t ticket, seq;
+    bool answered;
 
     if (st != CS_OK)
         return st;
-    seq = cs_index_submit(idx, op);
-    return cs_index_wait(idx, seq);
+    pthread_mutex_lock(&idx->lock);
+    if (idx->stop) {
+        pthread_mutex_unlock(&idx->lock);
+        return CS_ERR_INDEX;
+    }
+    seq = idx->queued_seq;
+    ticket = ++idx->touch_sync_asked;
+    pthread_cond_signal(&idx->work);
+    while (!(answered = touch_sync_answered(idx, ticket, seq)))
+        if (max_wait_ms < 0)
+            pthread_cond_wait(&idx->committed, &idx->lock);
+        else if (pthread_cond_timedwait(&idx->committed, &idx->lock, &until) == ETIMEDOUT)
+            break;
+    answered = answered || touch_sync_answered(idx, ticket, seq);
+    /* touch_sync_st is the last answered gather's: a later one than the
+     * ticket's at worst, which also holds every touch before the call */
+    st = !answered                  ? CS_ERR_WOULD_BLOCK
+         : idx->committed_seq < seq ? idx->failure
+                                    : idx->touch_sync_st;
+    pthread_mutex_unlock(&idx->lock);
+    return st;
 }
 
 void cs_index_begin_close(struct cs_index *idx)

@@ -576,9 +576,201 @@ START_TEST(touches_while_the_writer_gathers)
         t[i] = (struct toucher){.idx = cs_disk_index(&b), .id = i};
         ck_assert_int_eq(pthread_create(&th[i], NULL, touch_fast, &t[i]), 0);
     }
+    /* syncs make the writer gather while the buffers fill */
+    for (int64_t until = cs_index_now_ms() + 1500; cs_index_now_ms() < until;) {
+        enum cs_status st = cs_index_sync_touches(cs_disk_index(&b), 0);
+        ck_assert(st == CS_OK || st == CS_ERR_WOULD_BLOCK);
+        usleep(1000);
+    }
     for (i = 0; i < 4; i++)
         ck_assert_int_eq(pthread_join(th[i], NULL), 0);
     ck_assert_uint_gt(t[0].touched, 10000);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+/* Rows of ns "ns" whose access time is still ms, read from the database
+ * as committed. */
+static int rows_with_atime(int64_t ms)
+{
+    char path[400];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int n;
+
+    snprintf(path, sizeof path, "%s/index.sqlite", data);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM entries WHERE ns = 'ns' AND atime = ?1", -1,
+                           &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_int64(st, 1, ms);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* n rows "t/<i>" first accessed at created_ms, committed. */
+static void put_rows(struct cs_index *idx, unsigned n, int64_t created_ms)
+{
+    char key[32];
+
+    for (unsigned i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof key, "t/%u", i);
+        struct cs_index_record rec = {.ns = "ns",
+                                      .key = key,
+                                      .key_len = (size_t)len,
+                                      .kind = CS_INDEX_OBJECT,
+                                      .size = 1,
+                                      .dsize = 4096,
+                                      .mtime = 1,
+                                      .created_ms = created_ms};
+        ck_assert_int_eq(cs_index_put(idx, CS_INDEX_BACKGROUND, &rec, NULL), CS_OK);
+    }
+    ck_assert_int_eq(cs_index_sync(idx), CS_OK);
+}
+
+static void touch_rows(struct cs_index *idx, unsigned n)
+{
+    char key[32];
+    uint8_t digest[CS_SHA256_LEN] = {0};
+
+    for (unsigned i = 0; i < n; i++) {
+        int len = snprintf(key, sizeof key, "t/%u", i);
+        memcpy(digest, &i, sizeof i); /* distinct: no dedup */
+        cs_index_touch(idx, "ns", key, (size_t)len, digest);
+    }
+}
+
+/* The writer applies a large gather a chunk per commit, a sync's gather
+ * too; the sync still takes every touch recorded before it. */
+START_TEST(sync_takes_every_touch_past_a_chunk)
+{
+    struct cs_backend b;
+    char why[256];
+    unsigned n = 2 * 16384 + 100;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    put_rows(cs_disk_index(&b), n, 1000);
+    ck_assert_int_eq(rows_with_atime(1000), (int)n);
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(&b), -1),
+                     CS_OK); /* timed gather: in 5 s */
+    touch_rows(cs_disk_index(&b), n);
+    uint64_t commits = cs_index_commits(cs_disk_index(&b));
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(&b), -1), CS_OK);
+    ck_assert_int_eq(rows_with_atime(1000), 0);
+    ck_assert_uint_ge(cs_index_commits(cs_disk_index(&b)) - commits, 3);
+    ck_assert_uint_eq(cs_index_touches_dropped(cs_disk_index(&b)), 0);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+/* A write someone waits for goes in between the chunks of a sync's
+ * gather: it does not wait for the whole gather. */
+START_TEST(writes_go_between_the_chunks_of_a_sync)
+{
+    struct cs_backend b;
+    char why[256];
+    unsigned n = 4 * 16384;
+    uint64_t seq;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    struct cs_index *idx = cs_disk_index(&b);
+    put_rows(idx, n, 1000);
+    touch_rows(idx, n);
+    ck_assert_int_eq(cs_index_sync_touches(idx, 0), CS_ERR_WOULD_BLOCK);
+    struct cs_index_record rec = {.ns = "ns",
+                                  .key = "p/1",
+                                  .key_len = 3,
+                                  .kind = CS_INDEX_OBJECT,
+                                  .size = 1,
+                                  .dsize = 4096,
+                                  .mtime = 1,
+                                  .created_ms = 2000,
+                                  .durable = true};
+    int before = rows_with_atime(1000);
+    ck_assert_int_eq(cs_index_put(idx, CS_INDEX_REQUEST, &rec, &seq), CS_OK);
+    ck_assert_int_eq(cs_index_wait(idx, seq), CS_OK);
+    /* committed after the chunk being applied (and, had the writer just
+     * begun the next, that one), with a small chunk of its own */
+    int after = rows_with_atime(1000);
+    ck_assert_int_gt(after, 0);
+    ck_assert_int_le(before - after, 2 * 16384 + 256);
+    ck_assert_int_eq(cs_index_sync_touches(idx, -1), CS_OK);
+    ck_assert_int_eq(rows_with_atime(1000), 0);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+/* Without a sync, once enough buffers are full, the writer gathers them
+ * and applies them a chunk per commit. */
+START_TEST(full_buffers_are_applied_a_chunk_per_commit)
+{
+    struct cs_backend b;
+    char why[256];
+    unsigned rows = 1000, touches = 240000; /* past 128 buffers of ~1,500 */
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    struct cs_index *idx = cs_disk_index(&b);
+    put_rows(idx, rows, 1000);
+    ck_assert_int_eq(cs_index_sync_touches(idx, -1), CS_OK); /* timed gather: in 5 s */
+    uint64_t commits = cs_index_commits(idx);
+    touch_rows(idx, touches); /* the rows' keys sort all through them */
+    for (int i = 0; i < 250 && rows_with_atime(1000) > 0; i++)
+        usleep(100 * 1000);
+    ck_assert_int_eq(rows_with_atime(1000), 0);
+    ck_assert_uint_ge(cs_index_commits(idx) - commits, 128 * 1500 / 16384);
+    ck_assert_uint_eq(cs_index_touches_dropped(idx), 0);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+/* A sync whose touches a failed commit dropped says so: eviction must not
+ * take the committed order for a fresh one. */
+START_TEST(sync_tells_of_touches_a_failed_commit_dropped)
+{
+    struct cs_backend b;
+    char why[256], db_path[400];
+    sqlite3 *db;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    struct cs_index *idx = cs_disk_index(&b);
+    put_rows(idx, 10, 1000);
+    snprintf(db_path, sizeof db_path, "%s/index.sqlite", data);
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    touch_rows(idx, 10);
+    ck_assert_int_ne(cs_index_sync_touches(idx, -1), CS_OK);
+    ck_assert_uint_eq(cs_index_touches_dropped(idx), 10);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    for (int i = 0; i < 100 && cs_index_health(idx) != CS_OK; i++)
+        usleep(50000);
+    ck_assert_int_eq(cs_index_sync_touches(idx, -1), CS_OK);
+    ck_assert_int_eq(rows_with_atime(1000), 10);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+/* Touches are gathered in large batches (many full buffers, or every few
+ * seconds), not a buffer at a time: each commit of touches rewrites the
+ * index pages it changes, and small ones rewrote a page per touch. */
+START_TEST(touches_wait_for_a_large_gather)
+{
+    struct cs_backend b;
+    char why[256];
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    put_rows(cs_disk_index(&b), 10, 1000);
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(&b), -1),
+                     CS_OK); /* timed gather: in 5 s */
+    touch_rows(cs_disk_index(&b), 10);
+    usleep(1000 * 1000);
+    ck_assert_int_eq(rows_with_atime(1000), 10);
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(&b), -1), CS_OK);
+    ck_assert_int_eq(rows_with_atime(1000), 0);
     b.ops->destroy(b.state);
 }
 END_TEST
@@ -607,6 +799,11 @@ int main(void)
     tcase_add_checked_fixture(tt, setup, teardown);
     tcase_set_timeout(tt, 30);
     tcase_add_test(tt, touches_while_the_writer_gathers);
+    tcase_add_test(tt, sync_takes_every_touch_past_a_chunk);
+    tcase_add_test(tt, writes_go_between_the_chunks_of_a_sync);
+    tcase_add_test(tt, full_buffers_are_applied_a_chunk_per_commit);
+    tcase_add_test(tt, touches_wait_for_a_large_gather);
+    tcase_add_test(tt, sync_tells_of_touches_a_failed_commit_dropped);
     suite_add_tcase(s, tt);
     return cs_run_suite(s);
 }

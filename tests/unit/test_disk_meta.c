@@ -479,7 +479,7 @@ static bool first_victim(void *arg, const struct cs_index_victim *v)
 /* The least recently used key of ns (after the touches so far). */
 static void oldest_key(struct cs_backend *b, char out[16])
 {
-    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(b)), CS_OK);
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(b), -1), CS_OK);
     out[0] = '\0';
     ck_assert_int_eq(cs_index_oldest(cs_disk_index(b), "ns", NULL, 1, first_victim, out), CS_OK);
 }
