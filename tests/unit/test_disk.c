@@ -673,7 +673,7 @@ START_TEST(writes_go_between_the_chunks_of_a_sync)
 {
     struct cs_backend b;
     char why[256];
-    unsigned n = 4 * 16384;
+    unsigned n = 6 * 16384;
     uint64_t seq;
 
     ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
@@ -694,10 +694,11 @@ START_TEST(writes_go_between_the_chunks_of_a_sync)
     ck_assert_int_eq(cs_index_put(idx, CS_INDEX_REQUEST, &rec, &seq), CS_OK);
     ck_assert_int_eq(cs_index_wait(idx, seq), CS_OK);
     /* committed after the chunk being applied (and, had the writer just
-     * begun the next, that one), with a small chunk of its own */
+     * begun the next, that one), with a small chunk of its own; one more
+     * chunk of slack for a test thread descheduled on a busy machine */
     int after = rows_with_atime(1000);
     ck_assert_int_gt(after, 0);
-    ck_assert_int_le(before - after, 2 * 16384 + 256);
+    ck_assert_int_le(before - after, 3 * 16384 + 256);
     ck_assert_int_eq(cs_index_sync_touches(idx, -1), CS_OK);
     ck_assert_int_eq(rows_with_atime(1000), 0);
     b.ops->destroy(b.state);
