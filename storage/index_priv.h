@@ -23,16 +23,18 @@
 
 #define READERS_MAX 8
 /* The writer gathers GET touches once this many buffers are full (about
- * 400 to 1,500 touches each, by key length), or every TOUCH_COLLECT_MS: a large gather sorted
- * by key dirties each index page once for many touches, where small ones
- * rewrote a page per touch (bench/results/2026-12-02-touch). */
+ * 400 to 1,500 touches each, by key length), or TOUCH_COLLECT_MS after the
+ * last gather: a large gather sorted by key dirties each index page once
+ * for many touches, where small ones rewrote a page per touch
+ * (bench/results/2026-12-02-touch). */
 #define TOUCH_COLLECT_FULL 128
 #define TOUCH_COLLECT_MS 5000
 /* At most this many gathered touches go into one transaction, so that the
- * writes queued behind a large gather wait for one chunk, not for all;
- * a transaction someone waits for (a durable write, a listing's sync) carries at
- * most TOUCH_CHUNK_HURRY (enough that a steady stream of them still drains
- * a gather; a durable commit fsyncs every page the touches change). */
+ * writes queued behind a large gather wait for one chunk, not for all; a
+ * transaction someone waits for (a durable write, a listing's sync)
+ * carries at most TOUCH_CHUNK_HURRY (enough that a steady stream of them
+ * still drains a gather; a durable commit fsyncs every page the touches
+ * change). */
 #define TOUCH_CHUNK 16384
 #define TOUCH_CHUNK_HURRY 256
 /* Buckets of the table of keys with writes on their way (a power of two). */
@@ -133,7 +135,7 @@ enum cs_status cs_index_touch_apply(struct cs_index *idx, struct cs_touch_run *r
 void cs_index_touch_committed(struct cs_touch_run *run);
 /* Empties run, counting every touch not in a committed transaction as
  * dropped (a failed transaction rolled them back: LRU order is a hint,
- * and a failing index is not given more to write). */
+ * and a retry is not made larger by them). */
 void cs_index_touch_drop(struct cs_index *idx, struct cs_touch_run *run);
 /* Frees every thread's buffer and the full ones (at close, writer stopped). */
 void cs_index_touch_slots_free(struct cs_index *idx);

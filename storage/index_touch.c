@@ -219,19 +219,24 @@ static enum cs_status touch_update(struct cs_index *idx, const unsigned char *p)
     return rc;
 }
 
+/* A touch record's length, fixed part included. */
+static size_t touch_rec_len(const unsigned char *p)
+{
+    size_t ns_len;
+    uint16_t key_len;
+    int64_t ms;
+
+    touch_parse(p, &ns_len, &key_len, &ms);
+    return TOUCH_REC_FIXED + ns_len + key_len;
+}
+
 /* Records in one buffer from offset off on. */
 static size_t touch_count_from(const struct cs_touch_buf *b, size_t off)
 {
     size_t n = 0;
 
-    while (off + TOUCH_REC_FIXED <= b->used) {
-        size_t ns_len;
-        uint16_t key_len;
-        int64_t ms;
-        touch_parse(b->data + off, &ns_len, &key_len, &ms);
-        off += TOUCH_REC_FIXED + ns_len + key_len;
+    for (; off + TOUCH_REC_FIXED <= b->used; off += touch_rec_len(b->data + off))
         n++;
-    }
     return n;
 }
 
@@ -257,13 +262,7 @@ static void touch_run_clear(struct cs_touch_run *run)
 static bool touch_run_add(struct cs_index *idx, struct cs_touch_run *run,
                           const struct cs_touch_buf *b)
 {
-    size_t off = 0;
-
-    while (off + TOUCH_REC_FIXED <= b->used) {
-        size_t ns_len;
-        uint16_t key_len;
-        int64_t ms;
-        touch_parse(b->data + off, &ns_len, &key_len, &ms);
+    for (size_t off = 0; off + TOUCH_REC_FIXED <= b->used; off += touch_rec_len(b->data + off)) {
         if (run->n == run->cap) {
             size_t grown_cap = run->cap ? run->cap * 2 : 1024;
             const unsigned char **grown = realloc(run->recs, grown_cap * sizeof *grown);
@@ -276,7 +275,6 @@ static bool touch_run_add(struct cs_index *idx, struct cs_touch_run *run,
             run->cap = grown_cap;
         }
         run->recs[run->n++] = b->data + off;
-        off += TOUCH_REC_FIXED + ns_len + key_len;
     }
     return true;
 }

@@ -411,10 +411,6 @@ void *cs_index_writer_main(void *arg)
             w.last_collect = now;
             w.touch_sync = sync_asked;
             w.touch_st = CS_OK;
-            if (w.failing) { /* a failing index is not given more to write */
-                cs_index_touch_drop(idx, &w.touches);
-                w.touch_st = (enum cs_status)atomic_load(&idx->health);
-            }
         }
         char why[320] = "index";
         bool had_touches = cs_index_touch_left(&w.touches) > 0;
@@ -693,7 +689,7 @@ enum cs_status cs_index_sync_touches(struct cs_index *idx, int64_t max_wait_ms)
     enum cs_status st = (enum cs_status)atomic_load(&idx->health);
     struct timespec until = mono_after(max_wait_ms > 0 ? max_wait_ms : 0);
     uint64_t ticket, seq;
-    bool answered;
+    bool timed_out = false;
 
     if (st != CS_OK)
         return st;
@@ -705,17 +701,16 @@ enum cs_status cs_index_sync_touches(struct cs_index *idx, int64_t max_wait_ms)
     seq = idx->queued_seq;
     ticket = ++idx->touch_sync_asked;
     pthread_cond_signal(&idx->work);
-    while (!(answered = touch_sync_answered(idx, ticket, seq)))
+    while (!timed_out && !touch_sync_answered(idx, ticket, seq))
         if (max_wait_ms < 0)
             pthread_cond_wait(&idx->committed, &idx->lock);
-        else if (pthread_cond_timedwait(&idx->committed, &idx->lock, &until) == ETIMEDOUT)
-            break;
-    answered = answered || touch_sync_answered(idx, ticket, seq);
+        else
+            timed_out = pthread_cond_timedwait(&idx->committed, &idx->lock, &until) == ETIMEDOUT;
     /* touch_sync_st is the last answered gather's: a later one than the
      * ticket's at worst, which also holds every touch before the call */
-    st = !answered                  ? CS_ERR_WOULD_BLOCK
-         : idx->committed_seq < seq ? idx->failure
-                                    : idx->touch_sync_st;
+    st = !touch_sync_answered(idx, ticket, seq) ? CS_ERR_WOULD_BLOCK
+         : idx->committed_seq < seq             ? idx->failure
+                                                : idx->touch_sync_st;
     pthread_mutex_unlock(&idx->lock);
     return st;
 }

@@ -612,6 +612,19 @@ static int rows_with_atime(int64_t ms)
     return n;
 }
 
+/* A 1-byte object's row in ns "ns", first accessed at created_ms. */
+static struct cs_index_record row_record(const char *key, size_t key_len, int64_t created_ms)
+{
+    return (struct cs_index_record){.ns = "ns",
+                                    .key = key,
+                                    .key_len = key_len,
+                                    .kind = CS_INDEX_OBJECT,
+                                    .size = 1,
+                                    .dsize = 4096,
+                                    .mtime = 1,
+                                    .created_ms = created_ms};
+}
+
 /* n rows "t/<i>" first accessed at created_ms, committed. */
 static void put_rows(struct cs_index *idx, unsigned n, int64_t created_ms)
 {
@@ -619,14 +632,7 @@ static void put_rows(struct cs_index *idx, unsigned n, int64_t created_ms)
 
     for (unsigned i = 0; i < n; i++) {
         int len = snprintf(key, sizeof key, "t/%u", i);
-        struct cs_index_record rec = {.ns = "ns",
-                                      .key = key,
-                                      .key_len = (size_t)len,
-                                      .kind = CS_INDEX_OBJECT,
-                                      .size = 1,
-                                      .dsize = 4096,
-                                      .mtime = 1,
-                                      .created_ms = created_ms};
+        struct cs_index_record rec = row_record(key, (size_t)len, created_ms);
         ck_assert_int_eq(cs_index_put(idx, CS_INDEX_BACKGROUND, &rec, NULL), CS_OK);
     }
     ck_assert_int_eq(cs_index_sync(idx), CS_OK);
@@ -681,15 +687,8 @@ START_TEST(writes_go_between_the_chunks_of_a_sync)
     put_rows(idx, n, 1000);
     touch_rows(idx, n);
     ck_assert_int_eq(cs_index_sync_touches(idx, 0), CS_ERR_WOULD_BLOCK);
-    struct cs_index_record rec = {.ns = "ns",
-                                  .key = "p/1",
-                                  .key_len = 3,
-                                  .kind = CS_INDEX_OBJECT,
-                                  .size = 1,
-                                  .dsize = 4096,
-                                  .mtime = 1,
-                                  .created_ms = 2000,
-                                  .durable = true};
+    struct cs_index_record rec = row_record("p/1", 3, 2000);
+    rec.durable = true;
     int before = rows_with_atime(1000);
     ck_assert_int_eq(cs_index_put(idx, CS_INDEX_REQUEST, &rec, &seq), CS_OK);
     ck_assert_int_eq(cs_index_wait(idx, seq), CS_OK);
