@@ -65,12 +65,15 @@ struct cs_index {
     /* cs_index_sync_touches tickets: asked by callers, and answered by the
      * writer once a gather taken after the ask is applied or dropped. */
     uint64_t touch_sync_asked, touch_sync_done;
-    enum cs_status touch_sync_st; /* CS_OK, or why touch_sync_done's gather was dropped */
-    uint64_t committed_seq;       /* every write up to here is committed */
-    uint64_t failed_seq;          /* the last failed commit held the writes up to here */
-    enum cs_status failure;       /* and failed for this reason */
-    size_t n_ops, cap;            /* writes prepared or queued and not yet freed; the cap */
-    atomic_int health;            /* CS_OK or the last commit's failure, for lock-free reads */
+    /* Touches were last dropped (a failed commit) while tickets up to
+     * touch_fail_upto were asked: those syncs get touch_fail_st. */
+    uint64_t touch_fail_upto;
+    enum cs_status touch_fail_st;
+    uint64_t committed_seq; /* every write up to here is committed */
+    uint64_t failed_seq;    /* the last failed commit held the writes up to here */
+    enum cs_status failure; /* and failed for this reason */
+    size_t n_ops, cap;      /* writes prepared or queued and not yet freed; the cap */
+    atomic_int health;      /* CS_OK or the last commit's failure, for lock-free reads */
     /* Submitted writes not yet committed, by key (chained in buckets): lets
      * eviction tell a key's committed row is its latest version. */
     struct cs_index_op *pending_keys[PENDING_BUCKETS];

@@ -113,6 +113,10 @@ void cs_index_touch(struct cs_index *idx, const char *ns, const char *key, size_
 
     if (!slot || ns_len > 255 || key_len > 65535)
         return;
+    if (need > TOUCH_BUF_BYTES) { /* no buffer holds it: the storage API caps no key */
+        atomic_fetch_add_explicit(&idx->touches_dropped, 1, memory_order_relaxed);
+        return;
+    }
     memcpy(&tag, digest, sizeof tag);
     h = (size_t)(tag % TOUCH_DEDUP_SLOTS);
     if (slot->recent_tag[h] == tag && now - slot->recent_ms[h] < TOUCH_DEDUP_MS)

@@ -273,7 +273,6 @@ struct writer {
     uint64_t failures;
     struct cs_touch_run touches; /* gathered, applied a chunk per commit */
     uint64_t touch_sync;         /* the sync ticket the touches answer */
-    enum cs_status touch_st;     /* CS_OK, or why some of them were dropped */
 };
 
 /* After an attempt, with idx->lock held: publish its outcome. */
@@ -406,17 +405,22 @@ void *cs_index_writer_main(void *arg)
             stop || (cs_index_touch_left(&w.touches) == 0 &&
                      (sync_asked != w.touch_sync || now - w.last_collect >= TOUCH_COLLECT_MS ||
                       atomic_load(&idx->n_full) >= TOUCH_COLLECT_FULL));
+        enum cs_status dropped = CS_OK; /* why touches were dropped, if they were */
         if (gather) {
             cs_index_touch_gather(idx, &w.touches);
             w.last_collect = now;
             w.touch_sync = sync_asked;
-            w.touch_st = CS_OK;
+            if (w.failing && cs_index_touch_left(&w.touches) >
+                                 0) { /* a retry is not made larger by them (disk full) */
+                cs_index_touch_drop(idx, &w.touches);
+                dropped = (enum cs_status)atomic_load(&idx->health);
+            }
         }
         char why[320] = "index";
         bool had_touches = cs_index_touch_left(&w.touches) > 0;
         enum cs_status st = run_batch(idx, w.batch, &w.touches, stop, hurry, why, sizeof why);
         if (st != CS_OK && had_touches)
-            w.touch_st = st; /* run_batch dropped them */
+            dropped = st; /* run_batch dropped them */
         struct cs_index_op *done = NULL;
         if (st == CS_OK) {
             done = w.batch;
@@ -426,10 +430,12 @@ void *cs_index_writer_main(void *arg)
         release_ops(idx, done);
 
         pthread_mutex_lock(&idx->lock);
-        if (cs_index_touch_left(&w.touches) == 0) { /* attempt_done wakes the syncs */
-            idx->touch_sync_done = w.touch_sync;
-            idx->touch_sync_st = w.touch_st;
+        if (dropped != CS_OK) { /* every sync asked so far counted on them */
+            idx->touch_fail_upto = idx->touch_sync_asked;
+            idx->touch_fail_st = dropped;
         }
+        if (cs_index_touch_left(&w.touches) == 0) /* attempt_done wakes the syncs */
+            idx->touch_sync_done = w.touch_sync;
         attempt_done(idx, &w, st, why);
         if (stop && !w.close_deadline)
             w.close_deadline = cs_index_now_ms() + CLOSE_RETRY_MS;
@@ -706,11 +712,10 @@ enum cs_status cs_index_sync_touches(struct cs_index *idx, int64_t max_wait_ms)
             pthread_cond_wait(&idx->committed, &idx->lock);
         else
             timed_out = pthread_cond_timedwait(&idx->committed, &idx->lock, &until) == ETIMEDOUT;
-    /* touch_sync_st is the last answered gather's: a later one than the
-     * ticket's at worst, which also holds every touch before the call */
     st = !touch_sync_answered(idx, ticket, seq) ? CS_ERR_WOULD_BLOCK
          : idx->committed_seq < seq             ? idx->failure
-                                                : idx->touch_sync_st;
+         : ticket <= idx->touch_fail_upto       ? idx->touch_fail_st
+                                                : CS_OK;
     pthread_mutex_unlock(&idx->lock);
     return st;
 }

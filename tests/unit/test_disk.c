@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -754,6 +755,77 @@ START_TEST(sync_tells_of_touches_a_failed_commit_dropped)
 }
 END_TEST
 
+/* A touch record that no buffer can hold is dropped and counted, not
+ * copied past the end of a fresh buffer. */
+START_TEST(touch_of_a_key_larger_than_a_buffer_is_dropped)
+{
+    struct cs_backend b;
+    char why[256];
+    uint8_t digest[CS_SHA256_LEN] = {1};
+    size_t len = 40000;
+    char *key = malloc(len);
+
+    ck_assert_ptr_nonnull(key);
+    memset(key, 'k', len);
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    cs_index_touch(cs_disk_index(&b), "ns", key, len, digest);
+    ck_assert_uint_eq(cs_index_touches_dropped(cs_disk_index(&b)), 1);
+    ck_assert_int_eq(cs_index_sync_touches(cs_disk_index(&b), -1), CS_OK);
+    free(key);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
+struct syncer {
+    struct cs_index *idx;
+    atomic_bool started;
+    enum cs_status st;
+};
+
+static void *sync_no_limit(void *arg)
+{
+    struct syncer *s = arg;
+
+    atomic_store(&s->started, true);
+    s->st = cs_index_sync_touches(s->idx, -1);
+    return NULL;
+}
+
+/* A sync asked while an earlier gather is applied counts on that gather's
+ * touches too: when a failed commit drops them, it says so, even though
+ * the next gather (its own, empty) commits. */
+START_TEST(sync_tells_of_an_earlier_gather_dropped)
+{
+    struct cs_backend b;
+    char why[256], db_path[400];
+    sqlite3 *db;
+    pthread_t th;
+
+    ck_assert_int_eq(open_disk(data, &b, why, sizeof why), CS_OK);
+    struct cs_index *idx = cs_disk_index(&b);
+    put_rows(idx, 10, 1000);
+    snprintf(db_path, sizeof db_path, "%s/index.sqlite", data);
+    ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    touch_rows(idx, 10);
+    /* the writer gathers them, and waits for the lock before it fails */
+    ck_assert_int_eq(cs_index_sync_touches(idx, 0), CS_ERR_WOULD_BLOCK);
+    struct syncer s = {.idx = idx};
+    ck_assert_int_eq(pthread_create(&th, NULL, sync_no_limit, &s), 0);
+    while (!atomic_load(&s.started))
+        usleep(1000);
+    for (int i = 0; i < 100 && cs_index_touches_dropped(idx) == 0; i++)
+        usleep(50000);
+    ck_assert_uint_eq(cs_index_touches_dropped(idx), 10);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    ck_assert_int_ne(s.st, CS_OK);
+    ck_assert_int_eq(rows_with_atime(1000), 10);
+    b.ops->destroy(b.state);
+}
+END_TEST
+
 /* Touches are gathered in large batches (many full buffers, or every few
  * seconds), not a buffer at a time: each commit of touches rewrites the
  * index pages it changes, and small ones rewrote a page per touch. */
@@ -804,6 +876,8 @@ int main(void)
     tcase_add_test(tt, full_buffers_are_applied_a_chunk_per_commit);
     tcase_add_test(tt, touches_wait_for_a_large_gather);
     tcase_add_test(tt, sync_tells_of_touches_a_failed_commit_dropped);
+    tcase_add_test(tt, sync_tells_of_an_earlier_gather_dropped);
+    tcase_add_test(tt, touch_of_a_key_larger_than_a_buffer_is_dropped);
     suite_add_tcase(s, tt);
     return cs_run_suite(s);
 }
