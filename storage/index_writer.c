@@ -410,8 +410,9 @@ void *cs_index_writer_main(void *arg)
             cs_index_touch_gather(idx, &w.touches);
             w.last_collect = now;
             w.touch_sync = sync_asked;
-            if (w.failing && cs_index_touch_left(&w.touches) >
-                                 0) { /* a retry is not made larger by them (disk full) */
+            /* a failing index's retry is not made larger by them: under
+             * disk full the writes alone may fit where they would not */
+            if (w.failing && cs_index_touch_left(&w.touches) > 0) {
                 cs_index_touch_drop(idx, &w.touches);
                 dropped = (enum cs_status)atomic_load(&idx->health);
             }
