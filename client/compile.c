@@ -25,6 +25,7 @@
 #include "client/settings.h"
 #include "client/stats.h"
 #include "client/depfile.h"
+#include "client/header_trace.h"
 #include "client/whymiss.h"
 #include "common/hash.h"
 
@@ -46,6 +47,8 @@ struct job {
     /* direct mode's source hash, for --why-miss */
     uint8_t src_hash[CS_SHA256_LEN];
     bool have_src_hash;
+    /* depend mode with -MMD: the compile runs with -H (header_trace.h) */
+    bool trace_headers;
 };
 
 /* prefix words (CSTASH_PREFIX) + compiler + args; caller frees. */
@@ -426,12 +429,38 @@ static const char *strip_dot_slash(const char *p)
     return p;
 }
 
+/* Whether every -include and -imacros file of the compile is in the rule
+ * (files). -H names what an #include opens, not these, and -MMD leaves
+ * them out when they are system headers. Any other spelling of them
+ * (joined, inside -Wp, in an @file or a spec) counts as not named. */
+static bool forced_includes_named(const struct job *j, const struct cs_strv *files)
+{
+    for (size_t i = 0; i < j->a.cc.n; i++) {
+        const char *a = j->a.cc.v[i];
+        bool separate = !strcmp(a, "-include") || !strcmp(a, "-imacros") ||
+                        !strcmp(a, "--include") || !strcmp(a, "--imacros");
+        if (!separate) {
+            if (a[0] == '@' || strstr(a, "-include") || strstr(a, "-imacros") || strstr(a, "specs"))
+                return false;
+            continue;
+        }
+        if (++i >= j->a.cc.n)
+            return false;
+        bool named = false;
+        for (size_t f = 0; !named && f < files->n; f++)
+            named = !strcmp(strip_dot_slash(files->v[f]), strip_dot_slash(j->a.cc.v[i]));
+        if (!named)
+            return false;
+    }
+    return true;
+}
+
 /* After a depend-mode compile: the files its dependency file names, the
  * manifest entry of them and the result key. false (logged) when any is
  * missing: then nothing is stored. */
-static bool depend_result(struct job *j, const char *dep_file, const uint8_t mkey[CS_SHA256_LEN],
-                          struct cs_strv *files, struct cs_manifest_entry *e,
-                          uint8_t key[CS_SHA256_LEN])
+static bool depend_result(struct job *j, const char *dep_file, const struct cs_strv *traced,
+                          const uint8_t mkey[CS_SHA256_LEN], struct cs_strv *files,
+                          struct cs_manifest_entry *e, uint8_t key[CS_SHA256_LEN])
 {
     /* The manifest key holds the source as it was before the compile:
      * the same text after it, or nothing is stored (exact, where a stat
@@ -466,6 +495,15 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
                        cs_strerror(rc));
         return false;
     }
+    if (traced && !forced_includes_named(j, files)) {
+        cs_session_log(&j->ss,
+                       "depend mode: not cached: a -include or -imacros file is not in %s "
+                       "(a system header: neither -MMD nor -H names it)",
+                       dep_file);
+        return false;
+    }
+    if (traced && cs_header_trace_merge(files, traced) != CS_OK)
+        return false;
     static const uint8_t none[CS_SHA256_LEN];
     if (!manifest_entry(j, files, none, e))
         return false; /* logged */
@@ -481,6 +519,26 @@ static enum cs_status read_output(const char *path, struct cs_bytes *b)
     return cs_read_file(path, MAX_OBJECT, b);
 }
 
+/* Takes the -H lines out of a compile's stderr (err keeps the rest, what
+ * the user would have seen) into traced. false (logged) when they cannot
+ * be told apart with certainty: err is then left whole, -H lines and
+ * all, so that no diagnostic is hidden, and nothing is stored. */
+static bool take_header_trace(struct job *j, struct cs_bytes *err, struct cs_strv *traced)
+{
+    struct cs_bytes rest = {0};
+    enum cs_status rc =
+        cs_header_trace_split(err->data ? (const char *)err->data : "", err->len, traced, &rest);
+    if (rc != CS_OK) {
+        cs_bytes_free(&rest);
+        cs_strv_free(traced);
+        cs_session_log(&j->ss, "depend mode: not cached: the -H header list: %s", cs_strerror(rc));
+        return false;
+    }
+    cs_bytes_free(err);
+    *err = rest;
+    return true;
+}
+
 /* Compiles for real and stores the result. Returns the exit status. In
  * depend mode (depend_file: where the compiler writes its -MD rule, extra
  * the arguments that ask for it when the user did not) the key comes from
@@ -491,7 +549,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
                              const struct cs_strv *includes_in, const char *depend_file,
                              const struct cs_strv *extra)
 {
-    struct cs_strv cmd = {0}, dep_files = {0};
+    struct cs_strv cmd = {0}, dep_files = {0}, traced = {0};
     struct cs_bytes out = {0}, err = {0};
     struct cs_manifest_entry de = {0};
     uint8_t result_key[CS_SHA256_LEN] = {0};
@@ -510,21 +568,24 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
         cs_bytes_free(&err);
         cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
         cs_session_log(&j->ss, "running the compiler: %s", cs_strerror(rc));
-        if (depend_file && extra && extra->n)
+        if (depend_file && !j->a.dep)
             (void)unlink(depend_file); /* ours: passthrough does not return */
         return passthrough(j);
     }
+    bool traced_ok = !j->trace_headers || take_header_trace(j, &err, &traced);
     replay(1, &out);
     replay(2, &err);
     if (status != 0) {
         cs_session_count(&j->ss, CS_ST_COMPILE_FAILED);
         cs_bytes_free(&out);
         cs_bytes_free(&err);
+        cs_strv_free(&traced);
         return status;
     }
     cs_session_count(&j->ss, CS_ST_MISS);
     if (depend_file)
-        have_key = depend_result(j, depend_file, mkey, &dep_files, &de, result_key);
+        have_key = traced_ok && depend_result(j, depend_file, j->trace_headers ? &traced : NULL,
+                                              mkey, &dep_files, &de, result_key);
     struct cs_result r = {0};
     r.has[CS_SEC_OBJECT] = true;
     rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
@@ -564,13 +625,48 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
     cs_bytes_free(&blob);
     entry_free(&de);
     cs_strv_free(&dep_files);
+    cs_strv_free(&traced);
     return 0;
 }
 
-/* Whether depend mode can key this compile by its -MD rule. */
+/* Whether gcc's -H can name the headers a -MMD rule leaves out, with
+ * nothing else changed: gcc's (clang's -H leaves out some files it
+ * enters: an #include_next target, a second name of one file), no debug
+ * info (DW_AT_producer would record -H), no recorded switches or LTO
+ * (both may record it), no -H of the user's own, no prefix command (it
+ * may run the compiler elsewhere), and no stdc-predef.h, which gcc reads
+ * on its own unless -nostdinc or freestanding, and neither names. */
+static bool header_trace_ok(const struct job *j)
+{
+    const char *v = j->version.data ? (const char *)j->version.data : "";
+    size_t digits = strspn(v, "0123456789.");
+    const char *path = j->comp.path ? j->comp.path : j->compiler_name;
+    if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0') || strstr(path, "clang") ||
+        strstr(j->compiler_name, "clang"))
+        return false; /* gcc -dumpfullversion's first line; clang prints none */
+    if (j->a.debug || j->ss.s.prefix)
+        return false;
+    bool std_inc = true, hosted = true;
+    for (int i = 0; i < j->argc; i++) {
+        const char *a = j->argv[i];
+        if (!strcmp(a, "-H") || strstr(a, ",-H") || strstr(a, "trace-includes") ||
+            strstr(a, "record") || cs_starts_with(a, "-flto") || cs_starts_with(a, "-fplugin"))
+            return false;
+        if (!strcmp(a, "-nostdinc"))
+            std_inc = false;
+        else if (!strcmp(a, "-ffreestanding") || !strcmp(a, "-fno-hosted"))
+            hosted = false;
+        else if (!strcmp(a, "-fhosted") || !strcmp(a, "-fno-freestanding"))
+            hosted = true;
+    }
+    return !(std_inc && hosted);
+}
+
+/* Whether depend mode can key this compile by its -MD rule (with -MMD:
+ * that rule and gcc's -H list). */
 static bool depend_ok(const struct job *j)
 {
-    if (j->a.dep_user_only)
+    if (j->a.dep_user_only && !header_trace_ok(j))
         return false; /* -MMD: the rule leaves out the system headers */
     if (!j->a.dep && j->a.dep_file)
         return false; /* -MF alone: gcc refuses it, and would with our -MD */
@@ -616,6 +712,9 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
             rc = cs_strv_push(&extra, "-MF");
         if (rc == CS_OK)
             rc = cs_strv_push(&extra, tmp);
+    } else if (j->a.dep_user_only) {
+        j->trace_headers = true; /* header_trace_ok */
+        rc = cs_strv_push(&extra, "-H");
     }
     /* A rule left from an earlier compile must not pass for this one's. */
     if (rc == CS_OK && j->a.dep && unlink(j->a.dep_file) != 0 && errno != ENOENT)
@@ -689,8 +788,9 @@ static int cached_compile(struct job *j)
             }
         }
     }
-    /* Depend mode: the compile itself names the headers. Not with -MMD,
-     * whose list leaves out the system headers a direct hit must check. */
+    /* Depend mode: the compile itself names the headers. With -MMD, whose
+     * list leaves out the system headers a direct hit must check, only
+     * where gcc's -H can name them too. */
     if (direct_ok && j->ss.s.depend && depend_ok(j)) {
         cs_session_log(&j->ss, "miss (depend mode) for %s", j->a.output);
         exit_code = compile_depend(j, mkey, &m);

@@ -2,8 +2,9 @@
 # with no preprocessor run, and takes the headers from the compiler's own
 # -MD rule; the next compile is a direct hit with the same object and the
 # same .d as gcc's; a changed header (one whose name has a space too) is a
-# miss, never a stale hit; -MMD (no system headers in the list) and a rule
-# it cannot read fall back safely; entries are shared with the normal mode.
+# miss, never a stale hit; -MMD (no system headers in the list) takes the
+# rest from gcc's -H where it can and else falls back, as does a rule it
+# cannot read; entries are shared with the normal mode.
 source "$CS_SRCDIR/tests/lib.sh"
 
 export CSTASH_DIR=$TEST_TMP/cache CSTASH_LOG=$TEST_TMP/cstash.log CSTASH_CONFIG=$TEST_TMP/none.conf
@@ -74,14 +75,78 @@ cmp -s d.d want.d || fail "the .d of the hit differs from gcc's"
 [ "$(pp_runs)" = 0 ] || fail "a depend-mode miss with -MD ran the preprocessor"
 ok "with the user's -MD -MF: the .d of the miss and of the hit is gcc's"
 
-# -MMD leaves system headers out of its list: preprocessed as before.
+# -MMD leaves system headers out of its list: hosted (stdc-predef.h, which
+# nothing names), preprocessed as before.
 : >"$TEST_TMP/runs"
 cs -MMD -MF m.d
 [ "$(pp_runs)" = 1 ] || fail "with -MMD the miss did not fall back to preprocessing: $(cat "$TEST_TMP/runs")"
 : >"$TEST_TMP/runs"
 "$CSTASH" "$CC" -Iinc "-Isp ace" -O2 -c d.c -o k.o -Wp,-MMD,k.d || fail "cstash gcc -Wp,-MMD failed"
 [ "$(pp_runs)" = 1 ] || fail "with -Wp,-MMD the miss did not fall back to preprocessing"
-ok "-MMD and -Wp,-MMD: preprocessed as without depend mode"
+ok "-MMD and -Wp,-MMD, hosted: preprocessed as without depend mode"
+
+# The kernel's way (-nostdinc, the compiler's own headers, -Wp,-MMD): gcc's
+# -H names what the rule leaves out, such as a file that a
+# `#pragma GCC system_header` header includes.
+mkdir -p vend
+printf '#pragma GCC system_header\n#include "vend_impl.h"\n' >vend/vend.h
+echo '#define V 100' >vend/vend_impl.h
+printf '#include <stdarg.h>\n#include "vend.h"\n#include "h.h"\n#warning from m.c\nint m(void) { return V + X; }\n' >m.c
+sleep 0.1
+KF=(-nostdinc -isystem "$(/usr/bin/gcc -print-file-name=include)" -Iinc -Ivend -O2 -c m.c)
+km() { "$CSTASH" "$CC" "${KF[@]}" "$@" 2>"$TEST_TMP/m.err" || fail "cstash gcc ${KF[*]} $* failed"; }
+plain_m() { /usr/bin/gcc "${KF[@]}" -o pm.o -Wp,-MMD,pm.d 2>"$TEST_TMP/pm.err"; sed -i 's/^pm\.o:/m.o:/' pm.d; }
+: >"$TEST_TMP/runs"
+km -o m.o -Wp,-MMD,.m.o.d
+[ "$(pp_runs)" = 0 ] || fail "a -Wp,-MMD miss with -nostdinc ran the preprocessor: $(cat "$TEST_TMP/runs")"
+grep -q 'miss (depend mode) for m.o' "$TEST_TMP/cstash.log" || fail "the -MMD miss was not in depend mode"
+plain_m
+cmp -s m.o pm.o || fail "the -MMD depend-mode object differs from gcc's"
+cmp -s .m.o.d pm.d || fail "the -MMD rule differs from gcc's: $(cat .m.o.d) vs $(cat pm.d)"
+cmp -s "$TEST_TMP/m.err" "$TEST_TMP/pm.err" || fail "stderr differs from gcc's: $(cat "$TEST_TMP/m.err")"
+rm -f .m.o.d
+h=$(chits)
+km -o m.o -Wp,-MMD,.m.o.d
+[ "$(chits)" = $((h + 1)) ] || fail "the compile after a -MMD depend-mode miss is not a hit"
+cmp -s m.o pm.o && cmp -s .m.o.d pm.d || fail "the -MMD hit's object or rule differs from gcc's"
+cmp -s "$TEST_TMP/m.err" "$TEST_TMP/pm.err" || fail "the hit's stderr differs from gcc's: $(cat "$TEST_TMP/m.err")"
+ok "-Wp,-MMD with -nostdinc: one compile, no preprocessor; the hit has gcc's object, rule and warning"
+
+echo '#define V 200' >vend/vend_impl.h
+sleep 0.1
+km -o m.o -Wp,-MMD,.m.o.d
+plain_m
+cmp -s m.o pm.o || fail "a header -MMD leaves out (under a #pragma GCC system_header) changed: stale object"
+echo '#define V 300' >vend/vend_impl.h
+sleep 0.1
+km -o m.o -MMD -MF mm.d
+plain_m
+cmp -s m.o pm.o || fail "the same with -MMD -MF: stale object"
+ok "depend_mmd_system_header_include: a change to a header only -H names is a miss with gcc's new object"
+
+for extra in -g -H -flto; do
+    : >"$TEST_TMP/runs"
+    km -o m.o -Wp,-MMD,.m.o.d "$extra"
+    [ "$(pp_runs)" = 1 ] || fail "-MMD with $extra used depend mode (-H would change the object or the output)"
+    [ "$extra" != -H ] || grep -q '^\.\. .*vend_impl.h' "$TEST_TMP/m.err" ||
+        fail "the user's own -H output is lost: $(cat "$TEST_TMP/m.err")"
+done
+ok "depend_mmd_needs_plain_objects: with -g, the user's -H or -flto, -MMD is preprocessed as before"
+
+mkdir -p sys
+echo '#define F 1' >sys/forced.h
+printf '#ifndef F\n#define F 0\n#endif\nint f(void) { return F; }\n' >fm.c
+sleep 0.1
+FF=(-nostdinc -isystem "$p/sys" -O2 -c fm.c -o fm.o -Wp,-MMD,.fm.o.d -include forced.h)
+"$CSTASH" "$CC" "${FF[@]}" || fail "cstash gcc ${FF[*]} failed"
+grep -q 'not cached: a -include or -imacros file is not in' "$TEST_TMP/cstash.log" ||
+    fail "a forced system header under -MMD was cached (neither -MMD nor -H names it)"
+echo '#define F 2' >sys/forced.h
+sleep 0.1
+"$CSTASH" "$CC" "${FF[@]}" || fail "cstash gcc ${FF[*]} failed"
+/usr/bin/gcc "${FF[@]/fm.o/pfm.o}"
+cmp -s fm.o pfm.o || fail "a changed forced system header gave a stale object"
+ok "depend_mmd_forced_system_header: not cached, the build is right"
 
 # A header whose name gcc writes unescaped ('\'): not cached, built right.
 mkdir -p bs

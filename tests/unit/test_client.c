@@ -15,6 +15,7 @@
 #include "client/blob.h"
 #include "client/compiler.h"
 #include "client/depfile.h"
+#include "client/header_trace.h"
 #include "client/http_response.h"
 #include "client/ppscan.h"
 #include "client/stats.h"
@@ -896,6 +897,88 @@ START_TEST(depfile_rules)
 }
 END_TEST
 
+/* gcc -H's lines out of a compile's stderr, the diagnostics kept byte
+ * for byte around them (the fixture's cwd is an empty temp dir). */
+static void touch_file(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(header_trace_split)
+{
+    ck_assert_int_eq(mkdir("inc", 0755), 0);
+    touch_file("inc/a.h");
+    touch_file("inc/b.h");
+    touch_file("p.h.gch");
+    const char *text = ". inc/a.h\n"
+                       ".. inc/b.h\n"
+                       "k.c:3:2: warning: #warning hi [-Wcpp]\n"
+                       "    3 | #warning hi\n"
+                       ". inc/b.h\n"
+                       "! p.h.gch\n"
+                       "Multiple include guards may be useful for:\n"
+                       "inc/a.h\n"
+                       "./inc/b.h\n"
+                       "/tmp/ccX.s: Assembler messages:\n"
+                       "inc/a.h\n"
+                       "no newline";
+    struct cs_strv files = {0};
+    struct cs_bytes rest = {0};
+    ck_assert_int_eq(cs_header_trace_split(text, strlen(text), &files, &rest), CS_OK);
+    const char *want_rest = "k.c:3:2: warning: #warning hi [-Wcpp]\n"
+                            "    3 | #warning hi\n"
+                            "/tmp/ccX.s: Assembler messages:\n"
+                            "inc/a.h\n"
+                            "no newline";
+    ck_assert_uint_eq(rest.len, strlen(want_rest));
+    ck_assert(memcmp(rest.data, want_rest, rest.len) == 0);
+    const char *const want[] = {"inc/a.h", "inc/b.h", "inc/b.h", "p.h.gch"};
+    ck_assert_uint_eq(files.n, 4);
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_str_eq(files.v[i], want[i]);
+    cs_strv_free(&files);
+    cs_bytes_free(&rest);
+
+    /* A line that looks like -H's but names no regular file: unsure. */
+    const char *const unsure[] = {". inc/none.h\n", ". inc\n", "x nothere.gch\n", ". \n"};
+    for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
+        ck_assert_int_eq(cs_header_trace_split(unsure[i], strlen(unsure[i]), &files, &rest),
+                         i == 3 ? CS_OK : CS_ERR_INVALID);
+        cs_strv_free(&files);
+        cs_bytes_free(&rest);
+    }
+    /* Not -H's: kept. */
+    const char *other = ".x y\nx\n!x\n..\n";
+    ck_assert_int_eq(cs_header_trace_split(other, strlen(other), &files, &rest), CS_OK);
+    ck_assert_uint_eq(files.n, 0);
+    ck_assert_uint_eq(rest.len, strlen(other));
+    cs_strv_free(&files);
+    cs_bytes_free(&rest);
+}
+END_TEST
+
+START_TEST(header_trace_merge)
+{
+    struct cs_strv files = {0}, traced = {0};
+    const char *const rule[] = {"k.c", "include/x.h", "./inc/y.h"};
+    const char *const trace[] = {"./include/x.h", "/usr/lib/gcc/s.h", "inc/y.h",
+                                 "vend/i.h",      "/usr/lib/gcc/s.h", "././vend/i.h"};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(cs_strv_push(&files, rule[i]), CS_OK);
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_int_eq(cs_strv_push(&traced, trace[i]), CS_OK);
+    ck_assert_int_eq(cs_header_trace_merge(&files, &traced), CS_OK);
+    const char *const want[] = {"k.c", "include/x.h", "./inc/y.h", "/usr/lib/gcc/s.h", "vend/i.h"};
+    ck_assert_uint_eq(files.n, 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(files.v[i], want[i]);
+    cs_strv_free(&files);
+    cs_strv_free(&traced);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("client");
@@ -919,6 +1002,8 @@ static Suite *suite(void)
     tcase_add_test(tc, stats_text);
     tcase_add_test(tc, mkdirs);
     tcase_add_test(tc, depfile_rules);
+    tcase_add_test(tc, header_trace_split);
+    tcase_add_test(tc, header_trace_merge);
     suite_add_tcase(s, tc);
     return s;
 }
