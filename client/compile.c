@@ -25,7 +25,7 @@
 #include "client/settings.h"
 #include "client/stats.h"
 #include "client/depfile.h"
-#include "client/header_trace.h"
+#include "client/depscan.h"
 #include "client/whymiss.h"
 #include "common/hash.h"
 
@@ -47,8 +47,9 @@ struct job {
     /* direct mode's source hash, for --why-miss */
     uint8_t src_hash[CS_SHA256_LEN];
     bool have_src_hash;
-    /* depend mode with -MMD: the compile runs with -H (header_trace.h) */
-    bool trace_headers;
+    /* depend mode with -MMD (mmd_rule_whole): no file may declare itself
+     * a system header */
+    bool mmd_rule;
 };
 
 /* prefix words (CSTASH_PREFIX) + compiler + args; caller frees. */
@@ -339,7 +340,8 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
         struct stat st, after;
         struct cs_bytes b = {0};
         ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
-             cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len);
+             cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len) &&
+             !(j->mmd_rule && cs_depscan_declares_system_header(b.data, b.len));
         /* Changed between the stat and the read: the hash would be of a
          * text the compile never saw, under the old stat data. */
         ok = ok && stat(path, &after) == 0 && after.st_size == st.st_size &&
@@ -359,8 +361,8 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
         } else {
             cs_session_log(
                 &j->ss,
-                "no direct mode entry: %s changed during the compile, is unreadable or uses time "
-                "macros",
+                "no direct mode entry: %s changed during the compile, is unreadable, uses time "
+                "macros or (-MMD) declares itself a system header",
                 path);
         }
         cs_bytes_free(&b);
@@ -429,10 +431,48 @@ static const char *strip_dot_slash(const char *p)
     return p;
 }
 
+/* The path of the rule (files) that is name or ends in "/name", NULL if
+ * none. */
+static const char *rule_names(const struct cs_strv *files, const char *name)
+{
+    name = strip_dot_slash(name);
+    size_t n = strlen(name);
+    for (size_t f = 0; f < files->n; f++) {
+        const char *path = strip_dot_slash(files->v[f]);
+        size_t m = strlen(path);
+        if (m == n ? !strcmp(path, name)
+                   : m > n && path[m - n - 1] == '/' && !strcmp(path + m - n, name))
+            return files->v[f];
+    }
+    return NULL;
+}
+
+/* The first of the source's leading includes (cs_depscan_leading_includes)
+ * that no path of the rule ends in, NULL if none. gcc answers such an
+ * include from a precompiled header when it finds one (x.h.gch), and its
+ * rule then names neither, so a rebuilt header would be a stale hit. It
+ * can only until a header with a token: the check ends there. One that
+ * #if left out before that is not named either: not cached, needlessly. */
+static const char *leading_unnamed(const struct cs_strv *leading, const struct cs_strv *files)
+{
+    for (size_t i = 0; i < leading->n; i++) {
+        const char *path = rule_names(files, leading->v[i]);
+        if (!path)
+            return leading->v[i];
+        struct cs_bytes b = {0};
+        bool token = cs_read_file(path, MAX_OBJECT, &b) == CS_OK &&
+                     cs_depscan_has_token(b.data ? (const char *)b.data : "", b.len);
+        cs_bytes_free(&b);
+        if (token)
+            return NULL;
+    }
+    return NULL;
+}
+
 /* Whether every -include and -imacros file of the compile is in the rule
- * (files). -H names what an #include opens, not these, and -MMD leaves
- * them out when they are system headers. Any other spelling of them
- * (joined, inside -Wp, in an @file or a spec) counts as not named. */
+ * (files), as it is unless gcc took it from a precompiled header or (with
+ * -MMD) found it in a system directory. Any other spelling of them counts
+ * as not named. */
 static bool forced_includes_named(const struct job *j, const struct cs_strv *files)
 {
     for (size_t i = 0; i < j->a.cc.n; i++) {
@@ -440,16 +480,14 @@ static bool forced_includes_named(const struct job *j, const struct cs_strv *fil
         bool separate = !strcmp(a, "-include") || !strcmp(a, "-imacros") ||
                         !strcmp(a, "--include") || !strcmp(a, "--imacros");
         if (!separate) {
-            if (a[0] == '@' || strstr(a, "-include") || strstr(a, "-imacros") || strstr(a, "specs"))
+            if (cs_starts_with(a, "-include") || cs_starts_with(a, "--include") ||
+                cs_starts_with(a, "-imacros") || cs_starts_with(a, "--imacros"))
                 return false;
             continue;
         }
         if (++i >= j->a.cc.n)
             return false;
-        bool named = false;
-        for (size_t f = 0; !named && f < files->n; f++)
-            named = !strcmp(strip_dot_slash(files->v[f]), strip_dot_slash(j->a.cc.v[i]));
-        if (!named)
+        if (!rule_names(files, j->a.cc.v[i]))
             return false;
     }
     return true;
@@ -458,9 +496,9 @@ static bool forced_includes_named(const struct job *j, const struct cs_strv *fil
 /* After a depend-mode compile: the files its dependency file names, the
  * manifest entry of them and the result key. false (logged) when any is
  * missing: then nothing is stored. */
-static bool depend_result(struct job *j, const char *dep_file, const struct cs_strv *traced,
-                          const uint8_t mkey[CS_SHA256_LEN], struct cs_strv *files,
-                          struct cs_manifest_entry *e, uint8_t key[CS_SHA256_LEN])
+static bool depend_result(struct job *j, const char *dep_file, const uint8_t mkey[CS_SHA256_LEN],
+                          struct cs_strv *files, struct cs_manifest_entry *e,
+                          uint8_t key[CS_SHA256_LEN])
 {
     /* The manifest key holds the source as it was before the compile:
      * the same text after it, or nothing is stored (exact, where a stat
@@ -472,9 +510,22 @@ static bool depend_result(struct job *j, const char *dep_file, const struct cs_s
         bytes_sha256(&src, sh);
         same = memcmp(sh, j->src_hash, sizeof sh) == 0;
     }
+    bool declares = same && j->mmd_rule && cs_depscan_declares_system_header(src.data, src.len);
+    struct cs_strv leading = {0};
+    enum cs_status lrc = same ? cs_depscan_leading_includes(src.data ? (const char *)src.data : "",
+                                                            src.len, &leading)
+                              : CS_OK;
     cs_bytes_free(&src);
     if (!same) {
         cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",
+                       j->a.input);
+        return false;
+    }
+    if (declares) {
+        cs_strv_free(&leading);
+        cs_session_log(&j->ss,
+                       "depend mode: not cached: %s has a line marker (-MMD may leave out "
+                       "what follows it)",
                        j->a.input);
         return false;
     }
@@ -495,15 +546,23 @@ static bool depend_result(struct job *j, const char *dep_file, const struct cs_s
                        cs_strerror(rc));
         return false;
     }
-    if (traced && !forced_includes_named(j, files)) {
+    const char *unnamed = lrc == CS_OK ? leading_unnamed(&leading, files) : "(a macro)";
+    if (unnamed) {
         cs_session_log(&j->ss,
-                       "depend mode: not cached: a -include or -imacros file is not in %s "
-                       "(a system header: neither -MMD nor -H names it)",
+                       "depend mode: not cached: %s's leading #include %s is not in %s (a "
+                       "precompiled header?)",
+                       j->a.input, unnamed, dep_file);
+        cs_strv_free(&leading);
+        return false;
+    }
+    cs_strv_free(&leading);
+    if (!forced_includes_named(j, files)) {
+        cs_session_log(&j->ss,
+                       "depend mode: not cached: a -include or -imacros file is not in %s (a "
+                       "precompiled header or, with -MMD, a system one?)",
                        dep_file);
         return false;
     }
-    if (traced && cs_header_trace_merge(files, traced) != CS_OK)
-        return false;
     static const uint8_t none[CS_SHA256_LEN];
     if (!manifest_entry(j, files, none, e))
         return false; /* logged */
@@ -519,26 +578,6 @@ static enum cs_status read_output(const char *path, struct cs_bytes *b)
     return cs_read_file(path, MAX_OBJECT, b);
 }
 
-/* Takes the -H lines out of a compile's stderr (err keeps the rest, what
- * the user would have seen) into traced. false (logged) when they cannot
- * be told apart with certainty: err is then left whole, -H lines and
- * all, so that no diagnostic is hidden, and nothing is stored. */
-static bool take_header_trace(struct job *j, struct cs_bytes *err, struct cs_strv *traced)
-{
-    struct cs_bytes rest = {0};
-    enum cs_status rc =
-        cs_header_trace_split(err->data ? (const char *)err->data : "", err->len, traced, &rest);
-    if (rc != CS_OK) {
-        cs_bytes_free(&rest);
-        cs_strv_free(traced);
-        cs_session_log(&j->ss, "depend mode: not cached: the -H header list: %s", cs_strerror(rc));
-        return false;
-    }
-    cs_bytes_free(err);
-    *err = rest;
-    return true;
-}
-
 /* Compiles for real and stores the result. Returns the exit status. In
  * depend mode (depend_file: where the compiler writes its -MD rule, extra
  * the arguments that ask for it when the user did not) the key comes from
@@ -549,7 +588,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
                              const struct cs_strv *includes_in, const char *depend_file,
                              const struct cs_strv *extra)
 {
-    struct cs_strv cmd = {0}, dep_files = {0}, traced = {0};
+    struct cs_strv cmd = {0}, dep_files = {0};
     struct cs_bytes out = {0}, err = {0};
     struct cs_manifest_entry de = {0};
     uint8_t result_key[CS_SHA256_LEN] = {0};
@@ -568,24 +607,21 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
         cs_bytes_free(&err);
         cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
         cs_session_log(&j->ss, "running the compiler: %s", cs_strerror(rc));
-        if (depend_file && !j->a.dep)
+        if (depend_file && extra && extra->n)
             (void)unlink(depend_file); /* ours: passthrough does not return */
         return passthrough(j);
     }
-    bool traced_ok = !j->trace_headers || take_header_trace(j, &err, &traced);
     replay(1, &out);
     replay(2, &err);
     if (status != 0) {
         cs_session_count(&j->ss, CS_ST_COMPILE_FAILED);
         cs_bytes_free(&out);
         cs_bytes_free(&err);
-        cs_strv_free(&traced);
         return status;
     }
     cs_session_count(&j->ss, CS_ST_MISS);
     if (depend_file)
-        have_key = traced_ok && depend_result(j, depend_file, j->trace_headers ? &traced : NULL,
-                                              mkey, &dep_files, &de, result_key);
+        have_key = depend_result(j, depend_file, mkey, &dep_files, &de, result_key);
     struct cs_result r = {0};
     r.has[CS_SEC_OBJECT] = true;
     rc = read_output(j->a.output, &r.sec[CS_SEC_OBJECT]);
@@ -625,18 +661,18 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
     cs_bytes_free(&blob);
     entry_free(&de);
     cs_strv_free(&dep_files);
-    cs_strv_free(&traced);
     return 0;
 }
 
-/* Whether gcc's -H can name the headers a -MMD rule leaves out, with
- * nothing else changed: gcc's (clang's -H leaves out some files it
- * enters: an #include_next target, a second name of one file), no debug
- * info (DW_AT_producer would record -H), no recorded switches or LTO
- * (both may record it), no -H of the user's own, no prefix command (it
- * may run the compiler elsewhere), and no stdc-predef.h, which gcc reads
- * on its own unless -nostdinc or freestanding, and neither names. */
-static bool header_trace_ok(const struct job *j)
+/* Whether a -MMD rule names every file the compile reads. It leaves out
+ * system headers and whatever they include, even from the user's tree.
+ * With -nostdinc and no system directory given (the Linux kernel's build)
+ * no header is found in one, and gcc pre-includes no stdc-predef.h; a
+ * file that makes itself one is refused after the compile
+ * (declares_system_header). gcc only: clang's rule and flags were not
+ * checked. Any spelling it cannot read for sure (an @file, a spec, a
+ * system directory in -Wp or -Xpreprocessor) counts against. */
+static bool mmd_rule_whole(const struct job *j)
 {
     const char *v = j->version.data ? (const char *)j->version.data : "";
     size_t digits = strspn(v, "0123456789.");
@@ -644,29 +680,31 @@ static bool header_trace_ok(const struct job *j)
     if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0') || strstr(path, "clang") ||
         strstr(j->compiler_name, "clang"))
         return false; /* gcc -dumpfullversion's first line; clang prints none */
-    if (j->a.debug || j->ss.s.prefix)
-        return false;
-    bool std_inc = true, hosted = true;
-    for (int i = 0; i < j->argc; i++) {
-        const char *a = j->argv[i];
-        if (!strcmp(a, "-H") || strstr(a, ",-H") || strstr(a, "trace-includes") ||
-            strstr(a, "record") || cs_starts_with(a, "-flto") || cs_starts_with(a, "-fplugin"))
+    static const char *const env[] = {"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH",
+                                      "OBJCPLUS_INCLUDE_PATH"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
+        if (getenv(env[i]) && *getenv(env[i]))
+            return false; /* system directories, -nostdinc or not */
+    static const char *const sys[] = {"isystem",   "idirafter", "iwithprefix", "sysroot",
+                                      "imultilib", "iprefix",   "specs"};
+    bool nostdinc = false;
+    for (size_t i = 0; i < j->a.cc.n; i++) {
+        const char *a = j->a.cc.v[i];
+        if (a[0] == '@')
             return false;
-        if (!strcmp(a, "-nostdinc"))
-            std_inc = false;
-        else if (!strcmp(a, "-ffreestanding") || !strcmp(a, "-fno-hosted"))
-            hosted = false;
-        else if (!strcmp(a, "-fhosted") || !strcmp(a, "-fno-freestanding"))
-            hosted = true;
+        for (size_t k = 0; k < sizeof sys / sizeof sys[0]; k++)
+            if (strstr(a, sys[k]))
+                return false;
+        nostdinc |= !strcmp(a, "-nostdinc");
     }
-    return !(std_inc && hosted);
+    return nostdinc;
 }
 
-/* Whether depend mode can key this compile by its -MD rule (with -MMD:
- * that rule and gcc's -H list). */
+/* Whether depend mode can key this compile by its -MD rule (or a -MMD
+ * rule that names every file, mmd_rule_whole). */
 static bool depend_ok(const struct job *j)
 {
-    if (j->a.dep_user_only && !header_trace_ok(j))
+    if (j->a.dep_user_only && !mmd_rule_whole(j))
         return false; /* -MMD: the rule leaves out the system headers */
     if (!j->a.dep && j->a.dep_file)
         return false; /* -MF alone: gcc refuses it, and would with our -MD */
@@ -712,10 +750,8 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
             rc = cs_strv_push(&extra, "-MF");
         if (rc == CS_OK)
             rc = cs_strv_push(&extra, tmp);
-    } else if (j->a.dep_user_only) {
-        j->trace_headers = true; /* header_trace_ok */
-        rc = cs_strv_push(&extra, "-H");
     }
+    j->mmd_rule = j->a.dep_user_only; /* depend_ok: mmd_rule_whole */
     /* A rule left from an earlier compile must not pass for this one's. */
     if (rc == CS_OK && j->a.dep && unlink(j->a.dep_file) != 0 && errno != ENOENT)
         rc = cs_status_from_errno(errno);
@@ -790,7 +826,7 @@ static int cached_compile(struct job *j)
     }
     /* Depend mode: the compile itself names the headers. With -MMD, whose
      * list leaves out the system headers a direct hit must check, only
-     * where gcc's -H can name them too. */
+     * where it can have none. */
     if (direct_ok && j->ss.s.depend && depend_ok(j)) {
         cs_session_log(&j->ss, "miss (depend mode) for %s", j->a.output);
         exit_code = compile_depend(j, mkey, &m);

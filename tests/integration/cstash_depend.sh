@@ -85,15 +85,15 @@ cs -MMD -MF m.d
 [ "$(pp_runs)" = 1 ] || fail "with -Wp,-MMD the miss did not fall back to preprocessing"
 ok "-MMD and -Wp,-MMD, hosted: preprocessed as without depend mode"
 
-# The kernel's way (-nostdinc, the compiler's own headers, -Wp,-MMD): gcc's
-# -H names what the rule leaves out, such as a file that a
-# `#pragma GCC system_header` header includes.
+# The kernel's way (-nostdinc, no system directory, -Wp,-MMD): no header
+# is a system one, so the rule names every file, unless one makes itself
+# a system header.
 mkdir -p vend
-printf '#pragma GCC system_header\n#include "vend_impl.h"\n' >vend/vend.h
-echo '#define V 100' >vend/vend_impl.h
-printf '#include <stdarg.h>\n#include "vend.h"\n#include "h.h"\n#warning from m.c\nint m(void) { return V + X; }\n' >m.c
+echo '#define FORCED 1000' >inc/force.h
+echo '#define V 100' >vend/vend.h
+printf '#include "vend.h"\n#include "h.h"\n#warning from m.c\nint m(void) { return V + X + FORCED; }\n' >m.c
 sleep 0.1
-KF=(-nostdinc -isystem "$(/usr/bin/gcc -print-file-name=include)" -Iinc -Ivend -O2 -c m.c)
+KF=(-nostdinc -Iinc -Ivend -include ./inc/force.h -O2 -g -c m.c)
 km() { "$CSTASH" "$CC" "${KF[@]}" "$@" 2>"$TEST_TMP/m.err" || fail "cstash gcc ${KF[*]} $* failed"; }
 plain_m() { /usr/bin/gcc "${KF[@]}" -o pm.o -Wp,-MMD,pm.d 2>"$TEST_TMP/pm.err"; sed -i 's/^pm\.o:/m.o:/' pm.d; }
 : >"$TEST_TMP/runs"
@@ -110,43 +110,75 @@ km -o m.o -Wp,-MMD,.m.o.d
 [ "$(chits)" = $((h + 1)) ] || fail "the compile after a -MMD depend-mode miss is not a hit"
 cmp -s m.o pm.o && cmp -s .m.o.d pm.d || fail "the -MMD hit's object or rule differs from gcc's"
 cmp -s "$TEST_TMP/m.err" "$TEST_TMP/pm.err" || fail "the hit's stderr differs from gcc's: $(cat "$TEST_TMP/m.err")"
-ok "-Wp,-MMD with -nostdinc: one compile, no preprocessor; the hit has gcc's object, rule and warning"
-
-echo '#define V 200' >vend/vend_impl.h
-sleep 0.1
-km -o m.o -Wp,-MMD,.m.o.d
-plain_m
-cmp -s m.o pm.o || fail "a header -MMD leaves out (under a #pragma GCC system_header) changed: stale object"
-echo '#define V 300' >vend/vend_impl.h
-sleep 0.1
-km -o m.o -MMD -MF mm.d
-plain_m
-cmp -s m.o pm.o || fail "the same with -MMD -MF: stale object"
-ok "depend_mmd_system_header_include: a change to a header only -H names is a miss with gcc's new object"
-
-for extra in -g -H -flto; do
-    : >"$TEST_TMP/runs"
-    km -o m.o -Wp,-MMD,.m.o.d "$extra"
-    [ "$(pp_runs)" = 1 ] || fail "-MMD with $extra used depend mode (-H would change the object or the output)"
-    [ "$extra" != -H ] || grep -q '^\.\. .*vend_impl.h' "$TEST_TMP/m.err" ||
-        fail "the user's own -H output is lost: $(cat "$TEST_TMP/m.err")"
+for f in vend/vend.h inc/force.h; do
+    sed -i 's/ \([0-9]*\)$/ 1\1/' "$f"
+    sleep 0.1
+    km -o m.o -MMD -MF mm.d
+    plain_m
+    cmp -s m.o pm.o || fail "after a change of $f the -MMD object is stale"
 done
-ok "depend_mmd_needs_plain_objects: with -g, the user's -H or -flto, -MMD is preprocessed as before"
+ok "-Wp,-MMD and -MMD with -nostdinc: one compile, no preprocessor; hits with gcc's object, rule and warning; a changed header or forced include is a miss"
 
-mkdir -p sys
-echo '#define F 1' >sys/forced.h
-printf '#ifndef F\n#define F 0\n#endif\nint f(void) { return F; }\n' >fm.c
+# A header that makes itself a system one: -MMD leaves out what it includes.
+mkdir -p sh
+printf '#pragma GCC system_header\n#include "sh_impl.h"\n' >sh/sh.h
+echo '#define S 1' >sh/sh_impl.h
+printf '# 1 "fake.h" 3\n#include "lm_impl.h"\n' >sh/lm.h
+echo '#define L 1' >sh/lm_impl.h
+printf '#include "sh.h"\nint s(void) { return S; }\n' >sh.c
+printf '#include "lm.h"\nint s(void) { return L; }\n' >lm.c
 sleep 0.1
-FF=(-nostdinc -isystem "$p/sys" -O2 -c fm.c -o fm.o -Wp,-MMD,.fm.o.d -include forced.h)
-"$CSTASH" "$CC" "${FF[@]}" || fail "cstash gcc ${FF[*]} failed"
-grep -q 'not cached: a -include or -imacros file is not in' "$TEST_TMP/cstash.log" ||
-    fail "a forced system header under -MMD was cached (neither -MMD nor -H names it)"
-echo '#define F 2' >sys/forced.h
+for c in sh lm; do
+    SF=(-nostdinc -Ish -O2 -c $c.c -Wp,-MMD,.$c.o.d)
+    for i in 1 2; do
+        "$CSTASH" "$CC" "${SF[@]}" -o $c.o || fail "cstash gcc ${SF[*]} failed"
+    done
+    sed -i 's/ \([0-9]*\)$/ 1\1/' sh/${c}_impl.h
+    sleep 0.1
+    "$CSTASH" "$CC" "${SF[@]}" -o $c.o || fail "cstash gcc ${SF[*]} failed"
+    /usr/bin/gcc "${SF[@]}" -o p$c.o
+    cmp -s $c.o p$c.o || fail "sh/${c}_impl.h, left out of the -MMD rule by $c.h, changed: stale object"
+done
+grep -q 'declares itself a system header' "$TEST_TMP/cstash.log" || fail "the refusal is not logged"
+ok "depend_mmd_self_declared_system_header: a #pragma GCC system_header or a line marker keeps -MMD out of depend mode"
+
+mkdir -p sd
+echo '#define E 1' >sd/ev.h
+printf '#include <ev.h>\nint e(void) { return E; }\n' >e.c
 sleep 0.1
-"$CSTASH" "$CC" "${FF[@]}" || fail "cstash gcc ${FF[*]} failed"
-/usr/bin/gcc "${FF[@]/fm.o/pfm.o}"
-cmp -s fm.o pfm.o || fail "a changed forced system header gave a stale object"
-ok "depend_mmd_forced_system_header: not cached, the build is right"
+for how in isystem env; do
+    EF=(-nostdinc -O2 -c e.c -Wp,-MMD,.e.o.d -D$how)
+    [ $how = env ] && export C_INCLUDE_PATH=$p/sd || EF+=(-isystem sd)
+    for i in 1 2; do
+        "$CSTASH" "$CC" "${EF[@]}" -o e.o || fail "cstash gcc ${EF[*]} failed"
+    done
+    sed -i 's/ \([0-9]*\)$/ 1\1/' sd/ev.h
+    sleep 0.1
+    "$CSTASH" "$CC" "${EF[@]}" -o e.o || fail "cstash gcc ${EF[*]} failed"
+    /usr/bin/gcc "${EF[@]}" -o pe.o
+    unset C_INCLUDE_PATH
+    cmp -s e.o pe.o || fail "-MMD with a system directory ($how) gave a stale object"
+done
+ok "depend_mmd_system_dir: -MMD with -isystem or C_INCLUDE_PATH is not keyed by its rule"
+
+# A precompiled header (p.h.gch beside p.h): gcc's rule names neither, so
+# a rebuilt one must not be a hit of the old object.
+mkdir -p pch
+printf '#include "p.h"\nint q(void) { return PV; }\n' >q.c
+printf 'int q2(void) { return PV; }\n' >q2.c
+for i in 1 2 3; do
+    echo "#define PV $i" >pch/p.h
+    /usr/bin/gcc -O2 -Ipch -x c-header pch/p.h -o pch/p.h.gch
+    sleep 0.1
+    for c in q q2; do
+        QF=(-O2 -Ipch -c $c.c -MD -MF $c.d)
+        [ $c = q2 ] && QF+=(-include p.h)
+        "$CSTASH" "$CC" "${QF[@]}" -o $c.o || fail "cstash gcc ${QF[*]} failed"
+        /usr/bin/gcc "${QF[@]}" -o p$c.o
+        cmp -s $c.o p$c.o || fail "$c.c with a rebuilt precompiled header (round $i): stale object"
+    done
+done
+ok "depend_precompiled_header: a header gcc took from its .gch (an #include or -include) is not keyed by the rule"
 
 # A header whose name gcc writes unescaped ('\'): not cached, built right.
 mkdir -p bs

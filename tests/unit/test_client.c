@@ -15,7 +15,7 @@
 #include "client/blob.h"
 #include "client/compiler.h"
 #include "client/depfile.h"
-#include "client/header_trace.h"
+#include "client/depscan.h"
 #include "client/http_response.h"
 #include "client/ppscan.h"
 #include "client/stats.h"
@@ -897,85 +897,66 @@ START_TEST(depfile_rules)
 }
 END_TEST
 
-/* gcc -H's lines out of a compile's stderr, the diagnostics kept byte
- * for byte around them (the fixture's cwd is an empty temp dir). */
-static void touch_file(const char *path)
+/* What depend mode reads in a source before it trusts the compiler's
+ * rule: a header that makes itself a system one, and the includes gcc
+ * may take from a precompiled header. */
+static bool declares(const char *text)
 {
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fclose(f), 0);
+    return cs_depscan_declares_system_header((const uint8_t *)text, strlen(text));
 }
 
-START_TEST(header_trace_split)
+START_TEST(depscan_system_header)
 {
-    ck_assert_int_eq(mkdir("inc", 0755), 0);
-    touch_file("inc/a.h");
-    touch_file("inc/b.h");
-    touch_file("p.h.gch");
-    const char *text = ". inc/a.h\n"
-                       ".. inc/b.h\n"
-                       "k.c:3:2: warning: #warning hi [-Wcpp]\n"
-                       "    3 | #warning hi\n"
-                       ". inc/b.h\n"
-                       "! p.h.gch\n"
-                       "Multiple include guards may be useful for:\n"
-                       "inc/a.h\n"
-                       "./inc/b.h\n"
-                       "/tmp/ccX.s: Assembler messages:\n"
-                       "inc/a.h\n"
-                       "no newline";
-    struct cs_strv files = {0};
-    struct cs_bytes rest = {0};
-    ck_assert_int_eq(cs_header_trace_split(text, strlen(text), &files, &rest), CS_OK);
-    const char *want_rest = "k.c:3:2: warning: #warning hi [-Wcpp]\n"
-                            "    3 | #warning hi\n"
-                            "/tmp/ccX.s: Assembler messages:\n"
-                            "inc/a.h\n"
-                            "no newline";
-    ck_assert_uint_eq(rest.len, strlen(want_rest));
-    ck_assert(memcmp(rest.data, want_rest, rest.len) == 0);
-    const char *const want[] = {"inc/a.h", "inc/b.h", "inc/b.h", "p.h.gch"};
-    ck_assert_uint_eq(files.n, 4);
-    for (size_t i = 0; i < 4; i++)
-        ck_assert_str_eq(files.v[i], want[i]);
-    cs_strv_free(&files);
-    cs_bytes_free(&rest);
-
-    /* A line that looks like -H's but names no regular file: unsure. */
-    const char *const unsure[] = {". inc/none.h\n", ". inc\n", "x nothere.gch\n", ". \n"};
-    for (size_t i = 0; i < sizeof unsure / sizeof unsure[0]; i++) {
-        ck_assert_int_eq(cs_header_trace_split(unsure[i], strlen(unsure[i]), &files, &rest),
-                         i == 3 ? CS_OK : CS_ERR_INVALID);
-        cs_strv_free(&files);
-        cs_bytes_free(&rest);
-    }
-    /* Not -H's: kept. */
-    const char *other = ".x y\nx\n!x\n..\n";
-    ck_assert_int_eq(cs_header_trace_split(other, strlen(other), &files, &rest), CS_OK);
-    ck_assert_uint_eq(files.n, 0);
-    ck_assert_uint_eq(rest.len, strlen(other));
-    cs_strv_free(&files);
-    cs_bytes_free(&rest);
+    ck_assert(declares("#pragma GCC system_header\n"));
+    ck_assert(declares("int a;\n  #  pragma clang system_header\n"));
+    ck_assert(declares("_Pragma(\"GCC system_header\")"));
+    ck_assert(declares("# 1 \"x.h\" 3\n"));
+    ck_assert(declares("int a;\n\t#12 \"x.h\"\n"));
+    ck_assert(declares("#line 5\n# 7   \"y\" 1 3 4"));
+    ck_assert(!declares(""));
+    ck_assert(!declares("#include \"a.h\"\n#define X 1\n"));
+    ck_assert(!declares("\t# 36(%esp) %eflags\n")); /* an assembler comment */
+    ck_assert(!declares("#line 12 \"x.h\"\n"));     /* #line sets no flags */
+    ck_assert(!declares("x # 1 \"x.h\" 3\n"));      /* not at the start of a line */
 }
 END_TEST
 
-START_TEST(header_trace_merge)
+static bool has_token(const char *text)
 {
-    struct cs_strv files = {0}, traced = {0};
-    const char *const rule[] = {"k.c", "include/x.h", "./inc/y.h"};
-    const char *const trace[] = {"./include/x.h", "/usr/lib/gcc/s.h", "inc/y.h",
-                                 "vend/i.h",      "/usr/lib/gcc/s.h", "././vend/i.h"};
-    for (size_t i = 0; i < 3; i++)
-        ck_assert_int_eq(cs_strv_push(&files, rule[i]), CS_OK);
-    for (size_t i = 0; i < 6; i++)
-        ck_assert_int_eq(cs_strv_push(&traced, trace[i]), CS_OK);
-    ck_assert_int_eq(cs_header_trace_merge(&files, &traced), CS_OK);
-    const char *const want[] = {"k.c", "include/x.h", "./inc/y.h", "/usr/lib/gcc/s.h", "vend/i.h"};
-    ck_assert_uint_eq(files.n, 5);
-    for (size_t i = 0; i < 5; i++)
-        ck_assert_str_eq(files.v[i], want[i]);
-    cs_strv_free(&files);
-    cs_strv_free(&traced);
+    return cs_depscan_has_token(text, strlen(text));
+}
+
+static void leading_is(const char *text, const char *const *want, size_t n)
+{
+    struct cs_strv v = {0};
+    ck_assert_int_eq(cs_depscan_leading_includes(text, strlen(text), &v), CS_OK);
+    ck_assert_uint_eq(v.n, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_str_eq(v.v[i], want[i]);
+    cs_strv_free(&v);
+}
+
+START_TEST(depscan_leading_includes)
+{
+    const char *const ab[] = {"a.h", "sys/b.h"};
+    leading_is("#include \"a.h\"\n#include <sys/b.h>\nint x;\n#include \"c.h\"\n", ab, 2);
+    leading_is("// SPDX\n/* a\n * comment */\n#define F(x) x /* over\n lines */\n"
+               "  #  include \"a.h\" // why\n#ifdef Q\n#import <sys/b.h>\n#endif\nstatic int y;\n",
+               ab, 2);
+    leading_is("#define LONG \\\n  #include \"no.h\"\n#include_next \"a.h\"\n;#include <sys/b.h>\n",
+               ab, 1);
+    leading_is("int x;\n#include \"a.h\"\n", NULL, 0);
+    leading_is("", NULL, 0);
+    ck_assert(has_token("int x;"));
+    ck_assert(has_token("#ifndef G\n#define G\ntypedef int t;\n#endif\n"));
+    ck_assert(!has_token("/* c */\n#define X 1 // y\n\n"));
+    ck_assert(!has_token(""));
+    struct cs_strv v = {0};
+    const char *bad[] = {"#include HDR\n", "#include \"a.h\n\"\n", "#include <a.h\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(cs_depscan_leading_includes(bad[i], strlen(bad[i]), &v), CS_ERR_INVALID);
+        cs_strv_free(&v);
+    }
 }
 END_TEST
 
@@ -1002,8 +983,8 @@ static Suite *suite(void)
     tcase_add_test(tc, stats_text);
     tcase_add_test(tc, mkdirs);
     tcase_add_test(tc, depfile_rules);
-    tcase_add_test(tc, header_trace_split);
-    tcase_add_test(tc, header_trace_merge);
+    tcase_add_test(tc, depscan_system_header);
+    tcase_add_test(tc, depscan_leading_includes);
     suite_add_tcase(s, tc);
     return s;
 }
