@@ -447,26 +447,63 @@ static const char *rule_names(const struct cs_strv *files, const char *name)
     return NULL;
 }
 
-/* The first of the source's leading includes (cs_depscan_leading_includes)
- * that no path of the rule ends in, NULL if none. gcc answers such an
- * include from a precompiled header when it finds one (x.h.gch), and its
- * rule then names neither, so a rebuilt header would be a stale hit. It
- * can only until a header with a token: the check ends there. One that
- * #if left out before that is not named either: not cached, needlessly. */
-static const char *leading_unnamed(const struct cs_strv *leading, const struct cs_strv *files)
+/* Whether dir/name.gch (a file or a directory of them) exists. */
+static bool gch_at(const char *dir, const char *name)
 {
-    for (size_t i = 0; i < leading->n; i++) {
-        const char *path = rule_names(files, leading->v[i]);
-        if (!path)
-            return leading->v[i];
-        struct cs_bytes b = {0};
-        bool token = cs_read_file(path, MAX_OBJECT, &b) == CS_OK &&
-                     cs_depscan_has_token(b.data ? (const char *)b.data : "", b.len);
-        cs_bytes_free(&b);
-        if (token)
-            return NULL;
+    char *base = name[0] == '/' || !dir ? strdup(name) : cs_path_join(dir, name);
+    size_t n = base ? strlen(base) + sizeof ".gch" : 0;
+    char *gch = base ? malloc(n) : NULL;
+    if (gch)
+        snprintf(gch, n, "%s.gch", base);
+    struct stat st;
+    bool yes = !gch || stat(gch, &st) == 0; /* no memory: the cautious answer */
+    free(base);
+    free(gch);
+    return yes;
+}
+
+/* A precompiled header gcc may have read for one of names (the source's
+ * leading includes and the -include files), NULL if none: it looks for
+ * NAME.gch before NAME in each directory it searches, and its rule then
+ * names neither, so a rebuilt one would be a stale hit. Looked for beside
+ * each rule path that ends in a name, and under the source's directory,
+ * the working directory, each -I, -iquote, -isystem and -idirafter and
+ * each CPATH entry. Not in the standard system directories (Debian has
+ * none there). malloc'd. */
+static char *pch_found(const struct job *j, const struct cs_strv *names,
+                       const struct cs_strv *files)
+{
+    struct cs_strv dirs = {0};
+    const char *slash = strrchr(j->a.input, '/');
+    char *srcdir = slash ? strndup(j->a.input, (size_t)(slash - j->a.input + 1)) : strdup(".");
+    bool ok = cs_strv_push_own(&dirs, srcdir) == CS_OK && cs_strv_push(&dirs, ".") == CS_OK;
+    static const char *const opts[] = {"-I", "-iquote", "-isystem", "-idirafter"};
+    for (size_t i = 0; ok && i < j->a.cc.n; i++)
+        for (size_t o = 0; o < sizeof opts / sizeof opts[0]; o++) {
+            const char *a = j->a.cc.v[i];
+            if (!strcmp(a, opts[o]) && i + 1 < j->a.cc.n)
+                ok = cs_strv_push(&dirs, j->a.cc.v[i + 1]) == CS_OK;
+            else if (cs_starts_with(a, opts[o]) && a[strlen(opts[o])])
+                ok = cs_strv_push(&dirs, a + strlen(opts[o])) == CS_OK;
+        }
+    const char *cpath = getenv("CPATH");
+    for (const char *p = cpath; ok && p && *p;) {
+        size_t n = strcspn(p, ":");
+        ok = cs_strv_push_own(&dirs, n ? strndup(p, n) : strdup(".")) == CS_OK;
+        p += n + (p[n] == ':');
     }
-    return NULL;
+    char *found = NULL;
+    for (size_t i = 0; ok && !found && i < names->n; i++) {
+        const char *name = names->v[i];
+        for (size_t d = 0; !found && d < dirs.n; d++)
+            if (gch_at(dirs.v[d], name))
+                found = cs_path_join(dirs.v[d], name);
+        const char *rule = rule_names(files, name);
+        if (!found && rule && gch_at(NULL, rule))
+            found = strdup(rule);
+    }
+    cs_strv_free(&dirs);
+    return ok ? found : strdup("(out of memory)");
 }
 
 /* Whether every -include and -imacros file of the compile is in the rule
@@ -481,8 +518,10 @@ static bool forced_includes_named(const struct job *j, const struct cs_strv *fil
                         !strcmp(a, "--include") || !strcmp(a, "--imacros");
         if (!separate) {
             if (cs_starts_with(a, "-include") || cs_starts_with(a, "--include") ||
-                cs_starts_with(a, "-imacros") || cs_starts_with(a, "--imacros"))
-                return false;
+                cs_starts_with(a, "-imacros") || cs_starts_with(a, "--imacros") ||
+                strstr(a, ",-include") || strstr(a, ",-imacros") || strstr(a, ",--include") ||
+                strstr(a, ",--imacros"))
+                return false; /* joined, or in -Wp */
             continue;
         }
         if (++i >= j->a.cc.n)
@@ -516,17 +555,25 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
                                                             src.len, &leading)
                               : CS_OK;
     cs_bytes_free(&src);
-    if (!same) {
+    for (size_t i = 0; lrc == CS_OK && i + 1 < j->a.cc.n; i++)
+        if (!strcmp(j->a.cc.v[i], "-include") || !strcmp(j->a.cc.v[i], "--include"))
+            lrc = cs_strv_push(&leading, j->a.cc.v[i + 1]);
+    bool ok = same && !declares && lrc == CS_OK;
+    if (!same)
         cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",
                        j->a.input);
-        return false;
-    }
-    if (declares) {
-        cs_strv_free(&leading);
+    else if (declares)
         cs_session_log(&j->ss,
-                       "depend mode: not cached: %s has a line marker (-MMD may leave out "
-                       "what follows it)",
+                       "depend mode: not cached: %s has a line marker or a system_header pragma "
+                       "(-MMD may leave out what follows it)",
                        j->a.input);
+    else if (lrc != CS_OK)
+        cs_session_log(&j->ss,
+                       "depend mode: not cached: %s's leading includes: %s (one could be a "
+                       "precompiled header's)",
+                       j->a.input, cs_strerror(lrc));
+    if (!ok) {
+        cs_strv_free(&leading);
         return false;
     }
     struct cs_bytes d = {0};
@@ -541,25 +588,25 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
         has_source |= !strcmp(strip_dot_slash(files->v[i]), strip_dot_slash(j->a.input));
     if (rc == CS_OK && !has_source)
         rc = CS_ERR_INVALID;
+    char *gch = rc == CS_OK ? pch_found(j, &leading, files) : NULL;
+    cs_strv_free(&leading);
     if (rc != CS_OK) {
         cs_session_log(&j->ss, "depend mode: not cached: the dependency file %s: %s", dep_file,
                        cs_strerror(rc));
         return false;
     }
-    const char *unnamed = lrc == CS_OK ? leading_unnamed(&leading, files) : "(a macro)";
-    if (unnamed) {
+    if (gch) {
         cs_session_log(&j->ss,
-                       "depend mode: not cached: %s's leading #include %s is not in %s (a "
-                       "precompiled header?)",
-                       j->a.input, unnamed, dep_file);
-        cs_strv_free(&leading);
+                       "depend mode: not cached: %s.gch: gcc's rule names neither a precompiled "
+                       "header nor the header it stands for",
+                       gch);
+        free(gch);
         return false;
     }
-    cs_strv_free(&leading);
     if (!forced_includes_named(j, files)) {
         cs_session_log(&j->ss,
-                       "depend mode: not cached: a -include or -imacros file is not in %s (a "
-                       "precompiled header or, with -MMD, a system one?)",
+                       "depend mode: not cached: a -include or -imacros file is not in %s (with "
+                       "-MMD, a system header?)",
                        dep_file);
         return false;
     }
@@ -669,9 +716,14 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
  * With -nostdinc and no system directory given (the Linux kernel's build)
  * no header is found in one, and gcc pre-includes no stdc-predef.h; a
  * file that makes itself one is refused after the compile
- * (declares_system_header). gcc only: clang's rule and flags were not
- * checked. Any spelling it cannot read for sure (an @file, a spec, a
- * system directory in -Wp or -Xpreprocessor) counts against. */
+ * (cs_depscan_declares_system_header). gcc only: clang's rule and flags
+ * were not checked. Anything that may add a system directory counts
+ * against: the options by any spelling it knows (in -Wp and
+ * -Xpreprocessor too; an @file; -B, whose DIR/include the driver adds;
+ * a spec) and the environment (C_INCLUDE_PATH and the like,
+ * COMPILER_PATH, GCC_EXEC_PREFIX). A list of what is refused, not of
+ * what is safe: an option it does not know of is a hole (review of
+ * 2093666 found -B and --include-directory-after). */
 static bool mmd_rule_whole(const struct job *j)
 {
     const char *v = j->version.data ? (const char *)j->version.data : "";
@@ -680,18 +732,21 @@ static bool mmd_rule_whole(const struct job *j)
     if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0') || strstr(path, "clang") ||
         strstr(j->compiler_name, "clang"))
         return false; /* gcc -dumpfullversion's first line; clang prints none */
-    static const char *const env[] = {"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH",
-                                      "OBJCPLUS_INCLUDE_PATH"};
+    static const char *const env[] = {"C_INCLUDE_PATH",    "CPLUS_INCLUDE_PATH",
+                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH",
+                                      "COMPILER_PATH",     "GCC_EXEC_PREFIX"};
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
         if (getenv(env[i]) && *getenv(env[i]))
             return false; /* system directories, -nostdinc or not */
-    static const char *const sys[] = {"isystem",   "idirafter", "iwithprefix", "sysroot",
-                                      "imultilib", "iprefix",   "specs"};
+    static const char *const sys[] = {
+        "isystem",      "idirafter",     "iwithprefix", "sysroot",
+        "imultilib",    "iprefix",       "specs",       "include-directory-after",
+        "include-with", "include-prefix"};
     bool nostdinc = false;
     for (size_t i = 0; i < j->a.cc.n; i++) {
         const char *a = j->a.cc.v[i];
-        if (a[0] == '@')
-            return false;
+        if (a[0] == '@' || cs_starts_with(a, "-B") || cs_starts_with(a, "--prefix"))
+            return false; /* -B DIR: the driver adds -isystem DIR/include */
         for (size_t k = 0; k < sizeof sys / sizeof sys[0]; k++)
             if (strstr(a, sys[k]))
                 return false;

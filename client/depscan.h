@@ -12,21 +12,17 @@
 
 /* Whether text may make itself, and so what it includes, a system header,
  * which -MMD leaves out of its rule: "system_header" anywhere (gcc's and
- * clang's pragma, also in _Pragma), or a GNU line marker with a file name
- * (`# 1 "x.h" 3`: its flags may say so). */
+ * clang's pragma, also in _Pragma), or a GNU line marker (`# 1 "x.h" 3`:
+ * its flags may say so), read after splices, with digraphs and trigraphs
+ * for '#'. */
 bool cs_depscan_declares_system_header(const uint8_t *text, size_t len);
 
 /* The names of the #include, #include_next and #import directives before
  * the source's first token, appended to names: the only ones gcc may
- * answer from a precompiled header (x.h.gch), and then the rule does not
- * name the header. Directives inside #if are listed too, and so are the
- * includes after one whose header has a token (cs_depscan_has_token),
- * which gcc can no longer answer so. CS_ERR_INVALID for an include it
- * cannot name (a macro). */
+ * answer from a precompiled header (x.h.gch), whose header its rule then
+ * does not name. Directives inside #if are listed too. CS_ERR_INVALID
+ * when it cannot be sure of them: an include it cannot name (a macro), or
+ * a token inside #if (gcc may skip it and go on to an include). */
 enum cs_status cs_depscan_leading_includes(const char *text, size_t len, struct cs_strv *names);
-
-/* Whether text holds anything but blanks, comments and directives: a
- * header that does ends gcc's leading includes. */
-bool cs_depscan_has_token(const char *text, size_t len);
 
 #endif

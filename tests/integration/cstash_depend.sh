@@ -2,9 +2,9 @@
 # with no preprocessor run, and takes the headers from the compiler's own
 # -MD rule; the next compile is a direct hit with the same object and the
 # same .d as gcc's; a changed header (one whose name has a space too) is a
-# miss, never a stale hit; -MMD (no system headers in the list) takes the
-# rest from gcc's -H where it can and else falls back, as does a rule it
-# cannot read; entries are shared with the normal mode.
+# miss, never a stale hit; -MMD (no system headers in the list) is used
+# only where there can be none, and a rule it cannot read falls back, as
+# does a precompiled header; entries are shared with the normal mode.
 source "$CS_SRCDIR/tests/lib.sh"
 
 export CSTASH_DIR=$TEST_TMP/cache CSTASH_LOG=$TEST_TMP/cstash.log CSTASH_CONFIG=$TEST_TMP/none.conf
@@ -125,10 +125,15 @@ printf '#pragma GCC system_header\n#include "sh_impl.h"\n' >sh/sh.h
 echo '#define S 1' >sh/sh_impl.h
 printf '# 1 "fake.h" 3\n#include "lm_impl.h"\n' >sh/lm.h
 echo '#define L 1' >sh/lm_impl.h
+printf '#pragma GCC system_\\\nheader\n#include "sp_impl.h"\n' >sh/sp.h
+echo '#define P 1' >sh/sp_impl.h
+echo '#define M 1' >sh/ml_impl.h
 printf '#include "sh.h"\nint s(void) { return S; }\n' >sh.c
 printf '#include "lm.h"\nint s(void) { return L; }\n' >lm.c
+printf '#include "sp.h"\nint s(void) { return P; }\n' >sp.c
+printf '# 1 "fake.c" 3\n#include "ml_impl.h"\nint s(void) { return M; }\n' >ml.c
 sleep 0.1
-for c in sh lm; do
+for c in sh lm sp ml; do
     SF=(-nostdinc -Ish -O2 -c $c.c -Wp,-MMD,.$c.o.d)
     for i in 1 2; do
         "$CSTASH" "$CC" "${SF[@]}" -o $c.o || fail "cstash gcc ${SF[*]} failed"
@@ -140,15 +145,21 @@ for c in sh lm; do
     cmp -s $c.o p$c.o || fail "sh/${c}_impl.h, left out of the -MMD rule by $c.h, changed: stale object"
 done
 grep -q 'declares itself a system header' "$TEST_TMP/cstash.log" || fail "the refusal is not logged"
-ok "depend_mmd_self_declared_system_header: a #pragma GCC system_header or a line marker keeps -MMD out of depend mode"
+ok "depend_mmd_self_declared_system_header: a #pragma GCC system_header (spliced too) or a line marker (in the source too) keeps -MMD out of depend mode"
 
 mkdir -p sd
 echo '#define E 1' >sd/ev.h
 printf '#include <ev.h>\nint e(void) { return E; }\n' >e.c
 sleep 0.1
-for how in isystem env; do
+mkdir -p sdB
+ln -sfn ../sd sdB/include
+for how in isystem env B; do
     EF=(-nostdinc -O2 -c e.c -Wp,-MMD,.e.o.d -D$how)
-    [ $how = env ] && export C_INCLUDE_PATH=$p/sd || EF+=(-isystem sd)
+    case $how in
+        env) export C_INCLUDE_PATH=$p/sd ;;
+        B) EF+=(-B "$p/sdB/") ;; # the driver adds -isystem DIR/include
+        *) EF+=(-isystem sd) ;;
+    esac
     for i in 1 2; do
         "$CSTASH" "$CC" "${EF[@]}" -o e.o || fail "cstash gcc ${EF[*]} failed"
     done
@@ -159,20 +170,31 @@ for how in isystem env; do
     unset C_INCLUDE_PATH
     cmp -s e.o pe.o || fail "-MMD with a system directory ($how) gave a stale object"
 done
-ok "depend_mmd_system_dir: -MMD with -isystem or C_INCLUDE_PATH is not keyed by its rule"
+ok "depend_mmd_system_dir: -MMD with -isystem, C_INCLUDE_PATH or -B is not keyed by its rule"
 
 # A precompiled header (p.h.gch beside p.h): gcc's rule names neither, so
-# a rebuilt one must not be a hit of the old object.
-mkdir -p pch
-printf '#include "p.h"\nint q(void) { return PV; }\n' >q.c
-printf 'int q2(void) { return PV; }\n' >q2.c
+# a rebuilt one must not be a hit of the old object. Review of 2093666:
+# a byte order mark, #if 0 text, a second include of the same header, a
+# same-named header elsewhere, -Wp,-include.
+mkdir -p pch/sub
+printf '#ifndef P_H\n#define P_H\n#include "inner.h"\n#define PV IV\n#endif\n' >pch/p.h
+echo 'int subp;' >pch/sub/p.h
+echo '#include "p.h"' >pch/other.h
+printf '#include "p.h"\nint q(void) { return PV; }\n' >q1.c
+printf 'int q(void) { return PV; }\n' >q2.c
+printf '\xef\xbb\xbf#include "p.h"\nint q(void) { return PV; }\n' >q3.c
+printf '#if 0\nold text\n#endif\n#include "p.h"\nint q(void) { return PV; }\n' >q4.c
+printf '#include "p.h"\n#include "other.h"\nint q(void) { return PV; }\n' >q5.c
+printf '#include "p.h"\n#include "sub/p.h"\nint q(void) { return PV; }\n' >q6.c
+cp q2.c q7.c
 for i in 1 2 3; do
-    echo "#define PV $i" >pch/p.h
+    echo "#define IV $i" >pch/inner.h
     /usr/bin/gcc -O2 -Ipch -x c-header pch/p.h -o pch/p.h.gch
     sleep 0.1
-    for c in q q2; do
+    for c in q1 q2 q3 q4 q5 q6 q7; do
         QF=(-O2 -Ipch -c $c.c -MD -MF $c.d)
         [ $c = q2 ] && QF+=(-include p.h)
+        [ $c = q7 ] && QF+=(-Wp,-include,p.h)
         "$CSTASH" "$CC" "${QF[@]}" -o $c.o || fail "cstash gcc ${QF[*]} failed"
         /usr/bin/gcc "${QF[@]}" -o p$c.o
         cmp -s $c.o p$c.o || fail "$c.c with a rebuilt precompiled header (round $i): stale object"
