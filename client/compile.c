@@ -550,14 +550,18 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
         same = memcmp(sh, j->src_hash, sizeof sh) == 0;
     }
     bool declares = same && j->mmd_rule && cs_depscan_declares_system_header(src.data, src.len);
+    /* The first file gcc opens may be precompiled: a forced one if any,
+     * else one of the source's leading includes. */
     struct cs_strv leading = {0};
-    enum cs_status lrc = same ? cs_depscan_leading_includes(src.data ? (const char *)src.data : "",
-                                                            src.len, &leading)
-                              : CS_OK;
-    cs_bytes_free(&src);
+    enum cs_status lrc = CS_OK;
     for (size_t i = 0; lrc == CS_OK && i + 1 < j->a.cc.n; i++)
-        if (!strcmp(j->a.cc.v[i], "-include") || !strcmp(j->a.cc.v[i], "--include"))
+        if (!strcmp(j->a.cc.v[i], "-include") || !strcmp(j->a.cc.v[i], "--include") ||
+            !strcmp(j->a.cc.v[i], "-imacros") || !strcmp(j->a.cc.v[i], "--imacros"))
             lrc = cs_strv_push(&leading, j->a.cc.v[i + 1]);
+    if (same && lrc == CS_OK && leading.n == 0)
+        lrc =
+            cs_depscan_leading_includes(src.data ? (const char *)src.data : "", src.len, &leading);
+    cs_bytes_free(&src);
     bool ok = same && !declares && lrc == CS_OK;
     if (!same)
         cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",

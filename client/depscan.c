@@ -180,8 +180,8 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
             if (!q || memchr(p + 1, '\n', (size_t)(q - p - 1)))
                 return CS_ERR_INVALID; /* a macro, or no name on the line */
             enum cs_status rc = cs_strv_push_own(names, strndup(p + 1, (size_t)(q - p - 1)));
-            if (rc != CS_OK)
-                return rc;
+            if (rc != CS_OK || depth == 0)
+                return rc; /* gcc opens it for sure: no later one is precompiled */
             p = q + 1;
         }
         p = skip_line(p, end);

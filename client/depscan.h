@@ -17,12 +17,14 @@
  * for '#'. */
 bool cs_depscan_declares_system_header(const uint8_t *text, size_t len);
 
-/* The names of the #include, #include_next and #import directives before
- * the source's first token, appended to names: the only ones gcc may
- * answer from a precompiled header (x.h.gch), whose header its rule then
- * does not name. Directives inside #if are listed too. CS_ERR_INVALID
- * when it cannot be sure of them: an include it cannot name (a macro), or
- * a token inside #if (gcc may skip it and go on to an include). */
+/* The names of the #include, #include_next and #import directives that
+ * may be the first file the source opens, appended to names: gcc answers
+ * only that one from a precompiled header (x.h.gch; seen with gcc 12: not
+ * a later one, even after a header with no token), and its rule then
+ * names neither. Those are the ones inside #if up to the first outside
+ * any #if, and none after a token. CS_ERR_INVALID when it cannot be sure
+ * of them: an include it cannot name (a macro), or a token inside #if
+ * (gcc may skip it and go on to an include). */
 enum cs_status cs_depscan_leading_includes(const char *text, size_t len, struct cs_strv *names);
 
 #endif

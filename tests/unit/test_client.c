@@ -941,10 +941,15 @@ static void leading_is(const char *text, const char *const *want, size_t n)
 START_TEST(depscan_leading_includes)
 {
     const char *const ab[] = {"a.h", "sys/b.h"};
-    leading_is("#include \"a.h\"\n#include <sys/b.h>\nint x;\n#include \"c.h\"\n", ab, 2);
-    leading_is("// SPDX\n/* a\n * comment */\n#define F(x) x /* over\n lines */\n"
-               "  #  include \"a.h\" // why\n#ifdef Q\n#import <sys/b.h>\n#endif\nstatic int y;\n",
-               ab, 2);
+    /* Up to the first outside #if: gcc opens it, and no later one is
+     * precompiled. */
+    leading_is("#include \"a.h\"\n#include <sys/b.h>\nint x;\n#include \"c.h\"\n", ab, 1);
+    leading_is(
+        "// SPDX\n/* a\n * comment */\n#define F(x) x /* over\n lines */\n"
+        "#ifdef Q\n  #  include \"a.h\" // why\n#endif\n#import <sys/b.h>\n#include \"c.h\"\n",
+        ab, 2);
+    leading_is("#if A\n#if B\n#include \"a.h\"\n#endif\n#endif\n#include <sys/b.h>\n", ab, 2);
+    leading_is("#ifdef A\n#endif\n#include \"a.h\"\n#if X\nint y;\n#endif\n", ab, 1);
     leading_is("#define LONG \\\n  #include \"no.h\"\n#include_next \"a.h\"\n;#include <sys/b.h>\n",
                ab, 1);
     leading_is("int x;\n#include \"a.h\"\n", NULL, 0);
