@@ -468,10 +468,12 @@ static bool gch_at(const char *dir, const char *name)
  * names neither, so a rebuilt one would be a stale hit. Looked for beside
  * each rule path that ends in a name, and under the source's directory,
  * the working directory, each -I, -iquote, -isystem and -idirafter and
- * each CPATH entry. Not in the standard system directories (Debian has
- * none there). malloc'd. */
-static char *pch_found(const struct job *j, const struct cs_strv *names,
-                       const struct cs_strv *files)
+ * each CPATH (and C_INCLUDE_PATH...) entry. Not in the standard system
+ * directories (Debian has none there). true, with the .gch's path in
+ * *where (malloc'd), when one is found; true with NULL when out of
+ * memory. */
+static bool pch_found(const struct job *j, const struct cs_strv *names, const struct cs_strv *files,
+                      char **where)
 {
     struct cs_strv dirs = {0};
     const char *slash = strrchr(j->a.input, '/');
@@ -486,24 +488,32 @@ static char *pch_found(const struct job *j, const struct cs_strv *names,
             else if (cs_starts_with(a, opts[o]) && a[strlen(opts[o])])
                 ok = cs_strv_push(&dirs, a + strlen(opts[o])) == CS_OK;
         }
-    const char *cpath = getenv("CPATH");
-    for (const char *p = cpath; ok && p && *p;) {
-        size_t n = strcspn(p, ":");
-        ok = cs_strv_push_own(&dirs, n ? strndup(p, n) : strdup(".")) == CS_OK;
-        p += n + (p[n] == ':');
-    }
+    static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"};
+    for (size_t e = 0; e < sizeof env / sizeof env[0]; e++)
+        for (const char *p = getenv(env[e]); ok && p && *p;) {
+            size_t n = strcspn(p, ":");
+            ok = cs_strv_push_own(&dirs, n ? strndup(p, n) : strdup(".")) == CS_OK;
+            p += n + (p[n] == ':');
+        }
     char *found = NULL;
     for (size_t i = 0; ok && !found && i < names->n; i++) {
         const char *name = names->v[i];
-        for (size_t d = 0; !found && d < dirs.n; d++)
+        for (size_t d = 0; ok && !found && d < dirs.n; d++)
             if (gch_at(dirs.v[d], name))
-                found = cs_path_join(dirs.v[d], name);
+                ok = (found = cs_path_join(dirs.v[d], name)) != NULL;
         const char *rule = rule_names(files, name);
-        if (!found && rule && gch_at(NULL, rule))
-            found = strdup(rule);
+        if (ok && !found && rule && gch_at(NULL, rule))
+            ok = (found = strdup(rule)) != NULL;
     }
     cs_strv_free(&dirs);
-    return ok ? found : strdup("(out of memory)");
+    if (!ok) {
+        free(found);
+        *where = NULL;
+        return true; /* out of memory: the cautious answer */
+    }
+    *where = found;
+    return found != NULL;
 }
 
 /* Whether every -include and -imacros file of the compile is in the rule
@@ -592,18 +602,19 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
         has_source |= !strcmp(strip_dot_slash(files->v[i]), strip_dot_slash(j->a.input));
     if (rc == CS_OK && !has_source)
         rc = CS_ERR_INVALID;
-    char *gch = rc == CS_OK ? pch_found(j, &leading, files) : NULL;
+    char *gch = NULL;
+    bool pch = rc == CS_OK && pch_found(j, &leading, files, &gch);
     cs_strv_free(&leading);
     if (rc != CS_OK) {
         cs_session_log(&j->ss, "depend mode: not cached: the dependency file %s: %s", dep_file,
                        cs_strerror(rc));
         return false;
     }
-    if (gch) {
+    if (pch) {
         cs_session_log(&j->ss,
                        "depend mode: not cached: %s.gch: gcc's rule names neither a precompiled "
                        "header nor the header it stands for",
-                       gch);
+                       gch ? gch : "(out of memory)");
         free(gch);
         return false;
     }
@@ -761,8 +772,61 @@ static bool mmd_rule_whole(const struct job *j)
 
 /* Whether depend mode can key this compile by its -MD rule (or a -MMD
  * rule that names every file, mmd_rule_whole). */
+/* Whether arg is a unique-prefix spelling (at least "--xy") of a long
+ * option gcc reads as a -M option (the one depend mode adds would lose). */
+static bool long_dep_option(const char *arg)
+{
+    static const char *const names[] = {"--dependencies", "--user-dependencies",
+                                        "--write-dependencies", "--write-user-dependencies",
+                                        "--print-missing-file-dependencies"};
+    size_t n = strcspn(arg, "=");
+    for (size_t i = 0; n >= 4 && i < sizeof names / sizeof names[0]; i++)
+        if (!strncmp(arg, names[i], n))
+            return true;
+    return false;
+}
+
+/* Whether the arguments and environment are ones depend mode's checks
+ * can read (review of 3174205): pch_found looks for a .gch in the
+ * include directories it can parse, so any other way of giving one (in
+ * -Wp or -Xpreprocessor, -I=, -iwithprefixbefore, --include-directory,
+ * -B, an @file inside -Wp), input read in another charset, preprocessed
+ * input (#pragma GCC pch_preprocess) and a long -M spelling keep the
+ * normal path. */
+static bool depend_args_ok(const struct job *j)
+{
+    static const char *const env[] = {"COMPILER_PATH", "GCC_EXEC_PREFIX"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
+        if (getenv(env[i]) && *getenv(env[i]))
+            return false;
+    const char *dot = strrchr(j->a.input, '.');
+    if (dot &&
+        (!strcmp(dot, ".i") || !strcmp(dot, ".ii") || !strcmp(dot, ".mi") || !strcmp(dot, ".mii")))
+        return false;
+    static const char *const dirs[] = {"-I=", "-iquote=", "-isystem=", "-idirafter="};
+    for (size_t i = 0; i < j->a.cc.n; i++) {
+        const char *a = j->a.cc.v[i];
+        if (strstr(a, ",-I") || strstr(a, ",-i") || strstr(a, ",@") || strstr(a, ",--") ||
+            !strcmp(a, "-Xpreprocessor") || cs_starts_with(a, "-iwithprefix") ||
+            cs_starts_with(a, "--include-directory") || cs_starts_with(a, "-B") ||
+            cs_starts_with(a, "--prefix") || cs_starts_with(a, "-finput-charset") ||
+            !strcmp(a, "-fpreprocessed") || long_dep_option(a))
+            return false;
+        for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++)
+            if (cs_starts_with(a, dirs[k]))
+                return false;
+        if ((!strcmp(a, "-I") || !strcmp(a, "-iquote") || !strcmp(a, "-isystem") ||
+             !strcmp(a, "-idirafter")) &&
+            i + 1 < j->a.cc.n && j->a.cc.v[i + 1][0] == '=')
+            return false;
+    }
+    return true;
+}
+
 static bool depend_ok(const struct job *j)
 {
+    if (!depend_args_ok(j))
+        return false;
     if (j->a.dep_user_only && !mmd_rule_whole(j))
         return false; /* -MMD: the rule leaves out the system headers */
     if (!j->a.dep && j->a.dep_file)

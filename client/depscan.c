@@ -6,45 +6,60 @@
 
 #include "client/depscan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool blank(char c)
 {
-    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r';
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v';
 }
 
-/* The length of a splice at p (a backslash or "??/", blanks, a newline),
- * 0 if none. */
-static size_t splice_len(const char *p, const char *end)
-{
-    size_t k = 0;
-    if (p < end && *p == '\\')
-        k = 1;
-    else if (end - p >= 3 && p[0] == '?' && p[1] == '?' && p[2] == '/')
-        k = 3; /* a splice only with trigraphs on: see unsplice */
-    else
-        return 0;
-    while (p + k < end && blank(p[k]))
-        k++;
-    return p + k < end && p[k] == '\n' ? k + 1 : 0;
-}
+/* How unsplice reads "??/" before a newline: a splice only with
+ * -trigraphs, which the scan cannot see. */
+enum trigraphs { TRI_SPLICE, TRI_PLAIN, TRI_REFUSE };
 
-/* text[0..n) without its splices (and a UTF-8 byte order mark), into out.
- * Whether "??/" splices depends on -trigraphs: CS_ERR_INVALID for one
- * unless trigraph_ok (then it is taken as one). */
-static enum cs_status unsplice(const char *text, size_t n, bool trigraph_ok, struct cs_bytes *out)
+/* text[0..n) as the preprocessor's first phases leave it, into out: a
+ * UTF-8 byte order mark dropped, "\r\n" and a lone '\r' read as '\n'
+ * (gcc does), and splices (a backslash, or "??/" as tri says, then blanks
+ * and a newline) removed. CS_ERR_INVALID for a "??/" splice under
+ * TRI_REFUSE. */
+static enum cs_status unsplice(const char *text, size_t n, enum trigraphs tri, struct cs_bytes *out)
 {
     size_t i = n >= 3 && !memcmp(text, "\xef\xbb\xbf", 3) ? 3 : 0;
     enum cs_status rc = cs_bytes_append(out, "", 0);
-    while (rc == CS_OK && i < n) {
-        size_t q = i, k = 0;
-        while (q < n && !(k = splice_len(text + q, text + n)))
-            q++;
-        if (k && text[q] == '?' && !trigraph_ok)
-            return CS_ERR_INVALID;
-        rc = cs_bytes_append(out, text + i, q - i);
-        i = q + k;
+    char *o = rc == CS_OK ? malloc(n + 1) : NULL;
+    if (!o)
+        return CS_ERR_NOMEM;
+    size_t len = 0;
+    while (i < n) {
+        size_t k = 0;
+        if (text[i] == '\\')
+            k = 1;
+        else if (n - i >= 3 && text[i] == '?' && text[i + 1] == '?' && text[i + 2] == '/')
+            k = tri == TRI_PLAIN ? 0 : 3;
+        if (k) {
+            size_t e = i + k;
+            while (e < n && blank(text[e]))
+                e++;
+            bool nl = e < n && (text[e] == '\n' || text[e] == '\r');
+            if (nl && k == 3 && tri == TRI_REFUSE) {
+                free(o);
+                return CS_ERR_INVALID;
+            }
+            if (nl) {
+                i = e + (text[e] == '\r' && e + 1 < n && text[e + 1] == '\n' ? 2 : 1);
+                continue;
+            }
+        }
+        if (text[i] == '\r') {
+            o[len++] = '\n';
+            i += i + 1 < n && text[i + 1] == '\n' ? 2 : 1;
+            continue;
+        }
+        o[len++] = text[i++];
     }
+    rc = cs_bytes_append(out, o, len);
+    free(o);
     return rc;
 }
 
@@ -116,16 +131,38 @@ static bool word_is(const char *w, size_t n, const char *s)
     return strlen(s) == n && !memcmp(w, s, n);
 }
 
+/* Past blanks and comments that end on this line. */
+static const char *skip_blanks_on_line(const char *p, const char *end)
+{
+    for (;;) {
+        while (p < end && blank(*p))
+            p++;
+        if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *stop = nl ? nl : end;
+            const char *q = p + 2;
+            while (stop - q >= 2 && !(q[0] == '*' && q[1] == '/'))
+                q++;
+            if (stop - q < 2)
+                return p; /* goes on over lines: not skipped */
+            p = q + 2;
+            continue;
+        }
+        return p;
+    }
+}
+
 /* Whether the spliced text has a line marker: a '#' first on a line
- * (after blanks and comments) and then a digit, whatever follows it (gcc
- * expands macros there). */
+ * (after blanks and comments that end on it) and then a digit, whatever
+ * follows (gcc expands macros there). Every line is looked at, inside a
+ * comment or a raw string too: a false alarm only costs a hit. */
 static bool has_line_marker(const char *p, const char *end)
 {
     while (p < end) {
-        const char *q = skip_blanks(p, end);
+        const char *q = skip_blanks_on_line(p, end);
         size_t h = hash_len(q, end);
         if (h) {
-            q = skip_blanks(q + h, end);
+            q = skip_blanks_on_line(q + h, end);
             if (q < end && *q >= '0' && *q <= '9')
                 return true;
         }
@@ -135,10 +172,11 @@ static bool has_line_marker(const char *p, const char *end)
     return false;
 }
 
-bool cs_depscan_declares_system_header(const uint8_t *d, size_t n)
+/* The check of one reading of the text (see unsplice). */
+static bool declares_as(const uint8_t *d, size_t n, enum trigraphs tri)
 {
     struct cs_bytes s = {0};
-    if (unsplice((const char *)d, d ? n : 0, true, &s) != CS_OK) {
+    if (unsplice((const char *)d, d ? n : 0, tri, &s) != CS_OK) {
         cs_bytes_free(&s);
         return true; /* cannot tell: the cautious answer */
     }
@@ -148,6 +186,13 @@ bool cs_depscan_declares_system_header(const uint8_t *d, size_t n)
                has_line_marker(t, t + s.len);
     cs_bytes_free(&s);
     return yes;
+}
+
+bool cs_depscan_declares_system_header(const uint8_t *d, size_t n)
+{
+    /* With and without trigraphs: the scan cannot tell which gcc reads. */
+    return declares_as(d, n, TRI_PLAIN) ||
+           ((d && memmem(d, n, "?\?/", 3)) && declares_as(d, n, TRI_SPLICE));
 }
 
 /* The directives before the spliced text's first token (see depscan.h). */
@@ -161,8 +206,17 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
             continue;
         }
         size_t h = hash_len(p, end);
-        if (!h)
-            return p < end && depth > 0 ? CS_ERR_INVALID : CS_OK;
+        if (!h) {
+            /* A token. Inside #if gcc may skip it; a macro that expands to
+             * nothing, or _Pragma, is no token to gcc: unsure, when an
+             * include may follow. */
+            bool word =
+                p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_');
+            if (p < end && (depth > 0 || (word && (memmem(p, (size_t)(end - p), "include", 7) ||
+                                                   memmem(p, (size_t)(end - p), "import", 6)))))
+                return CS_ERR_INVALID;
+            return CS_OK;
+        }
         p = skip_blanks(p + h, end);
         const char *word = p;
         while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
@@ -191,7 +245,7 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
 enum cs_status cs_depscan_leading_includes(const char *text, size_t len, struct cs_strv *names)
 {
     struct cs_bytes s = {0};
-    enum cs_status rc = unsplice(text, text ? len : 0, false, &s);
+    enum cs_status rc = unsplice(text, text ? len : 0, TRI_REFUSE, &s);
     if (rc == CS_OK)
         rc = s.data ? scan_leading((const char *)s.data, (const char *)s.data + s.len, names)
                     : CS_OK;

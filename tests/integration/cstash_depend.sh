@@ -153,11 +153,14 @@ printf '#include <ev.h>\nint e(void) { return E; }\n' >e.c
 sleep 0.1
 mkdir -p sdB
 ln -sfn ../sd sdB/include
-for how in isystem env B; do
+echo "-isystem $p/sd" >sd.opts
+for how in isystem env B wpat wud; do
     EF=(-nostdinc -O2 -c e.c -Wp,-MMD,.e.o.d -D$how)
     case $how in
         env) export C_INCLUDE_PATH=$p/sd ;;
         B) EF+=(-B "$p/sdB/") ;; # the driver adds -isystem DIR/include
+        wpat) EF+=("-Wp,@$p/sd.opts") ;;
+        wud) EF=(-O2 -c e.c -isystem sd --write-user-dependencies) ;; # -MMD by another name
         *) EF+=(-isystem sd) ;;
     esac
     for i in 1 2; do
@@ -170,12 +173,13 @@ for how in isystem env B; do
     unset C_INCLUDE_PATH
     cmp -s e.o pe.o || fail "-MMD with a system directory ($how) gave a stale object"
 done
-ok "depend_mmd_system_dir: -MMD with -isystem, C_INCLUDE_PATH or -B is not keyed by its rule"
+ok "depend_mmd_system_dir: -MMD with -isystem, C_INCLUDE_PATH, -B, -Wp,@file, or as --write-user-dependencies is not keyed by its rule"
 
 # A precompiled header (p.h.gch beside p.h): gcc's rule names neither, so
 # a rebuilt one must not be a hit of the old object. Review of 2093666:
 # a byte order mark, #if 0 text, a second include of the same header, a
-# same-named header elsewhere, -Wp,-include.
+# same-named header elsewhere, -Wp,-include; of 3174205: -Wp,-I, a macro
+# that expands to nothing before the include.
 mkdir -p pch/sub
 printf '#ifndef P_H\n#define P_H\n#include "inner.h"\n#define PV IV\n#endif\n' >pch/p.h
 echo 'int subp;' >pch/sub/p.h
@@ -187,14 +191,17 @@ printf '#if 0\nold text\n#endif\n#include "p.h"\nint q(void) { return PV; }\n' >
 printf '#include "p.h"\n#include "other.h"\nint q(void) { return PV; }\n' >q5.c
 printf '#include "p.h"\n#include "sub/p.h"\nint q(void) { return PV; }\n' >q6.c
 cp q2.c q7.c
+cp q1.c q8.c
+printf '#define EMPTY\nEMPTY\n#include "p.h"\nint q(void) { return PV; }\n' >q9.c
 for i in 1 2 3; do
     echo "#define IV $i" >pch/inner.h
     /usr/bin/gcc -O2 -Ipch -x c-header pch/p.h -o pch/p.h.gch
     sleep 0.1
-    for c in q1 q2 q3 q4 q5 q6 q7; do
+    for c in q1 q2 q3 q4 q5 q6 q7 q8 q9; do
         QF=(-O2 -Ipch -c $c.c -MD -MF $c.d)
         [ $c = q2 ] && QF+=(-include p.h)
         [ $c = q7 ] && QF+=(-Wp,-include,p.h)
+        [ $c = q8 ] && QF=(-O2 -Wp,-Ipch -c $c.c -MD -MF $c.d)
         "$CSTASH" "$CC" "${QF[@]}" -o $c.o || fail "cstash gcc ${QF[*]} failed"
         /usr/bin/gcc "${QF[@]}" -o p$c.o
         cmp -s $c.o p$c.o || fail "$c.c with a rebuilt precompiled header (round $i): stale object"

@@ -915,10 +915,14 @@ START_TEST(depscan_system_header)
     ck_assert(declares("#line 5\n# 7   \"y\" 1 3 4"));
     ck_assert(!declares(""));
     ck_assert(!declares("#include \"a.h\"\n#define X 1\n"));
-    ck_assert(declares("\t# 36(%esp) %eflags\n"));          /* an assembler comment: cautious */
-    ck_assert(!declares("#line 12 \"x.h\"\n"));             /* #line sets no flags */
-    ck_assert(!declares("x # 1 \"x.h\" 3\n"));              /* not at the start of a line */
-    ck_assert(declares("#pragma GCC system_\\\nheader\n")); /* a splice */
+    ck_assert(declares("\t# 36(%esp) %eflags\n"));            /* an assembler comment: cautious */
+    ck_assert(!declares("#line 12 \"x.h\"\n"));               /* #line sets no flags */
+    ck_assert(!declares("x # 1 \"x.h\" 3\n"));                /* not at the start of a line */
+    ck_assert(declares("#pragma GCC system_\\\nheader\n"));   /* a splice */
+    ck_assert(declares("// note ?\?/\n# 1 \"tg.h\" 3\n"));    /* no trigraphs: a marker */
+    ck_assert(declares("#pragma GCC system_?\?/\nheader\n")); /* trigraphs: a splice */
+    ck_assert(declares("int a;\r# 1 \"x.h\" 3\r"));           /* lone CRs */
+    ck_assert(declares("R\"(\n/*)\";\n# 1 \"raw.h\" 3\n// */\n")); /* a raw string */
     ck_assert(declares("%: 1 \"h1.h\" 3\n"));
     ck_assert(declares("#/**/1 \"h1.h\" 3\n"));
     ck_assert(declares("#define F \"h1.h\"\n# 1 F 3\n"));
@@ -952,7 +956,8 @@ START_TEST(depscan_leading_includes)
     leading_is("#ifdef A\n#endif\n#include \"a.h\"\n#if X\nint y;\n#endif\n", ab, 1);
     leading_is("#define LONG \\\n  #include \"no.h\"\n#include_next \"a.h\"\n;#include <sys/b.h>\n",
                ab, 1);
-    leading_is("int x;\n#include \"a.h\"\n", NULL, 0);
+    leading_is("int x;\nstatic int y;\n", NULL, 0);
+    leading_is("// licence\r#include \"a.h\"\r", ab, 1); /* a lone CR ends a line */
     leading_is("", NULL, 0);
     const char *const p[] = {"p.h"};
     leading_is("\xef\xbb\xbf#include \"p.h\"\nint x;\n", p, 1); /* a byte order mark */
@@ -961,9 +966,12 @@ START_TEST(depscan_leading_includes)
     leading_is("#define OPEN \"/*\"\n#include \"p.h\"\n", p, 1);
     leading_is("#define A \\ \r\n  1\r\n#include \"p.h\"\r\n", p, 1);
     struct cs_strv v = {0};
-    const char *bad[] = {"#include HDR\n", "#include \"a.h\n\"\n", "#include <a.h\n",
-                         "#if 0\nold text\n#endif\n#include \"p.h\"\n",
-                         "#define X ?\?/\n#include \"p.h\"\n"};
+    const char *bad[] = {
+        "#include HDR\n", "#include \"a.h\n\"\n", "#include <a.h\n",
+        "#if 0\nold text\n#endif\n#include \"p.h\"\n", "#define X ?\?/\n#include \"p.h\"\n",
+        /* no token to gcc: an include may follow */
+        "#define EMPTY\nEMPTY\n#include \"p.h\"\n", "_Pragma(\"GCC poison z\")\n#include \"p.h\"\n",
+        "int x;\n#include \"a.h\"\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(cs_depscan_leading_includes(bad[i], strlen(bad[i]), &v), CS_ERR_INVALID);
         cs_strv_free(&v);
