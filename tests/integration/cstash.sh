@@ -155,6 +155,18 @@ set +e; cs @missing.rsp >/dev/null 2>&1; set -e
 [ "$(cstat uncacheable_response_file)" = 1 ] || fail "an unreadable response file is not counted"
 ok "response files: read and hit; unreadable ones pass through"
 
+# -Wp,@file: cc1 reads it itself, so its options are in no key.
+echo '-DWPV=1' >wp.rsp
+printf 'int wpv(void) { return WPV; }\n' >wp.c
+sleep 0.1
+cs -c wp.c -o wp.o -Wp,@wp.rsp
+cs -c wp.c -o wp.o -Wp,@wp.rsp
+echo '-DWPV=2' >wp.rsp
+cs -c wp.c -o wp.o -Wp,@wp.rsp
+gcc -c wp.c -o pwp.o -Wp,@wp.rsp
+cmp -s wp.o pwp.o || fail "a changed -Wp,@file gave a stale object"
+ok "wp_response_file_uncached: -Wp,@file is run uncached"
+
 # Two checkouts at different absolute paths share hits with CSTASH_BASEDIR.
 for c in one two; do mkdir -p "$TEST_TMP/$c"; cp -r "$p" "$TEST_TMP/$c/proj"; done
 sleep 0.1
