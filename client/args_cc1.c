@@ -75,6 +75,11 @@ static enum cs_status forwarded_value(struct args_state *p, enum route r, const 
 {
     enum operand op = p->pending[r];
     p->pending[r] = OPERAND_NONE;
+    if (v[0] == '@') {
+        /* cc1 reads the @file itself; its options are in no key (review of 3174205) */
+        cs_args_uncacheable(p, CS_UNC_RESPONSE_FILE, v);
+        return cs_args_push(p, TO_HASH, v);
+    }
     if (op == OPERAND_PLUGIN_ARG)
         return cs_args_plugin_arg(p, v, v);
     if (op != OPERAND_NONE) /* a plain value, or the file of a refused option */
@@ -96,9 +101,6 @@ static enum cs_status forwarded_value(struct args_state *p, enum route r, const 
         return cs_args_plugin_arg(p, v, strchr(v, '=') + 1);
     } else if (cs_starts_with(v, "-M")) {
         cs_args_uncacheable(p, CS_UNC_OPTION, v); /* a dependency file the cache does not know of */
-    } else if (v[0] == '@') {
-        /* cc1 reads the @file itself; its options are in no key (review of 3174205) */
-        cs_args_uncacheable(p, CS_UNC_RESPONSE_FILE, v);
     } else {
         cs_args_refuse_option(p, v);
     }

@@ -770,8 +770,6 @@ static bool mmd_rule_whole(const struct job *j)
     return nostdinc;
 }
 
-/* Whether depend mode can key this compile by its -MD rule (or a -MMD
- * rule that names every file, mmd_rule_whole). */
 /* Whether arg is a unique-prefix spelling (at least "--xy") of a long
  * option gcc reads as a -M option (the one depend mode adds would lose). */
 static bool long_dep_option(const char *arg)
@@ -799,18 +797,17 @@ static bool depend_args_ok(const struct job *j)
     for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
         if (getenv(env[i]) && *getenv(env[i]))
             return false;
-    const char *dot = strrchr(j->a.input, '.');
-    if (dot &&
-        (!strcmp(dot, ".i") || !strcmp(dot, ".ii") || !strcmp(dot, ".mi") || !strcmp(dot, ".mii")))
-        return false;
     static const char *const dirs[] = {"-I=", "-iquote=", "-isystem=", "-idirafter="};
     for (size_t i = 0; i < j->a.cc.n; i++) {
         const char *a = j->a.cc.v[i];
-        if (strstr(a, ",-I") || strstr(a, ",-i") || strstr(a, ",@") || strstr(a, ",--") ||
+        bool wp = cs_starts_with(a, "-Wp,");
+        if ((wp && (strstr(a, ",-I") || strstr(a, ",-i") || strstr(a, ",@") || strstr(a, ",--"))) ||
             !strcmp(a, "-Xpreprocessor") || cs_starts_with(a, "-iwithprefix") ||
-            cs_starts_with(a, "--include-directory") || cs_starts_with(a, "-B") ||
-            cs_starts_with(a, "--prefix") || cs_starts_with(a, "-finput-charset") ||
-            !strcmp(a, "-fpreprocessed") || long_dep_option(a))
+            cs_starts_with(a, "--include-directory") || cs_starts_with(a, "--include-with") ||
+            cs_starts_with(a, "--include-prefix") || cs_starts_with(a, "-iprefix") ||
+            cs_starts_with(a, "-B") || cs_starts_with(a, "--prefix") ||
+            strstr(a, "input-charset") || strstr(a, "preprocessed") || strstr(a, "sysroot") ||
+            cs_starts_with(a, "-imultilib") || long_dep_option(a))
             return false;
         for (size_t k = 0; k < sizeof dirs / sizeof dirs[0]; k++)
             if (cs_starts_with(a, dirs[k]))
@@ -823,6 +820,8 @@ static bool depend_args_ok(const struct job *j)
     return true;
 }
 
+/* Whether depend mode can key this compile by its -MD rule (or a -MMD
+ * rule that names every file, mmd_rule_whole). */
 static bool depend_ok(const struct job *j)
 {
     if (!depend_args_ok(j))

@@ -156,13 +156,13 @@ static const char *skip_blanks_on_line(const char *p, const char *end)
  * (after blanks and comments that end on it) and then a digit, whatever
  * follows (gcc expands macros there). Every line is looked at, inside a
  * comment or a raw string too: a false alarm only costs a hit. */
-static bool has_line_marker(const char *p, const char *end)
+static bool has_line_marker_read(const char *p, const char *end, bool comments_over_lines)
 {
     while (p < end) {
-        const char *q = skip_blanks_on_line(p, end);
+        const char *q = comments_over_lines ? skip_blanks(p, end) : skip_blanks_on_line(p, end);
         size_t h = hash_len(q, end);
         if (h) {
-            q = skip_blanks_on_line(q + h, end);
+            q = comments_over_lines ? skip_blanks(q + h, end) : skip_blanks_on_line(q + h, end);
             if (q < end && *q >= '0' && *q <= '9')
                 return true;
         }
@@ -170,6 +170,13 @@ static bool has_line_marker(const char *p, const char *end)
         p = nl ? nl + 1 : end;
     }
     return false;
+}
+
+/* Both readings: a comment over lines may hide a marker (`/ * c` newline
+ * `* / # 1 "x" 3`), or be no comment at all (inside a raw string). */
+static bool has_line_marker(const char *p, const char *end)
+{
+    return has_line_marker_read(p, end, false) || has_line_marker_read(p, end, true);
 }
 
 /* The check of one reading of the text (see unsplice). */
@@ -210,10 +217,8 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
             /* A token. Inside #if gcc may skip it; a macro that expands to
              * nothing, or _Pragma, is no token to gcc: unsure, when an
              * include may follow. */
-            bool word =
-                p < end && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_');
-            if (p < end && (depth > 0 || (word && (memmem(p, (size_t)(end - p), "include", 7) ||
-                                                   memmem(p, (size_t)(end - p), "import", 6)))))
+            if (p < end && (depth > 0 || memmem(p, (size_t)(end - p), "include", 7) ||
+                            memmem(p, (size_t)(end - p), "import", 6)))
                 return CS_ERR_INVALID;
             return CS_OK;
         }

@@ -921,7 +921,9 @@ START_TEST(depscan_system_header)
     ck_assert(declares("#pragma GCC system_\\\nheader\n"));   /* a splice */
     ck_assert(declares("// note ?\?/\n# 1 \"tg.h\" 3\n"));    /* no trigraphs: a marker */
     ck_assert(declares("#pragma GCC system_?\?/\nheader\n")); /* trigraphs: a splice */
-    ck_assert(declares("int a;\r# 1 \"x.h\" 3\r"));           /* lone CRs */
+    ck_assert(declares("/* c\n*/ # 1 \"sys.h\" 3\n"));        /* after a comment over lines */
+    ck_assert(declares("#/* c\n*/ 1 \"sys.h\" 3\n"));
+    ck_assert(declares("int a;\r# 1 \"x.h\" 3\r"));                /* lone CRs */
     ck_assert(declares("R\"(\n/*)\";\n# 1 \"raw.h\" 3\n// */\n")); /* a raw string */
     ck_assert(declares("%: 1 \"h1.h\" 3\n"));
     ck_assert(declares("#/**/1 \"h1.h\" 3\n"));
@@ -971,7 +973,7 @@ START_TEST(depscan_leading_includes)
         "#if 0\nold text\n#endif\n#include \"p.h\"\n", "#define X ?\?/\n#include \"p.h\"\n",
         /* no token to gcc: an include may follow */
         "#define EMPTY\nEMPTY\n#include \"p.h\"\n", "_Pragma(\"GCC poison z\")\n#include \"p.h\"\n",
-        "int x;\n#include \"a.h\"\n"};
+        "int x;\n#include \"a.h\"\n", "$E\n#include \"p.h\"\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ck_assert_int_eq(cs_depscan_leading_includes(bad[i], strlen(bad[i]), &v), CS_ERR_INVALID);
         cs_strv_free(&v);
