@@ -233,6 +233,8 @@ bool cs_args_refuse_option(struct args_state *p, const char *arg)
     enum cs_uncacheable r = CS_UNC_NONE;
     if (is_profile_option(arg))
         r = CS_UNC_PROFILE;
+    else if (cs_starts_with(arg, "-Wa,") && strstr(arg, ",@"))
+        r = CS_UNC_RESPONSE_FILE; /* the assembler reads it: in no key */
     else if (is_pch_option(arg))
         r = CS_UNC_PCH;
     else if (is_unsupported_option(arg))

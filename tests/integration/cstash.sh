@@ -165,7 +165,16 @@ echo '-DWPV=2' >wp.rsp
 cs -c wp.c -o wp.o -Wp,@wp.rsp
 gcc -c wp.c -o pwp.o -Wp,@wp.rsp
 cmp -s wp.o pwp.o || fail "a changed -Wp,@file gave a stale object"
-ok "wp_response_file_uncached: -Wp,@file is run uncached"
+echo '--defsym wasym=1' >wa.rsp
+printf 'int wa(void) { return 1; }\n' >wa.c
+sleep 0.1
+cs -c wa.c -o wa.o -Wa,@wa.rsp
+cs -c wa.c -o wa.o -Wa,@wa.rsp
+echo '--defsym wasym=2' >wa.rsp
+cs -c wa.c -o wa.o -Wa,@wa.rsp
+gcc -c wa.c -o pwa.o -Wa,@wa.rsp
+cmp -s wa.o pwa.o || fail "a changed -Wa,@file gave a stale object"
+ok "wp_response_file_uncached: -Wp,@file and -Wa,@file are run uncached"
 
 # Two checkouts at different absolute paths share hits with CSTASH_BASEDIR.
 for c in one two; do mkdir -p "$TEST_TMP/$c"; cp -r "$p" "$TEST_TMP/$c/proj"; done
