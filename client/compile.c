@@ -447,6 +447,12 @@ static const char *rule_names(const struct cs_strv *files, const char *name)
     return NULL;
 }
 
+/* The environment's system include directories (gcc reads them with
+ * -nostdinc too); CPATH adds plain ones. */
+static const char *const system_include_env[] = {"C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+                                                 "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"};
+#define SYSTEM_INCLUDE_ENVS (sizeof system_include_env / sizeof system_include_env[0])
+
 /* Whether dir/name.gch (a file or a directory of them) exists. */
 static bool gch_at(const char *dir, const char *name)
 {
@@ -488,10 +494,8 @@ static bool pch_found(const struct job *j, const struct cs_strv *names, const st
             else if (cs_starts_with(a, opts[o]) && a[strlen(opts[o])])
                 ok = cs_strv_push(&dirs, a + strlen(opts[o])) == CS_OK;
         }
-    static const char *const env[] = {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
-                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH"};
-    for (size_t e = 0; e < sizeof env / sizeof env[0]; e++)
-        for (const char *p = getenv(env[e]); ok && p && *p;) {
+    for (size_t e = 0; e <= SYSTEM_INCLUDE_ENVS; e++)
+        for (const char *p = getenv(e ? system_include_env[e - 1] : "CPATH"); ok && p && *p;) {
             size_t n = strcspn(p, ":");
             ok = cs_strv_push_own(&dirs, n ? strndup(p, n) : strdup(".")) == CS_OK;
             p += n + (p[n] == ':');
@@ -747,12 +751,10 @@ static bool mmd_rule_whole(const struct job *j)
     if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0') || strstr(path, "clang") ||
         strstr(j->compiler_name, "clang"))
         return false; /* gcc -dumpfullversion's first line; clang prints none */
-    static const char *const env[] = {"C_INCLUDE_PATH",    "CPLUS_INCLUDE_PATH",
-                                      "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH",
-                                      "COMPILER_PATH",     "GCC_EXEC_PREFIX"};
-    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
-        if (getenv(env[i]) && *getenv(env[i]))
-            return false; /* system directories, -nostdinc or not */
+    for (size_t i = 0; i < SYSTEM_INCLUDE_ENVS; i++)
+        if (getenv(system_include_env[i]) && *getenv(system_include_env[i]))
+            return false; /* system directories, -nostdinc or not (depend_args_ok: -B and the like)
+                           */
     static const char *const sys[] = {
         "isystem",      "idirafter",     "iwithprefix", "sysroot",
         "imultilib",    "iprefix",       "specs",       "include-directory-after",

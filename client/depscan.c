@@ -76,7 +76,7 @@ static size_t hash_len(const char *p, const char *end)
 }
 
 /* Past a comment at p, or p itself if none. */
-static const char *skip_comment(const char *p, const char *end)
+static const char *past_comment(const char *p, const char *end)
 {
     if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
         for (p += 2; end - p >= 2; p++)
@@ -93,12 +93,12 @@ static const char *skip_comment(const char *p, const char *end)
 }
 
 /* Past blanks and comments (a block comment may go on over lines). */
-static const char *skip_blanks(const char *p, const char *end)
+static const char *past_blanks(const char *p, const char *end)
 {
     for (;;) {
         while (p < end && blank(*p))
             p++;
-        const char *q = skip_comment(p, end);
+        const char *q = past_comment(p, end);
         if (q == p)
             return p;
         p = q;
@@ -107,10 +107,10 @@ static const char *skip_blanks(const char *p, const char *end)
 
 /* Past the end of a directive's line: string and character literals, and
  * comments that go on over lines. */
-static const char *skip_line(const char *p, const char *end)
+static const char *past_directive(const char *p, const char *end)
 {
     while (p < end && *p != '\n') {
-        const char *q = skip_comment(p, end);
+        const char *q = past_comment(p, end);
         if (q != p) {
             p = q;
         } else if (*p == '"' || *p == '\'') {
@@ -132,7 +132,7 @@ static bool word_is(const char *w, size_t n, const char *s)
 }
 
 /* Past blanks and comments that end on this line. */
-static const char *skip_blanks_on_line(const char *p, const char *end)
+static const char *past_blanks_on_line(const char *p, const char *end)
 {
     for (;;) {
         while (p < end && blank(*p))
@@ -144,7 +144,7 @@ static const char *skip_blanks_on_line(const char *p, const char *end)
             while (stop - q >= 2 && !(q[0] == '*' && q[1] == '/'))
                 q++;
             if (stop - q < 2)
-                return p; /* goes on over lines: not skipped */
+                return p; /* goes on over lines: stop before it */
             p = q + 2;
             continue;
         }
@@ -159,10 +159,10 @@ static const char *skip_blanks_on_line(const char *p, const char *end)
 static bool has_line_marker_read(const char *p, const char *end, bool comments_over_lines)
 {
     while (p < end) {
-        const char *q = comments_over_lines ? skip_blanks(p, end) : skip_blanks_on_line(p, end);
+        const char *q = comments_over_lines ? past_blanks(p, end) : past_blanks_on_line(p, end);
         size_t h = hash_len(q, end);
         if (h) {
-            q = comments_over_lines ? skip_blanks(q + h, end) : skip_blanks_on_line(q + h, end);
+            q = comments_over_lines ? past_blanks(q + h, end) : past_blanks_on_line(q + h, end);
             if (q < end && *q >= '0' && *q <= '9')
                 return true;
         }
@@ -205,16 +205,16 @@ bool cs_depscan_declares_system_header(const uint8_t *d, size_t n)
 /* The directives before the spliced text's first token (see depscan.h). */
 static enum cs_status scan_leading(const char *p, const char *end, struct cs_strv *names)
 {
-    int depth = 0; /* #if nesting: a token inside may be one gcc skips */
+    int depth = 0; /* #if nesting: gcc may leave out a token inside */
     for (;;) {
-        p = skip_blanks(p, end);
+        p = past_blanks(p, end);
         if (p < end && *p == '\n') {
             p++;
             continue;
         }
         size_t h = hash_len(p, end);
         if (!h) {
-            /* A token. Inside #if gcc may skip it; a macro that expands to
+            /* A token. Inside #if gcc may leave it out; a macro that expands to
              * nothing, or _Pragma, is no token to gcc: unsure, when an
              * include may follow. */
             if (p < end && (depth > 0 || memmem(p, (size_t)(end - p), "include", 7) ||
@@ -222,7 +222,7 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
                 return CS_ERR_INVALID;
             return CS_OK;
         }
-        p = skip_blanks(p + h, end);
+        p = past_blanks(p + h, end);
         const char *word = p;
         while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '_'))
             p++;
@@ -233,7 +233,7 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
             depth--;
         if (word_is(word, n, "include") || word_is(word, n, "include_next") ||
             word_is(word, n, "import")) {
-            p = skip_blanks(p, end);
+            p = past_blanks(p, end);
             char close = p < end && *p == '"' ? '"' : p < end && *p == '<' ? '>' : 0;
             const char *q = close ? memchr(p + 1, close, (size_t)(end - p - 1)) : NULL;
             if (!q || memchr(p + 1, '\n', (size_t)(q - p - 1)))
@@ -243,7 +243,7 @@ static enum cs_status scan_leading(const char *p, const char *end, struct cs_str
                 return rc; /* gcc opens it for sure: no later one is precompiled */
             p = q + 1;
         }
-        p = skip_line(p, end);
+        p = past_directive(p, end);
     }
 }
 

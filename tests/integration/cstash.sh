@@ -155,25 +155,22 @@ set +e; cs @missing.rsp >/dev/null 2>&1; set -e
 [ "$(cstat uncacheable_response_file)" = 1 ] || fail "an unreadable response file is not counted"
 ok "response files: read and hit; unreadable ones pass through"
 
-# -Wp,@file: cc1 reads it itself, so its options are in no key.
-echo '-DWPV=1' >wp.rsp
-printf 'int wpv(void) { return WPV; }\n' >wp.c
-sleep 0.1
-cs -c wp.c -o wp.o -Wp,@wp.rsp
-cs -c wp.c -o wp.o -Wp,@wp.rsp
-echo '-DWPV=2' >wp.rsp
-cs -c wp.c -o wp.o -Wp,@wp.rsp
-gcc -c wp.c -o pwp.o -Wp,@wp.rsp
-cmp -s wp.o pwp.o || fail "a changed -Wp,@file gave a stale object"
-echo '--defsym wasym=1' >wa.rsp
-printf 'int wa(void) { return 1; }\n' >wa.c
-sleep 0.1
-cs -c wa.c -o wa.o -Wa,@wa.rsp
-cs -c wa.c -o wa.o -Wa,@wa.rsp
-echo '--defsym wasym=2' >wa.rsp
-cs -c wa.c -o wa.o -Wa,@wa.rsp
-gcc -c wa.c -o pwa.o -Wa,@wa.rsp
-cmp -s wa.o pwa.o || fail "a changed -Wa,@file gave a stale object"
+# -Wp,@file and -Wa,@file: cc1 and the assembler read them themselves, so
+# their options are in no key. pass_rsp TAG OPTION FIRST SECOND: a compile
+# with -OPTION,@TAG.rsp holding FIRST, cached, then SECOND: gcc's object.
+pass_rsp() {
+    echo "$3" >"$1.rsp"
+    printf '#ifndef FV\n#define FV 0\n#endif\nint f(void) { return FV; }\n' >"$1.c"
+    sleep 0.1
+    cs -c "$1.c" -o "$1.o" "$2,@$1.rsp"
+    cs -c "$1.c" -o "$1.o" "$2,@$1.rsp"
+    echo "$4" >"$1.rsp"
+    cs -c "$1.c" -o "$1.o" "$2,@$1.rsp"
+    gcc -c "$1.c" -o "p$1.o" "$2,@$1.rsp"
+    cmp -s "$1.o" "p$1.o" || fail "a changed $2,@file gave a stale object"
+}
+pass_rsp wp -Wp -DFV=1 -DFV=2
+pass_rsp wa -Wa '--defsym wasym=1' '--defsym wasym=2'
 ok "wp_response_file_uncached: -Wp,@file and -Wa,@file are run uncached"
 
 # Two checkouts at different absolute paths share hits with CSTASH_BASEDIR.
