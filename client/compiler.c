@@ -19,18 +19,25 @@ static bool is_self(const char *real_candidate, const char *self)
     return self && strcmp(real_candidate, self) == 0;
 }
 
+/* The resolved file, its size and mtime, and the name it is run by (the
+ * base name of c->path, its argv[0]): one binary behind several names
+ * (distcc's and icecc's masquerade links, a multi-call binary, clang and
+ * clang++) picks its language or real compiler by that name, so the name
+ * is part of who the compiler is. */
 static enum cs_status set_identity(struct cs_compiler *c, const char *real)
 {
     struct stat st;
     if (stat(real, &st) != 0)
         return cs_status_from_errno(errno);
     char buf[64];
-    snprintf(buf, sizeof buf, " %lld %lld", (long long)st.st_size,
+    snprintf(buf, sizeof buf, " %lld %lld ", (long long)st.st_size,
              (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-    size_t n = strlen(real) + strlen(buf) + 1;
+    const char *slash = strrchr(c->path, '/');
+    const char *name = slash ? slash + 1 : c->path;
+    size_t n = strlen(real) + strlen(buf) + strlen(name) + 1;
     if (!(c->identity = malloc(n)))
         return CS_ERR_NOMEM;
-    snprintf(c->identity, n, "%s%s", real, buf);
+    snprintf(c->identity, n, "%s%s%s", real, buf, name);
     return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 

@@ -1,7 +1,7 @@
 /* Finding the real compiler (skipping cstash itself on PATH) and its
- * identity: resolved path, size and mtime, plus the output of
- * -dumpfullversion -dumpmachine, cached per identity in the cache dir so a
- * hit never runs the compiler. */
+ * identity: resolved path, size, mtime and the name it is run by, plus
+ * the output of -dumpfullversion -dumpmachine, cached per identity in the
+ * cache dir so a hit never runs the compiler. */
 #ifndef CS_CLIENT_COMPILER_H
 #define CS_CLIENT_COMPILER_H
 
@@ -11,7 +11,7 @@
 struct cs_compiler {
     char *path;     /* what we exec */
     char *real;     /* path with every symlink resolved */
-    char *identity; /* "resolved-path size mtime_ns" */
+    char *identity; /* "resolved-path size mtime_ns name-run-by" */
 };
 
 /* Resolves name (a path, or a command looked up on PATH, skipping any file

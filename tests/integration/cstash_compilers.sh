@@ -10,7 +10,8 @@ printf 'int c_fn(int x) { return x * 2; }\n' >c.c
 printf '#include <vector>\nint cxx_fn() { std::vector<int> v{1, 2, 3}; return (int)v.size(); }\n' >x.cc
 sleep 0.1
 i=0
-# cc is gcc (same binary, same key): -DN keeps each compiler's first call a miss.
+# -DN keeps each compiler's first call a miss (cc, run by another name, has
+# its own key anyway).
 for cc in gcc g++ cc c++ clang clang++; do
     i=$((i + 1))
     command -v $cc >/dev/null || fail "$cc is not installed (scripts/deps.sh test installs clang)"
@@ -25,6 +26,25 @@ for cc in gcc g++ cc c++ clang clang++; do
     cmp -s a.d b.d || fail "$cc: the hit's .d differs from the compiler's"
 done
 ok "gcc, g++, cc, c++, clang, clang++: hits, objects and .d files identical to the compiler's"
+
+# compiler_name_in_key: one binary behind two names picks the real
+# compiler by the name it is run by (distcc's masquerade links, as in
+# /usr/lib/distcc). m/g++ compiles c.c as C++; keyed by the resolved
+# file alone, it hit m/gcc's C object.
+command -v distcc >/dev/null || fail "distcc is not installed (scripts/deps.sh test installs distcc)"
+mkdir -p m distcc-state
+ln -s "$(command -v distcc)" m/gcc
+ln -s "$(command -v distcc)" m/g++
+export DISTCC_HOSTS=localhost DISTCC_DIR=$TEST_TMP/distcc-state
+"$CSTASH" m/gcc -O1 -c c.c -o mgcc.o
+h=$(chits)
+"$CSTASH" m/g++ -O1 -c c.c -o mgxx.o
+[ "$(chits)" = "$h" ] || fail "m/g++ hit m/gcc's entry: one binary under two names shared a key"
+m/g++ -O1 -c c.c -o mgxx-ref.o
+cmp -s mgxx.o mgxx-ref.o || fail "m/g++'s object differs from the compiler's (nm: $(nm mgxx.o))"
+"$CSTASH" m/g++ -O1 -c c.c -o mgxx-2.o
+[ "$(chits)" = $((h + 1)) ] && cmp -s mgxx-2.o mgxx-ref.o || fail "m/g++'s second compile: no hit or a wrong object"
+ok "compiler_name_in_key: distcc masquerade links gcc and g++ get their own keys and objects"
 
 command -v cmake >/dev/null || fail "cmake is not installed (scripts/deps.sh test)"
 mkdir -p proj/src
