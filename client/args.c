@@ -502,6 +502,8 @@ enum cs_status cs_args_one(struct args_state *p, int argc, char *const *argv, in
             return rc;
         return cs_args_plugin_arg(p, arg, strchr(arg, '=') + 1);
     }
+    if ((rc = cs_args_long_option(p, argc, argv, i, &handled)) != CS_OK || handled)
+        return rc;
     return other_option(p, argc, argv, i);
 }
 

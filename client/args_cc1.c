@@ -101,6 +101,10 @@ static enum cs_status forwarded_value(struct args_state *p, enum route r, const 
         return cs_args_plugin_arg(p, v, strchr(v, '=') + 1);
     } else if (cs_starts_with(v, "-M")) {
         cs_args_uncacheable(p, CS_UNC_OPTION, v); /* a dependency file the cache does not know of */
+    } else if (r != ROUTE_XCLANG && cs_starts_with(v, "--")) {
+        /* gcc's cc1 reads long options and their abbreviations too:
+         * -Wp,--write-user-dependencies,F writes a dependency file */
+        cs_args_uncacheable(p, CS_UNC_OPTION, v);
     } else {
         cs_args_refuse_option(p, v);
     }

@@ -1,7 +1,8 @@
 /* Internals shared by the files of the argument classification: args.c
  * (the command line, option by option), args_cc1.c (what the driver hands
  * on to cc1), args_files.c (files named in options, clang configuration
- * files), args_prefix_map.c (-f*-prefix-map). Not for other modules. */
+ * files), args_long.c (--long spellings), args_prefix_map.c
+ * (-f*-prefix-map). Not for other modules. */
 #ifndef CS_CLIENT_ARGS_PRIV_H
 #define CS_CLIENT_ARGS_PRIV_H
 
@@ -76,6 +77,14 @@ enum cs_status cs_args_overlay_file(struct args_state *p, const char *arg, const
 void cs_args_overlay_check(struct args_state *p);
 /* Whether a configuration file may not hold arg. */
 bool cs_args_config_refused(const char *arg);
+
+/* args_long.c */
+
+/* A long option (--output=FILE, --write-dependencies...) read as the short
+ * one it stands for; *handled says whether argv[*i] is one the rest of
+ * the classification does not read as it is, *i moves past its value. */
+enum cs_status cs_args_long_option(struct args_state *p, int argc, char *const *argv, int *i,
+                                   bool *handled);
 
 /* args_prefix_map.c */
 

@@ -395,6 +395,15 @@ static void store_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], str
     entry_free(e); /* what the manifest did not take */
 }
 
+/* Whether the preprocessor's line markers name the files it read: the
+ * first names the source. With -P (or -Wp,-P, --no-line-commands) there
+ * are none, and a manifest of the source alone would keep a hit after a
+ * header changed. */
+static bool markers_name_source(const struct job *j, const struct cs_strv *includes)
+{
+    return includes->n > 0 && !strcmp(includes->v[0], j->a.input);
+}
+
 /* Adds this compile to the manifest (the one we read, or a new one). */
 static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
                             const struct cs_strv *includes, const uint8_t result_key[CS_SHA256_LEN])
@@ -984,6 +993,10 @@ static int cached_compile(struct job *j)
             cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
             exit_code = passthrough(j);
             goto done;
+        }
+        if (direct_ok && !markers_name_source(j, &includes)) {
+            cs_session_log(&j->ss, "no line markers (-P?): %s gets no manifest", j->a.output);
+            direct_ok = false;
         }
     }
     j->ss.shard = rkey[0] >> 4;
