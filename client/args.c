@@ -37,6 +37,7 @@ static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_RUST_TARGET] = "rust_target",
     [CS_UNC_UNUSUAL_PATH] = "unusual_path",
     [CS_UNC_UNKNOWN_DEPS] = "unknown_dependency",
+    [CS_UNC_CODE_DIRECTIVE] = "code_directive",
 };
 
 const char *cs_uncacheable_name(enum cs_uncacheable r)

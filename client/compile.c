@@ -339,9 +339,11 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             continue; /* the source is in the manifest key already */
         struct stat st, after;
         struct cs_bytes b = {0};
-        ok = stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
-             cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len) &&
-             !(j->mmd_rule && cs_depscan_declares_system_header(b.data, b.len));
+        ok =
+            stat(path, &st) == 0 && S_ISREG(st.st_mode) && freshness(j, &st) != FRESH_DURING &&
+            cs_read_file(path, (size_t)1 << 30, &b) == CS_OK && !has_time_macros(b.data, b.len) &&
+            !(j->mmd_rule && cs_depscan_declares_system_header(b.data, b.len)) &&
+            !cs_ppscan_assembler_reads_file((const char *)(b.data ? b.data : (uint8_t *)""), b.len);
         /* Changed between the stat and the read: the hash would be of a
          * text the compile never saw, under the old stat data. */
         ok = ok && stat(path, &after) == 0 && after.st_size == st.st_size &&
@@ -362,7 +364,7 @@ static bool manifest_entry(struct job *j, const struct cs_strv *includes,
             cs_session_log(
                 &j->ss,
                 "no direct mode entry: %s changed during the compile, is unreadable, uses time "
-                "macros or (-MMD) declares itself a system header",
+                "macros, has .incbin/.include or (-MMD) declares itself a system header",
                 path);
         }
         cs_bytes_free(&b);
@@ -573,6 +575,10 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
         same = memcmp(sh, j->src_hash, sizeof sh) == 0;
     }
     bool declares = same && j->mmd_rule && cs_depscan_declares_system_header(src.data, src.len);
+    /* The assembler's own reads are in no rule (depend mode runs no
+     * preprocessor whose text would show them) */
+    bool asm_reads = same && cs_ppscan_assembler_reads_file(
+                                 (const char *)(src.data ? src.data : (uint8_t *)""), src.len);
     /* The first file gcc opens may be precompiled: a forced one if any,
      * else one of the source's leading includes. */
     struct cs_strv leading = {0};
@@ -585,7 +591,7 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
         lrc =
             cs_depscan_leading_includes(src.data ? (const char *)src.data : "", src.len, &leading);
     cs_bytes_free(&src);
-    bool ok = same && !declares && lrc == CS_OK;
+    bool ok = same && !declares && !asm_reads && lrc == CS_OK;
     if (!same)
         cs_session_log(&j->ss, "depend mode: not cached: %s changed during the compile",
                        j->a.input);
@@ -594,6 +600,8 @@ static bool depend_result(struct job *j, const char *dep_file, const uint8_t mke
                        "depend mode: not cached: %s has a line marker or a system_header pragma "
                        "(-MMD may leave out what follows it)",
                        j->a.input);
+    else if (asm_reads)
+        cs_session_log(&j->ss, "depend mode: not cached: %s has .incbin or .include", j->a.input);
     else if (lrc != CS_OK)
         cs_session_log(&j->ss,
                        "depend mode: not cached: %s's leading includes: %s (one could be a "
@@ -991,6 +999,15 @@ static int cached_compile(struct job *j)
         cs_sha256_final(&h, rkey);
         if (rc != CS_OK) {
             cs_session_count(&j->ss, CS_ST_INTERNAL_ERROR);
+            exit_code = passthrough(j);
+            goto done;
+        }
+        if (cs_ppscan_assembler_reads_file((const char *)(pp.data ? pp.data : (uint8_t *)""),
+                                           pp.len)) {
+            cs_session_count(&j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + CS_UNC_CODE_DIRECTIVE));
+            cs_session_log(&j->ss,
+                           "uncacheable (%s): .incbin or .include reads a file no key holds",
+                           cs_uncacheable_name(CS_UNC_CODE_DIRECTIVE));
             exit_code = passthrough(j);
             goto done;
         }

@@ -4,6 +4,7 @@
 
 #include "client/ppscan.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,4 +148,31 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
     free(seen.slots);
     cs_bytes_free(&path);
     return rc;
+}
+
+/* Whether text[0..n) is word in any case, followed by a blank, a quote or
+ * a backslash (an escape in an asm() string: "\t", "\""). */
+static bool directive_at(const char *text, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    if (n <= w)
+        return false;
+    for (size_t i = 0; i < w; i++)
+        if (tolower((unsigned char)text[i]) != word[i])
+            return false;
+    char c = text[w];
+    return c == ' ' || c == '\t' || c == '"' || c == '\\';
+}
+
+bool cs_ppscan_assembler_reads_file(const char *text, size_t len)
+{
+    for (const char *p = text, *end = text + len; p < end; p++) {
+        p = memchr(p, '.', (size_t)(end - p));
+        if (!p)
+            return false;
+        size_t n = (size_t)(end - p - 1);
+        if (directive_at(p + 1, n, "incbin") || directive_at(p + 1, n, "include"))
+            return true;
+    }
+    return false;
 }

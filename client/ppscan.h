@@ -13,4 +13,9 @@
 enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const char *basedir,
                          struct cs_sha256 *h, struct cs_strv *includes);
 
+/* Whether text asks the assembler to read a file itself (.incbin or
+ * .include, in a .S file or an asm() string, in any case): no line marker
+ * names it, so no key holds it. */
+bool cs_ppscan_assembler_reads_file(const char *text, size_t len);
+
 #endif

@@ -320,7 +320,7 @@ void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
     printf("uncacheable calls:    %" PRId64 "\n", unc);
     for (int i = CS_ST_UNCACHEABLE; i < CS_ST_COUNT; i++)
         if (v[i])
-            printf("  %-20s%" PRId64 "\n",
+            printf("  %-19s %" PRId64 "\n",
                    cs_uncacheable_name((enum cs_uncacheable)(i - CS_ST_UNCACHEABLE)), v[i]);
     printf("failed compiles:      %" PRId64 "\n", v[CS_ST_COMPILE_FAILED]);
     printf("errors:\n");

@@ -102,6 +102,22 @@ START_TEST(cacheable_and_not)
         {"-c a.c -arch x86_64 -arch arm64", CS_UNC_ARCH},
         {"-c a.c -I", CS_UNC_OPTION},
         {"-c nonexistent.c", CS_UNC_SPECIAL_FILE},
+        /* long spellings, read as their short forms (args_long.c) */
+        {"--compile a.c --output=x.o --write-user-dependencies --include-directory inc",
+         CS_UNC_NONE},
+        {"-c a.c --std c11 --optimize=2 --debug --warn-all --define-macro=X=1", CS_UNC_NONE},
+        {"-c a.c --sysroot=/ --param max-inline-insns-auto=10 -Xlinker --entry=x", CS_UNC_NONE},
+        {"--user-dependencies -c a.c", CS_UNC_PREPROCESS},
+        {"--compile a.c --output", CS_UNC_OPTION},
+        {"--preprocess a.c", CS_UNC_PREPROCESS},
+        {"--compile a.c --output /dev/null", CS_UNC_SPECIAL_FILE},
+        {"-c a.c --write-u", CS_UNC_OPTION},             /* gcc's abbreviation */
+        {"-c a.c --profile-use=p", CS_UNC_OPTION},       /* gcc: -fprofile-use=p */
+        {"-c a.c --machine=arch=native", CS_UNC_OPTION}, /* gcc only */
+        {"-c a.c --compile=x", CS_UNC_OPTION},
+        {"-c a.c -Wp,--write-user-dependencies,b.d", CS_UNC_OPTION},
+        {"--language c++-header -c a.c", CS_UNC_PCH},
+        {"--language=c++-header -c a.c", CS_UNC_PCH},
     };
     check_classes(cases, sizeof cases / sizeof cases[0]);
 }
@@ -622,6 +638,25 @@ START_TEST(include_hash_collision)
 }
 END_TEST
 
+/* .incbin and .include as gas and asm() strings spell them, in any case;
+ * a member named include_dir or a longer word is none. */
+START_TEST(assembler_reads_file)
+{
+    static const char *const yes[] = {
+        ".incbin \"x\"",  "asm(\"\\t.incbin\\t\\\"d\\\"\")",
+        ".INCBIN\t\"x\"", "  .include \"part.s\"",
+        ".incbin\"x\"",
+    };
+    static const char *const no[] = {
+        "s.include_dir = 1;", ".incbinx \"x\"", "x.include", ".incbi", "include \"x\"",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        ck_assert_msg(cs_ppscan_assembler_reads_file(yes[i], strlen(yes[i])), "missed: %s", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        ck_assert_msg(!cs_ppscan_assembler_reads_file(no[i], strlen(no[i])), "false: %s", no[i]);
+}
+END_TEST
+
 /* resp parsed as client/http.c reads one: piece bytes at a time (0: all),
  * then the connection ends if eof. The body's status (into body, emptied
  * first); *used: the bytes head and body took. */
@@ -994,6 +1029,7 @@ static Suite *suite(void)
     tcase_add_test(tc, manifest_roundtrip);
     tcase_add_test(tc, line_markers);
     tcase_add_test(tc, include_hash_collision);
+    tcase_add_test(tc, assembler_reads_file);
     tcase_add_test(tc, prefix_map_rules);
     tcase_add_test(tc, file_options);
     tcase_add_test(tc, more_file_options);
