@@ -208,10 +208,9 @@ static bool is_profile_option(const char *s)
 
 static bool is_unsupported_option(const char *s)
 {
-    static const char *const exact[] = {
-        "-gsplit-dwarf", "-fsyntax-only", "-frepo", "-###", "-v",
-        "--help",        "--version",     "-MG",    "--",   "-fmodules",
-        "-fcxx-modules", "-pipe-never"};
+    static const char *const exact[] = {"-fsyntax-only", "-frepo",        "-###",       "-v",
+                                        "--help",        "--version",     "-MG",        "--",
+                                        "-fmodules",     "-fcxx-modules", "-pipe-never"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strcmp(s, exact[i]))
             return true;
@@ -221,6 +220,44 @@ static bool is_unsupported_option(const char *s)
            cs_starts_with(s, "-fcallgraph-info") || cs_starts_with(s, "-aux-info") ||
            cs_starts_with(s, "-ftime-trace") || cs_starts_with(s, "--serialize-diagnostics") ||
            cs_starts_with(s, "--config-"); /* --config-system-dir= etc.: where configs are found */
+}
+
+/* An assembler option (s[0..n), a piece of -Wa, or an -Xassembler value)
+ * that writes a file besides the object, which a hit would not restore: a
+ * listing (-a[cdghlmns]=FILE), gas's dependency file (--MD FILE), -o. */
+static bool assembler_writes_file(const char *s, size_t n)
+{
+    return (n > 2 && s[0] == '-' && s[1] == 'a' && memchr(s, '=', n)) ||
+           (n >= 4 && !strncmp(s, "--MD", 4)) || (n >= 3 && !strncmp(s, "-MD", 3)) ||
+           (n >= 2 && !strncmp(s, "-o", 2));
+}
+
+static bool wa_writes_file(const char *arg)
+{
+    for (const char *s = arg + 4;; s++) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (assembler_writes_file(s, n))
+            return true;
+        if (!comma)
+            return false;
+        s = comma;
+    }
+}
+
+/* Options whose output goes to a file besides the object: with '=', gcc's
+ * -fopt-info writes its report there; clang's optimization records and
+ * process statistics; -MJ's compilation database entry; split DWARF. */
+static bool writes_side_file(const char *s)
+{
+    return (cs_starts_with(s, "-fopt-info") && strchr(s, '=')) ||
+           cs_starts_with(s, "-fsave-optimization-record") ||
+           cs_starts_with(s, "-foptimization-record-file") ||
+           cs_starts_with(s, "-fproc-stat-report=") || cs_starts_with(s, "-MJ") ||
+           cs_starts_with(s, "-gsplit-dwarf") ||
+           (cs_starts_with(s, "-fdiagnostics-format=") && strstr(s, "-file")) ||
+           cs_starts_with(s, "-fdiagnostics-add-output") ||
+           (cs_starts_with(s, "-Wa,") && wa_writes_file(s));
 }
 
 static bool is_pch_option(const char *s)
@@ -238,7 +275,7 @@ bool cs_args_refuse_option(struct args_state *p, const char *arg)
         r = CS_UNC_RESPONSE_FILE; /* the assembler reads it: in no key */
     else if (is_pch_option(arg))
         r = CS_UNC_PCH;
-    else if (is_unsupported_option(arg))
+    else if (is_unsupported_option(arg) || writes_side_file(arg))
         r = CS_UNC_OPTION;
     if (r != CS_UNC_NONE)
         cs_args_uncacheable(p, r, arg);
@@ -292,6 +329,8 @@ static enum cs_status push_value_option(struct args_state *p, const char *arg, s
             rc = cs_args_push(p, TO_ALL, v);
     }
     free(v);
+    if (!strcmp(name, "-Xassembler") && assembler_writes_file(value, strlen(value)))
+        cs_args_uncacheable(p, CS_UNC_OPTION, arg);
     if (rc == CS_OK && !strcmp(name, "-ivfsoverlay"))
         rc = cs_args_overlay_file(p, arg, value);
     return rc;

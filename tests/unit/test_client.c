@@ -102,6 +102,13 @@ START_TEST(cacheable_and_not)
         {"-c a.c -arch x86_64 -arch arm64", CS_UNC_ARCH},
         {"-c a.c -I", CS_UNC_OPTION},
         {"-c nonexistent.c", CS_UNC_SPECIAL_FILE},
+        /* files written besides the object */
+        {"-c a.c -Wa,--noexecstack,-adhln=a.lst", CS_UNC_OPTION},
+        {"-c a.c -Wa,--noexecstack -Wa,-a -fopt-info-vec", CS_UNC_NONE},
+        {"-c a.c -fopt-info-vec=v.txt", CS_UNC_OPTION},
+        {"-c a.c -Xassembler --MD -Xassembler a.dep", CS_UNC_OPTION},
+        {"-c a.c -gsplit-dwarf=split", CS_UNC_OPTION},
+        {"-c a.c -MJ a.json", CS_UNC_OPTION},
         /* long spellings, read as their short forms (args_long.c) */
         {"--compile a.c --output=x.o --write-user-dependencies --include-directory inc",
          CS_UNC_NONE},
