@@ -38,6 +38,7 @@ static const char *const reason_names[CS_UNC_COUNT] = {
     [CS_UNC_UNUSUAL_PATH] = "unusual_path",
     [CS_UNC_UNKNOWN_DEPS] = "unknown_dependency",
     [CS_UNC_CODE_DIRECTIVE] = "code_directive",
+    [CS_UNC_NO_LINE_MARKERS] = "no_line_markers",
 };
 
 const char *cs_uncacheable_name(enum cs_uncacheable r)

@@ -17,23 +17,24 @@ enum cs_uncacheable {
     CS_UNC_ASSEMBLY_OUT, /* -S */
     CS_UNC_MULTIPLE,     /* more than one input */
     CS_UNC_NO_INPUT,
-    CS_UNC_NOT_SOURCE,     /* an input that is not a C/C++/ObjC/.S source */
-    CS_UNC_STDIN,          /* "-" as input */
-    CS_UNC_PCH,            /* precompiled headers */
-    CS_UNC_PROFILE,        /* -fprofile-*, coverage */
-    CS_UNC_RESPONSE_FILE,  /* an @file that cannot be read */
-    CS_UNC_OPTION,         /* an option the cache cannot reproduce */
-    CS_UNC_NATIVE,         /* -march=native and friends: depends on the host */
-    CS_UNC_SPECIAL_FILE,   /* input or output is not a regular file path */
-    CS_UNC_ARCH,           /* several -arch */
-    CS_UNC_INCREMENTAL,    /* rustc -C incremental (CARGO_INCREMENTAL=1) */
-    CS_UNC_RUST_QUERY,     /* rustc -vV, --print, --explain: no compile */
-    CS_UNC_RUST_EMIT,      /* an --emit kind or output path the cache does not restore */
-    CS_UNC_UNSTABLE,       /* rustc -Z options */
-    CS_UNC_RUST_TARGET,    /* a target whose output names are not ELF's */
-    CS_UNC_UNUSUAL_PATH,   /* a working or output dir that text replacement cannot carry */
-    CS_UNC_UNKNOWN_DEPS,   /* a linked crate with a dependency not built through this cache */
-    CS_UNC_CODE_DIRECTIVE, /* .incbin or .include: the assembler reads a file no key holds */
+    CS_UNC_NOT_SOURCE,      /* an input that is not a C/C++/ObjC/.S source */
+    CS_UNC_STDIN,           /* "-" as input */
+    CS_UNC_PCH,             /* precompiled headers */
+    CS_UNC_PROFILE,         /* -fprofile-*, coverage */
+    CS_UNC_RESPONSE_FILE,   /* an @file that cannot be read */
+    CS_UNC_OPTION,          /* an option the cache cannot reproduce */
+    CS_UNC_NATIVE,          /* -march=native and friends: depends on the host */
+    CS_UNC_SPECIAL_FILE,    /* input or output is not a regular file path */
+    CS_UNC_ARCH,            /* several -arch */
+    CS_UNC_INCREMENTAL,     /* rustc -C incremental (CARGO_INCREMENTAL=1) */
+    CS_UNC_RUST_QUERY,      /* rustc -vV, --print, --explain: no compile */
+    CS_UNC_RUST_EMIT,       /* an --emit kind or output path the cache does not restore */
+    CS_UNC_UNSTABLE,        /* rustc -Z options */
+    CS_UNC_RUST_TARGET,     /* a target whose output names are not ELF's */
+    CS_UNC_UNUSUAL_PATH,    /* a working or output dir that text replacement cannot carry */
+    CS_UNC_UNKNOWN_DEPS,    /* a linked crate with a dependency not built through this cache */
+    CS_UNC_CODE_DIRECTIVE,  /* .incbin or .include: the assembler reads a file no key holds */
+    CS_UNC_NO_LINE_MARKERS, /* preprocessor text without them (-P, -dM): it keys no code */
     CS_UNC_COUNT
 };
 const char *cs_uncacheable_name(enum cs_uncacheable r);

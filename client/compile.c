@@ -3,6 +3,7 @@
 
 #include "client/compile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -397,13 +398,19 @@ static void store_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], str
     entry_free(e); /* what the manifest did not take */
 }
 
-/* Whether the preprocessor's line markers name the files it read: the
- * first names the source. With -P (or -Wp,-P, --no-line-commands) there
- * are none, and a manifest of the source alone would keep a hit after a
- * header changed. */
-static bool markers_name_source(const struct job *j, const struct cs_strv *includes)
+/* Whether the preprocessor's text starts with a line marker naming the
+ * source, as gcc's and clang's always do. With -P there are none and with
+ * -dM no code: the text would key nothing of what is compiled, and a
+ * manifest of the source alone would keep a hit after a header changed
+ * (a marker-like line further on, in a raw string say, proves nothing). */
+static bool markers_name_source(const struct job *j, const struct cs_bytes *pp,
+                                const struct cs_strv *includes)
 {
-    return includes->n > 0 && !strcmp(includes->v[0], j->a.input);
+    const char *t = pp->data ? (const char *)pp->data : "";
+    bool marker = pp->len > 2 && t[0] == '#' &&
+                  ((t[1] == ' ' && isdigit((unsigned char)t[2])) ||
+                   (pp->len > 6 && !memcmp(t + 1, "line ", 5)));
+    return marker && includes->n > 0 && !strcmp(includes->v[0], j->a.input);
 }
 
 /* Adds this compile to the manifest (the one we read, or a new one). */
@@ -1011,9 +1018,13 @@ static int cached_compile(struct job *j)
             exit_code = passthrough(j);
             goto done;
         }
-        if (direct_ok && !markers_name_source(j, &includes)) {
-            cs_session_log(&j->ss, "no line markers (-P?): %s gets no manifest", j->a.output);
-            direct_ok = false;
+        if (!markers_name_source(j, &pp, &includes)) {
+            cs_session_count(&j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + CS_UNC_NO_LINE_MARKERS));
+            cs_session_log(&j->ss,
+                           "uncacheable (%s): the preprocessor's text names no source (-P, -dM?)",
+                           cs_uncacheable_name(CS_UNC_NO_LINE_MARKERS));
+            exit_code = passthrough(j);
+            goto done;
         }
     }
     j->ss.shard = rkey[0] >> 4;

@@ -19,25 +19,77 @@ static bool is_self(const char *real_candidate, const char *self)
     return self && strcmp(real_candidate, self) == 0;
 }
 
+/* " size mtime_ns " of path, resolved; false if it cannot be stat'ed. */
+static bool stat_part(const char *real, char *buf, size_t len)
+{
+    struct stat st;
+    if (stat(real, &st) != 0)
+        return false;
+    snprintf(buf, len, " %lld %lld ", (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    return true;
+}
+
+/* Launchers that run the compiler of their own name found on PATH
+ * (distcc's and icecc's masquerade directories, ccache's): keyed by the
+ * launcher alone, a PATH or a compiler upgrade behind it kept the old key. */
+static bool is_launcher(const char *real)
+{
+    static const char *const names[] = {"distcc", "icecc", "ccache", "sccache", "buildcache"};
+    const char *slash = strrchr(real, '/');
+    const char *base = slash ? slash + 1 : real;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(base, names[i]))
+            return true;
+    return false;
+}
+
+/* The first file called name on PATH that resolves to neither skip nor
+ * self (what a launcher runs), resolved; malloc'd, NULL if none. */
+static char *behind_on_path(const char *name, const char *skip, const char *self)
+{
+    const char *path = getenv("PATH");
+    char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+    char *found = NULL, *save = NULL;
+    for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
+         dir = strtok_r(NULL, ":", &save)) {
+        char *cand = cs_path_join(*dir ? dir : ".", name);
+        char *real = cand && access(cand, X_OK) == 0 ? realpath(cand, NULL) : NULL;
+        if (real && strcmp(real, skip) != 0 && !is_self(real, self))
+            found = real;
+        else
+            free(real);
+        free(cand);
+    }
+    free(copy);
+    return found;
+}
+
 /* The resolved file, its size and mtime, and the name it is run by (the
  * base name of c->path, its argv[0]): one binary behind several names
  * (distcc's and icecc's masquerade links, a multi-call binary, clang and
  * clang++) picks its language or real compiler by that name, so the name
  * is part of who the compiler is. */
-static enum cs_status set_identity(struct cs_compiler *c, const char *real)
+static enum cs_status set_identity(struct cs_compiler *c, const char *real, const char *self)
 {
-    struct stat st;
-    if (stat(real, &st) != 0)
+    char buf[64], behind_buf[64] = "";
+    if (!stat_part(real, buf, sizeof buf))
         return cs_status_from_errno(errno);
-    char buf[64];
-    snprintf(buf, sizeof buf, " %lld %lld ", (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
     const char *slash = strrchr(c->path, '/');
     const char *name = slash ? slash + 1 : c->path;
-    size_t n = strlen(real) + strlen(buf) + strlen(name) + 1;
-    if (!(c->identity = malloc(n)))
+    /* A launcher: what it runs is part of who the compiler is. */
+    char *behind = is_launcher(real) ? behind_on_path(name, real, self) : NULL;
+    if (behind && !stat_part(behind, behind_buf, sizeof behind_buf))
+        behind_buf[0] = '\0';
+    const char *b = behind ? behind : "";
+    size_t n = strlen(real) + strlen(buf) + strlen(name) + 9 + strlen(b) + strlen(behind_buf) + 1;
+    if (!(c->identity = malloc(n))) {
+        free(behind);
         return CS_ERR_NOMEM;
-    snprintf(c->identity, n, "%s%s%s", real, buf, name);
+    }
+    snprintf(c->identity, n, "%s%s%s%s%s%s", real, buf, name, behind ? " behind " : "", b,
+             behind_buf);
+    free(behind);
     return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 
@@ -50,7 +102,7 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
         char *real = realpath(name, NULL);
         if (real && !is_self(real, self) && access(real, X_OK) == 0) {
             c->path = strdup(name);
-            rc = c->path ? set_identity(c, real) : CS_ERR_NOMEM;
+            rc = c->path ? set_identity(c, real, self) : CS_ERR_NOMEM;
         }
         free(real);
     } else {
@@ -71,7 +123,7 @@ enum cs_status cs_compiler_find(const char *name, struct cs_compiler *c)
             struct stat st;
             if (real && !is_self(real, self) && stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
                 c->path = cand;
-                rc = set_identity(c, real);
+                rc = set_identity(c, real, self);
                 free(real);
                 break;
             }

@@ -71,6 +71,25 @@ static enum cs_status seen_add(struct seen *s, struct cs_strv *list, const char 
     return CS_OK;
 }
 
+/* The byte an escape stands for, s just after the backslash; *s moves to
+ * its last character. clang writes bytes past ASCII in octal (\303\251)
+ * and a tab as \t; gcc escapes only '\\' and '"'. */
+static char unescape(const char **s, const char *end)
+{
+    const char *p = *s;
+    if (*p >= '0' && *p <= '7') {
+        unsigned v = 0;
+        int n = 0;
+        for (; n < 3 && p < end && *p >= '0' && *p <= '7'; n++, p++)
+            v = v * 8 + (unsigned)(*p - '0');
+        *s = p - 1;
+        return (char)(v & 0xff);
+    }
+    static const char from[] = "ntrabfv", to[] = "\n\t\r\a\b\f\v";
+    const char *k = memchr(from, *p, sizeof from - 1);
+    return k ? to[k - from] : *p;
+}
+
 /* Parses the quoted path starting at q (pointing at '"'); returns the
  * position after the closing quote, or NULL. */
 static const char *parse_path(const char *q, const char *end, struct cs_bytes *path)
@@ -79,9 +98,12 @@ static const char *parse_path(const char *q, const char *end, struct cs_bytes *p
     for (const char *s = q + 1; s < end; s++) {
         if (*s == '"')
             return s + 1;
-        if (*s == '\\' && s + 1 < end)
+        char c = *s;
+        if (c == '\\' && s + 1 < end) {
             s++;
-        if (cs_bytes_append(path, s, 1) != CS_OK)
+            c = unescape(&s, end);
+        }
+        if (cs_bytes_append(path, &c, 1) != CS_OK)
             return NULL;
     }
     return NULL;

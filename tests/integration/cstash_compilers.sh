@@ -46,6 +46,25 @@ cmp -s mgxx.o mgxx-ref.o || fail "m/g++'s object differs from the compiler's (nm
 [ "$(chits)" = $((h + 1)) ] && cmp -s mgxx-2.o mgxx-ref.o || fail "m/g++'s second compile: no hit or a wrong object"
 ok "compiler_name_in_key: distcc masquerade links gcc and g++ get their own keys and objects"
 
+# launcher_behind_in_key: distcc run as m/cc runs the cc found on PATH
+# after it. With A/cc (gcc) and then B/cc (clang) there, the second was a
+# hit on gcc's object, and its version text was gcc's.
+mkdir -p A B
+ln -s "$(command -v distcc)" m/cc
+ln -s "$(command -v gcc)" A/cc
+ln -s "$(command -v clang)" B/cc
+printf 'int which(void) {\n#ifdef __clang__\nreturn 1;\n#else\nreturn 2;\n#endif\n}\n' >w.c
+sleep 0.1
+PATH=$TEST_TMP/m:$TEST_TMP/A:$PATH "$CSTASH" m/cc -c w.c -o wa.o
+h=$(chits)
+PATH=$TEST_TMP/m:$TEST_TMP/B:$PATH "$CSTASH" m/cc -c w.c -o wb.o
+[ "$(chits)" = "$h" ] || fail "m/cc with clang behind it hit gcc's entry"
+PATH=$TEST_TMP/m:$TEST_TMP/B:$PATH m/cc -c w.c -o wbref.o
+cmp -s wb.o wbref.o || fail "m/cc with clang behind it: not clang's object"
+PATH=$TEST_TMP/m:$TEST_TMP/B:$PATH "$CSTASH" m/cc -c w.c -o wb2.o
+[ "$(chits)" = $((h + 1)) ] && cmp -s wb2.o wbref.o || fail "m/cc with clang behind it: no hit next time"
+ok "launcher_behind_in_key: what distcc runs from PATH is part of the compiler's identity"
+
 command -v cmake >/dev/null || fail "cmake is not installed (scripts/deps.sh test)"
 mkdir -p proj/src
 cat >proj/CMakeLists.txt <<'CM'

@@ -46,31 +46,55 @@ gcc -c y.c -o ref.o
 cmp -s o1.o ref.o && cmp -s o2.o ref.o || fail "--output/--compile: a hit's object differs from gcc's"
 ok "long_output_spellings: --output=FILE, --output FILE and --compile hit like -o and -c"
 
-# long_options_unread: gcc reads --profile-use=P as -fprofile-use=P, and
-# takes abbreviations (--write-u); -Wp,--write-user-dependencies,F writes
-# a .d. None is cached.
-for o in --profile-use=prof.d --write-u "-Wp,--write-user-dependencies,wp.d" --pic; do
+# long_options_unread: gcc reads --profile-use=P as -fprofile-use=P and
+# --stack-usage as -fstack-usage (a .su file), and takes abbreviations
+# (--write-u, --for-assem); -Wp,--write-user-dependencies,F writes a .d.
+# None is cached.
+for o in --profile-use=prof.d --stack-usage --write-u "--for-assem -al=l.lst" \
+    "-Wp,--write-user-dependencies,wp.d"; do
     u=$(cstat uncacheable_unsupported_option)
     cs $o -c y.c -o u.o 2>/dev/null
     [ "$(cstat uncacheable_unsupported_option)" = $((u + 1)) ] || fail "$o: not counted as uncacheable ($(tail -n 1 "$CSTASH_LOG"))"
 done
 [ -f wp.d ] || fail "-Wp,--write-user-dependencies: gcc's .d is missing"
-ok "long_options_unread: --profile-use=, an abbreviation, -Wp,--long and gcc's --pic run uncached"
+[ -f u.su ] || fail "--stack-usage: gcc's u.su is missing"
+ok "long_options_unread: --profile-use=, --stack-usage, abbreviations and -Wp,--long run uncached"
 
-# no_line_markers_no_manifest: with -P (and its spellings) the
-# preprocessor names no file, so a direct hit could not see a header
-# change: a changed header must give gcc's new object.
+# A plain --X (gcc's -fX) is keyed as it is: --pic hits with gcc's object.
+cs --pic -c y.c -o pic.o
+h=$(chits)
+cs --pic -c y.c -o pic.o
+gcc -fpic -c y.c -o picref.o
+[ "$(chits)" = $((h + 1)) ] && cmp -s pic.o picref.o || fail "--pic: no hit, or not gcc's -fpic object"
+ok "--pic (gcc's -fpic) hits with gcc's object"
+
+# no_line_markers_uncached: with -P (and its spellings) the preprocessor
+# names no file, and with -dM its text is macros alone: it keys no code,
+# and a direct hit could not see a header change. A marker-like line in a
+# raw string proves nothing. Each runs uncached, with gcc's objects.
 n=0
-for o in -P --no-line-commands -Wp,-P "-Xpreprocessor -P"; do
+printf '#include "h.h"\nconst char *s = R"(\n# 1 "r.cc"\n)";\nint g() { return H; }\n' >r.cc
+for o in -P --no-line-commands -Wp,-P "-Xpreprocessor -P" -dM -Wp,-dM "-x c++ -P"; do
     n=$((n + 1))
+    src=y.c; case $o in *c++*) src=r.cc ;; esac
     echo "#define H $n" >h.h
     sleep 0.1
-    cs $o -DN=$n -c y.c -o p.o
-    cs $o -DN=$n -c y.c -o p.o
+    u=$(cstat uncacheable_no_line_markers)
+    cs $o -DN=$n -c $src -o p.o
+    cs $o -DN=$n -c $src -o p.o
+    [ "$(cstat uncacheable_no_line_markers)" = $((u + 2)) ] || fail "$o: not counted as no_line_markers ($(tail -n 1 "$CSTASH_LOG"))"
     echo "#define H $((n + 100))" >h.h
     sleep 0.1
-    cs $o -DN=$n -c y.c -o p.o
-    gcc -DN=$n -c y.c -o pref.o
+    cs $o -DN=$n -c $src -o p.o
+    gcc $o -DN=$n -c $src -o pref.o
     cmp -s p.o pref.o || fail "$o: a stale object after h.h changed ($(tail -n 2 "$CSTASH_LOG"))"
 done
-ok "no_line_markers_no_manifest: -P, --no-line-commands, -Wp,-P and -Xpreprocessor -P follow header changes"
+echo 'int g(void) { return 1; }' >d.c
+sleep 0.1
+cs -dM -c d.c -o d.o
+echo 'int g(void) { return 2; }' >d.c
+sleep 0.1
+cs -dM -c d.c -o d.o
+gcc -c d.c -o dref.o
+cmp -s d.o dref.o || fail "-dM: a stale object after the source changed"
+ok "no_line_markers_uncached: -P, --no-line-commands, -Wp,-P, -Xpreprocessor -P, -dM and a raw string's marker run uncached"

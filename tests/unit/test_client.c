@@ -122,6 +122,12 @@ START_TEST(cacheable_and_not)
         {"-c a.c --profile-use=p", CS_UNC_OPTION},       /* gcc: -fprofile-use=p */
         {"-c a.c --machine=arch=native", CS_UNC_OPTION}, /* gcc only */
         {"-c a.c --compile=x", CS_UNC_OPTION},
+        {"-c a.c --debug=3", CS_UNC_OPTION}, /* -g3 to gcc, -g to clang */
+        {"-c a.c --pic -mllvm --x86-asm-syntax=intel --no-builtin", CS_UNC_NONE},
+        {"-c a.c --plugin=/nonexistent.so", CS_UNC_OPTION},
+        {"-c a.c --debug-prefix-map=/a=/b", CS_UNC_OPTION},
+        {"-c a.c --for-linker x", CS_UNC_OPTION},
+        {"-c a.c --targ=x86_64-linux-gnu", CS_UNC_OPTION},
         {"-c a.c -Wp,--write-user-dependencies,b.d", CS_UNC_OPTION},
         {"--language c++-header -c a.c", CS_UNC_PCH},
         {"--language=c++-header -c a.c", CS_UNC_PCH},
@@ -621,6 +627,27 @@ START_TEST(line_markers)
 }
 END_TEST
 
+/* clang writes a path's bytes past ASCII in octal and a tab as \t; gcc
+ * only escapes '\\' and '"'. The names must be the files' own, or the
+ * source is not found among them (markers_name_source) and a header's
+ * stat fails. */
+START_TEST(line_marker_escapes)
+{
+    const char *pp = "# 1 \"\\303\\251 q.c\"\n# 1 \"t\\tab.h\" 1\n"
+                     "# 1 \"a\\\\1.h\" 1\n# 1 \"q\\\"uote.h\" 1\n";
+    struct cs_sha256 h;
+    struct cs_strv inc = {0};
+    cs_sha256_init(&h);
+    ck_assert_int_eq(cs_ppscan(pp, strlen(pp), dir, NULL, &h, &inc), CS_OK);
+    ck_assert_uint_eq(inc.n, 4);
+    ck_assert_str_eq(inc.v[0], "\303\251 q.c");
+    ck_assert_str_eq(inc.v[1], "t\tab.h");
+    ck_assert_str_eq(inc.v[2], "a\\1.h");
+    ck_assert_str_eq(inc.v[3], "q\"uote.h");
+    cs_strv_free(&inc);
+}
+END_TEST
+
 /* Issue 15, defect 23: includes were told apart by a 64-bit FNV-1a hash
  * alone, so of two paths with the same hash only the first reached the
  * manifest, and a change to the second could not invalidate a direct hit.
@@ -1037,6 +1064,7 @@ static Suite *suite(void)
     tcase_add_test(tc, line_markers);
     tcase_add_test(tc, include_hash_collision);
     tcase_add_test(tc, assembler_reads_file);
+    tcase_add_test(tc, line_marker_escapes);
     tcase_add_test(tc, prefix_map_rules);
     tcase_add_test(tc, file_options);
     tcase_add_test(tc, more_file_options);
