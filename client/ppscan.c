@@ -172,29 +172,43 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
     return rc;
 }
 
-/* Whether text[0..n) is word in any case, followed by a blank, a quote or
- * a backslash (an escape in an asm() string: "\t", "\""). */
-static bool directive_at(const char *text, size_t n, const char *word)
+/* The next character of text as the compiler sees a string: a closing
+ * quote, blanks and an opening quote (two literals it joins) are passed
+ * over. *p moves past what was read; -1 at the end. */
+static int joined_char(const char **p, const char *end)
 {
-    size_t w = strlen(word);
-    if (n <= w)
-        return false;
-    for (size_t i = 0; i < w; i++)
-        if (tolower((unsigned char)text[i]) != word[i])
+    while (*p < end && **p == '"') {
+        const char *q = *p + 1;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+            q++;
+        if (q >= end || *q != '"')
+            break;
+        *p = q + 1;
+    }
+    return *p < end ? (unsigned char)*(*p)++ : -1;
+}
+
+/* Whether the joined text at p is word in any case; with tail, followed by
+ * a blank, a quote or a backslash (an escape in an asm() string). */
+static bool word_at(const char *p, const char *end, const char *word, bool tail)
+{
+    for (const char *w = word; *w; w++) {
+        int c = joined_char(&p, end);
+        if (c < 0 || tolower(c) != *w)
             return false;
-    char c = text[w];
+    }
+    if (!tail)
+        return true;
+    int c = p < end ? (unsigned char)*p : -1;
     return c == ' ' || c == '\t' || c == '"' || c == '\\';
 }
 
 bool cs_ppscan_assembler_reads_file(const char *text, size_t len)
 {
-    for (const char *p = text, *end = text + len; p < end; p++) {
-        p = memchr(p, '.', (size_t)(end - p));
-        if (!p)
-            return false;
-        size_t n = (size_t)(end - p - 1);
-        if (directive_at(p + 1, n, "incbin") || directive_at(p + 1, n, "include"))
+    const char *end = text + len;
+    for (const char *p = text; p < end; p++)
+        if (*p == '.' &&
+            (word_at(p + 1, end, "incbin", false) || word_at(p + 1, end, "include", true)))
             return true;
-    }
     return false;
 }

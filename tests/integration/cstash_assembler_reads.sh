@@ -14,10 +14,12 @@ printf '.include "part.s"\n' >inc.S
 printf '.section .rodata\n.incbin "data.bin"\n' >part.s
 printf '#include "asm.h"\nint g(void) { return 1; }\n' >hdr.c
 printf 'asm(".section .rodata\\n.incbin \\"data.bin\\"\\n.previous");\n' >asm.h
+# two literals, which the compiler joins after the preprocessor
+printf 'asm(".section .rodata\\n.inc" "bin \\"data.bin\\"\\n.previous");\n' >split.c
 
 # assembler_reads_uncached: a changed data.bin must give gcc's new object.
 for mode in normal depend; do
-    for src in inl.c upper.S macro.S inc.S hdr.c; do
+    for src in inl.c upper.S macro.S inc.S hdr.c split.c; do
         [ $mode = depend ] && export CSTASH_DEPEND=1 || unset CSTASH_DEPEND
         echo "one $mode $src" >data.bin
         sleep 0.1
@@ -30,5 +32,5 @@ for mode in normal depend; do
     done
 done
 unset CSTASH_DEPEND
-[ "$(cstat uncacheable_code_directive)" = 15 ] || fail "normal mode: $(cstat uncacheable_code_directive) compiles counted as code_directive, want 15"
-ok "assembler_reads_uncached: .incbin/.include in .S files, asm() and a header run uncached in both modes"
+[ "$(cstat uncacheable_code_directive)" = 18 ] || fail "normal mode: $(cstat uncacheable_code_directive) compiles counted as code_directive, want 18"
+ok "assembler_reads_uncached: .incbin/.include in .S files, asm() (also split over two literals) and a header run uncached in both modes"

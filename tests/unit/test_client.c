@@ -672,17 +672,22 @@ START_TEST(include_hash_collision)
 }
 END_TEST
 
-/* .incbin and .include as gas and asm() strings spell them, in any case;
- * a member named include_dir or a longer word is none. */
+/* .incbin (even split over two strings, which the compiler joins after
+ * the preprocessor) and .include as gas and asm() strings spell them, in
+ * any case; a member named include_dir is none. */
 START_TEST(assembler_reads_file)
 {
     static const char *const yes[] = {
-        ".incbin \"x\"",  "asm(\"\\t.incbin\\t\\\"d\\\"\")",
-        ".INCBIN\t\"x\"", "  .include \"part.s\"",
+        ".incbin \"x\"",
+        "asm(\"\\t.incbin\\t\\\"d\\\"\")",
+        ".INCBIN\t\"x\"",
+        "  .include \"part.s\"",
         ".incbin\"x\"",
+        "asm(\".inc\" \"bin \\\"x\\\"\")",
+        "asm(\".\"\n \"include \\\"y\\\"\")",
     };
     static const char *const no[] = {
-        "s.include_dir = 1;", ".incbinx \"x\"", "x.include", ".incbi", "include \"x\"",
+        "s.include_dir = 1;", "x.include", ".incbi", "include \"x\"", ".in\" x \"cbin",
     };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         ck_assert_msg(cs_ppscan_assembler_reads_file(yes[i], strlen(yes[i])), "missed: %s", yes[i]);
