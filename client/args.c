@@ -225,11 +225,24 @@ static bool is_unsupported_option(const char *s)
 
 /* An assembler option (s[0..n), a piece of -Wa, or an -Xassembler value)
  * that writes a file besides the object, which a hit would not restore: a
- * listing (-a[cdghlmns]=FILE), gas's dependency file (--MD FILE), -o. */
+ * listing (-a[cdghlmns]=FILE), gas's dependency file (--MD FILE, or --M
+ * as its getopt abbreviates it), -o; or reads one no key holds: an extra
+ * input (-Wa,macros.s, the kernel's old trick), a regular file named
+ * without an option. */
 static bool assembler_writes_file(const char *s, size_t n)
 {
+    if (n > 0 && s[0] != '-') {
+        char name[4096];
+        struct stat st;
+        if (n >= sizeof name)
+            return true;
+        memcpy(name, s, n);
+        name[n] = '\0';
+        if (stat(name, &st) == 0 && S_ISREG(st.st_mode))
+            return true;
+    }
     return (n > 2 && s[0] == '-' && s[1] == 'a' && memchr(s, '=', n)) ||
-           (n >= 4 && !strncmp(s, "--MD", 4)) || (n >= 3 && !strncmp(s, "-MD", 3)) ||
+           (n >= 3 && !strncmp(s, "--M", 3)) || (n >= 3 && !strncmp(s, "-MD", 3)) ||
            (n >= 2 && !strncmp(s, "-o", 2));
 }
 
@@ -255,15 +268,25 @@ static bool writes_side_file(const char *s)
            cs_starts_with(s, "-fsave-optimization-record") ||
            cs_starts_with(s, "-foptimization-record-file") ||
            cs_starts_with(s, "-fproc-stat-report=") || cs_starts_with(s, "-MJ") ||
+           cs_starts_with(s, "-save-stats") || cs_starts_with(s, "--save-stats") ||
            cs_starts_with(s, "-gsplit-dwarf") ||
            (cs_starts_with(s, "-fdiagnostics-format=") && strstr(s, "-file")) ||
            cs_starts_with(s, "-fdiagnostics-add-output") ||
            (cs_starts_with(s, "-Wa,") && wa_writes_file(s));
 }
 
+/* clang's C++ modules: a module file or map read that no key holds. */
+static bool is_module_option(const char *s)
+{
+    return cs_starts_with(s, "-fmodule-file") || cs_starts_with(s, "-fprebuilt-module-path") ||
+           cs_starts_with(s, "-fmodule-map-file") || !strcmp(s, "-fimplicit-module-maps");
+}
+
 static bool is_pch_option(const char *s)
 {
+    /* -fpreprocessed: cc1 loads the .gch a #pragma GCC pch_preprocess names */
     return !strcmp(s, "-include-pch") || !strcmp(s, "-fpch-preprocess") ||
+           !strcmp(s, "-fpreprocessed") || !strcmp(s, "--preprocessed") ||
            !strcmp(s, "-emit-pch") || cs_starts_with(s, "-fpch-") || !strcmp(s, "-Xclang-emit-pch");
 }
 
@@ -276,7 +299,7 @@ bool cs_args_refuse_option(struct args_state *p, const char *arg)
         r = CS_UNC_RESPONSE_FILE; /* the assembler reads it: in no key */
     else if (is_pch_option(arg))
         r = CS_UNC_PCH;
-    else if (is_unsupported_option(arg) || writes_side_file(arg))
+    else if (is_unsupported_option(arg) || writes_side_file(arg) || is_module_option(arg))
         r = CS_UNC_OPTION;
     if (r != CS_UNC_NONE)
         cs_args_uncacheable(p, r, arg);
@@ -500,6 +523,10 @@ static enum cs_status other_option(struct args_state *p, int argc, char *const *
         return cs_args_prefix_map(p, arg);
     if (cs_starts_with(arg, "-g") && !cs_starts_with(arg, "-gcc-toolchain"))
         p->a->debug = strcmp(arg, "-g0") != 0;
+    /* the assembler's own debug info records the working directory too */
+    if (cs_starts_with(arg, "-Wa,") &&
+        (strstr(arg, ",-g") || strstr(arg, ",--gen-debug") || strstr(arg, ",--gdwarf")))
+        p->a->debug = true;
     enum cs_status rc = value_option(p, argc, argv, *i, &used);
     if (rc != CS_OK)
         return rc;

@@ -142,6 +142,7 @@ static const char *const as_is[] = {
     "--system-header-prefix",
     "--no-system-header-prefix",
     "--serialize-diagnostics",
+    "--save-stats", /* refused as it is: clang writes a .stats file */
     "--signed-char",
     "--unsigned-char",
     "--specs",

@@ -44,18 +44,26 @@ static bool is_launcher(const char *real)
     return false;
 }
 
-/* The first file called name on PATH that resolves to neither skip nor
- * self (what a launcher runs), resolved; malloc'd, NULL if none. */
+/* The first regular file called name in the search path that resolves
+ * to neither skip nor self (what a launcher runs), resolved; malloc'd,
+ * NULL if none. ccache searches CCACHE_PATH instead when it is set. An
+ * empty entry is the working directory. */
 static char *behind_on_path(const char *name, const char *skip, const char *self)
 {
-    const char *path = getenv("PATH");
+    const char *ccache_path = getenv("CCACHE_PATH");
+    const char *path =
+        ccache_path && *ccache_path && strstr(skip, "ccache") ? ccache_path : getenv("PATH");
     char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-    char *found = NULL, *save = NULL;
-    for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && !found;
-         dir = strtok_r(NULL, ":", &save)) {
+    char *found = NULL;
+    for (char *dir = copy, *next; dir && !found; dir = next) {
+        next = strchr(dir, ':');
+        if (next)
+            *next++ = '\0';
         char *cand = cs_path_join(*dir ? dir : ".", name);
         char *real = cand && access(cand, X_OK) == 0 ? realpath(cand, NULL) : NULL;
-        if (real && strcmp(real, skip) != 0 && !is_self(real, self))
+        struct stat st;
+        if (real && strcmp(real, skip) != 0 && !is_self(real, self) && stat(real, &st) == 0 &&
+            S_ISREG(st.st_mode))
             found = real;
         else
             free(real);
@@ -64,6 +72,10 @@ static char *behind_on_path(const char *name, const char *skip, const char *self
     free(copy);
     return found;
 }
+
+/* The launchers' own settings that name the compiler they run. */
+static const char *const launcher_env[] = {"CCACHE_PATH", "CCACHE_COMPILER", "ICECC_CC",
+                                           "ICECC_CXX"};
 
 /* The resolved file, its size and mtime, and the name it is run by (the
  * base name of c->path, its argv[0]): one binary behind several names
@@ -82,14 +94,35 @@ static enum cs_status set_identity(struct cs_compiler *c, const char *real, cons
     if (behind && !stat_part(behind, behind_buf, sizeof behind_buf))
         behind_buf[0] = '\0';
     const char *b = behind ? behind : "";
-    size_t n = strlen(real) + strlen(buf) + strlen(name) + 9 + strlen(b) + strlen(behind_buf) + 1;
-    if (!(c->identity = malloc(n))) {
-        free(behind);
-        return CS_ERR_NOMEM;
+    struct cs_bytes id = {0};
+    enum cs_status rc = cs_bytes_append_str(&id, real);
+    if (rc == CS_OK)
+        rc = cs_bytes_append_str(&id, buf);
+    if (rc == CS_OK)
+        rc = cs_bytes_append_str(&id, name);
+    if (rc == CS_OK && behind)
+        rc = cs_bytes_append_str(&id, " behind ");
+    if (rc == CS_OK)
+        rc = cs_bytes_append_str(&id, b);
+    if (rc == CS_OK)
+        rc = cs_bytes_append_str(&id, behind_buf);
+    for (size_t i = 0;
+         rc == CS_OK && is_launcher(real) && i < sizeof launcher_env / sizeof launcher_env[0];
+         i++) {
+        const char *v = getenv(launcher_env[i]);
+        if (v && (rc = cs_bytes_append_str(&id, " ")) == CS_OK &&
+            (rc = cs_bytes_append_str(&id, launcher_env[i])) == CS_OK &&
+            (rc = cs_bytes_append_str(&id, "=")) == CS_OK)
+            rc = cs_bytes_append_str(&id, v);
     }
-    snprintf(c->identity, n, "%s%s%s%s%s%s", real, buf, name, behind ? " behind " : "", b,
-             behind_buf);
+    if (rc == CS_OK)
+        rc = cs_bytes_append(&id, "", 1);
     free(behind);
+    if (rc != CS_OK) {
+        cs_bytes_free(&id);
+        return rc;
+    }
+    c->identity = (char *)id.data; /* owned from here */
     return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 

@@ -172,15 +172,30 @@ enum cs_status cs_ppscan(const char *text, size_t len, const char *cwd, const ch
     return rc;
 }
 
+/* Whether p is at a line marker (gcc puts one between two literals with
+ * many blank lines between them). */
+static bool marker_line(const char *p, const char *end)
+{
+    return end - p > 2 && p[0] == '#' && p[1] == ' ' && isdigit((unsigned char)p[2]);
+}
+
 /* The next character of text as the compiler sees a string: a closing
- * quote, blanks and an opening quote (two literals it joins) are passed
- * over. *p moves past what was read; -1 at the end. */
+ * quote, blanks (and line markers) and an opening quote (two literals it
+ * joins) are passed over. *p moves past what was read; -1 at the end. */
 static int joined_char(const char **p, const char *end)
 {
     while (*p < end && **p == '"') {
         const char *q = *p + 1;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
-            q++;
+        for (;;) {
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                q++;
+            if (q < end && marker_line(q, end) && (q == *p + 1 || q[-1] == '\n')) {
+                const char *nl = memchr(q, '\n', (size_t)(end - q));
+                q = nl ? nl : end;
+                continue;
+            }
+            break;
+        }
         if (q >= end || *q != '"')
             break;
         *p = q + 1;
@@ -188,27 +203,41 @@ static int joined_char(const char **p, const char *end)
     return *p < end ? (unsigned char)*(*p)++ : -1;
 }
 
-/* Whether the joined text at p is word in any case; with tail, followed by
- * a blank, a quote or a backslash (an escape in an asm() string). */
-static bool word_at(const char *p, const char *end, const char *word, bool tail)
+/* Whether the joined text at p is word in any case, followed by a blank,
+ * a quote or a backslash (an escape in an asm() string). */
+static bool word_at(const char *p, const char *end, const char *word)
 {
     for (const char *w = word; *w; w++) {
         int c = joined_char(&p, end);
         if (c < 0 || tolower(c) != *w)
             return false;
     }
-    if (!tail)
-        return true;
     int c = p < end ? (unsigned char)*p : -1;
     return c == ' ' || c == '\t' || c == '"' || c == '\\';
+}
+
+/* Whether the '.' at p starts a statement as gas reads one: at the start
+ * of a line or a string, after ';' or a label's ':', or after an escaped
+ * newline or tab in a string (blanks between). A member in C
+ * ("{ .include = 1", "s.incbin") is none. */
+static bool statement_start(const char *text, const char *p)
+{
+    while (p > text && (p[-1] == ' ' || p[-1] == '\t'))
+        p--;
+    if (p == text)
+        return true;
+    char c = p[-1];
+    if (c == '\n' || c == '"' || c == ';' || c == ':')
+        return true;
+    return (c == 'n' || c == 't') && p - 1 > text && p[-2] == '\\';
 }
 
 bool cs_ppscan_assembler_reads_file(const char *text, size_t len)
 {
     const char *end = text + len;
     for (const char *p = text; p < end; p++)
-        if (*p == '.' &&
-            (word_at(p + 1, end, "incbin", false) || word_at(p + 1, end, "include", true)))
+        if (*p == '.' && statement_start(text, p) &&
+            (word_at(p + 1, end, "incbin") || word_at(p + 1, end, "include")))
             return true;
     return false;
 }

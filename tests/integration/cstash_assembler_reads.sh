@@ -34,3 +34,32 @@ done
 unset CSTASH_DEPEND
 [ "$(cstat uncacheable_code_directive)" = 18 ] || fail "normal mode: $(cstat uncacheable_code_directive) compiles counted as code_directive, want 18"
 ok "assembler_reads_uncached: .incbin/.include in .S files, asm() (also split over two literals) and a header run uncached in both modes"
+
+# assembler_extra_input: -Wa,FILE hands gas a second input (the kernel's
+# old -Wa,arch/x86/kernel/macros.s): its content is in no key.
+printf '.section .rodata\n.long 1\n' >extra.s
+printf 'int h(void) { return 0; }\n' >e.c
+sleep 0.1
+"$CSTASH" gcc -c e.c -o e.o -Wa,extra.s
+"$CSTASH" gcc -c e.c -o e.o -Wa,extra.s
+printf '.section .rodata\n.long 2\n' >extra.s
+"$CSTASH" gcc -c e.c -o e.o -Wa,extra.s
+gcc -c e.c -o eref.o -Wa,extra.s
+cmp -s e.o eref.o || fail "-Wa,extra.s: a stale object after extra.s changed"
+"$CSTASH" gcc -c e.c -o e.o -Wa,--defsym,sym=1
+"$CSTASH" gcc -c e.c -o e.o -Wa,--defsym,sym=1
+grep -q "direct hit" <(tail -n 1 "$CSTASH_LOG") || fail "-Wa,--defsym,sym=1 no longer hits"
+ok "assembler_extra_input: -Wa,FILE runs uncached; -Wa,--defsym,X=1 still hits"
+
+# assembler_debug_dir: -Wa,-g (and --gdwarf-5, as kbuild passes) makes gas
+# record the working directory: two directories must not share a hit.
+mkdir -p wdA wdB
+printf '.text\nnop\n' >wdA/x.S
+cp wdA/x.S wdB/x.S
+sleep 0.1
+for o in -Wa,-g -Wa,--gdwarf-5; do
+    (cd wdA && "$CSTASH" gcc $o -c x.S -o x.o)
+    (cd wdB && "$CSTASH" gcc $o -c x.S -o x.o && gcc $o -c x.S -o ref.o)
+    cmp -s wdB/x.o wdB/ref.o || fail "$o: the object from wdB names wdA ($(tail -n 1 "$CSTASH_LOG"))"
+done
+ok "assembler_debug_dir: -Wa,-g and -Wa,--gdwarf-5 key the working directory"

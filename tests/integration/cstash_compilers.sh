@@ -65,6 +65,19 @@ PATH=$TEST_TMP/m:$TEST_TMP/B:$PATH "$CSTASH" m/cc -c w.c -o wb2.o
 [ "$(chits)" = $((h + 1)) ] && cmp -s wb2.o wbref.o || fail "m/cc with clang behind it: no hit next time"
 ok "launcher_behind_in_key: what distcc runs from PATH is part of the compiler's identity"
 
+# ccache run through its masquerade link looks in CCACHE_PATH instead.
+command -v ccache >/dev/null || fail "ccache is not installed (scripts/deps.sh test)"
+mkdir -p cm C1 C2
+ln -s "$(command -v ccache)" cm/gcc
+ln -s "$(command -v gcc)" C1/gcc
+ln -s "$(command -v clang)" C2/gcc
+h=$(chits)
+CCACHE_DISABLE=1 CCACHE_PATH=$TEST_TMP/C1 "$CSTASH" cm/gcc -c w.c -o wc1.o
+CCACHE_DISABLE=1 CCACHE_PATH=$TEST_TMP/C2 "$CSTASH" cm/gcc -c w.c -o wc2.o
+CCACHE_DISABLE=1 CCACHE_PATH=$TEST_TMP/C2 cm/gcc -c w.c -o wc2ref.o
+[ "$(chits)" = "$h" ] && cmp -s wc2.o wc2ref.o || fail "ccache with CCACHE_PATH=C2 (clang): a hit on C1's gcc object"
+ok "launcher_behind_in_key: ccache's CCACHE_PATH is part of the identity"
+
 command -v cmake >/dev/null || fail "cmake is not installed (scripts/deps.sh test)"
 mkdir -p proj/src
 cat >proj/CMakeLists.txt <<'CM'

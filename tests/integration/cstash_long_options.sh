@@ -98,3 +98,22 @@ cs -dM -c d.c -o d.o
 gcc -c d.c -o dref.o
 cmp -s d.o dref.o || fail "-dM: a stale object after the source changed"
 ok "no_line_markers_uncached: -P, --no-line-commands, -Wp,-P, -Xpreprocessor -P, -dM and a raw string's marker run uncached"
+
+# preprocessed_pch_pragma: with -fpreprocessed (or --preprocessed) cc1
+# loads the .gch a #pragma GCC pch_preprocess names, which no key holds.
+echo 'static int v = 1;' >pch.h
+gcc -x c-header pch.h -o pch.gch
+printf '#pragma GCC pch_preprocess "pch.gch"\nint f(void) { return v; }\n' >pp.c
+sleep 0.1
+for o in -fpreprocessed --preprocessed; do
+    echo 'static int v = 1;' >pch.h
+    gcc -x c-header pch.h -o pch.gch
+    cs $o -c pp.c -o ppo.o
+    cs $o -c pp.c -o ppo.o
+    echo 'static int v = 2;' >pch.h
+    gcc -x c-header pch.h -o pch.gch
+    cs $o -c pp.c -o ppo.o
+    gcc -fpreprocessed -c pp.c -o ppref.o
+    cmp -s ppo.o ppref.o || fail "$o: a stale object after pch.gch was rebuilt"
+done
+ok "preprocessed_pch_pragma: -fpreprocessed and --preprocessed run uncached"

@@ -41,3 +41,23 @@ h=$(chits)
 "$CSTASH" gcc -O3 -fopt-info-vec -c v.c -o v.o 2>e2
 [ "$(chits)" = $((h + 1)) ] && cmp -s e1 e2 || fail "-fopt-info-vec (to stderr): no hit, or other output"
 ok "-fopt-info without a file still hits and replays its report"
+
+# clang's -save-stats (and --save-stats) writes FILE.stats; gas takes --M
+# for --MD (getopt's abbreviation).
+printf 'int g(void) { return 1; }\n' >s.c
+sleep 0.1
+side_file_src() {
+    local cc=$1 file=$2
+    shift 2
+    rm -f "$file"
+    "$CSTASH" $cc "$@" -c s.c -o s.o 2>/dev/null
+    [ -f "$file" ] || fail "$cc $*: the compile wrote no $file"
+    rm -f "$file"
+    h=$(chits)
+    "$CSTASH" $cc "$@" -c s.c -o s.o 2>/dev/null
+    [ "$(chits)" = "$h" ] && [ -f "$file" ] || fail "$cc $*: a hit, or no $file after the second compile"
+}
+side_file_src clang s.stats -save-stats
+side_file_src clang s.stats --save-stats
+side_file_src gcc asm.d -Wa,--M,asm.d
+ok "side_files_uncached: clang's -save-stats and --save-stats, gas's --M abbreviation"

@@ -109,6 +109,10 @@ START_TEST(cacheable_and_not)
         {"-c a.c -Xassembler --MD -Xassembler a.dep", CS_UNC_OPTION},
         {"-c a.c -gsplit-dwarf=split", CS_UNC_OPTION},
         {"-c a.c -MJ a.json", CS_UNC_OPTION},
+        {"-c a.c -fmodule-file=m.pcm", CS_UNC_OPTION},
+        {"-c a.c -fprebuilt-module-path=.", CS_UNC_OPTION},
+        {"-c a.c -fpreprocessed", CS_UNC_PCH},
+        {"-c a.c -Wa,--M,x.d", CS_UNC_OPTION},
         /* long spellings, read as their short forms (args_long.c) */
         {"--compile a.c --output=x.o --write-user-dependencies --include-directory inc",
          CS_UNC_NONE},
@@ -685,9 +689,18 @@ START_TEST(assembler_reads_file)
         ".incbin\"x\"",
         "asm(\".inc\" \"bin \\\"x\\\"\")",
         "asm(\".\"\n \"include \\\"y\\\"\")",
+        "asm(\"x:\\n.inc\"\n# 12 \"a.c\"\n\"bin \\\"y\\\"\")",
+        "lbl: .incbin \"z\"",
     };
     static const char *const no[] = {
-        "s.include_dir = 1;", "x.include", ".incbi", "include \"x\"", ".in\" x \"cbin",
+        "s.include_dir = 1;",
+        "x.include",
+        ".incbi",
+        "include \"x\"",
+        ".in\" x \"cbin",
+        "struct o a = { .include = 1, .incbin = 2 };",
+        "return s.incbin ;",
+        "/* use .include \"f\" */",
     };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
         ck_assert_msg(cs_ppscan_assembler_reads_file(yes[i], strlen(yes[i])), "missed: %s", yes[i]);
