@@ -23,7 +23,7 @@ common=("$src"/common/{base64,buf,checksum,hex,log,sha256,size,status}.c
         "$src"/storage/sigv4.c "$src"/server/{s3_sigv4,s3_chunked}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_s3,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c
-        "$src"/client/{args,args_cc1,args_files,args_prefix_map,blob,http_response,ppscan,util}.c
+        "$src"/client/{args,args_cc1,args_files,args_long,args_prefix_map,blob,http_response,ppscan,util}.c
         "$src"/client/{rust_depinfo,rust_paths,rust_result}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
