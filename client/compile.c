@@ -413,6 +413,23 @@ static bool markers_name_source(const struct job *j, const struct cs_bytes *pp,
     return marker && includes->n > 0 && !strcmp(includes->v[0], j->a.input);
 }
 
+/* Why the preprocessor's text cannot key this compile (CS_UNC_NONE: it
+ * can), and in words. */
+static enum cs_uncacheable pp_refusal(const struct job *j, const struct cs_bytes *pp,
+                                      const struct cs_strv *includes, const char **why)
+{
+    if (cs_ppscan_assembler_reads_file((const char *)(pp->data ? pp->data : (uint8_t *)""),
+                                       pp->len)) {
+        *why = ".incbin or .include reads a file no key holds";
+        return CS_UNC_CODE_DIRECTIVE;
+    }
+    if (!markers_name_source(j, pp, includes)) {
+        *why = "the preprocessor's text names no source (-P, -dM?)";
+        return CS_UNC_NO_LINE_MARKERS;
+    }
+    return CS_UNC_NONE;
+}
+
 /* Adds this compile to the manifest (the one we read, or a new one). */
 static void update_manifest(struct job *j, const uint8_t mkey[CS_SHA256_LEN], struct cs_manifest *m,
                             const struct cs_strv *includes, const uint8_t result_key[CS_SHA256_LEN])
@@ -1009,20 +1026,11 @@ static int cached_compile(struct job *j)
             exit_code = passthrough(j);
             goto done;
         }
-        if (cs_ppscan_assembler_reads_file((const char *)(pp.data ? pp.data : (uint8_t *)""),
-                                           pp.len)) {
-            cs_session_count(&j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + CS_UNC_CODE_DIRECTIVE));
-            cs_session_log(&j->ss,
-                           "uncacheable (%s): .incbin or .include reads a file no key holds",
-                           cs_uncacheable_name(CS_UNC_CODE_DIRECTIVE));
-            exit_code = passthrough(j);
-            goto done;
-        }
-        if (!markers_name_source(j, &pp, &includes)) {
-            cs_session_count(&j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + CS_UNC_NO_LINE_MARKERS));
-            cs_session_log(&j->ss,
-                           "uncacheable (%s): the preprocessor's text names no source (-P, -dM?)",
-                           cs_uncacheable_name(CS_UNC_NO_LINE_MARKERS));
+        const char *why = NULL;
+        enum cs_uncacheable refusal = pp_refusal(j, &pp, &includes, &why);
+        if (refusal != CS_UNC_NONE) {
+            cs_session_count(&j->ss, (enum cs_stat)(CS_ST_UNCACHEABLE + refusal));
+            cs_session_log(&j->ss, "uncacheable (%s): %s", cs_uncacheable_name(refusal), why);
             exit_code = passthrough(j);
             goto done;
         }

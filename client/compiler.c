@@ -30,29 +30,35 @@ static bool stat_part(const char *real, char *buf, size_t len)
     return true;
 }
 
+/* Whether real's base name is name. */
+static bool base_is(const char *real, const char *name)
+{
+    const char *slash = strrchr(real, '/');
+    return !strcmp(slash ? slash + 1 : real, name);
+}
+
 /* Launchers that run the compiler of their own name found on PATH
  * (distcc's and icecc's masquerade directories, ccache's): keyed by the
  * launcher alone, a PATH or a compiler upgrade behind it kept the old key. */
 static bool is_launcher(const char *real)
 {
     static const char *const names[] = {"distcc", "icecc", "ccache", "sccache", "buildcache"};
-    const char *slash = strrchr(real, '/');
-    const char *base = slash ? slash + 1 : real;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(base, names[i]))
+        if (base_is(real, names[i]))
             return true;
     return false;
 }
 
-/* The first regular file called name in the search path that resolves
- * to neither skip nor self (what a launcher runs), resolved; malloc'd,
- * NULL if none. ccache searches CCACHE_PATH instead when it is set. An
- * empty entry is the working directory. */
-static char *behind_on_path(const char *name, const char *skip, const char *self)
+/* What the launcher (resolved) runs for name: the first regular file of
+ * that name in its search path that resolves to neither the launcher nor
+ * this program, resolved; malloc'd, NULL if none. ccache searches
+ * CCACHE_PATH instead when it is set. An empty entry is the working
+ * directory. */
+static char *behind_on_path(const char *name, const char *launcher, const char *self)
 {
     const char *ccache_path = getenv("CCACHE_PATH");
     const char *path =
-        ccache_path && *ccache_path && strstr(skip, "ccache") ? ccache_path : getenv("PATH");
+        ccache_path && *ccache_path && base_is(launcher, "ccache") ? ccache_path : getenv("PATH");
     char *copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
     char *found = NULL;
     for (char *dir = copy, *next; dir && !found; dir = next) {
@@ -62,7 +68,7 @@ static char *behind_on_path(const char *name, const char *skip, const char *self
         char *cand = cs_path_join(*dir ? dir : ".", name);
         char *real = cand && access(cand, X_OK) == 0 ? realpath(cand, NULL) : NULL;
         struct stat st;
-        if (real && strcmp(real, skip) != 0 && !is_self(real, self) && stat(real, &st) == 0 &&
+        if (real && strcmp(real, launcher) != 0 && !is_self(real, self) && stat(real, &st) == 0 &&
             S_ISREG(st.st_mode))
             found = real;
         else
