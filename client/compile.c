@@ -25,6 +25,7 @@
 #include "client/session.h"
 #include "client/settings.h"
 #include "client/stats.h"
+#include "client/version.h"
 #include "client/depfile.h"
 #include "client/depscan.h"
 #include "client/whymiss.h"
@@ -42,7 +43,7 @@ struct job {
     int argc;
     char **argv; /* the compiler's arguments as given */
     const char *compiler_name;
-    struct cs_bytes version; /* the compiler's version text (cs_compiler_version) */
+    struct cs_version ver;   /* the compiler's version text (version.h) */
     struct cs_sha256 common; /* everything but the source/preprocessed text */
 
     /* direct mode's source hash, for --why-miss */
@@ -78,6 +79,7 @@ static enum cs_status command(struct job *j, bool with_prefix, char *const *args
 static int passthrough(struct job *j)
 {
     struct cs_strv cmd = {0};
+    (void)cs_version_confirm(&j->ver, &j->ss, &j->comp); /* reaped, its text kept */
     if (command(j, true, j->argv, (size_t)j->argc, &cmd) != CS_OK) {
         cs_session_flush_stats(&j->ss);
         fprintf(stderr, "cstash: out of memory\n");
@@ -116,7 +118,7 @@ static enum cs_status hash_common(struct job *j)
     cs_sha256_init(&j->common);
     hash_str(&j->common, "cstash-key-v1");
     hash_str(&j->common, j->comp.identity);
-    cs_sha256_update(&j->common, j->version.data, j->version.len);
+    cs_sha256_update(&j->common, j->ver.text.data, j->ver.text.len);
     for (size_t i = 0; i < j->a.hashed.n; i++)
         hash_str(&j->common, j->a.hashed.v[i]);
     /* Debug info records the working directory, rewritten by the prefix
@@ -182,7 +184,7 @@ static void why_note(struct job *j, const uint8_t key[CS_SHA256_LEN], const stru
 {
     struct cs_why_inputs in = {.compiler = j->comp.path,
                                .identity = j->comp.identity,
-                               .version = &j->version,
+                               .version = &j->ver.text,
                                .a = &j->a,
                                .cwd = j->cwd,
                                .compiler_cwd = j->compiler_cwd,
@@ -249,6 +251,8 @@ static void replay(int fd, const struct cs_bytes *b)
 /* Writes a cached result as this invocation's outputs. */
 static enum cs_status deliver(struct job *j, const struct cs_bytes *blob)
 {
+    if (!cs_version_confirm(&j->ver, &j->ss, &j->comp))
+        return CS_ERR_INVALID; /* found by another compiler's keys */
     struct cs_result r;
     enum cs_status rc = cs_result_decode(blob->data, blob->len, &r);
     if (rc != CS_OK)
@@ -703,6 +707,11 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
     int status = 1;
     if (!depend_file)
         memcpy(result_key, result_key_in, CS_SHA256_LEN);
+    if (!cs_version_confirm(&j->ver, &j->ss, &j->comp)) {
+        if (depend_file && extra && extra->n)
+            (void)unlink(depend_file); /* ours: passthrough does not return */
+        return passthrough(j);         /* the keys are another compiler's */
+    }
     enum cs_status rc = command(j, true, j->a.cc.v, j->a.cc.n, &cmd);
     for (size_t i = 0; rc == CS_OK && extra && i < extra->n; i++)
         rc = cs_strv_push(&cmd, extra->v[i]);
@@ -786,7 +795,7 @@ static int compile_and_store(struct job *j, const uint8_t result_key_in[CS_SHA25
  * 2093666 found -B and --include-directory-after). */
 static bool mmd_rule_whole(const struct job *j)
 {
-    const char *v = j->version.data ? (const char *)j->version.data : "";
+    const char *v = j->ver.text.data ? (const char *)j->ver.text.data : "";
     size_t digits = strspn(v, "0123456789.");
     const char *path = j->comp.path ? j->comp.path : j->compiler_name;
     if (digits == 0 || (v[digits] != '\n' && v[digits] != '\0') || strstr(path, "clang") ||
@@ -1003,6 +1012,10 @@ static int cached_compile(struct job *j)
     {
         struct cs_strv cmd = {0};
         int status = 1;
+        if (!cs_version_confirm(&j->ver, &j->ss, &j->comp)) {
+            exit_code = passthrough(j); /* the keys are another compiler's */
+            goto done;
+        }
         enum cs_status rc = command(j, false, j->a.pp.v, j->a.pp.n, &cmd);
         if (rc == CS_OK)
             rc = cs_exec_capture(cmd.v, &pp, &pperr, MAX_OUTPUT, &status);
@@ -1059,27 +1072,6 @@ done:
     return exit_code;
 }
 
-/* The compiler's version text (part of every key): cached in the cache
- * dir, else by running the compiler. Never taken from the remote: its
- * blob could only be bound to the compiler's path, size and mtime, which
- * two compilers on two machines can share (wrapper scripts, images with
- * normalised times), and a version taken on trust would hand one
- * compiler's objects to the other (review of 1ef795d, reproduced with a
- * gcc and a clang wrapper: cstash_remote.sh). */
-static enum cs_status compiler_version(struct job *j)
-{
-    const char *dir = j->ss.s.dir;
-    enum cs_status rc = cs_compiler_version_cached(&j->comp, dir, &j->version);
-    if (rc == CS_OK || rc == CS_ERR_NOMEM)
-        return rc;
-    j->version.len = 0;
-    rc = cs_compiler_version_probe(&j->comp, &j->version);
-    if (rc != CS_OK)
-        return rc;
-    cs_compiler_version_save(&j->comp, dir, j->version.data, j->version.len);
-    return CS_OK;
-}
-
 /* The compiler's default target: the -dumpmachine line of its version
  * text, or the "Target:" line of --version. malloc'd; NULL if none. */
 static char *default_triple(const struct cs_bytes *version)
@@ -1104,7 +1096,7 @@ static char *default_triple(const struct cs_bytes *version)
 static enum cs_status default_configs(struct job *j)
 {
     struct cs_strv paths = {0};
-    char *triple = default_triple(&j->version);
+    char *triple = default_triple(&j->ver.text);
     enum cs_status rc = cs_compiler_default_configs(&j->comp, triple, j->cwd, &paths);
     if (rc == CS_OK)
         rc = cs_args_add_configs(&j->a, j->cwd, j->ss.s.basedir, &paths);
@@ -1173,7 +1165,7 @@ int cs_compile_main(int argc, char **argv)
     }
     if (j.a.reason == CS_UNC_NONE) {
         cs_session_remote_init(&j.ss);
-        if (compiler_version(&j) != CS_OK) {
+        if (cs_version_find(&j.ver, &j.ss, &j.comp) != CS_OK) {
             cs_session_count(&j.ss, CS_ST_INTERNAL_ERROR);
             cs_session_log(&j.ss, "cannot identify the compiler %s", j.comp.path);
             return passthrough(&j);
@@ -1190,7 +1182,7 @@ int cs_compile_main(int argc, char **argv)
     }
     int code = cached_compile(&j);
     cs_args_free(&j.a);
-    cs_bytes_free(&j.version);
+    cs_version_free(&j.ver, &j.ss, &j.comp);
     cs_compiler_free(&j.comp);
     free(j.cwd);
     free(j.compiler_cwd);

@@ -129,6 +129,7 @@ static enum cs_status set_identity(struct cs_compiler *c, const char *real, cons
         return rc;
     }
     c->identity = (char *)id.data; /* owned from here */
+    c->launcher = is_launcher(real);
     return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 
@@ -215,13 +216,19 @@ enum cs_status cs_compiler_version_cached(const struct cs_compiler *c, const cha
     return rc;
 }
 
-enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out)
+enum cs_status cs_compiler_probe_start(const struct cs_compiler *c, struct cs_child *child)
+{
+    char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
+    return cs_exec_start(argv, child);
+}
+
+enum cs_status cs_compiler_probe_finish(const struct cs_compiler *c, struct cs_child *child,
+                                        struct cs_bytes *out)
 {
     struct cs_bytes err = {0};
     int status = -1;
     size_t before = out->len;
-    char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
-    enum cs_status rc = cs_exec_capture(argv, out, &err, CS_COMPILER_VERSION_MAX, &status);
+    enum cs_status rc = cs_exec_collect(child, out, &err, CS_COMPILER_VERSION_MAX, &status);
     if (rc == CS_OK && status != 0) {
         /* Not every compiler knows -dumpfullversion; --version always works. */
         out->len = before;
@@ -233,6 +240,13 @@ enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_
         rc = CS_ERR_INVALID;
     cs_bytes_free(&err);
     return rc;
+}
+
+enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out)
+{
+    struct cs_child child;
+    enum cs_status rc = cs_compiler_probe_start(c, &child);
+    return rc == CS_OK ? cs_compiler_probe_finish(c, &child, out) : rc;
 }
 
 void cs_compiler_version_save(const struct cs_compiler *c, const char *cache_dir, const void *text,

@@ -5,6 +5,9 @@
 #ifndef CS_CLIENT_COMPILER_H
 #define CS_CLIENT_COMPILER_H
 
+#include <stdbool.h>
+
+#include "client/exec.h"
 #include "client/util.h"
 #include "common/hash.h"
 
@@ -12,6 +15,7 @@ struct cs_compiler {
     char *path;     /* what we exec */
     char *real;     /* path with every symlink resolved */
     char *identity; /* "resolved-path size mtime_ns name-run-by" */
+    bool launcher;  /* distcc, ccache and the like: runs a compiler it finds */
 };
 
 /* Resolves name (a path, or a command looked up on PATH, skipping any file
@@ -31,6 +35,12 @@ void cs_compiler_version_key(const struct cs_compiler *c, uint8_t key[CS_SHA256_
 enum cs_status cs_compiler_version_cached(const struct cs_compiler *c, const char *cache_dir,
                                           struct cs_bytes *out);
 enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out);
+/* The compiler run in two steps, so that the caller can work while it
+ * runs: started (the child is then the caller's, to be finished exactly
+ * once), then its text appended to out. */
+enum cs_status cs_compiler_probe_start(const struct cs_compiler *c, struct cs_child *child);
+enum cs_status cs_compiler_probe_finish(const struct cs_compiler *c, struct cs_child *child,
+                                        struct cs_bytes *out);
 void cs_compiler_version_save(const struct cs_compiler *c, const char *cache_dir, const void *text,
                               size_t len);
 /* The configuration files clang may read without --config, as absolute

@@ -33,6 +33,7 @@ static const char *const names[CS_ST_UNCACHEABLE] = {
     "files",
     "bytes",
     "cleanups",
+    "compiler_mismatch",
 };
 
 #define UNC_PREFIX "uncacheable_"
@@ -331,6 +332,8 @@ void cs_stats_print(const struct cs_stats *s, uint64_t maxsize)
            v[CS_ST_REMOTE_SKIPPED]);
     printf("  local cache:        %" PRId64 "\n", v[CS_ST_LOCAL_ERROR]);
     printf("  internal:           %" PRId64 "\n", v[CS_ST_INTERNAL_ERROR]);
+    printf("  compiler mismatch:  %" PRId64 " (the remote's version text was another's)\n",
+           v[CS_ST_COMPILER_MISMATCH]);
     printf("disabled calls:       %" PRId64 "\n", v[CS_ST_DISABLED]);
     char size[32], max[32];
     human_size(v[CS_ST_BYTES] > 0 ? (uint64_t)v[CS_ST_BYTES] : 0, size, sizeof size);

@@ -27,7 +27,8 @@ enum cs_stat {
     CS_ST_FILES,
     CS_ST_BYTES,
     CS_ST_CLEANUPS,
-    CS_ST_UNCACHEABLE, /* + enum cs_uncacheable */
+    CS_ST_COMPILER_MISMATCH, /* the remote's version text was another compiler's */
+    CS_ST_UNCACHEABLE,       /* + enum cs_uncacheable */
     CS_ST_COUNT = CS_ST_UNCACHEABLE + CS_UNC_COUNT
 };
 

@@ -65,32 +65,6 @@ sleep 0.1
 cmp -s "$TEST_TMP/big/one.o" "$TEST_TMP/big/two.o" || fail "the large object from the remote differs"
 ok "a $(( $(stat -c %s "$TEST_TMP/big/one.o") >> 20 )) MB object round-trips through the remote"
 
-# The compiler's version text (part of every key) is never taken from the
-# remote: two compilers with the same path, size and mtime (wrapper
-# scripts, images with normalised file times) must not share results. A
-# gcc wrapper fills the remote; a clang wrapper of the same size and mtime
-# at the same path, in a fresh cache dir, must compile with clang.
-mkdir -p "$TEST_TMP/cv/bin"
-printf '#!/bin/sh\nexec gcc   "$@"\n' >"$TEST_TMP/cv/gcc-wrapper"
-printf '#!/bin/sh\nexec clang "$@"\n' >"$TEST_TMP/cv/clang-wrapper"
-[ "$(stat -c %s "$TEST_TMP/cv/gcc-wrapper")" = "$(stat -c %s "$TEST_TMP/cv/clang-wrapper")" ] ||
-    fail "the two wrappers differ in size"
-chmod +x "$TEST_TMP/cv/gcc-wrapper" "$TEST_TMP/cv/clang-wrapper"
-printf 'int cv(void) { return 7; }\n' >"$TEST_TMP/cv/cv.c"
-sleep 2.2 # older than direct mode's 2 s
-cv_compile() { (cd "$TEST_TMP/cv" && CSTASH_DIR=$1 "$CSTASH" "$TEST_TMP/cv/bin/cvcc" -O1 -c cv.c -o cv.o); }
-cp -p "$TEST_TMP/cv/gcc-wrapper" "$TEST_TMP/cv/bin/cvcc"
-touch -d '2020-01-01 00:00:00' "$TEST_TMP/cv/bin/cvcc"
-cv_compile "$TEST_TMP/cv1" || fail "the gcc wrapper's compile failed"
-readelf -p .comment "$TEST_TMP/cv/cv.o" | grep -q GCC || fail "the gcc wrapper's object is not gcc's"
-cp "$TEST_TMP/cv/clang-wrapper" "$TEST_TMP/cv/bin/cvcc"
-touch -d '2020-01-01 00:00:00' "$TEST_TMP/cv/bin/cvcc"
-rm -f "$TEST_TMP/cv/cv.o"
-cv_compile "$TEST_TMP/cv2" || fail "the clang wrapper's compile failed"
-readelf -p .comment "$TEST_TMP/cv/cv.o" | grep -qi clang ||
-    fail "a fresh cache dir with a clang wrapper got the gcc wrapper's object (same path, size and mtime)"
-ok "the compiler's version is never taken from the remote: same path, size and mtime, other compiler, its own object"
-
 # A changed header reaches everyone: 200 misses, then 200 remote hits.
 printf '#define COMMON(x) ((x) * 5)\n' >"$proj/inc/common.h"
 sleep 0.1

@@ -1,0 +1,45 @@
+/* The compiler's version text, part of every key of a C compile: from the
+ * cache dir, else from the remote, else from the compiler itself.
+ *
+ * A text from the remote is trusted only where it is bound to the
+ * compiler's GNU build-id and has the form of gcc's -dumpfullversion
+ * -dumpmachine (the version and target built into that one build). Any
+ * other text there can only be bound to the compiler's path, size and
+ * mtime, which two compilers on two machines can share (wrapper scripts,
+ * images with normalised times): it is a hint. The compiler then runs
+ * all the same, in parallel with the lookups the hint allows, and nothing
+ * built on the hint may reach the build, run the compiler or be stored
+ * before cs_version_confirm says the two texts are one. */
+#ifndef CS_CLIENT_VERSION_H
+#define CS_CLIENT_VERSION_H
+
+#include <stdbool.h>
+
+#include "client/compiler.h"
+#include "client/exec.h"
+#include "client/session.h"
+
+enum cs_version_state {
+    CS_VERSION_OWN, /* the compiler's own text (or from the cache dir, which holds only those) */
+    CS_VERSION_PENDING, /* the remote's, the compiler still running */
+    CS_VERSION_WRONG,   /* the remote's, and the compiler said otherwise (or could not say) */
+};
+
+struct cs_version {
+    struct cs_bytes text;
+    enum cs_version_state state;
+    struct cs_child probe; /* running while PENDING */
+};
+
+/* Fills v (zeroed by the caller) for compiler c. CS_OK with v->state OWN
+ * or PENDING; an error when the compiler cannot say. */
+enum cs_status cs_version_find(struct cs_version *v, struct cs_session *ss,
+                               const struct cs_compiler *c);
+/* Whether v->text is the compiler's own, waiting for the compiler when
+ * PENDING (once: the state is then OWN or WRONG). A confirmed text, or
+ * the compiler's own when they differ, is kept in the cache dir. */
+bool cs_version_confirm(struct cs_version *v, struct cs_session *ss, const struct cs_compiler *c);
+/* Reaps a compiler still running and frees the text. */
+void cs_version_free(struct cs_version *v, struct cs_session *ss, const struct cs_compiler *c);
+
+#endif
