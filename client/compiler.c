@@ -129,7 +129,6 @@ static enum cs_status set_identity(struct cs_compiler *c, const char *real, cons
         return rc;
     }
     c->identity = (char *)id.data; /* owned from here */
-    c->launcher = is_launcher(real);
     return (c->real = strdup(real)) ? CS_OK : CS_ERR_NOMEM;
 }
 
@@ -216,10 +215,30 @@ enum cs_status cs_compiler_version_cached(const struct cs_compiler *c, const cha
     return rc;
 }
 
+static char *const probe_args[] = {"-dumpfullversion", "-dumpmachine"};
+
 enum cs_status cs_compiler_probe_start(const struct cs_compiler *c, struct cs_child *child)
 {
-    char *argv[] = {c->path, "-dumpfullversion", "-dumpmachine", NULL};
+    char *argv[] = {c->path, probe_args[0], probe_args[1], NULL};
     return cs_exec_start(argv, child);
+}
+
+/* After the first run (rc, status): --version where -dumpfullversion
+ * failed, as not every compiler knows it; the text is what out has past
+ * before. */
+static enum cs_status probe_done(const struct cs_compiler *c, enum cs_status rc, int status,
+                                 struct cs_bytes *out, size_t before, struct cs_bytes *err)
+{
+    if (rc == CS_OK && status != 0) {
+        out->len = before;
+        err->len = 0;
+        char *argv2[] = {c->path, "--version", NULL};
+        rc = cs_exec_capture(argv2, out, err, CS_COMPILER_VERSION_MAX, &status);
+    }
+    if (rc == CS_OK && (status != 0 || out->len == before))
+        rc = CS_ERR_INVALID;
+    cs_bytes_free(err);
+    return rc;
 }
 
 enum cs_status cs_compiler_probe_finish(const struct cs_compiler *c, struct cs_child *child,
@@ -229,24 +248,17 @@ enum cs_status cs_compiler_probe_finish(const struct cs_compiler *c, struct cs_c
     int status = -1;
     size_t before = out->len;
     enum cs_status rc = cs_exec_collect(child, out, &err, CS_COMPILER_VERSION_MAX, &status);
-    if (rc == CS_OK && status != 0) {
-        /* Not every compiler knows -dumpfullversion; --version always works. */
-        out->len = before;
-        err.len = 0;
-        char *argv2[] = {c->path, "--version", NULL};
-        rc = cs_exec_capture(argv2, out, &err, CS_COMPILER_VERSION_MAX, &status);
-    }
-    if (rc == CS_OK && (status != 0 || out->len == before))
-        rc = CS_ERR_INVALID;
-    cs_bytes_free(&err);
-    return rc;
+    return probe_done(c, rc, status, out, before, &err);
 }
 
 enum cs_status cs_compiler_version_probe(const struct cs_compiler *c, struct cs_bytes *out)
 {
-    struct cs_child child;
-    enum cs_status rc = cs_compiler_probe_start(c, &child);
-    return rc == CS_OK ? cs_compiler_probe_finish(c, &child, out) : rc;
+    struct cs_bytes err = {0};
+    int status = -1;
+    size_t before = out->len;
+    char *argv[] = {c->path, probe_args[0], probe_args[1], NULL};
+    enum cs_status rc = cs_exec_capture(argv, out, &err, CS_COMPILER_VERSION_MAX, &status);
+    return probe_done(c, rc, status, out, before, &err);
 }
 
 void cs_compiler_version_save(const struct cs_compiler *c, const char *cache_dir, const void *text,

@@ -5,8 +5,6 @@
 #ifndef CS_CLIENT_COMPILER_H
 #define CS_CLIENT_COMPILER_H
 
-#include <stdbool.h>
-
 #include "client/exec.h"
 #include "client/util.h"
 #include "common/hash.h"
@@ -15,7 +13,6 @@ struct cs_compiler {
     char *path;     /* what we exec */
     char *real;     /* path with every symlink resolved */
     char *identity; /* "resolved-path size mtime_ns name-run-by" */
-    bool launcher;  /* distcc, ccache and the like: runs a compiler it finds */
 };
 
 /* Resolves name (a path, or a command looked up on PATH, skipping any file

@@ -4,11 +4,9 @@
 
 #include "client/version.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "client/blob.h"
-#include "client/buildid.h"
 
 /* The remote keeps the blob "CSV1" of the identity, a NUL and the text at
  * the version key; the identity inside makes a blob stored for another
@@ -48,38 +46,6 @@ static void hint_put(struct cs_session *ss, struct cs_remote *r, const struct cs
     cs_bytes_free(&blob);
 }
 
-/* The remote key of a compiler's text. Bound to its build-id when it has
- * one: the text of one build. Else to the identity only. */
-static void hint_key(const struct cs_compiler *c, const char *build_id, uint8_t key[CS_SHA256_LEN])
-{
-    if (!build_id) {
-        cs_compiler_version_key(c, key);
-        return;
-    }
-    const void *parts[] = {"cstash-compiler-v2", c->identity, build_id};
-    size_t lens[] = {18, strlen(c->identity) + 1, strlen(build_id)};
-    cs_sha256_parts(parts, lens, 3, key);
-}
-
-/* Whether text has the form of gcc's -dumpfullversion -dumpmachine, a
- * version line (gcc 12 answers only the first -dump option) and maybe a
- * target line, which the driver prints from what was built into it. clang's (its target only, or
- * --version) can come from its configuration files and the directory it runs from. */
-static bool gcc_form(const struct cs_bytes *t)
-{
-    size_t i = 0, n = t->data ? t->len : 0;
-    while (i < n && (isdigit(t->data[i]) || (i > 0 && t->data[i] == '.')))
-        i++;
-    if (i == 0 || i >= n || t->data[i++] != '\n')
-        return false;
-    if (i == n)
-        return true; /* gcc 12 prints only the first -dump */
-    size_t start = i;
-    while (i < n && (isalnum(t->data[i]) || (t->data[i] && strchr("_.+-", t->data[i]))))
-        i++;
-    return i > start && i + 1 == n && t->data[i] == '\n';
-}
-
 enum cs_status cs_version_find(struct cs_version *v, struct cs_session *ss,
                                const struct cs_compiler *c)
 {
@@ -90,17 +56,9 @@ enum cs_status cs_version_find(struct cs_version *v, struct cs_session *ss,
         return rc;
     v->text.len = 0;
     struct cs_remote *r = cs_session_remote(ss);
-    char id[2 * CS_BUILD_ID_MAX + 1];
-    /* A launcher's build-id is not its compiler's. */
-    bool bound = r && !c->launcher && c->real && cs_build_id_of(c->real, id) == CS_OK;
     uint8_t key[CS_SHA256_LEN];
-    hint_key(c, bound ? id : NULL, key);
+    cs_compiler_version_key(c, key);
     enum cs_status hint = r ? hint_get(ss, r, c, key, &v->text) : CS_ERR_NOT_FOUND;
-    if (hint == CS_OK && bound && gcc_form(&v->text)) {
-        cs_session_log(ss, "version text of %s from the remote (build-id %s)", c->path, id);
-        cs_compiler_version_save(c, dir, v->text.data, v->text.len);
-        return CS_OK;
-    }
     if (hint == CS_OK && cs_compiler_probe_start(c, &v->probe) == CS_OK) {
         v->state = CS_VERSION_PENDING;
         return CS_OK;

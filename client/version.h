@@ -1,15 +1,18 @@
 /* The compiler's version text, part of every key of a C compile: from the
- * cache dir, else from the remote, else from the compiler itself.
+ * cache dir, else the remote's text checked against the compiler's own,
+ * else the compiler's own.
  *
- * A text from the remote is trusted only where it is bound to the
- * compiler's GNU build-id and has the form of gcc's -dumpfullversion
- * -dumpmachine (the version and target built into that one build). Any
- * other text there can only be bound to the compiler's path, size and
- * mtime, which two compilers on two machines can share (wrapper scripts,
- * images with normalised times): it is a hint. The compiler then runs
- * all the same, in parallel with the lookups the hint allows, and nothing
- * built on the hint may reach the build, run the compiler or be stored
- * before cs_version_confirm says the two texts are one. */
+ * The remote's text is only a hint. Its blob can only be bound to the
+ * compiler's path, size and mtime, which two compilers on two machines
+ * can share (wrapper scripts, images with normalised times), and even a
+ * byte-identical ELF file can print another text on another machine (a
+ * copy of ccache named gcc, any wrapper that finds its compiler on PATH:
+ * review of f041d48, which took a text bound to the build-id on trust).
+ * So the compiler runs all the same, in parallel with the lookups the hint
+ * allows, and nothing built on the hint may reach the build, run the
+ * compiler or be stored before cs_version_confirm says the two texts are
+ * one. A new or emptied cache dir (CI) so pays for the compiler's run
+ * only where it is longer than the remote lookups. */
 #ifndef CS_CLIENT_VERSION_H
 #define CS_CLIENT_VERSION_H
 

@@ -23,7 +23,7 @@ common=("$src"/common/{base64,buf,checksum,hex,log,sha256,size,status}.c
         "$src"/storage/sigv4.c "$src"/server/{s3_sigv4,s3_chunked}.c
         "$src"/server/{config,config_listen,config_read,config_reload,config_s3,config_tiers,config_users}.c
         "$src"/server/{key,route,credentials,destination,propfind,text,s3_xml,s3_xml_parse}.c
-        "$src"/client/{args,args_cc1,args_files,args_long,args_prefix_map,blob,buildid,http_response,ppscan,util}.c
+        "$src"/client/{args,args_cc1,args_files,args_long,args_prefix_map,blob,http_response,ppscan,util}.c
         "$src"/client/{rust_depinfo,rust_paths,rust_result}.c)
 
 seed() { # seed TARGET TEXT...: the starting corpus
@@ -84,14 +84,10 @@ seed s3_sigv4 "$(printf 'GET\n/test.txt\n\nHost:examplebucket.s3.amazonaws.com\n
     "$(printf 'GET\n/test.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=%s&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404\nHost:examplebucket.s3.amazonaws.com' "${cred//\//%2F}")" \
     "$(printf 'PUT\n/b/a%%20b\nuploads\nAuthorization:AWS AKIAIOSFODNN7EXAMPLE:x=\nDate:Fri, 24 May 2013 00:00:00 GMT')"
 
-# ELF files: the start of the gcc driver (its notes are in the first 4 KiB)
-seed buildid $'\x7fELF\x02\x01\x01'
-[ -r /usr/bin/gcc ] && head -c 4096 "$(readlink -f /usr/bin/gcc)" >"$out/corpus-buildid/gcc-head"
-
 # libconfig 1.5 leaks a buffer on some syntax errors: its leak, not ours
 export LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
-for t in key credentials propfind destination config blob ppscan http_response s3_xml s3_chunked s3_sigv4 rust buildid; do
+for t in key credentials propfind destination config blob ppscan http_response s3_xml s3_chunked s3_sigv4 rust; do
     "$CC_FUZZ" "${flags[@]}" "$src/tests/fuzz/fuzz_$t.c" "${common[@]}" "${libs[@]}" -o "$out/fuzz_$t"
     if "$out/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=1024 \
         -artifact_prefix="$out/crash-$t-" -print_final_stats=1 "$out/corpus-$t" \

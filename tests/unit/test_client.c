@@ -5,7 +5,6 @@
 #include "autoconfig.h"
 
 #include <check.h>
-#include <elf.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +13,6 @@
 
 #include "client/args.h"
 #include "client/blob.h"
-#include "client/buildid.h"
 #include "client/compiler.h"
 #include "client/depfile.h"
 #include "client/depscan.h"
@@ -637,98 +635,6 @@ END_TEST
  * only escapes '\\' and '"'. The names must be the files' own, or the
  * source is not found among them (markers_name_source) and a header's
  * stat fails. */
-/* An ELF file in memory for cs_build_id_parse. */
-struct mem_file {
-    const uint8_t *p;
-    size_t n;
-};
-
-static ssize_t mem_read(void *ctx, void *buf, size_t n, off_t off)
-{
-    const struct mem_file *m = ctx;
-    if (off < 0 || (size_t)off >= m->n)
-        return 0;
-    size_t k = m->n - (size_t)off < n ? m->n - (size_t)off : n;
-    memcpy(buf, m->p + off, k);
-    return (ssize_t)k;
-}
-
-/* An ELF64 header, one PT_NOTE program header and a note segment with an
- * ABI tag note then a 20-byte build-id 00 01 .. 13. */
-static size_t tiny_elf(uint8_t *out, size_t cap)
-{
-    memset(out, 0, cap);
-    Elf64_Ehdr *e = (Elf64_Ehdr *)out;
-    memcpy(e->e_ident, ELFMAG, SELFMAG);
-    e->e_ident[EI_CLASS] = ELFCLASS64;
-    e->e_ident[EI_DATA] = ELFDATA2LSB;
-    e->e_phoff = sizeof *e;
-    e->e_phentsize = sizeof(Elf64_Phdr);
-    e->e_phnum = 1;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(out + sizeof *e);
-    size_t at = sizeof *e + sizeof *ph, start = at;
-    uint32_t abi[4] = {4, 16, NT_GNU_ABI_TAG, 0};
-    memcpy(out + at, abi, 12);
-    memcpy(out + at + 12, "GNU", 4);
-    at += 12 + 4 + 16;
-    uint32_t bid[3] = {4, 20, NT_GNU_BUILD_ID};
-    memcpy(out + at, bid, 12);
-    memcpy(out + at + 12, "GNU", 4);
-    for (int i = 0; i < 20; i++)
-        out[at + 16 + i] = (uint8_t)i;
-    at += 16 + 20;
-    ph->p_type = PT_NOTE;
-    ph->p_offset = start;
-    ph->p_filesz = at - start;
-    ph->p_align = 4;
-    return at;
-}
-
-START_TEST(build_id_notes)
-{
-    uint8_t f[512];
-    char hex[2 * CS_BUILD_ID_MAX + 1];
-    struct mem_file m = {f, tiny_elf(f, sizeof f)};
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_OK);
-    ck_assert_str_eq(hex, "000102030405060708090a0b0c0d0e0f10111213");
-    /* Every truncation: no build-id, no read past the end. */
-    for (size_t n = 0; n < m.n; n++) {
-        struct mem_file t = {f, n};
-        ck_assert_int_eq(cs_build_id_parse(mem_read, &t, hex), CS_ERR_NOT_FOUND);
-    }
-    /* Hostile headers and notes. */
-    Elf64_Ehdr *e = (Elf64_Ehdr *)f;
-    Elf64_Phdr *ph = (Elf64_Phdr *)(f + sizeof *e);
-    e->e_phnum = 60000;
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    tiny_elf(f, sizeof f);
-    e->e_phoff = UINT64_MAX - 8;
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    tiny_elf(f, sizeof f);
-    ph->p_filesz = (uint64_t)1 << 40;
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    tiny_elf(f, sizeof f);
-    uint32_t huge = 0xfffffff0u;
-    memcpy(f + ph->p_offset, &huge, 4); /* the first note's namesz */
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    tiny_elf(f, sizeof f);
-    memcpy(f + ph->p_offset + 4, &huge, 4); /* its descsz */
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    tiny_elf(f, sizeof f);
-    f[EI_DATA] = ELFDATA2MSB;
-    ck_assert_int_eq(cs_build_id_parse(mem_read, &m, hex), CS_ERR_NOT_FOUND);
-    /* A script, and this test's own binary (Debian links with --build-id). */
-    FILE *sh = fopen("script", "w");
-    ck_assert_ptr_nonnull(sh);
-    fputs("#!/bin/sh\nexec gcc \"$@\"\n", sh);
-    fclose(sh);
-    ck_assert_int_eq(cs_build_id_of("script", hex), CS_ERR_NOT_FOUND);
-    ck_assert_int_eq(cs_build_id_of("no-such-file", hex), CS_ERR_NOT_FOUND);
-    ck_assert_int_eq(cs_build_id_of("/proc/self/exe", hex), CS_OK);
-    ck_assert_uint_eq(strlen(hex), 40);
-}
-END_TEST
-
 START_TEST(line_marker_escapes)
 {
     const char *pp = "# 1 \"\\303\\251 q.c\"\n# 1 \"t\\tab.h\" 1\n"
@@ -1177,7 +1083,6 @@ static Suite *suite(void)
     tcase_add_test(tc, include_hash_collision);
     tcase_add_test(tc, assembler_reads_file);
     tcase_add_test(tc, line_marker_escapes);
-    tcase_add_test(tc, build_id_notes);
     tcase_add_test(tc, prefix_map_rules);
     tcase_add_test(tc, file_options);
     tcase_add_test(tc, more_file_options);
