@@ -56,15 +56,24 @@ enum cs_status cs_version_find(struct cs_version *v, struct cs_session *ss,
         return rc;
     v->text.len = 0;
     struct cs_remote *r = cs_session_remote(ss);
+    if (!r) {
+        rc = cs_compiler_version_probe(c, &v->text);
+        if (rc == CS_OK)
+            cs_compiler_version_save(c, dir, v->text.data, v->text.len);
+        return rc;
+    }
+    /* Started first: it runs through the hint's round trip too. */
+    bool started = cs_compiler_probe_start(c, &v->probe) == CS_OK;
     uint8_t key[CS_SHA256_LEN];
     cs_compiler_version_key(c, key);
-    enum cs_status hint = r ? hint_get(ss, r, c, key, &v->text) : CS_ERR_NOT_FOUND;
-    if (hint == CS_OK && cs_compiler_probe_start(c, &v->probe) == CS_OK) {
+    enum cs_status hint = hint_get(ss, r, c, key, &v->text);
+    if (hint == CS_OK && started) {
         v->state = CS_VERSION_PENDING;
         return CS_OK;
     }
     v->text.len = 0;
-    rc = cs_compiler_version_probe(c, &v->text);
+    rc = started ? cs_compiler_probe_finish(c, &v->probe, &v->text)
+                 : cs_compiler_version_probe(c, &v->text);
     if (rc != CS_OK)
         return rc;
     cs_compiler_version_save(c, dir, v->text.data, v->text.len);

@@ -10,9 +10,12 @@
  * review of f041d48, which took a text bound to the build-id on trust).
  * So the compiler runs all the same, in parallel with the lookups the hint
  * allows, and nothing built on the hint may reach the build, run the
- * compiler or be stored before cs_version_confirm says the two texts are
- * one. A new or emptied cache dir (CI) so pays for the compiler's run
- * only where it is longer than the remote lookups. */
+ * compiler or the preprocessor, or be stored as this compiler's before
+ * cs_version_confirm says the two texts are one. (A remote hit is still
+ * copied into the cache dir under the hint's key: the remote's own blob
+ * at the remote's key, which only a compiler with that text computes.)
+ * A new or emptied cache dir (CI) so pays for the compiler's run only
+ * where it is longer than the remote lookups. */
 #ifndef CS_CLIENT_VERSION_H
 #define CS_CLIENT_VERSION_H
 

@@ -11,20 +11,28 @@ unset CSTASH_BASEDIR CSTASH_DISABLE CSTASH_RECACHE CSTASH_PREFIX CSTASH_TOKEN CS
 start_server "$TEST_TMP/data" --log-level debug
 export CSTASH_REMOTE=$URL/default
 at() { CSTASH_DIR=$1 cstat "$2"; }
-puts() { grep -c 'PUT /default/[0-9a-f]\{2\}/[0-9a-f]\{62\}: 201' "$SERVER_LOG" || true; }
+puts() { grep -c 'PUT /default/' "$SERVER_LOG" || true; } # every PUT, whatever its answer
 w=$TEST_TMP/cv
 mkdir -p "$w/bin"
 printf 'int cv(void) { return 7; }\n' >"$w/cv.c"
 printf 'int cv_new(void) { return 8; }\n' >"$w/cv_new.c"
 
-# Two wrapper scripts with one path, size and mtime: a gcc one and a clang
-# one. Each logs its arguments.
-probe_line='echo "$*" >>"$CV_CALLS"'
-printf '#!/bin/sh\n%s\nexec gcc   "$@"\n' "$probe_line" >"$w/gcc-wrapper"
-printf '#!/bin/sh\n%s\nexec clang "$@"\n' "$probe_line" >"$w/clang-wrapper"
-[ "$(stat -c %s "$w/gcc-wrapper")" = "$(stat -c %s "$w/clang-wrapper")" ] ||
-    fail "the two wrappers differ in size"
-chmod +x "$w/gcc-wrapper" "$w/clang-wrapper"
+# Wrapper scripts of one size (padded by a comment), to be used at one
+# path with one mtime: gcc, clang, one whose version runs fail and one
+# whose version run is slow. Each logs its arguments.
+wrapper() { # wrapper NAME BODY
+    printf '#!/bin/sh\necho "$*" >>"$CV_CALLS"\n%s\n' "$2" >"$w/$1"
+    local n
+    n=$(stat -c %s "$w/$1")
+    [ "$n" -lt 199 ] || fail "wrapper $1 is too long"
+    { printf '#'; head -c $((198 - n)) /dev/zero | tr '\0' x; printf '\n'; } >>"$w/$1"
+    [ "$(stat -c %s "$w/$1")" = 200 ] || fail "wrapper $1 is not 200 bytes"
+    chmod +x "$w/$1"
+}
+wrapper gcc-wrapper 'exec gcc "$@"'
+wrapper clang-wrapper 'exec clang "$@"'
+wrapper broken-wrapper 'case "$1" in -dumpfullversion|--version) exit 3;; esac; exec gcc "$@"'
+wrapper slow-wrapper 'case "$1" in -dumpfullversion) sleep 1;; esac; exec gcc "$@"'
 export CV_CALLS=$TEST_TMP/calls
 probes() { grep -c '^-dumpfullversion' "$CV_CALLS" || true; }
 use() { # use WRAPPER: it becomes bin/cvcc, with the same mtime
@@ -98,4 +106,29 @@ use gcc-wrapper
 rm -f "$w/cv.o"
 CSTASH_DEPEND=1 cv_compile "$TEST_TMP/cv6" cv_dep.c -MD || fail "the gcc wrapper's depend-mode compile failed"
 is_gcc || fail "a gcc wrapper in a fresh dir got clang's depend-mode object"
+[ "$(at "$TEST_TMP/cv6" compiler_mismatch)" = 0 ] ||
+    fail "the gcc wrapper's hint was overwritten by clang's text (mismatch in a fresh dir)"
 ok "depend mode under a refused hint: clang's own object and rule, nothing stored; the gcc wrapper then gets gcc's"
+
+# A hint whose check cannot be made (both version runs fail) is refused:
+# the compile passes through, nothing is stored, the child is reaped.
+use broken-wrapper
+rm -f "$w/cv.o"
+before=$(puts)
+cv_compile "$TEST_TMP/cv7" || fail "a compile whose version runs fail did not compile"
+is_gcc || fail "the broken wrapper's compile produced no gcc object"
+[ "$(at "$TEST_TMP/cv7" compiler_mismatch)" = 1 ] && [ "$(at "$TEST_TMP/cv7" direct_hit_remote)" = 0 ] ||
+    fail "version runs failing under a hint: mismatch $(at "$TEST_TMP/cv7" compiler_mismatch), hits $(at "$TEST_TMP/cv7" direct_hit_remote)"
+[ "$(puts)" = "$before" ] || fail "a compile with an unchecked hint stored $(( $(puts) - before )) blobs"
+ok "version runs that fail under a hint: passed through, no hit served, nothing stored"
+
+# A slow version run: the result is found first and waits for the check.
+use slow-wrapper
+rm -f "$w/cv.o"
+: >"$CV_CALLS"
+cv_compile "$TEST_TMP/cv8" || fail "the slow wrapper's compile failed"
+is_gcc || fail "the slow wrapper's object is not gcc's"
+[ "$(at "$TEST_TMP/cv8" direct_hit_remote)" = 1 ] && [ "$(at "$TEST_TMP/cv8" compiler_mismatch)" = 0 ] ||
+    fail "a slow version run: hits $(at "$TEST_TMP/cv8" direct_hit_remote), mismatch $(at "$TEST_TMP/cv8" compiler_mismatch)"
+[ "$(probes)" = 1 ] || fail "the slow wrapper's version ran $(probes) times, want 1"
+ok "a version run slower than the remote lookups: the hit waits for it, then is served"
