@@ -901,6 +901,8 @@ static int compile_depend(struct job *j, const uint8_t mkey[CS_SHA256_LEN], stru
     struct cs_strv extra = {0};
     char *tmp = NULL;
     enum cs_status rc = CS_OK;
+    if (!cs_version_confirm(&j->ver, &j->ss, &j->comp))
+        return passthrough(j); /* before the user's rule is removed */
     if (!j->a.dep) {
         char name[96];
         snprintf(name, sizeof name, "tmp/dep.%ld.%lx.d", (long)getpid(),
